@@ -1,0 +1,27 @@
+"""sora-widgets: a Jupyter creation environment for AI video with sound.
+
+>>> import sora_widgets as sw
+>>> clip = sw.generate("a red ball bounces off the backboard", seed=7)
+>>> clip.save("ball.mp4")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .engines import Cancelled, EngineUnavailable, GenerationRequest, available, generate
+from .media import Clip, MediaError
+from .store import Store, open_store
+
+__all__ = [
+    "Cancelled",
+    "Clip",
+    "EngineUnavailable",
+    "GenerationRequest",
+    "MediaError",
+    "Store",
+    "__version__",
+    "available",
+    "generate",
+    "open_store",
+]

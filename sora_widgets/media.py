@@ -1,0 +1,336 @@
+"""Clips: frames + audio + timing, and MP4 read/write with sound (PyAV).
+
+A :class:`Clip` is the one value every part of sora-widgets passes around:
+engines return it, the store saves it, widgets play it, moderation inspects it.
+
+Units: ``fps`` in frames per second, ``sample_rate`` in Hz, durations and
+times in seconds. ``frames`` is ``(T, H, W, 3)`` uint8 RGB; ``audio`` is
+``(channels, samples)`` float32 in ``[-1, 1]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Clip", "MediaError", "MediaLimits", "DEFAULT_LIMITS", "atomic_write_bytes"]
+
+
+class MediaError(ValueError):
+    """A media file or array that cannot be used, with a message a user can act on."""
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Limits applied to user uploads (``Clip.load``).
+
+    ``max_bytes``: largest accepted file size in bytes.
+    ``max_duration_s``: longest accepted duration in seconds.
+    ``max_side_px``: frames larger than this on their longest side are scaled down.
+    """
+
+    max_bytes: int = 512 * 1024 * 1024
+    max_duration_s: float = 120.0
+    max_side_px: int = 1024
+
+
+DEFAULT_LIMITS = MediaLimits(
+    max_bytes=int(os.environ.get("SORA_WIDGETS_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)),
+    max_duration_s=float(os.environ.get("SORA_WIDGETS_MAX_UPLOAD_SECONDS", 120.0)),
+)
+
+#: H.264 needs even sizes in yuv420p; players need at least this many pixels.
+MIN_SIDE_PX = 16
+#: The sample rate silent audio gets when a file has no sound track.
+DEFAULT_SAMPLE_RATE = 48_000
+
+
+@dataclass(eq=False)
+class Clip:
+    """A video with sound.
+
+    Parameters
+    ----------
+    frames : (T, H, W, 3) uint8 RGB frames, T >= 1.
+    audio : (C, N) float32 samples in [-1, 1], C in {1, 2}. N may be 0 (silence).
+    fps : frames per second (> 0).
+    sample_rate : audio samples per second in Hz (> 0).
+    meta : JSON-serialisable metadata (engine, prompt, seed, recipe, timings, ...).
+    """
+
+    frames: np.ndarray
+    audio: np.ndarray
+    fps: float
+    sample_rate: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        frames = np.asarray(self.frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise MediaError(
+                f"frames must have shape (T, H, W, 3) (RGB); got {frames.shape}. "
+                "Stack RGB frames along the first axis."
+            )
+        if frames.shape[0] < 1:
+            raise MediaError("a clip needs at least one frame; got 0 frames.")
+        if frames.dtype != np.uint8:
+            raise MediaError(
+                f"frames must be uint8 (0-255); got {frames.dtype}. "
+                "Convert with (np.clip(x, 0, 1) * 255).astype(np.uint8)."
+            )
+        audio = np.asarray(self.audio)
+        if audio.ndim == 1:
+            audio = audio[None, :]
+        if audio.ndim != 2 or audio.shape[0] not in (1, 2):
+            raise MediaError(
+                f"audio must have shape (channels, samples) with 1 or 2 channels; got {audio.shape}."
+            )
+        if audio.dtype != np.float32:
+            raise MediaError(f"audio must be float32 in [-1, 1]; got {audio.dtype}.")
+        if audio.size and not np.isfinite(audio).all():
+            raise MediaError("audio contains NaN or infinite samples.")
+        if audio.size and float(np.abs(audio).max()) > 1.0 + 1e-6:
+            raise MediaError(
+                f"audio must lie in [-1, 1]; peak is {float(np.abs(audio).max()):.3f}. "
+                "Normalise or clip it first."
+            )
+        if not (isinstance(self.fps, (int, float)) and math.isfinite(self.fps) and 0 < self.fps <= 240):
+            raise MediaError(f"fps must be a number in (0, 240]; got {self.fps!r}.")
+        if not (isinstance(self.sample_rate, (int, np.integer)) and 1000 <= self.sample_rate <= 192_000):
+            raise MediaError(f"sample_rate must be an integer in [1000, 192000] Hz; got {self.sample_rate!r}.")
+        self.frames = frames
+        self.audio = audio
+        self.sample_rate = int(self.sample_rate)
+        self.meta = dict(self.meta or {})
+
+    # ------------------------------------------------------------------ views
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.frames.shape[1])
+
+    @property
+    def width(self) -> int:
+        return int(self.frames.shape[2])
+
+    @property
+    def channels(self) -> int:
+        return int(self.audio.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Length of the picture in seconds (``num_frames / fps``)."""
+        return self.num_frames / float(self.fps)
+
+    def frame_at(self, t: float) -> np.ndarray:
+        """The frame shown at time ``t`` seconds (clamped to the clip)."""
+        i = int(math.floor(t * self.fps + 1e-9))
+        return self.frames[min(max(i, 0), self.num_frames - 1)]
+
+    def thumbnail(self, size: int = 128, t: float | None = None) -> np.ndarray:
+        """A (h, w, 3) uint8 still, longest side ``size`` px, from the middle (or ``t`` s)."""
+        frame = self.frame_at(self.duration / 2 if t is None else t)
+        return _resize(frame, size)
+
+    def thumbnail_png(self, size: int = 128, t: float | None = None) -> bytes:
+        """The thumbnail encoded as PNG bytes (for widgets and the store)."""
+        return encode_png(self.thumbnail(size, t))
+
+    def with_meta(self, **updates: Any) -> Clip:
+        """A copy sharing arrays, with ``meta`` updated."""
+        return Clip(self.frames, self.audio, self.fps, self.sample_rate, {**self.meta, **updates})
+
+    # --------------------------------------------------------------- file I/O
+    def to_mp4_bytes(self, *, crf: int = 18, audio_bitrate: int = 192_000) -> bytes:
+        """Encode to MP4 (H.264 yuv420p + AAC, faststart) and return the bytes."""
+        # faststart rewrites the file to move the index up front: it needs a real file.
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / "clip.mp4"
+            _encode_mp4(self, str(p), crf=crf, audio_bitrate=audio_bitrate)
+            return p.read_bytes()
+
+    def save(self, path: str | os.PathLike, *, crf: int = 18, audio_bitrate: int = 192_000) -> Path:
+        """Write an MP4 file atomically (temp file + rename): a crash never leaves half a file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part.mp4", dir=path.parent)
+        os.close(fd)
+        try:
+            _encode_mp4(self, tmp, crf=crf, audio_bitrate=audio_bitrate)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS) -> Clip:
+        """Read a video file (mp4/mov/webm/mkv, with or without sound) into a Clip.
+
+        Odd sizes are cropped to even, phone rotation is applied, variable frame
+        rate is resampled to a constant rate. Raises :class:`MediaError` with an
+        actionable message for anything unusable.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise MediaError(f"no such file: {path}")
+        if not path.is_file():
+            raise MediaError(f"{path} is not a file")
+        size = path.stat().st_size
+        if size == 0:
+            raise MediaError(f"{path.name} is empty (0 bytes): upload the file again.")
+        if size > limits.max_bytes:
+            raise MediaError(
+                f"{path.name} is {size / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit: "
+                "trim or compress it (e.g. shorter, 720p) and upload again."
+            )
+        from . import _decode
+
+        return _decode.decode_file(path, limits)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, name: str = "upload", limits: MediaLimits = DEFAULT_LIMITS) -> Clip:
+        """Like :meth:`load` for an in-memory upload (e.g. a FileUpload value)."""
+        if len(data) > limits.max_bytes:
+            raise MediaError(
+                f"{name} is {len(data) / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit."
+            )
+        suffix = Path(name).suffix or ".mp4"
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / f"upload{suffix}"
+            p.write_bytes(data)
+            return cls.load(p, limits=limits)
+
+    def __repr__(self) -> str:
+        return (
+            f"Clip({self.num_frames} frames {self.width}x{self.height} @ {self.fps:g} fps, "
+            f"{self.duration:.2f} s, audio {self.channels}ch @ {self.sample_rate} Hz, "
+            f"engine={self.meta.get('engine')!r})"
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder + fsync + rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _resize(frame: np.ndarray, longest: int) -> np.ndarray:
+    """Area-average / nearest resize of an RGB frame so its longest side is ``longest`` px."""
+    h, w = frame.shape[:2]
+    scale = longest / max(h, w)
+    if scale >= 1:
+        return frame.copy()
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    ys = (np.arange(nh) + 0.5) * h / nh
+    xs = (np.arange(nw) + 0.5) * w / nw
+    return frame[ys.astype(int)[:, None], xs.astype(int)[None, :]]
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """PNG bytes of an (H, W, 3|4) uint8 image (PyAV's PNG encoder; no extra dependency)."""
+    import av
+
+    rgb = np.ascontiguousarray(rgb)
+    fmt = "rgba" if rgb.shape[-1] == 4 else "rgb24"
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="image2pipe") as out:
+        s = out.add_stream("png")
+        s.width, s.height, s.pix_fmt = rgb.shape[1], rgb.shape[0], fmt
+        frame = av.VideoFrame.from_ndarray(rgb, format=fmt)
+        for pkt in s.encode(frame):
+            out.mux(pkt)
+        for pkt in s.encode():
+            out.mux(pkt)
+    return buf.getvalue()
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    """Pad frames to even width/height (yuv420p needs it) by repeating the edge."""
+    t, h, w, _ = frames.shape
+    ph, pw = h % 2, w % 2
+    if ph or pw:
+        frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+    return frames
+
+
+def _fps_fraction(fps: float) -> Fraction:
+    return Fraction(fps).limit_denominator(1001)
+
+
+def _encode_mp4(clip: Clip, fh: str, *, crf: int, audio_bitrate: int) -> None:
+    import av
+
+    frames = _even(clip.frames)
+    if frames.shape[1] < MIN_SIDE_PX or frames.shape[2] < MIN_SIDE_PX:
+        raise MediaError(f"frames must be at least {MIN_SIDE_PX}x{MIN_SIDE_PX} px to encode; got {frames.shape[2]}x{frames.shape[1]}.")
+    meta = clip.meta
+    container_meta = {
+        "title": str(meta.get("title") or meta.get("prompt") or "")[:1000],
+        "comment": json.dumps({k: meta[k] for k in ("clip_id", "engine", "seed") if k in meta}),
+        "description": str(meta.get("prompt") or "")[:4000],
+        "encoder": "sora-widgets",
+    }
+    with av.open(fh, "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        out.metadata.update({k: v for k, v in container_meta.items() if v})
+        vs = out.add_stream("libx264", rate=_fps_fraction(clip.fps))
+        vs.width, vs.height = frames.shape[2], frames.shape[1]
+        vs.pix_fmt = "yuv420p"
+        # "fast" keeps encoding well above real time on 2 cores with near-"medium" quality.
+        vs.options = {"crf": str(crf), "preset": "fast"}
+        vs.codec_context.time_base = 1 / _fps_fraction(clip.fps)
+        layout = "stereo" if clip.channels == 2 else "mono"
+        aud = clip.audio
+        if aud.shape[1] == 0:
+            # A track with silence keeps every clip playable with sound in players.
+            aud = np.zeros((clip.channels, max(1, int(clip.duration * clip.sample_rate))), np.float32)
+        as_ = out.add_stream("aac", rate=clip.sample_rate, layout=layout)
+        as_.bit_rate = audio_bitrate
+        for i in range(frames.shape[0]):
+            vf = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+            vf.pts = i
+            for pkt in vs.encode(vf):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+        # AAC takes planar float frames of 1024 samples.
+        afmt = "fltp"
+        step = 1024
+        n = aud.shape[1]
+        for start in range(0, n, step):
+            chunk = np.ascontiguousarray(aud[:, start : start + step])
+            af = av.AudioFrame.from_ndarray(chunk, format=afmt, layout=layout)
+            af.sample_rate = clip.sample_rate
+            af.pts = start
+            for pkt in as_.encode(af):
+                out.mux(pkt)
+        for pkt in as_.encode():
+            out.mux(pkt)

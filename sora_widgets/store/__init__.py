@@ -1,0 +1,27 @@
+"""DuckDB store: schema + migrations, one Store class, SQL for analysts."""
+
+from .store import (
+    CLIP_STATUSES,
+    ROLES,
+    NotFound,
+    Store,
+    StoreError,
+    default_home,
+    new_id,
+    normalise_handle,
+    open_store,
+    to_json,
+)
+
+__all__ = [
+    "CLIP_STATUSES",
+    "ROLES",
+    "NotFound",
+    "Store",
+    "StoreError",
+    "default_home",
+    "new_id",
+    "normalise_handle",
+    "open_store",
+    "to_json",
+]
