@@ -1,0 +1,83 @@
+"""Who may see or act on what. Every widget and notebook goes through these.
+
+The rules live here once, so a notebook user cannot go around a widget:
+- published clips are visible to everyone;
+- a draft is visible to its owner (and admins);
+- a clip held for review is visible to its owner, reviewers and admins;
+- a removed or hidden clip is visible to reviewers and admins only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .store import NotFound, Store, normalise_handle
+
+__all__ = ["Decision", "can_view", "require_view", "require_role", "role_of"]
+
+STAFF_ROLES = ("reviewer", "admin")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Truthy when allowed; ``reason`` says why not in words a user understands."""
+
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def role_of(store: Store, user: str) -> str:
+    return store.get_user(user)["role"]
+
+
+def can_view(store: Store, clip_id: str, user: str) -> Decision:
+    """May ``user`` see clip ``clip_id``?"""
+    try:
+        info = store.clip_info(clip_id)
+    except NotFound:
+        return Decision(False, f"clip {clip_id} does not exist")
+    return can_view_info(info, normalise_handle(user), _role_or_none(store, user))
+
+
+def can_view_info(info: dict, user: str, role: str | None) -> Decision:
+    """The rule itself, on an already-loaded clip row (no database access)."""
+    status, owner = info["status"], info["owner"]
+    if status == "published":
+        return Decision(True)
+    if role == "admin":
+        return Decision(True)
+    if status == "draft":
+        return Decision(owner == user, "" if owner == user else f"clip {info['clip_id']} is a draft of @{owner}")
+    if status == "held":
+        ok = owner == user or role in STAFF_ROLES
+        return Decision(ok, "" if ok else f"clip {info['clip_id']} is waiting for review")
+    ok = role in STAFF_ROLES
+    return Decision(ok, "" if ok else f"clip {info['clip_id']} was removed")
+
+
+def require_view(store: Store, clip_id: str, user: str) -> dict:
+    """The clip row if ``user`` may see it, else ``PermissionError`` with the reason."""
+    d = can_view(store, clip_id, user)
+    if not d:
+        raise PermissionError(f"you cannot open this clip: {d.reason}")
+    return store.clip_info(clip_id)
+
+
+def require_role(store: Store, user: str, *roles: str) -> str:
+    """``user``'s role if it is one of ``roles``, else ``PermissionError``."""
+    role = _role_or_none(store, user)
+    if role not in roles:
+        raise PermissionError(
+            f"@{normalise_handle(user)} is a {role or 'unknown user'}; this needs the role {' or '.join(roles)}"
+        )
+    return role
+
+
+def _role_or_none(store: Store, user: str) -> str | None:
+    try:
+        return role_of(store, user)
+    except NotFound:
+        return None

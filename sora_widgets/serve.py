@@ -1,0 +1,108 @@
+"""Starting Voila on our dashboards: one place for the flags, used by the CLI, Makefile and tests.
+
+Flags, and why:
+- ``file_allowlist``: Voila refuses to serve media files unless allow-listed.
+- ``cull_idle_timeout`` / ``cull_interval``: Voila leaks one kernel per page view
+  (its shutdown beacon is refused); culling idle kernels keeps memory bounded.
+- ``preheat_kernel``: a warm kernel makes the first page interactive sooner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["VoilaServer", "dashboards_dir", "free_port", "start_voila", "voila_argv"]
+
+
+def dashboards_dir() -> Path:
+    """The repository's ``dashboards/`` folder (next to the package in a source checkout)."""
+    return Path(__file__).resolve().parent.parent / "dashboards"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def voila_argv(target: str | os.PathLike, *, port: int, ip: str = "127.0.0.1", preheat: bool = False) -> list[str]:
+    """The command line serving ``target`` (a notebook or a folder of notebooks)."""
+    argv = [
+        sys.executable, "-m", "voila", str(target),
+        "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+        "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|mp4|webm|css|js)']",
+        "--MappingKernelManager.cull_idle_timeout=300",
+        "--MappingKernelManager.cull_interval=60",
+        "--VoilaConfiguration.show_tracebacks=False",
+    ]
+    if preheat:
+        argv += ["--preheat_kernel=True", "--pool_size=1"]
+    return argv
+
+
+@dataclass
+class VoilaServer:
+    process: subprocess.Popen
+    base_url: str
+    target: Path
+    log_path: Path | None = None
+
+    def url(self, notebook: str | None = None, **query: str) -> str:
+        """URL of ``notebook`` (relative to the served folder) with an optional query string."""
+        from urllib.parse import urlencode
+
+        url = self.base_url if notebook is None else f"{self.base_url}voila/render/{notebook}"
+        return url + (("?" + urlencode(query)) if query else "")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@contextlib.contextmanager
+def start_voila(
+    target: str | os.PathLike | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    timeout_s: float = 60.0,
+    log_path: str | os.PathLike | None = None,
+) -> Iterator[VoilaServer]:
+    """Run Voila on ``target`` (default: the dashboards folder) until the block ends."""
+    target = Path(target or dashboards_dir()).resolve()
+    port = port or free_port()
+    full_env = {**os.environ, **(env or {})}
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    cwd = target if target.is_dir() else target.parent
+    proc = subprocess.Popen(voila_argv(target, port=port), env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    server = VoilaServer(proc, f"http://127.0.0.1:{port}/", target, Path(log_path) if log_path else None)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"voila exited with code {proc.returncode}; see {log_path or 'its output'}")
+            try:
+                urllib.request.urlopen(server.base_url + "api", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"voila did not answer on {server.base_url} within {timeout_s} s") from None
+                time.sleep(0.25)
+        yield server
+    finally:
+        server.stop()
+        if log_path:
+            log.close()

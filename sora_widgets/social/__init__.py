@@ -1,0 +1,1 @@
+"""The social layer: accounts, follows, feed, DMs, parental controls (accounts so far)."""
