@@ -1,0 +1,32 @@
+"""Jupyter widgets of sora-widgets (anywidget + ipywidgets).
+
+Imports are lazy: ``from sora_widgets.widgets import ClipPlayer`` loads only
+what that widget needs (ipyvolume, for one, is slow to import). To add a
+widget, add one line to ``_WIDGETS``: exported name -> module.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_WIDGETS = {
+    "PromptStudio": "prompt_studio",
+    "ClipPlayer": "clip_player",
+    "SpaceTimeView": "space_time",
+    "GenerationWorker": "_worker",
+}
+
+__all__ = sorted(_WIDGETS)
+
+
+def __getattr__(name: str):
+    if name in _WIDGETS:
+        module = importlib.import_module(f".{_WIDGETS[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sora_widgets.widgets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WIDGETS))

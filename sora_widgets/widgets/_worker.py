@@ -1,0 +1,180 @@
+"""Run one generation in a background thread: progress with ETA, throttled previews, cancel.
+
+Why a thread: a widget's click handler runs on the kernel's shell thread; if it
+generated there, the kernel could not answer any other widget (not even the
+Cancel button) until it finished. The worker runs the job on its own thread and
+reports through plain callbacks, which the widget turns into trait updates
+(ipykernel >= 6 sends comm messages from any thread).
+
+The engines do numpy/physics work between ``on_progress`` calls, which lets
+the shell thread run (the GIL is released by numpy and at least every
+``sys.getswitchinterval()`` seconds), so the kernel stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..engines import Cancelled
+
+__all__ = ["Progress", "GenerationWorker", "format_eta"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report: ``step`` of ``total`` done after ``elapsed_s`` seconds.
+
+    ``eta_s`` is the estimated seconds left (None before the first step);
+    ``preview_png`` holds PNG bytes of a preview frame when one is due (throttled).
+    """
+
+    step: int
+    total: int
+    elapsed_s: float
+    eta_s: float | None
+    preview_png: bytes | None = None
+
+    @property
+    def fraction(self) -> float:
+        return 0.0 if self.total <= 0 else min(1.0, self.step / self.total)
+
+    def describe(self) -> str:
+        """"step k/n, ETA s" as shown under the progress bar."""
+        return f"step {self.step}/{self.total}, ETA {format_eta(self.eta_s)}"
+
+
+def format_eta(eta_s: float | None) -> str:
+    if eta_s is None:
+        return "…"
+    if eta_s < 60:
+        return f"{eta_s:.1f} s"
+    return f"{int(eta_s // 60)} min {int(eta_s % 60):02d} s"
+
+
+def _preview_png(frame: np.ndarray, longest_px: int) -> bytes:
+    from ..media import _resize, encode_png
+
+    return encode_png(_resize(np.asarray(frame, np.uint8), longest_px))
+
+
+class GenerationWorker:
+    """Runs ``job(on_progress, cancel)`` on a daemon thread and reports back.
+
+    Callbacks (all called on the worker thread):
+    ``on_progress(Progress)``, then exactly one of ``on_done(result)``,
+    ``on_cancelled()``, ``on_error(exc)``.
+
+    ``preview_interval_s``: at most one preview PNG per this many seconds (the
+    first preview is always sent at once, so the user sees something quickly).
+    ``preview_px``: longest side of the preview PNG in pixels.
+    """
+
+    def __init__(
+        self,
+        job: Callable[[Callable, threading.Event], Any],
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_done: Callable[[Any], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        preview_interval_s: float = 0.15,
+        preview_px: int = 256,
+        progress_interval_s: float = 0.05,
+    ):
+        self._job = job
+        self._on_progress = on_progress or (lambda p: None)
+        self._on_done = on_done or (lambda r: None)
+        self._on_cancelled = on_cancelled or (lambda: None)
+        self._on_error = on_error or (lambda e: None)
+        self.preview_interval_s = preview_interval_s
+        self.preview_px = preview_px
+        self.progress_interval_s = progress_interval_s
+        self.cancel_event = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = 0.0
+        self._last_preview = -1e9
+        self._last_report = -1e9
+        self.state = "idle"  # idle | running | done | cancelled | error
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    # ------------------------------------------------------------ control
+    def start(self) -> GenerationWorker:
+        if self._thread is not None:
+            raise RuntimeError("a GenerationWorker runs once; make a new one")
+        self.state = "running"
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="sora-widgets-generation", daemon=True)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Ask the job to stop; engines check the event between steps."""
+        self.cancel_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True if it finished."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ------------------------------------------------------------ internals
+    def _progress(self, step: int, total: int, preview: np.ndarray | None = None) -> None:
+        now = time.perf_counter()
+        elapsed = now - self._t0
+        png = None
+        if preview is not None and now - self._last_preview >= self.preview_interval_s:
+            self._last_preview = now
+            try:
+                png = _preview_png(preview, self.preview_px)
+            except Exception:  # a bad preview must not kill the generation
+                log.exception("could not encode a preview frame")
+        last = total > 0 and step >= total
+        if png is None and not last and now - self._last_report < self.progress_interval_s:
+            return  # throttle: the browser does not need 1000 updates a second
+        self._last_report = now
+        eta = None if step <= 0 else elapsed / step * max(0, total - step)
+        self._on_progress(Progress(int(step), int(total), elapsed, eta, png))
+
+    def _run(self) -> None:
+        try:
+            result = self._job(self._progress, self.cancel_event)
+        except Cancelled:
+            self.state = "cancelled"
+            self._safe(self._on_cancelled)
+            return
+        except BaseException as exc:  # noqa: BLE001 - reported to the user, never re-raised on a thread
+            if self.cancel_event.is_set():
+                self.state = "cancelled"
+                self._safe(self._on_cancelled)
+                return
+            self.state, self.error = "error", exc
+            self._safe(self._on_error, exc)
+            return
+        if self.cancel_event.is_set():
+            self.state = "cancelled"
+            self._safe(self._on_cancelled)
+            return
+        self.state, self.result = "done", result
+        self._safe(self._on_done, result)
+
+    @staticmethod
+    def _safe(fn: Callable, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("a generation callback failed")

@@ -1,0 +1,198 @@
+"""Shared fixtures: a temporary store home, a test engine, Voila servers and a real chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sora_widgets.media import Clip
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+# ------------------------------------------------------------------ store
+@pytest.fixture
+def tmp_home(tmp_path, monkeypatch) -> Path:
+    """A fresh store home, also exported as ``SORA_WIDGETS_HOME`` for code that reads the environment."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SORA_WIDGETS_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def store(tmp_home):
+    from sora_widgets.store import open_store
+
+    return open_store(tmp_home)
+
+
+def moderation_ready() -> bool:
+    return importlib.util.find_spec("sora_widgets.moderation.service") is not None
+
+
+needs_moderation = pytest.mark.skipif(
+    not moderation_ready(),
+    reason="sora_widgets.moderation.service is not written yet (issue 7); create_clip/publish screen through it",
+)
+
+
+def sim_ready() -> bool:
+    return importlib.util.find_spec("sora_widgets.engines.sim") is not None and (
+        REPO / "sora_widgets" / "engines" / "sim" / "__init__.py"
+    ).exists()
+
+
+needs_sim = pytest.mark.skipif(not sim_ready(), reason="the sim engine (issue 3) is not in the tree yet")
+
+
+# ------------------------------------------------------------------ a small real engine for widget tests
+class MovingSquareEngine:
+    """A tiny real engine: a white square slides left to right over grey, with a 440 Hz tone.
+
+    ``step_sleep_s`` makes it slow on purpose (cancel tests); it reports a preview
+    frame on every step and honours ``cancel`` between steps like a real engine.
+    ``fail_with`` makes ``generate`` raise that exception (error display tests).
+    """
+
+    name = "test-square"
+    version = "1"
+    options = frozenset({"step_sleep_s", "fail_with"})
+    uses_steps = False
+
+    def availability(self):
+        return True, ""
+
+    def generate(self, request, *, on_progress=None, cancel=None):
+        from sora_widgets.engines import check_cancel
+
+        if request.options.get("fail_with"):
+            raise RuntimeError(request.options["fail_with"])
+        n, h, w = request.num_frames, request.height, request.width
+        frames = np.full((n, h, w, 3), 60, np.uint8)
+        side = max(4, min(h, w) // 6)
+        for i in range(n):
+            check_cancel(cancel)
+            x = int((w - side) * i / max(1, n - 1))
+            y = (h - side) // 2
+            frames[i, y:y + side, x:x + side] = 255
+            time.sleep(float(request.options.get("step_sleep_s", 0.0)))
+            if on_progress:
+                on_progress(i + 1, n, frames[i])
+        sr = 16_000
+        t = np.arange(int(round(request.duration * sr))) / sr
+        audio = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+        events = [{"t": 0.5 * request.duration, "kind": "contact", "impulse": 1.0}]
+        return Clip(frames, audio, request.fps, sr, {"events": events})
+
+
+class UnavailableEngine(MovingSquareEngine):
+    name = "test-missing"
+
+    def availability(self):
+        return False, "needs a GPU with 24 GB (none found)"
+
+
+@pytest.fixture
+def test_engines():
+    """Registers ``test-square`` and ``test-missing`` for the duration of a test."""
+    from sora_widgets.engines import base
+
+    base._ensure_builtin()
+    saved = dict(base._FACTORIES)
+    base.register("test-square", MovingSquareEngine, "moving square + tone (tests)")
+    base.register("test-missing", UnavailableEngine, "always unavailable (tests)")
+    yield
+    base._FACTORIES.clear()
+    base._FACTORIES.update(saved)
+    base._INSTANCES.pop("test-square", None)
+    base._INSTANCES.pop("test-missing", None)
+
+
+@pytest.fixture
+def square_clip() -> Clip:
+    """A 1 s 64x48 clip with a tone and one contact event, made by the test engine directly."""
+    from sora_widgets.engines.base import GenerationRequest
+
+    req = GenerationRequest(prompt="square", duration=1.0, fps=12, width=64, height=48)
+    return MovingSquareEngine().generate(req)
+
+
+def wait_until(predicate, timeout_s: float = 10.0, interval_s: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return bool(predicate())
+
+
+# ------------------------------------------------------------------ browser and voila
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """``test-artifacts/`` at the repository root: screenshots and server logs land here."""
+    d = REPO / "test-artifacts"
+    d.mkdir(exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (never ``playwright install``)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            # autoplay with sound is allowed so tests can check that audio really plays
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1400})
+    pg = ctx.new_page()
+    pg.console_errors = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture
+def voila(artifacts_dir):
+    """Factory: ``voila(target=None, env={...}, name="studio")`` starts Voila; all stop after the test."""
+    from sora_widgets.serve import start_voila
+
+    stack = contextlib.ExitStack()
+    lock = threading.Lock()
+
+    def start(target=None, *, env=None, name="voila"):
+        with lock:
+            return stack.enter_context(
+                start_voila(target, env=env, log_path=artifacts_dir / f"{name}-voila.log", timeout_s=90)
+            )
+
+    with stack:
+        yield start
+
+
+@pytest.fixture
+def chromium_available():
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing")
