@@ -78,6 +78,14 @@ def decode_file(path: Path, limits: MediaLimits) -> Clip:
                 audio_chunks.append(rf.to_ndarray())
     if not frames:
         raise MediaError(f"{path.name} has a video track with no frames: it is empty or corrupt. Export it again.")
+    if len(frames) < limits.min_frames:
+        raise MediaError(f"{path.name} is a single still image, not a video: upload a video ({ACCEPTED}).")
+    decoded_s = times[-1] - times[0] + 1 / fps
+    if duration is not None and duration > 1.0 and decoded_s < 0.9 * duration:
+        raise MediaError(
+            f"{path.name} is truncated or damaged: only {decoded_s:.1f} s of its {duration:.1f} s could be read. "
+            "Upload the complete file again."
+        )
     video = _constant_rate(frames, times, fps)
     video = _rotate(video, rotation)
     h, w = video.shape[1] - video.shape[1] % 2, video.shape[2] - video.shape[2] % 2

@@ -37,11 +37,13 @@ class MediaLimits:
     ``max_bytes``: largest accepted file size in bytes.
     ``max_duration_s``: longest accepted duration in seconds.
     ``max_side_px``: frames larger than this on their longest side are scaled down.
+    ``min_frames``: fewer frames than this is a still image, not a video.
     """
 
     max_bytes: int = 512 * 1024 * 1024
     max_duration_s: float = 120.0
     max_side_px: int = 1024
+    min_frames: int = 2
 
 
 DEFAULT_LIMITS = MediaLimits(

@@ -44,7 +44,7 @@ ROLES = ("creator", "reviewer", "admin", "guardian")
 CLIP_STATUSES = ("draft", "published", "held", "removed", "hidden")
 _HANDLE_RE = re.compile(r"^[a-z0-9_][a-z0-9_.]{1,29}$")
 # Stored clips were made or accepted by us already: no upload limits on reading them back.
-_NO_LIMITS = MediaLimits(max_bytes=1 << 62, max_duration_s=1e9, max_side_px=1 << 20)
+_NO_LIMITS = MediaLimits(max_bytes=1 << 62, max_duration_s=1e9, max_side_px=1 << 20, min_frames=1)
 
 
 class StoreError(RuntimeError):
