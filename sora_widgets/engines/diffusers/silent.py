@@ -1,0 +1,2 @@
+from .common import DiffusersEngine as SilentVideoPlusAudioEngine
+SILENT_FAMILIES = {}
