@@ -32,6 +32,7 @@ def decode_file(path: Path, limits: MediaLimits) -> Clip:
             kind = "an audio-only file" if container.streams.audio else "not a video"
             raise MediaError(f"{path.name} is {kind}: a clip needs pictures. Upload a video ({ACCEPTED}).")
         vs = vstreams[0]
+        vs.thread_type = "AUTO"  # frame + slice threads: decoding is the slow part of an upload
         duration = _duration_s(container, vs)
         if duration is not None and duration > limits.max_duration_s:
             raise MediaError(
