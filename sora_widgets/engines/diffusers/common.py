@@ -61,8 +61,8 @@ class StepReporter:
         if self.on_progress is None:
             return
         preview = None
-        is_last = self.done == self.total
-        if latents is not None and self.layout and (self.done % PREVIEW_EVERY_STEPS == 0 or is_last):
+        stage_last = self.done == getattr(self, "_stage_start", 0) + self.stage_steps[self.stage]
+        if latents is not None and self.layout and (self.done % PREVIEW_EVERY_STEPS == 0 or stage_last):
             preview = latents_to_preview(latents, self.layout, self.latent_hw, self.out_hw)
         self.on_progress(self.done, self.total, preview)
 

@@ -214,7 +214,7 @@ def load_pipeline(
         cls = pipeline_class or diffusers.DiffusionPipeline
         with offline_hub():
             try:
-                pipe = cls.from_pretrained(str(folder), torch_dtype=dtype, local_files_only=True)
+                pipe = cls.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise EngineUnavailable(
                     f"could not load a pipeline from {str(folder)!r}: {exc}. Check the folder is complete "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 
+from .audio import fit_soundtrack
 from .common import (
     COMMON_OPTIONS,
     DiffusersEngine,
@@ -32,7 +33,6 @@ from .common import (
     start_image,
     valid_frame_count,
 )
-from .audio import fit_soundtrack
 from .loading import EngineUnavailable, quiet_diffusers
 
 __all__ = ["LTX2Engine"]
@@ -163,7 +163,7 @@ class LTX2Engine(DiffusersEngine):
             from .loading import offline_hub
 
             with offline_hub():
-                model = LTX2LatentUpsamplerModel.from_pretrained(str(sub), torch_dtype=settings["dtype"],
+                model = LTX2LatentUpsamplerModel.from_pretrained(str(sub), dtype=settings["dtype"],
                                                                  local_files_only=True)
             self._variants[key] = (model.to(settings["device"]), diffusers.LTX2LatentUpsamplePipeline)
         return self._variants[key]
