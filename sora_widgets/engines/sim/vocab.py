@@ -1,0 +1,403 @@
+"""The concept vocabulary of the sim engine: what a prompt can talk about.
+
+Each *slot* (object kind, material, motion, setting, ...) has a few *concepts*;
+each concept has exact keywords (English, some French) and a few descriptive
+phrases. Exact keywords are looked up directly; any other content word is
+embedded with MiniLM and compared with the phrases (:mod:`.parse`), so
+paraphrases and synonyms ("orb", "kitten", "lunar surface") still land.
+
+Physical units: density in kg/m², sizes in metres, gravity in m/s², speeds in m/s.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "AMBIENCES",
+    "BASIC_COLORS",
+    "CAMERAS",
+    "CONCEPT_PHRASES",
+    "COUNT_WORDS",
+    "MATERIALS",
+    "MOTIONS",
+    "OBJECTS",
+    "SETTINGS",
+    "SIZES",
+    "STOPWORDS",
+    "TIMES",
+    "colors",
+    "hex_to_rgb",
+    "keyword_lexicon",
+]
+
+# ------------------------------------------------------------------ objects
+#: kind -> (keywords, descriptive phrases for the encoder, defaults)
+OBJECTS: dict[str, dict] = {
+    "ball": {
+        "words": ["ball", "balls", "sphere", "spheres", "orb", "orbs", "balle", "balles", "ballon", "ballons", "bille"],
+        "phrases": ["a ball", "a round sphere", "a bouncy ball", "a globe"],
+        "material": "rubber", "color": "red",
+    },
+    "box": {
+        "words": ["box", "boxes", "cube", "cubes", "crate", "crates", "block", "blocks", "brick", "bricks", "boite",
+                  "boîte", "boîtes", "caisse", "caisses", "dice", "die", "package", "parcel"],
+        "phrases": ["a box", "a cube", "a wooden crate", "a square block", "a cardboard carton"],
+        "material": "wood", "color": "tan",
+    },
+    "triangle": {
+        "words": ["triangle", "triangles", "wedge", "wedges", "pyramid", "pyramids", "prism", "doorstop"],
+        "phrases": ["a triangle", "a wedge", "a pyramid shape", "a triangular prism"],
+        "material": "wood", "color": "orange",
+    },
+    "bottle": {
+        "words": ["bottle", "bottles", "bouteille", "bouteilles", "flask", "jar", "vase"],
+        "phrases": ["a bottle", "a glass bottle", "a wine bottle", "a water bottle"],
+        "material": "glass", "color": "green",
+    },
+    "can": {
+        "words": ["can", "cans", "tin", "tins", "canette", "canettes", "cup", "cups", "mug", "mugs", "cylinder",
+                  "cylinders", "barrel", "barrels", "soda"],
+        "phrases": ["a soda can", "a tin can", "a coffee mug", "a cylinder"],
+        "material": "steel", "color": "silver",
+    },
+    "cat": {
+        "words": ["cat", "cats", "kitten", "kittens", "kitty", "chat", "chats", "chaton", "feline", "tabby"],
+        "phrases": ["a cat", "a kitten", "a pet cat", "a feline"],
+        "material": "fur", "color": "gray",
+    },
+    "dog": {
+        "words": ["dog", "dogs", "puppy", "puppies", "pup", "chien", "chiens", "chiot", "doggo", "hound", "canine"],
+        "phrases": ["a dog", "a puppy", "a pet dog", "a hound"],
+        "material": "fur", "color": "saddlebrown",
+    },
+    "person": {
+        "words": ["person", "people", "man", "men", "woman", "women", "boy", "girl", "kid", "kids", "child",
+                  "children", "guy", "lady", "player", "players", "figure", "athlete", "someone", "astronaut",
+                  "personne", "homme", "femme", "garçon", "fille", "human", "dancer", "runner"],
+        "phrases": ["a person", "a man", "a woman", "a human figure", "a basketball player"],
+        "material": "cloth", "color": "royalblue",
+    },
+}
+
+#: Named things that imply a kind plus defaults (a basketball is an orange rubber ball, and puts us in a gym).
+SPECIAL_OBJECTS: dict[str, dict] = {
+    "basketball": {"kind": "ball", "color": "darkorange", "material": "rubber", "setting": "gym"},
+    "basketballs": {"kind": "ball", "color": "darkorange", "material": "rubber", "setting": "gym"},
+    "tennis ball": {"kind": "ball", "color": "greenyellow", "material": "rubber", "size": "small"},
+    "tennis balls": {"kind": "ball", "color": "greenyellow", "material": "rubber", "size": "small"},
+    "soccer ball": {"kind": "ball", "color": "white", "material": "rubber"},
+    "football": {"kind": "ball", "color": "white", "material": "rubber"},
+    "beach ball": {"kind": "ball", "color": "deeppink", "material": "plastic", "size": "large"},
+    "bowling ball": {"kind": "ball", "color": "black", "material": "stone"},
+    "marble": {"kind": "ball", "color": "deepskyblue", "material": "glass", "size": "tiny"},
+    "marbles": {"kind": "ball", "color": "deepskyblue", "material": "glass", "size": "tiny"},
+    "ping pong ball": {"kind": "ball", "color": "white", "material": "plastic", "size": "tiny"},
+    "wine bottle": {"kind": "bottle", "color": "darkgreen", "material": "glass"},
+    "soda can": {"kind": "can", "color": "red", "material": "steel"},
+    "ice cube": {"kind": "box", "color": "lightcyan", "material": "glass", "size": "small"},
+}
+
+# ---------------------------------------------------------------- materials
+#: elasticity (restitution 0..1), friction coefficient, density kg/m², and the modal sound:
+#: modes = [(frequency Hz, decay s)], noise = share of broadband click, rolling brightness.
+MATERIALS: dict[str, dict] = {
+    "rubber": {"words": ["rubber", "bouncy", "caoutchouc", "elastic", "springy"],
+               "phrases": ["made of rubber", "a bouncy rubber material"],
+               "elasticity": 0.88, "friction": 0.9, "density": 1.0,
+               "modes": [(180.0, 0.06), (410.0, 0.04), (720.0, 0.025)], "noise": 0.25},
+    "steel": {"words": ["steel", "metal", "metallic", "iron", "acier", "métal", "metal", "aluminium", "aluminum",
+                        "chrome", "tin-plated"],
+              "phrases": ["made of steel", "a shiny metal"],
+              "elasticity": 0.6, "friction": 0.4, "density": 7.8,
+              "modes": [(1250.0, 0.9), (3030.0, 0.6), (5180.0, 0.35), (7400.0, 0.2)], "noise": 0.08},
+    "wood": {"words": ["wood", "wooden", "bois", "timber", "oak", "pine"],
+             "phrases": ["made of wood", "a wooden plank"],
+             "elasticity": 0.45, "friction": 0.6, "density": 0.7,
+             "modes": [(420.0, 0.08), (980.0, 0.05), (1720.0, 0.03)], "noise": 0.3},
+    "glass": {"words": ["glass", "verre", "crystal", "glassy"],
+              "phrases": ["made of glass", "transparent glass"],
+              "elasticity": 0.6, "friction": 0.3, "density": 2.5,
+              "modes": [(2100.0, 0.5), (4450.0, 0.35), (6900.0, 0.2)], "noise": 0.05},
+    "plastic": {"words": ["plastic", "plastique", "vinyl", "hollow"],
+                "phrases": ["made of plastic", "a light plastic toy"],
+                "elasticity": 0.7, "friction": 0.5, "density": 0.4,
+                "modes": [(650.0, 0.05), (1500.0, 0.03)], "noise": 0.4},
+    "stone": {"words": ["stone", "rock", "granite", "marble-stone", "pierre", "concrete", "heavy"],
+              "phrases": ["made of stone", "a heavy rock"],
+              "elasticity": 0.3, "friction": 0.8, "density": 3.0,
+              "modes": [(300.0, 0.05), (850.0, 0.03)], "noise": 0.5},
+    "cardboard": {"words": ["cardboard", "paper", "carton", "papier"],
+                  "phrases": ["made of cardboard", "a paper box"],
+                  "elasticity": 0.2, "friction": 0.7, "density": 0.2,
+                  "modes": [(250.0, 0.03)], "noise": 0.7},
+    "fur": {"words": ["furry", "fluffy", "soft"],
+            "phrases": ["soft fur"],
+            "elasticity": 0.2, "friction": 0.9, "density": 0.9,
+            "modes": [(140.0, 0.04)], "noise": 0.6},
+    "cloth": {"words": ["cloth", "fabric"],
+              "phrases": ["made of cloth"],
+              "elasticity": 0.1, "friction": 0.9, "density": 1.0,
+              "modes": [(120.0, 0.05)], "noise": 0.6},
+}
+
+SIZES: dict[str, dict] = {
+    "tiny": {"words": ["tiny", "minuscule", "mini", "miniature", "little", "wee", "minuscule"],
+             "phrases": ["very small"], "scale": 0.45},
+    "small": {"words": ["small", "petit", "petite", "petits", "smaller", "compact"], "phrases": ["small"], "scale": 0.7},
+    "medium": {"words": ["medium", "normal", "regular", "average"], "phrases": ["medium sized"], "scale": 1.0},
+    "large": {"words": ["large", "big", "grand", "grande", "gros", "grosse", "bigger", "larger"],
+              "phrases": ["large", "big"], "scale": 1.45},
+    "huge": {"words": ["huge", "giant", "enormous", "massive", "gigantic", "enorme", "énorme"],
+             "phrases": ["very large", "gigantic"], "scale": 1.9},
+}
+
+# ------------------------------------------------------------------ motions
+MOTIONS: dict[str, dict] = {
+    "drop": {"words": ["drop", "drops", "dropped", "dropping", "fall", "falls", "falling", "fell", "bounce", "bounces",
+                       "bouncing", "bounced", "rebondit", "rebondissent", "tombe", "tombent", "plunges", "plummets",
+                       "hops", "hopping"],
+             "phrases": ["bounces up and down", "falls to the ground", "is dropped from above"]},
+    "roll": {"words": ["roll", "rolls", "rolling", "rolled", "roule", "roulent", "trundles", "spins"],
+             "phrases": ["rolls across the floor"]},
+    "slide": {"words": ["slide", "slides", "sliding", "slid", "glides", "gliding", "skids", "skidding", "glisse"],
+              "phrases": ["slides across the surface"]},
+    "throw": {"words": ["throw", "throws", "thrown", "threw", "toss", "tosses", "tossed", "shoot", "shoots", "shot",
+                        "launch", "launches", "launched", "kick", "kicks", "kicked", "hurl", "hurled", "flung", "lancé",
+                        "lance", "lob", "lobbed", "pass", "passes"],
+              "phrases": ["is thrown through the air", "shoots at the basket"]},
+    "stack": {"words": ["stack", "stacked", "stacks", "tower", "pile", "piled", "empilé", "empilées"],
+              "phrases": ["stacked on top of each other", "a tower of blocks"]},
+    "topple": {"words": ["topple", "topples", "toppling", "toppled", "tumble", "tumbles", "collapse", "collapses",
+                         "knocked", "knock", "knocks", "crumbles"],
+               "phrases": ["a tower topples over", "knocked over"]},
+    "collide": {"words": ["collide", "collides", "colliding", "collision", "crash", "crashes", "smash", "smashes",
+                          "clash", "bump", "bumps"],
+                "phrases": ["crash into each other", "a head-on collision"]},
+    "walk": {"words": ["walk", "walks", "walking", "strolls", "marche", "wanders", "paces"],
+             "phrases": ["walks along", "taking a stroll"]},
+    "run": {"words": ["run", "runs", "running", "sprints", "dashes", "court", "races", "jogs"],
+            "phrases": ["runs quickly"]},
+    "jump": {"words": ["jump", "jumps", "jumping", "leaps", "leaping", "saute", "pounces"],
+             "phrases": ["jumps up high"]},
+    "rest": {"words": ["sits", "sitting", "sleeps", "sleeping", "stands", "standing", "rests", "resting", "waits",
+                       "lies", "still", "idle"],
+             "phrases": ["sits still", "stays in place"]},
+}
+
+DIRECTIONS: dict[str, list[str]] = {
+    "left": ["left", "leftward", "leftwards", "gauche", "westward"],
+    "right": ["right", "rightward", "rightwards", "droite", "eastward"],
+    "up": ["upward", "upwards", "skyward"],
+}
+
+OUTCOMES: dict[str, list[str]] = {
+    "miss": ["miss", "misses", "missed", "missing", "airball", "clanks", "rebound", "rebounds"],
+    "score": ["score", "scores", "scored", "swish", "swishes", "dunk", "dunks", "basket", "goes in", "makes it",
+              "nothing but net", "sinks"],
+}
+
+# ------------------------------------------------------------------ settings
+#: gravity in m/s² (downwards); ground colours as CSS names; sky gradient top/bottom by time of day.
+SETTINGS: dict[str, dict] = {
+    "floor": {"words": ["floor", "room", "studio", "indoors", "indoor", "table", "kitchen", "sol", "salle", "tabletop",
+                        "ground", "warehouse", "stage"],
+              "phrases": ["on a wooden floor", "inside a room"], "gravity": 9.81, "ground": "burlywood",
+              "texture": "planks", "friction": 0.7, "elasticity": 0.95, "ground_material": "wood"},
+    "grass": {"words": ["grass", "grassy", "lawn", "field", "park", "meadow", "garden", "herbe", "pelouse", "jardin",
+                        "prairie", "backyard", "yard"],
+              "phrases": ["on green grass", "in a park"], "gravity": 9.81, "ground": "forestgreen",
+              "texture": "blades", "friction": 0.9, "elasticity": 0.8, "ground_material": "fur"},
+    "beach": {"words": ["beach", "sand", "sandy", "seaside", "shore", "plage", "sable", "coast", "dunes", "desert"],
+              "phrases": ["on a sandy beach", "by the sea"], "gravity": 9.81, "ground": "navajowhite",
+              "texture": "grain", "friction": 1.0, "elasticity": 0.6, "ground_material": "cardboard"},
+    "ice": {"words": ["ice", "icy", "rink", "frozen", "glace", "glacé", "patinoire", "skating"],
+            "phrases": ["on a frozen lake", "on an ice rink"], "gravity": 9.81, "ground": "lightcyan",
+            "texture": "streaks", "friction": 0.03, "elasticity": 0.9, "ground_material": "glass"},
+    "gym": {"words": ["gym", "court", "basket", "hoop", "hoops", "backboard", "rim", "gymnase", "arena",
+                      "gymnasium", "panier"],
+            "phrases": ["a basketball court with a hoop", "in a gymnasium"], "gravity": 9.81, "ground": "peru",
+            "texture": "planks", "friction": 0.7, "elasticity": 0.95, "ground_material": "wood", "hoop": True},
+    "moon": {"words": ["moon", "lunar", "lune", "moonscape", "crater", "craters"],
+             "phrases": ["on the surface of the moon", "lunar landscape"], "gravity": 1.62, "ground": "darkgray",
+             "texture": "craters", "friction": 0.8, "elasticity": 0.9, "ground_material": "stone", "sky": "space"},
+    "mars": {"words": ["mars", "martian"], "phrases": ["on the red planet mars"], "gravity": 3.71,
+             "ground": "sienna", "texture": "grain", "friction": 0.8, "elasticity": 0.85, "ground_material": "stone"},
+    "space": {"words": ["space", "orbit", "weightless", "zero-g", "espace", "cosmos", "galaxy", "spaceship",
+                        "spacestation", "zerog"],
+              "phrases": ["floating in outer space", "zero gravity"], "gravity": 0.0, "ground": None,
+              "texture": "stars", "friction": 0.5, "elasticity": 1.0, "ground_material": "steel", "sky": "space"},
+    "street": {"words": ["street", "road", "city", "sidewalk", "pavement", "asphalt", "rue", "ville", "parking",
+                         "alley", "downtown"],
+               "phrases": ["on a city street", "on the asphalt road"], "gravity": 9.81, "ground": "dimgray",
+               "texture": "asphalt", "friction": 0.9, "elasticity": 0.92, "ground_material": "stone"},
+}
+
+TIMES: dict[str, dict] = {
+    "day": {"words": ["day", "daytime", "noon", "morning", "afternoon", "daylight", "sunny", "jour", "midday", "bright"],
+            "phrases": ["in broad daylight"], "sky": ("#5aa7e6", "#cfe8fb"), "light": 1.0},
+    "sunset": {"words": ["sunset", "dusk", "evening", "twilight", "soir", "golden", "sundown"],
+               "phrases": ["at sunset", "golden hour"], "sky": ("#3b2e6e", "#f59e5b"), "light": 0.85},
+    "night": {"words": ["night", "nighttime", "midnight", "dark", "nuit", "moonlight", "moonlit"],
+              "phrases": ["at night", "in the dark"], "sky": ("#050914", "#1c2745"), "light": 0.6},
+    "dawn": {"words": ["dawn", "sunrise", "daybreak", "aube", "matin"],
+             "phrases": ["at sunrise"], "sky": ("#6f83c4", "#ffd3a5"), "light": 0.9},
+}
+
+CAMERAS: dict[str, dict] = {
+    "static": {"words": ["static", "fixed", "locked", "tripod", "steady"], "phrases": ["a static camera"]},
+    "pan": {"words": ["pan", "pans", "panning", "tracking", "follows", "dolly", "travelling"],
+            "phrases": ["the camera pans sideways"]},
+    "zoom_in": {"words": ["zoom", "zooms", "zooming", "closeup", "close-up", "push-in"],
+                "phrases": ["the camera zooms in"]},
+    "zoom_out": {"words": ["zoom out", "zooms out", "zooming out", "pull back", "pulls back", "wide shot"],
+                 "phrases": ["the camera zooms out"]},
+}
+
+AMBIENCES: dict[str, dict] = {
+    "rain": {"words": ["rain", "rainy", "raining", "rainstorm", "downpour", "drizzle", "pluie", "storm", "stormy",
+                       "shower"],
+             "phrases": ["in the pouring rain", "a rainy day"]},
+    "wind": {"words": ["wind", "windy", "breeze", "breezy", "gust", "gusts", "vent", "gale"],
+             "phrases": ["a strong wind blowing"]},
+    "crowd": {"words": ["crowd", "audience", "spectators", "fans", "cheering", "cheers", "foule", "stadium",
+                        "applause", "public"],
+              "phrases": ["a cheering crowd", "an audience watching"]},
+    "birds": {"words": ["birds", "bird", "birdsong", "chirping", "tweeting", "oiseaux", "songbirds"],
+              "phrases": ["birds singing"]},
+    "traffic": {"words": ["traffic", "cars", "honking", "circulation", "highway", "rush"],
+                "phrases": ["busy city traffic"]},
+    "quiet": {"words": ["quiet", "silent", "silence", "calm", "peaceful", "silencieux", "hushed"],
+              "phrases": ["complete silence"]},
+}
+
+GRAVITY_WORDS: dict[str, float] = {
+    "zero gravity": 0.0, "no gravity": 0.0, "without gravity": 0.0, "microgravity": 0.0,
+    "low gravity": 1.62, "weak gravity": 1.62, "moon gravity": 1.62,
+    "high gravity": 20.0, "heavy gravity": 20.0, "strong gravity": 20.0, "double gravity": 19.62,
+}
+
+RAMP_WORDS = ["ramp", "ramps", "slope", "incline", "hill", "hillside", "chute", "rampe", "pente", "slide down"]
+
+COUNT_WORDS: dict[str, int] = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "lone": 1, "un": 1, "une": 1,
+    "two": 2, "pair": 2, "couple": 2, "both": 2, "deux": 2, "twin": 2, "twins": 2,
+    "three": 3, "trois": 3, "few": 3, "several": 3,
+    "four": 4, "quatre": 4, "five": 5, "cinq": 5, "six": 6, "many": 6, "lots": 6, "bunch": 4,
+    "seven": 7, "sept": 7, "eight": 8, "huit": 8, "dozen": 8,
+}
+MAX_COUNT = 8  # more bodies than this stops being readable at 256 px; the parser caps and notes it
+
+STOPWORDS = frozenset(
+    """the a an of on in at to from into onto with and or but then while as is are was were be being been it its
+    it's this that these those there here some very really just so too by for off over under across through
+    around about toward towards against near next beside behind front back again each other another also up down
+    out away along has have had does do did who which what when where how than like very quite slowly quickly
+    fast slow gently hard softly loudly makes make making gets get getting goes go going come comes their his her
+    our my your they them he she we you i me us onto upon one's camera shot scene video clip shows showing show
+    while during under above below between after before until toward le la les des du de d l sur dans et qui au aux
+    à avec est sont en par pour une un puis très surface says say said shouts shout yells whispers whisper sings
+    asks exclaims dit crie murmure chante talks speaks""".split()
+)
+
+#: Basic colour categories the analyser and the recolour edit speak about (sRGB).
+BASIC_COLORS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 30, 35), "orange": (245, 130, 20), "yellow": (245, 215, 30), "green": (40, 170, 60),
+    "blue": (35, 85, 220), "purple": (130, 50, 180), "pink": (245, 120, 175), "brown": (130, 80, 40),
+    "black": (20, 20, 20), "white": (245, 245, 245), "gray": (128, 128, 128), "cyan": (30, 200, 215),
+}
+
+#: French colour words (the basic ones), by English name.
+FRENCH_COLORS = {
+    "rouge": "red", "rouges": "red", "bleu": "blue", "bleue": "blue", "bleus": "blue", "vert": "green",
+    "verte": "green", "jaune": "yellow", "jaunes": "yellow", "noir": "black", "noire": "black", "blanc": "white",
+    "blanche": "white", "violet": "purple", "violette": "purple", "rose": "pink", "gris": "gray", "grise": "gray",
+    "marron": "brown", "orange": "orange",
+}
+
+
+@lru_cache(maxsize=1)
+def colors() -> dict[str, str]:
+    """Every colour name we know (CSS 4 + XKCD survey + basic + French) -> '#rrggbb'."""
+    data = json.loads((Path(__file__).with_name("colors.json")).read_text())
+    for name, rgb in BASIC_COLORS.items():
+        data[name] = "#%02x%02x%02x" % rgb
+    data["grey"] = data["gray"]
+    for fr, en in FRENCH_COLORS.items():
+        data[fr] = data[en]
+    return data
+
+
+def hex_to_rgb(h: str) -> tuple[int, int, int]:
+    h = h.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+_SLOT_TABLES = {
+    "object": OBJECTS, "material": MATERIALS, "size": SIZES, "motion": MOTIONS, "setting": SETTINGS,
+    "time": TIMES, "camera": CAMERAS, "ambience": AMBIENCES,
+}
+
+
+@lru_cache(maxsize=1)
+def keyword_lexicon() -> dict[str, tuple[str, object]]:
+    """Exact phrase (lower case, 1-4 words) -> (slot, value). Later entries do not override earlier slots,
+    except colours, which yield to every other slot ("steel", "sand", "ice" are things before they are colours)."""
+    lex: dict[str, tuple[str, object]] = {}
+    for name, hexv in colors().items():
+        lex[name] = ("color", name)
+        if " " in name:
+            lex[name.replace(" ", "")] = ("color", name)
+            lex[name.replace(" ", "-")] = ("color", name)
+    for slot, table in _SLOT_TABLES.items():
+        for value, spec in table.items():
+            lex[value.replace("_", " ")] = (slot, value)
+            for w in spec["words"]:
+                lex[w] = (slot, value)
+    for phrase, spec in SPECIAL_OBJECTS.items():
+        lex[phrase] = ("special", phrase)
+    for d, words in DIRECTIONS.items():
+        for w in words:
+            lex[w] = ("direction", d)
+    for o, words in OUTCOMES.items():
+        for w in words:
+            lex[w] = ("outcome", o)
+    for phrase, g in GRAVITY_WORDS.items():
+        lex[phrase] = ("gravity", g)
+    for w in RAMP_WORDS:
+        lex[w] = ("ramp", True)
+    for w, n in COUNT_WORDS.items():
+        lex.setdefault(w, ("count", n)) if w in ("a", "an") else lex.__setitem__(w, ("count", n))
+    lex["a pair of"] = ("count", 2)
+    lex["a couple of"] = ("count", 2)
+    lex["a few"] = ("count", 3)
+    lex["a dozen"] = ("count", 8)
+    lex["a bunch of"] = ("count", 4)
+    # Words that are both a colour and something else in other senses: keep the other sense.
+    lex["orange"] = ("color", "orange")
+    lex["basket"] = ("setting", "gym")
+    lex["court"] = ("setting", "gym")
+    return lex
+
+
+@lru_cache(maxsize=1)
+def concept_phrases() -> list[tuple[str, object, str]]:
+    """(slot, value, phrase) triples the encoder compares unknown words with."""
+    out: list[tuple[str, object, str]] = []
+    for slot, table in _SLOT_TABLES.items():
+        for value, spec in table.items():
+            out.append((slot, value, value.replace("_", " ")))
+            for p in spec["phrases"]:
+                out.append((slot, value, p))
+    for name in BASIC_COLORS:
+        out.append(("color", name, f"{name} colour"))
+    out.append(("outcome", "miss", "misses the basket"))
+    out.append(("outcome", "score", "scores a basket"))
+    out.append(("direction", "left", "to the left"))
+    out.append(("direction", "right", "to the right"))
+    return out
+
+
+CONCEPT_PHRASES = concept_phrases
