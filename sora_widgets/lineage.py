@@ -1,0 +1,619 @@
+"""Remix lineage: the forest of remixes, queried in SQL (DuckDB).
+
+Every function takes a *source*: a :class:`~sora_widgets.store.Store`, an open
+``duckdb`` connection, or the path of a ``.duckdb`` file (so the benchmark can run
+on ten million clips without the media folder). The queries read the ``lineage``
+table of migration 002, an index derived from ``clips`` + ``remix_edges``:
+
+- ``ancestors`` is one index lookup (each clip carries its ancestor path up to
+  the nearest checkpoint, every 64 levels) plus, for deeper chains, a recursive
+  CTE hopping from checkpoint to checkpoint;
+- ``descendants`` is a recursive CTE over the clip's own cascade (rows sharing
+  its root), so its cost follows the cascade, not the forest;
+- ``chain_stats`` is a GROUP BY over the materialised ``root_node``/``depth``.
+
+``sync`` indexes clips saved since the last call (``remix`` and ``seed_demo``
+call it; queries on a Store call it when they meet a clip not yet indexed).
+``remove_clip`` is the removal rule: the clip is removed, descendants that
+reuse its material are hidden with it, the others stay and say "original removed".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .store import NotFound, Store, normalise_handle, to_json
+
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "ancestors",
+    "chain_stats",
+    "children",
+    "depth",
+    "descendants",
+    "forest",
+    "ingest",
+    "lineage_status",
+    "lineage_table",
+    "most_remixed",
+    "remove_clip",
+    "root",
+    "sync",
+    "tree",
+]
+
+#: A clip's stored ancestor path stops at the nearest ancestor whose depth is a multiple of this.
+CHECKPOINT_EVERY = 64
+
+Source = Store | duckdb.DuckDBPyConnection | str | os.PathLike
+
+# --------------------------------------------------------------------------- SQL
+
+# Index the clips of relation `_lineage_new(clip_id, parent_id, created_at, reuses_material)`.
+# Step 1 numbers them (creation order) and resolves parents, new or already indexed.
+# Step 2 walks down from the clips whose parent is known, carrying root, depth and path.
+_INDEX_NEW_SQL = """
+INSERT INTO lineage (node, clip_key, clip_id, parent_node, root_node, depth, path, created_at, reuses_material)
+WITH RECURSIVE
+numbered AS MATERIALIZED (
+    SELECT n.clip_id, n.parent_id, n.created_at, coalesce(n.reuses_material, true) AS reuses_material,
+           $base + row_number() OVER (ORDER BY n.created_at, n.clip_id) AS node
+    FROM _lineage_new n
+),
+resolved AS MATERIALIZED (
+    SELECT n.*, coalesce(np.node, old.node) AS parent_node,
+           old.node AS old_parent, old.root_node AS old_root, old.depth AS old_depth, old.path AS old_path
+    FROM numbered n
+    LEFT JOIN numbered np ON np.clip_id = n.parent_id
+    LEFT JOIN lineage old ON old.clip_key = md5_number_upper(n.parent_id) AND old.clip_id = n.parent_id
+),
+walk(node, clip_id, parent_node, root_node, depth, path, created_at, reuses_material) AS (
+    SELECT node, clip_id, parent_node,
+           CASE WHEN parent_id IS NULL THEN node ELSE old_root END,
+           CASE WHEN parent_id IS NULL THEN 0 ELSE old_depth + 1 END,
+           CASE WHEN parent_id IS NULL THEN []::BIGINT[]
+                WHEN old_depth % $every = 0 THEN [old_parent]
+                ELSE list_prepend(old_parent, old_path) END,
+           created_at, reuses_material
+    FROM resolved
+    WHERE parent_id IS NULL OR old_parent IS NOT NULL
+    UNION ALL
+    SELECT r.node, r.clip_id, r.parent_node, w.root_node, w.depth + 1,
+           CASE WHEN w.depth % $every = 0 THEN [w.node] ELSE list_prepend(w.node, w.path) END,
+           r.created_at, r.reuses_material
+    FROM walk w JOIN resolved r ON r.parent_node = w.node AND r.old_parent IS NULL AND r.parent_id IS NOT NULL
+)
+SELECT node, md5_number_upper(clip_id), clip_id, parent_node, root_node, depth, path, created_at, reuses_material
+FROM walk ORDER BY node
+"""
+
+# Clips (with their remix edge) that the lineage index does not have yet.
+_MISSING_SQL = """
+SELECT c.clip_id, c.parent_id, c.created_at, e.reuses_material
+FROM clips c LEFT JOIN remix_edges e ON e.child_id = c.clip_id
+WHERE NOT EXISTS (SELECT 1 FROM lineage l WHERE l.clip_key = md5_number_upper(c.clip_id) AND l.clip_id = c.clip_id)
+"""
+
+_LOOKUP_SQL = """
+SELECT node, root_node, depth, path, parent_node FROM lineage
+WHERE clip_key = md5_number_upper($id) AND clip_id = $id
+"""
+
+# Ancestors from a stored path, hopping checkpoint to checkpoint (only clips deeper than
+# CHECKPOINT_EVERY have more than one chunk); the checkpoints come from the clip's own cascade.
+_ANCESTORS_SQL = """
+WITH RECURSIVE
+checkpoints AS MATERIALIZED (
+    SELECT node, path FROM lineage
+    WHERE $deep AND root_node = $root AND depth > 0 AND depth % $every = 0 AND depth < $depth
+),
+chunks(k, path) AS (
+    SELECT 0, $path::BIGINT[]
+    UNION ALL
+    SELECT c.k + 1, cp.path FROM chunks c JOIN checkpoints cp ON cp.node = c.path[-1]
+),
+flat AS (SELECT k, unnest(path) AS node, unnest(range(len(path))) AS i FROM chunks)
+SELECT l.clip_id FROM flat f JOIN lineage l ON l.node = f.node ORDER BY f.k, f.i
+"""
+
+_DESCENDANTS_OF_ROOT_SQL = """
+SELECT clip_id FROM lineage WHERE root_node = $node AND depth > 0 ORDER BY depth, node
+"""
+
+_DESCENDANTS_SQL = """
+WITH RECURSIVE
+cascade AS MATERIALIZED (
+    SELECT node, parent_node, clip_id FROM lineage WHERE root_node = $root AND depth > $depth
+),
+d(node, clip_id, gen) AS (
+    SELECT node, clip_id, 1 FROM cascade WHERE parent_node = $node
+    UNION ALL
+    SELECT c.node, c.clip_id, d.gen + 1 FROM d JOIN cascade c ON c.parent_node = d.node
+)
+SELECT clip_id FROM d ORDER BY gen, node
+"""
+
+# Descendants reachable through edges that reuse material: they carry the removed clip's pixels/sound.
+_MATERIAL_DESCENDANTS_SQL = """
+WITH RECURSIVE
+cascade AS MATERIALIZED (
+    SELECT node, parent_node, clip_id, reuses_material FROM lineage WHERE root_node = $root AND depth > $depth
+),
+d(node, clip_id) AS (
+    SELECT node, clip_id FROM cascade WHERE parent_node = $node AND reuses_material
+    UNION ALL
+    SELECT c.node, c.clip_id FROM d JOIN cascade c ON c.parent_node = d.node AND c.reuses_material
+)
+SELECT node, clip_id FROM d
+"""
+
+_CHAIN_STATS_SQL = """
+WITH per_root AS (
+    SELECT root_node,
+           count(*) AS size,
+           max(depth) AS depth,
+           count(DISTINCT parent_node) AS internal_nodes,
+           min(created_at) FILTER (WHERE depth = 0) AS root_created_at,
+           min(created_at) FILTER (WHERE depth > 0) AS first_remix_at,
+           max(created_at) FILTER (WHERE depth > 0) AS last_remix_at
+    FROM lineage GROUP BY root_node
+),
+levels AS (
+    SELECT root_node, depth, count(*) AS width FROM lineage GROUP BY root_node, depth
+),
+breadth AS (SELECT root_node, max(width) AS breadth FROM levels GROUP BY root_node)
+SELECT r.clip_id AS root_id,
+       p.size,
+       p.depth,
+       b.breadth,
+       CASE WHEN p.internal_nodes > 0 THEN (p.size - 1) / p.internal_nodes END AS branching_factor,
+       epoch(p.first_remix_at - p.root_created_at) AS time_to_first_remix_s,
+       (p.size - 1) / nullif(epoch(p.last_remix_at - p.root_created_at) / 86400.0, 0) AS remixes_per_day,
+       p.root_created_at
+FROM per_root p
+JOIN lineage r ON r.node = p.root_node
+JOIN breadth b ON b.root_node = p.root_node
+WHERE p.size >= $min_size
+ORDER BY p.size DESC, root_id
+"""
+
+# ------------------------------------------------------------------ connections
+
+
+@contextlib.contextmanager
+def _reading(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
+    if isinstance(source, Store):
+        with source.read() as con:
+            yield con
+    elif isinstance(source, duckdb.DuckDBPyConnection):
+        yield source
+    else:
+        con = duckdb.connect(str(_db_path(source)), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def _writing(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction (joined if the Store already has one open on this thread)."""
+    if isinstance(source, Store):
+        with source.transaction() as con:
+            yield con
+    elif isinstance(source, duckdb.DuckDBPyConnection):
+        yield source  # the caller owns the transaction
+    else:
+        con = duckdb.connect(str(_db_path(source)))
+        try:
+            con.begin()
+            yield con
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.close()
+
+
+def _db_path(source: str | os.PathLike) -> Path:
+    p = Path(source)
+    return p / Store.DB_NAME if p.is_dir() else p
+
+
+def _lookup(con: duckdb.DuckDBPyConnection, clip_id: str) -> dict[str, Any]:
+    rows = con.execute(_LOOKUP_SQL, {"id": clip_id}).fetchall()
+    row = rows[0] if rows else None
+    if row is None:
+        raise NotFound(f"no clip {clip_id} in the lineage index")
+    return dict(zip(("node", "root_node", "depth", "path", "parent_node"), row, strict=True))
+
+
+def _with_sync(source: Source, clip_id: str, query):
+    """Run ``query(con, node_row)``; on a Store, index pending clips first if ``clip_id`` is not indexed yet."""
+    with _reading(source) as con:
+        try:
+            return query(con, _lookup(con, clip_id))
+        except NotFound:
+            if not isinstance(source, Store):
+                raise
+    sync(source)
+    with _reading(source) as con:
+        try:
+            return query(con, _lookup(con, clip_id))
+        except NotFound:
+            raise NotFound(f"no clip {clip_id}") from None
+
+
+# --------------------------------------------------------------------- indexing
+
+
+def _next_node(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT coalesce(max(node), 0) FROM lineage").fetchall()[0][0])
+
+
+def _index_relation(con: duckdb.DuckDBPyConnection) -> int:
+    """Index the rows of the temporary relation ``_lineage_new``; returns how many were indexed."""
+    before = int(con.execute("SELECT count(*) FROM lineage").fetchall()[0][0])
+    con.execute(_INDEX_NEW_SQL, {"base": _next_node(con), "every": CHECKPOINT_EVERY})
+    return int(con.execute("SELECT count(*) FROM lineage").fetchall()[0][0]) - before
+
+
+def sync(source: Source, clip_ids: list[str] | None = None) -> int:
+    """Index clips that are in ``clips`` but not yet in ``lineage``; returns how many were added.
+
+    With ``clip_ids`` only those are considered (the cheap path after saving one
+    remix). Clips whose parent is itself missing are indexed together with it.
+    """
+    with _writing(source) as con:
+        if clip_ids is not None:
+            ids = pd.DataFrame({"clip_id": list(clip_ids)})
+            con.register("_lineage_ids", ids)
+            try:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE _lineage_new AS SELECT * FROM ({_MISSING_SQL}) m "
+                    "WHERE m.clip_id IN (SELECT clip_id FROM _lineage_ids)"
+                )
+            finally:
+                con.unregister("_lineage_ids")
+            # A parent that is not indexed either: fall back to indexing everything missing.
+            orphans = con.execute(
+                "SELECT count(*) FROM _lineage_new n WHERE n.parent_id IS NOT NULL "
+                "AND n.parent_id NOT IN (SELECT clip_id FROM _lineage_new) "
+                "AND NOT EXISTS (SELECT 1 FROM lineage l WHERE l.clip_key = md5_number_upper(n.parent_id) "
+                "AND l.clip_id = n.parent_id)"
+            ).fetchall()[0][0]
+            if orphans:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _lineage_new AS {_MISSING_SQL}")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _lineage_new AS {_MISSING_SQL}")
+        try:
+            return _index_relation(con)
+        finally:
+            con.execute("DROP TABLE IF EXISTS _lineage_new")
+
+
+def ingest(source: Source, edges: Any) -> int:
+    """Bulk-index a whole forest: ``edges`` has columns clip_id, parent_id (None for an original),
+    created_at and optionally reuses_material (a pandas DataFrame or an Arrow table).
+
+    Writes the ``lineage`` index only (one INSERT ... SELECT); the caller writes
+    ``clips``/``remix_edges`` rows if it wants them. Parents must be in ``edges``
+    or already indexed. Returns the number of clips indexed.
+    """
+    cols = list(edges.columns) if isinstance(edges, pd.DataFrame) else list(getattr(edges, "column_names", []))
+    missing = {"clip_id", "parent_id", "created_at"} - set(cols)
+    if missing:
+        raise ValueError(f"edges needs the columns clip_id, parent_id, created_at; missing {', '.join(sorted(missing))}")
+    reuse = "reuses_material::BOOLEAN" if "reuses_material" in cols else "NULL::BOOLEAN"
+    if len(edges) == 0:
+        return 0
+    with _writing(source) as con:
+        con.register("_lineage_edges", edges)
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _lineage_new AS SELECT clip_id::TEXT AS clip_id, "
+                f"parent_id::TEXT AS parent_id, created_at::TIMESTAMP AS created_at, {reuse} AS reuses_material "
+                "FROM _lineage_edges"
+            )
+            return _index_relation(con)
+        finally:
+            con.execute("DROP VIEW IF EXISTS _lineage_new")
+            con.unregister("_lineage_edges")
+
+
+# ---------------------------------------------------------------------- queries
+
+
+def ancestors(source: Source, clip_id: str) -> list[str]:
+    """The clips ``clip_id`` descends from: its parent first, the original (root) last."""
+
+    def q(con, row):
+        if row["depth"] == 0:
+            return []
+        params = {
+            "path": row["path"], "root": row["root_node"], "depth": row["depth"],
+            "deep": row["depth"] > CHECKPOINT_EVERY, "every": CHECKPOINT_EVERY,
+        }
+        return [r[0] for r in con.execute(_ANCESTORS_SQL, params).fetchall()]
+
+    return _with_sync(source, clip_id, q)
+
+
+def descendants(source: Source, clip_id: str) -> list[str]:
+    """Every remix of ``clip_id``, remixes of remixes included, generation by generation."""
+
+    def q(con, row):
+        if row["depth"] == 0:
+            cur = con.execute(_DESCENDANTS_OF_ROOT_SQL, {"node": row["node"]})
+        else:
+            cur = con.execute(_DESCENDANTS_SQL, {"node": row["node"], "root": row["root_node"], "depth": row["depth"]})
+        return cur.fetchnumpy()["clip_id"].tolist()
+
+    return _with_sync(source, clip_id, q)
+
+
+def depth(source: Source, clip_id: str) -> int:
+    """How many remix steps separate ``clip_id`` from its original (0 for an original)."""
+    return int(_with_sync(source, clip_id, lambda con, row: row["depth"]))
+
+
+def root(source: Source, clip_id: str) -> str:
+    """The original at the top of ``clip_id``'s chain (itself for an original)."""
+    return _with_sync(
+        source, clip_id,
+        lambda con, row: con.execute("SELECT clip_id FROM lineage WHERE node = ?", [row["root_node"]]).fetchall()[0][0],
+    )
+
+
+def children(source: Source, clip_id: str) -> list[str]:
+    """Direct remixes of ``clip_id``, oldest first."""
+    return _with_sync(
+        source, clip_id,
+        lambda con, row: [r[0] for r in con.execute(
+            "SELECT clip_id FROM lineage WHERE parent_node = ? ORDER BY created_at, node", [row["node"]]
+        ).fetchall()],
+    )
+
+
+def lineage_table(source: Source) -> pd.DataFrame:
+    """Every indexed clip with parent, root and depth (clip ids, not node numbers): for analysts and tests."""
+    with _reading(source) as con:
+        return con.execute(
+            """SELECT l.clip_id, p.clip_id AS parent_id, r.clip_id AS root_id, l.depth, l.created_at,
+                      l.reuses_material, l.original_removed
+               FROM lineage l
+               LEFT JOIN lineage p ON p.node = l.parent_node
+               JOIN lineage r ON r.node = l.root_node
+               ORDER BY l.node"""
+        ).df()
+
+
+def chain_stats(source: Source, *, min_size: int = 1) -> pd.DataFrame:
+    """One row per original (root) with its cascade's shape and pace.
+
+    Columns: root_id; size (clips in the cascade, root included); depth (longest
+    chain, in remix steps); breadth (clips in the widest generation);
+    branching_factor (mean remixes per clip that was remixed; NaN without
+    remixes); time_to_first_remix_s (seconds from the original to its first
+    remix); remixes_per_day (remixes per day between the original and its
+    latest remix); root_created_at. Largest cascades first.
+    """
+    with _reading(source) as con:
+        return con.execute(_CHAIN_STATS_SQL, {"min_size": int(min_size)}).df()
+
+
+def most_remixed(source: Source, n: int = 10, *, by: str = "remixes", visible_only: bool = False) -> pd.DataFrame:
+    """The ``n`` clips with the most direct remixes (``by="remixes"``) or the ``n`` originals with
+    the largest cascades (``by="cascade"``), with owner, prompt and status where the clip row exists.
+
+    ``visible_only`` keeps published clips only (what a feed may show).
+    """
+    if by not in ("remixes", "cascade"):
+        raise ValueError(f"by must be 'remixes' or 'cascade'; got {by!r}")
+    status_filter = "WHERE c.status = 'published'" if visible_only else ""
+    if by == "remixes":
+        counted = "SELECT parent_node AS node, count(*) AS remixes FROM lineage WHERE parent_node IS NOT NULL GROUP BY 1"
+        order = "remixes"
+    else:
+        counted = "SELECT root_node AS node, count(*) - 1 AS remixes FROM lineage GROUP BY 1"
+        order = "remixes"
+    sql = f"""
+        WITH counted AS ({counted})
+        SELECT l.clip_id, k.remixes AS {'remixes' if by == 'remixes' else 'cascade_remixes'},
+               l.depth, c.owner, c.status, c.prompt, c.thumb_hash
+        FROM counted k JOIN lineage l ON l.node = k.node
+        LEFT JOIN clips c ON c.clip_id = l.clip_id
+        {status_filter}
+        ORDER BY k.{order} DESC, l.clip_id
+        LIMIT {int(n)}
+    """
+    with _reading(source) as con:
+        return con.execute(sql).df()
+
+
+_TREE_COLUMNS = """
+    l.clip_id, p.clip_id AS parent_id, l.depth, l.created_at, l.reuses_material, l.original_removed,
+    c.owner, c.status, c.prompt, c.thumb_hash, c.media_hash,
+    e.author, e.operation, e.edit
+"""
+
+
+def tree(store: Source, clip_id: str, *, max_nodes: int = 500) -> pd.DataFrame:
+    """The whole remix tree ``clip_id`` belongs to (from its original), for the RemixExplorer.
+
+    One row per clip, shallowest first: clip_id, parent_id, depth, created_at,
+    reuses_material, original_removed (an ancestor was removed, or the stored
+    mark), owner, status, prompt, thumb_hash, media_hash, and the edge's author,
+    operation and edit (JSON text). At most ``max_nodes`` rows (oldest kept).
+    """
+
+    def q(con, row):
+        df = con.execute(
+            f"""SELECT {_TREE_COLUMNS}
+                FROM lineage l
+                LEFT JOIN lineage p ON p.node = l.parent_node
+                LEFT JOIN clips c ON c.clip_id = l.clip_id
+                LEFT JOIN remix_edges e ON e.child_id = l.clip_id
+                WHERE l.root_node = $root
+                ORDER BY l.depth, l.created_at, l.node
+                LIMIT $limit""",
+            {"root": row["root_node"], "limit": int(max_nodes)},
+        ).df()
+        return _mark_removed_origins(df)
+
+    return _with_sync(store, clip_id, q)
+
+
+def forest(store: Source, *, max_nodes: int = 5000) -> pd.DataFrame:
+    """Every clip of the forest (largest cascades first, up to ``max_nodes``) with the fields ``tree`` gives,
+    plus root_id: what the 3D view draws."""
+    with _reading(store) as con:
+        df = con.execute(
+            f"""WITH sizes AS (SELECT root_node, count(*) AS size FROM lineage GROUP BY 1),
+                     ranked AS (SELECT root_node, size, row_number() OVER (ORDER BY size DESC, root_node) AS rank
+                                FROM sizes)
+                SELECT {_TREE_COLUMNS}, r.clip_id AS root_id, s.rank AS root_rank, s.size AS cascade_size
+                FROM lineage l
+                JOIN ranked s ON s.root_node = l.root_node
+                JOIN lineage r ON r.node = l.root_node
+                LEFT JOIN lineage p ON p.node = l.parent_node
+                LEFT JOIN clips c ON c.clip_id = l.clip_id
+                LEFT JOIN remix_edges e ON e.child_id = l.clip_id
+                ORDER BY s.rank, l.depth, l.created_at, l.node
+                LIMIT {int(max_nodes)}"""
+        ).df()
+    return _mark_removed_origins(df)
+
+
+def _mark_removed_origins(df: pd.DataFrame) -> pd.DataFrame:
+    """original_removed also when an ancestor in ``df`` is removed/hidden (rows are shallowest first)."""
+    if df.empty:
+        return df
+    status = dict(zip(df["clip_id"], df["status"], strict=True))
+    flagged: dict[str, bool] = {}
+    out = []
+    for cid, pid, mark in zip(df["clip_id"], df["parent_id"], df["original_removed"], strict=True):
+        inherited = pid is not None and pid in flagged and (
+            flagged[pid] or status.get(pid) in ("removed", "hidden")
+        )
+        flagged[cid] = bool(mark) or bool(inherited)
+        out.append(flagged[cid])
+    df = df.copy()
+    df["original_removed"] = out
+    return df
+
+
+def lineage_status(source: Source, clip_id: str) -> str:
+    """What a viewer should be told about ``clip_id``'s lineage.
+
+    "removed" (the clip itself was removed), "hidden" (it reuses material of a
+    removed clip), "original removed" (an ancestor was removed but this clip
+    does not carry its material) or "ok".
+    """
+    with _reading(source) as con:
+        rows = con.execute("SELECT status FROM clips WHERE clip_id = ?", [clip_id]).fetchall()
+    row = rows[0] if rows else None
+    if row is None:
+        raise NotFound(f"no clip {clip_id}")
+    if row[0] in ("removed", "hidden"):
+        return row[0]
+    ups = ancestors(source, clip_id)
+    with _reading(source) as con:
+        marked = con.execute(
+            "SELECT original_removed FROM lineage WHERE clip_key = md5_number_upper($id) AND clip_id = $id",
+            {"id": clip_id},
+        ).fetchall()
+        marked = marked[0] if marked else None
+        removed_up = False
+        if ups:
+            con.register("_ups", pd.DataFrame({"clip_id": ups}))
+            try:
+                removed_up = bool(con.execute(
+                    "SELECT count(*) FROM clips WHERE clip_id IN (SELECT clip_id FROM _ups) "
+                    "AND status IN ('removed', 'hidden')"
+                ).fetchall()[0][0])
+            finally:
+                con.unregister("_ups")
+    return "original removed" if removed_up or (marked and marked[0]) else "ok"
+
+
+# ---------------------------------------------------------------------- removal
+
+
+def remove_clip(store: Store, clip_id: str, *, by: str, reason: str) -> dict[str, Any]:
+    """Remove ``clip_id`` (its owner, a reviewer or an admin may); one transaction, audited.
+
+    Descendants that reuse its material (every edge from it down to them has
+    ``reuses_material``) are hidden with it; the other descendants stay and are
+    marked "original removed". Returns {"removed", "hidden": [...], "kept": [...]}.
+    """
+    by = normalise_handle(by)
+    if not reason or not str(reason).strip():
+        raise ValueError("say why the clip is removed (reason=...): it goes in the audit log and to the owner")
+    with store.transaction() as con:
+        sync(con)
+        rows = con.execute("SELECT owner, status FROM clips WHERE clip_id = ?", [clip_id]).fetchall()
+        row = rows[0] if rows else None
+        if row is None:
+            raise NotFound(f"no clip {clip_id}")
+        owner, status = row
+        role_row = (con.execute("SELECT role FROM users WHERE handle = ?", [by]).fetchall() or [None])[0]
+        role = role_row[0] if role_row else None
+        if by != owner and role not in ("reviewer", "admin"):
+            raise PermissionError(
+                f"@{by} cannot remove clip {clip_id}: only its owner @{owner}, a reviewer or an admin can"
+            )
+        if status == "removed":
+            raise ValueError(f"clip {clip_id} is already removed")
+        node = _lookup(con, clip_id)
+        params = {"node": node["node"], "root": node["root_node"], "depth": node["depth"]}
+        material = con.execute(_MATERIAL_DESCENDANTS_SQL, params).df()
+        everyone = descendants(con, clip_id)
+        hidden_set = set(material["clip_id"])
+        kept = [c for c in everyone if c not in hidden_set]
+        hidden = [c for c in everyone if c in hidden_set]
+
+        con.execute(
+            "UPDATE clips SET status = 'removed', updated_at = current_timestamp WHERE clip_id = ?", [clip_id]
+        )
+        con.execute(
+            "INSERT INTO audit_log (actor, action, target_kind, target_id, detail) VALUES (?, 'clip.removed', 'clip', ?, ?)",
+            [by, clip_id, to_json({"reason": reason, "previous_status": status, "hidden": len(hidden), "kept": len(kept)})],
+        )
+        con.register("_hidden", pd.DataFrame({"clip_id": hidden}, dtype=object))
+        con.register("_kept", pd.DataFrame({"clip_id": kept}, dtype=object))
+        try:
+            detail = to_json({"reason": f"reuses material of removed clip {clip_id}", "removed_clip": clip_id})
+            con.execute(
+                """INSERT INTO audit_log (actor, action, target_kind, target_id, detail)
+                   SELECT ?, 'clip.hidden', 'clip', c.clip_id,
+                          json_merge_patch(?::JSON, json_object('previous_status', c.status))
+                   FROM clips c WHERE c.clip_id IN (SELECT clip_id FROM _hidden) AND c.status NOT IN ('removed', 'hidden')""",
+                [by, detail],
+            )
+            con.execute(
+                """UPDATE clips SET status = 'hidden', updated_at = current_timestamp
+                   WHERE clip_id IN (SELECT clip_id FROM _hidden) AND status NOT IN ('removed', 'hidden')"""
+            )
+            con.execute(
+                """UPDATE lineage SET original_removed = true
+                   WHERE clip_key IN (SELECT md5_number_upper(clip_id) FROM _kept)
+                     AND clip_id IN (SELECT clip_id FROM _kept)"""
+            )
+            con.execute(
+                """INSERT INTO audit_log (actor, action, target_kind, target_id, detail)
+                   SELECT ?, 'clip.original_removed', 'clip', clip_id, ?::JSON FROM _kept""",
+                [by, to_json({"removed_clip": clip_id, "reason": "no material of the removed clip: stays"})],
+            )
+        finally:
+            con.unregister("_hidden")
+            con.unregister("_kept")
+    return {"removed": clip_id, "hidden": hidden, "kept": kept}
