@@ -1,0 +1,1 @@
+"""Moderation (placeholder until __init__ is written)."""
