@@ -78,6 +78,14 @@ class HistoryEntry:
     compare_box: W.Checkbox | None = field(default=None, repr=False)
 
 
+def _first_sentence(text: str, limit: int = 140) -> str:
+    """The first sentence of ``text``, at most ``limit`` characters (engine reasons can be paragraphs)."""
+    text = " ".join(str(text).split())
+    cut = text.find(": download")  # "model X is not in the cache ...: download it with ..." -> keep the what
+    head = text[:cut] if cut > 0 else text.split(". ")[0]
+    return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
 def _html_escape(s: str) -> str:
     import html
 
@@ -155,7 +163,8 @@ class PromptStudio(W.VBox):
         self.seed = W.IntText(value=secrets.randbelow(2**31), description="Seed", style=st,
                               layout=W.Layout(width="240px"))
         self.seed.add_class("sw-seed")
-        self.dice = W.Button(description="🎲", tooltip="Pick a random seed", layout=W.Layout(width="44px"))
+        # Text, not an emoji: headless browsers and many Linux desktops have no emoji font.
+        self.dice = W.Button(description="Random", tooltip="Pick a random seed", layout=W.Layout(width="80px"))
         self.dice.add_class("sw-dice")
         self.steps = W.IntSlider(value=30, min=1, max=100, description="Steps", style=st)
         self.guidance = W.FloatSlider(value=5.0, min=1.0, max=15.0, step=0.5, description="Guidance", style=st)
@@ -173,7 +182,8 @@ class PromptStudio(W.VBox):
         self.progress_label.add_class("sw-progress-label")
         self.status = W.HTML("")
         self.status.add_class("sw-status")
-        self.preview = W.Image(format="png", layout=W.Layout(width="256px", display="none"))
+        self.preview = W.Image(format="png", layout=W.Layout(width="256px", height="auto", align_self="flex-start",
+                                                             object_fit="contain", display="none"))
         self.preview.add_class("sw-preview")
 
         self.player_box = W.VBox([])
@@ -232,14 +242,26 @@ class PromptStudio(W.VBox):
         ]
 
     def _warm_up(self) -> None:
-        # librosa's first STFT costs ~1.5 s of imports; pay it while the user types, not after Generate.
+        """Pay one-off start-up costs on a background thread while the user types, not after Generate.
+
+        librosa's first STFT costs ~1.5 s of imports, and an engine's first clip loads its
+        models (the sim engine's sentence encoder, ~1 s). A tiny throwaway clip goes
+        straight to the engine: nothing is screened, saved or shown.
+        """
+        # Only the CPU sim engine is warmed: warming a diffusers engine would load gigabytes unasked.
+        info = self.engine_infos.get("sim")
+        engine = "sim" if info is not None and info.available else None
+
         def warm():
             try:
                 import numpy as np
 
                 from .. import audio_features
+                from ..engines import generate
 
-                audio_features.mel_spectrogram_db(np.zeros((1, 4096), np.float32) + 1e-3, 48_000)
+                audio_features.mel_spectrogram_db(np.full((1, 4096), 1e-3, np.float32), 48_000)
+                if engine is not None:
+                    generate("a ball", engine=engine, seed=0, duration=0.1, fps=10, width=64, height=64)
             except Exception:  # warming is an optimisation only
                 log.debug("warm-up failed", exc_info=True)
 
@@ -256,10 +278,14 @@ class PromptStudio(W.VBox):
         unavailable = [i for i in self.engine_infos.values() if not i.available]
         note = _html_escape(info.description)
         if not info.available:
-            note = f"<span class='sw-error'>unavailable here: {_html_escape(info.reason)}</span>"
-        elif unavailable:
-            names = "; ".join(f"{i.name}: {_html_escape(i.reason)}" for i in unavailable)
-            note += f"<br><small class='sw-unavailable'>unavailable: {names}</small>"
+            note = f"<span class='sw-error'>unavailable here: {_html_escape(_first_sentence(info.reason))}</span>"
+        if unavailable:
+            # Reasons can be long (how to download weights): folded, one line each, full text on hover.
+            items = "".join(
+                f"<li title='{_html_escape(i.reason)}'><b>{_html_escape(i.name)}</b>: "
+                f"{_html_escape(_first_sentence(i.reason))}</li>" for i in unavailable)
+            note += (f"<details class='sw-unavailable'><summary><small>{len(unavailable)} engine(s) unavailable here"
+                     f"</small></summary><small><ul style='margin:0'>{items}</ul></small></details>")
         self.engine_note.value = note
         if not self.busy:
             self.generate_button.disabled = not info.available
@@ -370,6 +396,7 @@ class PromptStudio(W.VBox):
         clip, media = result
         entry = HistoryEntry(clip, media, time.time())
         self.history.append(entry)
+        self.preview.layout.display = "none"  # the player takes over from the preview
         self._show_entry(entry)
         self._add_to_history(entry)
         took = clip.meta.get("timings", {}).get("total_s")

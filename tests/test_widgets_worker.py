@@ -1,0 +1,112 @@
+"""The background generation runner: progress with ETA, throttled previews, cancel, errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from sora_widgets.engines import Cancelled, check_cancel
+from sora_widgets.widgets._worker import GenerationWorker, Progress, format_eta
+
+
+def collect():
+    got = {"progress": [], "done": [], "cancelled": 0, "error": []}
+    kw = dict(
+        on_progress=got["progress"].append,
+        on_done=got["done"].append,
+        on_cancelled=lambda: got.__setitem__("cancelled", got["cancelled"] + 1),
+        on_error=got["error"].append,
+    )
+    return got, kw
+
+
+def test_progress_eta_and_result():
+    def job(on_progress, cancel):
+        for i in range(1, 11):
+            time.sleep(0.01)
+            on_progress(i, 10, np.full((32, 48, 3), i * 20, np.uint8))
+        return "clip"
+
+    got, kw = collect()
+    w = GenerationWorker(job, preview_interval_s=0.0, progress_interval_s=0.0, **kw).start()
+    assert w.join(5)
+    assert w.state == "done" and got["done"] == ["clip"] and not got["error"]
+    steps = [p.step for p in got["progress"]]
+    assert steps == list(range(1, 11))
+    last = got["progress"][-1]
+    assert last.eta_s == 0 and last.fraction == 1.0
+    mid = got["progress"][4]  # 5 of 10 done after ~50 ms: about as long again to go
+    assert 0.02 < mid.eta_s < 0.5
+    assert mid.describe().startswith("step 5/10, ETA ")
+    assert got["progress"][0].preview_png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_previews_are_throttled_but_the_first_and_last_report_arrive():
+    def job(on_progress, cancel):
+        for i in range(1, 201):
+            on_progress(i, 200, np.zeros((16, 16, 3), np.uint8))
+        return 1
+
+    got, kw = collect()
+    w = GenerationWorker(job, preview_interval_s=10.0, progress_interval_s=10.0, **kw).start()
+    assert w.join(5)
+    pngs = [p for p in got["progress"] if p.preview_png]
+    assert len(pngs) == 1 and pngs[0].step == 1  # first preview at once, then none within 10 s
+    assert got["progress"][-1].step == 200  # the final step always gets through
+
+
+def test_cancel_stops_the_job_between_steps():
+    started = threading.Event()
+
+    def job(on_progress, cancel):
+        for i in range(1000):
+            started.set()
+            check_cancel(cancel)
+            time.sleep(0.01)
+            on_progress(i + 1, 1000, None)
+        return "finished"
+
+    got, kw = collect()
+    w = GenerationWorker(job, **kw).start()
+    assert started.wait(5)
+    t0 = time.perf_counter()
+    w.cancel()
+    assert w.join(2), "the worker did not stop after cancel"
+    assert time.perf_counter() - t0 < 1.0
+    assert w.state == "cancelled" and got["cancelled"] == 1 and not got["done"] and not got["error"]
+
+
+def test_errors_are_reported_not_raised():
+    def job(on_progress, cancel):
+        raise ValueError("duration must be between 0.1 and 20 seconds")
+
+    got, kw = collect()
+    w = GenerationWorker(job, **kw).start()
+    assert w.join(5)
+    assert w.state == "error" and isinstance(got["error"][0], ValueError) and not got["done"]
+
+
+def test_cancelled_exception_from_the_engine_counts_as_cancelled():
+    def job(on_progress, cancel):
+        raise Cancelled("generation cancelled")
+
+    got, kw = collect()
+    w = GenerationWorker(job, **kw).start()
+    assert w.join(5) and w.state == "cancelled" and got["cancelled"] == 1
+
+
+def test_a_worker_runs_once():
+    w = GenerationWorker(lambda p, c: None).start()
+    w.join(5)
+    with pytest.raises(RuntimeError):
+        w.start()
+
+
+def test_format_eta():
+    assert format_eta(None) == "…"
+    assert format_eta(3.25) == "3.2 s" or format_eta(3.25) == "3.3 s"
+    assert format_eta(125) == "2 min 05 s"
+    assert Progress(0, 0, 0.0, None).fraction == 0.0
