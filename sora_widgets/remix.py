@@ -1,0 +1,167 @@
+"""Remix a clip: inherit its recipe, apply an edit, re-generate, record the lineage.
+
+>>> from sora_widgets.remix import remix
+>>> child = remix(store, parent_id, "now on the moon", author="bo")
+>>> grandchild = remix(store, child, "make it blue", author="cy", seed=3)
+
+For the ``sim`` engine the edit changes the parent's *scene* (``clip.meta["scene"]``)
+and keeps the rest: "now on the moon", "make it blue", "add two more balls",
+"in the rain"; a different ``seed=`` re-rolls the physics. For diffusers engines
+the remix is video-to-video from the parent's frames (``strength`` 0..1: how far
+it may move) with the new prompt. Either way the child goes through the one save
+path (:func:`sora_widgets.publishing.publish`: moderation, then the store with
+the remix edge) and into the lineage index.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import lineage
+from .access import can_view
+from .publishing import PublishResult, create_clip, publish
+from .store import NotFound, Store, normalise_handle
+
+__all__ = ["remix", "remix_clip", "remix_request"]
+
+#: Recipe fields a remix inherits from its parent unless ``**changes`` overrides them.
+INHERITED = ("duration", "fps", "width", "height", "negative_prompt", "steps", "guidance")
+#: Recipe options that belong to one generation and are not inherited.
+_NOT_INHERITED_OPTIONS = {"base_scene", "model_path_used", "_truncated_from_chars"}
+#: Edit text that leaves a sim scene as it is (used when only the seed or a setting changes).
+_SAME_SCENE = "same scene"
+
+
+def remix_request(
+    store: Store,
+    parent_id: str,
+    prompt: str | None,
+    *,
+    author: str,
+    seed: int | None = None,
+    strength: float | None = None,
+    engine: str | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """The keyword arguments of ``generate`` for a remix of ``parent_id``, after checking ``author`` may see it.
+
+    Returned as a dict (prompt, engine, seed, duration, ..., options) so a widget
+    can show what will be generated before it runs. Raises ``PermissionError``
+    when the parent is a draft of someone else, removed or held, and
+    ``ValueError`` when there is nothing to change.
+    """
+    author = normalise_handle(author)
+    decision = can_view(store, parent_id, author)
+    if not decision:
+        raise PermissionError(f"you cannot remix clip {parent_id}: {decision.reason}")
+    info = store.clip_info(parent_id)
+    recipe = dict(info.get("recipe") or {})
+    meta = info.get("meta") or {}
+    edit_text = (prompt or "").strip()
+    if not edit_text and seed is None and not changes and strength is None:
+        raise ValueError("say what to change: an edit such as 'now on the moon' or 'make it blue', or a new seed=")
+    engine = engine or recipe.get("engine") or info.get("engine") or "sim"
+    kwargs: dict[str, Any] = {k: recipe[k] for k in INHERITED if recipe.get(k) is not None}
+    options = {k: v for k, v in (recipe.get("options") or {}).items() if k not in _NOT_INHERITED_OPTIONS}
+    kwargs["seed"] = int(seed) if seed is not None else recipe.get("seed", 0)
+    if engine == "sim":
+        kwargs["prompt"] = edit_text or _SAME_SCENE
+        options["base_scene"] = meta.get("scene") or _scene_of_prompt(info.get("prompt") or recipe.get("prompt"))
+    else:
+        # Video-to-video: the parent's frames, the new prompt (or the parent's when only the seed/strength change).
+        if not info.get("media_hash"):
+            raise ValueError(
+                f"clip {parent_id} is a record without video, so it cannot be remixed video-to-video; "
+                "remix it with engine='sim'"
+            )
+        kwargs["prompt"] = edit_text or recipe.get("prompt") or info.get("prompt") or ""
+        kwargs["parent"] = store.get_clip(parent_id)
+        kwargs["strength"] = 0.6 if strength is None else float(strength)
+    # Keep only the options the target engine knows (a parent made with another engine may carry others).
+    from .engines import get_engine
+
+    known = get_engine(engine).options
+    kwargs.update({k: v for k, v in options.items() if k in known})
+    kwargs.update(changes)
+    kwargs["engine"] = engine
+    return kwargs
+
+
+def remix_clip(
+    store: Store,
+    parent_id: str,
+    prompt: str | None,
+    *,
+    author: str,
+    seed: int | None = None,
+    strength: float | None = None,
+    engine: str | None = None,
+    on_progress: Callable | None = None,
+    cancel: threading.Event | None = None,
+    status: str = "published",
+    **changes: Any,
+) -> PublishResult:
+    """Like :func:`remix` but returns the :class:`PublishResult` (status "held" when moderation holds it)."""
+    author = normalise_handle(author)
+    kwargs = remix_request(store, parent_id, prompt, author=author, seed=seed, strength=strength,
+                           engine=engine, **changes)
+    gen_prompt = kwargs.pop("prompt")
+    clip = create_clip(store, gen_prompt, user=author, on_progress=on_progress, cancel=cancel, **kwargs)
+    parent_prompt = store.clip_info(parent_id).get("prompt")
+    clip.meta["remix_of"] = parent_id
+    clip.meta["parent_prompt"] = parent_prompt
+    operation = "remix" if kwargs["engine"] == "sim" else "v2v"
+    edit = {
+        "prompt": (prompt or "").strip(),
+        "changes": {k: v for k, v in {"seed": seed, "strength": strength, **changes}.items() if v is not None},
+        "engine": kwargs["engine"],
+    }
+    result = publish(store, clip, user=author, status=status, parent_id=parent_id, operation=operation,
+                     edit=edit, reuses_material=True)
+    # Index the new clip now; queries would also do it on first use (see lineage.sync).
+    lineage.sync(store, [result.clip_id])
+    return result
+
+
+def remix(
+    store: Store,
+    parent_id: str,
+    prompt: str | None,
+    *,
+    author: str,
+    seed: int | None = None,
+    strength: float | None = None,
+    engine: str | None = None,
+    on_progress: Callable | None = None,
+    cancel: threading.Event | None = None,
+    status: str = "published",
+    **changes: Any,
+) -> str:
+    """Remix ``parent_id`` as ``author`` with the edit ``prompt``; returns the new clip's id.
+
+    parent_id : the clip to remix; ``author`` must be allowed to see it.
+    prompt : the edit ("now on the moon", "make it blue", "add two more balls", "in the rain");
+        may be empty when ``seed`` or another change is given.
+    seed : a new seed (default: the parent's, so the edit is the only change).
+    strength : video-to-video strength 0..1 for diffusers engines (default 0.6).
+    engine : default the parent's engine.
+    on_progress, cancel : as for ``generate``.
+    status : "published" or "draft".
+    **changes : recipe fields to override (duration, fps, width, height, engine options).
+    """
+    return remix_clip(store, parent_id, prompt, author=author, seed=seed, strength=strength, engine=engine,
+                      on_progress=on_progress, cancel=cancel, status=status, **changes).clip_id
+
+
+def _scene_of_prompt(prompt: str | None) -> dict:
+    """The sim scene of a clip stored without one (a lightweight record): parse its prompt."""
+    if not prompt:
+        raise NotFound("the clip has neither a scene nor a prompt to remix")
+    from .engines.sim import parse_prompt
+
+    scene = parse_prompt(prompt)
+    scene.pop("unparsed", None)
+    scene.pop("notes", None)
+    return scene
