@@ -26,6 +26,8 @@ class Policy:
     frames_per_second: float
     max_frames: int
     min_speech_rms: float
+    min_skin_fraction: float = 0.25  # share of a nudity box that must be skin-coloured
+    keyphrase_score: float = 0.6  # score of a harmful key phrase heard in a soundtrack (review, not block)
     any_harm_review: float = 1.01  # 1 - P(benign) at or above this holds the text (see policy.json)
 
     def decide(self, scores: dict[str, float]) -> tuple[str, list[str]]:
@@ -67,6 +69,8 @@ def _validate(raw: dict[str, Any], source: str) -> Policy:
         max_frames=int(vis.get("max_frames", 12)),
         min_speech_rms=float((raw.get("audio") or {}).get("min_speech_rms", 0.003)),
         any_harm_review=float(raw.get("any_harm_review", 1.01)),
+        min_skin_fraction=float(vis.get("min_skin_fraction", 0.25)),
+        keyphrase_score=float((raw.get("audio") or {}).get("keyphrase_score", 0.6)),
     )
 
 
