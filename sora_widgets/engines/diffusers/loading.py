@@ -9,6 +9,7 @@ so a missing model is a fast, clear error, never a download or a hang.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import threading
@@ -206,8 +207,8 @@ def load_pipeline(
            bool(cpu_offload), bool(vae_tiling), bool(compile_transformer))
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
-        if hit is not None:
-            return hit
+        if hit is not None:  # already loaded in this process: no load time this call
+            return dataclasses.replace(hit, load_s=0.0)
         t0 = time.perf_counter()
         import diffusers
 
