@@ -36,7 +36,8 @@ class CameoAsset:
     voice : None, or {"espeak_voice": str, "pitch": int 0-99, "speed_wpm": int,
         "f0_hz": float, "syllables_per_s": float} when the source had speech.
     fps : frames per second of the source, for cycling ``cutouts`` in time.
-    name : the handle used in prompts as "@name"; cameo_id : set once stored.
+    name : the handle used in prompts as "@name"; cameo_id : set once stored;
+    use_id : the recorded use this copy came from (``cameo.use``).
     """
 
     kind: str
@@ -48,6 +49,7 @@ class CameoAsset:
     voice: dict[str, Any] | None = None
     name: str = ""
     cameo_id: str | None = None
+    use_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -119,7 +119,7 @@ def _cutouts(frames: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> tuple[
     sigma = max(0.6, FEATHER_FRACTION * max(frames.shape[1:3]))
     out = np.zeros((len(frames), ch, cw, 4), np.uint8)
     sharpness = np.zeros(len(frames))
-    for i, (f, m, b) in enumerate(zip(frames, masks, boxes)):
+    for i, (f, m, b) in enumerate(zip(frames, masks, boxes, strict=True)):
         x0, y0, x1, y1 = (int(v) for v in b)
         alpha = cv2.GaussianBlur(m.astype(np.float32), (0, 0), sigma)
         alpha = np.clip(alpha * 1.6 - 0.3, 0, 1)  # steepen: a feathered edge but a solid interior

@@ -1,0 +1,445 @@
+"""Consent: who may use a cameo, every use recorded, the owner in control.
+
+The one place these rules live (widgets and notebooks both call here):
+
+- ``use`` is the only way to get a cameo's asset for a generation; it checks
+  ``can_use`` and records the use in the same transaction.
+- Saving a clip whose recipe names cameos links those uses to it
+  (``link_uses``, called by ``publishing.publish``); a clip naming a cameo
+  its author never obtained through ``use`` is taken down and refused.
+- Audiences: ``only_me``, ``approved`` (a list the owner keeps),
+  ``followers`` (people who follow the owner, plus the approved), ``everyone``.
+  A minor's cameo is usable only by people its owner approved, whatever the
+  audience says. Revoked or deleted cameos are usable by no one.
+- The owner (and admins) see every clip that used a cameo, drafts included,
+  and can take any of them down; ``revoke(remove_past=True)`` also takes down
+  past clips and the remixes that contain them.
+
+Every action writes the audit log in the transaction that checks and writes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from ..access import Decision
+from ..media import Clip
+from ..store import NotFound, Store, new_id, normalise_handle
+from .asset import KINDS, CameoAsset, CameoError
+
+__all__ = [
+    "AUDIENCES",
+    "Decision",
+    "can_use",
+    "create",
+    "delete",
+    "get",
+    "link_uses",
+    "list_cameos",
+    "remove_use",
+    "revoke",
+    "set_audience",
+    "use",
+    "uses",
+]
+
+AUDIENCES = ("only_me", "approved", "followers", "everyone")
+_COLUMNS = ("cameo_id", "owner", "kind", "name", "audience", "status", "source_hash", "asset_hash", "created_at",
+            "revoked_at")
+
+
+@dataclass(frozen=True)
+class _Actor:
+    handle: str
+    role: str
+
+
+def _actor(con, handle: str) -> _Actor:
+    h = normalise_handle(handle)
+    row = con.execute("SELECT role FROM users WHERE handle = ?", [h]).fetchone()
+    if row is None:
+        raise NotFound(f"no user @{h}")
+    return _Actor(h, row[0])
+
+
+def _cameo(con, cameo_id: str) -> dict:
+    row = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM cameos WHERE cameo_id = ?", [cameo_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no cameo {cameo_id}")
+    return dict(zip(_COLUMNS, row, strict=True))
+
+
+def get(store: Store, cameo_id: str) -> dict:
+    """The cameo's row (no media), with ``approved``: the handles its owner approved."""
+    with store.read() as con:
+        info = _cameo(con, cameo_id)
+        info["approved"] = [r[0] for r in con.execute(
+            "SELECT handle FROM cameo_permissions WHERE cameo_id = ? ORDER BY handle", [cameo_id]).fetchall()]
+    return info
+
+
+def list_cameos(store: Store, *, owner: str):
+    """``owner``'s cameos (not deleted), newest first, with use counts - a DataFrame."""
+    return store.sql(
+        """SELECT c.cameo_id, c.name, c.kind, c.audience, c.status, c.created_at,
+                  (SELECT count(*) FROM cameo_uses u WHERE u.cameo_id = c.cameo_id AND u.clip_id IS NOT NULL) AS clips,
+                  (SELECT string_agg(p.handle, ', ' ORDER BY p.handle) FROM cameo_permissions p
+                    WHERE p.cameo_id = c.cameo_id) AS approved
+           FROM cameos c WHERE c.owner = ? AND c.status <> 'deleted' ORDER BY c.created_at DESC, c.cameo_id""",
+        [normalise_handle(owner)],
+    )
+
+
+# ------------------------------------------------------------------ create
+def create(
+    store: Store,
+    *,
+    owner: str,
+    clip: Clip,
+    kind: str,
+    name: str,
+    box=None,
+    challenge=None,
+    audience: str = "only_me",
+    asset: CameoAsset | None = None,
+) -> str:
+    """Extract and store a cameo of ``clip`` owned by ``owner``; returns its id.
+
+    A person cameo of yourself needs ``challenge`` (from ``new_challenge``,
+    issued to ``owner``, unexpired, unused) and a clip that passes ``verify``
+    against it; animals and objects need ``box`` and no phrase. ``asset``: an
+    extraction already made from ``clip`` (the widget shows it first), else
+    extraction runs here. Raises :class:`CameoError` / ``PermissionError`` with
+    what to do.
+    """
+    from .extract import extract
+    from .verify import get_challenge, verify
+
+    owner = normalise_handle(owner)
+    store.get_user(owner)
+    if kind not in KINDS:
+        raise CameoError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    name = normalise_handle(name)
+    if audience not in AUDIENCES:
+        raise CameoError(f"audience must be one of {', '.join(AUDIENCES)}; got {audience!r}")
+    challenge_id = None
+    if kind == "person":
+        if challenge is None:
+            raise PermissionError("a person cameo needs the spoken phrase: ask for a phrase, then record yourself saying it")
+        challenge_id = getattr(challenge, "challenge_id", challenge)
+        stored, used_at = get_challenge(store, challenge_id)
+        if stored.user != owner:
+            raise PermissionError("this phrase was issued to someone else: ask for your own phrase")
+        if used_at is not None:
+            raise PermissionError("this phrase was already used: ask for a new one")
+        result = verify(clip, stored, kind="person")
+        if not result.passed:
+            raise PermissionError("verification failed: " + "; ".join(result.reasons))
+    if asset is None:
+        asset = extract(clip, kind=kind, box=box, name=name)
+    asset.name = name
+    asset_hash = store.put_media_file_only(asset.to_bytes(), ".npz")
+    source = clip.to_mp4_bytes()
+    source_hash = store.put_media_file_only(source, ".mp4")
+    cameo_id = new_id("cm")
+    with store.transaction() as con:
+        for digest, size, mime, suffix in ((asset_hash, None, "application/x-npz", ".npz"),
+                                           (source_hash, len(source), "video/mp4", ".mp4")):
+            path = store.media_dir / digest[:2] / f"{digest}{suffix}"
+            con.execute(
+                "INSERT INTO media (hash, path, bytes, mime) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                [digest, f"media/{digest[:2]}/{digest}{suffix}", size or path.stat().st_size, mime],
+            )
+        if con.execute("SELECT 1 FROM cameos WHERE name = ? AND status <> 'deleted'", [name]).fetchone():
+            raise CameoError(f"the cameo name @{name} is taken; choose another")
+        if challenge_id is not None:
+            # Spend the phrase in the same transaction: two uploads cannot both use it.
+            n = con.execute(
+                "UPDATE cameo_challenges SET used_at = current_timestamp, cameo_id = ? "
+                "WHERE challenge_id = ? AND used_at IS NULL RETURNING challenge_id", [cameo_id, challenge_id]).fetchall()
+            if not n:
+                raise PermissionError("this phrase was already used: ask for a new one")
+        if audience in ("followers", "everyone") and _is_minor_con(con, owner):
+            raise PermissionError(_MINOR_MESSAGE)
+        con.execute(
+            "INSERT INTO cameos (cameo_id, owner, kind, name, audience, source_hash, asset_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [cameo_id, owner, kind, name, audience, source_hash, asset_hash],
+        )
+        store.audit(owner, "cameo.create", "cameo", cameo_id,
+                    {"kind": kind, "name": name, "audience": audience, "challenge_id": challenge_id}, con=con)
+    return cameo_id
+
+
+_MINOR_MESSAGE = ("a cameo of someone under 18 can only be used by people its owner approves: "
+                  "choose 'only me' or 'approved people'")
+
+
+def _is_minor_con(con, handle: str) -> bool:
+    from ..social.accounts import ADULT_AGE_YEARS, age_years
+
+    row = con.execute("SELECT birthdate FROM users WHERE handle = ?", [handle]).fetchone()
+    return row is not None and age_years(row[0]) < ADULT_AGE_YEARS
+
+
+# ------------------------------------------------------------------ audience
+def set_audience(store: Store, cameo_id: str, *, by: str, audience: str, approved=()) -> None:
+    """Only the owner chooses who may use a cameo; ``approved`` replaces the list of approved handles."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}; got {audience!r}")
+    handles = sorted({normalise_handle(h) for h in approved})
+    with store.transaction() as con:
+        actor = _actor(con, by)
+        c = _cameo(con, cameo_id)
+        if actor.handle != c["owner"]:
+            raise PermissionError(f"only @{c['owner']} can choose who may use the cameo @{c['name']}")
+        if c["status"] != "active":
+            raise PermissionError(f"the cameo @{c['name']} is {c['status']}; it can no longer be shared")
+        if audience in ("followers", "everyone") and _is_minor_con(con, c["owner"]):
+            raise PermissionError(_MINOR_MESSAGE)
+        unknown = [h for h in handles if not con.execute("SELECT 1 FROM users WHERE handle = ?", [h]).fetchone()]
+        if unknown:
+            raise NotFound(f"no user {', '.join('@' + h for h in unknown)}: check the handles")
+        con.execute("UPDATE cameos SET audience = ? WHERE cameo_id = ?", [audience, cameo_id])
+        con.execute("DELETE FROM cameo_permissions WHERE cameo_id = ?", [cameo_id])
+        for h in handles:
+            con.execute("INSERT INTO cameo_permissions (cameo_id, handle) VALUES (?, ?)", [cameo_id, h])
+        store.audit(actor.handle, "cameo.audience", "cameo", cameo_id, {"audience": audience, "approved": handles},
+                    con=con)
+
+
+# ------------------------------------------------------------------ use
+def _can_use(con, cameo_id: str, user: str) -> Decision:
+    try:
+        c = _cameo(con, cameo_id)
+    except NotFound:
+        return Decision(False, f"there is no cameo {cameo_id}")
+    try:
+        actor = _actor(con, user)
+    except (NotFound, ValueError):
+        return Decision(False, f"there is no user {user!r}")
+    name, owner = c["name"], c["owner"]
+    if c["status"] != "active":
+        return Decision(False, f"@{owner} has {c['status']} the cameo @{name}; it can't be used")
+    if actor.handle == owner:
+        return Decision(True, "it is your own cameo")
+    approved = con.execute(
+        "SELECT 1 FROM cameo_permissions WHERE cameo_id = ? AND handle = ?", [cameo_id, actor.handle]).fetchone()
+    if _is_minor_con(con, owner):
+        # A minor's likeness: only people the owner approved, whatever the audience says.
+        if approved and c["audience"] != "only_me":
+            return Decision(True, f"@{owner} approved you")
+        return Decision(False, f"only people @{owner} approved can use the cameo @{name}")
+    audience = c["audience"]
+    if audience == "everyone":
+        return Decision(True, f"@{owner} lets everyone use @{name}")
+    if audience in ("approved", "followers") and approved:
+        return Decision(True, f"@{owner} approved you")
+    if audience == "followers" and con.execute(
+        "SELECT 1 FROM follows WHERE follower = ? AND followee = ?", [actor.handle, owner]
+    ).fetchone():
+        return Decision(True, f"you follow @{owner}")
+    who = {"only_me": "only @" + owner, "approved": f"only people @{owner} approved",
+           "followers": f"only @{owner}'s followers and approved people"}[audience]
+    return Decision(False, f"{who} can use the cameo @{name}")
+
+
+def can_use(store: Store, cameo_id: str, user: str) -> Decision:
+    """May ``user`` put cameo ``cameo_id`` in a clip? Truthy or not, with ``.reason``."""
+    with store.read() as con:
+        return _can_use(con, cameo_id, user)
+
+
+def use(store: Store, cameo_id: str, *, user: str) -> CameoAsset:
+    """The cameo's asset for a generation by ``user``, after checking and recording the use.
+
+    The returned asset carries ``cameo_id`` (so the clip's recipe names it) and
+    ``use_id``. Raises ``PermissionError`` with a reason the user can read.
+    """
+    use_id = new_id("u")
+    with store.transaction() as con:
+        d = _can_use(con, cameo_id, user)
+        if not d:
+            store.audit(_safe_handle(user), "cameo.use_refused", "cameo", cameo_id, {"reason": d.reason}, con=con)
+            refused = d.reason
+        else:
+            refused = None
+            handle = normalise_handle(user)
+            c = _cameo(con, cameo_id)
+            con.execute("INSERT INTO cameo_uses (use_id, cameo_id, user_handle) VALUES (?, ?, ?)",
+                        [use_id, cameo_id, handle])
+            store.audit(handle, "cameo.use", "cameo", cameo_id, {"use_id": use_id}, con=con)
+    if refused is not None:  # raised after commit, so the refusal stays in the audit log
+        raise PermissionError(f"you can't use this cameo: {refused}")
+    asset = CameoAsset.from_bytes(store.media_bytes(c["asset_hash"]), cameo_id=cameo_id)
+    asset.name = c["name"]
+    asset.use_id = use_id
+    return asset
+
+
+def _safe_handle(user: str) -> str:
+    try:
+        return normalise_handle(user)
+    except ValueError:
+        return str(user)[:40]
+
+
+def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
+    """Link ``user``'s recorded uses of ``cameo_ids`` to the saved clip ``clip_id``; returns the use ids.
+
+    For each cameo: an unlinked use by ``user`` is linked; if every use was
+    linked already (several clips from one ``use``), a new use is recorded,
+    provided ``user`` may still use it. With no recorded use at all - a cameo id
+    typed into a recipe - or a cameo revoked since, the clip is taken down and
+    ``PermissionError`` raised: no clip shows a likeness without a permitted use.
+    """
+    user = normalise_handle(user)
+    linked: list[str] = []
+    refused: str | None = None
+    with store.transaction() as con:
+        for cameo_id in dict.fromkeys(c for c in cameo_ids if c):
+            if con.execute("SELECT 1 FROM cameo_uses WHERE cameo_id = ? AND clip_id = ?", [cameo_id, clip_id]).fetchone():
+                continue
+            d = _can_use(con, cameo_id, user)
+            prior = con.execute(
+                "SELECT use_id, clip_id FROM cameo_uses WHERE cameo_id = ? AND user_handle = ? "
+                "ORDER BY (clip_id IS NULL) DESC, created_at", [cameo_id, user]).fetchall()
+            if not prior:
+                refused = f"the clip names cameo {cameo_id}, which you never obtained with cameo.use"
+                break
+            if not d:
+                refused = d.reason
+                break
+            use_id, linked_to = prior[0]
+            if linked_to is None:
+                con.execute("UPDATE cameo_uses SET clip_id = ? WHERE use_id = ?", [clip_id, use_id])
+            else:
+                use_id = new_id("u")
+                con.execute("INSERT INTO cameo_uses (use_id, cameo_id, user_handle, clip_id) VALUES (?, ?, ?, ?)",
+                            [use_id, cameo_id, user, clip_id])
+            store.audit(user, "cameo.link", "clip", clip_id, {"cameo_id": cameo_id, "use_id": use_id}, con=con)
+            linked.append(use_id)
+    if refused is not None:
+        with contextlib.suppress(NotFound):
+            store.set_clip_status(clip_id, "removed", actor=user, reason=f"cameo not permitted: {refused}")
+        raise PermissionError(f"this clip can't be saved: {refused}")
+    return linked
+
+
+# ------------------------------------------------------------------ the owner's view
+def _require_owner_or_admin(con, cameo_id: str, by: str) -> tuple[_Actor, dict]:
+    actor = _actor(con, by)
+    c = _cameo(con, cameo_id)
+    if actor.handle != c["owner"] and actor.role != "admin":
+        raise PermissionError(f"only @{c['owner']} (and admins) can see or manage the uses of @{c['name']}")
+    return actor, c
+
+
+def uses(store: Store, cameo_id: str, *, by: str):
+    """Every clip that used the cameo (drafts and removed ones included): a DataFrame of
+    clip_id, user, used_at, status, prompt, media_hash, thumb_hash. Owner and admins only."""
+    with store.read() as con:
+        _require_owner_or_admin(con, cameo_id, by)
+        return con.execute(
+            """SELECT u.clip_id, u.user_handle AS user, u.created_at AS used_at, c.status, c.prompt,
+                      c.media_hash, c.thumb_hash
+               FROM cameo_uses u JOIN clips c ON c.clip_id = u.clip_id
+               WHERE u.cameo_id = ? ORDER BY u.created_at DESC, u.clip_id""",
+            [cameo_id],
+        ).df()
+
+
+def _take_down(store: Store, con, clip_ids, *, actor: str, reason: str) -> list[str]:
+    """Remove ``clip_ids`` and every remix below them that reuses their material; returns what changed."""
+    ids = list(dict.fromkeys(clip_ids))
+    if not ids:
+        return []
+    # Recursive SQL over remix edges (sora_widgets.lineage, when it lands, offers the same walk).
+    rows = con.execute(
+        """WITH RECURSIVE down(clip_id) AS (
+               SELECT unnest(?::TEXT[])
+               UNION
+               SELECT e.child_id FROM remix_edges e JOIN down d ON e.parent_id = d.clip_id
+               WHERE e.reuses_material
+           )
+           SELECT d.clip_id FROM down d JOIN clips c USING (clip_id) WHERE c.status <> 'removed'""",
+        [ids],
+    ).fetchall()
+    changed = [r[0] for r in rows]
+    for cid in changed:
+        store.set_clip_status(cid, "removed", actor=actor, reason=reason, con=con)
+    return changed
+
+
+def remove_use(store: Store, clip_id: str, *, by: str) -> list[str]:
+    """Take down ``clip_id`` (and remixes containing it) because it uses ``by``'s cameo; returns removed ids."""
+    with store.transaction() as con:
+        actor = _actor(con, by)
+        rows = con.execute(
+            "SELECT DISTINCT m.cameo_id, m.owner, m.name FROM cameo_uses u JOIN cameos m USING (cameo_id) "
+            "WHERE u.clip_id = ?", [clip_id]).fetchall()
+        if not rows:
+            raise NotFound(f"clip {clip_id} uses no cameo")
+        mine = [r for r in rows if r[1] == actor.handle]
+        if not mine and actor.role != "admin":
+            raise PermissionError(f"clip {clip_id} does not use a cameo of yours")
+        names = ", ".join("@" + r[2] for r in (mine or rows))
+        removed = _take_down(store, con, [clip_id], actor=actor.handle, reason=f"cameo owner removed it ({names})")
+        store.audit(actor.handle, "cameo.remove_use", "clip", clip_id,
+                    {"cameos": [r[0] for r in (mine or rows)], "removed": removed}, con=con)
+    return removed
+
+
+def revoke(store: Store, cameo_id: str, *, by: str, remove_past: bool = False) -> list[str]:
+    """Refuse all future uses; with ``remove_past``, take down past clips and their remixes. Returns removed ids."""
+    with store.transaction() as con:
+        actor, c = _require_owner_or_admin(con, cameo_id, by)
+        if c["status"] == "deleted":
+            raise CameoError(f"the cameo @{c['name']} was deleted already")
+        con.execute("UPDATE cameos SET status = 'revoked', revoked_at = current_timestamp WHERE cameo_id = ?",
+                    [cameo_id])
+        removed = []
+        if remove_past:
+            past = [r[0] for r in con.execute(
+                "SELECT clip_id FROM cameo_uses WHERE cameo_id = ? AND clip_id IS NOT NULL", [cameo_id]).fetchall()]
+            removed = _take_down(store, con, past, actor=actor.handle, reason=f"@{c['name']} was revoked by its owner")
+        store.audit(actor.handle, "cameo.revoke", "cameo", cameo_id,
+                    {"remove_past": remove_past, "removed": removed}, con=con)
+    return removed
+
+
+def delete(store: Store, cameo_id: str, *, by: str, remove_past: bool = True) -> list[str]:
+    """Delete the cameo and its media (asset and source video); by default take down the clips that used it too."""
+    with store.transaction() as con:
+        actor, c = _require_owner_or_admin(con, cameo_id, by)
+        removed = []
+        if remove_past:
+            past = [r[0] for r in con.execute(
+                "SELECT clip_id FROM cameo_uses WHERE cameo_id = ? AND clip_id IS NOT NULL", [cameo_id]).fetchall()]
+            removed = _take_down(store, con, past, actor=actor.handle, reason=f"@{c['name']} was deleted by its owner")
+        con.execute("UPDATE cameos SET status = 'deleted', revoked_at = coalesce(revoked_at, current_timestamp), "
+                    "asset_hash = NULL, source_hash = NULL WHERE cameo_id = ?", [cameo_id])
+        con.execute("DELETE FROM cameo_permissions WHERE cameo_id = ?", [cameo_id])
+        files = []
+        for digest in (c["asset_hash"], c["source_hash"]):
+            if digest is None or _still_referenced(con, digest):
+                continue
+            row = con.execute("DELETE FROM media WHERE hash = ? RETURNING path", [digest]).fetchone()
+            if row:
+                files.append(store.home / row[0])
+        store.audit(actor.handle, "cameo.delete", "cameo", cameo_id,
+                    {"removed": removed, "media_deleted": len(files)}, con=con)
+    for path in files:  # after commit: a failed transaction must not lose files its rows still name
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return removed
+
+
+def _still_referenced(con, digest: str) -> bool:
+    """Is ``digest`` still named by a clip or another live cameo (content addressing shares files)?"""
+    in_clips = con.execute("SELECT 1 FROM clips WHERE media_hash = ? OR thumb_hash = ? LIMIT 1", [digest, digest])
+    if in_clips.fetchone():
+        return True
+    return con.execute(
+        "SELECT 1 FROM cameos WHERE (asset_hash = ? OR source_hash = ?) AND status <> 'deleted' LIMIT 1",
+        [digest, digest]).fetchone() is not None
