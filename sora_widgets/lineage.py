@@ -494,7 +494,13 @@ def forest(store: Source, *, max_nodes: int = 5000) -> pd.DataFrame:
 
 
 def _mark_removed_origins(df: pd.DataFrame) -> pd.DataFrame:
-    """original_removed also when an ancestor in ``df`` is removed/hidden (rows are shallowest first)."""
+    """original_removed also when an ancestor in ``df`` is removed/hidden (rows are shallowest first).
+
+    Missing text values come back as None (not NaN), so callers can test ``is None``.
+    """
+    for col in ("parent_id", "owner", "status", "prompt", "thumb_hash", "media_hash", "author", "operation", "edit"):
+        if col in df.columns:
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
     if df.empty:
         return df
     status = dict(zip(df["clip_id"], df["status"], strict=True))

@@ -1,0 +1,433 @@
+"""``RemixExplorer``: a clip's remix tree in 2D, the whole forest in 3D, and "Remix this".
+
+- 2D: :class:`RemixTree` (anywidget, front end in ``remix_tree.js``/``.css``)
+  draws the tree of the selected original as SVG: thumbnails from
+  ``clips.thumb_hash``, owner under each node, author and edit on each edge.
+  Clicking a node selects it.
+- 3D: the forest in ipyvolume (``ipv.figure`` + ``ipv.scatter`` + line segments):
+  x = branch (cascades side by side, remixes spread inside), y = depth (remix
+  steps), z = time (days since the first clip). Clicking a point selects it too.
+- The selected clip plays in a :class:`ClipPlayer`; "Remix this" runs
+  :func:`sora_widgets.remix.remix_clip` on a worker thread, then the new node
+  appears, selected.
+
+The widget holds no rules: who may see a clip is ``access.can_view_info``, what a
+remix does is ``remix.remix_clip``, the tree comes from ``lineage.tree``.
+Stable CSS classes for tests: ``sw-remix-explorer``, ``sw-remix-tree``,
+``sw-node`` (with ``data-clip-id``), ``sw-remix-prompt``, ``sw-remix-button``,
+``sw-remix-status``, ``sw-remix-detail``, ``sw-remix-forest3d``, ``sw-remix-root``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+import traitlets
+
+from .. import lineage
+from ..access import can_view_info
+from ..store import NotFound, Store, normalise_handle
+
+__all__ = ["RemixExplorer", "RemixTree", "tree_layout", "forest_positions"]
+
+_HERE = Path(__file__).parent
+
+#: Pixels between neighbouring leaves / between generations in the 2D tree.
+X_STEP_PX, Y_STEP_PX = 120, 118
+
+
+def tree_layout(df: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """(x, y) in pixels for every clip of one tree (rows shallowest first, as ``lineage.tree`` gives).
+
+    Leaves take consecutive columns in depth-first order; a parent sits above the
+    middle of its children; y is the depth. Deterministic, so tests can rely on it.
+    """
+    kids: dict[str, list[str]] = {}
+    ids = list(df["clip_id"])
+    present = set(ids)
+    roots = []
+    for cid, pid in zip(df["clip_id"], df["parent_id"], strict=True):
+        if pid is None or (isinstance(pid, float) and np.isnan(pid)) or pid not in present:
+            roots.append(cid)
+        else:
+            kids.setdefault(pid, []).append(cid)
+    depth = dict(zip(df["clip_id"], df["depth"], strict=True))
+    base = min(depth.values()) if depth else 0
+    pos: dict[str, tuple[float, float]] = {}
+    next_col = 0
+    for r in roots:  # iterative post-order: a parent is placed after its children
+        stack: list[tuple[str, bool]] = [(r, False)]
+        while stack:
+            node, done = stack.pop()
+            children = kids.get(node, [])
+            if done or not children:
+                if children:
+                    xs = [pos[c][0] for c in children]
+                    x = (min(xs) + max(xs)) / 2
+                else:
+                    x = next_col * X_STEP_PX + X_STEP_PX / 2
+                    next_col += 1
+                pos[node] = (x, (depth[node] - base) * Y_STEP_PX + 50)
+            else:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(children))
+    return pos
+
+
+def forest_positions(df: pd.DataFrame) -> np.ndarray:
+    """(N, 3) float positions for the 3D view: x = branch, y = depth, z = time (days since the first clip).
+
+    Cascades sit side by side by rank (``root_rank`` from ``lineage.forest``);
+    inside a cascade, clips spread by their order among clips of the same depth.
+    """
+    if df.empty:
+        return np.zeros((0, 3))
+    t = pd.to_datetime(df["created_at"])
+    days = (t - t.min()).dt.total_seconds().to_numpy() / 86400.0
+    spread = df.groupby(["root_rank", "depth"]).cumcount().to_numpy()
+    width = df.groupby(["root_rank", "depth"])["clip_id"].transform("count").to_numpy()
+    x = df["root_rank"].to_numpy(float) * 3.0 + (spread - (width - 1) / 2) / np.maximum(width, 1) * 2.4
+    return np.column_stack([x, df["depth"].to_numpy(float), days])
+
+
+class RemixTree(anywidget.AnyWidget):
+    """The SVG tree. ``nodes``: dicts with clip_id, parent_id, x, y, thumb (hash), owner, status,
+    visible, note, edge (author + edit). ``thumbs``: hash -> data URL. ``selected``: clip id (synced both ways)."""
+
+    _esm = _HERE / "remix_tree.js"
+    _css = _HERE / "remix_tree.css"
+
+    nodes = traitlets.List(traitlets.Dict()).tag(sync=True)
+    thumbs = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    width_px = traitlets.Int(600).tag(sync=True)
+    height_px = traitlets.Int(300).tag(sync=True)
+
+
+def _edit_text(edit: Any) -> str:
+    if edit is None or (isinstance(edit, float) and np.isnan(edit)):
+        return ""
+    if isinstance(edit, str):
+        try:
+            edit = json.loads(edit)
+        except ValueError:
+            return edit
+    if not isinstance(edit, dict):
+        return str(edit)
+    text = str(edit.get("prompt") or "")
+    changes = edit.get("changes") or {}
+    if changes:
+        text = (text + " " if text else "") + ", ".join(f"{k}={v}" for k, v in changes.items())
+    return text
+
+
+class RemixExplorer(W.VBox):
+    """Browse remix chains and remix a clip.
+
+    store : the Store. clip_id : the clip to open (default: the original of the
+    largest cascade). user : who is looking (decides what is visible and who
+    authors remixes; default the session's current user). max_nodes_3d : points
+    drawn in the forest view.
+    """
+
+    def __init__(self, store: Store, clip_id: str | None = None, user: str | None = None, *,
+                 max_nodes_3d: int = 3000, show_3d: bool = True):
+        from ..session import current_user
+
+        self.store = store
+        self.user = normalise_handle(user) if user else current_user(store)
+        try:
+            self.role = store.get_user(self.user)["role"]
+        except NotFound:
+            self.role = None
+        lineage.sync(store)
+        self._thumb_cache: dict[str, str] = {}
+        self._rows: dict[str, dict] = {}
+        self._worker: threading.Thread | None = None
+
+        self.root_picker = W.Dropdown(description="Original", layout=W.Layout(width="480px"))
+        self.root_picker.add_class("sw-remix-root")
+        self.tree = RemixTree()
+        self.tree.add_class("sw-remix-tree")
+        self.title = W.HTML()
+        self.title.add_class("sw-remix-title")
+        self.detail = W.HTML("<i>Click a clip in the tree to play it.</i>")
+        self.detail.add_class("sw-remix-detail")
+        self.player_box = W.Box(layout=W.Layout(min_height="40px"))
+        self.player_box.add_class("sw-remix-player")
+        self.prompt = W.Text(placeholder="now on the moon / make it blue / add two more balls",
+                             description="Edit", layout=W.Layout(width="420px"))
+        self.prompt.add_class("sw-remix-prompt")
+        self.remix_button = W.Button(description="Remix this", button_style="primary", disabled=True, icon="")
+        self.remix_button.add_class("sw-remix-button")
+        self.status = W.HTML("")
+        self.status.add_class("sw-remix-status")
+        self.remix_button.on_click(self._on_remix)
+        self.tree.observe(self._on_tree_select, "selected")
+        self.root_picker.observe(self._on_root_pick, "value")
+
+        self.forest_view = W.VBox()
+        self.forest_view.add_class("sw-remix-forest3d")
+        panel = W.VBox([self.title, self.detail, self.player_box,
+                        W.HBox([self.prompt, self.remix_button]), self.status])
+        panel.add_class("sw-remix-panel")
+        tree_box = W.Box([self.tree], layout=W.Layout(overflow="auto", max_height="560px", width="100%"))
+        super().__init__([self.root_picker, tree_box, panel, self.forest_view])
+        self.add_class("sw-remix-explorer")
+
+        self._fill_root_picker()
+        start = clip_id or (self.root_picker.options[0][1] if self.root_picker.options else None)
+        if start is not None:
+            self.show(start)
+        if show_3d:
+            self._build_3d(max_nodes_3d)
+
+    # ------------------------------------------------------------------ data
+    def _visible(self, row: dict) -> bool:
+        info = {"clip_id": row["clip_id"], "status": row.get("status") or "published", "owner": row.get("owner")}
+        return bool(can_view_info(info, self.user, self.role))
+
+    def _thumb_url(self, digest: str | None) -> str | None:
+        if not digest or (isinstance(digest, float) and np.isnan(digest)):
+            return None
+        if digest not in self._thumb_cache:
+            try:
+                data = self.store.media_bytes(digest)
+            except (NotFound, OSError):
+                return None
+            self._thumb_cache[digest] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return self._thumb_cache[digest]
+
+    def _fill_root_picker(self) -> None:
+        top = lineage.most_remixed(self.store, 30, by="cascade", visible_only=self.role not in ("reviewer", "admin"))
+        opts = []
+        for cid, n, prompt, owner in zip(top["clip_id"], top["cascade_remixes"], top["prompt"], top["owner"],
+                                         strict=True):
+            opts.append((f"{prompt or cid} (@{owner}, {n} remixes)", cid))
+        self.root_picker.unobserve(self._on_root_pick, "value")
+        self.root_picker.options = opts
+        self.root_picker.value = opts[0][1] if opts else None
+        self.root_picker.observe(self._on_root_pick, "value")
+
+    # ------------------------------------------------------------------ 2D tree
+    def show(self, clip_id: str, *, select: str | None = None) -> None:
+        """Draw the tree ``clip_id`` belongs to and select ``select`` (default ``clip_id``)."""
+        df = lineage.tree(self.store, clip_id)
+        pos = tree_layout(df)
+        nodes, thumbs = [], {}
+        self._rows = {}
+        for row in df.to_dict("records"):
+            cid = row["clip_id"]
+            self._rows[cid] = row
+            visible = self._visible(row)
+            th = row.get("thumb_hash") if visible else None
+            url = self._thumb_url(th)
+            if url:
+                thumbs[th] = url
+            note = "original removed" if row.get("original_removed") and visible else ""
+            if not visible:
+                note = {"draft": "private draft", "held": "in review"}.get(row.get("status"), "removed")
+            parent = row.get("parent_id")
+            nodes.append({
+                "clip_id": cid, "parent_id": parent if isinstance(parent, str) else "",
+                "x": pos[cid][0], "y": pos[cid][1], "thumb": th if url else "",
+                "owner": row.get("owner") or "", "status": row.get("status") or "", "visible": visible,
+                "has_media": bool(visible and isinstance(row.get("media_hash"), str)),
+                "note": note,
+                "edge": (f"@{row.get('author')}: {_edit_text(row.get('edit'))}" if visible and parent else ""),
+                "prompt": (row.get("prompt") or "") if visible else "",
+            })
+        xs = [n["x"] for n in nodes] or [0]
+        ys = [n["y"] for n in nodes] or [0]
+        self.tree.thumbs = thumbs
+        self.tree.width_px = int(max(xs) + X_STEP_PX)
+        self.tree.height_px = int(max(ys) + 90)
+        self.tree.nodes = nodes
+        root_row = df.iloc[0] if len(df) else None
+        if root_row is not None:
+            self.title.value = (f"<b>Remix tree of {root_row['clip_id']}</b> — {len(df)} clips, "
+                                f"{int(df['depth'].max())} generations deep")
+        target = select or clip_id
+        if self.tree.selected == target:
+            self._select(target)
+        else:
+            self.tree.selected = target
+
+    def _on_root_pick(self, change) -> None:
+        if change["new"]:
+            self.show(change["new"])
+
+    def _on_tree_select(self, change) -> None:
+        if change["new"]:
+            self._select(change["new"])
+
+    def _select(self, clip_id: str) -> None:
+        from .clip_player import ClipPlayer
+
+        row = self._rows.get(clip_id)
+        if row is None:
+            self.show(clip_id)
+            return
+        if not self._visible(row):
+            self.detail.value = f"<b>{clip_id}</b>: you cannot open this clip."
+            self.player_box.children = ()
+            self.remix_button.disabled = True
+            return
+        status_note = lineage.lineage_status(self.store, clip_id)
+        edit = _edit_text(row.get("edit"))
+        parts = [f"<b class='sw-selected-id'>{clip_id}</b> by @{row.get('owner')} · {row.get('status')}"]
+        if row.get("prompt"):
+            parts.append(f"“{_escape(row['prompt'])}”")
+        if row.get("parent_id"):
+            parts.append(f"remix of {row['parent_id']} ({_escape(edit)})")
+        if status_note != "ok":
+            parts.append(f"<span class='sw-lineage-note'>{status_note}</span>")
+        self.detail.value = "<br>".join(parts)
+        if isinstance(row.get("media_hash"), str):
+            try:
+                clip = self.store.get_clip(clip_id)
+                player = ClipPlayer(clip, title=str(row.get("prompt") or clip_id), display_px=256)
+                player.add_class("sw-remix-clip-player")
+                self.player_box.children = (player,)
+            except Exception as exc:  # a clip that cannot be decoded must not break browsing
+                self.player_box.children = (W.HTML(f"cannot play {clip_id}: {_escape(str(exc))}"),)
+        else:
+            note = W.HTML("<i>A record without video: remix it to render one.</i>")
+            note.add_class("sw-remix-novideo")
+            self.player_box.children = (note,)
+        self.remix_button.disabled = self._worker is not None and self._worker.is_alive()
+
+    # ------------------------------------------------------------------ remix
+    def _on_remix(self, _button=None) -> None:
+        parent = self.tree.selected
+        if not parent or (self._worker is not None and self._worker.is_alive()):
+            return
+        text = self.prompt.value.strip()
+        if not text:
+            self.status.value = "<span class='sw-error'>Type an edit first, e.g. “now on the moon”.</span>"
+            return
+        self.remix_button.disabled = True
+        self.status.value = f"remixing {parent}: “{_escape(text)}”…"
+
+        def job() -> None:
+            from ..remix import remix_clip
+
+            try:
+                res = remix_clip(self.store, parent, text, author=self.user)
+            except Exception as exc:  # shown to the user; nothing is half-saved (publish is one transaction)
+                self.status.value = f"<span class='sw-error'>{_escape(str(exc))}</span>"
+                self.remix_button.disabled = False
+                return
+            self.status.value = f"<span class='sw-remix-done' data-clip-id='{res.clip_id}'>{_escape(res.message)}</span>"
+            self.prompt.value = ""
+            self.show(res.clip_id, select=res.clip_id)
+            self.remix_button.disabled = False
+            if getattr(self, "_scatter", None) is not None:
+                self._refresh_3d()
+
+        self._worker = threading.Thread(target=job, name="sora-widgets-remix", daemon=True)
+        self._worker.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until a running remix finishes (for notebooks and tests)."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+
+    # ------------------------------------------------------------------ 3D forest
+    def _forest_frame(self) -> pd.DataFrame:
+        df = lineage.forest(self.store, max_nodes=self._max_3d)
+        keep = [self._visible(r) for r in df[["clip_id", "status", "owner"]].to_dict("records")]
+        return df[keep].reset_index(drop=True)
+
+    def _build_3d(self, max_nodes: int) -> None:
+        try:
+            import ipyvolume as ipv
+        except ImportError as exc:  # 3D is a bonus; the 2D tree still works
+            self.forest_view.children = (W.HTML(f"3D view unavailable: {exc}"),)
+            return
+        self._max_3d = max_nodes
+        df = self._forest_frame()
+        self._forest_df = df
+        xyz = forest_positions(df)
+        fig = ipv.figure(width=640, height=420, controls=False)
+        color = self._colors(df)
+        self._scatter = ipv.scatter(*xyz.T.astype(np.float32), color=color, size=1.6, marker="sphere")
+        self._lines = None
+        seg = self._segments(df)
+        if len(seg):
+            self._lines = ipv.pylab.plot_trisurf(*xyz.T.astype(np.float32), lines=seg, color="#8899aa")
+        ipv.xlabel("branch")
+        ipv.ylabel("depth (remix steps)")
+        ipv.zlabel("time (days)")
+        (x0, x1), (y0, y1), (z0, z1) = _limits(xyz)
+        ipv.xlim(x0, x1)
+        ipv.ylim(y0, y1)
+        ipv.zlim(z0, z1)
+        self._scatter.observe(self._on_3d_click, "clicked_index")
+        self._fig = fig
+        caption = W.HTML(f"<b>The remix forest</b>: {len(df)} clips; x = branch, y = depth, z = time. "
+                         "Click a point to open it.")
+        self.forest_view.children = (caption, fig)
+
+    def _refresh_3d(self) -> None:
+        df = self._forest_frame()
+        xyz = forest_positions(df).astype(np.float32)
+        with self._fig.hold_sync() if hasattr(self._fig, "hold_sync") else _null():
+            self._scatter.x, self._scatter.y, self._scatter.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+            self._scatter.color = self._colors(df)
+            if self._lines is not None:
+                self._lines.x, self._lines.y, self._lines.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+                self._lines.lines = self._segments(df)
+        self._forest_df = df
+
+    @staticmethod
+    def _segments(df: pd.DataFrame) -> np.ndarray:
+        index = {c: i for i, c in enumerate(df["clip_id"])}
+        seg = [(index[p], i) for i, p in enumerate(df["parent_id"]) if isinstance(p, str) and p in index]
+        return np.asarray(seg, dtype=np.uint32).reshape(-1, 2)
+
+    @staticmethod
+    def _colors(df: pd.DataFrame) -> np.ndarray:
+        depth = df["depth"].to_numpy(float)
+        k = depth / max(1.0, depth.max() if len(depth) else 1.0)
+        return np.column_stack([0.2 + 0.8 * k, 0.5 + 0.3 * (1 - k), 1.0 - 0.7 * k]).astype(np.float32)
+
+    def _on_3d_click(self, change) -> None:
+        i = change["new"]
+        if i is None or i < 0 or i >= len(self._forest_df):
+            return
+        cid = self._forest_df["clip_id"].iloc[int(i)]
+        if cid not in self._rows:
+            self.show(cid)
+        else:
+            self.tree.selected = cid
+
+
+def _limits(xyz: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+    if not len(xyz):
+        return (0, 1), (0, 1), (0, 1)
+    lo, hi = xyz.min(axis=0), xyz.max(axis=0)
+    pad = np.maximum((hi - lo) * 0.05, 0.5)
+    return tuple((float(a - p), float(b + p)) for a, b, p in zip(lo, hi, pad, strict=True))
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text))

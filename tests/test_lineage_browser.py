@@ -1,0 +1,110 @@
+"""The lineage dashboard in Voila on the demo community, driven in Debian's chromium.
+
+Open it, click a node of the remix tree, see the clip play; remix it, see the new node appear.
+Screenshots land in test-artifacts/lineage-*.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import needs_moderation, needs_sim
+
+from sora_widgets.demo import seed_demo
+from sora_widgets.serve import dashboards_dir
+from sora_widgets.store import open_store
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_sim]
+
+IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "font-awesome", "fontawesome")
+
+PLAY_JS = """async () => {
+  const v = document.querySelector('.sw-remix-clip-player video');
+  if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
+  const t0 = v.currentTime;
+  await v.play();
+  await new Promise(r => setTimeout(r, 1200));
+  const out = {duration: v.duration, t0, t1: v.currentTime, audioBytes: v.webkitAudioDecodedByteCount};
+  v.pause();
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("lineage-demo")
+    summary = seed_demo(home, n_clips=120, n_rendered=8, seed=3)
+    return home, summary
+
+
+def open_dashboard(voila, page, home, user="ana"):
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": user}, name="lineage")
+    page.goto(server.url("lineage.ipynb"))
+    page.wait_for_selector(".sw-remix-tree .sw-node", timeout=120_000)
+    return server
+
+
+def real_errors(page):
+    return [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
+
+
+def _playable_child(page) -> str:
+    """A clip with video that is not the original (so the click changes the selection)."""
+    ids = page.eval_on_selector_all(
+        ".sw-node.sw-node-playable", "els => els.map(e => e.getAttribute('data-clip-id'))"
+    )
+    selected = page.eval_on_selector(".sw-node-selected", "e => e.getAttribute('data-clip-id')")
+    others = [i for i in ids if i != selected]
+    assert others, f"no playable clip besides the selected one among {ids}"
+    return others[0]
+
+
+def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
+    home, summary = demo_home
+    open_dashboard(voila, page, home)
+    n_nodes = page.locator(".sw-remix-tree .sw-node").count()
+    assert n_nodes >= 10, "the remix tree of the featured original should show its cascade"
+    assert page.locator(".sw-edge-label").count() >= 1, "edges should carry author and edit"
+    target = _playable_child(page)
+    page.locator(f".sw-node[data-clip-id='{target}']").click()
+    page.wait_for_selector(f".sw-node-selected[data-clip-id='{target}']", timeout=30_000)
+    page.wait_for_function(
+        f"() => (document.querySelector('.sw-selected-id') || {{}}).innerText === '{target}'", timeout=30_000
+    )
+    page.locator(".sw-remix-clip-player video").wait_for(timeout=60_000)
+    played = page.evaluate(PLAY_JS)
+    assert played["duration"] == pytest.approx(2.0, abs=0.15)
+    assert played["t1"] - played["t0"] > 0.1, f"the selected clip did not play: {played}"
+    assert played["audioBytes"] > 0, "no sound decoded"
+    info = open_store(home).clip_info(target)
+    assert f"@{info['owner']}" in page.locator(".sw-remix-detail").inner_text()
+    page.locator(".sw-remix-forest3d canvas").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "lineage-playing.png"), full_page=True)
+    assert not real_errors(page), real_errors(page)
+
+
+@needs_moderation
+def test_remix_from_the_dashboard_adds_a_node(voila, page, demo_home, artifacts_dir):
+    home, _summary = demo_home
+    open_dashboard(voila, page, home, user="bo")
+    before = page.locator(".sw-remix-tree .sw-node").count()
+    parent = _playable_child(page)
+    page.locator(f".sw-node[data-clip-id='{parent}']").click()
+    page.locator(".sw-remix-clip-player video").wait_for(timeout=60_000)
+    page.locator(".sw-remix-prompt input").fill("now on the moon")
+    page.locator(".sw-remix-button button, button.sw-remix-button").first.click()
+    done = page.locator(".sw-remix-done")
+    done.wait_for(timeout=180_000)
+    child = done.get_attribute("data-clip-id")
+    page.wait_for_selector(f".sw-node[data-clip-id='{child}']", timeout=30_000)
+    page.wait_for_selector(f".sw-node-selected[data-clip-id='{child}']", timeout=30_000)
+    assert page.locator(".sw-remix-tree .sw-node").count() == before + 1
+    page.locator(".sw-remix-clip-player video").wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "lineage-remixed.png"), full_page=True)
+
+    store = open_store(home)
+    info = store.clip_info(child)
+    assert info["owner"] == "bo" and info["parent_id"] == parent
+    assert info["meta"]["scene"]["setting"] == "moon"
+    edge = store.sql("SELECT author, edit FROM remix_edges WHERE child_id = ?", [child])
+    assert edge["author"][0] == "bo" and "now on the moon" in edge["edit"][0]
+    assert not real_errors(page), real_errors(page)
