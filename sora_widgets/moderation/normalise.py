@@ -88,7 +88,9 @@ def _unleet(chars: list[str]) -> list[str]:
     """Map leet characters to letters where they sit inside or at the edge of a word with letters."""
     out = list(chars)
     n = len(chars)
-    # A "token" is a maximal run of non-space characters; leet only counts in tokens that hold a letter.
+    # A "token" is a maximal run of non-space characters; leet only counts in tokens that hold a letter,
+    # or in one-character tokens among spelt-out letters ("k 1 l l").
+    tokens: list[tuple[int, int]] = []
     i = 0
     while i < n:
         if chars[i].isspace():
@@ -97,15 +99,33 @@ def _unleet(chars: list[str]) -> list[str]:
         j = i
         while j < n and not chars[j].isspace():
             j += 1
+        tokens.append((i, j))
+        i = j
+    for t, (i, j) in enumerate(tokens):
         token = chars[i:j]
         letters = sum(c.isalpha() for c in token)
         disguise = sum(c in _LEET or c in _INNER_PUNCT for c in token)
-        if letters and letters + disguise >= len(token) - 1:
+        if len(token) == 1 and token[0] in _LEET:
+            near = [tokens[u] for u in (t - 1, t + 1) if 0 <= u < len(tokens)]
+            if any(b - a == 1 and chars[a].isalpha() for a, b in near):
+                out[i] = _LEET[token[0]]
+        elif letters and letters + disguise >= len(token) - 1:
+            # Pieces between punctuation: "3-point" keeps its number ("3" has no letter beside it),
+            # while spelt-out "p.0.r.n" (every piece one character) is all letters in disguise.
+            pieces: list[list[int]] = [[]]
             for k in range(i, j):
-                c = chars[k]
-                if c in _LEET and not (c == "!" and k == j - 1):  # a final "!" is punctuation
-                    out[k] = _LEET[c]
-        i = j
+                if chars[k] in _INNER_PUNCT and chars[k] not in _LEET:
+                    pieces.append([])
+                else:
+                    pieces[-1].append(k)
+            spelt_out = all(len(p) == 1 for p in pieces if p)
+            for piece in pieces:
+                if not (spelt_out or any(chars[k].isalpha() for k in piece)):
+                    continue
+                for k in piece:
+                    c = chars[k]
+                    if c in _LEET and not (c == "!" and k == j - 1):  # a final "!" is punctuation
+                        out[k] = _LEET[c]
     return out
 
 

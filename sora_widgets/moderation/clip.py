@@ -1,0 +1,42 @@
+"""``check_clip``: a generated clip's real frames and soundtrack, never the engine's word for what it made."""
+
+from __future__ import annotations
+
+import time
+
+from ..media import Clip
+from .audio import check_audio
+from .policy import Policy, load_policy
+from .text import check_prompt
+from .verdict import Verdict, merge_verdicts
+from .visual import check_frames
+
+__all__ = ["check_clip"]
+
+
+def check_clip(clip: Clip, *, policy: Policy | None = None, check_meta_prompt: bool = True) -> Verdict:
+    """Check sampled frames (nudity detector) and the soundtrack (speech -> text checks).
+
+    The prompt in ``clip.meta`` is checked too when present, but only ever *adds*
+    to the verdict: a clean prompt cannot clear what the frames or sound show.
+    Evidence: ``frames`` (index, t_s, boxes), ``transcript`` (+ ``words`` with
+    times), ``timings_ms`` per check.
+    """
+    if not isinstance(clip, Clip):
+        raise TypeError(f"check_clip needs a sora_widgets Clip; got {type(clip).__name__}")
+    policy = policy or load_policy()
+    timings = {}
+    t = time.perf_counter()
+    visual = check_frames(clip.frames, clip.fps, policy=policy)
+    timings["visual_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    t = time.perf_counter()
+    audio = check_audio(clip.audio, clip.sample_rate, policy=policy)
+    timings["audio_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    verdicts = [visual, audio]
+    evidence = {**audio.evidence, **visual.evidence, "timings_ms": timings}
+    prompt = clip.meta.get("prompt") if isinstance(clip.meta, dict) else None
+    if check_meta_prompt and isinstance(prompt, str) and prompt.strip():
+        v_prompt = check_prompt(prompt[:4000], policy=policy)
+        verdicts.append(v_prompt)
+        evidence["prompt"] = prompt
+    return merge_verdicts(verdicts, evidence=evidence)

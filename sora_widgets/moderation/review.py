@@ -1,0 +1,331 @@
+"""The review queue: cases of held clips that a person decides, over DuckDB.
+
+Life of a case::
+
+    open --claim--> claimed (lease) --decide approve/remove--> decided --appeal (once, by the author)--> appealed
+      ^                 |  lease expires or release                                                        |
+      +-----------------+                                    decide escalate --> escalated (admins only) <-+ (claimable again)
+
+Rules, each checked in the same ``store.transaction()`` as the write it guards
+(so two reviewers in two processes can never both win):
+
+- only users with role reviewer or admin list, claim and decide; an escalated
+  case is for admins;
+- a claim is a lease (``lease_s`` seconds): nobody else can claim the case until
+  it expires or is released; an expired claim is back in the queue;
+- deciding needs a live claim by the decider and a reason; approve restores the
+  clip to what its author asked for (published or draft), remove removes it;
+- the author may appeal a decided case once; it goes back to the queue;
+- every action appends one line to ``audit_log``.
+
+Times are naive UTC (``datetime.utcnow``-like), as DuckDB ``TIMESTAMP`` stores them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from ..access import require_role
+from ..store import NotFound, Store, new_id, normalise_handle, to_json
+from .verdict import CATEGORIES, Verdict
+
+__all__ = [
+    "DEFAULT_LEASE_S",
+    "REVIEW_DECISIONS",
+    "CaseError",
+    "appeal",
+    "claim",
+    "decide",
+    "get_case",
+    "list_cases",
+    "open_case",
+    "queue_stats",
+    "release",
+]
+
+DEFAULT_LEASE_S = 600.0
+REVIEW_DECISIONS = ("approve", "remove", "escalate")
+STAFF = ("reviewer", "admin")
+_QUEUE_STATUSES = ("open", "appealed", "escalated")  # waiting for a person
+_CASE_COLUMNS = (
+    "case_id, clip_id, verdict_id, category, status, claimed_by, lease_until, appealed, created_at, decided_at, "
+    "owner, evidence, reason, claimed_at, last_decision, decided_by, appeal_reason, appealed_at, requested_status"
+)
+
+
+class CaseError(RuntimeError):
+    """A review action that cannot be done now (already claimed, not yours, already appealed...)."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _row_to_case(cols: list[str], row: tuple) -> dict[str, Any]:
+    case = dict(zip(cols, row, strict=True))
+    if isinstance(case.get("evidence"), str):
+        case["evidence"] = json.loads(case["evidence"])
+    return case
+
+
+def _fetch(con, case_id: str) -> dict[str, Any]:
+    cur = con.execute(f"SELECT {_CASE_COLUMNS} FROM review_cases WHERE case_id = ?", [case_id])
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no review case {case_id}")
+    return _row_to_case([d[0] for d in cur.description], row)
+
+
+def open_case(
+    store: Store,
+    clip_id: str,
+    verdict: Verdict,
+    *,
+    actor: str,
+    verdict_id: str | None = None,
+    requested_status: str = "published",
+) -> str:
+    """Open a case for held clip ``clip_id`` with ``verdict`` as its evidence; returns the case id.
+
+    One open case per clip: if the clip already waits in the queue, that case's id is returned.
+    """
+    if requested_status not in ("published", "draft"):
+        raise ValueError(f"requested_status must be 'published' or 'draft'; got {requested_status!r}")
+    with store.transaction() as con:
+        info = con.execute("SELECT owner FROM clips WHERE clip_id = ?", [clip_id]).fetchone()
+        if info is None:
+            raise NotFound(f"no clip {clip_id} to review")
+        existing = con.execute(
+            "SELECT case_id FROM review_cases WHERE clip_id = ? AND status IN ('open', 'appealed', 'escalated')",
+            [clip_id],
+        ).fetchone()
+        if existing:
+            return existing[0]
+        case_id = new_id("case_")
+        category = verdict.top_category or (max(CATEGORIES, key=lambda c: verdict.scores.get(c, 0.0)))
+        con.execute(
+            """INSERT INTO review_cases (case_id, clip_id, verdict_id, category, status, owner, evidence, reason,
+                                         created_at, requested_status)
+               VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)""",
+            [case_id, clip_id, verdict_id, category, info[0], to_json(verdict.to_dict()),
+             "; ".join(verdict.reasons), _now(), requested_status],
+        )
+        store.audit(actor, "review.open", "case", case_id, {"clip_id": clip_id, "category": category}, con=con)
+    return case_id
+
+
+def get_case(store: Store, case_id: str, *, reviewer: str) -> dict[str, Any]:
+    """One case with its evidence (staff only)."""
+    require_role(store, reviewer, *STAFF)
+    with store.read() as con:
+        return _fetch(con, case_id)
+
+
+def list_cases(
+    store: Store,
+    *,
+    reviewer: str,
+    status: str | tuple[str, ...] | None = _QUEUE_STATUSES,
+    category: str | None = None,
+    min_age_s: float | None = None,
+    max_age_s: float | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Cases, oldest first, filtered by status (default: those waiting), category and age in seconds.
+
+    Each case has ``available`` (True when ``reviewer`` could claim it now) and ``age_s``.
+    """
+    role = require_role(store, reviewer, *STAFF)
+    reviewer = normalise_handle(reviewer)
+    where, params = [], []
+    if status is not None:
+        statuses = (status,) if isinstance(status, str) else tuple(status)
+        where.append(f"status IN ({', '.join('?' * len(statuses))})")
+        params += list(statuses)
+    if category:
+        if category not in CATEGORIES:
+            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}; got {category!r}")
+        where.append("category = ?")
+        params.append(category)
+    now = _now()
+    if min_age_s is not None:
+        where.append("created_at <= ?")
+        params.append(now - dt.timedelta(seconds=float(min_age_s)))
+    if max_age_s is not None:
+        where.append("created_at >= ?")
+        params.append(now - dt.timedelta(seconds=float(max_age_s)))
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    with store.read() as con:
+        cur = con.execute(
+            f"SELECT {_CASE_COLUMNS} FROM review_cases {clause} ORDER BY created_at, case_id LIMIT ?",
+            params + [int(limit)],
+        )
+        cols = [d[0] for d in cur.description]
+        cases = [_row_to_case(cols, r) for r in cur.fetchall()]
+    for c in cases:
+        c["age_s"] = (now - c["created_at"]).total_seconds()
+        c["available"] = _claimable(c, reviewer, role, now)
+    return cases
+
+
+def _claimable(case: dict, reviewer: str, role: str, now: dt.datetime) -> bool:
+    if case["status"] not in _QUEUE_STATUSES:
+        return False
+    if case["status"] == "escalated" and role != "admin":
+        return False
+    lease = case.get("lease_until")
+    return case.get("claimed_by") in (None, reviewer) or lease is None or lease <= now
+
+
+def claim(
+    store: Store,
+    reviewer: str,
+    case_id: str | None = None,
+    *,
+    lease_s: float = DEFAULT_LEASE_S,
+    category: str | None = None,
+) -> dict[str, Any] | None:
+    """Claim ``case_id`` (or the oldest claimable case, optionally of ``category``) for ``lease_s`` seconds.
+
+    Returns the claimed case, or None when no case is waiting. Raises :class:`CaseError`
+    when ``case_id`` is held by someone else or is not waiting for review.
+    """
+    role = require_role(store, reviewer, *STAFF)
+    reviewer = normalise_handle(reviewer)
+    if lease_s <= 0:
+        raise ValueError(f"lease_s must be positive seconds; got {lease_s}")
+    with store.transaction() as con:
+        now = _now()
+        if case_id is None:
+            sql = (
+                "SELECT case_id FROM review_cases WHERE status IN ('open', 'appealed'"
+                + (", 'escalated'" if role == "admin" else "")
+                + ") AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL OR lease_until <= ?)"
+            )
+            params: list[Any] = [reviewer, now]
+            if category:
+                sql += " AND category = ?"
+                params.append(category)
+            row = con.execute(sql + " ORDER BY created_at, case_id LIMIT 1", params).fetchone()
+            if row is None:
+                return None
+            case_id = row[0]
+        case = _fetch(con, case_id)
+        if not _claimable(case, reviewer, role, now):
+            if case["status"] not in _QUEUE_STATUSES:
+                raise CaseError(f"case {case_id} is {case['status']}, not waiting for review")
+            if case["status"] == "escalated" and role != "admin":
+                raise CaseError(f"case {case_id} was escalated: an admin decides it")
+            raise CaseError(f"case {case_id} is being reviewed by @{case['claimed_by']} until {case['lease_until']:%H:%M:%S} UTC")
+        lease_until = now + dt.timedelta(seconds=float(lease_s))
+        con.execute(
+            "UPDATE review_cases SET claimed_by = ?, claimed_at = ?, lease_until = ? WHERE case_id = ?",
+            [reviewer, now, lease_until, case_id],
+        )
+        store.audit(reviewer, "review.claim", "case", case_id, {"lease_until": lease_until, "was": case["claimed_by"]}, con=con)
+        case.update(claimed_by=reviewer, claimed_at=now, lease_until=lease_until)
+    return case
+
+
+def release(store: Store, reviewer: str, case_id: str) -> None:
+    """Give a claimed case back to the queue (only the holder can)."""
+    require_role(store, reviewer, *STAFF)
+    reviewer = normalise_handle(reviewer)
+    with store.transaction() as con:
+        case = _fetch(con, case_id)
+        if case["claimed_by"] != reviewer:
+            raise CaseError(f"case {case_id} is not claimed by @{reviewer}")
+        con.execute("UPDATE review_cases SET claimed_by = NULL, lease_until = NULL WHERE case_id = ?", [case_id])
+        store.audit(reviewer, "review.release", "case", case_id, {}, con=con)
+
+
+def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str) -> dict[str, Any]:
+    """Decide a case you hold: "approve" (clip back to what its author asked), "remove", or "escalate" (to admins).
+
+    Returns the updated case. Raises PermissionError for non-staff, CaseError without a live claim.
+    """
+    role = require_role(store, reviewer, *STAFF)
+    reviewer = normalise_handle(reviewer)
+    if decision not in REVIEW_DECISIONS:
+        raise ValueError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}; got {decision!r}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("give a reason for the decision: the author and the audit log will read it")
+    with store.transaction() as con:
+        now = _now()
+        case = _fetch(con, case_id)
+        if case["status"] not in _QUEUE_STATUSES:
+            raise CaseError(f"case {case_id} is already {case['status']} ({case['last_decision']} by @{case['decided_by']})")
+        if case["claimed_by"] != reviewer or case["lease_until"] is None or case["lease_until"] <= now:
+            raise CaseError(f"claim case {case_id} first: deciding needs a live claim (yours expired or never existed)")
+        if case["status"] == "escalated" and role != "admin":
+            raise CaseError(f"case {case_id} was escalated: an admin decides it")
+        con.execute(
+            "INSERT INTO review_decisions (decision_id, case_id, reviewer, decision, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [new_id("dec_"), case_id, reviewer, decision, reason, now],
+        )
+        new_status = "escalated" if decision == "escalate" else "decided"
+        con.execute(
+            """UPDATE review_cases SET status = ?, last_decision = ?, decided_by = ?, decided_at = ?,
+                      claimed_by = NULL, lease_until = NULL WHERE case_id = ?""",
+            [new_status, decision, reviewer, now, case_id],
+        )
+        store.audit(reviewer, "review.decide", "case", case_id,
+                    {"decision": decision, "reason": reason, "clip_id": case["clip_id"], "category": case["category"]}, con=con)
+        if case["clip_id"] and decision != "escalate":
+            clip_status = (case.get("requested_status") or "published") if decision == "approve" else "removed"
+            store.set_clip_status(case["clip_id"], clip_status, actor=reviewer, reason=f"review {case_id}: {reason}", con=con)
+        return _fetch(con, case_id)
+
+
+def appeal(store: Store, user: str, case_id: str, reason: str) -> dict[str, Any]:
+    """The clip's author asks for a second look at a decided case, once. The case goes back to the queue."""
+    user = normalise_handle(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("say why the decision is wrong: a reviewer reads it")
+    with store.transaction() as con:
+        case = _fetch(con, case_id)
+        if case["owner"] != user:
+            raise PermissionError(f"only @{case['owner']}, the author of the clip, can appeal case {case_id}")
+        if case["appealed"]:
+            raise CaseError(f"case {case_id} was already appealed once; the second decision is final")
+        if case["status"] != "decided":
+            raise CaseError(f"case {case_id} is {case['status']}: you can appeal once it is decided")
+        con.execute(
+            """UPDATE review_cases SET status = 'appealed', appealed = true, appeal_reason = ?, appealed_at = ?,
+                      claimed_by = NULL, lease_until = NULL WHERE case_id = ?""",
+            [reason, _now(), case_id],
+        )
+        store.audit(user, "review.appeal", "case", case_id, {"reason": reason, "was": case["last_decision"]}, con=con)
+        return _fetch(con, case_id)
+
+
+def queue_stats(store: Store) -> dict[str, Any]:
+    """Size of the queue, claimed now, oldest and median wait (s), and decisions per category and kind."""
+    now = _now()
+    with store.read() as con:
+        waiting = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE claimed_by IS NOT NULL AND lease_until > ?),
+                      min(created_at), median(epoch(?::TIMESTAMP) - epoch(created_at))
+               FROM review_cases WHERE status IN ('open', 'appealed', 'escalated')""",
+            [now, now],
+        ).fetchone()
+        by_status = dict(con.execute("SELECT status, count(*) FROM review_cases GROUP BY status").fetchall())
+        per_cat = con.execute(
+            """SELECT c.category, d.decision, count(*) FROM review_decisions d JOIN review_cases c USING (case_id)
+               GROUP BY ALL ORDER BY 1, 2"""
+        ).fetchall()
+    decisions: dict[str, dict[str, int]] = {}
+    for cat, dec, n in per_cat:
+        decisions.setdefault(cat, {})[dec] = int(n)
+    return {
+        "waiting": int(waiting[0]),
+        "claimed": int(waiting[1]),
+        "oldest_age_s": (now - waiting[2]).total_seconds() if waiting[2] else 0.0,
+        "median_age_s": float(waiting[3] or 0.0),
+        "by_status": {k: int(v) for k, v in by_status.items()},
+        "decisions_per_category": decisions,
+    }
