@@ -249,7 +249,9 @@ def generate(
     engine does not know raises ``TypeError`` naming the ones it does.
     """
     eng = get_engine(engine)
-    ok, reason = eng.availability()
+    # A model given in the call may make an engine usable that has no default model here.
+    model_args = {k: options[k] for k in ("model", "audio_model") if k in options and k in eng.options}
+    ok, reason = eng.availability(**model_args)
     if not ok:
         raise EngineUnavailable(f"engine {engine!r} is not available here: {reason}")
     unknown = set(options) - set(eng.options)
