@@ -38,7 +38,7 @@ def colour_name(rgb) -> str:
             return "brown"
         return "pink" if s < 0.45 and v > 0.75 else "red"
     if hue < 42:
-        return "brown" if v < 0.62 else "orange"
+        return "brown" if v < 0.55 else "orange"
     if hue < 70:
         return "yellow" if v > 0.45 else "brown"
     if hue < 165:
@@ -107,13 +107,13 @@ def background(frames: np.ndarray) -> np.ndarray:
 
 
 def foreground(frame: np.ndarray, bg: np.ndarray, thresh: float = 40.0) -> np.ndarray:
-    """Pixels that are not the background and not a shadow (background scaled by 0.4-0.99)."""
+    """Pixels that are not the background and not a soft shadow (the background scaled by 0.6-0.99)."""
     f = frame.astype(np.float32)
     diff = np.linalg.norm(f - bg, axis=-1)
     bb = (bg * bg).sum(-1) + 1e-6
     ratio = (f * bg).sum(-1) / bb
     resid = np.linalg.norm(f - ratio[..., None] * bg, axis=-1)
-    shadow = (ratio > 0.4) & (ratio < 1.0) & (resid < 10.0)
+    shadow = (ratio > 0.6) & (ratio < 1.0) & (resid < 10.0)
     return (diff > thresh) & ~shadow
 
 
@@ -158,7 +158,7 @@ def track(per_frame: list[list[Blob]], max_jump: float) -> list[Track]:
                 if d <= max_jump:
                     pairs.append((d, ti, bi))
         used_t, used_b = set(), set()
-        for d, ti, bi in sorted(pairs):
+        for _d, ti, bi in sorted(pairs):
             if ti in used_t or bi in used_b:
                 continue
             used_t.add(ti)
@@ -183,60 +183,100 @@ def _fit(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return c, 1.0 - ss_res / ss_tot
 
 
+def _contact_time(t: np.ndarray, y: np.ndarray, lo: int, hi: int, k: int = 4) -> float | None:
+    """Time of a bounce whose lowest samples are lo..hi: fit the flights before and after with one shared
+    acceleration (gravity does not change at a bounce), y = a t² + b t + c, and intersect them. Each low
+    sample may belong to either flight; the split with the smallest residual whose crossing lies between
+    the two flights wins."""
+    n = len(t)
+    pre = list(range(max(0, lo - k), lo))
+    post = list(range(hi + 1, min(n, hi + 1 + k)))
+    low = list(range(lo, hi + 1))
+    best = None
+    for split in range(len(low) + 1):
+        before, after = pre + low[:split], low[split:] + post
+        if len(before) < 3 or len(after) < 3:
+            continue
+        rows = [[t[j] ** 2, t[j], 1.0, 0.0, 0.0] for j in before] + [[t[j] ** 2, 0.0, 0.0, t[j], 1.0] for j in after]
+        A = np.array(rows)
+        rhs = np.array([y[j] for j in before + after])
+        coef, *_ = np.linalg.lstsq(A, rhs, rcond=None)
+        resid = float(((A @ coef - rhs) ** 2).sum())
+        _, b1, c1, b2, c2 = coef
+        if abs(b1 - b2) < 1e-9:
+            continue
+        tc = -(c1 - c2) / (b1 - b2)
+        if not (t[before[-1]] - 1e-9 <= tc <= t[after[0]] + 1e-9):
+            continue
+        if best is None or resid < best[0]:
+            best = (resid, float(tc))
+    return None if best is None else best[1]
+
+
 def find_bounces(tr: Track, fps: float, min_speed_px: float) -> list[dict]:
-    """Vertical velocity reversals (falling -> rising) of a track, with sub-frame times."""
+    """Vertical velocity reversals (falling -> rising) of a track, with sub-frame times.
+
+    The turn is either at one lowest sample, or between two equally low samples (the contact fell
+    between two frames). Its time is where the parabola through the last samples before it meets the
+    parabola through the first samples after it.
+    """
     f = tr.frames
     y = tr.xy[:, 1]
     out = []
-    if len(f) < 5:
+    n = len(f)
+    if n < 5:
         return out
-    vy = np.diff(y)  # px per frame, + = down
-    for k in range(1, len(vy)):
-        if f[k + 1] - f[k - 1] != 2:
-            continue  # a gap in the track: no reliable velocity
-        if vy[k - 1] > min_speed_px and vy[k] < -min_speed_px:
-            i = k  # index of the lowest sample
-            t_low = f[i] / fps
-            before = [j for j in range(max(0, i - 3), i + 1)]
-            after = [j for j in range(i, min(len(f), i + 4))]
+    i = 1
+    while i < n - 1:
+        d = None
+        if f[i] - f[i - 1] == 1 and y[i] - y[i - 1] > min_speed_px:
+            if f[i + 1] - f[i] == 1 and y[i + 1] - y[i] < -min_speed_px:
+                d = 0
+            elif (i + 2 < n and f[i + 2] - f[i] == 2 and abs(y[i + 1] - y[i]) <= min_speed_px
+                  and y[i + 2] - y[i + 1] < -min_speed_px):
+                d = 1
+        if d is None:
+            i += 1
+            continue
+        lo, hi = i, i + d  # the low sample(s)
+        t_low = (f[lo] + f[hi]) / 2 / fps
+        t_hit = _contact_time(f / fps, y, lo, hi)
+        if t_hit is None:
             t_hit = t_low
-            # the contact happened between frames i-1 and i+1: intersect the two flights
-            if len(before) >= 3 and len(after) >= 3:
-                tb, yb = f[before[:-1]] / fps, y[before[:-1]]
-                ta, ya = f[after[1:]] / fps, y[after[1:]]
-                if len(tb) >= 3 and len(ta) >= 3:
-                    cb, cA = np.polyfit(tb, yb, 2), np.polyfit(ta, ya, 2)
-                else:
-                    cb, cA = np.polyfit(tb, yb, 1), np.polyfit(ta, ya, 1)
-                    cb, cA = np.r_[0.0, cb], np.r_[0.0, cA]
-                roots = np.roots(cb - cA)
-                real = [float(r.real) for r in np.atleast_1d(roots) if abs(r.imag) < 1e-9
-                        and (f[i - 1] / fps - 1e-9) <= r.real <= (f[i + 1] / fps + 1e-9)]
-                if real:
-                    t_hit = min(real, key=lambda r: abs(r - t_low))
-            out.append({"t": t_hit, "frame": int(f[i]), "x": float(tr.xy[i, 0]), "y": float(y[i]),
-                        "speed_in": float(vy[k - 1]), "speed_out": float(-vy[k])})
+        out.append({"t": t_hit, "frame": int(f[lo]), "x": float(tr.xy[lo, 0]), "y": float(y[lo]),
+                    "speed_in": float(y[lo] - y[lo - 1]), "speed_out": float(y[hi] - y[hi + 1])})
+        i = hi + 1
     return out
 
 
-def flights(tr: Track, bounces: list[dict], fps: float, min_len: int = 6) -> list[dict]:
-    """Parabola fits of y(t) between bounces (segments of at least min_len consecutive frames)."""
+def flights(tr: Track, bounces: list[dict], fps: float, min_len: int = 6, min_height_px: float = 10.0) -> list[dict]:
+    """Parabola fits of y(t) between bounces: segments of at least ``min_len`` consecutive frames in the air
+    that rise or fall by at least ``min_height_px`` (smaller hops are dominated by 1 px rounding)."""
     f = tr.frames
     y = tr.xy[:, 1]
     areas = np.array([b.area for b in tr.blobs], np.float64)
+    bottom = np.array([b.bbox[2] for b in tr.blobs], np.float64)
+    grounded = bottom >= bottom.max() - 1.0  # touching its lowest level: on the ground, not in flight
     cuts = [0] + [int(np.searchsorted(f, b["frame"])) for b in bounces] + [len(f) - 1]
+    # a bounce between two equally low samples: the second one is a contact frame too
+    grounded = grounded.copy()
+    for b in bounces:
+        k = int(np.searchsorted(f, b["frame"]))
+        grounded[k : k + 2] |= np.abs(y[k : k + 2] - y[k]) <= 1.0
     out = []
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         seg = np.arange(a + 1, b)  # exclude the contact frames themselves
+        seg = seg[~grounded[seg]]
         if len(seg) < min_len or np.any(np.diff(f[seg]) != 1):
             continue
         # skip segments where the blob merges or leaves the picture (area jumps)
         if areas[seg].max() > 1.35 * np.median(areas[seg]) or areas[seg].min() < 0.65 * np.median(areas[seg]):
             continue
         t = f[seg] / fps
-        if np.ptp(y[seg]) < 3.0:
-            continue  # resting: nothing to fit
+        if np.ptp(y[seg]) < min_height_px:
+            continue  # resting or a tiny hop: nothing to fit
         dv = np.diff(y[seg])
+        dv = dv[dv != 0]
         if np.any((dv[:-1] > 0) & (dv[1:] < 0)):
             continue  # a bounce too small to detect lies inside: not one flight
         c, r2 = _fit(t, y[seg])
@@ -251,7 +291,10 @@ def audio_onsets(audio: np.ndarray, sr: int, hop: int = 128) -> np.ndarray:
 
     mono = np.asarray(audio, np.float32).mean(axis=0)
     env = librosa.onset.onset_strength(y=mono, sr=sr, hop_length=hop)
-    return librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=hop, units="time", backtrack=False)
+    # 10 ms peak-picking windows (librosa's defaults are 30 ms) so two bounces 30 ms apart stay two onsets
+    w = max(1, int(round(0.01 * sr / hop)))
+    return librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=hop, units="time", backtrack=False,
+                                      pre_max=w, post_max=1, wait=w)
 
 
 def bounce_onset_errors(bounce_times: list[float], onsets: np.ndarray) -> np.ndarray:
@@ -308,7 +351,9 @@ def analyse(frames: np.ndarray, audio: np.ndarray | None, fps: float, sr: int | 
         for k, v in c.items():
             counts[k] = max(counts.get(k, 0), v)
     bounces, fl = [], []
-    min_speed = 0.0015 * H * (24.0 / fps)
+    # a visible bounce moves at least 0.6 % of the frame height per frame at 24 fps on both sides of the turn
+    # (slower "bounces" are the bob of a walking figure's legs, or a body settling)
+    min_speed = 0.006 * H * (24.0 / fps)
     for tr in tracks:
         if len(tr.blobs) < 5:
             continue
@@ -316,8 +361,39 @@ def analyse(frames: np.ndarray, audio: np.ndarray | None, fps: float, sr: int | 
         for x in b:
             x["colour"] = tr.colour
         bounces.extend(b)
-        fl.extend(flights(tr, b, fps))
+        fl.extend(flights(tr, b, fps, min_height_px=0.04 * H))
     steps = [float(np.max(np.hypot(*np.diff(tr.xy, axis=0).T))) for tr in tracks if len(tr.blobs) > 1]
     onsets = audio_onsets(audio, sr) if (with_audio and audio is not None and audio.size) else np.zeros(0)
     return Analysis(fps, (H, W), tracks, counts, sorted(bounces, key=lambda b: b["t"]), fl, onsets,
                     max(steps) if steps else 0.0, bg)
+
+
+# --------------------------------------------------------------------------- backboard
+def find_backboard(bg: np.ndarray) -> tuple[int, int] | None:
+    """Column range (x0, x1) px of a tall, narrow, near-white panel in the upper part of the background."""
+    H, W, _ = bg.shape
+    upper = bg[: int(0.7 * H)]
+    white = (upper > 225).all(axis=-1)
+    col = white.sum(axis=0)
+    cols = np.flatnonzero(col >= max(3, 0.08 * H))
+    if len(cols) == 0 or len(cols) > 0.08 * W:
+        return None
+    return int(cols.min()), int(cols.max())
+
+
+def x_reversals(tr: Track, fps: float, min_speed_px: float) -> list[dict]:
+    """Horizontal velocity reversals of a track (frames where vx changes sign with speed on both sides)."""
+    f = tr.frames
+    x = tr.xy[:, 0]
+    out = []
+    vx = np.diff(x)
+    for k in range(2, len(vx) - 1):
+        if f[k + 1] - f[k - 2] != 3:
+            continue
+        before = vx[k - 2 : k].mean()
+        after = vx[k : k + 2].mean()
+        if abs(before) > min_speed_px and abs(after) > min_speed_px and np.sign(before) != np.sign(after):
+            radius = math.sqrt(tr.blobs[k].area / math.pi)
+            out.append({"t": f[k] / fps, "frame": int(f[k]), "x": float(x[k]), "radius": radius,
+                        "before": float(before), "after": float(after)})
+    return out

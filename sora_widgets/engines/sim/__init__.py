@@ -51,8 +51,8 @@ class SimEngine:
 
     def availability(self) -> tuple[bool, str]:
         try:
-            import pymunk  # noqa: F401
             import pyloudnorm  # noqa: F401
+            import pymunk  # noqa: F401
         except ImportError as exc:
             return False, f"missing package: {exc.name} (pip install pymunk pyloudnorm)"
         return True, ""

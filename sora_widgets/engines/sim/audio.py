@@ -78,6 +78,10 @@ def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generat
     return out * (amp / peak)
 
 
+def scene_ground(scene: dict) -> str:
+    return vocab.SETTINGS.get(scene.get("setting", "floor"), vocab.SETTINGS["floor"]).get("ground_material", "wood")
+
+
 def _noise(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.standard_normal(n).astype(np.float32)
 
@@ -180,6 +184,26 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
             p = np.clip(x, 0, 1) * (np.pi / 2)
             mix[0] += level * env * src * np.cos(p)
             mix[1] += level * env * src * np.sin(p)
+
+    # footsteps of walkers and runners, on the same gait clock as their animation
+    from .render import GAIT_HZ_PER_MPS
+
+    for j, b in enumerate(bodies):
+        pace = abs(b.init.get("drive") or 0.0)
+        if not pace:
+            continue
+        step_s = 2.0 / (GAIT_HZ_PER_MPS * max(pace, 0.5))
+        t_step = step_s
+        while t_step < duration:
+            k = min(int(t_step * (len(sim.t) - 1) / max(sim.t[-1], 1e-9)), len(sim.t) - 1)
+            ev = {"impulse": 0.35 * b.half[1], "materials": [b.material, scene_ground(scene)], "bodies": [b.name]}
+            s = _impact(ev, by_name, rng)
+            i0 = int(round(t_step * SAMPLE_RATE))
+            m = min(len(s), n - i0)
+            gl, gr = _pan(sim.pos[k, j, 0] / max(world.w, 1e-6))
+            mix[0, i0 : i0 + m] += gl * s[:m]
+            mix[1, i0 : i0 + m] += gr * s[:m]
+            t_step += step_s
 
     for kind in scene.get("ambience") or ["quiet"]:
         mix += _ambience(kind, n, rng)

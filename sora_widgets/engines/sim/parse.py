@@ -41,10 +41,12 @@ _EDIT_REMOVE = {"remove", "without", "delete", "drop-out", "no", "sans", "enlèv
 _EDIT_REPLACE = {"make", "turn", "change", "replace", "instead", "switch", "rends", "transforme", "become", "becomes"}
 _EDIT_WORDS = {"now", "make", "turn", "change", "instead", "replace", "set", "switch", "it", "them", "everything",
                "all", "same", "but", "maintenant", "rends"} | _EDIT_ADD | _EDIT_REMOVE
+_FIGURES = {"person", "cat", "dog"}
 _CLAUSE_BREAK = {",", ";", ".", "!", "?", "then", "while", "when", "puis", "alors", ":"}
 
 _QUOTE_RE = re.compile(r"\"([^\"]{1,300})\"|“([^”]{1,300})”|«\s*([^»]{1,300}?)\s*»|(?<![\w])'([^']{1,300})'(?![\w])"
                        r"|‘([^’]{1,300})’")
+_ELISION_RE = re.compile(r"\b([ldjmnstc]|qu)['’](?=\w)", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"@[\w.-]+|\x00q\d+\x00|[^\W\d_][\w'’-]*|\d+|[,;.!?:]", re.UNICODE)
 
 
@@ -85,6 +87,7 @@ def _read(text: str) -> Reading:
         return f" \x00q{len(quotes) - 1}\x00 "
 
     body = _QUOTE_RE.sub(_q, text)
+    body = _ELISION_RE.sub(r"\1 ", body)  # French elisions: "l'herbe" -> "l herbe"
     tokens = _TOKEN_RE.findall(body.lower())
     if len(tokens) > MAX_TOKENS:
         r.notes.append(f"prompt read up to {MAX_TOKENS} words; {len(tokens) - MAX_TOKENS} more ignored")
@@ -289,6 +292,7 @@ def _changes(r: Reading) -> _Changes:
             g["count"] = extra["count"]
         if cameo:
             g["cameo"] = cameo
+        had_motion = "motion" in pending
         pending = {}
         pending_pos = None
         is_removal = any(p < pos and clause(p) == clause(pos) for p in remove_positions)
@@ -299,6 +303,8 @@ def _changes(r: Reading) -> _Changes:
         ch.group_explicit.append(explicit)
         clause_groups.setdefault(clause(pos), []).append(len(ch.groups) - 1)
         speaker_at.append((pos, f"@{cameo}" if cameo else kind))
+        if had_motion:
+            last_motion_groups[:] = [len(ch.groups) - 1]
 
     for m in r.mentions:
         c = clause(m.pos)
@@ -332,6 +338,10 @@ def _changes(r: Reading) -> _Changes:
             idx = clause_groups.get(c, [])
             if m.slot == "motion":
                 free = [i for i in idx if "motion" not in ch.group_explicit[i]]
+                if m.value == "throw" and all(ch.groups[i]["kind"] in _FIGURES and not ch.groups[i].get("cameo")
+                                              for i in free):
+                    free = []  # "someone throws a ball": the thing thrown comes next
+                    idx = []
                 targets = free or idx[-1:]
                 if not targets:
                     pending["motion"] = m.value
@@ -340,7 +350,7 @@ def _changes(r: Reading) -> _Changes:
                 for i in targets:
                     ch.groups[i]["motion"] = m.value
                     ch.group_explicit[i].add("motion")
-                last_motion_groups = targets
+                last_motion_groups[:] = targets
             else:
                 targets = [i for i in last_motion_groups if i in idx] or idx
                 if not targets:

@@ -323,20 +323,24 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
     rolling = np.zeros((n_steps, nb), np.float32)
     events: list[dict] = []
     last_event: dict[tuple, float] = {}
+    last_impulse: dict[tuple, float] = {}
     state = {"step": 0}
 
     def post_solve(arbiter: pymunk.Arbiter, space_: pymunk.Space, data) -> None:
         a, b = arbiter.shapes
         step = state["step"]
         ia, ib = getattr(a, "sim_index", None), getattr(b, "sim_index", None)
-        if arbiter.is_first_contact:
-            imp = float(arbiter.total_impulse.length)
+        imp = float(arbiter.total_impulse.length)
+        key = tuple(sorted((a.sim_name, b.sim_name)))
+        prev = last_impulse.get(key, 0.0)
+        last_impulse[key] = imp
+        # A new contact, or a spike in an existing one (a tumbling box landing on its next corner), is an
+        # impact. A resting contact re-made every few steps is not: require a real change of velocity
+        # (m/s) and 50 ms since the last event between the same two things.
+        if arbiter.is_first_contact or imp > 3.0 * prev + 1e-6:
             masses = [s.body.mass for s in (a, b) if getattr(s, "sim_index", None) is not None]
             dv = imp / min(masses) if masses else 0.0
-            key = tuple(sorted((a.sim_name, b.sim_name)))
             t = step * dt
-            # A resting contact re-made every few steps is not a new sound: require a real change of
-            # velocity (m/s) and 50 ms since the last event between the same two things.
             if dv > 0.35 and t - last_event.get(key, -1.0) > 0.05:
                 last_event[key] = t
                 pts = arbiter.contact_point_set.points
@@ -348,7 +352,11 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
             if i is not None and getattr(s_other, "sim_index", None) is None:
                 rolling[step, i] = float(pm_bodies[i].velocity.length)
 
-    space.on_collision(post_solve=post_solve)
+    def separate(arbiter: pymunk.Arbiter, space_: pymunk.Space, data) -> None:
+        a, b = arbiter.shapes
+        last_impulse.pop(tuple(sorted((a.sim_name, b.sim_name))), None)
+
+    space.on_collision(post_solve=post_solve, separate=separate)
 
     for step in range(n_steps):
         for j, body in enumerate(pm_bodies):

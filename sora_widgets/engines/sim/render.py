@@ -160,7 +160,7 @@ def _ground_texture(kind: str, rgb: np.ndarray, h: int, w: int, scale: float, rn
         row = np.floor(y / plank)
         seam = (np.abs((y % plank) - 0.5) < 0.6).astype(np.float32)
         offs = (row * 97.0) % (3.2 * scale)
-        vseam = (np.abs(((x + offs) % (3.2 * scale))) < 1.0).astype(np.float32)
+        vseam = (np.abs((x + offs) % (3.2 * scale)) < 1.0).astype(np.float32)
         grain = 0.04 * np.sin(x / max(1.0, 0.15 * scale) + row * 1.7)
         shade = 1.0 + grain - 0.18 * np.maximum(seam, vseam) + 0.05 * ((row % 2) - 0.5)
     elif kind == "blades":
@@ -209,6 +209,14 @@ def _fill(img: np.ndarray, sd_fn, box, rgb, alpha: float = 1.0) -> None:
     patch += np.asarray(rgb, np.float32) * a
 
 
+GAIT_HZ_PER_MPS = 3.0  # animation phases per second per m/s of walking pace (4 phases = one stride)
+
+
+def gait_phase(t: float, pace_mps: float) -> int:
+    """Which of the 4 leg poses a walker shows at time ``t`` s; a footstep falls on every even phase."""
+    return int(t * GAIT_HZ_PER_MPS * max(pace_mps, 0.5))
+
+
 class Renderer:
     """Draws frames of one simulation. ``frame(i)`` returns (H, W, 3) uint8."""
 
@@ -222,6 +230,7 @@ class Renderer:
         self.light = vocab.TIMES.get(scene.get("time", "day"), vocab.TIMES["day"])["light"]
         self.background = self._background()
         self._sprites: dict = {}
+        self._rigid_cache: dict = {}
         self._prepare_sprites()
         self.floor_px = float(world.to_px(0.0, 0.0)[1])
         self.camera = scene.get("camera", "static")
@@ -331,9 +340,9 @@ class Renderer:
         return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
     def _shadow(self, img: np.ndarray, b: Body, p: np.ndarray) -> None:
-        w, s = self.world, self.world.scale
+        _w, s = self.world, self.world.scale
         height = max(0.0, p[1] - b.half[1])
-        strength = 0.42 * math.exp(-height / 2.0) * (0.5 + 0.5 * self.light)
+        strength = 0.36 * math.exp(-height / 2.0) * (0.5 + 0.5 * self.light)  # soft: never darker than 64 %
         cx = p[0] * s
         cy = self.floor_px + 0.02 * s
         rx = (b.half[0] * 1.1 + 0.15 * height) * s + 1.0
@@ -350,7 +359,7 @@ class Renderer:
         img[y0:y1, x0:x1] *= (1.0 - a)[..., None]
 
     def _body(self, img: np.ndarray, j: int, b: Body, p: np.ndarray, i: int, k: int) -> None:
-        w, s = self.world, self.world.scale
+        w = self.world
         cx, cy = w.to_px(p[0], p[1])
         cx, cy = float(cx), float(cy)
         sprites = self._sprites.get(b.name)
@@ -359,24 +368,38 @@ class Renderer:
                 spr = sprites[i % len(sprites)]
             else:
                 step = 0
-                if len(sprites) > 1:
-                    speed = abs(self.sim.vel[k, j, 0])
-                    step = int(i * max(speed, 0.5) * 0.5) % len(sprites)
+                if len(sprites) > 1:  # the gait follows time and pace, not the frame rate
+                    step = gait_phase(i / self.fps, abs(b.init.get("drive") or 0.0)) % len(sprites)
                 spr = sprites[step]
                 if b.init.get("v", (0, 0))[0] < 0 or (b.init.get("drive") or 0) < 0:
                     spr = spr[:, ::-1]  # figures face where they go
             self._paste(img, spr, cx, cy)
             return
+        spr = self._rigid_sprite(b, float(p[2]))
+        self._paste(img, spr, cx, cy)
+
+    _ANGLE_BINS = 64  # per symmetry period; sprites are cached per (look, angle bin)
+    _PERIOD = {"ball": math.pi, "box": math.pi / 2, "can": math.pi}
+
+    def _rigid_sprite(self, b: Body, ang: float) -> np.ndarray:
+        """Premultiplied RGBA sprite of a rotating body at angle ``ang`` (radians), cached by angle bin."""
+        period = self._PERIOD.get(b.kind, 2 * math.pi)
+        k = int(round((ang % period) / period * self._ANGLE_BINS)) % self._ANGLE_BINS
+        key = (b.kind, b.shape, b.half, b.rgb, b.material, k)
+        spr = self._rigid_cache.get(key)
+        if spr is None:
+            spr = self._draw_rigid(b, k * period / self._ANGLE_BINS)
+            if spr.shape[0] * spr.shape[1] <= 160 * 160:  # big sprites (1024 px frames) are not worth keeping
+                self._rigid_cache[key] = spr
+        return spr
+
+    def _draw_rigid(self, b: Body, ang: float) -> np.ndarray:
+        s = self.world.scale
         r = b.radius * s
-        ext = (max(b.half) * 1.5 if b.shape == "poly" else 1.0) * s + 2
-        H, W = img.shape[:2]
-        x0, y0 = max(0, int(cx - ext)), max(0, int(cy - ext))
-        x1, y1 = min(W, int(cx + ext) + 1), min(H, int(cy + ext) + 1)
-        if x1 <= x0 or y1 <= y0:
-            return
-        dx = (np.arange(x0, x1, dtype=np.float32) + 0.5 - cx)[None, :]
-        dy = (cy - (np.arange(y0, y1, dtype=np.float32) + 0.5))[:, None]  # y up
-        ang = float(p[2])
+        n = int(math.ceil((max(b.half) * 1.5 if b.shape == "poly" else 1.0) * s)) + 2
+        c = (np.arange(-n, n + 1, dtype=np.float32))
+        dx = c[None, :]
+        dy = -c[:, None]  # y up
         ca, sa = math.cos(ang), math.sin(ang)
         lx = ca * dx + sa * dy  # into the body's frame
         ly = -sa * dx + ca * dy
@@ -386,7 +409,8 @@ class Renderer:
             sd = d - r
             # Lambert-ish shading from a light up-left, a stripe that shows the spin, a specular dot
             nz = np.sqrt(np.clip(1.0 - (d / max(r, 1e-6)) ** 2, 0, 1))
-            lam = np.clip(0.35 + 0.65 * (nz * 0.75 + (-dx * 0.35 + dy * 0.55) / max(r, 1e-6)), 0.25, 1.25)
+            # kept within 0.55..1.15 so the ball still reads as its own colour on its dark side
+            lam = np.clip(0.55 + 0.45 * (nz * 0.75 + (-dx * 0.35 + dy * 0.55) / max(r, 1e-6)), 0.55, 1.15)
             stripe = np.abs(ly) < 0.1 * r + 0.5
             col = rgb[None, None, :] * lam[..., None] * np.where(stripe, 0.72, 1.0)[..., None]
             spec = np.exp(-(((dx + 0.35 * r) ** 2 + (dy - 0.4 * r) ** 2) / max((0.18 * r) ** 2, 0.5)))
@@ -394,7 +418,7 @@ class Renderer:
         else:
             hw, hh = b.half[0] * s, b.half[1] * s
             if b.kind == "bottle":
-                body = np.maximum(np.abs(lx) - hw, np.abs(ly + 0.2 * hh) - 0.8 * hh) - 0.0
+                body = np.maximum(np.abs(lx) - hw, np.abs(ly + 0.2 * hh) - 0.8 * hh)
                 neck = np.maximum(np.abs(lx) - 0.38 * hw, np.abs(ly - 0.6 * hh) - 0.4 * hh)
                 sd = np.minimum(body, neck)
             elif b.kind == "can":
@@ -413,13 +437,12 @@ class Renderer:
         a = _cover(sd)[..., None]
         if b.material == "glass":
             a = a * 0.85
-        patch = img[y0:y1, x0:x1]
-        patch *= 1 - a
-        patch += np.clip(col, 0, 255) * a
+        return np.concatenate([np.clip(col, 0, 255) * a, a], axis=-1).astype(np.float32)
 
     def _paste(self, img: np.ndarray, spr: np.ndarray, cx: float, cy: float) -> None:
+        """Composite a premultiplied RGBA sprite with its centre pixel at (cx, cy) px (rounded)."""
         h, w = spr.shape[:2]
-        X0, Y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
+        X0, Y0 = int(math.floor(cx - w / 2 + 0.5)), int(math.floor(cy - h / 2 + 0.5))
         H, W = img.shape[:2]
         x0, y0, x1, y1 = max(0, X0), max(0, Y0), min(W, X0 + w), min(H, Y0 + h)
         if x1 <= x0 or y1 <= y0:

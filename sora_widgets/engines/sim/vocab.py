@@ -238,7 +238,7 @@ SETTINGS: dict[str, dict] = {
 TIMES: dict[str, dict] = {
     "day": {"words": ["day", "daytime", "noon", "morning", "afternoon", "daylight", "sunny", "jour", "midday", "bright"],
             "phrases": ["in broad daylight"], "sky": ("#5aa7e6", "#cfe8fb"), "light": 1.0},
-    "sunset": {"words": ["sunset", "dusk", "evening", "twilight", "soir", "golden", "sundown"],
+    "sunset": {"words": ["sunset", "dusk", "evening", "twilight", "soir", "golden hour", "sundown"],
                "phrases": ["at sunset", "golden hour"], "sky": ("#3b2e6e", "#f59e5b"), "light": 0.85},
     "night": {"words": ["night", "nighttime", "midnight", "dark", "nuit", "moonlight", "moonlit"],
               "phrases": ["at night", "in the dark"], "sky": ("#050914", "#1c2745"), "light": 0.6},
@@ -311,10 +311,12 @@ BASIC_COLORS: dict[str, tuple[int, int, int]] = {
 
 #: French colour words (the basic ones), by English name.
 FRENCH_COLORS = {
-    "rouge": "red", "rouges": "red", "bleu": "blue", "bleue": "blue", "bleus": "blue", "vert": "green",
+    "rouge": "red", "rouges": "red", "bleu": "blue", "bleue": "blue", "bleus": "blue", "bleues": "blue", "vert": "green",
     "verte": "green", "jaune": "yellow", "jaunes": "yellow", "noir": "black", "noire": "black", "blanc": "white",
     "blanche": "white", "violet": "purple", "violette": "purple", "rose": "pink", "gris": "gray", "grise": "gray",
-    "marron": "brown", "orange": "orange",
+    "marron": "brown", "orange": "orange", "verts": "green", "vertes": "green", "noirs": "black", "noires": "black",
+    "blancs": "white", "blanches": "white", "violets": "purple", "violettes": "purple", "roses": "pink",
+    "grises": "gray", "marrons": "brown", "oranges": "orange",
 }
 
 
@@ -323,7 +325,7 @@ def colors() -> dict[str, str]:
     """Every colour name we know (CSS 4 + XKCD survey + basic + French) -> '#rrggbb'."""
     data = json.loads((Path(__file__).with_name("colors.json")).read_text())
     for name, rgb in BASIC_COLORS.items():
-        data[name] = "#%02x%02x%02x" % rgb
+        data[name] = "#{:02x}{:02x}{:02x}".format(*rgb)
     data["grey"] = data["gray"]
     for fr, en in FRENCH_COLORS.items():
         data[fr] = data[en]
@@ -346,7 +348,7 @@ def keyword_lexicon() -> dict[str, tuple[str, object]]:
     """Exact phrase (lower case, 1-4 words) -> (slot, value). Later entries do not override earlier slots,
     except colours, which yield to every other slot ("steel", "sand", "ice" are things before they are colours)."""
     lex: dict[str, tuple[str, object]] = {}
-    for name, hexv in colors().items():
+    for name, _hexv in colors().items():
         lex[name] = ("color", name)
         if " " in name:
             lex[name.replace(" ", "")] = ("color", name)
@@ -356,7 +358,7 @@ def keyword_lexicon() -> dict[str, tuple[str, object]]:
             lex[value.replace("_", " ")] = (slot, value)
             for w in spec["words"]:
                 lex[w] = (slot, value)
-    for phrase, spec in SPECIAL_OBJECTS.items():
+    for phrase in SPECIAL_OBJECTS:
         lex[phrase] = ("special", phrase)
     for d, words in DIRECTIONS.items():
         for w in words:
