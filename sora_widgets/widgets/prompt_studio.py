@@ -411,6 +411,7 @@ class PromptStudio(W.VBox):
         self.progress.value = 0
         self.progress.bar_style = ""
         self.progress_label.value = "cancelled"
+        self.preview.layout.display = "none"  # a half-made clip's preview would look like a result
         self._show_status("cancelled")
         self._set_busy(False)
 
@@ -420,6 +421,7 @@ class PromptStudio(W.VBox):
         self.last_error = exc
         self.progress.bar_style = "danger"
         self.progress_label.value = "failed"
+        self.preview.layout.display = "none"
         self._show_status(readable_error(exc), "error")
         self._set_busy(False)
 

@@ -74,13 +74,23 @@ function render({ model, el }) {
     }
   }
 
-  draw();
-  model.on("change:nodes", draw);
+  // Bring the selected clip into view (trees of popular originals are much wider than the page).
+  function reveal() {
+    const sel = root.querySelector(".sw-node-selected");
+    if (sel && sel.scrollIntoView) sel.scrollIntoView({ block: "nearest", inline: "center" });
+  }
+  function drawAndReveal() {
+    draw();
+    requestAnimationFrame(reveal);
+  }
+
+  drawAndReveal();
+  model.on("change:nodes", drawAndReveal);
   model.on("change:thumbs", draw);
   model.on("change:selected", draw);
   model.on("change:width_px", draw);
   return () => {
-    model.off("change:nodes", draw);
+    model.off("change:nodes", drawAndReveal);
     model.off("change:thumbs", draw);
     model.off("change:selected", draw);
     model.off("change:width_px", draw);

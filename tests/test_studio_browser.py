@@ -1,0 +1,130 @@
+"""The Studio dashboard in Voila, driven in Debian's chromium: generate, watch, play with sound, publish, cancel.
+
+Screenshots land in test-artifacts/ (look at them when a test fails).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+
+import pytest
+from conftest import needs_moderation, needs_sim
+
+from sora_widgets.media import Clip
+from sora_widgets.serve import dashboards_dir
+from sora_widgets.store import open_store
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_sim, needs_moderation]
+
+#: Offline, Voila's template cannot fetch Font Awesome from its CDN (NOTES.md); nothing else may fail.
+IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "font-awesome", "fontawesome")
+
+WATCH_JS = """() => {
+  // Record every width the progress bar takes and every preview image shown.
+  window.__sw = {widths: [], previews: new Set()};
+  const note = () => {
+    const bar = document.querySelector('.sw-progress .progress-bar');
+    if (bar && bar.style.width) window.__sw.widths.push(parseFloat(bar.style.width));
+    const img = document.querySelector('img.sw-preview, .sw-preview img');
+    if (img && img.src && img.offsetParent !== null) window.__sw.previews.add(img.src);
+  };
+  new MutationObserver(note).observe(document.body, {subtree: true, attributes: true, childList: true});
+}"""
+
+PLAY_JS = """async () => {
+  const v = document.querySelector('.sw-main-player video');
+  if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
+  const t0 = v.currentTime;
+  await v.play();
+  await new Promise(r => setTimeout(r, 1200));
+  const out = {duration: v.duration, t0, t1: v.currentTime, paused: v.paused,
+               audioBytes: v.webkitAudioDecodedByteCount, videoBytes: v.webkitVideoDecodedByteCount};
+  v.pause();
+  const buf = new Uint8Array(await (await fetch(v.src)).arrayBuffer());
+  let s = ''; for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
+  out.mp4 = btoa(s);
+  return out;
+}"""
+
+
+def open_studio(voila, page, home, user):
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": user}, name="studio")
+    page.goto(server.url("studio.ipynb"))
+    page.wait_for_selector(".sw-generate, .sw-dashboard-error", timeout=120_000)
+    assert page.locator(".sw-dashboard-error").count() == 0, page.locator(".sw-dashboard-error").inner_text()
+    return server
+
+
+def real_errors(page):
+    return [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
+
+
+def test_generate_play_and_publish_in_the_browser(voila, page, tmp_home, artifacts_dir):
+    open_studio(voila, page, tmp_home, "browser_tester")
+    assert "@browser_tester" in page.locator(".sw-who").inner_text()
+    page.get_by_label("Prompt", exact=True).fill("a red ball bounces on a wooden floor")
+    page.evaluate(WATCH_JS)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.locator(".sw-main-player video").wait_for(timeout=120_000)
+    seen = page.evaluate("() => ({widths: window.__sw.widths, previews: window.__sw.previews.size})")
+    assert any(0 < w < 100 for w in seen["widths"]), f"the progress bar never showed progress: {seen['widths']}"
+    assert seen["previews"] >= 1, "no preview frame appeared while generating"
+    assert "done" in page.locator(".sw-progress-label").inner_text()
+    page.screenshot(path=str(artifacts_dir / "studio-generated.png"), full_page=True)
+
+    played = page.evaluate(PLAY_JS)
+    assert played["duration"] == pytest.approx(4.0, abs=0.1)
+    assert played["t1"] - played["t0"] > 0.5, f"the video did not play: {played}"
+    assert played["audioBytes"] > 0, "chromium decoded no audio while playing"
+    clip = Clip.from_bytes(base64.b64decode(played["mp4"]))
+    assert clip.audio.shape[1] > 0 and abs(clip.audio).max() > 0.01, "the MP4 in the page has no sound"
+    assert clip.num_frames == 96
+    page.screenshot(path=str(artifacts_dir / "studio-playing.png"), full_page=True)
+
+    page.get_by_role("button", name="Publish", exact=True).click()
+    published = page.locator(".sw-published")
+    published.wait_for(timeout=120_000)
+    clip_id = published.get_attribute("data-clip-id")
+    page.screenshot(path=str(artifacts_dir / "studio-published.png"), full_page=True)
+    info = open_store(tmp_home).clip_info(clip_id)
+    assert info["owner"] == "browser_tester"
+    assert info["status"] in ("published", "held")
+    assert info["status"] in page.locator(".sw-publish-result").inner_text()
+    assert not real_errors(page), real_errors(page)
+
+
+def test_cancel_a_long_generation_in_the_browser(voila, page, tmp_home, artifacts_dir):
+    open_studio(voila, page, tmp_home, "canceller")
+    page.get_by_label("Prompt", exact=True).fill("three balls bounce down a staircase")
+    page.locator(".sw-duration input").fill("20")
+    page.locator(".sw-duration input").press("Tab")
+    page.locator(".sw-size select").select_option(label="768 px")
+    time.sleep(0.3)  # let the two changes reach the kernel before Generate reads them
+    page.get_by_role("button", name="Generate", exact=True).click()
+    label = page.locator(".sw-progress-label")
+    page.wait_for_function("() => /step [1-9]/.test(document.querySelector('.sw-progress-label').innerText)",
+                           timeout=60_000)
+    total = int(re.search(r"step \d+/(\d+)", label.inner_text()).group(1))
+    assert total >= 480, label.inner_text()  # 20 s at 24 fps (480 frames) really was requested
+
+    # The kernel still answers other widgets while it generates: the dice changes the seed.
+    seed = page.locator(".sw-seed input")
+    before = seed.input_value()
+    page.locator(".sw-dice").click()
+    page.wait_for_function(f"() => document.querySelector('.sw-seed input').value !== '{before}'", timeout=5_000)
+    assert page.locator(".sw-cancel").is_enabled(), "generation ended before the responsiveness check"
+    page.screenshot(path=str(artifacts_dir / "studio-before-cancel.png"), full_page=True)
+
+    t0 = time.monotonic()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.wait_for_function("() => document.querySelector('.sw-progress-label').innerText === 'cancelled'",
+                           timeout=15_000)
+    took = time.monotonic() - t0
+    assert took < 10, f"cancel took {took:.1f} s"
+    assert "cancelled" in page.locator(".sw-status").inner_text()
+    assert page.locator(".sw-main-player video").count() == 0
+    assert page.get_by_role("button", name="Generate", exact=True).is_enabled()
+    page.screenshot(path=str(artifacts_dir / "studio-cancelled.png"), full_page=True)
+    assert not real_errors(page), real_errors(page)
