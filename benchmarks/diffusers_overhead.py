@@ -49,7 +49,8 @@ def main() -> int:
 
     def ours():
         progress.clear()
-        return sw.generate("a red ball bounces", engine="ltx2", model=str(folder), seed=0,
+        # device="cpu": the raw call below runs on the CPU, so must we (auto would pick a GPU).
+        return sw.generate("a red ball bounces", engine="ltx2", model=str(folder), seed=0, device="cpu",
                            on_progress=lambda s, t, p: progress.append(s), **req)
 
     ours()  # load + warm up; the pipeline is now cached
