@@ -29,19 +29,11 @@ def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-models")
     folders = {name: save_tiny_model(name, root / name)
                for name in ("ltx2-two-stage", "ltx-video", "stable-audio")}
-    # base.generate asks availability() before it sees model=...; the env vars make the
-    # configured default point at the tiny folders (see docs/gpu.md, "Choosing a model").
-    saved = {k: os.environ.get(k) for k in ("SORA_WIDGETS_LTX2_MODEL", "SORA_WIDGETS_LTX_VIDEO_MODEL",
-                                             "SORA_WIDGETS_AUDIO_MODEL")}
-    os.environ["SORA_WIDGETS_LTX2_MODEL"] = str(folders["ltx2-two-stage"])
-    os.environ["SORA_WIDGETS_LTX_VIDEO_MODEL"] = str(folders["ltx-video"])
-    os.environ["SORA_WIDGETS_AUDIO_MODEL"] = str(folders["stable-audio"])
+    # No SORA_WIDGETS_*_MODEL defaults: every call names its model, as a user would.
+    names = ("SORA_WIDGETS_LTX2_MODEL", "SORA_WIDGETS_LTX_VIDEO_MODEL", "SORA_WIDGETS_AUDIO_MODEL")
+    saved = {k: os.environ.pop(k) for k in names if k in os.environ}
     yield folders
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    os.environ.update(saved)
 
 
 def ltx2(models, prompt="a red ball bounces", **kw):
