@@ -1,0 +1,285 @@
+"""Cameo widgets: ``CameoMaker`` (upload, box, mask scrubbing, phrase, name, audience) and
+``MyCameos`` (the owner's list of cameos, who may use them, every clip that uses them).
+
+They hold no rules: every decision is a call into :mod:`sora_widgets.cameo`,
+whose errors are shown as they come (they are written for users).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as w
+import traitlets
+
+from .. import cameo
+from ..media import Clip, MediaError, encode_png
+from ..store import Store
+
+__all__ = ["CameoCanvas", "CameoMaker", "MyCameos"]
+
+_HERE = Path(__file__).parent
+AUDIENCE_LABELS = {"Only me": "only_me", "People I approve": "approved", "My followers": "followers",
+                   "Everyone": "everyone"}
+
+
+class CameoCanvas(anywidget.AnyWidget):
+    """One frame on a canvas: drag a box on it (``box``, pixels of the source frame) and scrub ``frame_index``."""
+
+    _esm = _HERE / "cameo_maker.js"
+    _css = _HERE / "cameo_maker.css"
+
+    frame_png = traitlets.Bytes(b"").tag(sync=True)
+    width = traitlets.Int(256).tag(sync=True)
+    height = traitlets.Int(256).tag(sync=True)
+    num_frames = traitlets.Int(0).tag(sync=True)
+    frame_index = traitlets.Int(0).tag(sync=True)
+    box = traitlets.List(traitlets.Int(), default_value=[]).tag(sync=True)
+    draw_enabled = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.clip: Clip | None = None
+        self.asset: cameo.CameoAsset | None = None
+        self.observe(lambda _: self._show(), names="frame_index")
+
+    def show(self, clip: Clip | None, asset: cameo.CameoAsset | None = None) -> None:
+        self.clip, self.asset = clip, asset
+        if clip is None:
+            self.frame_png, self.num_frames = b"", 0
+            return
+        self.width, self.height = clip.width, clip.height
+        self.num_frames = clip.num_frames
+        self.frame_index = min(self.frame_index, clip.num_frames - 1)
+        self._show()
+
+    def _show(self) -> None:
+        if self.clip is None:
+            return
+        frame = self.clip.frames[self.frame_index]
+        if self.asset is not None:
+            frame = self.asset.overlay(frame, self.frame_index)
+        self.frame_png = encode_png(frame)
+
+
+class CameoMaker(w.VBox):
+    """Make a cameo of yourself, your pet or a thing, as ``user``, in ``store``."""
+
+    def __init__(self, store: Store, user: str, **kwargs: Any):
+        self.store, self.user = store, user
+        self.clip: Clip | None = None
+        self.asset: cameo.CameoAsset | None = None
+        self.challenge: cameo.Challenge | None = None
+        self.cameo_id: str | None = None
+        self.upload = w.FileUpload(accept="video/*,.mp4,.webm,.mov", multiple=False, description="Upload video")
+        self.kind = w.ToggleButtons(options=[("Me", "person"), ("An animal", "animal"), ("A thing", "object")],
+                                    value="person", description="Cameo of")
+        self.canvas = CameoCanvas()
+        self.hint = w.HTML()
+        self.phrase_button = w.Button(description="Get a phrase to say", icon="microphone")
+        self.phrase = w.HTML()
+        self.extract_button = w.Button(description="Find it in the video", disabled=True)
+        self.name = w.Text(description="Name @", placeholder="e.g. rex_the_dog")
+        self.audience = w.Dropdown(options=list(AUDIENCE_LABELS), value="Only me", description="Who may use it")
+        self.approved = w.Text(description="Approved", placeholder="handles, comma separated")
+        self.create_button = w.Button(description="Create cameo", button_style="primary", disabled=True)
+        self.status = w.HTML()
+        for widget, cls in ((self.upload, "sw-cameo-upload"), (self.extract_button, "sw-cameo-extract"),
+                            (self.phrase_button, "sw-cameo-phrase-button"), (self.create_button, "sw-cameo-create"),
+                            (self.status, "sw-cameo-status"), (self.phrase, "sw-cameo-phrase")):
+            widget.add_class(cls)
+        self.upload.observe(self._on_upload, names="value")
+        self.kind.observe(lambda _: self._refresh(), names="value")
+        self.phrase_button.on_click(lambda _: self._new_phrase())
+        self.extract_button.on_click(lambda _: self._extract())
+        self.create_button.on_click(lambda _: self._create())
+        children = [self.kind, w.HBox([self.phrase_button, self.phrase]), self.upload]
+        recorder = self._webcam()
+        if recorder is not None:
+            children.append(recorder)
+        children += [self.hint, self.canvas, self.extract_button,
+                     w.HBox([self.name, self.audience]), self.approved, self.create_button, self.status]
+        super().__init__(children, **kwargs)
+        self.add_class("sw-cameo-maker")
+        self._refresh()
+
+    # ------------------------------------------------------------ inputs
+    def _webcam(self):
+        """A webcam recorder (ipywebrtc) in a collapsed section, when the package is there."""
+        try:
+            import ipywebrtc
+        except Exception:  # optional: uploads work without it
+            return None
+        camera = ipywebrtc.CameraStream(constraints={"audio": True, "video": {"width": 640, "height": 480}})
+        recorder = ipywebrtc.VideoRecorder(stream=camera, format="webm")
+        recorder.video.observe(lambda ch: self.load_bytes(bytes(ch["new"]), "webcam.webm"), names="value")
+        box = w.Accordion(children=[recorder])
+        box.set_title(0, "Record with the webcam")
+        box.selected_index = None
+        return box
+
+    def _on_upload(self, change) -> None:
+        files = change["new"]
+        if files:
+            f = files[0]
+            self.load_bytes(bytes(f["content"]), f["name"])
+
+    def load_bytes(self, data: bytes, name: str = "upload") -> None:
+        """Decode an uploaded or recorded video and show its first frame."""
+        if not data:
+            return
+        try:
+            self.set_clip(Clip.from_bytes(data, name=name))
+        except MediaError as exc:
+            self._say(f"{name}: {exc}", error=True)
+
+    def set_clip(self, clip: Clip) -> None:
+        self.clip, self.asset = clip, None
+        self.canvas.box = []
+        self.canvas.show(clip)
+        self._say(f"loaded {clip.num_frames} frames, {clip.duration:.1f} s")
+        self._refresh()
+
+    # ------------------------------------------------------------ actions
+    def _new_phrase(self) -> None:
+        self.challenge = cameo.new_challenge(self.store, self.user)
+        self.phrase.value = f'Say: <b class="sw-cameo-words">"{self.challenge.phrase}"</b>, facing the camera'
+
+    def _extract(self) -> None:
+        if self.clip is None:
+            return
+        box = self.canvas.box if self.kind.value != "person" else None
+        self._say("finding it in every frame...")
+        try:
+            self.asset = cameo.extract(self.clip, kind=self.kind.value, box=box or None)
+        except cameo.CameoError as exc:
+            self._say(str(exc), error=True)
+            return
+        self.canvas.show(self.clip, self.asset)
+        self._say(f"found in {self.asset.num_frames} frames; scrub to check the mask, then name it")
+        self._refresh()
+
+    def _create(self) -> None:
+        if self.clip is None or self.asset is None:
+            return
+        try:
+            cid = cameo.create(
+                self.store, owner=self.user, clip=self.clip, kind=self.kind.value, name=self.name.value,
+                box=self.canvas.box or None, challenge=self.challenge, asset=self.asset,
+            )
+            audience = AUDIENCE_LABELS[self.audience.value]
+            approved = [h for h in (s.strip() for s in self.approved.value.split(",")) if h]
+            if audience != "only_me" or approved:
+                cameo.set_audience(self.store, cid, by=self.user, audience=audience, approved=approved)
+        except (cameo.CameoError, PermissionError, ValueError, LookupError) as exc:
+            self._say(str(exc), error=True)
+            return
+        self.cameo_id = cid
+        self.challenge = None
+        self.phrase.value = ""
+        self._say(f"created @{self.name.value.strip().lstrip('@').lower()} ({cid})")
+
+    # ------------------------------------------------------------ display
+    def _refresh(self) -> None:
+        person = self.kind.value == "person"
+        self.canvas.draw_enabled = not person
+        self.phrase_button.layout.display = "" if person else "none"
+        self.phrase.layout.display = "" if person else "none"
+        self.hint.value = ("Get a phrase, then record or upload a video of you saying it, facing the camera."
+                           if person else "Upload a video, then drag a box around the animal or thing on the frame.")
+        self.extract_button.disabled = self.clip is None
+        self.create_button.disabled = self.asset is None
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        import html
+
+        color = "#b00020" if error else "#1b5e20"
+        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+
+
+class MyCameos(w.VBox):
+    """The owner's dashboard: cameos, who may use them, every clip that uses them (play, remove), revoke."""
+
+    def __init__(self, store: Store, user: str, **kwargs: Any):
+        self.store, self.user = store, user
+        self.player_box = w.VBox()
+        self.player_box.add_class("sw-cameo-player")
+        self.status = w.HTML()
+        self.status.add_class("sw-cameo-status")
+        self.list_box = w.VBox()
+        super().__init__([self.list_box, self.status, self.player_box], **kwargs)
+        self.add_class("sw-my-cameos")
+        self.refresh()
+
+    def refresh(self) -> None:
+        rows = cameo.list_cameos(self.store, owner=self.user)
+        if rows.empty:
+            self.list_box.children = [w.HTML("<i>You have no cameos yet. Make one in the other tab.</i>")]
+            return
+        self.list_box.children = [self._cameo_panel(r) for r in rows.itertuples()]
+
+    def _cameo_panel(self, r) -> w.Widget:
+        head = w.HTML(
+            f"<b>@{r.name}</b> ({r.kind}) &middot; {r.status} &middot; who may use it: <b>{r.audience}</b>"
+            + (f" &middot; approved: {r.approved}" if isinstance(r.approved, str) and r.approved else "")
+        )
+        revoke = w.Button(description="Revoke", button_style="danger", disabled=r.status != "active")
+        revoke_all = w.Checkbox(value=False, description="and take down past clips", indent=False)
+        revoke.add_class(f"sw-revoke-{r.cameo_id}")
+        revoke.on_click(lambda _, cid=r.cameo_id: self._revoke(cid, revoke_all.value))
+        uses = cameo.uses(self.store, r.cameo_id, by=self.user)
+        lines = [self._use_row(u) for u in uses.itertuples()] or [w.HTML("<i>No clip has used it yet.</i>")]
+        panel = w.VBox([head, w.HBox([revoke, revoke_all]), *lines])
+        panel.add_class("sw-cameo-panel")
+        return panel
+
+    def _use_row(self, u) -> w.Widget:
+        label = w.HTML(f"<code>{u.clip_id}</code> by <b>@{u.user}</b> &middot; "
+                       f"<span class='sw-use-status'>{u.status}</span> &middot; {str(u.prompt or '')[:60]}")
+        play = w.Button(description="Play", icon="play", disabled=not isinstance(u.media_hash, str))
+        remove = w.Button(description="Remove", button_style="warning", disabled=u.status == "removed")
+        play.on_click(lambda _, cid=u.clip_id: self._play(cid))
+        remove.on_click(lambda _, cid=u.clip_id: self._remove(cid))
+        remove.add_class("sw-use-remove")
+        play.add_class("sw-use-play")
+        row = w.HBox([label, play, remove])
+        row.add_class("sw-cameo-use")
+        row.add_class(f"sw-use-{u.clip_id}")
+        return row
+
+    def _play(self, clip_id: str) -> None:
+        from .clip_player import ClipPlayer
+
+        try:
+            clip = self.store.get_clip(clip_id)
+        except (LookupError, RuntimeError) as exc:
+            self._say(str(exc), error=True)
+            return
+        self.player_box.children = [ClipPlayer(clip, title=f"{clip_id} (uses your cameo)")]
+
+    def _remove(self, clip_id: str) -> None:
+        try:
+            removed = cameo.remove_use(self.store, clip_id, by=self.user)
+        except (PermissionError, LookupError) as exc:
+            self._say(str(exc), error=True)
+            return
+        self.player_box.children = []
+        self._say(f"removed {', '.join(removed) or clip_id}: no one else can see it now")
+        self.refresh()
+
+    def _revoke(self, cameo_id: str, remove_past: bool) -> None:
+        try:
+            removed = cameo.revoke(self.store, cameo_id, by=self.user, remove_past=remove_past)
+        except (PermissionError, LookupError, cameo.CameoError) as exc:
+            self._say(str(exc), error=True)
+            return
+        self._say("revoked: no new clip can use it" + (f"; took down {len(removed)} clip(s)" if removed else ""))
+        self.refresh()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        import html
+
+        self.status.value = f'<span style="color:{"#b00020" if error else "#1b5e20"}">{html.escape(text)}</span>'
+
