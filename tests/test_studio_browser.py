@@ -128,3 +128,35 @@ def test_cancel_a_long_generation_in_the_browser(voila, page, tmp_home, artifact
     assert page.get_by_role("button", name="Generate", exact=True).is_enabled()
     page.screenshot(path=str(artifacts_dir / "studio-cancelled.png"), full_page=True)
     assert not real_errors(page), real_errors(page)
+
+
+def test_compare_two_takes_in_sync_and_the_space_time_view(voila, page, tmp_home, artifacts_dir):
+    open_studio(voila, page, tmp_home, "comparer")
+    page.get_by_label("Prompt", exact=True).fill("a red ball bounces on a wooden floor")
+    page.locator(".sw-duration input").fill("1")
+    page.locator(".sw-duration input").press("Tab")
+    for n in (1, 2):
+        page.locator(".sw-seed input").fill(str(n))
+        page.locator(".sw-seed input").press("Tab")
+        time.sleep(0.3)
+        page.get_by_role("button", name="Generate", exact=True).click()
+        page.locator(".sw-history-item").nth(n - 1).wait_for(timeout=120_000)
+    for box in page.locator(".sw-history-compare input").all():
+        box.check()
+    players = page.locator(".sw-compare .sw-player")
+    players.nth(1).wait_for(timeout=30_000)
+    # Scrub the left take to frame 10 (index 9): the right one follows, through the browser-side link.
+    players.nth(0).locator(".sw-player-scrub").evaluate(
+        "el => { el.value = '9'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.sw-compare .sw-player-time')[1].innerText.startsWith('frame 10/')",
+        timeout=10_000)
+    right = players.nth(1).locator("video").evaluate("v => v.currentTime")
+    assert right == pytest.approx(9.5 / 24, abs=1e-3)  # the middle of frame index 9
+    page.screenshot(path=str(artifacts_dir / "studio-compare.png"), full_page=True)
+
+    page.get_by_role("button", name="Space-time view").click()
+    page.locator(".sw-spacetime canvas").first.wait_for(timeout=60_000)
+    time.sleep(2)  # WebGL draws a few frames after the canvas appears
+    page.locator(".sw-spacetime").screenshot(path=str(artifacts_dir / "studio-spacetime.png"))
+    assert not real_errors(page), real_errors(page)

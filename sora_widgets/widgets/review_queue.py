@@ -240,8 +240,8 @@ class ReviewQueue(W.VBox):
         else:
             until = case["lease_until"].replace(tzinfo=dt.UTC).astimezone().strftime("%H:%M:%S")
             self._say(f"You hold case {case['case_id']} until {until}.")
-        self._show_case(case)
         self.refresh()
+        self._show_case(case)
 
     def decide(self, decision: str) -> None:
         if self.case is None:

@@ -106,6 +106,8 @@ class SpaceTimeView(W.VBox):
         ipv.xlim(0, 1)
         ipv.ylim(0, 1)
         ipv.zlim(0, max(clip.duration, 1e-3))
+        # Look from the side and a little above: looking down the t axis (the default) hides the tube.
+        ipv.view(azimuth=60, elevation=20)
         self.threshold = W.FloatSlider(value=threshold, min=0.02, max=0.6, step=0.01, description="Motion threshold",
                                        continuous_update=False, style={"description_width": "initial"})
         self.point_size = W.FloatSlider(value=2.5, min=0.5, max=8.0, step=0.5, description="Point size",
@@ -129,4 +131,4 @@ class SpaceTimeView(W.VBox):
     def _describe(self) -> None:
         n = int(self.points["x"].size)
         self.info.value = (f"<small>{n} moving points over {self.clip.duration:.1f} s — "
-                           "time runs along the depth axis; drag to rotate</small>")
+                           "time runs along the t axis; drag to rotate</small>")
