@@ -21,6 +21,7 @@ reuse its material are hidden with it, the others stay and say "original removed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from .store import NotFound, Store, normalise_handle, to_json
 
 __all__ = [
     "CHECKPOINT_EVERY",
+    "clip_key",
     "ancestors",
     "chain_stats",
     "children",
@@ -56,43 +58,61 @@ Source = Store | duckdb.DuckDBPyConnection | str | os.PathLike
 
 # --------------------------------------------------------------------------- SQL
 
-# Index the clips of relation `_lineage_new(clip_id, parent_id, created_at, reuses_material)`.
-# Step 1 numbers them (creation order) and resolves parents, new or already indexed.
-# Step 2 walks down from the clips whose parent is known, carrying root, depth and path.
-_INDEX_NEW_SQL = """
+# Indexing the clips of relation `_lineage_new(clip_id, parent_id, created_at, reuses_material)`, in three
+# statements. 1: number them (creation order) and find parents inside the batch.
+_BATCH_SQL = """
+CREATE OR REPLACE TEMP TABLE _lineage_batch AS
+WITH numbered AS (
+    SELECT clip_id, parent_id, created_at, coalesce(reuses_material, true) AS reuses_material,
+           ($base + row_number() OVER (ORDER BY created_at))::BIGINT AS node
+    FROM _lineage_new
+)
+SELECT n.*, np.node AS batch_parent FROM numbered n LEFT JOIN numbered np ON np.clip_id = n.parent_id
+"""
+
+# 2: clips whose parent was indexed before: where they hang (skipped when the index is empty).
+_ANCHOR_SQL = """
+CREATE OR REPLACE TEMP TABLE _lineage_anchor AS
+SELECT b.node, old.node AS old_parent, old.root_node AS old_root, old.depth AS old_depth, old.path AS old_path
+FROM _lineage_batch b JOIN lineage old ON old.clip_key = md5_number_upper(b.parent_id)
+WHERE b.batch_parent IS NULL AND b.parent_id IS NOT NULL AND old.clip_id = b.parent_id
+"""
+_EMPTY_ANCHOR_SQL = """
+CREATE OR REPLACE TEMP TABLE _lineage_anchor
+    (node BIGINT, old_parent BIGINT, old_root BIGINT, old_depth INTEGER, old_path BIGINT[])
+"""
+
+# 3: walk down from originals and anchored clips, carrying root, depth and the path to the checkpoint.
+_WALK_SQL = """
 INSERT INTO lineage (node, clip_key, clip_id, parent_node, root_node, depth, path, created_at, reuses_material)
-WITH RECURSIVE
-numbered AS MATERIALIZED (
-    SELECT n.clip_id, n.parent_id, n.created_at, coalesce(n.reuses_material, true) AS reuses_material,
-           $base + row_number() OVER (ORDER BY n.created_at, n.clip_id) AS node
-    FROM _lineage_new n
-),
-resolved AS MATERIALIZED (
-    SELECT n.*, coalesce(np.node, old.node) AS parent_node,
-           old.node AS old_parent, old.root_node AS old_root, old.depth AS old_depth, old.path AS old_path
-    FROM numbered n
-    LEFT JOIN numbered np ON np.clip_id = n.parent_id
-    LEFT JOIN lineage old ON old.clip_key = md5_number_upper(n.parent_id) AND old.clip_id = n.parent_id
-),
-walk(node, clip_id, parent_node, root_node, depth, path, created_at, reuses_material) AS (
-    SELECT node, clip_id, parent_node,
-           CASE WHEN parent_id IS NULL THEN node ELSE old_root END,
-           CASE WHEN parent_id IS NULL THEN 0 ELSE old_depth + 1 END,
-           CASE WHEN parent_id IS NULL THEN []::BIGINT[]
-                WHEN old_depth % $every = 0 THEN [old_parent]
-                ELSE list_prepend(old_parent, old_path) END,
-           created_at, reuses_material
-    FROM resolved
-    WHERE parent_id IS NULL OR old_parent IS NOT NULL
+WITH RECURSIVE walk(node, clip_id, parent_node, root_node, depth, path, created_at, reuses_material) AS (
+    SELECT * FROM (
+        SELECT node, clip_id, NULL::BIGINT, node, 0, []::BIGINT[], created_at, reuses_material
+        FROM _lineage_batch WHERE parent_id IS NULL
+        UNION ALL
+        SELECT b.node, b.clip_id, a.old_parent, a.old_root, a.old_depth + 1,
+               CASE WHEN a.old_depth % $every = 0 THEN [a.old_parent] ELSE list_prepend(a.old_parent, a.old_path) END,
+               b.created_at, b.reuses_material
+        FROM _lineage_batch b JOIN _lineage_anchor a ON a.node = b.node
+    )
     UNION ALL
-    SELECT r.node, r.clip_id, r.parent_node, w.root_node, w.depth + 1,
+    SELECT b.node, b.clip_id, w.node, w.root_node, w.depth + 1,
            CASE WHEN w.depth % $every = 0 THEN [w.node] ELSE list_prepend(w.node, w.path) END,
-           r.created_at, r.reuses_material
-    FROM walk w JOIN resolved r ON r.parent_node = w.node AND r.old_parent IS NULL AND r.parent_id IS NOT NULL
+           b.created_at, b.reuses_material
+    FROM walk w JOIN _lineage_batch b ON b.batch_parent = w.node
 )
 SELECT node, md5_number_upper(clip_id), clip_id, parent_node, root_node, depth, path, created_at, reuses_material
-FROM walk ORDER BY node
+FROM walk
 """
+
+#: Secondary indexes of the lineage table (migration 002), rebuilt in one go after a large batch.
+_SECONDARY_INDEXES = {
+    "lineage_clip_key": "CREATE INDEX lineage_clip_key ON lineage(clip_key)",
+    "lineage_parent": "CREATE INDEX lineage_parent ON lineage(parent_node)",
+}
+#: A batch at least this large (and at least as large as the index) is loaded with the secondary indexes
+#: dropped and rebuilt: building an ART index in bulk is ~3x faster than inserting into it row by row.
+BULK_REBUILD_MIN_ROWS = 100_000
 
 # Clips (with their remix edge) that the lineage index does not have yet.
 _MISSING_SQL = """
@@ -101,27 +121,31 @@ FROM clips c LEFT JOIN remix_edges e ON e.child_id = c.clip_id
 WHERE NOT EXISTS (SELECT 1 FROM lineage l WHERE l.clip_key = md5_number_upper(c.clip_id) AND l.clip_id = c.clip_id)
 """
 
+# The key is computed in Python (clip_key()) and is the only filter: DuckDB answers `clip_key = constant`
+# from the index but scans the table for an expression of a parameter or a second conjunct; the
+# clip id is compared afterwards (a 64-bit collision is possible in principle, so it is checked).
 _LOOKUP_SQL = """
-SELECT node, root_node, depth, path, parent_node FROM lineage
-WHERE clip_key = md5_number_upper($id) AND clip_id = $id
+SELECT node, root_node, depth, path, parent_node, clip_id FROM lineage WHERE clip_key = $key
 """
 
-# Ancestors from a stored path, hopping checkpoint to checkpoint (only clips deeper than
-# CHECKPOINT_EVERY have more than one chunk); the checkpoints come from the clip's own cascade.
-_ANCESTORS_SQL = """
+# Ancestor nodes of a clip deeper than CHECKPOINT_EVERY: its stored path, then the paths of the
+# checkpoints it ends on, hop by hop. The checkpoints come from the clip's own cascade.
+_DEEP_ANCESTOR_NODES_SQL = """
 WITH RECURSIVE
 checkpoints AS MATERIALIZED (
     SELECT node, path FROM lineage
-    WHERE $deep AND root_node = $root AND depth > 0 AND depth % $every = 0 AND depth < $depth
+    WHERE root_node = $root AND depth > 0 AND depth % $every = 0 AND depth < $depth
 ),
 chunks(k, path) AS (
     SELECT 0, $path::BIGINT[]
     UNION ALL
     SELECT c.k + 1, cp.path FROM chunks c JOIN checkpoints cp ON cp.node = c.path[-1]
-),
-flat AS (SELECT k, unnest(path) AS node, unnest(range(len(path))) AS i FROM chunks)
-SELECT l.clip_id FROM flat f JOIN lineage l ON l.node = f.node ORDER BY f.k, f.i
+)
+SELECT flatten(list(path ORDER BY k)) FROM chunks
 """
+
+# Node numbers -> clip ids: `= ANY(list)` is answered from the primary-key index (a join is not).
+_CLIP_IDS_OF_NODES_SQL = "SELECT node, clip_id FROM lineage WHERE node = ANY($nodes::BIGINT[])"
 
 _DESCENDANTS_OF_ROOT_SQL = """
 SELECT clip_id FROM lineage WHERE root_node = $node AND depth > 0 ORDER BY depth, node
@@ -228,9 +252,14 @@ def _db_path(source: str | os.PathLike) -> Path:
     return p / Store.DB_NAME if p.is_dir() else p
 
 
+def clip_key(clip_id: str) -> int:
+    """The ``lineage.clip_key`` of ``clip_id``: DuckDB's ``md5_number_upper`` (first 8 md5 bytes, little-endian)."""
+    return int.from_bytes(hashlib.md5(str(clip_id).encode("utf-8")).digest()[:8], "little")
+
+
 def _lookup(con: duckdb.DuckDBPyConnection, clip_id: str) -> dict[str, Any]:
-    rows = con.execute(_LOOKUP_SQL, {"id": clip_id}).fetchall()
-    row = rows[0] if rows else None
+    rows = [r for r in con.execute(_LOOKUP_SQL, {"key": clip_key(clip_id)}).fetchall() if r[5] == clip_id]
+    row = rows[0][:5] if rows else None
     if row is None:
         raise NotFound(f"no clip {clip_id} in the lineage index")
     return dict(zip(("node", "root_node", "depth", "path", "parent_node"), row, strict=True))
@@ -255,15 +284,28 @@ def _with_sync(source: Source, clip_id: str, query):
 # --------------------------------------------------------------------- indexing
 
 
-def _next_node(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT coalesce(max(node), 0) FROM lineage").fetchall()[0][0])
-
-
 def _index_relation(con: duckdb.DuckDBPyConnection) -> int:
     """Index the rows of the temporary relation ``_lineage_new``; returns how many were indexed."""
-    before = int(con.execute("SELECT count(*) FROM lineage").fetchall()[0][0])
-    con.execute(_INDEX_NEW_SQL, {"base": _next_node(con), "every": CHECKPOINT_EVERY})
-    return int(con.execute("SELECT count(*) FROM lineage").fetchall()[0][0]) - before
+    existing = int(con.execute("SELECT count(*) FROM lineage").fetchall()[0][0])
+    base = int(con.execute("SELECT coalesce(max(node), 0) FROM lineage").fetchall()[0][0])
+    try:
+        con.execute(_BATCH_SQL, {"base": base})
+        incoming = int(con.execute("SELECT count(*) FROM _lineage_batch").fetchall()[0][0])
+        if incoming == 0:
+            return 0
+        con.execute(_ANCHOR_SQL if existing else _EMPTY_ANCHOR_SQL)
+        rebuild = incoming >= BULK_REBUILD_MIN_ROWS and incoming >= existing
+        if rebuild:
+            for name in _SECONDARY_INDEXES:
+                con.execute(f"DROP INDEX IF EXISTS {name}")
+        con.execute(_WALK_SQL, {"every": CHECKPOINT_EVERY})
+        if rebuild:
+            for sql in _SECONDARY_INDEXES.values():
+                con.execute(sql)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _lineage_batch")
+        con.execute("DROP TABLE IF EXISTS _lineage_anchor")
+    return int(con.execute("SELECT count(*) FROM lineage").fetchall()[0][0]) - existing
 
 
 def sync(source: Source, clip_ids: list[str] | None = None) -> int:
@@ -338,11 +380,12 @@ def ancestors(source: Source, clip_id: str) -> list[str]:
     def q(con, row):
         if row["depth"] == 0:
             return []
-        params = {
-            "path": row["path"], "root": row["root_node"], "depth": row["depth"],
-            "deep": row["depth"] > CHECKPOINT_EVERY, "every": CHECKPOINT_EVERY,
-        }
-        return [r[0] for r in con.execute(_ANCESTORS_SQL, params).fetchall()]
+        nodes = list(row["path"])
+        if row["depth"] > CHECKPOINT_EVERY:
+            params = {"path": nodes, "root": row["root_node"], "depth": row["depth"], "every": CHECKPOINT_EVERY}
+            nodes = con.execute(_DEEP_ANCESTOR_NODES_SQL, params).fetchall()[0][0]
+        names = dict(con.execute(_CLIP_IDS_OF_NODES_SQL, {"nodes": nodes}).fetchall())
+        return [names[n] for n in nodes]
 
     return _with_sync(source, clip_id, q)
 
@@ -534,10 +577,9 @@ def lineage_status(source: Source, clip_id: str) -> str:
     ups = ancestors(source, clip_id)
     with _reading(source) as con:
         marked = con.execute(
-            "SELECT original_removed FROM lineage WHERE clip_key = md5_number_upper($id) AND clip_id = $id",
-            {"id": clip_id},
+            "SELECT original_removed, clip_id FROM lineage WHERE clip_key = $key", {"key": clip_key(clip_id)},
         ).fetchall()
-        marked = marked[0] if marked else None
+        marked = next((m for m in marked if m[1] == clip_id), None)
         removed_up = False
         if ups:
             con.register("_ups", pd.DataFrame({"clip_id": ups}))

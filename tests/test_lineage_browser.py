@@ -79,6 +79,8 @@ def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
     assert f"@{info['owner']}" in page.locator(".sw-remix-detail").inner_text()
     page.locator(".sw-remix-forest3d canvas").first.wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts_dir / "lineage-playing.png"), full_page=True)
+    page.wait_for_timeout(1500)  # ipyvolume draws a moment after the canvas appears
+    page.locator(".sw-remix-forest3d").screenshot(path=str(artifacts_dir / "lineage-forest3d.png"))
     assert not real_errors(page), real_errors(page)
 
 
