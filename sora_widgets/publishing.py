@@ -90,17 +90,18 @@ def publish(
         raise Blocked(f"this clip can't be saved: {'; '.join(verdict.reasons) or 'it breaks the content policy'}", verdict)
     final = "held" if verdict.decision == "review" else status
     cameo_ids = [c for c in (clip.meta.get("recipe") or {}).get("cameo_ids", []) if c]
-    clip_id = store.save_clip(
-        clip, owner=user, parent_id=parent_id, status=final, operation=operation,
-        edit=edit, reuses_material=reuses_material,
-    )
-    if cameo_ids:
-        from .cameo import consent
+    # One transaction: a refused cameo or a failed hold leaves no clip behind.
+    with store.transaction():
+        clip_id = store.save_clip(
+            clip, owner=user, parent_id=parent_id, status=final, operation=operation,
+            edit=edit, reuses_material=reuses_material,
+        )
+        if cameo_ids:
+            from .cameo import consent
 
-        consent.link_uses(store, clip_id=clip_id, user=user, cameo_ids=cameo_ids)
-    case_id = None
+            consent.link_uses(store, clip_id=clip_id, user=user, cameo_ids=cameo_ids)
+        case_id = mod.hold_for_review(store, clip_id, verdict, user=user) if final == "held" else None
     if final == "held":
-        case_id = mod.hold_for_review(store, clip_id, verdict, user=user)
         message = f"saved as {clip_id}, held for review: {'; '.join(verdict.reasons)}"
     else:
         message = f"{'published' if final == 'published' else 'saved as draft'}: {clip_id}"

@@ -14,6 +14,8 @@ _WIDGETS = {
     "ClipPlayer": "clip_player",
     "SpaceTimeView": "space_time",
     "GenerationWorker": "_worker",
+    "CameoMaker": "cameo_maker",
+    "MyCameos": "cameo_maker",
 }
 
 __all__ = sorted(_WIDGETS)
