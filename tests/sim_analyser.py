@@ -96,29 +96,37 @@ def background(frames: np.ndarray) -> np.ndarray:
     the whole-clip median: objects are compact, so a row is mostly background, and a quarter in which the
     object was elsewhere shows what lies behind it.
     """
-    idx = np.linspace(0, len(frames) - 1, min(len(frames), 64)).astype(int)
-    stack = frames[idx].astype(np.float32)
-    whole = np.median(stack, axis=0)
-    cands = [whole] + [np.median(q, axis=0) for q in np.array_split(stack, 4) if len(q)]
+    idx = np.linspace(0, len(frames) - 1, min(len(frames), 48)).astype(int)
+    stack = frames[idx]
+    whole = np.median(stack, axis=0).astype(np.float32)
+    cands = [whole] + [np.median(q, axis=0).astype(np.float32) for q in np.array_split(stack, 4) if len(q)]
     ref = np.median(whole, axis=1, keepdims=True)
     dist = np.stack([np.linalg.norm(c - ref, axis=-1) for c in cands])
     pick = np.argmin(dist, axis=0)
     return np.take_along_axis(np.stack(cands), pick[None, ..., None], axis=0)[0]
 
 
-def foreground(frame: np.ndarray, bg: np.ndarray, thresh: float = 40.0) -> np.ndarray:
-    """Pixels that are not the background and not a soft shadow (the background scaled by 0.6-0.99)."""
+def foreground(frame: np.ndarray, bg: np.ndarray, thresh: float = 40.0, bb: np.ndarray | None = None) -> np.ndarray:
+    """Pixels that are not the background and not a soft shadow (the background scaled by 0.6-0.99).
+
+    ``thresh`` is the RGB distance (0-255 units) above which a pixel differs; ``bb`` the per-pixel
+    squared norm of the background, if already computed.
+    """
     f = frame.astype(np.float32)
-    diff = np.linalg.norm(f - bg, axis=-1)
-    bb = (bg * bg).sum(-1) + 1e-6
-    ratio = (f * bg).sum(-1) / bb
-    resid = np.linalg.norm(f - ratio[..., None] * bg, axis=-1)
-    shadow = (ratio > 0.6) & (ratio < 1.0) & (resid < 10.0)
-    return (diff > thresh) & ~shadow
+    d = f - bg
+    diff2 = np.einsum("ijk,ijk->ij", d, d)
+    if bb is None:
+        bb = np.einsum("ijk,ijk->ij", bg, bg)
+    fb = np.einsum("ijk,ijk->ij", f, bg)
+    ff = np.einsum("ijk,ijk->ij", f, f)
+    ratio = fb / (bb + 1e-6)
+    resid2 = ff - fb * ratio  # squared distance from f to the line through bg (shadows lie on it)
+    shadow = (ratio > 0.6) & (ratio < 1.0) & (resid2 < 100.0)
+    return (diff2 > thresh * thresh) & ~shadow
 
 
-def blobs_in(frame: np.ndarray, bg: np.ndarray, i: int, min_area: int) -> list[Blob]:
-    mask = foreground(frame, bg)
+def blobs_in(frame: np.ndarray, bg: np.ndarray, i: int, min_area: int, bb: np.ndarray | None = None) -> list[Blob]:
+    mask = foreground(frame, bg, bb=bb)
     mask = ndimage.binary_opening(mask, iterations=1)
     lab, n = ndimage.label(mask)
     out = []
@@ -333,7 +341,8 @@ def analyse(frames: np.ndarray, audio: np.ndarray | None, fps: float, sr: int | 
     T, H, W, _ = frames.shape
     bg = background(frames)
     min_area = max(6, int(H * W * 0.0004))
-    per_frame = [blobs_in(frames[i], bg, i, min_area) for i in range(T)]
+    bb = np.einsum("ijk,ijk->ij", bg, bg)
+    per_frame = [blobs_in(frames[i], bg, i, min_area, bb) for i in range(T)]
     # a body can move at most ~12 m/s here; at 5 m per short side that is 2.4 short sides per second.
     max_jump = 2.4 * min(H, W) / fps + 3.0
     tracks = track(per_frame, max_jump)

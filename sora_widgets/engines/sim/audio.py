@@ -69,8 +69,11 @@ def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generat
         out += w * np.sin(2 * np.pi * f * t + rng.uniform(0, 0.3)) * np.exp(-t / d)
     out /= max(len(modes), 1) ** 0.5
     click_n = min(n, int(0.006 * SAMPLE_RATE))
-    click = rng.standard_normal(click_n).astype(np.float32) * np.exp(-np.arange(click_n) / (0.0012 * SAMPLE_RATE))
-    out[:click_n] += 1.5 * noise_share * click
+    click = rng.standard_normal(click_n).astype(np.float32)
+    click_hz = vocab.MATERIALS.get(mats[0], vocab.MATERIALS["wood"]).get("click_hz", 4000.0)
+    click = _onepole_lowpass(click, click_hz) * np.exp(-np.arange(click_n) / (0.0012 * SAMPLE_RATE))
+    click /= float(np.abs(click).max()) or 1.0
+    out[:click_n] += 0.8 * noise_share * click
     # a 1 ms linear attack avoids a digital click while keeping the onset sharp
     att = min(n, 48)
     out[:att] *= np.linspace(0.3, 1.0, att, dtype=np.float32)

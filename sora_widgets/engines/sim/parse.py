@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,38 +162,62 @@ def _read(text: str) -> Reading:
 _CONCEPT_CACHE: dict[str, object] = {}
 
 
+def concept_key() -> str:
+    """Hash of the concept phrases: embeddings stored under another key are stale."""
+    texts = [p for _, _, p in vocab.concept_phrases()]
+    return hashlib.sha256(("\n".join(texts) + "|all-MiniLM-L6-v2").encode()).hexdigest()[:16]
+
+
+#: Embeddings of the concept phrases shipped with the package (float16), so that no process has to encode
+#: the vocabulary (~1-5 s on 2 busy cores). Rebuilt by ``python -m sora_widgets.engines.sim.parse``.
+PACKAGED_CONCEPTS = Path(__file__).with_name("concepts.npz")
+
+
 def _concept_matrix():
-    """(phrases, (n, 384) embeddings) of the concept vocabulary; cached in-process and on disk."""
+    """(phrases, (n, 384) embeddings) of the concept vocabulary: packaged, else cached on disk, else computed."""
     if "E" in _CONCEPT_CACHE:
         return _CONCEPT_CACHE["cp"], _CONCEPT_CACHE["E"]
-    from .encoder import get_encoder, model_dir
+    from .encoder import get_encoder
 
+    cp = vocab.concept_phrases()
+    key = concept_key()
+    E = None
+    try:
+        with np.load(PACKAGED_CONCEPTS) as z:
+            if str(z["key"]) == key:
+                E = z["E"].astype(np.float32)
+    except (OSError, KeyError, ValueError):
+        E = None
+    cache = Path.home() / ".cache" / "sora-widgets" / f"sim-concepts-{key}.npy"
+    if E is None and cache.exists():
+        try:
+            E = np.load(cache)
+            E = E if E.shape == (len(cp), 384) else None
+        except (OSError, ValueError):
+            E = None
     enc = get_encoder()
     if enc is None:
         return None, None
-    cp = vocab.concept_phrases()
-    texts = [p for _, _, p in cp]
-    key = hashlib.sha256(("\n".join(texts) + str(model_dir())).encode()).hexdigest()[:16]
-    cache = Path.home() / ".cache" / "sora-widgets" / f"sim-concepts-{key}.npy"
-    E = None
-    try:
-        if cache.exists():
-            E = np.load(cache)
-            if E.shape != (len(texts), enc.dim):
-                E = None
-    except (OSError, ValueError):
-        E = None
     if E is None:
-        E = enc.encode(texts)
+        E = enc.encode([p for _, _, p in cp])
         try:  # the cache is an optimisation; a read-only home must not break generation
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
             np.save(tmp, E)
             tmp.replace(cache)
         except OSError:
             pass
     _CONCEPT_CACHE["cp"], _CONCEPT_CACHE["E"] = cp, E
     return cp, E
+
+
+def build_packaged_concepts() -> Path:
+    """Recompute the shipped concept embeddings (run after changing :mod:`.vocab`)."""
+    from .encoder import get_encoder
+
+    E = get_encoder().encode([p for _, _, p in vocab.concept_phrases()])
+    np.savez_compressed(PACKAGED_CONCEPTS, key=np.array(concept_key()), E=E.astype(np.float16))
+    return PACKAGED_CONCEPTS
 
 
 def warm_up() -> bool:
@@ -541,3 +566,7 @@ def apply_edit(scene: dict, edit_text: str) -> tuple[dict, list[str]]:
 
 def _is_replacement(r: Reading) -> bool:
     return r.edit_replace and not r.edit_add
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(build_packaged_concepts())

@@ -10,6 +10,7 @@ crop of the rendered frame, resampled bilinearly.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -217,6 +218,19 @@ def gait_phase(t: float, pace_mps: float) -> int:
     return int(t * GAIT_HZ_PER_MPS * max(pace_mps, 0.5))
 
 
+@contextlib.contextmanager
+def _float_patch(img: np.ndarray, y0: int, y1: int, x0: int, x1: int):
+    """A float32 view (or copy, written back rounded) of img[y0:y1, x0:x1]."""
+    view = img[y0:y1, x0:x1]
+    if img.dtype == np.float32:
+        yield view
+        return
+    patch = view.astype(np.float32)
+    yield patch
+    np.clip(patch + 0.5, 0, 255, out=patch)
+    view[...] = patch.astype(np.uint8)
+
+
 class Renderer:
     """Draws frames of one simulation. ``frame(i)`` returns (H, W, 3) uint8."""
 
@@ -229,6 +243,7 @@ class Renderer:
         self.cameos = cameos or {}
         self.light = vocab.TIMES.get(scene.get("time", "day"), vocab.TIMES["day"])["light"]
         self.background = self._background()
+        self.background_u8 = np.clip(self.background + 0.5, 0, 255).astype(np.uint8)
         self._sprites: dict = {}
         self._rigid_cache: dict = {}
         self._prepare_sprites()
@@ -329,14 +344,18 @@ class Renderer:
 
     def frame(self, i: int) -> np.ndarray:
         pos, k = self._state(i)
-        img = self.background.copy()
+        # A static camera composites into a uint8 copy of the background, touching only the patches around
+        # bodies and shadows in float; a moving camera needs the whole frame in float for its resampling.
+        moving = self.camera != "static"
+        img = self.background.copy() if moving else self.background_u8.copy()
         if self.world.floor:
             for j, b in enumerate(self.bodies):
                 self._shadow(img, b, pos[j])
         for j, b in enumerate(self.bodies):
             self._body(img, j, b, pos[j], i, k)
-        if self.camera != "static":
-            img = self._camera(img, i)
+        if not moving:
+            return img
+        img = self._camera(img, i)
         return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
     def _shadow(self, img: np.ndarray, b: Body, p: np.ndarray) -> None:
@@ -356,7 +375,8 @@ class Renderer:
         y = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
         d2 = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
         a = strength * np.clip(1.0 - d2, 0, 1) ** 1.5  # soft: fades to zero at the rim
-        img[y0:y1, x0:x1] *= (1.0 - a)[..., None]
+        with _float_patch(img, y0, y1, x0, x1) as patch:
+            patch *= (1.0 - a)[..., None]
 
     def _body(self, img: np.ndarray, j: int, b: Body, p: np.ndarray, i: int, k: int) -> None:
         w = self.world
@@ -396,7 +416,7 @@ class Renderer:
     def _draw_rigid(self, b: Body, ang: float) -> np.ndarray:
         s = self.world.scale
         r = b.radius * s
-        n = int(math.ceil((max(b.half) * 1.5 if b.shape == "poly" else 1.0) * s)) + 2
+        n = int(math.ceil((max(b.half) * 1.5 if b.shape == "poly" else b.radius) * s)) + 2
         c = (np.arange(-n, n + 1, dtype=np.float32))
         dx = c[None, :]
         dy = -c[:, None]  # y up
@@ -448,9 +468,9 @@ class Renderer:
         if x1 <= x0 or y1 <= y0:
             return
         s = spr[y0 - Y0 : y1 - Y0, x0 - X0 : x1 - X0]
-        patch = img[y0:y1, x0:x1]
-        patch *= 1 - s[..., 3:]
-        patch += s[..., :3]
+        with _float_patch(img, y0, y1, x0, x1) as patch:
+            patch *= 1 - s[..., 3:]
+            patch += s[..., :3]
 
     def _camera(self, img: np.ndarray, i: int) -> np.ndarray:
         u = i / max(self.n_frames - 1, 1)

@@ -1,0 +1,102 @@
+"""Speed of the sim engine: real-time factor and where the time goes.
+
+    .venv/bin/python benchmarks/sim_bench.py            # warm process, median of --repeat runs
+    .venv/bin/python benchmarks/sim_bench.py --cold     # also: a fresh process's first clip
+
+Prints, per configuration, the median wall time of a generation without encoding, the split
+parse / physics / render / audio (engine timings), MP4 encoding (clip.to_mp4_bytes()), the
+real-time factor (clip seconds per wall second, without and with encoding) and the latency of the
+first preview frame (from the call to the first on_progress with a frame). Targets (issue 3, on a
+2-core machine): 4 s 24 fps 256² <= 0.4 s without encoding and <= 1 s with it; 512² <= 2 s; first
+preview <= 150 ms. The machine is shared: figures are noisy, so medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CONFIGS = [
+    # (label, prompt, width, height)
+    ("256² ball", "a red ball bounces on a wooden floor", 256, 256),
+    ("256² busy", "three blue balls and two yellow boxes fall on the grass in the rain at sunset", 256, 256),
+    ("256² hoop", "a missed basketball shot bounces off the backboard with a cheering crowd", 256, 256),
+    ("256² speech", "a gray cat walks right and says 'hello there'", 256, 256),
+    ("16:9 448x256", "two teal balls and a yellow box roll right", 448, 256),
+    ("9:16 256x448", "a stack of five boxes topples", 256, 448),
+    ("512² ball", "a red ball bounces on a wooden floor", 512, 512),
+    ("512² busy", "three blue balls and two yellow boxes fall on the grass in the rain at sunset", 512, 512),
+]
+
+
+def run(prompt: str, width: int, height: int, duration: float, fps: int, repeat: int) -> dict:
+    from sora_widgets.engines import generate
+
+    rows = []
+    for k in range(repeat):
+        first = []
+        t0 = time.perf_counter()
+
+        def progress(step, total, frame, t0=t0, first=first):
+            if frame is not None and not first:
+                first.append(time.perf_counter() - t0)
+
+        clip = generate(prompt, seed=k, duration=duration, fps=fps, width=width, height=height, on_progress=progress)
+        gen = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        clip.to_mp4_bytes()
+        enc = time.perf_counter() - t1
+        tm = clip.meta["timings"]
+        rows.append({"gen": gen, "enc": enc, "first": first[0], **{k2: tm[k2] for k2 in ("parse", "physics", "render",
+                                                                                            "audio")}})
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    med["rtf"] = duration / med["gen"]
+    med["rtf_enc"] = duration / (med["gen"] + med["enc"])
+    return med
+
+
+def cold_start() -> float:
+    code = ("import time; t=time.perf_counter(); import sora_widgets as sw; "
+            "sw.generate('a red ball bounces', seed=0); print(time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--duration", type=float, default=4.0)
+    ap.add_argument("--fps", type=int, default=24)
+    ap.add_argument("--cold", action="store_true", help="also time a fresh process's first clip")
+    args = ap.parse_args()
+
+    from sora_widgets.engines import generate, get_engine
+
+    t = time.perf_counter()
+    get_engine("sim").warm_up(background=False)
+    warm = time.perf_counter() - t
+    generate("a ball", seed=0, duration=0.5, fps=12, width=64, height=64)  # first-call costs (imports, caches)
+    print(f"sim engine benchmark: {args.duration:g} s clips at {args.fps} fps, median of {args.repeat} runs")
+    print(f"warm-up (encoder + audio libraries): {warm:.2f} s")
+    hdr = (f"{'config':14s} {'gen s':>6s} {'RTF':>6s} {'+mp4 s':>7s} {'RTF+mp4':>8s} {'1st prev':>8s} | "
+           f"{'parse':>6s} {'physics':>7s} {'render':>6s} {'audio':>6s} {'encode':>6s}")
+    print(hdr)
+    print("-" * len(hdr))
+    for label, prompt, w, h in CONFIGS:
+        m = run(prompt, w, h, args.duration, args.fps, args.repeat)
+        print(f"{label:14s} {m['gen']:6.3f} {m['rtf']:6.1f} {m['gen'] + m['enc']:7.3f} {m['rtf_enc']:8.1f} "
+              f"{m['first'] * 1000:6.0f}ms | {m['parse']:6.3f} {m['physics']:7.3f} {m['render']:6.3f} "
+              f"{m['audio']:6.3f} {m['enc']:6.3f}")
+    if args.cold:
+        print(f"cold start (fresh process: import + first 4 s 256² clip): {cold_start():.2f} s")
+
+
+if __name__ == "__main__":
+    main()
