@@ -102,7 +102,9 @@ def _plan(n: int, seed: int) -> pd.DataFrame:
     parents = _forest(n, rng)
     ids = [f"demo{seed}x{i:05d}" for i in range(n)]
     minutes = np.cumsum(rng.exponential(30 * 24 * 60 / max(n, 1), size=n))  # about a month of activity
-    owners = [CREATORS[int(k)] for k in rng.zipf(1.6, size=n) % len(CREATORS)]
+    # A few prolific creators and a long tail: owner k is picked with probability ~ 1 / (k + 2).
+    activity = 1.0 / (np.arange(len(CREATORS)) + 2.0)
+    owners = [CREATORS[int(k)] for k in rng.choice(len(CREATORS), size=n, p=activity / activity.sum())]
     rows = []
     for i, p in enumerate(parents):
         if p is None:
