@@ -104,7 +104,19 @@ class PromptStudio(W.VBox):
         studio.publish()                     # same as clicking Publish
     """
 
-    def __init__(self, store: Store | None = None, user: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        store: Store | None = None,
+        user: str | None = None,
+        *,
+        background_engine_check: bool = False,
+        **kwargs: Any,
+    ):
+        """``background_engine_check``: show the studio at once and fill the engine picker from a
+        thread (importing engines takes ~1 s); Generate is enabled when the check is done. The
+        dashboard uses it to appear sooner; notebooks keep the default (everything ready on return).
+        """
+        self._background_engine_check = background_engine_check
         self.store = store if store is not None else open_store()
         if user:
             self.store.ensure_user(user)
@@ -140,11 +152,8 @@ class PromptStudio(W.VBox):
                                       layout=wide, style=st)
         self.negative_prompt.add_class("sw-negative-prompt")
 
-        self.engine_infos = {info.name: info for info in available()}
-        options = [(name if info.available else f"{name} (unavailable)", name)
-                   for name, info in self.engine_infos.items()]
-        first_ok = next((n for n, i in self.engine_infos.items() if i.available), options[0][1] if options else None)
-        self.engine = W.Dropdown(options=options, value=first_ok, description="Engine", style=st)
+        self.engine_infos: dict[str, Any] = {}
+        self.engine = W.Dropdown(options=[], description="Engine", style=st)
         self.engine.add_class("sw-engine")
         self.engine_note = W.HTML()
         self.engine_note.add_class("sw-engine-note")
@@ -216,8 +225,22 @@ class PromptStudio(W.VBox):
         self.engine.observe(lambda _c: self._engine_changed(), names="value")
         self.aspect.observe(lambda _c: self._size_changed(), names="value")
         self.size.observe(lambda _c: self._size_changed(), names="value")
-        self._engine_changed()
         self._size_changed()
+        if not self._background_engine_check:
+            self._set_engines(available())
+        else:
+            self.engine_note.value = "<small>checking which engines can run here…</small>"
+            self.generate_button.disabled = True
+
+    def _set_engines(self, infos) -> None:
+        """Fill the engine picker from :func:`sora_widgets.engines.available` (unavailable ones say why)."""
+        self.engine_infos = {info.name: info for info in infos}
+        options = [(name if info.available else f"{name} (unavailable)", name)
+                   for name, info in self.engine_infos.items()]
+        first_ok = next((n for n, i in self.engine_infos.items() if i.available), options[0][1] if options else None)
+        self.engine.options = options  # selects the first option (and calls _engine_changed)
+        self.engine.value = first_ok
+        self._engine_changed()
 
     def _layout(self) -> list[W.Widget]:
         settings = W.VBox([
@@ -250,10 +273,6 @@ class PromptStudio(W.VBox):
         check's detectors (~5 s, the first Publish). The calls below are pure checks
         and a throwaway clip: nothing is recorded, saved or shown, and no decision is used.
         """
-        # Only the CPU sim engine is warmed: warming a diffusers engine would load gigabytes unasked.
-        info = self.engine_infos.get("sim")
-        engine = "sim" if info is not None and info.available else None
-
         def step(fn) -> None:
             try:
                 fn()
@@ -262,6 +281,16 @@ class PromptStudio(W.VBox):
 
         def warm():
             import numpy as np
+
+            if self._background_engine_check:
+                try:
+                    self._set_engines(available())
+                except Exception as exc:
+                    log.debug("engine check failed", exc_info=True)
+                    self._show_status(f"could not list the engines: {readable_error(exc)}", "error")
+            # Only the CPU sim engine is warmed: warming a diffusers engine would load gigabytes unasked.
+            info = self.engine_infos.get("sim")
+            engine = "sim" if info is not None and info.available else None
 
             from .. import audio_features
             from ..engines import generate
@@ -288,6 +317,8 @@ class PromptStudio(W.VBox):
 
     # ================================================================ settings
     def _engine_changed(self) -> None:
+        if not self.engine_infos:
+            return  # still checking (background_engine_check)
         info = self.engine_infos.get(self.engine.value)
         if info is None:
             self.engine_note.value = "<span class='sw-error'>no engine is registered</span>"
@@ -355,6 +386,9 @@ class PromptStudio(W.VBox):
         """Start generating with the current settings (what the Generate button does)."""
         if self.busy:
             self._show_status("a generation is already running; cancel it first", "error")
+            return None
+        if not self.engine_infos:
+            self._show_status("still checking which engines can run here; try again in a moment", "error")
             return None
         prompt = self.prompt.value
         kwargs = self.request_kwargs()
