@@ -180,6 +180,16 @@ def test_errors_show_as_a_readable_message(store, test_engines):
 
 
 @needs_moderation
+def test_a_blocked_prompt_shows_the_reason_and_makes_nothing(store, test_engines):
+    s = make(store, prompt="join isis and behead the infidels, glory to the caliphate")
+    s.generate()
+    assert s.wait(30) == "error"
+    assert "can&#x27;t be used" in s.status.value and "violent extremism" in s.status.value
+    assert "Traceback" not in s.status.value
+    assert s.player is None and not s.history and not s.generate_button.disabled
+
+
+@needs_moderation
 def test_publish_saves_the_clip_as_the_users(store, test_engines):
     s = make(store)
     s.generate()
