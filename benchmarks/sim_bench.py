@@ -69,13 +69,67 @@ def cold_start() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def figures(out: Path) -> None:
+    """Pictures for docs/sim.md: a gallery of settings/aspects, a basketball miss over time, and a bouncing
+    ball's soundtrack with the contact events above it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from sora_widgets.engines import generate
+    from sora_widgets.media import encode_png
+
+    out.mkdir(parents=True, exist_ok=True)
+    gallery = [
+        ("a red ball bounces on a wooden floor", 256, 256),
+        ("three orange balls bounce on the moon", 256, 256),
+        ("a gray cat and a dog on the grass at sunset", 256, 256),
+        ("a stack of five boxes topples", 144, 256),
+        ("two teal balls and a yellow box roll right on the street at night", 256, 144),
+        ("a missed basketball shot bounces off the backboard", 256, 256),
+    ]
+    tiles = []
+    for prompt, w, h in gallery:
+        clip = generate(prompt, seed=3, duration=2.0, fps=24, width=w, height=h)
+        f = clip.frames[30]
+        tile = np.full((256, 256, 3), 255, np.uint8)
+        tile[(256 - h) // 2 : (256 - h) // 2 + h, (256 - w) // 2 : (256 - w) // 2 + w] = f
+        tiles.append(tile)
+    grid = np.concatenate([np.concatenate(tiles[:3], 1), np.concatenate(tiles[3:], 1)], 0)
+    (out / "gallery.png").write_bytes(encode_png(grid))
+
+    clip = generate("a missed basketball shot bounces off the backboard", seed=0, duration=2.5, fps=24)
+    strip = np.concatenate([clip.frames[i] for i in (0, 12, 24, 30, 40, 52)], axis=1)
+    (out / "basketball_strip.png").write_bytes(encode_png(strip))
+
+    clip = generate("a red ball bounces on a wooden floor", seed=0)
+    t = np.arange(clip.audio.shape[1]) / clip.sample_rate
+    fig, ax = plt.subplots(figsize=(8, 2.6), dpi=100)
+    ax.plot(t, clip.audio[0], lw=0.4, label="left")
+    ax.plot(t, clip.audio[1], lw=0.4, alpha=0.7, label="right")
+    for e in clip.meta["events"]:
+        ax.axvline(e["t"], color="red", lw=0.8, ls="--")
+    ax.set_xlabel("seconds")
+    ax.set_title("a red ball bounces on a wooden floor: soundtrack, contact events dashed")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(out / "bounce_audio.png")
+    print(f"figures written to {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--duration", type=float, default=4.0)
     ap.add_argument("--fps", type=int, default=24)
     ap.add_argument("--cold", action="store_true", help="also time a fresh process's first clip")
+    ap.add_argument("--figures", type=Path, help="write the pictures of docs/sim.md to this folder and stop")
     args = ap.parse_args()
+    if args.figures:
+        figures(args.figures)
+        return
 
     from sora_widgets.engines import generate, get_engine
 

@@ -216,16 +216,16 @@ def _throw(world: World, hw: float, hh: float, i: int, sign: float, target, outc
     y0 = 1.2 + hh
     if gym and target == "hoop":
         hoop = world.hoop
-        x0 = min(0.18 * world.w, 1.5) + i * 0.25
+        x0 = max(0.18 * world.w, hoop["board_x"] - 3.8) + i * 0.25  # the same shot whatever the aspect ratio
         y0 = 1.6
         if outcome == "score":
             tx = (hoop["rim_front"][0] + hoop["rim_back"][0]) / 2
             ty = RIM_Y + 0.02
-            t_flight = 1.45
-        else:  # a miss: hit the board well above the rim, so it bounces straight back off the backboard
+            t_flight = 1.1  # steep enough to drop through the rim, low enough to stay in the picture
+        else:  # a miss: a hard, flat shot high on the board rebounds out over the front of the rim
             tx = hoop["board_x"] - hh - 0.05
-            ty = RIM_Y + 0.5
-            t_flight = 1.0
+            ty = RIM_Y + 0.65
+            t_flight = 0.6
     else:
         tx = x0 + sign * 0.6 * world.w
         ty = hh
@@ -305,6 +305,17 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
         shape.sim_name = b.name
         shape.sim_index = idx
         drive = b.init.get("drive")
+        if world.hoop is not None and b.shape == "circle":
+            (fx, ry), (bx_, _) = world.hoop["rim_front"], world.hoop["rim_back"]
+
+            # the net catches a ball that drops through the rim: it loses its sideways speed
+            def net_func(bd, grav, damping, dt, fx=fx, bx_=bx_, ry=ry):
+                pymunk.Body.update_velocity(bd, grav, damping, dt)
+                x, y = bd.position
+                if fx < x < bx_ and ry - 0.45 < y < ry:
+                    bd.velocity = (bd.velocity.x * 0.9, bd.velocity.y)
+
+            body.velocity_func = net_func
         if drive is not None:
             # walkers keep their pace: a velocity function drives x, gravity still acts on y
             def vel_func(bd, grav, damping, dt, drive=drive):
