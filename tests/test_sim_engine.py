@@ -240,3 +240,16 @@ def test_engine_generate_directly():
     req = GenerationRequest(prompt="a box slides right on ice", duration=0.5, fps=10, width=64, height=64)
     clip = SimEngine().generate(req)
     assert clip.frames.shape == (5, 64, 64, 3) and clip.meta["scene"]["setting"] == "ice"
+
+
+def test_camera_pan_and_zoom_move_the_picture():
+    static = generate("a red ball rolls right", seed=1, **SMALL)
+    pan = generate("a red ball rolls right, the camera pans", seed=1, **SMALL)
+    zoom = generate("a red ball rolls right, the camera zooms in", seed=1, **SMALL)
+    assert pan.meta["scene"]["camera"] == "pan" and zoom.meta["scene"]["camera"] == "zoom_in"
+    # the ground texture moves under a moving camera, and stays put under a static one
+    rows = slice(90, 96)
+    assert np.array_equal(static.frames[0, rows, :40], static.frames[-1, rows, :40])
+    assert not np.array_equal(pan.frames[0, rows], pan.frames[-1, rows])
+    ball_px = [(np.abs(f.astype(int) - (220, 30, 35)).sum(-1) < 90).sum() for f in (static.frames[-1], zoom.frames[-1])]
+    assert ball_px[1] > 1.3 * ball_px[0], "zooming in makes the ball bigger"

@@ -249,6 +249,23 @@ class Renderer:
         self._prepare_sprites()
         self.floor_px = float(world.to_px(0.0, 0.0)[1])
         self.camera = scene.get("camera", "static")
+        self._action_px = self._action_track() if self.camera != "static" else None
+
+    def _action_track(self) -> np.ndarray:
+        """(n_frames, 2) px: where the camera looks — the bodies' mean position, smoothed over ±0.5 s."""
+        pts = []
+        for i in range(self.n_frames):
+            pos, _ = self._state(i)
+            if len(pos):
+                x, y = self.world.to_px(pos[:, 0].mean(), pos[:, 1].mean())
+                pts.append((float(x), float(y)))
+            else:
+                pts.append((self.W / 2, self.H / 2))
+        a = np.array(pts)
+        k = max(1, int(self.fps))  # one-second box filter, edges padded
+        pad = np.pad(a, ((k // 2, k - 1 - k // 2), (0, 0)), mode="edge")
+        kern = np.ones(k) / k
+        return np.stack([np.convolve(pad[:, c], kern, mode="valid") for c in range(2)], axis=1)
 
     # ------------------------------------------------------------------ background
     def _background(self) -> np.ndarray:
@@ -346,17 +363,15 @@ class Renderer:
         pos, k = self._state(i)
         # A static camera composites into a uint8 copy of the background, touching only the patches around
         # bodies and shadows in float; a moving camera needs the whole frame in float for its resampling.
-        moving = self.camera != "static"
-        img = self.background.copy() if moving else self.background_u8.copy()
+        img = self.background_u8.copy()
         if self.world.floor:
             for j, b in enumerate(self.bodies):
                 self._shadow(img, b, pos[j])
         for j, b in enumerate(self.bodies):
             self._body(img, j, b, pos[j], i, k)
-        if not moving:
+        if self.camera == "static":
             return img
-        img = self._camera(img, i)
-        return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+        return self._camera(img, i)
 
     def _shadow(self, img: np.ndarray, b: Body, p: np.ndarray) -> None:
         _w, s = self.world, self.world.scale
@@ -476,21 +491,27 @@ class Renderer:
         u = i / max(self.n_frames - 1, 1)
         u = u * u * (3 - 2 * u)  # ease in and out
         H, W = self.H, self.W
-        if self.camera == "pan":
+        ax, ay = self._action_px[min(i, len(self._action_px) - 1)]
+        if self.camera == "pan":  # follows the action sideways, keeping the ground in view
             z = 1.25
-            cx = W / 2 + (u - 0.5) * (W - W / z)
-            cy = H / 2
-        else:
+            cx = ax
+            cy = H - H / (2 * z)
+        else:  # zooms towards the action
             z = 1.0 + 0.45 * (u if self.camera == "zoom_in" else 1 - u)
-            cx, cy = W / 2, H / 2
+            cx = W / 2 + (ax - W / 2) * (1 - 1 / z) * 2
+            cy = H / 2 + (ay - H / 2) * (1 - 1 / z) * 2
+        cx = float(np.clip(cx, W / (2 * z), W - W / (2 * z)))
+        cy = float(np.clip(cy, H / (2 * z), H - H / (2 * z)))
         ys = np.clip(cy + ((np.arange(H) + 0.5) - H / 2) / z - 0.5, 0, H - 1.001)
         xs = np.clip(cx + ((np.arange(W) + 0.5) - W / 2) / z - 0.5, 0, W - 1.001)
-        y0 = ys.astype(int)
-        x0 = xs.astype(int)
-        fy = (ys - y0)[:, None, None].astype(np.float32)
-        fx = (xs - x0)[None, :, None].astype(np.float32)
-        a = img[y0][:, x0]
-        b = img[y0][:, x0 + 1]
-        c = img[y0 + 1][:, x0]
-        d = img[y0 + 1][:, x0 + 1]
-        return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+        y0 = ys.astype(np.intp)
+        x0 = xs.astype(np.intp)
+        fy = (ys - y0).astype(np.float32)[:, None, None]
+        fx = (xs - x0).astype(np.float32)[None, :, None]
+        # separable bilinear: rows first (contiguous gathers), then columns
+        rows = img[y0].astype(np.float32)
+        rows += (img[y0 + 1] - rows) * fy
+        out = rows[:, x0]
+        out += (rows[:, x0 + 1] - out) * fx
+        np.clip(out + 0.5, 0, 255, out=out)
+        return out.astype(np.uint8)
