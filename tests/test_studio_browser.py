@@ -72,6 +72,8 @@ def test_generate_play_and_publish_in_the_browser(voila, page, tmp_home, artifac
     assert any(0 < w < 100 for w in seen["widths"]), f"the progress bar never showed progress: {seen['widths']}"
     assert seen["previews"] >= 1, "no preview frame appeared while generating"
     assert "done" in page.locator(".sw-progress-label").inner_text()
+    # The bounces are marked on the timeline (sim clips carry contact events).
+    assert page.locator(".sw-main-player .sw-marker-contact").count() >= 1
     page.screenshot(path=str(artifacts_dir / "studio-generated.png"), full_page=True)
 
     played = page.evaluate(PLAY_JS)
@@ -153,6 +155,13 @@ def test_compare_two_takes_in_sync_and_the_space_time_view(voila, page, tmp_home
         timeout=10_000)
     right = players.nth(1).locator("video").evaluate("v => v.currentTime")
     assert right == pytest.approx(9.5 / 24, abs=1e-3)  # the middle of frame index 9
+    # Loop and play are linked too.
+    players.nth(0).locator(".sw-player-loop").check()
+    page.wait_for_function("() => document.querySelectorAll('.sw-compare video')[1].loop === true", timeout=10_000)
+    players.nth(0).locator(".sw-player-play").click()
+    page.wait_for_function("() => !document.querySelectorAll('.sw-compare video')[1].paused", timeout=10_000)
+    players.nth(1).locator(".sw-player-play").click()  # pausing the right one pauses the left
+    page.wait_for_function("() => document.querySelectorAll('.sw-compare video')[0].paused", timeout=10_000)
     page.screenshot(path=str(artifacts_dir / "studio-compare.png"), full_page=True)
 
     page.get_by_role("button", name="Space-time view").click()
