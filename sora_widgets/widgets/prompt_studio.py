@@ -583,7 +583,9 @@ class PromptStudio(W.VBox):
             entry.clip.meta["clip_id"] = result.clip_id
             self.last_publish = result
             if self.current is entry:
-                self.publish_result.value = self._publish_text(entry) + f"<br><small>{_html_escape(result.message)}</small>"
+                # The service's message adds something only when the clip is held (the reasons).
+                extra = f"<br><small>{_html_escape(result.message)}</small>" if result.status == "held" else ""
+                self.publish_result.value = self._publish_text(entry) + extra
 
         self._publish_thread = threading.Thread(target=run, name="sora-widgets-publish", daemon=True)
         self._publish_thread.start()
