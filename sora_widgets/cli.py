@@ -78,10 +78,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def _serve(target: Path, port: int, open_path: str) -> int:
     from .serve import voila_argv
 
+    from .store import default_home
+
     url = f"http://127.0.0.1:{port}/{open_path}"
-    print(f"sora-widgets: serving {target} with Voila", flush=True)
+    # Kernels run in the dashboards folder: pin the store to the caller's home, not ./data there.
+    env = {**os.environ, "SORA_WIDGETS_HOME": str(default_home().absolute())}
+    print(f"sora-widgets: serving {target} with Voila (store: {env['SORA_WIDGETS_HOME']})", flush=True)
     print(f"  open {url}", flush=True)
-    return subprocess.call(voila_argv(target, port=port, preheat=False), cwd=target if target.is_dir() else target.parent)
+    return subprocess.call(voila_argv(target, port=port, preheat=False), cwd=target if target.is_dir() else target.parent,
+                           env=env)
 
 
 def cmd_studio(args: argparse.Namespace) -> int:

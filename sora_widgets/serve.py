@@ -84,7 +84,11 @@ def start_voila(
     """Run Voila on ``target`` (default: the dashboards folder) until the block ends."""
     target = Path(target or dashboards_dir()).resolve()
     port = port or free_port()
+    from .store import default_home
+
     full_env = {**os.environ, **(env or {})}
+    # Kernels run in the dashboards folder: a relative default home would land there.
+    full_env.setdefault("SORA_WIDGETS_HOME", str(default_home().absolute()))
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     cwd = target if target.is_dir() else target.parent
     proc = subprocess.Popen(voila_argv(target, port=port), env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
