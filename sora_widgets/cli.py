@@ -77,7 +77,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _serve(target: Path, port: int, open_path: str) -> int:
     from .serve import voila_argv
-
     from .store import default_home
 
     url = f"http://127.0.0.1:{port}/{open_path}"
