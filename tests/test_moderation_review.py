@@ -242,7 +242,7 @@ def test_claims_are_exclusive_across_processes(queue, tmp_path):
     outs = _run_claimers(store, tmp_path, ["rev1", "rev2", "rev3", "rev4", "rev5"], cases[0])
     winners = [o for o in outs if o["case"]]
     assert len(winners) == 1, outs
-    assert all("being reviewed" in o.get("error", "") or "already decided" in o.get("error", "") for o in outs if not o["case"])
+    assert all("being reviewed" in o.get("error", "") or "is decided" in o.get("error", "") for o in outs if not o["case"])
     # six processes take whatever is next: the two remaining cases go to two different reviewers
     outs = _run_claimers(store, tmp_path, ["rev1", "rev2", "rev3", "rev4", "rev5", "rev6"], "-")
     won = [o["case"] for o in outs if o["case"]]

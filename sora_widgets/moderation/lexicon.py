@@ -31,6 +31,7 @@ _SEXUAL = (
     r"(?:porn\w*|sex(?:ual\w*|y)?|nude|naked|nudity|erotic\w*|xxx|nsfw|strip\w*|undress\w*|masturbat\w*|"
     r"orgasm\w*|intercourse|genitals?|penis|vagina|lingerie|seductive\w*|nus?|porno|sexuelle?s?)"
 )
+_SEXUAL_EXPLICIT = r"(?:porn\w*|sex(?:ual\w*|y)?|erotic\w*|xxx|nsfw|masturbat\w*|orgasm\w*|intercourse|seductive\w*|sexuelle?s?)"
 
 PATTERNS: dict[str, list[str]] = {
     "sexual": [
@@ -92,8 +93,9 @@ PATTERNS: dict[str, list[str]] = {
 }
 # Phrases with no benign reading in a video prompt: they set a floor on the category's score.
 STRONG: dict[str, list[str]] = {
-    "sexual_minors": [r"\bchild\s?porn\w*", r"\bcp video\b", r"\bjailbait\b", rf"{_SEXUAL}(?:\W+\w+){{0,3}}?\W+{_MINOR}",
-                      rf"{_MINOR}(?:\W+\w+){{0,3}}?\W+{_SEXUAL}"],
+    # Only explicitly sexual words next to a child: "a naked baby in the bath" is for the classifier (and a person).
+    "sexual_minors": [r"\bchild\s?porn\w*", r"\bcp video\b", r"\bjailbait\b",
+                      rf"{_SEXUAL_EXPLICIT}(?:\W+\w+){{0,3}}?\W+{_MINOR}", rf"{_MINOR}(?:\W+\w+){{0,3}}?\W+{_SEXUAL_EXPLICIT}"],
     "self_harm": [r"\bkill\s?yourself\b", r"\bkys\b", r"\bgo hang yourself\b", r"\btue-?toi\b", r"\bjust die\b"],
     "extremism": [r"\bjoin the (?:jihad|caliphate|islamic state)\b", r"\bkill the infidels\b", r"\brejoignez le djihad\b"],
     "sexual": [r"\bporn\w*", r"\bxxx\b", r"\bhentai\b"],
