@@ -16,7 +16,6 @@ import pytest
 from sora_widgets.media import Clip
 from sora_widgets.moderation import Verdict, review
 from sora_widgets.moderation.service import hold_for_review, record_verdict, screen_prompt
-from sora_widgets.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 
