@@ -123,7 +123,9 @@ class ReviewQueue(W.VBox):
         who.add_class("sw-who")
         if self.role not in review.STAFF:
             msg = W.HTML(
-                "<div class='sw-reviewers-only' role='alert'><b>Reviewers only.</b> The moderation queue is open to "
+                # Inline style: the widget's CSS file travels with the shortcut widget, which a creator never gets.
+                "<div class='sw-reviewers-only' role='alert' style='padding:12px;border:1px solid #e0a800;"
+                "background:#fff8e1'><b>Reviewers only.</b> The moderation queue is open to "
                 f"reviewers and admins; @{html.escape(self.reviewer)} is "
                 f"{'a ' + html.escape(self.role) if self.role else 'not a known user'}. "
                 "Ask an admin for the reviewer role.</div>"
