@@ -71,6 +71,10 @@ def test_bad_prompts_and_options():
         generate("a ball", loudness_lufs=5, **SMALL)
     with pytest.raises(ValueError, match="base_scene must be a scene dict"):
         generate("a ball", base_scene={"nope": 1}, **SMALL)
+    with pytest.raises(ValueError, match="needs a kind among: ball, box"):
+        generate("a ball", base_scene={"objects": [{"kind": "spaceship"}]}, **SMALL)
+    with pytest.raises(ValueError, match="preview_every"):
+        generate("a ball", preview_every=0, **SMALL)
 
 
 def test_long_foreign_and_unknown_prompts_still_give_a_clip():

@@ -164,3 +164,11 @@ def test_packaged_concept_embeddings_match_the_vocabulary():
     with np.load(sim_parse.PACKAGED_CONCEPTS) as z:
         assert str(z["key"]) == sim_parse.concept_key()
         assert z["E"].shape == (len(sim_parse.vocab.concept_phrases()), 384)
+
+
+def test_edit_accepts_a_minimal_hand_made_scene():
+    new, _ = apply_edit({"objects": [{"kind": "box", "color": "navy"}]}, "in the rain")
+    g = new["objects"][0]
+    assert g["kind"] == "box" and g["color"] == "navy" and g["count"] == 1 and new["ambience"] == ["rain"]
+    with pytest.raises(ValueError, match="setting 'mordor' is unknown"):
+        apply_edit({"objects": [], "setting": "mordor"}, "in the rain")

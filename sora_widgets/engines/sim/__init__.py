@@ -85,6 +85,9 @@ class SimEngine:
         if not LOUDNESS_RANGE_LUFS[0] <= lufs <= LOUDNESS_RANGE_LUFS[1]:
             raise ValueError(f"loudness_lufs must be between {LOUDNESS_RANGE_LUFS[0]} and {LOUDNESS_RANGE_LUFS[1]} "
                              f"LUFS; got {lufs}.")
+        if "preview_every" in opts and (not isinstance(opts["preview_every"], int) or isinstance(
+                opts["preview_every"], bool) or opts["preview_every"] < 1):
+            raise ValueError(f"preview_every must be a whole number of frames >= 1; got {opts['preview_every']!r}.")
         width, height, fps = int(request.width), int(request.height), int(request.fps)
         n_frames = request.num_frames
         duration = n_frames / fps
@@ -130,7 +133,7 @@ class SimEngine:
         check_cancel(cancel)
 
         t3 = time.perf_counter()
-        lines = _speak_lines(scene, bodies, sim, world, voice, cameo_assets, duration)
+        lines, lines_meta = _speak_lines(scene, bodies, sim, world, voice, cameo_assets, duration)
         mix, loud = _audio.synthesize(scene, world, bodies, sim, duration, int(request.seed), lines,
                                       target_lufs=lufs)
         timings["audio"] = time.perf_counter() - t3
@@ -152,21 +155,11 @@ class SimEngine:
             "timings": timings,
             "bodies": [b.name for b in bodies],
             "loudness": loud,
-            "lines": [{"speaker": s, "text": t, "t": round(ts, 3)} for s, t, ts in lines_meta(lines)],
+            "lines": lines_meta,
         }
         if notes:
             meta["notes"] = notes
         return Clip(frames, mix, fps, _audio.SAMPLE_RATE, meta)
-
-
-def lines_meta(lines):
-    return [(s, t, ts) for (_w, ts, _x, s, t) in getattr(lines, "meta", [])]
-
-
-class _Lines(list):
-    """Speech clips for the mixer ((wave, start s, x fraction)) plus their descriptions in ``meta``."""
-
-    meta: list
 
 
 def _voice_option(opts: dict) -> dict:
@@ -186,9 +179,12 @@ def _voice_option(opts: dict) -> dict:
     return _speech.validate_voice(v) if v else {}
 
 
-def _speak_lines(scene, bodies, sim, world, voice: dict, cameo_assets: dict, duration: float) -> _Lines:
-    out = _Lines()
-    out.meta = []
+def _speak_lines(scene, bodies, sim, world, voice: dict, cameo_assets: dict,
+                 duration: float) -> tuple[list[tuple[np.ndarray, float, float]], list[dict]]:
+    """Speech for the mixer, as (wave, start s, x fraction of the frame), and its description for meta.
+    Lines follow one another from 0.35 s, 0.25 s apart; a line that would start after the end is dropped."""
+    out: list[tuple[np.ndarray, float, float]] = []
+    meta: list[dict] = []
     t = 0.35
     for line in scene.get("lines") or []:
         speaker = line.get("speaker") or ""
@@ -216,6 +212,7 @@ def _speak_lines(scene, bodies, sim, world, voice: dict, cameo_assets: dict, dur
             x_frac = float(np.mean(sim.pos[:, idx[0], 0]) / max(world.w, 1e-6))
         if t < duration:
             out.append((wave, t, x_frac))
-            out.meta.append((wave, t, x_frac, speaker, line["text"]))
+            meta.append({"speaker": speaker, "text": line["text"], "t": round(t, 3),
+                         "voice": {k: v[k] for k in ("espeak_voice", "pitch", "speed_wpm")}})
         t += len(wave) / _speech.SAMPLE_RATE + 0.25
-    return out
+    return out, meta

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import vocab
 
-__all__ = ["apply_edit", "parse_prompt", "default_scene", "SCENE_VERSION"]
+__all__ = ["apply_edit", "parse_prompt", "default_scene", "validate_scene", "SCENE_VERSION"]
 
 SCENE_VERSION = 1
 MAX_TOKENS = 200  # longer prompts are read up to here; the rest is reported as ignored
@@ -521,11 +521,12 @@ def apply_edit(scene: dict, edit_text: str) -> tuple[dict, list[str]]:
     """
     if not isinstance(edit_text, str) or not edit_text.strip():
         raise ValueError("the edit is empty: say what to change, e.g. 'now on the moon' or 'make it blue'.")
+    validate_scene(scene)
     new = copy.deepcopy({k: v for k, v in scene.items() if k != "unparsed"})
     base = default_scene()
     for k, v in base.items():
         new.setdefault(k, v)
-    new.setdefault("objects", [])
+    new["objects"] = [{**_group(o["kind"]), **o} for o in new["objects"]]  # fill what a hand-made scene omits
     r = _read(edit_text)
     ch = _changes(r)
     _apply(new, ch, fresh=False)
@@ -562,6 +563,29 @@ def apply_edit(scene: dict, edit_text: str) -> tuple[dict, list[str]]:
         new["objects"].append(_group("ball"))
     _finish_groups(new)
     return new, list(dict.fromkeys(r.unparsed))
+
+
+def validate_scene(scene: dict) -> None:
+    """Raise ValueError (naming the allowed values) if a scene dict cannot be simulated."""
+    if not isinstance(scene, dict) or not isinstance(scene.get("objects"), list):
+        raise ValueError("a scene must be a dict with an 'objects' list, such as clip.meta['scene'].")
+    checks = [("setting", vocab.SETTINGS), ("time", vocab.TIMES), ("camera", vocab.CAMERAS)]
+    for key, table in checks:
+        if key in scene and scene[key] not in table:
+            raise ValueError(f"scene {key} {scene[key]!r} is unknown; use one of: {', '.join(table)}.")
+    for amb in scene.get("ambience") or []:
+        if amb not in vocab.AMBIENCES:
+            raise ValueError(f"scene ambience {amb!r} is unknown; use any of: {', '.join(vocab.AMBIENCES)}.")
+    for g in scene["objects"]:
+        if not isinstance(g, dict) or g.get("kind") not in vocab.OBJECTS:
+            raise ValueError(f"scene object {g!r} needs a kind among: {', '.join(vocab.OBJECTS)}.")
+        for key, table in (("material", vocab.MATERIALS), ("size", vocab.SIZES)):
+            if key in g and g[key] not in table:
+                raise ValueError(f"scene object {key} {g[key]!r} is unknown; use one of: {', '.join(table)}.")
+        if "color" in g and g["color"] not in vocab.colors():
+            raise ValueError(f"scene object colour {g['color']!r} is not a CSS or XKCD colour name.")
+        if not isinstance(g.get("count", 1), int) or not 1 <= g.get("count", 1) <= vocab.MAX_COUNT:
+            raise ValueError(f"scene object count must be 1..{vocab.MAX_COUNT}; got {g.get('count')!r}.")
 
 
 def _is_replacement(r: Reading) -> bool:
