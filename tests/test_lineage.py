@@ -233,3 +233,18 @@ def test_owner_may_remove_own_clip_and_removal_is_atomic(store):
     assert store.sql("SELECT status FROM clips WHERE clip_id = 'c0'")["status"][0] == "published"
     out = lineage.remove_clip(store, "c0", by="ana", reason="I changed my mind")
     assert out == {"removed": "c0", "hidden": ["c1"], "kept": []}
+
+
+def test_stale_keys_and_a_dropped_index_are_repaired_without_duplicates():
+    """After a DuckDB upgrade changes hash(), or a bulk load died between dropping and rebuilding an index."""
+    con = _fresh_con()
+    lineage.ingest(con, _frame([None, 0, 1]))
+    con.execute("DROP INDEX lineage_clip_key")
+    con.execute("UPDATE lineage SET clip_key = clip_key + 1")
+    with pytest.raises(NotFound):
+        lineage.ancestors(con, "c2")
+    assert lineage.ingest(con, _frame([2], offset=3)) == 1  # c3 remixes c2: found after the repair
+    assert lineage.ancestors(con, "c3") == ["c2", "c1", "c0"]
+    assert len(lineage.lineage_table(con)) == 4
+    names = {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'lineage'").fetchall()}
+    assert {"lineage_clip_key", "lineage_parent"} <= names

@@ -15,12 +15,12 @@
 --
 -- Why integer keys: maintaining an ART index over random text ids costs ~5 us
 -- per row (10M clips: ~50 s); over integers ~0.4 us. `node` numbers clips in
--- the order they were indexed, so zone maps on it prune well; `clip_key` is the
--- upper 64 bits of md5(clip_id), stable across DuckDB versions, for lookups by id.
+-- the order they were indexed; `clip_key` is DuckDB's hash(clip_id), for lookups by
+-- id (lineage.sync re-keys the table if a DuckDB upgrade changes hash()).
 
 CREATE TABLE lineage (
     node        BIGINT PRIMARY KEY,
-    clip_key    UBIGINT NOT NULL,               -- md5_number_upper(clip_id)
+    clip_key    UBIGINT NOT NULL,               -- hash(clip_id)
     clip_id     TEXT NOT NULL,
     parent_node BIGINT,                         -- NULL for an original
     root_node   BIGINT NOT NULL,                -- the original at the top of the chain
