@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,8 +79,9 @@ def start_voila(
     *,
     env: dict[str, str] | None = None,
     port: int | None = None,
-    timeout_s: float = 60.0,
+    timeout_s: float = 90.0,
     log_path: str | os.PathLike | None = None,
+    preheat: bool = False,
 ) -> Iterator[VoilaServer]:
     """Run Voila on ``target`` (default: the dashboards folder) until the block ends."""
     target = Path(target or dashboards_dir()).resolve()
@@ -91,7 +93,7 @@ def start_voila(
     full_env.setdefault("SORA_WIDGETS_HOME", str(default_home().absolute()))
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     cwd = target if target.is_dir() else target.parent
-    proc = subprocess.Popen(voila_argv(target, port=port), env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(voila_argv(target, port=port, preheat=preheat), env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     server = VoilaServer(proc, f"http://127.0.0.1:{port}/", target, Path(log_path) if log_path else None)
     try:
         deadline = time.monotonic() + timeout_s
@@ -99,8 +101,11 @@ def start_voila(
             if proc.poll() is not None:
                 raise RuntimeError(f"voila exited with code {proc.returncode}; see {log_path or 'its output'}")
             try:
+                # A cheap path: "/" of a notebook would render it (and start a kernel).
                 urllib.request.urlopen(server.base_url + "api", timeout=2).read()
                 break
+            except urllib.error.HTTPError:
+                break  # any HTTP answer (Voila answers some paths with 404) means it is listening
             except OSError:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"voila did not answer on {server.base_url} within {timeout_s} s") from None

@@ -174,47 +174,11 @@ def page(browser):
     ctx.close()
 
 
-@contextlib.contextmanager
 def start_voila_ready(target=None, *, env=None, log_path=None, timeout_s: float = 90.0, preheat: bool = False):
-    """Like ``sora_widgets.serve.start_voila``, but "ready" means the server answers HTTP at all.
+    """Voila on ``target`` until the block ends (kept as a name for older tests)."""
+    from sora_widgets.serve import start_voila
 
-    SHIM: ``serve.start_voila`` polls ``/api``, which Voila 0.5.13 answers with 404,
-    so it never sees the server as ready (reported to the lead). Any HTTP answer,
-    404 included, proves the server is listening.
-    """
-    import subprocess
-    import urllib.error
-    import urllib.request
-
-    from sora_widgets.serve import VoilaServer, dashboards_dir, free_port, voila_argv
-
-    target = Path(target or dashboards_dir()).resolve()
-    port = free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        voila_argv(target, port=port, preheat=preheat), env={**os.environ, **(env or {})},
-        cwd=target if target.is_dir() else target.parent, stdout=log, stderr=subprocess.STDOUT,
-    )
-    server = VoilaServer(proc, f"http://127.0.0.1:{port}/", target, Path(log_path) if log_path else None)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"voila exited with code {proc.returncode}; see {log_path or 'its output'}")
-            try:
-                urllib.request.urlopen(server.base_url, timeout=2).read()
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"voila did not answer on {server.base_url} within {timeout_s} s") from None
-                time.sleep(0.25)
-        yield server
-    finally:
-        server.stop()
-        if log_path:
-            log.close()
+    return start_voila(target, env=env, log_path=log_path, timeout_s=timeout_s, preheat=preheat)
 
 
 @pytest.fixture
