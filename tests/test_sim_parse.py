@@ -75,6 +75,8 @@ def test_quoted_lines_and_speakers():
     s = parse_prompt("@alice waves \"hi everyone\" on the beach")
     assert s["objects"][0]["cameo"] == "alice" and s["lines"][0]["speaker"] == "@alice"
     assert parse_prompt("it's a ball")["lines"] == []  # an apostrophe is not a quote
+    s = parse_prompt("a woman stands next to a dog and says 'look at this'")
+    assert s["lines"][0]["speaker"] == "person"
 
 
 def test_basketball_miss_and_score():

@@ -43,6 +43,9 @@ _EDIT_REPLACE = {"make", "turn", "change", "replace", "instead", "switch", "rend
 _EDIT_WORDS = {"now", "make", "turn", "change", "instead", "replace", "set", "switch", "it", "them", "everything",
                "all", "same", "but", "maintenant", "rends"} | _EDIT_ADD | _EDIT_REMOVE
 _FIGURES = {"person", "cat", "dog"}
+_SPEECH_VERBS = {"says", "say", "said", "shouts", "shout", "yells", "whispers", "whisper", "sings", "asks",
+                 "exclaims", "replies", "answers", "barks", "meows", "dit", "crie", "murmure", "chante"}
+_CONJUNCTIONS = {"and", "then", "et", "puis"}
 _CLAUSE_BREAK = {",", ";", ".", "!", "?", "then", "while", "when", "puis", "alors", ":"}
 
 _QUOTE_RE = re.compile(r"\"([^\"]{1,300})\"|“([^”]{1,300})”|«\s*([^»]{1,300}?)\s*»|(?<![\w])'([^']{1,300})'(?![\w])"
@@ -69,6 +72,7 @@ class Reading:
     edit_add: bool = False
     edit_replace: bool = False
     edit_remove_at: list[int] = field(default_factory=list)  # token positions of "remove"/"without"
+    tokens: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -93,6 +97,7 @@ def _read(text: str) -> Reading:
     if len(tokens) > MAX_TOKENS:
         r.notes.append(f"prompt read up to {MAX_TOKENS} words; {len(tokens) - MAX_TOKENS} more ignored")
         tokens = tokens[:MAX_TOKENS]
+    r.tokens = tokens
     lex = vocab.keyword_lexicon()
     clause = 0
     i = 0
@@ -420,6 +425,13 @@ def _changes(r: Reading) -> _Changes:
         for spos, name in speaker_at:
             if spos < pos:
                 speaker = name
+        # "a woman stands next to a dog and says '...'": a speech verb right after "and" has the clause's
+        # subject (its first object) as speaker, not the last thing named
+        v = pos - 1
+        if v >= 1 and r.tokens[v] in _SPEECH_VERBS and r.tokens[v - 1] in _CONJUNCTIONS:
+            firsts = [(spos, name) for spos, name in speaker_at if spos < pos and clause(spos) == clause(pos)]
+            if firsts:
+                speaker = firsts[0][1]
         if speaker is None and speaker_at:
             speaker = speaker_at[0][1]
         ch.lines.append({"speaker": speaker, "text": text[:300]})

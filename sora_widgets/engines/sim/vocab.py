@@ -299,7 +299,7 @@ STOPWORDS = frozenset(
     our my your they them he she we you i me us onto upon one's camera shot scene video clip shows showing show
     while during under above below between after before until toward le la les des du de d l sur dans et qui au aux
     à avec est sont en par pour une un puis très surface says say said shouts shout yells whispers whisper sings
-    asks exclaims dit crie murmure chante talks speaks""".split()
+    asks exclaims dit crie murmure chante talks speaks barks meows replies answers""".split()
 )
 
 #: Basic colour categories the analyser and the recolour edit speak about (sRGB).
