@@ -100,7 +100,11 @@ def publish(
             from .cameo import consent
 
             consent.link_uses(store, clip_id=clip_id, user=user, cameo_ids=cameo_ids)
-        case_id = mod.hold_for_review(store, clip_id, verdict, user=user) if final == "held" else None
+        case_id = (
+            mod.hold_for_review(store, clip_id, verdict, user=user, requested_status=status)
+            if final == "held"
+            else None
+        )
     if final == "held":
         message = f"saved as {clip_id}, held for review: {'; '.join(verdict.reasons)}"
     else:

@@ -16,6 +16,7 @@ _WIDGETS = {
     "GenerationWorker": "_worker",
     "CameoMaker": "cameo_maker",
     "MyCameos": "cameo_maker",
+    "ReviewQueue": "review_queue",
 }
 
 __all__ = sorted(_WIDGETS)
