@@ -73,6 +73,8 @@ def test_bad_prompts_and_options():
         generate("a ball", base_scene={"nope": 1}, **SMALL)
     with pytest.raises(ValueError, match="needs a kind among: ball, box"):
         generate("a ball", base_scene={"objects": [{"kind": "spaceship"}]}, **SMALL)
+    with pytest.raises(ValueError, match="GB of frames"):
+        generate("a ball", duration=20, fps=60, width=1024, height=1024)
     with pytest.raises(ValueError, match="preview_every"):
         generate("a ball", preview_every=0, **SMALL)
 

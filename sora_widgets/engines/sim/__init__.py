@@ -30,6 +30,8 @@ __all__ = ["SimEngine", "apply_edit", "parse_prompt", "warm_up"]
 #: Bumped whenever the output for a given request changes.
 ENGINE_VERSION = "1.0.0"
 LOUDNESS_RANGE_LUFS = (-40.0, -6.0)
+#: Frames are held in memory (uint8 RGB): refuse requests whose frames alone would pass this many bytes.
+MAX_FRAME_BYTES = 2_000_000_000
 
 
 class SimEngine:
@@ -91,6 +93,12 @@ class SimEngine:
         width, height, fps = int(request.width), int(request.height), int(request.fps)
         n_frames = request.num_frames
         duration = n_frames / fps
+        need = n_frames * width * height * 3
+        if need > MAX_FRAME_BYTES:
+            raise ValueError(
+                f"this clip needs {need / 1e9:.1f} GB of frames ({n_frames} frames of {width}x{height}); the sim engine "
+                f"allows up to {MAX_FRAME_BYTES / 1e9:.0f} GB (frames x width x height x 3 bytes): lower the duration, "
+                "fps or size.")
 
         t0 = time.perf_counter()
         base = opts.get("base_scene")
