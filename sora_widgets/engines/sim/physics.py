@@ -150,7 +150,7 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
             x_spread = 0.12 * world.w + 0.76 * world.w * frac
             slot += 1
             sign = -1.0 if direction == "left" else 1.0
-            if not world.floor:  # space: drift and tumble inside the frame
+            if not world.floor or world.gravity == 0:  # space / zero gravity: drift and tumble inside the frame
                 ang = rng.uniform(0, 2 * math.pi)
                 spd = rng.uniform(0.4, 1.0)
                 b.init = {"p": (x_spread, world.y_bottom + world.h * rng.uniform(0.3, 0.7)),
@@ -187,6 +187,8 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                 b.init = {"p": (x0, y0), "v": (sign * speed, 0.0),
                           "w": -sign * speed / hh if b.shape == "circle" and motion != "slide" else 0.0,
                           "drive": sign * speed if motion in ("walk", "run") else None}
+                if world.ramp is not None and motion in ("roll", "slide") and b.shape == "poly" and not upright:
+                    b.init["a"] = math.atan(slope)  # lie flat on the slope, not on a corner
             elif motion in ("stack", "topple"):
                 # a toppling stack leans by half a box per level, so the upper boxes' centre of mass
                 # passes the base's edge and the tower falls; the top one is also nudged
@@ -297,6 +299,7 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
             moment = math.inf if b.upright else pymunk.moment_for_poly(mass, b.verts)
         body = pymunk.Body(mass, moment)
         body.position = b.init["p"]
+        body.angle = b.init.get("a", 0.0)
         body.velocity = b.init["v"]
         body.angular_velocity = b.init.get("w", 0.0)
         shape = pymunk.Circle(body, b.radius) if b.shape == "circle" else pymunk.Poly(body, b.verts, radius=0.005)

@@ -158,7 +158,7 @@ SIZES: dict[str, dict] = {
 MOTIONS: dict[str, dict] = {
     "drop": {"words": ["drop", "drops", "dropped", "dropping", "fall", "falls", "falling", "fell", "bounce", "bounces",
                        "bouncing", "bounced", "rebondit", "rebondissent", "tombe", "tombent", "plunges", "plummets",
-                       "hops", "hopping"],
+                       "hops", "hopping", "ricochets", "ricochet", "ricocheting"],
              "phrases": ["bounces up and down", "falls to the ground", "is dropped from above"]},
     "roll": {"words": ["roll", "rolls", "rolling", "rolled", "roule", "roulent", "trundles", "spins"],
              "phrases": ["rolls across the floor"]},
@@ -178,7 +178,8 @@ MOTIONS: dict[str, dict] = {
                 "phrases": ["crash into each other", "a head-on collision"]},
     "walk": {"words": ["walk", "walks", "walking", "strolls", "marche", "wanders", "paces"],
              "phrases": ["walks along", "taking a stroll"]},
-    "run": {"words": ["run", "runs", "running", "sprints", "dashes", "court", "races", "jogs"],
+    "run": {"words": ["run", "runs", "running", "sprints", "sprinting", "dashes", "races", "jogs", "chases",
+                      "chasing", "chase"],
             "phrases": ["runs quickly"]},
     "jump": {"words": ["jump", "jumps", "jumping", "leaps", "leaping", "saute", "pounces"],
              "phrases": ["jumps up high"]},
@@ -279,7 +280,7 @@ GRAVITY_WORDS: dict[str, float] = {
     "high gravity": 20.0, "heavy gravity": 20.0, "strong gravity": 20.0, "double gravity": 19.62,
 }
 
-RAMP_WORDS = ["ramp", "ramps", "slope", "incline", "hill", "hillside", "chute", "rampe", "pente", "slide down"]
+RAMP_WORDS = ["ramp", "ramps", "slope", "incline", "hill", "hillside", "chute", "rampe", "pente"]
 
 COUNT_WORDS: dict[str, int] = {
     "a": 1, "an": 1, "one": 1, "single": 1, "lone": 1, "un": 1, "une": 1,
