@@ -63,7 +63,7 @@ _BATCH_SQL = """
 CREATE OR REPLACE TEMP TABLE _lineage_batch AS
 WITH numbered AS (
     SELECT clip_id, parent_id, created_at, coalesce(reuses_material, true) AS reuses_material,
-           ($base + row_number() OVER (ORDER BY created_at))::BIGINT AS node
+           ($base + row_number() OVER ())::BIGINT AS node  -- input order: no sort of the batch
     FROM _lineage_new
 )
 SELECT n.*, np.node AS batch_parent FROM numbered n LEFT JOIN numbered np ON np.clip_id = n.parent_id
