@@ -105,6 +105,7 @@ def _plan(n: int, seed: int) -> pd.DataFrame:
     # A few prolific creators and a long tail: owner k is picked with probability ~ 1 / (k + 2).
     activity = 1.0 / (np.arange(len(CREATORS)) + 2.0)
     owners = [CREATORS[int(k)] for k in rng.choice(len(CREATORS), size=n, p=activity / activity.sum())]
+    has_remixes = {p for p in parents if p is not None}
     rows = []
     for i, p in enumerate(parents):
         if p is None:
@@ -119,7 +120,8 @@ def _plan(n: int, seed: int) -> pd.DataFrame:
             "prompt": prompt,
             "edit": edit,
             "created_at": _EPOCH + dt.timedelta(minutes=float(minutes[i])),
-            "status": "draft" if rng.random() < 0.03 else "published",
+            # Only a clip nobody remixed can be a draft: others cannot see (so cannot remix) drafts.
+            "status": "draft" if rng.random() < 0.03 and i not in has_remixes else "published",
             "reuses_material": bool(rng.random() >= 0.15) if p is not None else True,
             "seed": int(rng.integers(0, 2**31 - 1)),
         })
@@ -207,7 +209,11 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
 
     stats = lineage.chain_stats(store)
     demo_stats = stats[stats["root_id"].str.startswith(f"demo{seed}x")]
-    featured = demo_stats["root_id"].iloc[0] if len(demo_stats) else plan["clip_id"].iloc[0]
+    # The largest cascade whose original everyone may see: what dashboards open first.
+    public = set(store.sql("SELECT clip_id FROM clips WHERE status = 'published' AND clip_id LIKE ?",
+                           [f"demo{seed}x%"])["clip_id"])
+    shown = demo_stats[demo_stats["root_id"].isin(public)]
+    featured = shown["root_id"].iloc[0] if len(shown) else plan["clip_id"].iloc[0]
     return {
         "home": str(store.home),
         "users": len(CREATORS) + 2,

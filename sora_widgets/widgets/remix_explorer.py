@@ -371,6 +371,7 @@ class RemixExplorer(W.VBox):
         ipv.xlim(x0, x1)
         ipv.ylim(y0, y1)
         ipv.zlim(z0, z1)
+        ipv.view(azimuth=40, elevation=20)  # oblique, so depth, branch and time all show
         self._scatter.observe(self._on_3d_click, "clicked_index")
         self._fig = fig
         caption = W.HTML(f"<b>The remix forest</b>: {len(df)} clips; x = branch, y = depth, z = time. "
