@@ -11,9 +11,12 @@ __version__ = "0.1.0"
 
 from .engines import Cancelled, EngineUnavailable, GenerationRequest, available, generate
 from .media import Clip, MediaError
+from .publishing import Blocked, create_clip, publish
+from .remix import remix  # note: makes ``sora_widgets.remix`` the function, as the docs write it
 from .store import Store, open_store
 
 __all__ = [
+    "Blocked",
     "Cancelled",
     "Clip",
     "EngineUnavailable",
@@ -22,6 +25,9 @@ __all__ = [
     "Store",
     "__version__",
     "available",
+    "create_clip",
     "generate",
     "open_store",
+    "publish",
+    "remix",
 ]

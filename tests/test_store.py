@@ -180,7 +180,7 @@ READER = textwrap.dedent(
 def _loadable_clips(store: Store) -> int:
     rows = store.sql("SELECT c.clip_id, c.media_hash, m.path FROM clips c JOIN media m ON m.hash = c.media_hash")
     ok = 0
-    for path, digest in zip(rows["path"], rows["media_hash"]):
+    for path, digest in zip(rows["path"], rows["media_hash"], strict=True):
         data = (store.home / path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == digest
         sw.Clip.load(store.home / path)

@@ -229,7 +229,7 @@ class Store:
             row = con.execute("SELECT handle, birthdate, role, display_name, created_at FROM users WHERE handle = ?", [h]).fetchone()
         if row is None:
             raise NotFound(f"no user @{h}")
-        return dict(zip(("handle", "birthdate", "role", "display_name", "created_at"), row))
+        return dict(zip(("handle", "birthdate", "role", "display_name", "created_at"), row, strict=True))
 
     def ensure_user(self, handle: str, *, birthdate: str | dt.date = "1990-01-01", role: str = "creator") -> str:
         """The user ``handle``, created with the given fields if missing."""
@@ -330,6 +330,10 @@ class Store:
                     [clip_id, parent_id, owner, operation, to_json(edit or {}), reuses_material],
                 )
             self.audit(owner, "clip.save", "clip", clip_id, {"status": status, "parent_id": parent_id}, con=con)
+            # Keep the derived lineage index (root, depth, path) in step, in the same transaction.
+            from ..lineage import sync
+
+            sync(con, [clip_id])
         return clip_id
 
     def put_media_file_only(self, data: bytes, suffix: str) -> str:
@@ -348,7 +352,7 @@ class Store:
             cols = [d[0] for d in cur.description]
         if row is None:
             raise NotFound(f"no clip {clip_id}")
-        info = dict(zip(cols, row))
+        info = dict(zip(cols, row, strict=True))
         for k in ("recipe", "meta"):
             if isinstance(info.get(k), str):
                 info[k] = json.loads(info[k])

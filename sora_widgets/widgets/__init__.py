@@ -17,6 +17,7 @@ _WIDGETS = {
     "CameoMaker": "cameo_maker",
     "MyCameos": "cameo_maker",
     "ReviewQueue": "review_queue",
+    "RemixExplorer": "remix_explorer",
 }
 
 __all__ = sorted(_WIDGETS)
