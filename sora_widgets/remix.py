@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from . import lineage
 from .access import can_view
 from .publishing import PublishResult, create_clip, publish
 from .store import NotFound, Store, normalise_handle
@@ -120,9 +119,7 @@ def remix_clip(
     }
     result = publish(store, clip, user=author, status=status, parent_id=parent_id, operation=operation,
                      edit=edit, reuses_material=True)
-    # Index the new clip now; queries would also do it on first use (see lineage.sync).
-    lineage.sync(store, [result.clip_id])
-    return result
+    return result  # store.save_clip indexed it in the lineage table
 
 
 def remix(
