@@ -14,7 +14,7 @@ PORT ?= 8866
 APT_PACKAGES := chromium espeak-ng ffmpeg sox
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps studio lab serve test test-fast lint bench seed-demo clean
+.PHONY: install system-deps first-run-data studio lab serve test test-fast lint bench seed-demo clean
 
 install: $(VENV)/.installed
 
@@ -35,10 +35,14 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-studio: install system-deps
+# First run: a demo community, so the lineage and moderation dashboards have something to show.
+first-run-data: install
+	@test -f "$${SORA_WIDGETS_HOME:-data}/sora.duckdb" || $(BIN)/sora-widgets seed-demo
+
+studio: install system-deps first-run-data
 	$(BIN)/sora-widgets studio --port $(PORT)
 
-serve: install system-deps
+serve: install system-deps first-run-data
 	$(BIN)/sora-widgets serve --port $(PORT)
 
 lab: install system-deps
