@@ -133,6 +133,25 @@ def test_ltx2_image_to_video_starts_from_the_image(models):
     assert not np.array_equal(clip.frames, other.frames)  # the image conditions the result
 
 
+def test_ltx2_cameo_enters_as_a_composited_first_frame(models):
+    """A cameo asset without a ready-made image is placed in the scene by the sim layout."""
+    from types import SimpleNamespace
+
+    cut = np.zeros((6, 24, 16, 4), np.uint8)
+    cut[..., :3] = (250, 20, 200)  # a magenta figure nothing else in a scene has
+    cut[:, 2:22, 2:14, 3] = 255
+    asset = SimpleNamespace(cameo_id=None, name="zed", kind="person", cutouts=cut, still=cut[0], voice=None)
+    from sora_widgets.engines.base import GenerationRequest
+    from sora_widgets.engines.diffusers.common import composited_first_frame
+
+    frame = composited_first_frame(GenerationRequest("@zed waves on the beach", width=64, height=64, cameos=(asset,)))
+    assert frame.shape == (64, 64, 3) and frame.dtype == np.uint8
+    magenta = (frame[..., 0] > 180) & (frame[..., 1] < 90) & (frame[..., 2] > 140)
+    assert magenta.sum() > 4, "the cameo's cut-out is in the first frame"
+    clip = ltx2(models, prompt="@zed waves on the beach", cameos=[asset], seed=2)
+    assert clip.meta["route"] == "image-to-video" and clip.meta["pipeline"] == "LTX2ImageToVideoPipeline"
+
+
 @pytest.mark.slow
 def test_ltx2_remix_video_to_video_uses_the_parent(models):
     parent = ltx2(models, seed=3)

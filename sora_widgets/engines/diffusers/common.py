@@ -122,10 +122,12 @@ def parent_frames(parent: Clip, num_frames: int, fps: float) -> np.ndarray:
 
 
 def start_image(request: GenerationRequest) -> np.ndarray | None:
-    """The start image for image-to-video: ``request.image``, else the first cameo's ``image``.
+    """The start image for image-to-video: ``request.image``, else one made from the cameos.
 
-    Cameo assets (from ``cameo.use``) enter a scene on these engines as the start frame: any
-    asset with an ``image`` (or ``reference_image``) attribute holding (H, W, 3) uint8 works.
+    Cameo assets (from ``cameo.use``) enter a scene on these engines as the start frame:
+    an asset with an ``image`` (or ``reference_image``) attribute holding (H, W, 3) uint8
+    is used as it is; otherwise the cameos' cut-outs are composited into the scene the
+    prompt describes (:func:`composited_first_frame`).
     """
     if request.image is not None:
         return _as_rgb_uint8(request.image, "image")
@@ -134,7 +136,23 @@ def start_image(request: GenerationRequest) -> np.ndarray | None:
             img = getattr(cameo, attr, None)
             if img is not None:
                 return _as_rgb_uint8(img, f"cameo {getattr(cameo, 'cameo_id', '?')} {attr}")
+    if any(getattr(c, "still", None) is not None or getattr(c, "cutouts", None) is not None for c in request.cameos):
+        return composited_first_frame(request)
     return None
+
+
+def composited_first_frame(request: GenerationRequest) -> np.ndarray:
+    """A first frame with the cameos in the prompt's scene, at the request's size (H, W, 3) uint8.
+
+    The sim engine already knows where a prompt puts "@rex" or "the dog", and draws
+    a cameo's cut-out there with the scene's light and shadow; its first frame is the
+    layout an image-to-video model then animates. Costs one short CPU render.
+    """
+    from ..base import get_engine
+
+    layout = request.replace(duration=max(0.1, 2 / request.fps), steps=None, guidance=None, options={},
+                             parent=None, image=None)
+    return np.ascontiguousarray(get_engine("sim").generate(layout).frames[0])
 
 
 def _as_rgb_uint8(img: Any, what: str) -> np.ndarray:
