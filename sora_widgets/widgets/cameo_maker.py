@@ -82,7 +82,8 @@ class CameoMaker(w.VBox):
         self.phrase = w.HTML()
         self.extract_button = w.Button(description="Find it in the video", disabled=True)
         self.name = w.Text(description="Name @", placeholder="e.g. rex_the_dog")
-        self.audience = w.Dropdown(options=list(AUDIENCE_LABELS), value="Only me", description="Who may use it")
+        self.audience = w.Dropdown(options=list(AUDIENCE_LABELS), value="Only me", description="Who may use it",
+                                   style={"description_width": "initial"})
         self.approved = w.Text(description="Approved", placeholder="handles, comma separated")
         self.create_button = w.Button(description="Create cameo", button_style="primary", disabled=True)
         self.status = w.HTML()
@@ -91,6 +92,7 @@ class CameoMaker(w.VBox):
                             (self.status, "sw-cameo-status"), (self.phrase, "sw-cameo-phrase")):
             widget.add_class(cls)
         self.upload.observe(self._on_upload, names="value")
+        self.canvas.observe(lambda _: self._box_changed(), names="box")
         self.kind.observe(lambda _: self._refresh(), names="value")
         self.phrase_button.on_click(lambda _: self._new_phrase())
         self.extract_button.on_click(lambda _: self._extract())
@@ -140,6 +142,15 @@ class CameoMaker(w.VBox):
         self.canvas.box = []
         self.canvas.show(clip)
         self._say(f"loaded {clip.num_frames} frames, {clip.duration:.1f} s")
+        self._refresh()
+
+    def _box_changed(self) -> None:
+        """A new box makes the extraction stale: drop it so "Create" cannot store masks of the old box."""
+        if self.asset is None or self.clip is None:
+            return
+        self.asset = None
+        self.canvas.show(self.clip)
+        self._say("box changed: find it in the video again")
         self._refresh()
 
     # ------------------------------------------------------------ actions
