@@ -200,3 +200,57 @@ def test_prompt_studio_generates_a_playable_clip_in_jupyterlab(lab, page, tmp_ho
     # The kernel got the server's environment: the studio created its user in the test's store.
     assert open_store(tmp_home).get_user("labtester")["handle"] == "labtester"
     assert took < 60, f"Lab start to a playable clip took {took:.0f} s"
+
+
+REVIEW_CELL = """\
+from sora_widgets.store import open_store
+from sora_widgets.widgets import ReviewQueue
+
+queue = ReviewQueue(open_store(), "rev_ann")
+queue"""
+
+NOTEBOOK_CELLS_JS = """() => window.jupyterapp.shell.currentWidget.content.widgets.map(c => c.model.type)"""
+
+
+def seed_one_held_case(store) -> str:
+    """A creator's clip held for review as possible hate speech, and a reviewer; returns the case id."""
+    import numpy as np
+
+    from sora_widgets.media import Clip
+    from sora_widgets.moderation import Verdict
+    from sora_widgets.moderation.service import hold_for_review, record_verdict
+
+    store.create_user("alice", birthdate="1990-01-01", role="creator")
+    store.create_user("rev_ann", birthdate="1990-01-01", role="reviewer")
+    clip = Clip(np.full((12, 64, 64, 3), 90, np.uint8), np.zeros((1, 16_000), np.float32), 12, 16_000,
+                {"prompt": "case"})
+    clip_id = store.save_clip(clip, owner="alice", status="held")
+    spans = [{"category": "hate", "start": 12, "end": 18, "text": "vermin", "source": "transcript",
+              "transcript": "open"}]
+    v = Verdict("review", {"hate": 0.55}, ["held for review as possible hate"], spans,
+                {"speech": True, "transcript": "you are all vermin", "prompt": "case"}, ["hate"])
+    record_verdict(store, v, target_kind="clip", target_id=clip_id, user="alice")
+    return hold_for_review(store, clip_id, v, user="alice")
+
+
+def test_review_queue_shortcut_keys_do_not_trigger_notebook_shortcuts(lab, page, store, tmp_home, artifacts_dir):
+    """In Lab, "r" in command mode turns the active cell into a raw cell (and drops its output) and "a"
+    inserts a cell: the queue's "r" = remove must decide the case and do nothing else to the notebook."""
+    case_id = seed_one_held_case(store)
+    server = lab({"review.ipynb": [REVIEW_CELL]}, user="rev_ann")
+    open_and_run_all(page, server, "review.ipynb")
+    page.locator(".sw-claim-next").wait_for(timeout=60_000)
+    assert not widget_failures(page), widget_failures(page)
+    page.locator(".sw-claim-next").click()
+    page.locator(".sw-case-header").filter(has_text=case_id[:6]).wait_for(timeout=30_000)
+    page.locator(".sw-case-header").click()  # focus inside the widget, outside the reason box
+    page.keyboard.press("r")
+    page.wait_for_selector(".sw-decided", timeout=30_000)
+    page.screenshot(path=str(artifacts_dir / "lab-review-decided.png"), full_page=True)
+    assert page.evaluate(NOTEBOOK_CELLS_JS) == ["code"], "the key also ran a notebook shortcut"
+    decisions = store.sql("SELECT decision FROM review_decisions")
+    assert list(decisions["decision"]) == ["remove"]
+    # Keys the queue does not use keep their Lab meaning: "b" still inserts a cell below.
+    page.keyboard.press("b")
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets.length === 2", timeout=5_000)
+    assert not page.console_errors, page.console_errors
