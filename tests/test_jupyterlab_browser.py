@@ -254,3 +254,48 @@ def test_review_queue_shortcut_keys_do_not_trigger_notebook_shortcuts(lab, page,
     page.keyboard.press("b")
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets.length === 2", timeout=5_000)
     assert not page.console_errors, page.console_errors
+
+
+GALLERY_CELLS = [
+    """\
+import sora_widgets as sw
+from sora_widgets.store import open_store
+from sora_widgets.widgets import CameoMaker, ClipPlayer, RemixExplorer, SpaceTimeView
+
+store = open_store()
+store.ensure_user("labtester")
+clip = sw.generate("a red ball bounces on a wooden floor", duration=1.0, fps=12, width=128, height=128, seed=3)
+clip_id = store.save_clip(clip, owner="labtester", status="published")
+player = ClipPlayer(clip)
+player.add_class("sw-lab-player")
+player""",
+    "SpaceTimeView(clip)",
+    "RemixExplorer(store, clip_id, show_3d=False)",
+    'CameoMaker(store, "labtester")',
+]
+
+
+def test_every_widget_front_end_loads_in_jupyterlab(lab, page, artifacts_dir):
+    """ClipPlayer, SpaceTimeView (ipyvolume), RemixExplorer and CameoMaker render in Lab's widget manager."""
+    server = lab({"gallery.ipynb": GALLERY_CELLS})
+    open_and_run_all(page, server, "gallery.ipynb")
+    for selector in (".sw-lab-player video", ".sw-spacetime canvas", ".sw-remix-explorer .sw-node",
+                     ".sw-cameo-maker .sw-cameo-canvas canvas"):
+        page.locator(selector).first.wait_for(state="attached", timeout=60_000)
+    duration = page.evaluate("""async () => {
+      const v = document.querySelector('.sw-lab-player video');
+      if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
+      return v.duration;
+    }""")
+    assert duration == pytest.approx(1.0, abs=0.1)
+    assert page.locator(".sw-lab-player .sw-player-marker").count() >= 1
+    assert page.locator(".sw-remix-explorer .sw-node").count() == 1
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets"
+                           ".every(c => c.model.executionCount !== null)", timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "lab-gallery.png"), full_page=True)
+    page.locator(".sw-cameo-maker").scroll_into_view_if_needed()  # Lab scrolls the notebook, not the page
+    page.screenshot(path=str(artifacts_dir / "lab-gallery-cameo.png"), full_page=True)
+    assert not widget_failures(page), widget_failures(page)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert not page.console_errors, page.console_errors
