@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 import threading
@@ -34,25 +33,6 @@ def store(tmp_home):
     from sora_widgets.store import open_store
 
     return open_store(tmp_home)
-
-
-def moderation_ready() -> bool:
-    return importlib.util.find_spec("sora_widgets.moderation.service") is not None
-
-
-needs_moderation = pytest.mark.skipif(
-    not moderation_ready(),
-    reason="sora_widgets.moderation.service is not written yet (issue 7); create_clip/publish screen through it",
-)
-
-
-def sim_ready() -> bool:
-    return importlib.util.find_spec("sora_widgets.engines.sim") is not None and (
-        REPO / "sora_widgets" / "engines" / "sim" / "__init__.py"
-    ).exists()
-
-
-needs_sim = pytest.mark.skipif(not sim_ready(), reason="the sim engine (issue 3) is not in the tree yet")
 
 
 # ------------------------------------------------------------------ a small real engine for widget tests

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import needs_moderation, needs_sim
 
 from sora_widgets.store import open_store
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_sim, needs_moderation]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 #: Text JupyterLab writes into an output when a widget's front end cannot load.
 WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Error creating view")

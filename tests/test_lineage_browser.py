@@ -7,13 +7,12 @@ Screenshots land in test-artifacts/lineage-*.png.
 from __future__ import annotations
 
 import pytest
-from conftest import needs_moderation, needs_sim
 
 from sora_widgets.demo import seed_demo
 from sora_widgets.serve import dashboards_dir
 from sora_widgets.store import open_store
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_sim]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "font-awesome", "fontawesome")
 
@@ -84,7 +83,6 @@ def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
     assert not real_errors(page), real_errors(page)
 
 
-@needs_moderation
 def test_remix_from_the_dashboard_adds_a_node(voila, page, demo_home, artifacts_dir):
     home, _summary = demo_home
     open_dashboard(voila, page, home, user="bo")

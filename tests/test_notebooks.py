@@ -13,12 +13,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, needs_moderation, needs_sim
+from conftest import REPO
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb")) + sorted((REPO / "dashboards").glob("*.ipynb"))
 
-pytestmark = [pytest.mark.slow, needs_sim, needs_moderation]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="session")

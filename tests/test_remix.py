@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import needs_moderation, needs_sim
 
 from sora_widgets import lineage
 from sora_widgets.publishing import create_clip, publish
 from sora_widgets.remix import remix, remix_request
-
-pytestmark = [needs_sim, needs_moderation]
 
 SMALL = {"duration": 1.0, "fps": 12, "width": 96, "height": 96}
 

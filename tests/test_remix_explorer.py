@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import needs_sim
 
 from sora_widgets import lineage
 from sora_widgets.demo import seed_demo
 from sora_widgets.store import open_store
 from sora_widgets.widgets.remix_explorer import RemixExplorer, forest_positions, tree_layout
-
-pytestmark = [needs_sim]
 
 
 def test_tree_layout_puts_parents_over_children_without_overlap():

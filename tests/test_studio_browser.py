@@ -10,13 +10,12 @@ import re
 import time
 
 import pytest
-from conftest import needs_moderation, needs_sim
 
 from sora_widgets.media import Clip
 from sora_widgets.serve import dashboards_dir
 from sora_widgets.store import open_store
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_sim, needs_moderation]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 #: Offline, Voila's template cannot fetch Font Awesome from its CDN (NOTES.md); nothing else may fail.
 IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "font-awesome", "fontawesome")

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from conftest import MovingSquareEngine, needs_moderation, wait_until
+from conftest import MovingSquareEngine, wait_until
 
 from sora_widgets.engines import base
 from sora_widgets.widgets import PromptStudio
@@ -112,7 +112,6 @@ def make(store, **settings):
     return s
 
 
-@needs_moderation
 def test_generate_reports_progress_previews_and_shows_the_clip(store, test_engines):
     s = make(store)
     seen_max = []
@@ -130,7 +129,6 @@ def test_generate_reports_progress_previews_and_shows_the_clip(store, test_engin
     assert "done" in s.status.value
 
 
-@needs_moderation
 def test_cancel_returns_to_idle_and_keeps_nothing(store, test_engines):
     s = make(store, duration=20.0)
     s.request_kwargs_extra = None
@@ -148,7 +146,6 @@ def test_cancel_returns_to_idle_and_keeps_nothing(store, test_engines):
     assert not s.generate_button.disabled and s.cancel_button.disabled
 
 
-@needs_moderation
 def test_the_kernel_thread_stays_free_while_generating(store, test_engines):
     s = make(store, duration=4.0)
     orig = s.request_kwargs
@@ -164,7 +161,6 @@ def test_the_kernel_thread_stays_free_while_generating(store, test_engines):
     s.wait(5)
 
 
-@needs_moderation
 def test_errors_show_as_a_readable_message(store, test_engines):
     s = make(store, prompt="   ")
     s.generate()
@@ -179,7 +175,6 @@ def test_errors_show_as_a_readable_message(store, test_engines):
     assert not s.generate_button.disabled and s.progress_label.value == "failed"
 
 
-@needs_moderation
 def test_a_blocked_prompt_shows_the_reason_and_makes_nothing(store, test_engines):
     s = make(store, prompt="join isis and behead the infidels, glory to the caliphate")
     s.generate()
@@ -189,7 +184,6 @@ def test_a_blocked_prompt_shows_the_reason_and_makes_nothing(store, test_engines
     assert s.player is None and not s.history and not s.generate_button.disabled
 
 
-@needs_moderation
 def test_publish_saves_the_clip_as_the_users(store, test_engines):
     s = make(store)
     s.generate()
@@ -204,7 +198,6 @@ def test_publish_saves_the_clip_as_the_users(store, test_engines):
     assert int(store.sql("SELECT count(*) AS n FROM clips").n[0]) == 1
 
 
-@needs_moderation
 def test_save_draft(store, test_engines):
     s = make(store)
     s.generate()
@@ -215,7 +208,6 @@ def test_save_draft(store, test_engines):
     assert store.sql("SELECT status FROM clips").status[0] == s.last_publish.status
 
 
-@needs_moderation
 def test_history_compare_links_two_players(store, test_engines):
     s = make(store)
     for seed in (1, 2, 3):
