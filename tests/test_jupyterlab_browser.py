@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from sora_widgets.store import open_store
 
@@ -176,7 +177,8 @@ def test_prompt_studio_generates_a_playable_clip_in_jupyterlab(lab, page, tmp_ho
     assert got["width"] == 256 and got["height"] == 256, got
     assert got["scrubMax"] == 2 * 24 - 1, "the frame scrubber does not count the clip's frames"
     assert got["markers"] and all(0 <= t <= 2.0 for t in got["markers"]), f"no event markers: {got['markers']}"
-    assert "done" in page.locator(".sw-progress-label").inner_text()
+    # The label turns to "done" a moment after the video appears (encoding is reported last).
+    expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=30_000)
     took = time.monotonic() - t0
 
     # The timeline pictures are drawn: the waveform canvas has non-background pixels.
@@ -251,7 +253,7 @@ def test_review_queue_shortcut_keys_do_not_trigger_notebook_shortcuts(lab, page,
     assert list(decisions["decision"]) == ["remove"]
     # Keys the queue does not use keep their Lab meaning: "b" still inserts a cell below.
     page.keyboard.press("b")
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets.length === 2", timeout=5_000)
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets.length === 2", timeout=20_000)
     assert not page.console_errors, page.console_errors
 
 

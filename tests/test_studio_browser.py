@@ -10,6 +10,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from sora_widgets.media import Clip
 from sora_widgets.serve import dashboards_dir
@@ -70,7 +71,8 @@ def test_generate_play_and_publish_in_the_browser(voila, page, tmp_home, artifac
     seen = page.evaluate("() => ({widths: window.__sw.widths, previews: window.__sw.previews.size})")
     assert any(0 < w < 100 for w in seen["widths"]), f"the progress bar never showed progress: {seen['widths']}"
     assert seen["previews"] >= 1, "no preview frame appeared while generating"
-    assert "done" in page.locator(".sw-progress-label").inner_text()
+    # The label turns to "done" a moment after the video appears (encoding is reported last).
+    expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=30_000)
     # The bounces are marked on the timeline (sim clips carry contact events).
     assert page.locator(".sw-main-player .sw-marker-contact").count() >= 1
     page.screenshot(path=str(artifacts_dir / "studio-generated.png"), full_page=True)
@@ -124,7 +126,7 @@ def test_cancel_a_long_generation_in_the_browser(voila, page, tmp_home, artifact
                            timeout=15_000)
     took = time.monotonic() - t0
     assert took < 10, f"cancel took {took:.1f} s"
-    assert "cancelled" in page.locator(".sw-status").inner_text()
+    expect(page.locator(".sw-status")).to_contain_text("cancelled", timeout=10_000)
     assert page.locator(".sw-main-player video").count() == 0
     assert page.get_by_role("button", name="Generate", exact=True).is_enabled()
     page.screenshot(path=str(artifacts_dir / "studio-cancelled.png"), full_page=True)
