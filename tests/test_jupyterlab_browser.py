@@ -169,6 +169,7 @@ def test_prompt_studio_generates_a_playable_clip_in_jupyterlab(lab, page, tmp_ho
     assert box.input_value() == prompt
     time.sleep(0.3)  # let the changes reach the kernel before Generate reads them
 
+    expect(page.locator("button.sw-generate")).to_be_enabled(timeout=120_000)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.locator(".sw-main-player video").wait_for(timeout=60_000)
     got = page.evaluate(PLAYER_JS)

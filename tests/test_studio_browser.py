@@ -54,6 +54,8 @@ def open_studio(voila, page, home, user):
     page.goto(server.url("studio.ipynb"))
     page.wait_for_selector(".sw-generate, .sw-dashboard-error", timeout=120_000)
     assert page.locator(".sw-dashboard-error").count() == 0, page.locator(".sw-dashboard-error").inner_text()
+    # Generate stays disabled until the engine check names an engine that can run (sim, within seconds).
+    expect(page.locator("button.sw-generate")).to_be_enabled(timeout=120_000)
     return server
 
 

@@ -82,6 +82,31 @@ def test_steps_and_guidance_only_for_engines_that_use_them(store, test_engines):
         base._INSTANCES.pop("test-steps", None)
 
 
+def test_a_slow_engine_check_does_not_hold_up_the_embedded_default(store, test_engines):
+    """The dashboard checks engines in the background; sim is usable before a slow check ends."""
+    release = threading.Event()
+
+    class SlowToCheck(MovingSquareEngine):
+        name = "test-slow"
+
+        def availability(self):
+            release.wait(10)  # stands for importing torch + diffusers on a cold disk
+            return True, ""
+
+    base.register("test-slow", SlowToCheck, "slow to check")
+    try:
+        s = PromptStudio(store, "ana", background_engine_check=True)
+        assert wait_until(lambda: not s.generate_button.disabled, timeout_s=10)
+        assert s.engine.value == "sim" and "test-slow" not in s.engine_infos
+        release.set()
+        assert wait_until(lambda: "test-slow" in s.engine_infos, timeout_s=10)
+        assert s.engine.value == "sim" and not s.generate_button.disabled
+    finally:
+        release.set()
+        base._FACTORIES.pop("test-slow", None)
+        base._INSTANCES.pop("test-slow", None)
+
+
 def test_dice_picks_a_new_seed(store, test_engines):
     s = PromptStudio(store, "ana")
     seeds = {s.roll_seed() for _ in range(5)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -176,11 +176,18 @@ def get_engine(name: str) -> Engine:
         return _INSTANCES[name]
 
 
-def available() -> list[EngineInfo]:
-    """Every registered engine, whether it can run here, and if not, why."""
+def available(names: Iterable[str] | None = None) -> list[EngineInfo]:
+    """Every registered engine (or just ``names``), whether it can run here, and if not, why.
+
+    Checking a diffusers engine imports torch and diffusers (seconds on a cold disk), so a
+    caller that only needs the embedded default can ask for ``names=["sim"]`` first.
+    """
     _ensure_builtin()
+    wanted = None if names is None else set(names)
     infos = []
     for name, (_factory, desc) in sorted(_FACTORIES.items(), key=lambda kv: (kv[0] != "sim", kv[0])):
+        if wanted is not None and name not in wanted:
+            continue
         try:
             eng = get_engine(name)
             ok, reason = eng.availability()

@@ -238,8 +238,10 @@ class PromptStudio(W.VBox):
         options = [(name if info.available else f"{name} (unavailable)", name)
                    for name, info in self.engine_infos.items()]
         first_ok = next((n for n, i in self.engine_infos.items() if i.available), options[0][1] if options else None)
+        keep = self.engine.value if self.engine.value in self.engine_infos else None
         self.engine.options = options  # selects the first option (and calls _engine_changed)
-        self.engine.value = first_ok
+        # A refreshed list keeps the user's pick when it is still there.
+        self.engine.value = keep or first_ok
         self._engine_changed()
 
     def _layout(self) -> list[W.Widget]:
@@ -284,6 +286,9 @@ class PromptStudio(W.VBox):
 
             if self._background_engine_check:
                 try:
+                    # The embedded default first, so Generate works within a second even while
+                    # checking the diffusers engines still imports torch (tens of seconds on a cold disk).
+                    self._set_engines(available(names=["sim"]))
                     self._set_engines(available())
                 except Exception as exc:
                     log.debug("engine check failed", exc_info=True)
