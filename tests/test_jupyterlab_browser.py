@@ -179,7 +179,7 @@ def test_prompt_studio_generates_a_playable_clip_in_jupyterlab(lab, page, tmp_ho
     assert got["scrubMax"] == 2 * 24 - 1, "the frame scrubber does not count the clip's frames"
     assert got["markers"] and all(0 <= t <= 2.0 for t in got["markers"]), f"no event markers: {got['markers']}"
     # The label turns to "done" a moment after the video appears (encoding is reported last).
-    expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=30_000)
+    expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=90_000)
     took = time.monotonic() - t0
 
     # The timeline pictures are drawn: the waveform canvas has non-background pixels.

@@ -74,7 +74,7 @@ def test_generate_play_and_publish_in_the_browser(voila, page, tmp_home, artifac
     assert any(0 < w < 100 for w in seen["widths"]), f"the progress bar never showed progress: {seen['widths']}"
     assert seen["previews"] >= 1, "no preview frame appeared while generating"
     # The label turns to "done" a moment after the video appears (encoding is reported last).
-    expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=30_000)
+    expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=90_000)
     # The bounces are marked on the timeline (sim clips carry contact events).
     assert page.locator(".sw-main-player .sw-marker-contact").count() >= 1
     page.screenshot(path=str(artifacts_dir / "studio-generated.png"), full_page=True)
