@@ -143,14 +143,35 @@ def browser():
             b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps each phase's report on the item so fixtures can tell, at teardown, that the test failed.
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def _failed(request) -> bool:
+    rep = getattr(request.node, "rep_call", None)
+    return rep is None or rep.failed
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request, artifacts_dir):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1400})
     pg = ctx.new_page()
     pg.console_errors = []  # type: ignore[attr-defined]
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
     yield pg
+    if _failed(request):
+        # CI shows only the output: what the page said is the first clue to a failure there.
+        try:
+            pg.screenshot(path=str(artifacts_dir / f"FAILED-{request.node.name}.png"), full_page=True)
+            print(f"--- page text at failure ({pg.url}) ---\n{pg.inner_text('body', timeout=5_000)[-3000:]}")
+        except Exception as exc:  # the page may be gone; the test's own error says more
+            print(f"(no page text: {exc})")
+        print(f"--- console errors ---\n{pg.console_errors[-20:]}")
     ctx.close()
 
 
@@ -162,7 +183,7 @@ def start_voila_ready(target=None, *, env=None, log_path=None, timeout_s: float 
 
 
 @pytest.fixture
-def voila(artifacts_dir):
+def voila(artifacts_dir, request):
     """Factory: ``voila(target=None, env={...}, name="studio")`` starts Voila; all stop after the test."""
     start_voila = start_voila_ready
 
@@ -175,8 +196,13 @@ def voila(artifacts_dir):
                 start_voila(target, env=env, log_path=artifacts_dir / f"{name}-voila.log", timeout_s=90)
             )
 
+    logs_before = {p: p.stat().st_mtime for p in artifacts_dir.glob("*-voila.log")}
     with stack:
         yield start
+    if _failed(request):
+        for log_path in sorted(artifacts_dir.glob("*-voila.log")):
+            if logs_before.get(log_path) != log_path.stat().st_mtime:
+                print(f"--- {log_path.name} (tail) ---\n{log_path.read_text(errors='replace')[-4000:]}")
 
 
 @pytest.fixture

@@ -54,6 +54,8 @@ def open_studio(voila, page, home, user):
     page.goto(server.url("studio.ipynb"))
     page.wait_for_selector(".sw-generate, .sw-dashboard-error", timeout=120_000)
     assert page.locator(".sw-dashboard-error").count() == 0, page.locator(".sw-dashboard-error").inner_text()
+    # The page told the kernel it is drawn, and got back what the background engine check changed.
+    page.wait_for_selector(".sw-synced", timeout=60_000)
     # Generate stays disabled until the engine check names an engine that can run (sim, within seconds).
     expect(page.locator("button.sw-generate")).to_be_enabled(timeout=120_000)
     return server

@@ -107,6 +107,21 @@ def test_a_slow_engine_check_does_not_hold_up_the_embedded_default(store, test_e
         base._INSTANCES.pop("test-slow", None)
 
 
+def test_a_rendered_page_gets_again_what_the_background_check_changed(store, test_engines, monkeypatch):
+    """ipywidgets drops updates sent while a page loads; the studio resends them once the page says it is drawn."""
+    s = PromptStudio(store, "ana", background_engine_check=True)
+    assert wait_until(lambda: not s.generate_button.disabled, timeout_s=10)
+    sent = []
+    for widget in (s.generate_button, s.engine, s.engine_note):
+        monkeypatch.setattr(widget.comm, "send", lambda data=None, buffers=None, w=widget: sent.append((w, data)))
+    s.frontend_ready._handle_custom_msg({"event": "rendered"}, [])
+    states = {id(w): d["state"] for w, d in sent if d.get("method") == "update"}
+    assert states[id(s.generate_button)]["disabled"] is False
+    assert states[id(s.engine)]["index"] == [v for _k, v in s.engine.options].index("sim")
+    assert "sw-synced" in s._dom_classes
+    s.frontend_ready._handle_custom_msg({"event": "something else"}, [])  # ignored, no error
+
+
 def test_dice_picks_a_new_seed(store, test_engines):
     s = PromptStudio(store, "ana")
     seeds = {s.roll_seed() for _ in range(5)}

@@ -29,6 +29,7 @@ from ..engines import EngineUnavailable, available
 from ..media import Clip, MediaError
 from ..session import current_user
 from ..store import Store, open_store
+from ._frontend_ready import FrontendReady, resend_state
 from ._worker import GenerationWorker, Progress
 from .clip_player import ClipPlayer
 
@@ -261,11 +262,21 @@ class PromptStudio(W.VBox):
             self.publish_result,
             self.spacetime_box,
         ])
+        # Widgets a background thread may change while the page is still loading (see _frontend_ready).
+        self.frontend_ready = FrontendReady(self._frontend_rendered)
         return [
+            self.frontend_ready,
             self.who, self.prompt, self.negative_prompt, settings, run, self.status,
             W.HBox([self.preview, result]),
             W.HTML("<b>This session</b>"), self.history_strip, self.compare_hint, self.compare_box,
         ]
+
+    def _frontend_rendered(self) -> None:
+        """A browser has drawn the studio: send again what a background thread may have changed
+        while the page was loading (ipywidgets drops such updates; see ``_frontend_ready``)."""
+        self.add_class("sw-synced")  # lets tests see the round trip happened
+        resend_state([self, self.engine, self.engine_note, self.steps_box.layout, self.generate_button,
+                      self.cancel_button, self.status])
 
     def _warm_up(self) -> None:
         """Pay one-off start-up costs on a background thread while the user types, not after a click.
