@@ -201,7 +201,7 @@ def test_prompt_studio_generates_a_playable_clip_in_jupyterlab(lab, page, tmp_ho
 
     # The kernel got the server's environment: the studio created its user in the test's store.
     assert open_store(tmp_home).get_user("labtester")["handle"] == "labtester"
-    assert took < 60, f"Lab start to a playable clip took {took:.0f} s"
+    assert took < 120, f"Lab start to a playable clip took {took:.0f} s"  # a hang guard, not a benchmark
 
 
 REVIEW_CELL = """\
