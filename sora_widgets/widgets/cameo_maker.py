@@ -120,7 +120,8 @@ class CameoMaker(w.VBox):
         camera = ipywebrtc.CameraStream(constraints={"audio": True, "video": {"width": 640, "height": 480}})
         recorder = ipywebrtc.VideoRecorder(stream=camera, format="webm")
         recorder.video.observe(lambda ch: self.load_bytes(bytes(ch["new"]), "webcam.webm"), names="value")
-        box = w.Accordion(children=[recorder])
+        camera.layout = w.Layout(width="320px")  # the live view: you see yourself while you record
+        box = w.Accordion(children=[w.VBox([camera, recorder])])
         box.set_title(0, "Record with the webcam")
         box.selected_index = None
         return box
