@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
@@ -25,8 +26,17 @@ __all__ = ["VoilaServer", "dashboards_dir", "free_port", "start_voila", "voila_a
 
 
 def dashboards_dir() -> Path:
-    """The repository's ``dashboards/`` folder (next to the package in a source checkout)."""
-    return Path(__file__).resolve().parent.parent / "dashboards"
+    """The Voila dashboards: the checkout's ``dashboards/`` (source or editable install), else the
+    copy a wheel installs under ``<prefix>/share/sora-widgets/dashboards``."""
+    checkout = Path(__file__).resolve().parent.parent / "dashboards"
+    candidates = [checkout] + [Path(prefix) / "share" / "sora-widgets" / "dashboards"
+                               for prefix in dict.fromkeys((sys.prefix, sysconfig.get_path("data")))]
+    for folder in candidates:
+        if (folder / "studio.ipynb").is_file():
+            return folder
+    raise FileNotFoundError(
+        "the sora-widgets dashboards are missing (looked in " + ", ".join(map(str, candidates)) +
+        "); reinstall the package (pip install --force-reinstall sora-widgets) or run from a checkout.")
 
 
 def free_port() -> int:

@@ -54,3 +54,37 @@ def test_readme_starts_with_the_two_commands():
     assert "make studio" in head and "make test" in head
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_the_wheel_carries_the_dashboards(tmp_path):
+    """`pip install sora-widgets` outside a checkout still has the dashboards `sora-widgets studio` serves."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("sora_widgets-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {Path(n).name for n in names if "/data/share/sora-widgets/dashboards/" in n}
+    assert shipped == {p.name for p in (ROOT / "dashboards").glob("*.ipynb")}
+    assert any(n.endswith("moderation/data/text_classifier.npz") for n in names)  # package data too
+
+
+def test_installed_dashboards_are_found_without_a_checkout(tmp_path, monkeypatch):
+    import sys
+
+    from sora_widgets import serve
+
+    monkeypatch.setattr(serve, "__file__", str(tmp_path / "site" / "sora_widgets" / "serve.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    monkeypatch.setattr(serve.sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
+    try:
+        serve.dashboards_dir()
+        raise AssertionError("no dashboards anywhere must be an error")
+    except FileNotFoundError as exc:
+        assert "reinstall" in str(exc)
+    installed = tmp_path / "prefix" / "share" / "sora-widgets" / "dashboards"
+    installed.mkdir(parents=True)
+    (installed / "studio.ipynb").write_text("{}")
+    assert serve.dashboards_dir() == installed
