@@ -126,21 +126,29 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium driven by Playwright (never ``playwright install``)."""
+def playwright_driver():
+    """One Playwright driver per session: its sync API allows only one per thread."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            # autoplay with sound is allowed so tests can check that audio really plays
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
+
+
+def launch_chromium(driver, *extra_args: str):
+    """Debian's chromium driven by Playwright (never ``playwright install``)."""
+    # autoplay with sound is allowed so tests can check that audio really plays
+    return driver.chromium.launch(executable_path=CHROMIUM,
+                                  args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required", *extra_args])
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    b = launch_chromium(playwright_driver)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -8,10 +8,12 @@ decoder, the CameoMaker canvas.
 
 from __future__ import annotations
 
+import re
 import wave
 
 import numpy as np
 import pytest
+from conftest import launch_chromium
 from playwright.sync_api import expect
 
 from sora_widgets.serve import dashboards_dir
@@ -20,7 +22,6 @@ from sora_widgets.store import open_store
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 W, H, FPS = 320, 240, 15
-CHROMIUM = "/usr/bin/chromium"
 
 
 def write_y4m(path, seconds: float = 4.0) -> None:
@@ -48,28 +49,24 @@ def write_wav(path, seconds: float = 4.0, rate: int = 48_000) -> None:
 
 
 @pytest.fixture
-def camera_page(tmp_path):
-    if not __import__("os").path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make system-deps)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def camera_page(tmp_path, playwright_driver):
     video, audio = tmp_path / "camera.y4m", tmp_path / "mic.wav"
     write_y4m(video)
     write_wav(audio)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-ui-for-media-stream",  # say yes to the camera prompt
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-            f"--use-file-for-fake-audio-capture={audio}",
-        ])
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
-            page.console_errors = []
-            page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-            yield page
-        finally:
-            browser.close()
+    browser = launch_chromium(
+        playwright_driver,
+        "--use-fake-ui-for-media-stream",  # say yes to the camera prompt
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+        f"--use-file-for-fake-audio-capture={audio}",
+    )
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+        page.console_errors = []
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        yield page
+    finally:
+        browser.close()
 
 
 def test_record_yourself_with_the_webcam(tmp_path, voila, camera_page, artifacts_dir):
@@ -95,8 +92,7 @@ def test_record_yourself_with_the_webcam(tmp_path, voila, camera_page, artifacts
     expect(status).to_contain_text("loaded", timeout=60_000)
     page.screenshot(path=str(artifacts_dir / "webcam-recorded.png"), full_page=True)
     text = status.inner_text()
-    frames, seconds = (float(v) for v in
-                       __import__("re").search(r"loaded (\d+) frames, ([\d.]+) s", text).groups())
+    frames, seconds = (float(v) for v in re.search(r"loaded (\d+) frames, ([\d.]+) s", text).groups())
     assert 1.0 <= seconds <= 5.0 and frames >= 10, text  # about the 2.5 s recorded
     assert "no sound" not in text, text  # the fake microphone's tone arrived with the picture
 
