@@ -45,8 +45,9 @@ studio: install system-deps first-run-data
 serve: install system-deps first-run-data
 	$(BIN)/sora-widgets serve --port $(PORT)
 
+# Kernels start in notebooks/, where ./data would be another store: point them at the studio's.
 lab: install system-deps
-	$(BIN)/jupyter lab notebooks/ --port $(PORT)
+	SORA_WIDGETS_HOME="$${SORA_WIDGETS_HOME:-$(CURDIR)/data}" $(BIN)/jupyter lab notebooks/ --port $(PORT)
 
 seed-demo: install
 	$(BIN)/sora-widgets seed-demo

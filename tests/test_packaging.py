@@ -88,3 +88,14 @@ def test_installed_dashboards_are_found_without_a_checkout(tmp_path, monkeypatch
     installed.mkdir(parents=True)
     (installed / "studio.ipynb").write_text("{}")
     assert serve.dashboards_dir() == installed
+
+
+def test_make_lab_and_make_studio_share_one_store():
+    """Lab kernels start in notebooks/; without an absolute home, ./data there would be another store."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "SORA_WIDGETS_HOME"}
+    out = subprocess.run(["make", "-n", "lab"], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    lab_line = next(line for line in out.splitlines() if "jupyter lab" in line)
+    assert f'SORA_WIDGETS_HOME:-{ROOT}/data' in lab_line, lab_line
