@@ -21,8 +21,9 @@ PLAY_JS = """async () => {
   if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
   const t0 = v.currentTime;
   await v.play();
-  // Wait until playback has clearly advanced (a loaded 2-core machine can stall the first frames).
-  for (let i = 0; i < 50 && v.currentTime - t0 <= 0.3; i++) await new Promise(r => setTimeout(r, 100));
+  // Wait (up to 20 s) until playback has clearly advanced: a loaded 2-core machine can stall the
+  // first frames of headless playback for seconds (CI once saw 0.1 s played in 5 s).
+  for (let i = 0; i < 200 && v.currentTime - t0 <= 0.3; i++) await new Promise(r => setTimeout(r, 100));
   const out = {duration: v.duration, t0, t1: v.currentTime, audioBytes: v.webkitAudioDecodedByteCount};
   v.pause();
   return out;

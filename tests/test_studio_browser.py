@@ -38,7 +38,8 @@ PLAY_JS = """async () => {
   if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
   const t0 = v.currentTime;
   await v.play();
-  await new Promise(r => setTimeout(r, 1200));
+  // Up to 20 s for 0.6 s of playback: a loaded machine can stall the first frames of headless playback.
+  for (let i = 0; i < 200 && v.currentTime - t0 <= 0.6; i++) await new Promise(r => setTimeout(r, 100));
   const out = {duration: v.duration, t0, t1: v.currentTime, paused: v.paused,
                audioBytes: v.webkitAudioDecodedByteCount, videoBytes: v.webkitVideoDecodedByteCount};
   v.pause();
