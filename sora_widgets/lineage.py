@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .store import NotFound, Store, normalise_handle, to_json
+from .store import NotFound, Store, db_file_lock, normalise_handle, to_json
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -218,11 +218,13 @@ def _reading(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
     elif isinstance(source, duckdb.DuckDBPyConnection):
         yield source
     else:
-        con = duckdb.connect(str(_db_path(source)), read_only=True)
-        try:
-            yield con
-        finally:
-            con.close()
+        # A raw path takes the same OS lock as the Store, so it is safe beside live dashboards.
+        with db_file_lock(_db_path(source), write=False):
+            con = duckdb.connect(str(_db_path(source)), read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 @contextlib.contextmanager
@@ -234,16 +236,17 @@ def _writing(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
     elif isinstance(source, duckdb.DuckDBPyConnection):
         yield source  # the caller owns the transaction
     else:
-        con = duckdb.connect(str(_db_path(source)))
-        try:
-            con.begin()
-            yield con
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        finally:
-            con.close()
+        with db_file_lock(_db_path(source), write=True):
+            con = duckdb.connect(str(_db_path(source)))
+            try:
+                con.begin()
+                yield con
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+            finally:
+                con.close()
 
 
 def _db_path(source: str | os.PathLike) -> Path:

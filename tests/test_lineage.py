@@ -195,6 +195,43 @@ def test_store_queries_index_new_clips_on_demand(store):
     assert lineage.sync(store) == 0
 
 
+def test_a_raw_path_waits_for_the_store_lock_like_every_other_process(store):
+    """Analysts may point lineage at sora.duckdb while dashboards write: it must queue, not fail or tear."""
+    import threading
+    import time
+
+    _records(store, [None, 0])
+    lineage.sync(store)
+    got = {}
+    in_tx = threading.Event()
+    release = threading.Event()
+
+    def writer():
+        with store.transaction() as con:
+            con.execute("INSERT INTO clips (clip_id, owner, status, parent_id) VALUES ('c7', 'bo', 'published', 'c1')")
+            con.execute("INSERT INTO remix_edges (child_id, parent_id, author) VALUES ('c7', 'c1', 'bo')")
+            in_tx.set()
+            release.wait(10)
+
+    def analyst():
+        got["sync"] = lineage.sync(store.db_path)  # a raw .duckdb path, as the 10 M benchmark uses
+        got["at"] = time.monotonic()
+
+    w = threading.Thread(target=writer)
+    w.start()
+    assert in_tx.wait(10)
+    a = threading.Thread(target=analyst)
+    a.start()
+    time.sleep(0.5)
+    assert "sync" not in got, "the raw path did not wait for the writer's lock"
+    released_at = time.monotonic()
+    release.set()
+    w.join(10)
+    a.join(10)
+    assert got["sync"] == 1 and got["at"] >= released_at  # it saw the committed clip, after the commit
+    assert lineage.ancestors(store.db_path, "c7") == ["c1", "c0"]
+
+
 def test_remove_hides_material_descendants_and_keeps_the_others(store):
     #      c0
     #      |  (reuses)

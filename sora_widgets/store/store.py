@@ -47,6 +47,19 @@ _HANDLE_RE = re.compile(r"^[a-z0-9_][a-z0-9_.]{1,29}$")
 _NO_LIMITS = MediaLimits(max_bytes=1 << 62, max_duration_s=1e9, max_side_px=1 << 20, min_frames=1)
 
 
+@contextlib.contextmanager
+def db_file_lock(db_path: str | os.PathLike, *, write: bool) -> Iterator[None]:
+    """Hold the OS lock every process takes before opening ``db_path`` (``<db_path>.lock``):
+    exclusive to write, shared to read. A killed process drops it; the kernel does the bookkeeping."""
+    lock_path = Path(str(db_path) + ".lock")
+    with open(lock_path, "a+b") as lock_fh:
+        fcntl.flock(lock_fh, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_fh, fcntl.LOCK_UN)
+
+
 class StoreError(RuntimeError):
     """A store operation that cannot be done, with a readable reason."""
 
@@ -102,7 +115,6 @@ class Store:
         self.db_path = self.home / self.DB_NAME
         self.media_dir = self.home / "media"
         self.media_dir.mkdir(exist_ok=True)
-        self._lock_path = self.home / (self.DB_NAME + ".lock")
         self._local = threading.local()
         self.migrate()
 
@@ -119,20 +131,16 @@ class Store:
                 raise StoreError("cannot write inside a read-only block; use store.transaction()")
             yield con
             return
-        with open(self._lock_path, "a+b") as lock_fh:
-            fcntl.flock(lock_fh, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+        if not write and not self.db_path.exists():
+            write = True  # first use: the file must be created
+        with db_file_lock(self.db_path, write=write):
+            con = duckdb.connect(str(self.db_path), read_only=not write)
+            self._local.held = (con, write)
             try:
-                if not write and not self.db_path.exists():
-                    write = True  # first use: the file must be created
-                con = duckdb.connect(str(self.db_path), read_only=not write)
-                self._local.held = (con, write)
-                try:
-                    yield con
-                finally:
-                    self._local.held = None
-                    con.close()
+                yield con
             finally:
-                fcntl.flock(lock_fh, fcntl.LOCK_UN)
+                self._local.held = None
+                con.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
