@@ -105,3 +105,20 @@ def test_voice_profile_from_speech():
     assert a and b and a["f0_hz"] < b["f0_hz"] and a["pitch"] < b["pitch"]
     assert b["espeak_voice"].endswith("f3") and 80 <= a["speed_wpm"] <= 260
     assert voice_profile(np.zeros((1, sr), np.float32), sr) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice,pitch,wpm", [("en-us+m3", 25, 120), ("en-us+f3", 70, 200)])
+def test_a_cameo_speaks_like_its_owner(voice, pitch, wpm):
+    """Round trip: the settings measured from a voice, spoken back, sound like that voice
+    (pitch within 5 %, speed within 25 %, the same male/female variant)."""
+    from sora_widgets.cameo.voice import voice_profile
+    from sora_widgets.engines.sim.speech import speak
+
+    text = "the quick brown fox jumps over the lazy dog while the children watch from the window"
+    owner = speak(text, voice, pitch, wpm)
+    settings = voice_profile(owner[None], 48_000)
+    assert settings["espeak_voice"] == voice
+    assert settings["speed_wpm"] == pytest.approx(wpm, rel=0.25)
+    copy = voice_profile(speak(text, settings["espeak_voice"], settings["pitch"], settings["speed_wpm"])[None], 48_000)
+    assert copy["f0_hz"] == pytest.approx(settings["f0_hz"], rel=0.05)
