@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .store import NotFound, Store, db_file_lock, normalise_handle, to_json
+from .store import NotFound, Store, committed, db_file_lock, normalise_handle, to_json
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -236,17 +236,9 @@ def _writing(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
     elif isinstance(source, duckdb.DuckDBPyConnection):
         yield source  # the caller owns the transaction
     else:
-        with db_file_lock(_db_path(source), write=True):
-            con = duckdb.connect(str(_db_path(source)))
-            try:
-                con.begin()
+        with db_file_lock(_db_path(source), write=True), contextlib.closing(duckdb.connect(str(_db_path(source)))) as con:
+            with committed(con):
                 yield con
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
-            finally:
-                con.close()
 
 
 def _db_path(source: str | os.PathLike) -> Path:

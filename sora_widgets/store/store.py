@@ -60,6 +60,18 @@ def db_file_lock(db_path: str | os.PathLike, *, write: bool) -> Iterator[None]:
             fcntl.flock(lock_fh, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def committed(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on ``con``: committed if the block ends normally, rolled back on any exception."""
+    con.begin()
+    try:
+        yield con
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
 class StoreError(RuntimeError):
     """A store operation that cannot be done, with a readable reason."""
 
@@ -154,14 +166,10 @@ class Store:
             yield held[0]  # nested: join the outer transaction
             return
         with self._connection(write=True) as con:
-            con.begin()
             self._local.in_tx = True
             try:
-                yield con
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
+                with committed(con):
+                    yield con
             finally:
                 self._local.in_tx = False
 
