@@ -219,12 +219,9 @@ def _reading(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
         yield source
     else:
         # A raw path takes the same OS lock as the Store, so it is safe beside live dashboards.
-        with db_file_lock(_db_path(source), write=False):
-            con = duckdb.connect(str(_db_path(source)), read_only=True)
-            try:
-                yield con
-            finally:
-                con.close()
+        path = _db_path(source)
+        with db_file_lock(path, write=False), contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+            yield con
 
 
 @contextlib.contextmanager
@@ -236,9 +233,9 @@ def _writing(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
     elif isinstance(source, duckdb.DuckDBPyConnection):
         yield source  # the caller owns the transaction
     else:
-        with db_file_lock(_db_path(source), write=True), contextlib.closing(duckdb.connect(str(_db_path(source)))) as con:
-            with committed(con):
-                yield con
+        path = _db_path(source)
+        with db_file_lock(path, write=True), contextlib.closing(duckdb.connect(str(path))) as con, committed(con):
+            yield con
 
 
 def _db_path(source: str | os.PathLike) -> Path:

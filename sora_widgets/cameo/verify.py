@@ -211,6 +211,26 @@ def face_fraction(clip: Clip, samples: int = FACE_SAMPLES) -> float:
     return float(np.mean([detect_face(clip.frames[i]) is not None for i in idx]))
 
 
+NO_SOUND_TRACK = "this video has no sound: record again with the microphone on and say the phrase"
+NO_SPEECH = "no speech heard (no sound above a whisper): say the phrase clearly, close to the microphone"
+
+
+def _has_sound_track(clip: Clip) -> bool:
+    return clip.audio.size > 0 and clip.audio.shape[-1] >= int(0.2 * clip.sample_rate)
+
+
+def sound_problem(clip: Clip) -> str | None:
+    """Why ``clip``'s sound cannot prove a phrase, found without running the recogniser; None if it can.
+
+    The same rule and words :func:`verify` uses, so a recorder can say so the moment a take arrives.
+    """
+    if not _has_sound_track(clip):
+        return NO_SOUND_TRACK
+    if speech_seconds(clip.audio, clip.sample_rate) < MIN_SPEECH_S:
+        return NO_SPEECH
+    return None
+
+
 def verify(clip: Clip, challenge: Challenge | str, *, kind: str = "person") -> Verification:
     """Did the person in ``clip`` say ``challenge``'s phrase (and, for a person, show their face)?
 
@@ -220,8 +240,8 @@ def verify(clip: Clip, challenge: Challenge | str, *, kind: str = "person") -> V
     :class:`Verification` with reasons a user can act on.
     """
     phrase = challenge.phrase if isinstance(challenge, Challenge) else str(challenge).strip().lower()
-    if clip.audio.size == 0 or clip.audio.shape[-1] < int(0.2 * clip.sample_rate):
-        raise CameoError("this video has no sound: record again with the microphone on and say the phrase")
+    if not _has_sound_track(clip):
+        raise CameoError(NO_SOUND_TRACK)
     reasons: list[str] = []
     if isinstance(challenge, Challenge) and challenge.expired():
         reasons.append("the phrase expired: ask for a new one and record again")
@@ -229,7 +249,7 @@ def verify(clip: Clip, challenge: Challenge | str, *, kind: str = "person") -> V
     transcript = ""
     details: dict = {"phrase": phrase}
     if speech < MIN_SPEECH_S:
-        reasons.append("no speech heard: say the phrase clearly, close to the microphone")
+        reasons.append(NO_SPEECH)
     else:
         pcm = _pcm16k(clip.audio, clip.sample_rate)
         hyp = _decode(pcm, phrase=phrase)

@@ -61,11 +61,12 @@ def speech_seconds(audio: np.ndarray, sr: int, *, threshold_db: float = -40.0) -
 def espeak_settings(f0_hz: float, syllables_per_s: float) -> dict:
     """espeak-ng voice/pitch/speed nearest to a speaker with median ``f0_hz`` and ``syllables_per_s``."""
     voice = "en-us+f3" if f0_hz >= FEMALE_FROM_HZ else "en-us+m3"
+    # np.interp holds the ends, so the pitch stays within espeak's 0-99.
     pitch = int(round(float(np.interp(np.log(f0_hz), np.log(ESPEAK_F0_HZ[voice]), ESPEAK_PITCH_STEPS))))
     wpm = int(np.clip(round(SPEED_PER_SYLLABLE_RATE * syllables_per_s + SPEED_OFFSET_WPM), 80, 260))
     return {
         "espeak_voice": voice,
-        "pitch": int(np.clip(pitch, 0, 99)),
+        "pitch": pitch,
         "speed_wpm": wpm,
         "f0_hz": round(float(f0_hz), 1),
         "syllables_per_s": round(float(syllables_per_s), 2),

@@ -10,7 +10,7 @@ others loaded with it) exist, so an update sent after its "rendered" message arr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
@@ -41,9 +41,3 @@ class FrontendReady(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("event") == "rendered":
             self._on_ready()
 
-
-def resend_state(widgets: Iterable[W.Widget]) -> None:
-    """Send each widget's whole current state to the front end again (idempotent)."""
-    for widget in widgets:
-        if widget.comm is not None:
-            widget.send_state()

@@ -12,18 +12,16 @@ from typing import Any
 
 import anywidget
 import ipywidgets as w
-import numpy as np
 import traitlets
 
 from .. import cameo
+from ..cameo.verify import sound_problem
 from ..media import Clip, MediaError, encode_png
 from ..store import Store
 
 __all__ = ["CameoCanvas", "CameoMaker", "MyCameos"]
 
 _HERE = Path(__file__).parent
-#: Below this peak (full scale 1.0, about -80 dBFS) a recording counts as having no sound.
-SILENCE_PEAK = 1e-4
 AUDIENCE_LABELS = {"Only me": "only_me", "People I approve": "approved", "My followers": "followers",
                    "Everyone": "everyone"}
 
@@ -146,11 +144,9 @@ class CameoMaker(w.VBox):
         self.canvas.box = []
         self.canvas.show(clip)
         said = f"loaded {clip.num_frames} frames, {clip.duration:.1f} s"
-        silent = clip.audio.size == 0 or float(np.abs(clip.audio).max()) < SILENCE_PEAK
-        if silent and self.kind.value == "person":
-            # Found now rather than at "Create": the spoken phrase is what proves it is you.
-            said += (" — no sound: the phrase you say cannot be checked. Allow the microphone and record again,"
-                     " or upload a video with sound")
+        problem = sound_problem(clip) if self.kind.value == "person" else None
+        if problem:  # found now rather than at "Create": the spoken phrase is what proves it is you
+            said += f" — {problem}"
         self._say(said)
         self._refresh()
 

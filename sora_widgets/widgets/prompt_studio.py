@@ -29,7 +29,7 @@ from ..engines import EngineUnavailable, available
 from ..media import Clip, MediaError
 from ..session import current_user
 from ..store import Store, open_store
-from ._frontend_ready import FrontendReady, resend_state
+from ._frontend_ready import FrontendReady
 from ._worker import GenerationWorker, Progress
 from .clip_player import ClipPlayer
 
@@ -275,8 +275,9 @@ class PromptStudio(W.VBox):
         """A browser has drawn the studio: send again what a background thread may have changed
         while the page was loading (ipywidgets drops such updates; see ``_frontend_ready``)."""
         self.add_class("sw-synced")  # lets tests see the round trip happened
-        resend_state([self, self.engine, self.engine_note, self.steps_box.layout, self.generate_button,
-                      self.cancel_button, self.status])
+        for widget in (self, self.engine, self.engine_note, self.steps_box.layout, self.generate_button,
+                       self.cancel_button, self.status):
+            widget.send_state()  # the whole state; a widget without a front end sends nothing
 
     def _warm_up(self) -> None:
         """Pay one-off start-up costs on a background thread while the user types, not after a click.
