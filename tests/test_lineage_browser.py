@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "font-awesome", "fontawesome")
 
 PLAY_JS = """async () => {
-  const v = document.querySelector('.sw-remix-clip-player video');
+  const v = document.querySelector('.sw-remix-clip-player video:not([data-stale])');
   if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
   const t0 = v.currentTime;
   await v.play();
@@ -66,12 +66,16 @@ def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
     assert n_nodes >= 10, "the remix tree of the featured original should show its cascade"
     assert page.locator(".sw-edge-label").count() >= 1, "edges should carry author and edit"
     target = _playable_child(page)
+    # The original may already play in the panel: mark its video, so the checks below wait for the new
+    # player (a video removed from the page pauses: playing the old one stalled at 0.1 s, twice in CI-like runs).
+    page.evaluate("() => document.querySelectorAll('.sw-remix-clip-player video')"
+                  ".forEach(v => { v.dataset.stale = '1'; })")
     page.locator(f".sw-node[data-clip-id='{target}']").click()
     page.wait_for_selector(f".sw-node-selected[data-clip-id='{target}']", timeout=30_000)
     page.wait_for_function(
         f"() => (document.querySelector('.sw-selected-id') || {{}}).innerText === '{target}'", timeout=30_000
     )
-    page.locator(".sw-remix-clip-player video").wait_for(timeout=60_000)
+    page.locator(".sw-remix-clip-player video:not([data-stale])").wait_for(timeout=60_000)
     played = page.evaluate(PLAY_JS)
     assert played["duration"] == pytest.approx(2.0, abs=0.15)
     assert played["t1"] - played["t0"] > 0.1, f"the selected clip did not play: {played}"
