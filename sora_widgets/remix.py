@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .access import can_view
+from .engines.options import DEFAULT_REMIX_STRENGTH
 from .publishing import PublishResult, create_clip, publish
 from .store import NotFound, Store, normalise_handle
 
@@ -77,7 +78,7 @@ def remix_request(
             )
         kwargs["prompt"] = edit_text or recipe.get("prompt") or info.get("prompt") or ""
         kwargs["parent"] = store.get_clip(parent_id)
-        kwargs["strength"] = 0.6 if strength is None else float(strength)
+        kwargs["strength"] = DEFAULT_REMIX_STRENGTH if strength is None else float(strength)
     # Keep only the options the target engine knows (a parent made with another engine may carry others).
     from .engines import get_engine
 

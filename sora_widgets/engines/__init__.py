@@ -8,19 +8,23 @@ from .base import (
     GenerationRequest,
     available,
     check_cancel,
-    generate,
     get_engine,
     register,
 )
+from .generation import generate
+from .options import DEFAULT_REMIX_STRENGTH, OptionSpec, engine_options
 
 __all__ = [
+    "DEFAULT_REMIX_STRENGTH",
     "Cancelled",
     "Engine",
     "EngineInfo",
     "EngineUnavailable",
     "GenerationRequest",
+    "OptionSpec",
     "available",
     "check_cancel",
+    "engine_options",
     "generate",
     "get_engine",
     "register",

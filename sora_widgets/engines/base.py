@@ -1,4 +1,4 @@
-"""The engine contract: a request, a protocol, a registry, and ``generate``.
+"""The engine contract: a request, a protocol and a registry (``generate`` is in :mod:`.generation`).
 
 Every engine (the CPU ``sim`` default, the diffusers GPU engines) takes a
 :class:`GenerationRequest`, reports progress through ``on_progress(step,
@@ -10,9 +10,9 @@ is the *recipe*: stored with every clip, it is what a remix edits.
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,6 +21,7 @@ import numpy as np
 from ..media import Clip
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "Cancelled",
     "Engine",
     "EngineInfo",
@@ -29,18 +30,11 @@ __all__ = [
     "ProgressCallback",
     "available",
     "check_cancel",
-    "generate",
     "get_engine",
     "register",
 ]
 
 ProgressCallback = Callable[[int, int, "np.ndarray | None"], None]
-
-#: Allowed ranges, shared by every engine (an engine may narrow them).
-DURATION_RANGE_S = (0.1, 20.0)
-FPS_RANGE = (1, 60)
-SIZE_RANGE_PX = (64, 1024)
-MAX_PROMPT_CHARS = 2000
 
 
 class Cancelled(Exception):
@@ -121,6 +115,8 @@ class Engine(Protocol):
     ``name``: registry key. ``version``: changes whenever output for a request changes.
     ``options``: names of engine-specific options it accepts in ``request.options``.
     ``uses_steps``: whether ``steps``/``guidance`` mean anything to it.
+    Optional: ``option_specs`` (a mapping name -> :class:`~sora_widgets.engines.options.OptionSpec`: types,
+    ranges and defaults of its options, checked by ``generate``) and ``description`` (one line for menus).
     """
 
     name: str
@@ -150,27 +146,64 @@ class EngineInfo:
     uses_steps: bool = False
 
 
+#: The entry-point group engines register in (``[project.entry-points."sora_widgets.engines"]``): each entry
+#: ``name = "package.module:factory"`` names a callable taking no arguments that returns an :class:`Engine`.
+ENTRY_POINT_GROUP = "sora_widgets.engines"
+
 _FACTORIES: dict[str, tuple[Callable[[], Engine], str]] = {}
 _INSTANCES: dict[str, Engine] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
+_ENTRY_POINTS_READ = False
 
 
 def register(name: str, factory: Callable[[], Engine], description: str = "") -> None:
-    """Register an engine factory under ``name`` (created lazily, once per process)."""
-    _FACTORIES[name] = (factory, description)
-    _INSTANCES.pop(name, None)
+    """Register an engine factory under ``name`` (created lazily, once per process).
+
+    For notebooks and tests; a package that ships an engine declares an entry point in the
+    ``sora_widgets.engines`` group instead. A name registered here wins over an entry point of that name.
+
+    Args:
+        name (`str`): what ``generate(..., engine=name)`` selects.
+        factory (`Callable[[], Engine]`): makes the engine; called on first use only.
+        description (`str`): one line for the engine menu (default: the engine's ``description`` attribute).
+    """
+    _ensure_builtin()
+    with _LOCK:
+        _FACTORIES[name] = (factory, description)
+        _INSTANCES.pop(name, None)
 
 
 def _ensure_builtin() -> None:
-    # Importing the package registers the engines shipped with it.
-    from . import _builtin  # noqa: F401
+    """Read the engine entry points once per process (lazily: nothing is imported until an engine is used).
+
+    The engines shipped with sora-widgets are entry points too (see pyproject.toml), so a third-party
+    engine plugs in the same way without editing this package.
+    """
+    global _ENTRY_POINTS_READ
+    if _ENTRY_POINTS_READ:
+        return
+    with _LOCK:
+        if _ENTRY_POINTS_READ:
+            return
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            # setdefault: the first distribution found wins, and register() calls made before stay
+            _FACTORIES.setdefault(ep.name, (_entry_point_factory(ep), ""))
+        _ENTRY_POINTS_READ = True
+
+
+def _entry_point_factory(ep: importlib.metadata.EntryPoint) -> Callable[[], Engine]:
+    def factory() -> Engine:
+        return ep.load()()
+
+    return factory
 
 
 def get_engine(name: str) -> Engine:
+    """The engine registered as ``name`` (made on first use, then the same object); ValueError if unknown."""
     _ensure_builtin()
-    if name not in _FACTORIES:
-        raise ValueError(f"unknown engine {name!r}; engines: {', '.join(sorted(_FACTORIES))}")
     with _LOCK:
+        if name not in _FACTORIES:
+            raise ValueError(f"unknown engine {name!r}; engines: {', '.join(sorted(_FACTORIES))}")
         if name not in _INSTANCES:
             _INSTANCES[name] = _FACTORIES[name][0]()
         return _INSTANCES[name]
@@ -185,13 +218,14 @@ def available(names: Iterable[str] | None = None) -> list[EngineInfo]:
     _ensure_builtin()
     wanted = None if names is None else set(names)
     infos = []
-    for name, (_factory, desc) in sorted(_FACTORIES.items(), key=lambda kv: (kv[0] != "sim", kv[0])):
+    for name, (_factory, desc) in sorted(dict(_FACTORIES).items(), key=lambda kv: (kv[0] != "sim", kv[0])):
         if wanted is not None and name not in wanted:
             continue
         try:
             eng = get_engine(name)
             ok, reason = eng.availability()
             uses_steps = bool(getattr(eng, "uses_steps", False))
+            desc = desc or str(getattr(eng, "description", ""))
         except Exception as exc:  # an engine that cannot even be constructed is unavailable
             ok, reason, uses_steps = False, f"{type(exc).__name__}: {exc}", False
         infos.append(EngineInfo(name, ok, "" if ok else reason, desc, uses_steps))
@@ -202,106 +236,3 @@ def check_cancel(cancel: threading.Event | None) -> None:
     """Raise :class:`Cancelled` if ``cancel`` is set. Engines call this between steps."""
     if cancel is not None and cancel.is_set():
         raise Cancelled("generation cancelled")
-
-
-def validate_request(req: GenerationRequest) -> GenerationRequest:
-    """Check ranges shared by all engines; returns the (possibly truncated) request."""
-    if not isinstance(req.prompt, str) or not req.prompt.strip():
-        raise ValueError("the prompt is empty: describe the scene, e.g. 'a red ball bounces on a wooden floor'.")
-    lo, hi = DURATION_RANGE_S
-    if not (lo <= float(req.duration) <= hi):
-        raise ValueError(f"duration must be between {lo} and {hi} seconds; got {req.duration}.")
-    lo, hi = FPS_RANGE
-    if not (lo <= int(req.fps) <= hi) or int(req.fps) != req.fps:
-        raise ValueError(f"fps must be an integer between {lo} and {hi}; got {req.fps}.")
-    lo, hi = SIZE_RANGE_PX
-    for dim in ("width", "height"):
-        v = getattr(req, dim)
-        if not (lo <= int(v) <= hi) or int(v) != v:
-            raise ValueError(f"{dim} must be an integer between {lo} and {hi} px; got {v}.")
-    if req.strength is not None and not (0.0 <= req.strength <= 1.0):
-        raise ValueError(f"strength must be between 0 and 1; got {req.strength}.")
-    if len(req.prompt) > MAX_PROMPT_CHARS:
-        req = req.replace(
-            prompt=req.prompt[:MAX_PROMPT_CHARS],
-            options={**req.options, "_truncated_from_chars": len(req.prompt)},
-        )
-    return req
-
-
-def generate(
-    prompt: str,
-    *,
-    engine: str = "sim",
-    seed: int | None = None,
-    duration: float = 4.0,
-    fps: int = 24,
-    width: int = 256,
-    height: int = 256,
-    negative_prompt: str = "",
-    on_progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    cameos: Sequence[Any] = (),
-    parent: Clip | None = None,
-    strength: float | None = None,
-    image: np.ndarray | None = None,
-    steps: int | None = None,
-    guidance: float | None = None,
-    **options: Any,
-) -> Clip:
-    """Generate a clip with sound from a prompt.
-
-    ``seed=None`` picks a random seed (recorded in ``clip.meta['seed']``).
-    Engine-specific options (``model=...``) go through ``**options``; an option the
-    engine does not know raises ``TypeError`` naming the ones it does.
-    """
-    eng = get_engine(engine)
-    # A model given in the call may make an engine usable that has no default model here.
-    model_args = {k: options[k] for k in ("model", "audio_model") if k in options and k in eng.options}
-    ok, reason = eng.availability(**model_args)
-    if not ok:
-        raise EngineUnavailable(f"engine {engine!r} is not available here: {reason}")
-    unknown = set(options) - set(eng.options)
-    if unknown:
-        known = ", ".join(sorted(eng.options)) or "none"
-        raise TypeError(f"engine {engine!r} does not know option(s) {', '.join(sorted(unknown))}; it accepts: {known}.")
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**31))
-    req = GenerationRequest(
-        prompt=prompt,
-        negative_prompt=negative_prompt,
-        seed=int(seed),
-        duration=float(duration),
-        fps=int(fps) if float(fps).is_integer() else fps,
-        width=int(width) if float(width).is_integer() else width,
-        height=int(height) if float(height).is_integer() else height,
-        steps=steps,
-        guidance=guidance,
-        cameos=tuple(cameos),
-        parent=parent,
-        strength=strength,
-        image=image,
-        options=dict(options),
-    )
-    req = validate_request(req)
-    check_cancel(cancel)
-    t0 = time.perf_counter()
-    clip = eng.generate(req, on_progress=on_progress, cancel=cancel)
-    elapsed = time.perf_counter() - t0
-    recipe = {"engine": eng.name, "engine_version": eng.version, **req.to_recipe()}
-    meta = {
-        "engine": eng.name,
-        "engine_version": eng.version,
-        "prompt": req.prompt,
-        "seed": req.seed,
-        "recipe": recipe,
-        **clip.meta,
-    }
-    meta.setdefault("timings", {})
-    meta["timings"] = {**meta["timings"], "total_s": elapsed}
-    if "_truncated_from_chars" in req.options:
-        meta.setdefault("notes", []).append(
-            f"prompt truncated from {req.options['_truncated_from_chars']} to {MAX_PROMPT_CHARS} characters"
-        )
-    clip.meta = meta
-    return clip

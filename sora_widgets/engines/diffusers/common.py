@@ -12,16 +12,28 @@ import numpy as np
 
 from ...media import Clip
 from ..base import Cancelled, EngineUnavailable, GenerationRequest, ProgressCallback, check_cancel
+from ..options import OptionSpec
 from . import loading
 from .preview import latents_to_preview
 
-__all__ = ["COMMON_OPTIONS", "DiffusersEngine", "StepReporter", "frames_to_uint8", "valid_frame_count"]
+__all__ = ["COMMON_OPTIONS", "COMMON_OPTION_SPECS", "DiffusersEngine", "StepReporter", "frames_to_uint8", "valid_frame_count"]
 
 #: Options every diffusers engine accepts (``generate(..., model=..., device=...)``):
 #: model: local folder or cached HF repo id; device: 'auto'|'cuda'|'mps'|'cpu'; dtype: 'auto'|'bfloat16'|
 #: 'float16'|'float32'; cpu_offload, vae_tiling, compile: bool; pipeline_kwargs: dict of extra keyword
 #: arguments for the pipeline call (expert knobs such as LTX-2's stg_scale), applied last.
-COMMON_OPTIONS = frozenset({"model", "device", "dtype", "cpu_offload", "vae_tiling", "compile", "pipeline_kwargs"})
+COMMON_OPTION_SPECS = {s.name: s for s in (
+    OptionSpec("model", str, None, help="a local model folder or a repo id already in the HF cache"),
+    OptionSpec("device", str, None, help="'auto', 'cuda', 'cuda:1', 'mps' or 'cpu' (None/auto: cuda, else mps, else cpu)"),
+    # a torch.dtype is accepted too, so the type is left to loading.choose_dtype
+    OptionSpec("dtype", object, None,
+               help="'bfloat16', 'float16', 'float32' or a torch.dtype (None/auto: bfloat16 on a GPU, float32 on cpu)"),
+    OptionSpec("cpu_offload", bool, False, help="keep weights in RAM, moving each model to the GPU when used"),
+    OptionSpec("vae_tiling", bool, False, help="decode in tiles (less GPU memory for large frames)"),
+    OptionSpec("compile", bool, False, help="torch.compile the transformer (slow first call)"),
+    OptionSpec("pipeline_kwargs", dict, None, help="extra keyword arguments for the pipeline call, applied last"),
+)}
+COMMON_OPTIONS = frozenset(COMMON_OPTION_SPECS)
 
 #: A preview is made every this many steps (and on the last one).
 PREVIEW_EVERY_STEPS = 4
@@ -169,6 +181,7 @@ class DiffusersEngine:
     name = "diffusers"
     version = "1"
     uses_steps = True
+    option_specs: dict[str, OptionSpec] = COMMON_OPTION_SPECS
     options: frozenset[str] = COMMON_OPTIONS
     #: environment variable naming the default model, and the default repo id looked up in the HF cache
     model_env = ""

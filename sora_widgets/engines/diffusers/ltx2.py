@@ -6,7 +6,7 @@ Routes (all share the components loaded once per model/device/dtype):
 - video-to-video (``request.parent``, a remix): ``LTX2ConditionPipeline`` with the parent's
   frames as one multi-frame ``LTX2VideoCondition`` at latent index 0. Its ``strength`` is how
   firmly the parent is held, so we pass ``1 - request.strength`` (request strength 0 keeps the
-  parent, 1 ignores it; default 0.5). The soundtrack is generated afresh for the new picture.
+  parent, 1 ignores it; default ``DEFAULT_REMIX_STRENGTH``). The soundtrack is generated afresh for the new picture.
 - ``two_stage=True``: generate at half size, upscale the latents 2x with the model's
   ``latent_upsampler`` (``LTX2LatentUpsamplePipeline``), then refine at full size for three
   steps on LTX-2's stage-2 sigmas (``STAGE_2_DISTILLED_SIGMA_VALUES``) without CFG, keeping
@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import time
 
+from ..options import DEFAULT_REMIX_STRENGTH, OptionSpec
 from .audio import fit_soundtrack
 from .common import (
-    COMMON_OPTIONS,
+    COMMON_OPTION_SPECS,
     DiffusersEngine,
     StepReporter,
     call_pipeline,
@@ -37,14 +38,16 @@ from .loading import EngineUnavailable, quiet_diffusers
 
 __all__ = ["LTX2Engine"]
 
-DEFAULT_REMIX_STRENGTH = 0.5
 LTX2_CLASSES = ("LTX2Pipeline", "LTX2ImageToVideoPipeline", "LTX2ConditionPipeline")
 
 
 class LTX2Engine(DiffusersEngine):
     name = "ltx2"
     version = "1"
-    options = COMMON_OPTIONS | {"two_stage"}
+    description = "LTX-2 through diffusers: joint video + audio (GPU; weights from a folder or the HF cache)"
+    option_specs = {**COMMON_OPTION_SPECS, "two_stage": OptionSpec(
+        "two_stage", bool, False, help="generate at half size, upsample the latents 2x, refine (needs latent_upsampler/)")}
+    options = frozenset(option_specs)
     model_env = "SORA_WIDGETS_LTX2_MODEL"
     default_model = "Lightricks/LTX-2"
 

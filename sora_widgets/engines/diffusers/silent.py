@@ -18,7 +18,7 @@ cogvideox       CogVideoXPipeline       an i2v checkpoint                   CogV
                                         (CogVideoXImageToVideoPipeline)     (s)
 ==============  ======================  ==================================  ==============================
 
-``s`` is ``request.strength`` (default 0.5): 0 keeps the parent, 1 ignores it. Wan and CogVideoX
+``s`` is ``request.strength`` (default ``DEFAULT_REMIX_STRENGTH``): 0 keeps the parent, 1 ignores it. Wan and CogVideoX
 image-to-video models have their own transformer, so a start image needs an i2v checkpoint as ``model``.
 """
 
@@ -30,9 +30,10 @@ import time
 from dataclasses import dataclass
 
 from ..base import EngineUnavailable
+from ..options import DEFAULT_REMIX_STRENGTH, OptionSpec
 from .audio import fit_soundtrack
 from .common import (
-    COMMON_OPTIONS,
+    COMMON_OPTION_SPECS,
     DiffusersEngine,
     StepReporter,
     call_pipeline,
@@ -46,7 +47,6 @@ from .loading import quiet_diffusers
 
 __all__ = ["SILENT_FAMILIES", "SilentVideoPlusAudioEngine"]
 
-DEFAULT_REMIX_STRENGTH = 0.5
 AUDIO_MODEL_ENV = "SORA_WIDGETS_AUDIO_MODEL"
 DEFAULT_AUDIO_MODEL = "stabilityai/stable-audio-open-1.0"
 
@@ -74,16 +74,31 @@ SILENT_FAMILIES = {
 }
 
 
+_DESCRIPTIONS = {
+    "ltx-video": "LTX-Video then an audio model (Stable Audio / AudioLDM2), GPU",
+    "wan": "Wan 2.x text-to-video then an audio model (Stable Audio / AudioLDM2), GPU",
+    "cogvideox": "CogVideoX then an audio model (Stable Audio / AudioLDM2), GPU",
+}
+
+
 class SilentVideoPlusAudioEngine(DiffusersEngine):
     """A silent video model followed by an audio model. ``family`` is a key of :data:`SILENT_FAMILIES`."""
 
     version = "1"
-    options = COMMON_OPTIONS | {"audio_model", "audio_steps", "two_stage"}
+    option_specs = {**COMMON_OPTION_SPECS, **{s.name: s for s in (
+        OptionSpec("audio_model", str, None,
+                   help=f"audio model folder or cached repo id (None: ${AUDIO_MODEL_ENV} or {DEFAULT_AUDIO_MODEL})"),
+        OptionSpec("audio_steps", int, None, 1, 1000, unit="steps",
+                   help="denoising steps of the audio model (None: steps, else the model's default)"),
+        OptionSpec("two_stage", bool, False, help="an LTX-2 mode; refused here"),
+    )}}
+    options = frozenset(option_specs)
 
     def __init__(self, family: str) -> None:
         self.family_name = family
         self.family = SILENT_FAMILIES[family]
         self.name = f"{family}+audio"
+        self.description = _DESCRIPTIONS[family]
         self.model_env = self.family.model_env
         self.default_model = self.family.default_model
         self._variants: dict[tuple, object] = {}

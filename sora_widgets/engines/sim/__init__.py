@@ -21,15 +21,18 @@ import numpy as np
 
 from ...media import Clip
 from ..base import GenerationRequest, ProgressCallback, check_cancel
+from ..options import OptionSpec
 from . import speech as _speech
 from .cameos import attach_cameos
 from .parse import apply_edit, parse_prompt, warm_up
 
-__all__ = ["SimEngine", "apply_edit", "parse_prompt", "warm_up"]
+__all__ = ["SimEngine", "apply_edit", "make_engine", "parse_prompt", "warm_up"]
 
 #: Bumped whenever the output for a given request changes.
 ENGINE_VERSION = "1.0.0"
 LOUDNESS_RANGE_LUFS = (-40.0, -6.0)
+#: Gravity an option may set, m/s² (0: space; the Moon 1.62, the Earth 9.81, Jupiter 24.8).
+GRAVITY_RANGE_MS2 = (0.0, 30.0)
 #: Frames are held in memory (uint8 RGB): refuse requests whose frames alone would pass this many bytes.
 MAX_FRAME_BYTES = 2_000_000_000
 
@@ -43,13 +46,28 @@ class SimEngine:
         ``{"espeak_voice", "pitch" (0-99), "speed_wpm" (80-450)}``.
       ``pitch``, ``speed_wpm``: shortcuts for those fields of ``voice``.
       ``loudness_lufs``: loudness target of the mix, -40..-6 LUFS (default -16).
+      ``gravity``: m/s² downwards, 0..30, replacing the gravity the prompt's setting implies (default: the
+        setting's, e.g. 1.62 "on the moon").
       ``preview_every``: send a preview frame every this many frames (default: about 24 previews per clip).
+    Types, ranges and defaults: :attr:`option_specs`.
     """
 
     name = "sim"
     version = ENGINE_VERSION
+    description = "CPU physics simulation with synthesised sound (no weights needed)"
     uses_steps = False
-    options = frozenset({"base_scene", "voice", "pitch", "speed_wpm", "loudness_lufs", "preview_every"})
+    option_specs = {s.name: s for s in (
+        OptionSpec("base_scene", dict, None, help="a scene dict (clip.meta['scene']) the prompt edits"),
+        OptionSpec("voice", object, None,
+                   help="espeak-ng voice name ('en-us', 'en+f3') or a dict {espeak_voice, pitch, speed_wpm}"),
+        OptionSpec("pitch", float, None, *_speech.PITCH_RANGE, help="voice pitch (espeak-ng scale)"),
+        OptionSpec("speed_wpm", float, None, *_speech.SPEED_RANGE_WPM, unit="words/min", help="speaking rate"),
+        OptionSpec("loudness_lufs", float, -16.0, *LOUDNESS_RANGE_LUFS, unit="LUFS", help="loudness of the mix"),
+        OptionSpec("gravity", float, None, *GRAVITY_RANGE_MS2, unit="m/s²",
+                   help="replaces the gravity of the prompt's setting"),
+        OptionSpec("preview_every", int, None, 1, None, unit="frames", help="a preview frame every this many"),
+    )}
+    options = frozenset(option_specs)
 
     def availability(self) -> tuple[bool, str]:
         try:
@@ -83,13 +101,11 @@ class SimEngine:
         timings: dict[str, float] = {}
         opts = dict(request.options)
         voice = _voice_option(opts)
-        lufs = float(opts.get("loudness_lufs", -16.0))
-        if not LOUDNESS_RANGE_LUFS[0] <= lufs <= LOUDNESS_RANGE_LUFS[1]:
-            raise ValueError(f"loudness_lufs must be between {LOUDNESS_RANGE_LUFS[0]} and {LOUDNESS_RANGE_LUFS[1]} "
-                             f"LUFS; got {lufs}.")
-        if "preview_every" in opts and (not isinstance(opts["preview_every"], int) or isinstance(
-                opts["preview_every"], bool) or opts["preview_every"] < 1):
-            raise ValueError(f"preview_every must be a whole number of frames >= 1; got {opts['preview_every']!r}.")
+        # generate() has validated them; a request built by hand is checked here too
+        for key in ("loudness_lufs", "preview_every", "gravity"):
+            if key in opts:
+                opts[key] = self.option_specs[key].validate(opts[key])
+        lufs = float(opts.get("loudness_lufs", self.option_specs["loudness_lufs"].default))
         width, height, fps = int(request.width), int(request.height), int(request.fps)
         n_frames = request.num_frames
         duration = n_frames / fps
@@ -111,6 +127,8 @@ class SimEngine:
             scene = parse_prompt(request.prompt)
             unparsed = scene.pop("unparsed", [])
         notes.extend(scene.pop("notes", []))
+        if opts.get("gravity") is not None:
+            scene["gravity"] = float(opts["gravity"])
         scene, cameo_assets, cameo_notes = attach_cameos(scene, request.cameos)
         notes.extend(cameo_notes)
         timings["parse"] = time.perf_counter() - t0
@@ -168,6 +186,11 @@ class SimEngine:
         if notes:
             meta["notes"] = notes
         return Clip(frames, mix, fps, _audio.SAMPLE_RATE, meta)
+
+
+def make_engine() -> SimEngine:
+    """The entry-point factory (``[project.entry-points."sora_widgets.engines"] sim``)."""
+    return SimEngine()
 
 
 def _voice_option(opts: dict) -> dict:

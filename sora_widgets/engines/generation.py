@@ -1,0 +1,164 @@
+"""``generate``: prompt in, clip with sound out, through whichever engine is asked for."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..media import Clip
+from .base import EngineUnavailable, GenerationRequest, ProgressCallback, check_cancel, get_engine
+from .options import MAX_PROMPT_CHARS, REQUEST_OPTIONS, engine_options, validate_options
+
+__all__ = ["generate", "validate_request"]
+
+
+def validate_request(req: GenerationRequest) -> GenerationRequest:
+    """Check the prompt and the ranges of :data:`~.options.REQUEST_OPTIONS`; returns the (possibly
+    truncated) request. ``generate`` has already converted the numbers; this guards requests made by hand."""
+    if not isinstance(req.prompt, str) or not req.prompt.strip():
+        raise ValueError("the prompt is empty: describe the scene, e.g. 'a red ball bounces on a wooden floor'.")
+    for name in ("duration", "fps", "width", "height", "strength"):
+        REQUEST_OPTIONS[name].validate(getattr(req, name))
+    if len(req.prompt) > MAX_PROMPT_CHARS:
+        req = req.replace(
+            prompt=req.prompt[:MAX_PROMPT_CHARS],
+            options={**req.options, "_truncated_from_chars": len(req.prompt)},
+        )
+    return req
+
+
+def generate(
+    prompt: str,
+    *,
+    engine: str = "sim",
+    seed: int | None = None,
+    duration: float = 4.0,
+    fps: int = 24,
+    width: int = 256,
+    height: int = 256,
+    negative_prompt: str = "",
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    cameos: Sequence[Any] = (),
+    parent: Clip | None = None,
+    strength: float | None = None,
+    image: np.ndarray | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+    **options: Any,
+) -> Clip:
+    """Generate a clip with sound from a prompt (nothing is saved: see ``sora_widgets.publish``).
+
+    Every number is checked against the engine's published limits
+    (``sora_widgets.engines.options.engine_options(engine)``); a bad value raises ValueError naming the
+    option, its range and what was given.
+
+    Args:
+        prompt (`str`):
+            What happens, in English (``"a red ball bounces on a wooden floor"``). Empty is refused; longer
+            than 2000 characters is truncated (``clip.meta["notes"]`` says so).
+        engine (`str`, *optional*, defaults to `"sim"`):
+            A registered engine: ``"sim"`` (CPU physics, no weights), ``"ltx2"``, ``"ltx-video+audio"``,
+            ``"wan+audio"``, ``"cogvideox+audio"`` (GPU, diffusers) or one plugged in through the
+            ``sora_widgets.engines`` entry-point group. ``sora_widgets.available()`` lists them.
+        seed (`int`, *optional*, defaults to `None`):
+            0 .. 2**32-1. The same request with the same seed gives the same clip (byte-identical on ``sim``).
+            ``None`` picks a random seed, recorded in ``clip.meta["seed"]``.
+        duration (`float`, *optional*, defaults to 4.0):
+            Length of the clip in seconds, 0.1 .. 20.
+        fps (`int`, *optional*, defaults to 24):
+            Frames per second, 1 .. 60 (whole numbers; ``24.0`` is taken as 24).
+        width (`int`, *optional*, defaults to 256):
+            Frame width in pixels, 64 .. 1024. Diffusers engines generate at the next multiple of their
+            latent grid and resize back.
+        height (`int`, *optional*, defaults to 256):
+            Frame height in pixels, 64 .. 1024.
+        negative_prompt (`str`, *optional*, defaults to `""`):
+            What the picture should not show; used by the diffusers engines, ignored by ``sim``.
+        on_progress (`Callable[[int, int, np.ndarray | None], None]`, *optional*):
+            Called as ``on_progress(step, total, preview)`` from the generating thread: ``sim`` reports every
+            frame (then the sound), diffusers engines every denoising step; ``preview`` is an (H, W, 3) uint8
+            frame now and then, else ``None``.
+        cancel (`threading.Event`, *optional*):
+            Set it (from any thread) to stop between steps; ``generate`` then raises ``Cancelled``.
+        cameos (`Sequence[CameoAsset]`, *optional*, defaults to `()`):
+            Cameo assets from ``sora_widgets.cameo.use`` (consent checked there): people who appear in
+            the clip, with their likeness and voice.
+        parent (`Clip`, *optional*):
+            The clip being remixed (video-to-video on the diffusers engines; ``sim`` remixes through
+            ``base_scene``). Usually set by ``sora_widgets.remix``.
+        strength (`float`, *optional*, defaults to `None`):
+            How far a remix moves from ``parent``, 0 (keep it) .. 1 (ignore it); ``None`` means
+            ``DEFAULT_REMIX_STRENGTH`` (0.6).
+        image (`np.ndarray`, *optional*):
+            A start image, (H, W, 3) uint8, for image-to-video on the diffusers engines.
+        steps (`int`, *optional*, defaults to `None`):
+            Denoising steps, 1 .. 1000, for engines that denoise (``None``: the model's default). More steps:
+            slower, usually cleaner.
+        guidance (`float`, *optional*, defaults to `None`):
+            Classifier-free guidance scale, 0 .. 50, for engines that denoise (``None``: the model's default).
+            Higher follows the prompt more literally.
+        **options:
+            The engine's own options, e.g. ``loudness_lufs=-20`` or ``gravity=1.62`` on ``sim``,
+            ``model="path/or/repo"``, ``device="cuda"``, ``two_stage=True`` on the diffusers engines; each
+            with its type, range, default and unit in ``engine_options(engine)``. An option the engine does
+            not know raises TypeError naming those it does.
+
+    Returns:
+        `Clip`: frames (N, H, W, 3) uint8, audio (samples, channels) float32, ``fps``, ``sample_rate`` and
+        ``meta`` (engine, seed, the JSON ``recipe`` that reproduces it, timings in seconds, notes).
+
+    Raises:
+        ValueError: an empty prompt or an option outside its range.
+        TypeError: an option the engine does not know.
+        EngineUnavailable: the engine cannot run here (the message says why and what to install or set).
+        Cancelled: ``cancel`` was set.
+    """
+    eng = get_engine(engine)
+    specs = engine_options(engine)
+    options = validate_options(specs, options, engine=engine, request_names=REQUEST_OPTIONS)
+    given = validate_options(specs, {
+        "seed": seed, "duration": duration, "fps": fps, "width": width, "height": height,
+        "negative_prompt": negative_prompt, "strength": strength, "steps": steps, "guidance": guidance,
+    }, engine=engine)
+    # A model given in the call may make an engine usable that has no default model here.
+    model_args = {k: options[k] for k in ("model", "audio_model") if k in options}
+    ok, reason = eng.availability(**model_args)
+    if not ok:
+        raise EngineUnavailable(f"engine {engine!r} is not available here: {reason}")
+    if given["seed"] is None:
+        given["seed"] = int(np.random.SeedSequence().entropy % (2**31))
+    req = GenerationRequest(
+        prompt=prompt,
+        cameos=tuple(cameos),
+        parent=parent,
+        image=image,
+        options=dict(options),
+        **given,
+    )
+    req = validate_request(req)
+    check_cancel(cancel)
+    t0 = time.perf_counter()
+    clip = eng.generate(req, on_progress=on_progress, cancel=cancel)
+    elapsed = time.perf_counter() - t0
+    recipe = {"engine": eng.name, "engine_version": eng.version, **req.to_recipe()}
+    meta = {
+        "engine": eng.name,
+        "engine_version": eng.version,
+        "prompt": req.prompt,
+        "seed": req.seed,
+        "recipe": recipe,
+        **clip.meta,
+    }
+    meta.setdefault("timings", {})
+    meta["timings"] = {**meta["timings"], "total_s": elapsed}
+    if "_truncated_from_chars" in req.options:
+        meta.setdefault("notes", []).append(
+            f"prompt truncated from {req.options['_truncated_from_chars']} to {MAX_PROMPT_CHARS} characters"
+        )
+    clip.meta = meta
+    return clip
