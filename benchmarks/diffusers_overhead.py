@@ -36,7 +36,7 @@ def main() -> int:
     import sora_widgets as sw
     from sora_widgets.engines.diffusers import loading
     from sora_widgets.engines.diffusers.ltx2 import _stg_for
-    from sora_widgets.engines.tiny_pipelines import save_tiny_model
+    from sora_widgets.testing.tiny_pipelines import save_tiny_model
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     tmp = Path(tempfile.mkdtemp(prefix="sora-overhead-"))

@@ -84,7 +84,7 @@ def main() -> int:
     import sora_widgets as sw
     from sora_widgets.engines import get_engine
     from sora_widgets.engines.diffusers import loading
-    from sora_widgets.engines.tiny_pipelines import save_tiny_model
+    from sora_widgets.testing.tiny_pipelines import save_tiny_model
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

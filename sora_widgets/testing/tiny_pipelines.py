@@ -13,7 +13,7 @@ Their output is noise-like (the weights are random); what they prove is that
 our engine drives the real pipeline code: shapes, sample rates, callbacks,
 seeding, loading from a ``save_pretrained`` folder.
 
->>> from sora_widgets.engines.tiny_pipelines import save_tiny_model
+>>> from sora_widgets.testing.tiny_pipelines import save_tiny_model
 >>> folder = save_tiny_model("ltx2", "/tmp/tiny-ltx2")   # doctest: +SKIP
 >>> sora_widgets.generate("a robot dancing", engine="ltx2", model=str(folder), steps=2)   # doctest: +SKIP
 """
