@@ -4,7 +4,13 @@ Flags, and why:
 - ``file_allowlist``: Voila refuses to serve media files unless allow-listed.
 - ``cull_idle_timeout`` / ``cull_interval``: Voila leaks one kernel per page view
   (its shutdown beacon is refused); culling idle kernels keeps memory bounded.
-- ``preheat_kernel``: a warm kernel makes the first page interactive sooner.
+- ``preheat_kernel``: a warm kernel makes the first page interactive sooner; only without
+  logins (Voila refuses it with a prelaunch hook: a kernel started before anyone logged in
+  could not know whom it serves).
+- ``auth`` (default on): Voila runs through ``sora_widgets.auth.voila_app``, which adds the
+  Store-backed login (identity provider, persistent cookie secret) and the prelaunch hook
+  that hands each kernel its verified user. Kernels get ``SORA_WIDGETS_SERVED=1`` and no
+  ``SORA_WIDGETS_USER``: a served dashboard's user comes only from the login.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["VoilaServer", "dashboards_dir", "free_port", "start_voila", "voila_argv"]
+__all__ = ["VoilaServer", "dashboards_dir", "free_port", "served_env", "start_voila", "voila_argv"]
 
 
 def dashboards_dir() -> Path:
@@ -45,10 +51,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def voila_argv(target: str | os.PathLike, *, port: int, ip: str = "127.0.0.1", preheat: bool = False) -> list[str]:
-    """The command line serving ``target`` (a notebook or a folder of notebooks)."""
+def voila_argv(target: str | os.PathLike, *, port: int, ip: str = "127.0.0.1", preheat: bool = False,
+               auth: bool = True) -> list[str]:
+    """The command line serving ``target`` (a notebook or a folder of notebooks), with logins unless ``auth=False``."""
+    if auth and preheat:
+        raise ValueError("preheat_kernel cannot be used with logins (Voila refuses it with a prelaunch hook)")
     argv = [
-        sys.executable, "-m", "voila", str(target),
+        sys.executable, "-m", "sora_widgets.auth.voila_app" if auth else "voila", str(target),
         "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
         "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|mp4|webm|css|js)']",
         "--MappingKernelManager.cull_idle_timeout=300",
@@ -83,6 +92,21 @@ class VoilaServer:
                 self.process.kill()
 
 
+def served_env(env: dict[str, str] | None = None, *, auth: bool = True) -> dict[str, str]:
+    """The environment of a Voila server (and so of its kernels): the store home pinned to an
+    absolute path (kernels run in the dashboards folder), and with ``auth`` no personal identity."""
+    from .store import default_home
+
+    full_env = {**os.environ, **(env or {})}
+    full_env.setdefault("SORA_WIDGETS_HOME", str(default_home().absolute()))
+    if auth:
+        # A served dashboard never falls back to the notebook owner's identity.
+        full_env.pop("SORA_WIDGETS_USER", None)
+        full_env.pop("SORA_WIDGETS_URL_USER", None)
+        full_env["SORA_WIDGETS_SERVED"] = "1"
+    return full_env
+
+
 @contextlib.contextmanager
 def start_voila(
     target: str | os.PathLike | None = None,
@@ -92,18 +116,26 @@ def start_voila(
     timeout_s: float = 90.0,
     log_path: str | os.PathLike | None = None,
     preheat: bool = False,
+    auth: bool = True,
 ) -> Iterator[VoilaServer]:
-    """Run Voila on ``target`` (default: the dashboards folder) until the block ends."""
+    """Run Voila on ``target`` (default: the dashboards folder) until the block ends.
+
+    Args:
+        target: a notebook or a folder of notebooks.
+        env: extra environment for the server and its kernels (``SORA_WIDGETS_HOME`` picks the store).
+        port: the port (default: a free one).
+        timeout_s: how long to wait for the server to answer.
+        log_path: where the server's output goes (default: discarded).
+        preheat: keep a warm kernel (only with ``auth=False``).
+        auth: logins on (the default): every page needs a logged-in user.
+    """
     target = Path(target or dashboards_dir()).resolve()
     port = port or free_port()
-    from .store import default_home
-
-    full_env = {**os.environ, **(env or {})}
-    # Kernels run in the dashboards folder: a relative default home would land there.
-    full_env.setdefault("SORA_WIDGETS_HOME", str(default_home().absolute()))
+    full_env = served_env(env, auth=auth)
+    argv = voila_argv(target, port=port, preheat=preheat, auth=auth)
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     cwd = target if target.is_dir() else target.parent
-    proc = subprocess.Popen(voila_argv(target, port=port, preheat=preheat), env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     server = VoilaServer(proc, f"http://127.0.0.1:{port}/", target, Path(log_path) if log_path else None)
     try:
         deadline = time.monotonic() + timeout_s

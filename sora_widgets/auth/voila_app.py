@@ -1,0 +1,48 @@
+"""Voila with logins: ``python -m sora_widgets.auth.voila_app <voila arguments>``.
+
+A callable (the prelaunch hook) and bytes (the cookie secret) cannot travel on a
+command line, so this module builds Voila's configuration in code and then runs
+Voila's own ``launch_instance`` with the remaining arguments. ``serve.voila_argv``
+is the one place that composes the command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from traitlets.config import Config
+
+__all__ = ["auth_config", "main"]
+
+
+def auth_config(home: str | os.PathLike) -> Config:
+    """Voila settings that turn logins on for the store in ``home``.
+
+    - ``Voila.identity_provider_class``: our Store-backed provider (login, sign-up, logout pages);
+    - ``Voila.cookie_secret``: persistent, from ``<home>/auth/cookie_secret`` (0600), so logins survive restarts;
+    - ``VoilaConfiguration.prelaunch_hook``: hands the verified user to each kernel, gates pages by role.
+    """
+    from .hook import prelaunch_hook
+    from .keys import cookie_secret
+    from .provider import SoraIdentityProvider
+
+    c = Config()
+    c.Voila.identity_provider_class = SoraIdentityProvider
+    c.Voila.cookie_secret = cookie_secret(home)
+    c.VoilaConfiguration.prelaunch_hook = prelaunch_hook
+    c.SoraIdentityProvider.home = str(home)
+    return c
+
+
+def main(argv: list[str] | None = None) -> None:
+    from voila.app import Voila
+
+    from ..store import default_home
+
+    home = default_home().absolute()
+    Voila.launch_instance(argv if argv is not None else sys.argv[1:], config=auth_config(home))
+
+
+if __name__ == "__main__":
+    main()
