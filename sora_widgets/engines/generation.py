@@ -68,33 +68,33 @@ def generate(
         seed (`int`, *optional*, defaults to `None`):
             0 .. 2**32-1. The same request with the same seed gives the same clip (byte-identical on ``sim``).
             ``None`` picks a random seed, recorded in ``clip.meta["seed"]``.
-        duration (`float`, *optional*, defaults to 4.0):
+        duration (`float`, *optional*, defaults to `4.0`):
             Length of the clip in seconds, 0.1 .. 20.
-        fps (`int`, *optional*, defaults to 24):
+        fps (`int`, *optional*, defaults to `24`):
             Frames per second, 1 .. 60 (whole numbers; ``24.0`` is taken as 24).
-        width (`int`, *optional*, defaults to 256):
+        width (`int`, *optional*, defaults to `256`):
             Frame width in pixels, 64 .. 1024. Diffusers engines generate at the next multiple of their
             latent grid and resize back.
-        height (`int`, *optional*, defaults to 256):
+        height (`int`, *optional*, defaults to `256`):
             Frame height in pixels, 64 .. 1024.
         negative_prompt (`str`, *optional*, defaults to `""`):
             What the picture should not show; used by the diffusers engines, ignored by ``sim``.
-        on_progress (`Callable[[int, int, np.ndarray | None], None]`, *optional*):
+        on_progress (`Callable[[int, int, np.ndarray | None], None]`, *optional*, defaults to `None`):
             Called as ``on_progress(step, total, preview)`` from the generating thread: ``sim`` reports every
             frame (then the sound), diffusers engines every denoising step; ``preview`` is an (H, W, 3) uint8
             frame now and then, else ``None``.
-        cancel (`threading.Event`, *optional*):
+        cancel (`threading.Event`, *optional*, defaults to `None`):
             Set it (from any thread) to stop between steps; ``generate`` then raises ``Cancelled``.
         cameos (`Sequence[CameoAsset]`, *optional*, defaults to `()`):
             Cameo assets from ``sora_widgets.cameo.use`` (consent checked there): people who appear in
             the clip, with their likeness and voice.
-        parent (`Clip`, *optional*):
+        parent (`Clip`, *optional*, defaults to `None`):
             The clip being remixed (video-to-video on the diffusers engines; ``sim`` remixes through
             ``base_scene``). Usually set by ``sora_widgets.remix``.
         strength (`float`, *optional*, defaults to `None`):
             How far a remix moves from ``parent``, 0 (keep it) .. 1 (ignore it); ``None`` means
             ``DEFAULT_REMIX_STRENGTH`` (0.6).
-        image (`np.ndarray`, *optional*):
+        image (`np.ndarray`, *optional*, defaults to `None`):
             A start image, (H, W, 3) uint8, for image-to-video on the diffusers engines.
         steps (`int`, *optional*, defaults to `None`):
             Denoising steps, 1 .. 1000, for engines that denoise (``None``: the model's default). More steps:
