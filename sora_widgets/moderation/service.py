@@ -47,10 +47,14 @@ def screen_prompt(store: Store, user: str, prompt: str) -> Verdict:
     return verdict
 
 
-def screen_clip(store: Store, clip: Clip, *, user: str) -> Verdict:
-    """Check ``clip``'s frames and soundtrack (and its prompt, which can only add) and record the verdict."""
+def screen_clip(store: Store, clip: Clip, *, user: str, on_progress=None) -> Verdict:
+    """Check ``clip``'s frames and soundtrack (and its prompt, which can only add) and record the verdict.
+
+    ``on_progress(done, total)``: as for :func:`~sora_widgets.moderation.clip.check_clip` (raise to stop).
+    Publishing goes through :mod:`.prescreen`, which calls this once per clip content.
+    """
     user = normalise_handle(user)
-    verdict = check_clip(clip)
+    verdict = check_clip(clip, on_progress=on_progress)
     target = clip.meta.get("clip_id") if isinstance(clip.meta, dict) else None
     record_verdict(store, verdict, target_kind="clip", target_id=target, user=user)
     return verdict

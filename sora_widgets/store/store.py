@@ -312,9 +312,11 @@ class Store:
         owner = normalise_handle(owner)
         clip_id = clip_id or new_id("c")
         meta = {**clip.meta, "clip_id": clip_id}
-        mp4 = clip.with_meta(clip_id=clip_id).to_mp4_bytes()
+        # The bytes a player already showed (Clip.encoded memoises them): never a second encode or hash.
+        encoded = clip.encoded()
+        mp4 = encoded.data
         thumb = clip.thumbnail_png(160)
-        media_hash = self.put_media_file_only(mp4, ".mp4")
+        media_hash = self.put_media_file_only(mp4, ".mp4", digest=encoded.sha256)
         thumb_hash = self.put_media_file_only(thumb, ".png")
         recipe = meta.get("recipe") or {}
         with self.transaction() as con:
@@ -352,9 +354,12 @@ class Store:
             sync(con, [clip_id])
         return clip_id
 
-    def put_media_file_only(self, data: bytes, suffix: str) -> str:
-        """Write a content-addressed file (no row yet); the caller inserts the row in its transaction."""
-        digest = hashlib.sha256(data).hexdigest()
+    def put_media_file_only(self, data: bytes, suffix: str, *, digest: str | None = None) -> str:
+        """Write a content-addressed file (no row yet); the caller inserts the row in its transaction.
+
+        ``digest``: the SHA-256 hex of ``data`` when the caller already has it (``EncodedMP4.sha256``).
+        """
+        digest = digest or hashlib.sha256(data).hexdigest()
         path = self.media_dir / digest[:2] / f"{digest}{suffix}"
         if not path.exists() or path.stat().st_size != len(data):
             atomic_write_bytes(path, data)

@@ -2,7 +2,8 @@
 
 The front end lives in ``clip_player.js`` / ``clip_player.css`` next to this
 file. The MP4 (H.264 + AAC) travels once as a binary trait and becomes a Blob
-URL in the browser. The waveform envelope and the spectrogram are computed here
+URL in the browser; they are ``clip.encoded()``, the bytes the store keeps when
+the clip is published (one encode). The waveform envelope and the spectrogram are computed here
 (:mod:`sora_widgets.audio_features`) and drawn on one timeline with the event
 markers and a playhead.
 
@@ -112,7 +113,8 @@ class ClipPlayer(anywidget.AnyWidget):
         lo, hi = audio_features.waveform_envelope(clip.audio, WAVEFORM_BINS)
         has_audio = bool(clip.audio.size) and bool(np.any(clip.audio))
         return {
-            "video": clip.to_mp4_bytes(),
+            # The memoised encoding: the store saves these very bytes later (encode once).
+            "video": clip.encoded().data,
             "fps": float(clip.fps),
             "num_frames": clip.num_frames,
             "duration": float(clip.duration),
