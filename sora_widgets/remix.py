@@ -21,7 +21,7 @@ from typing import Any
 
 from .access import can_view
 from .engines.options import DEFAULT_REMIX_STRENGTH
-from .publishing import PublishResult, create_clip, publish
+from .publishing import PublishResult, generate_checked, publish
 from .store import NotFound, Store, normalise_handle
 
 __all__ = ["remix", "remix_clip", "remix_request"]
@@ -103,12 +103,15 @@ def remix_clip(
     status: str = "published",
     **changes: Any,
 ) -> PublishResult:
-    """Like :func:`remix` but returns the :class:`PublishResult` (status "held" when moderation holds it)."""
+    """Like :func:`remix` (same arguments) but returns the :class:`~sora_widgets.publishing.PublishResult`.
+
+    Its ``status`` is "held" when moderation holds the remix for review; ``clip_id`` is the new clip.
+    """
     author = normalise_handle(author)
     kwargs = remix_request(store, parent_id, prompt, author=author, seed=seed, strength=strength,
                            engine=engine, **changes)
     gen_prompt = kwargs.pop("prompt")
-    clip = create_clip(store, gen_prompt, user=author, on_progress=on_progress, cancel=cancel, **kwargs)
+    clip = generate_checked(store, gen_prompt, user=author, on_progress=on_progress, cancel=cancel, **kwargs)
     parent_prompt = store.clip_info(parent_id).get("prompt")
     clip.meta["remix_of"] = parent_id
     clip.meta["parent_prompt"] = parent_prompt
@@ -137,17 +140,40 @@ def remix(
     status: str = "published",
     **changes: Any,
 ) -> str:
-    """Remix ``parent_id`` as ``author`` with the edit ``prompt``; returns the new clip's id.
+    """Remix ``parent_id`` as ``author`` with the edit ``prompt``, save it through publishing, return its id.
 
-    parent_id : the clip to remix; ``author`` must be allowed to see it.
-    prompt : the edit ("now on the moon", "make it blue", "add two more balls", "in the rain");
-        may be empty when ``seed`` or another change is given.
-    seed : a new seed (default: the parent's, so the edit is the only change).
-    strength : video-to-video strength 0..1 for diffusers engines (default 0.6).
-    engine : default the parent's engine.
-    on_progress, cancel : as for ``generate``.
-    status : "published" or "draft".
-    **changes : recipe fields to override (duration, fps, width, height, engine options).
+    The child inherits the parent's recipe (engine, seed, duration, fps, size,
+    negative prompt, steps, guidance, engine options) and changes only what the
+    edit and ``**changes`` say; it is generated (prompt moderation first), checked
+    and saved by :func:`sora_widgets.publishing.publish` with a remix edge, and
+    indexed in the lineage.
+
+    Args:
+        store (`Store`): where the parent is and the child goes.
+        parent_id (`str`): the clip to remix; ``author`` must be allowed to see it (a draft of someone
+            else, a held or a removed clip raises ``PermissionError``).
+        prompt (`str` or `None`): the edit. For ``sim``: a change to the parent's scene ("now on the moon",
+            "make it blue", "add two more balls", "in the rain"). For diffusers engines: the new prompt of a
+            video-to-video pass over the parent's frames. May be empty when ``seed`` or another change is given.
+        author (`str`): the handle of the creator remixing (owner of the child).
+        seed (`int`, *optional*, defaults to the parent's): a new seed re-rolls the physics / the noise.
+        strength (`float`, *optional*, defaults to `DEFAULT_REMIX_STRENGTH` = 0.6): for diffusers engines, how
+            far the child may move from the parent's frames, 0 (keep) .. 1 (ignore); one definition in
+            :mod:`sora_widgets.engines.options`. Ignored by ``sim``, which edits the scene instead.
+        engine (`str`, *optional*, defaults to the parent's engine): the engine to generate with.
+        on_progress (`Callable[[int, int, np.ndarray | None], None]`, *optional*): generation progress
+            ``f(step, total, preview_frame_or_None)``, as for :func:`sora_widgets.generate`.
+        cancel (`threading.Event`, *optional*): set it to stop; ``Cancelled`` is raised and nothing is saved.
+        status (`str`, *optional*, defaults to `"published"`): ``"published"`` or ``"draft"``.
+        **changes: recipe fields to override: ``duration`` (seconds), ``fps``, ``width``/``height`` (pixels),
+            engine options; limits as in :func:`sora_widgets.engines.engine_options`.
+
+    Returns:
+        `str`: the new clip's id.
+
+    Raises:
+        PermissionError: ``author`` may not see the parent. ValueError: nothing to change.
+        Blocked: moderation refused the edit or the result (nothing saved).
     """
     return remix_clip(store, parent_id, prompt, author=author, seed=seed, strength=strength, engine=engine,
                       on_progress=on_progress, cancel=cancel, status=status, **changes).clip_id
