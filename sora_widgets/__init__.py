@@ -13,6 +13,7 @@ from .engines import Cancelled, EngineUnavailable, GenerationRequest, available,
 from .media import Clip, MediaError
 from .publishing import Blocked, create_clip, publish
 from .remix import remix  # note: makes ``sora_widgets.remix`` the function, as the docs write it
+from .session import current_user, login
 from .store import Store, open_store
 
 __all__ = [
@@ -26,7 +27,9 @@ __all__ = [
     "__version__",
     "available",
     "create_clip",
+    "current_user",
     "generate",
+    "login",
     "open_store",
     "publish",
     "remix",

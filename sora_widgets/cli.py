@@ -1,8 +1,9 @@
-"""`sora-widgets` command line: info, generate, studio/serve, seed-demo, bench."""
+"""`sora-widgets` command line: info, generate, studio/serve, seed-demo, users, bench."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import platform
@@ -76,16 +77,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _serve(target: Path, port: int, open_path: str) -> int:
-    from .serve import voila_argv
-    from .store import default_home
+    from .serve import start_voila
+    from .store import default_home, open_store
 
-    url = f"http://127.0.0.1:{port}/{open_path}"
+    home = default_home().absolute()
     # Kernels run in the dashboards folder: pin the store to the caller's home, not ./data there.
-    env = {**os.environ, "SORA_WIDGETS_HOME": str(default_home().absolute())}
-    print(f"sora-widgets: serving {target} with Voila (store: {env['SORA_WIDGETS_HOME']})", flush=True)
-    print(f"  open {url}", flush=True)
-    return subprocess.call(voila_argv(target, port=port, preheat=False), cwd=target if target.is_dir() else target.parent,
-                           env=env)
+    env = {"SORA_WIDGETS_HOME": str(home)}
+    print(f"sora-widgets: serving {target} with Voila (store: {home}); logins on", flush=True)
+    with start_voila(target, env=env, port=port, to_terminal=True, timeout_s=120) as server:
+        url = server.base_url + open_path
+        if not _has_accounts(open_store(home)):
+            print("  no accounts yet: the first account becomes the admin. Create it now with\n"
+                  f"    sora-widgets --home {home} users create YOUR_HANDLE --role admin --birthdate YYYY-MM-DD\n"
+                  f"  or sign up in the browser at {server.base_url}signup", flush=True)
+        print(f"  open {url}", flush=True)
+        try:
+            return server.process.wait()
+        except KeyboardInterrupt:
+            return 0
+
+
+def _has_accounts(store) -> bool:
+    return any(u["has_password"] for u in _auth().list_users(store))
+
+
+def _auth():
+    from . import auth
+
+    return auth
 
 
 def cmd_studio(args: argparse.Namespace) -> int:
@@ -118,6 +137,113 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"== {script.name}", flush=True)
         rc |= subprocess.call([sys.executable, str(script)])
     return rc
+
+
+# ------------------------------------------------------------------ users
+# The command line acts as the local machine owner (auth.LOCAL_OWNER): whoever can run it
+# can read and write the store files anyway, so it needs no login. Every change is audited.
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin with --password-stdin (scripts, tests), else asked twice without echo; never an argument."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    users = _auth().list_users(open_store())
+    if args.json:
+        print(json.dumps(users, indent=2, default=str))
+        return 0
+    print(f"{'handle':<24} {'role':<9} {'band':<6} {'status':<9} name")
+    for u in users:
+        status = "disabled" if u["disabled"] else ("active" if u["has_password"] else "no login")
+        print(f"{u['handle']:<24} {u['role']:<9} {u['band']:<6} {status:<9} {u['display_name'] or ''}")
+    return 0
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    auth = _auth()
+    info = auth.create_account(open_store(), args.handle, password=_read_password(args), birthdate=args.birthdate,
+                               display_name=args.display_name, role=args.role, by=auth.LOCAL_OWNER)
+    print(f"created @{info['handle']} ({info['role']}, {info['band']} account)")
+    return 0
+
+
+def cmd_users_set_role(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    auth = _auth()
+    old = auth.set_role(open_store(), args.handle, args.role, by=auth.LOCAL_OWNER)
+    print(f"@{args.handle.lstrip('@').lower()}: {old} -> {args.role}")
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    auth = _auth()
+    ended = auth.disable(open_store(), args.handle, by=auth.LOCAL_OWNER, reason=args.reason)
+    print(f"disabled @{args.handle.lstrip('@').lower()} ({ended} open session(s) ended)")
+    return 0
+
+
+def cmd_users_enable(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    auth = _auth()
+    auth.enable(open_store(), args.handle, by=auth.LOCAL_OWNER)
+    print(f"enabled @{args.handle.lstrip('@').lower()}")
+    return 0
+
+
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    auth = _auth()
+    auth.reset_password(open_store(), args.handle, _read_password(args), by=auth.LOCAL_OWNER)
+    print(f"new password set for @{args.handle.lstrip('@').lower()}; their open sessions ended")
+    return 0
+
+
+def _add_users_parser(sub) -> None:
+    from .store.store import ROLES
+
+    users = sub.add_parser("users", help="accounts: list, create, set-role, disable, enable, reset-password "
+                                         "(acts as the local machine owner)")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    s = usub.add_parser("list", help="every account with its role, age band and status")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_users_list)
+    s = usub.add_parser("create", help="create an account that can log in (asks for its password)")
+    s.add_argument("handle")
+    s.add_argument("--birthdate", required=True, help="YYYY-MM-DD (under 13 is refused)")
+    s.add_argument("--display-name", default=None)
+    s.add_argument("--role", default="creator", choices=ROLES)
+    s.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    s.set_defaults(func=cmd_users_create)
+    s = usub.add_parser("set-role", help="grant or change a role (audited)")
+    s.add_argument("handle")
+    s.add_argument("role", choices=ROLES)
+    s.set_defaults(func=cmd_users_set_role)
+    s = usub.add_parser("disable", help="no more logins; open sessions end now")
+    s.add_argument("handle")
+    s.add_argument("--reason", default="")
+    s.set_defaults(func=cmd_users_disable)
+    s = usub.add_parser("enable", help="let a disabled account log in again")
+    s.add_argument("handle")
+    s.set_defaults(func=cmd_users_enable)
+    s = usub.add_parser("reset-password", help="set a new password (asks for it); open sessions end")
+    s.add_argument("handle")
+    s.add_argument("--password-stdin", action="store_true")
+    s.set_defaults(func=cmd_users_reset_password)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_seed_demo)
 
+    _add_users_parser(sub)
+
     s = sub.add_parser("bench", help="run benchmarks (all, or the ones named)")
     s.add_argument("names", nargs="*")
     s.set_defaults(func=cmd_bench)
@@ -164,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SORA_WIDGETS_HOME"] = args.home
     try:
         return int(args.func(args) or 0)
-    except (ValueError, PermissionError, RuntimeError) as exc:
+    except (ValueError, PermissionError, RuntimeError, KeyError) as exc:
         print(f"sora-widgets: {exc}", file=sys.stderr)
         return 2
 

@@ -117,6 +117,7 @@ def start_voila(
     log_path: str | os.PathLike | None = None,
     preheat: bool = False,
     auth: bool = True,
+    to_terminal: bool = False,
 ) -> Iterator[VoilaServer]:
     """Run Voila on ``target`` (default: the dashboards folder) until the block ends.
 
@@ -128,12 +129,13 @@ def start_voila(
         log_path: where the server's output goes (default: discarded).
         preheat: keep a warm kernel (only with ``auth=False``).
         auth: logins on (the default): every page needs a logged-in user.
+        to_terminal: Voila's output goes to this process's terminal (the CLI) instead of ``log_path``.
     """
     target = Path(target or dashboards_dir()).resolve()
     port = port or free_port()
     full_env = served_env(env, auth=auth)
     argv = voila_argv(target, port=port, preheat=preheat, auth=auth)
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    log = None if to_terminal else open(log_path, "wb") if log_path else subprocess.DEVNULL
     cwd = target if target.is_dir() else target.parent
     proc = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     server = VoilaServer(proc, f"http://127.0.0.1:{port}/", target, Path(log_path) if log_path else None)
@@ -155,5 +157,5 @@ def start_voila(
         yield server
     finally:
         server.stop()
-        if log_path:
+        if log_path and not to_terminal:
             log.close()

@@ -49,6 +49,11 @@ def test_notebook_runs_headless(path, tmp_path, monkeypatch, request):
     # The kernel inherits this process's environment.
     monkeypatch.setenv("SORA_WIDGETS_HOME", str(home))
     monkeypatch.setenv("SORA_WIDGETS_USER", "notebook_tester")
+    # current_user never creates an account (issue 12): the personal-notebook user must exist.
+    from sora_widgets.social.accounts import sign_up
+    from sora_widgets.store import open_store
+
+    sign_up(open_store(home), "notebook_tester", birthdate="1990-01-01")
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, with the failing cell and its traceback
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
