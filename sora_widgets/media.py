@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .frames import resize_frame
+
 __all__ = ["Clip", "EncodedMP4", "MediaError", "MediaLimits", "DEFAULT_LIMITS", "atomic_write_bytes"]
 
 
@@ -173,7 +175,7 @@ class Clip:
     def thumbnail(self, size: int = 128, t: float | None = None) -> np.ndarray:
         """A (h, w, 3) uint8 still, longest side ``size`` px, from the middle (or ``t`` s)."""
         frame = self.frame_at(self.duration / 2 if t is None else t)
-        return _resize(frame, size)
+        return resize_frame(frame, size)
 
     def thumbnail_png(self, size: int = 128, t: float | None = None) -> bytes:
         """The thumbnail encoded as PNG bytes (for widgets and the store)."""
@@ -267,7 +269,10 @@ class Clip:
             )
         from . import _decode
 
-        return _decode.decode_file(path, limits)
+        try:
+            return cls(*_decode.decode_file(path, limits, silent_rate=DEFAULT_SAMPLE_RATE))
+        except _decode.DecodeError as exc:
+            raise MediaError(str(exc)) from None
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str = "upload", limits: MediaLimits = DEFAULT_LIMITS) -> Clip:
@@ -308,18 +313,6 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
-
-
-def _resize(frame: np.ndarray, longest: int) -> np.ndarray:
-    """Area-average / nearest resize of an RGB frame so its longest side is ``longest`` px."""
-    h, w = frame.shape[:2]
-    scale = longest / max(h, w)
-    if scale >= 1:
-        return frame.copy()
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    ys = (np.arange(nh) + 0.5) * h / nh
-    xs = (np.arange(nw) + 0.5) * w / nw
-    return frame[ys.astype(int)[:, None], xs.astype(int)[None, :]]
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
