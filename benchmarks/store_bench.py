@@ -24,7 +24,7 @@ WORKER = textwrap.dedent(
     """
     import sys, numpy as np, sora_widgets as sw
     home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    s = sw.open_store(home); s.ensure_user(tag)
+    s = sw.open_store(home); s.create_user(tag, birthdate="1990-05-01")
     f = np.zeros((24, 64, 64, 3), np.uint8); a = np.zeros((2, 48000), np.float32)
     clips = [sw.Clip(f + i % 200, a, 24, 48000, {"prompt": str(i)}) for i in range(n)]
     for c in clips:
@@ -35,7 +35,7 @@ WORKER = textwrap.dedent(
 
 def single(home: Path, n: int) -> float:
     s = sw.open_store(home)
-    s.ensure_user("solo")
+    s.create_user("solo", birthdate="1990-05-01")
     f = np.zeros((24, 64, 64, 3), np.uint8)
     a = np.zeros((2, 48000), np.float32)
     clips = [sw.Clip(f + i % 200, a, 24, 48000, {"prompt": str(i)}) for i in range(n)]

@@ -13,9 +13,32 @@ from dataclasses import dataclass
 
 from .store import NotFound, Store, normalise_handle
 
-__all__ = ["Decision", "can_view", "require_view", "require_role", "role_of"]
+__all__ = [
+    "ADMIN_ROLE",
+    "STAFF_ROLES",
+    "Decision",
+    "can_view",
+    "is_admin",
+    "is_staff",
+    "require_role",
+    "require_view",
+    "role_of",
+]
 
+#: The roles that work the review queue and may take down any clip: the ONE definition (import it).
 STAFF_ROLES = ("reviewer", "admin")
+#: The staff role that also manages other people's cameos and decides escalated cases.
+ADMIN_ROLE = "admin"
+
+
+def is_staff(role: str | None) -> bool:
+    """Is ``role`` (a user's role, or None for no such user) one of :data:`STAFF_ROLES`?"""
+    return role in STAFF_ROLES
+
+
+def is_admin(role: str | None) -> bool:
+    """Is ``role`` the :data:`ADMIN_ROLE`?"""
+    return role == ADMIN_ROLE
 
 
 @dataclass(frozen=True)
@@ -47,14 +70,14 @@ def can_view_info(info: dict, user: str, role: str | None) -> Decision:
     status, owner = info["status"], info["owner"]
     if status == "published":
         return Decision(True)
-    if role == "admin":
+    if is_admin(role):
         return Decision(True)
     if status == "draft":
         return Decision(owner == user, "" if owner == user else f"clip {info['clip_id']} is a draft of @{owner}")
     if status == "held":
-        ok = owner == user or role in STAFF_ROLES
+        ok = owner == user or is_staff(role)
         return Decision(ok, "" if ok else f"clip {info['clip_id']} is waiting for review")
-    ok = role in STAFF_ROLES
+    ok = is_staff(role)
     return Decision(ok, "" if ok else f"clip {info['clip_id']} was removed")
 
 

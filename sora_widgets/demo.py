@@ -2,7 +2,8 @@
 
 ``seed_demo(home)`` (the ``sora-widgets seed-demo`` command) writes
 
-- users: a dozen creators, a reviewer (``rita``) and an admin (``adam``);
+- users: a dozen creators, a reviewer (``rita``) and an admin (``adam``), signed up
+  through ``social.accounts.sign_up`` with stated birthdates (adults);
 - ``n_clips`` clips forming a remix forest grown by preferential attachment
   (a remix picks a popular clip more often), so cascade sizes are heavy-tailed,
   plus a few deliberately deep chains; every clip has a sim *scene* (the root's
@@ -11,7 +12,8 @@
 - ``n_rendered`` of them, the top of the largest cascade, rendered for real
   with the sim engine (2 s, 128 px, 12 fps) and stored as MP4 + thumbnail; the
   others are lightweight records (no MP4) that borrow a rendered thumbnail;
-- one removal by the reviewer, so "hidden" and "original removed" show up.
+- one take-down by the reviewer (``moderation.takedown.take_down``), so "hidden"
+  and "original removed" show up.
 
 Rows are written in bulk (a DataFrame registered with DuckDB, then INSERT ...
 SELECT), and the seed is idempotent: clip ids derive from ``seed``, so running
@@ -31,13 +33,17 @@ import numpy as np
 import pandas as pd
 
 from . import lineage
-from .store import Store, open_store, to_json
+from .moderation.takedown import take_down
+from .social.accounts import sign_up
+from .store import NotFound, Store, open_store, to_json
 
 __all__ = ["seed_demo", "CREATORS", "REVIEWER", "ADMIN"]
 
 CREATORS = ("ana", "bo", "cy", "dee", "eli", "fay", "gus", "hal", "ivy", "jo", "kai", "lu")
 REVIEWER = "rita"
 ADMIN = "adam"
+#: The demo people's birthdates (all adults): (handles, birthdate, role).
+_PEOPLE = ((CREATORS, "1995-05-05", "creator"), ((REVIEWER,), "1988-03-03", "reviewer"), ((ADMIN,), "1980-01-01", "admin"))
 
 ROOT_PROMPTS = (
     "a red ball bounces on a wooden floor",
@@ -189,10 +195,12 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
         raise ValueError(f"n_clips must be >= 1 and n_rendered >= 0; got {n_clips} and {n_rendered}")
     t0 = time.perf_counter()
     store = open_store(home)
-    for h in CREATORS:
-        store.ensure_user(h, birthdate="1995-05-05", role="creator")
-    store.ensure_user(REVIEWER, birthdate="1988-03-03", role="reviewer")
-    store.ensure_user(ADMIN, birthdate="1980-01-01", role="admin")
+    for handles, birthdate, role in _PEOPLE:
+        for h in handles:
+            try:
+                store.get_user(h)  # a second seed adds nothing
+            except NotFound:
+                sign_up(store, h, birthdate=birthdate, role=role)
 
     plan = _plan(n_clips, seed)
     existing = set(store.sql(
@@ -342,5 +350,5 @@ def _demo_removal(store: Store, plan: pd.DataFrame) -> dict | None:
     candidates = [c for c in mixed.sort_values("count").index if depth[c] > 0 and status[c] == "published"]
     if not candidates:
         return None
-    out = lineage.remove_clip(store, candidates[0], by=REVIEWER, reason="demo: a removed clip, to show the rule")
+    out = take_down(store, candidates[0], by=REVIEWER, reason="demo: a removed clip, to show the rule")
     return {"clip_id": out["removed"], "hidden": len(out["hidden"]), "kept": len(out["kept"])}

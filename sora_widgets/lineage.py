@@ -14,8 +14,9 @@ table of migration 002, an index derived from ``clips`` + ``remix_edges``:
 
 ``sync`` indexes clips saved since the last call (``remix`` and ``seed_demo``
 call it; queries on a Store call it when they meet a clip not yet indexed).
-``remove_clip`` is the removal rule: the clip is removed, descendants that
-reuse its material are hidden with it, the others stay and say "original removed".
+``material_descendants`` answers the question the take-down rule asks (which
+remixes carry a clip's material); the rule itself lives in
+``sora_widgets.moderation.takedown.take_down``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .store import NotFound, Store, committed, db_file_lock, normalise_handle, to_json
+from .store import NotFound, Store, committed, db_file_lock
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -43,8 +44,8 @@ __all__ = [
     "ingest",
     "lineage_status",
     "lineage_table",
+    "material_descendants",
     "most_remixed",
-    "remove_clip",
     "root",
     "sync",
     "tree",
@@ -163,18 +164,17 @@ d(node, clip_id, gen) AS (
 SELECT clip_id FROM d ORDER BY gen, node
 """
 
-# Descendants reachable through edges that reuse material: they carry the removed clip's pixels/sound.
+# Every descendant with whether it carries the clip's material (every edge from the clip down to it reuses
+# material), generation by generation. Read from remix_edges, the source of truth, so the answer is right
+# even for clips the lineage index has not caught up with.
 _MATERIAL_DESCENDANTS_SQL = """
-WITH RECURSIVE
-cascade AS MATERIALIZED (
-    SELECT node, parent_node, clip_id, reuses_material FROM lineage WHERE root_node = $root AND depth > $depth
-),
-d(node, clip_id) AS (
-    SELECT node, clip_id FROM cascade WHERE parent_node = $node AND reuses_material
+WITH RECURSIVE d(clip_id, gen, material) AS (
+    SELECT child_id, 1, reuses_material FROM remix_edges WHERE parent_id = $clip
     UNION ALL
-    SELECT c.node, c.clip_id FROM d JOIN cascade c ON c.parent_node = d.node AND c.reuses_material
+    SELECT e.child_id, d.gen + 1, d.material AND e.reuses_material
+    FROM d JOIN remix_edges e ON e.parent_id = d.clip_id
 )
-SELECT node, clip_id FROM d
+SELECT d.clip_id, d.material FROM d LEFT JOIN clips c USING (clip_id) ORDER BY d.gen, c.created_at, d.clip_id
 """
 
 _CHAIN_STATS_SQL = """
@@ -615,72 +615,18 @@ def lineage_status(source: Source, clip_id: str) -> str:
 # ---------------------------------------------------------------------- removal
 
 
-def remove_clip(store: Store, clip_id: str, *, by: str, reason: str) -> dict[str, Any]:
-    """Remove ``clip_id`` (its owner, a reviewer or an admin may); one transaction, audited.
+def material_descendants(source: Source, clip_id: str) -> tuple[list[str], list[str]]:
+    """``clip_id``'s descendants split in two: (those that reuse its material, the others).
 
-    Descendants that reuse its material (every edge from it down to them has
-    ``reuses_material``) are hidden with it; the other descendants stay and are
-    marked "original removed". Returns {"removed", "hidden": [...], "kept": [...]}.
+    A descendant reuses the clip's material when every remix edge from the clip
+    down to it has ``reuses_material`` (it carries the clip's pixels or sound); the
+    others took only the idea somewhere on the way. Both lists are generation by
+    generation, oldest first. Used by ``moderation.takedown.take_down``.
+
+    Args:
+        source: a Store, an open connection (e.g. the take-down's transaction) or a .duckdb path.
+        clip_id: the clip whose descendants are asked for.
     """
-    by = normalise_handle(by)
-    if not reason or not str(reason).strip():
-        raise ValueError("say why the clip is removed (reason=...): it goes in the audit log and to the owner")
-    with store.transaction() as con:
-        sync(con)
-        rows = con.execute("SELECT owner, status FROM clips WHERE clip_id = ?", [clip_id]).fetchall()
-        row = rows[0] if rows else None
-        if row is None:
-            raise NotFound(f"no clip {clip_id}")
-        owner, status = row
-        role_row = (con.execute("SELECT role FROM users WHERE handle = ?", [by]).fetchall() or [None])[0]
-        role = role_row[0] if role_row else None
-        if by != owner and role not in ("reviewer", "admin"):
-            raise PermissionError(
-                f"@{by} cannot remove clip {clip_id}: only its owner @{owner}, a reviewer or an admin can"
-            )
-        if status == "removed":
-            raise ValueError(f"clip {clip_id} is already removed")
-        node = _lookup(con, clip_id)
-        params = {"node": node["node"], "root": node["root_node"], "depth": node["depth"]}
-        material = con.execute(_MATERIAL_DESCENDANTS_SQL, params).df()
-        everyone = descendants(con, clip_id)
-        hidden_set = set(material["clip_id"])
-        kept = [c for c in everyone if c not in hidden_set]
-        hidden = [c for c in everyone if c in hidden_set]
-
-        con.execute(
-            "UPDATE clips SET status = 'removed', updated_at = current_timestamp WHERE clip_id = ?", [clip_id]
-        )
-        con.execute(
-            "INSERT INTO audit_log (actor, action, target_kind, target_id, detail) VALUES (?, 'clip.removed', 'clip', ?, ?)",
-            [by, clip_id, to_json({"reason": reason, "previous_status": status, "hidden": len(hidden), "kept": len(kept)})],
-        )
-        con.register("_hidden", pd.DataFrame({"clip_id": hidden}, dtype=object))
-        con.register("_kept", pd.DataFrame({"clip_id": kept}, dtype=object))
-        try:
-            detail = to_json({"reason": f"reuses material of removed clip {clip_id}", "removed_clip": clip_id})
-            con.execute(
-                """INSERT INTO audit_log (actor, action, target_kind, target_id, detail)
-                   SELECT ?, 'clip.hidden', 'clip', c.clip_id,
-                          json_merge_patch(?::JSON, json_object('previous_status', c.status))
-                   FROM clips c WHERE c.clip_id IN (SELECT clip_id FROM _hidden) AND c.status NOT IN ('removed', 'hidden')""",
-                [by, detail],
-            )
-            con.execute(
-                """UPDATE clips SET status = 'hidden', updated_at = current_timestamp
-                   WHERE clip_id IN (SELECT clip_id FROM _hidden) AND status NOT IN ('removed', 'hidden')"""
-            )
-            con.execute(
-                """UPDATE lineage SET original_removed = true
-                   WHERE clip_key IN (SELECT hash(clip_id) FROM _kept)
-                     AND clip_id IN (SELECT clip_id FROM _kept)"""
-            )
-            con.execute(
-                """INSERT INTO audit_log (actor, action, target_kind, target_id, detail)
-                   SELECT ?, 'clip.original_removed', 'clip', clip_id, ?::JSON FROM _kept""",
-                [by, to_json({"removed_clip": clip_id, "reason": "no material of the removed clip: stays"})],
-            )
-        finally:
-            con.unregister("_hidden")
-            con.unregister("_kept")
-    return {"removed": clip_id, "hidden": hidden, "kept": kept}
+    with _reading(source) as con:
+        rows = con.execute(_MATERIAL_DESCENDANTS_SQL, {"clip": clip_id}).fetchall()
+    return [c for c, m in rows if m], [c for c, m in rows if not m]

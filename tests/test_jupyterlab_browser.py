@@ -261,11 +261,12 @@ def test_review_queue_shortcut_keys_do_not_trigger_notebook_shortcuts(lab, page,
 GALLERY_CELLS = [
     """\
 import sora_widgets as sw
+from sora_widgets.social.accounts import sign_up
 from sora_widgets.store import open_store
 from sora_widgets.widgets import CameoMaker, ClipPlayer, RemixExplorer, SpaceTimeView
 
 store = open_store()
-store.ensure_user("labtester")
+sign_up(store, "labtester", birthdate="1990-05-01")
 clip = sw.generate("a red ball bounces on a wooden floor", duration=1.0, fps=12, width=128, height=128, seed=3)
 clip_id = store.save_clip(clip, owner="labtester", status="published")
 player = ClipPlayer(clip)

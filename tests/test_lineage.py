@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sora_widgets import lineage
+from sora_widgets.moderation.takedown import take_down
 from sora_widgets.store import NotFound, Store, open_store
 
 
@@ -244,8 +245,8 @@ def test_remove_hides_material_descendants_and_keeps_the_others(store):
     reuse = [True, True, True, False, True, True]
     _records(store, parents, reuse=reuse, owners=["ana", "ana", "bo", "bo", "bo", "bo"])
     with pytest.raises(PermissionError, match="only its owner @ana"):
-        lineage.remove_clip(store, "c1", by="bo", reason="spam")
-    out = lineage.remove_clip(store, "c1", by="rev", reason="graphic violence")
+        take_down(store, "c1", by="bo", reason="spam")
+    out = take_down(store, "c1", by="rev", reason="graphic violence")
     assert out["hidden"] == ["c2", "c4"] and out["kept"] == ["c3", "c5"]
     status = dict(store.sql("SELECT clip_id, status FROM clips").itertuples(index=False))
     assert status == {"c0": "published", "c1": "removed", "c2": "hidden", "c3": "published",
@@ -260,16 +261,16 @@ def test_remove_hides_material_descendants_and_keeps_the_others(store):
     tree = lineage.tree(store, "c5").set_index("clip_id")
     assert bool(tree.loc["c5", "original_removed"]) and not bool(tree.loc["c0", "original_removed"])
     with pytest.raises(ValueError, match="already removed"):
-        lineage.remove_clip(store, "c1", by="rev", reason="again")
+        take_down(store, "c1", by="rev", reason="again")
 
 
 def test_owner_may_remove_own_clip_and_removal_is_atomic(store):
     _records(store, [None, 0], owners=["ana", "bo"])
     with pytest.raises(ValueError, match="say why"):
-        lineage.remove_clip(store, "c0", by="ana", reason=" ")
+        take_down(store, "c0", by="ana", reason=" ")
     assert store.sql("SELECT status FROM clips WHERE clip_id = 'c0'")["status"][0] == "published"
-    out = lineage.remove_clip(store, "c0", by="ana", reason="I changed my mind")
-    assert out == {"removed": "c0", "hidden": ["c1"], "kept": []}
+    out = take_down(store, "c0", by="ana", reason="I changed my mind")
+    assert out == {"removed": "c0", "hidden": ["c1"], "kept": [], "already_removed": False}
 
 
 def test_stale_keys_and_a_dropped_index_are_repaired_without_duplicates():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sora_widgets import lineage
+from sora_widgets.moderation.takedown import take_down
 from sora_widgets.publishing import create_clip, publish
 from sora_widgets.remix import remix, remix_request
 
@@ -69,7 +70,7 @@ def test_remixing_what_you_may_not_see_is_refused(people):
                     "('d1', 'ana', 'draft', 'a red ball', 'sim'), ('p1', 'ana', 'published', 'a red ball', 'sim')")
     with pytest.raises(PermissionError, match="draft of @ana"):
         remix(store, "d1", "make it blue", author="bo")
-    lineage.remove_clip(store, "p1", by="rev", reason="spam")
+    take_down(store, "p1", by="rev", reason="spam")
     with pytest.raises(PermissionError, match="was removed"):
         remix(store, "p1", "make it blue", author="bo")
     with pytest.raises(PermissionError, match="does not exist"):

@@ -147,7 +147,7 @@ WRITER = textwrap.dedent(
     import sys, numpy as np, sora_widgets as sw
     home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = sw.open_store(home)
-    store.ensure_user(tag)
+    store.create_user(tag, birthdate="1990-05-01")
     for i in range(n):
         f = np.full((4, 32, 32, 3), (i * 7) % 256, np.uint8); f[:, i % 32, :] = 255
         a = (0.1 * np.sin(np.arange(2400) / (3 + i % 5))).astype(np.float32)[None]
@@ -230,5 +230,5 @@ def test_writer_killed_mid_save_leaves_no_broken_clip(tmp_path):
     for path, size in store.sql("SELECT path, bytes FROM media").itertuples(index=False):
         assert (store.home / path).stat().st_size == size
     # And the home still takes writes.
-    store.ensure_user("after")
+    store.create_user("after", birthdate="1990-05-01")
     store.save_clip(tiny_clip(9), owner="after")

@@ -10,10 +10,13 @@ The one place these rules live (widgets and notebooks both call here):
 - Audiences: ``only_me``, ``approved`` (a list the owner keeps),
   ``followers`` (people who follow the owner, plus the approved), ``everyone``.
   A minor's cameo is usable only by people its owner approved, whatever the
-  audience says. Revoked or deleted cameos are usable by no one.
+  audience says. "Minor" is ``social.accounts.is_minor``: a teen, or anyone whose
+  birthdate is not confirmed. Revoked or deleted cameos are usable by no one.
 - The owner (and admins) see every clip that used a cameo, drafts included,
   and can take any of them down; ``revoke(remove_past=True)`` also takes down
-  past clips and the remixes that contain them.
+  past clips. Every take-down goes through ``moderation.takedown.take_down``:
+  the clip is removed, remixes that reuse its material are hidden with it, the
+  others stay marked "original removed".
 
 Every action writes the audit log in the transaction that checks and writes it.
 """
@@ -23,8 +26,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from ..access import Decision
+from ..access import Decision, is_admin, is_staff
 from ..media import Clip
+from ..moderation.takedown import AlreadyTakenDown, take_down
+from ..social.accounts import is_minor
 from ..store import NotFound, Store, new_id, normalise_handle
 from .asset import KINDS, CameoAsset, CameoError
 
@@ -160,7 +165,7 @@ def create(
                 "WHERE challenge_id = ? AND used_at IS NULL RETURNING challenge_id", [cameo_id, challenge_id]).fetchall()
             if not n:
                 raise PermissionError("this phrase was already used: ask for a new one")
-        if audience in ("followers", "everyone") and _is_minor_con(con, owner):
+        if audience in ("followers", "everyone") and is_minor(store, owner):
             raise PermissionError(_MINOR_MESSAGE)
         con.execute(
             "INSERT INTO cameos (cameo_id, owner, kind, name, audience, source_hash, asset_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -173,13 +178,6 @@ def create(
 
 _MINOR_MESSAGE = ("a cameo of someone under 18 can only be used by people its owner approves: "
                   "choose 'only me' or 'approved people'")
-
-
-def _is_minor_con(con, handle: str) -> bool:
-    from ..social.accounts import ADULT_AGE_YEARS, age_years
-
-    row = con.execute("SELECT birthdate FROM users WHERE handle = ?", [handle]).fetchone()
-    return row is not None and age_years(row[0]) < ADULT_AGE_YEARS
 
 
 # ------------------------------------------------------------------ audience
@@ -195,7 +193,7 @@ def set_audience(store: Store, cameo_id: str, *, by: str, audience: str, approve
             raise PermissionError(f"only @{c['owner']} can choose who may use the cameo @{c['name']}")
         if c["status"] != "active":
             raise PermissionError(f"the cameo @{c['name']} is {c['status']}; it can no longer be shared")
-        if audience in ("followers", "everyone") and _is_minor_con(con, c["owner"]):
+        if audience in ("followers", "everyone") and is_minor(store, c["owner"]):
             raise PermissionError(_MINOR_MESSAGE)
         unknown = [h for h in handles if not con.execute("SELECT 1 FROM users WHERE handle = ?", [h]).fetchone()]
         if unknown:
@@ -209,7 +207,8 @@ def set_audience(store: Store, cameo_id: str, *, by: str, audience: str, approve
 
 
 # ------------------------------------------------------------------ use
-def _can_use(con, cameo_id: str, user: str) -> Decision:
+def _can_use(store: Store, con, cameo_id: str, user: str) -> Decision:
+    """The rule, on ``con`` (``store``'s open connection: the age check reads through it)."""
     try:
         c = _cameo(con, cameo_id)
     except NotFound:
@@ -225,7 +224,7 @@ def _can_use(con, cameo_id: str, user: str) -> Decision:
         return Decision(True, "it is your own cameo")
     approved = con.execute(
         "SELECT 1 FROM cameo_permissions WHERE cameo_id = ? AND handle = ?", [cameo_id, actor.handle]).fetchone()
-    if _is_minor_con(con, owner):
+    if is_minor(store, owner):
         # A minor's likeness: only people the owner approved, whatever the audience says.
         if approved and c["audience"] != "only_me":
             return Decision(True, f"@{owner} approved you")
@@ -247,7 +246,7 @@ def _can_use(con, cameo_id: str, user: str) -> Decision:
 def can_use(store: Store, cameo_id: str, user: str) -> Decision:
     """May ``user`` put cameo ``cameo_id`` in a clip? Truthy or not, with ``.reason``."""
     with store.read() as con:
-        return _can_use(con, cameo_id, user)
+        return _can_use(store, con, cameo_id, user)
 
 
 def use(store: Store, cameo_id: str, *, user: str) -> CameoAsset:
@@ -258,7 +257,7 @@ def use(store: Store, cameo_id: str, *, user: str) -> CameoAsset:
     """
     use_id = new_id("u")
     with store.transaction() as con:
-        d = _can_use(con, cameo_id, user)
+        d = _can_use(store, con, cameo_id, user)
         if not d:
             store.audit(_safe_handle(user), "cameo.use_refused", "cameo", cameo_id, {"reason": d.reason}, con=con)
             refused = d.reason
@@ -300,7 +299,7 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
         for cameo_id in dict.fromkeys(c for c in cameo_ids if c):
             if con.execute("SELECT 1 FROM cameo_uses WHERE cameo_id = ? AND clip_id = ?", [cameo_id, clip_id]).fetchone():
                 continue
-            d = _can_use(con, cameo_id, user)
+            d = _can_use(store, con, cameo_id, user)
             prior = con.execute(
                 "SELECT use_id, clip_id FROM cameo_uses WHERE cameo_id = ? AND user_handle = ? "
                 "ORDER BY (clip_id IS NULL) DESC, created_at", [cameo_id, user]).fetchall()
@@ -320,8 +319,8 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
             store.audit(user, "cameo.link", "clip", clip_id, {"cameo_id": cameo_id, "use_id": use_id}, con=con)
             linked.append(use_id)
     if refused is not None:
-        with contextlib.suppress(NotFound):
-            store.set_clip_status(clip_id, "removed", actor=user, reason=f"cameo not permitted: {refused}")
+        with contextlib.suppress(NotFound, AlreadyTakenDown):
+            take_down(store, clip_id, by=user, reason=f"cameo not permitted: {refused}")
         raise PermissionError(f"this clip can't be saved: {refused}")
     return linked
 
@@ -330,7 +329,7 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
 def _require_owner_or_admin(con, cameo_id: str, by: str) -> tuple[_Actor, dict]:
     actor = _actor(con, by)
     c = _cameo(con, cameo_id)
-    if actor.handle != c["owner"] and actor.role != "admin":
+    if actor.handle != c["owner"] and not is_admin(actor.role):
         raise PermissionError(f"only @{c['owner']} (and admins) can see or manage the uses of @{c['name']}")
     return actor, c
 
@@ -350,29 +349,22 @@ def uses(store: Store, cameo_id: str, *, by: str):
 
 
 def _take_down(store: Store, con, clip_ids, *, actor: str, reason: str) -> list[str]:
-    """Remove ``clip_ids`` and every remix below them that reuses their material; returns what changed."""
-    ids = list(dict.fromkeys(clip_ids))
-    if not ids:
-        return []
-    # Recursive SQL over remix edges (sora_widgets.lineage, when it lands, offers the same walk).
-    rows = con.execute(
-        """WITH RECURSIVE down(clip_id) AS (
-               SELECT unnest(?::TEXT[])
-               UNION
-               SELECT e.child_id FROM remix_edges e JOIN down d ON e.parent_id = d.clip_id
-               WHERE e.reuses_material
-           )
-           SELECT d.clip_id FROM down d JOIN clips c USING (clip_id) WHERE c.status <> 'removed'""",
-        [ids],
-    ).fetchall()
-    changed = [r[0] for r in rows]
-    for cid in changed:
-        store.set_clip_status(cid, "removed", actor=actor, reason=reason, con=con)
-    return changed
+    """Take ``clip_ids`` down through the one take-down service; returns the clips whose status changed
+    (each removed clip, then the remixes hidden with it). One the actor took down before is skipped."""
+    changed: list[str] = []
+    for cid in dict.fromkeys(clip_ids):
+        try:
+            out = take_down(store, cid, by=actor, reason=reason, con=con)
+        except AlreadyTakenDown:
+            continue
+        if not out["already_removed"]:
+            changed += [cid, *out["hidden"]]
+    return list(dict.fromkeys(changed))
 
 
 def remove_use(store: Store, clip_id: str, *, by: str) -> list[str]:
-    """Take down ``clip_id`` (and remixes containing it) because it uses ``by``'s cameo; returns removed ids."""
+    """Take down ``clip_id`` because it uses ``by``'s cameo (staff may too); returns the clips taken down now:
+    ``clip_id`` and the remixes hidden with it because they reuse its material."""
     with store.transaction() as con:
         actor = _actor(con, by)
         rows = con.execute(
@@ -381,7 +373,7 @@ def remove_use(store: Store, clip_id: str, *, by: str) -> list[str]:
         if not rows:
             raise NotFound(f"clip {clip_id} uses no cameo")
         mine = [r for r in rows if r[1] == actor.handle]
-        if not mine and actor.role != "admin":
+        if not mine and not is_staff(actor.role):
             raise PermissionError(f"clip {clip_id} does not use a cameo of yours")
         names = ", ".join("@" + r[2] for r in (mine or rows))
         removed = _take_down(store, con, [clip_id], actor=actor.handle, reason=f"cameo owner removed it ({names})")
@@ -391,7 +383,8 @@ def remove_use(store: Store, clip_id: str, *, by: str) -> list[str]:
 
 
 def revoke(store: Store, cameo_id: str, *, by: str, remove_past: bool = False) -> list[str]:
-    """Refuse all future uses; with ``remove_past``, take down past clips and their remixes. Returns removed ids."""
+    """Refuse all future uses; with ``remove_past``, take down past clips (remixes that reuse their material
+    are hidden with them). Returns the clips taken down now."""
     with store.transaction() as con:
         actor, c = _require_owner_or_admin(con, cameo_id, by)
         if c["status"] == "deleted":

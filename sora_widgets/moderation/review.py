@@ -13,9 +13,14 @@ Rules, each checked in the same ``store.transaction()`` as the write it guards
   case is for admins;
 - a claim is a lease (``lease_s`` seconds): nobody else can claim the case until
   it expires or is released; an expired claim is back in the queue;
-- deciding needs a live claim by the decider and a reason; approve restores the
-  clip to what its author asked for (published or draft), remove removes it;
+- deciding needs a live claim by the decider and a reason; approve gives the
+  clip what its author asked for (published or draft), remove takes it down
+  through ``moderation.takedown.take_down`` (remixes that reuse its material are
+  hidden with it); approving a removal on appeal lifts exactly that take-down
+  (``takedown.restore``), so other people's take-downs of the clip stand;
 - the author may appeal a decided case once; it goes back to the queue;
+- a case's evidence says whether teen protections apply to the author
+  (``author_band``, from ``social.accounts.protection_band``);
 - every action appends one line to ``audit_log``.
 
 Times are naive UTC (``datetime.utcnow``-like), as DuckDB ``TIMESTAMP`` stores them.
@@ -23,12 +28,15 @@ Times are naive UTC (``datetime.utcnow``-like), as DuckDB ``TIMESTAMP`` stores t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from typing import Any
 
-from ..access import require_role
+from ..access import STAFF_ROLES, is_admin, require_role
+from ..social.accounts import protection_band
 from ..store import NotFound, Store, new_id, normalise_handle, to_json
+from .takedown import AlreadyTakenDown, restore, settle_status, take_down
 from .verdict import CATEGORIES, Verdict
 
 __all__ = [
@@ -47,7 +55,6 @@ __all__ = [
 
 DEFAULT_LEASE_S = 600.0
 REVIEW_DECISIONS = ("approve", "remove", "escalate")
-STAFF = ("reviewer", "admin")
 _QUEUE_STATUSES = ("open", "appealed", "escalated")  # waiting for a person
 _CASE_COLUMNS = (
     "case_id, clip_id, verdict_id, category, status, claimed_by, lease_until, appealed, created_at, decided_at, "
@@ -105,11 +112,16 @@ def open_case(
             return existing[0]
         case_id = new_id("case_")
         category = verdict.top_category or (max(CATEGORIES, key=lambda c: verdict.scores.get(c, 0.0)))
+        try:
+            band = protection_band(store, info[0])
+        except NotFound:
+            band = "teen"  # unknown author: the protective answer
+        evidence = {**verdict.to_dict(), "author_band": band}
         con.execute(
             """INSERT INTO review_cases (case_id, clip_id, verdict_id, category, status, owner, evidence, reason,
                                          created_at, requested_status)
                VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)""",
-            [case_id, clip_id, verdict_id, category, info[0], to_json(verdict.to_dict()),
+            [case_id, clip_id, verdict_id, category, info[0], to_json(evidence),
              "; ".join(verdict.reasons), _now(), requested_status],
         )
         store.audit(actor, "review.open", "case", case_id, {"clip_id": clip_id, "category": category}, con=con)
@@ -118,7 +130,7 @@ def open_case(
 
 def get_case(store: Store, case_id: str, *, reviewer: str) -> dict[str, Any]:
     """One case with its evidence (staff only)."""
-    require_role(store, reviewer, *STAFF)
+    require_role(store, reviewer, *STAFF_ROLES)
     with store.read() as con:
         return _fetch(con, case_id)
 
@@ -137,7 +149,7 @@ def list_cases(
 
     Each case has ``available`` (True when ``reviewer`` could claim it now) and ``age_s``.
     """
-    role = require_role(store, reviewer, *STAFF)
+    role = require_role(store, reviewer, *STAFF_ROLES)
     reviewer = normalise_handle(reviewer)
     where, params = [], []
     if status is not None:
@@ -173,7 +185,7 @@ def list_cases(
 def _claimable(case: dict, reviewer: str, role: str, now: dt.datetime) -> bool:
     if case["status"] not in _QUEUE_STATUSES:
         return False
-    if case["status"] == "escalated" and role != "admin":
+    if case["status"] == "escalated" and not is_admin(role):
         return False
     lease = case.get("lease_until")
     return case.get("claimed_by") in (None, reviewer) or lease is None or lease <= now
@@ -192,7 +204,7 @@ def claim(
     Returns the claimed case, or None when no case is waiting. Raises :class:`CaseError`
     when ``case_id`` is held by someone else or is not waiting for review.
     """
-    role = require_role(store, reviewer, *STAFF)
+    role = require_role(store, reviewer, *STAFF_ROLES)
     reviewer = normalise_handle(reviewer)
     if lease_s <= 0:
         raise ValueError(f"lease_s must be positive seconds; got {lease_s}")
@@ -201,7 +213,7 @@ def claim(
         if case_id is None:
             sql = (
                 "SELECT case_id FROM review_cases WHERE status IN ('open', 'appealed'"
-                + (", 'escalated'" if role == "admin" else "")
+                + (", 'escalated'" if is_admin(role) else "")
                 + ") AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL OR lease_until <= ?)"
             )
             params: list[Any] = [reviewer, now]
@@ -216,7 +228,7 @@ def claim(
         if not _claimable(case, reviewer, role, now):
             if case["status"] not in _QUEUE_STATUSES:
                 raise CaseError(f"case {case_id} is {case['status']}, not waiting for review")
-            if case["status"] == "escalated" and role != "admin":
+            if case["status"] == "escalated" and not is_admin(role):
                 raise CaseError(f"case {case_id} was escalated: an admin decides it")
             raise CaseError(f"case {case_id} is being reviewed by @{case['claimed_by']} until {case['lease_until']:%H:%M:%S} UTC")
         lease_until = now + dt.timedelta(seconds=float(lease_s))
@@ -231,7 +243,7 @@ def claim(
 
 def release(store: Store, reviewer: str, case_id: str) -> None:
     """Give a claimed case back to the queue (only the holder can)."""
-    require_role(store, reviewer, *STAFF)
+    require_role(store, reviewer, *STAFF_ROLES)
     reviewer = normalise_handle(reviewer)
     with store.transaction() as con:
         case = _fetch(con, case_id)
@@ -246,7 +258,7 @@ def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str
 
     Returns the updated case. Raises PermissionError for non-staff, CaseError without a live claim.
     """
-    role = require_role(store, reviewer, *STAFF)
+    role = require_role(store, reviewer, *STAFF_ROLES)
     reviewer = normalise_handle(reviewer)
     if decision not in REVIEW_DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}; got {decision!r}")
@@ -260,7 +272,7 @@ def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str
             raise CaseError(f"case {case_id} is already {case['status']} ({case['last_decision']} by @{case['decided_by']})")
         if case["claimed_by"] != reviewer or case["lease_until"] is None or case["lease_until"] <= now:
             raise CaseError(f"claim case {case_id} first: deciding needs a live claim (yours expired or never existed)")
-        if case["status"] == "escalated" and role != "admin":
+        if case["status"] == "escalated" and not is_admin(role):
             raise CaseError(f"case {case_id} was escalated: an admin decides it")
         con.execute(
             "INSERT INTO review_decisions (decision_id, case_id, reviewer, decision, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -274,9 +286,13 @@ def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str
         )
         store.audit(reviewer, "review.decide", "case", case_id,
                     {"decision": decision, "reason": reason, "clip_id": case["clip_id"], "category": case["category"]}, con=con)
-        if case["clip_id"] and decision != "escalate":
-            clip_status = (case.get("requested_status") or "published") if decision == "approve" else "removed"
-            store.set_clip_status(case["clip_id"], clip_status, actor=reviewer, reason=f"review {case_id}: {reason}", con=con)
+        clip_id, why = case["clip_id"], f"review {case_id}: {reason}"
+        if clip_id and decision == "remove":
+            with contextlib.suppress(AlreadyTakenDown):  # this reviewer removed it for this case before the appeal
+                take_down(store, clip_id, by=reviewer, reason=why, con=con, case_id=case_id)
+        elif clip_id and decision == "approve":
+            restore(store, clip_id, by=reviewer, reason=why, case_id=case_id, con=con)  # an appeal reversing a removal
+            settle_status(store, clip_id, case.get("requested_status") or "published", by=reviewer, reason=why, con=con)
         return _fetch(con, case_id)
 
 

@@ -12,6 +12,7 @@ from .store import (
     new_id,
     normalise_handle,
     open_store,
+    parse_date,
     to_json,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "new_id",
     "normalise_handle",
     "open_store",
+    "parse_date",
     "to_json",
 ]

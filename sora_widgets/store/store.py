@@ -38,7 +38,7 @@ import numpy as np
 
 from ..media import Clip, MediaError, MediaLimits, atomic_write_bytes
 
-__all__ = ["Store", "open_store", "default_home", "StoreError", "NotFound", "ROLES", "CLIP_STATUSES"]
+__all__ = ["Store", "open_store", "default_home", "StoreError", "NotFound", "ROLES", "CLIP_STATUSES", "parse_date"]
 
 ROLES = ("creator", "reviewer", "admin", "guardian")
 CLIP_STATUSES = ("draft", "published", "held", "removed", "hidden")
@@ -223,39 +223,39 @@ class Store:
         birthdate: str | dt.date,
         role: str = "creator",
         display_name: str | None = None,
+        birthdate_confirmed: bool = True,
     ) -> str:
-        """Add a user; returns the normalised handle. Age rules live in the services."""
+        """Add a user with the birthdate the caller states; returns the normalised handle.
+
+        Age rules live in the services: product code creates accounts through
+        ``sora_widgets.social.accounts.sign_up`` (which refuses under-13s).
+        ``birthdate_confirmed``: False records a birthdate nobody confirmed (the
+        user then gets teen protections until ``accounts.confirm_birthdate``).
+        """
         h = normalise_handle(handle)
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
-        bd = _parse_date(birthdate)
+        bd = parse_date(birthdate)
         with self.transaction() as con:
             if con.execute("SELECT 1 FROM users WHERE handle = ?", [h]).fetchone():
                 raise StoreError(f"the handle @{h} is taken; choose another")
             con.execute(
-                "INSERT INTO users (handle, birthdate, role, display_name) VALUES (?, ?, ?, ?)",
-                [h, bd, role, display_name],
+                "INSERT INTO users (handle, birthdate, role, display_name, birthdate_confirmed) VALUES (?, ?, ?, ?, ?)",
+                [h, bd, role, display_name, bool(birthdate_confirmed)],
             )
             self.audit(h, "user.create", "user", h, {"role": role}, con=con)
         return h
 
+    _USER_COLUMNS = ("handle", "birthdate", "role", "display_name", "created_at", "birthdate_confirmed")
+
     def get_user(self, handle: str) -> dict[str, Any]:
+        """The user's row: handle, birthdate, role, display_name, created_at, birthdate_confirmed."""
         h = normalise_handle(handle)
         with self.read() as con:
-            row = con.execute("SELECT handle, birthdate, role, display_name, created_at FROM users WHERE handle = ?", [h]).fetchone()
+            row = con.execute(f"SELECT {', '.join(self._USER_COLUMNS)} FROM users WHERE handle = ?", [h]).fetchone()
         if row is None:
             raise NotFound(f"no user @{h}")
-        return dict(zip(("handle", "birthdate", "role", "display_name", "created_at"), row, strict=True))
-
-    def ensure_user(self, handle: str, *, birthdate: str | dt.date = "1990-01-01", role: str = "creator") -> str:
-        """The user ``handle``, created with the given fields if missing."""
-        try:
-            return self.get_user(handle)["handle"]
-        except NotFound:
-            try:
-                return self.create_user(handle, birthdate=birthdate, role=role)
-            except StoreError:  # created meanwhile by another process
-                return normalise_handle(handle)
+        return dict(zip(self._USER_COLUMNS, row, strict=True))
 
     # ----------------------------------------------------------------- media
     def put_media(self, data: bytes, *, mime: str, suffix: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
@@ -469,7 +469,8 @@ def normalise_handle(handle: str) -> str:
     return h
 
 
-def _parse_date(value: str | dt.date) -> dt.date:
+def parse_date(value: str | dt.date) -> dt.date:
+    """A ``datetime.date`` from a date, a datetime or ISO text (``2001-04-30``); ValueError otherwise."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

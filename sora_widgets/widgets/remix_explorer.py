@@ -33,7 +33,7 @@ import pandas as pd
 import traitlets
 
 from .. import lineage
-from ..access import can_view_info
+from ..access import can_view_info, is_staff
 from ..store import NotFound, Store, normalise_handle
 
 __all__ = ["RemixExplorer", "RemixTree", "tree_layout", "forest_positions"]
@@ -207,7 +207,7 @@ class RemixExplorer(W.VBox):
         return self._thumb_cache[digest]
 
     def _fill_root_picker(self) -> None:
-        top = lineage.most_remixed(self.store, 30, by="cascade", visible_only=self.role not in ("reviewer", "admin"))
+        top = lineage.most_remixed(self.store, 30, by="cascade", visible_only=not is_staff(self.role))
         opts = []
         for cid, n, prompt, owner in zip(top["clip_id"], top["cascade_remixes"], top["prompt"], top["owner"],
                                          strict=True):

@@ -20,7 +20,7 @@ import anywidget
 import ipywidgets as W
 import numpy as np
 
-from ..access import role_of
+from ..access import is_staff, role_of
 from ..media import encode_png
 from ..moderation import CATEGORIES, CATEGORY_LABELS, review
 from ..store import NotFound, Store, normalise_handle
@@ -121,7 +121,7 @@ class ReviewQueue(W.VBox):
             self.role = None
         who = W.HTML(f"<b>@{html.escape(self.reviewer)}</b> ({html.escape(self.role or 'unknown user')})")
         who.add_class("sw-who")
-        if self.role not in review.STAFF:
+        if not is_staff(self.role):
             msg = W.HTML(
                 # Inline style: the widget's CSS file travels with the shortcut widget, which a creator never gets.
                 "<div class='sw-reviewers-only' role='alert' style='padding:12px;border:1px solid #e0a800;"
