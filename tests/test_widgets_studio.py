@@ -1,8 +1,8 @@
 """PromptStudio in the kernel: settings, background generation, cancel, errors, history, compare, publish.
 
 Generation and publishing go through ``sora_widgets.publishing`` (moderation, then the
-engine / the store); tests that need them skip until the moderation service exists.
-The engine here is the small real ``test-square`` engine from conftest.
+engine / the store). The engine here is the small real ``test-square`` engine from conftest.
+Results are read through the studio's events (``on_generated``, ``on_published``, ``on_error``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,17 @@ import time
 import pytest
 from conftest import MovingSquareEngine, wait_until
 
-from sora_widgets.engines import base
+from sora_widgets.engines import base, engine_options
+from sora_widgets.social.accounts import sign_up
 from sora_widgets.widgets import PromptStudio
 from sora_widgets.widgets.prompt_studio import ASPECTS, SIZES_PX, frame_size, readable_error
+
+
+@pytest.fixture
+def store(store):
+    """The conftest store with the creator @ana (an account made the one way product code makes them)."""
+    sign_up(store, "ana", birthdate="1990-01-01")
+    return store
 
 
 @pytest.mark.parametrize("aspect", ASPECTS)
@@ -49,6 +57,22 @@ def test_settings_become_generate_arguments(store, test_engines):
         "width": 288, "height": 512,
     }
     assert s.user == "ana" and store.get_user("ana")["handle"] == "ana"
+
+
+def test_limits_come_from_the_engines_published_options(store, test_engines):
+    s = PromptStudio(store, "ana")
+    s.engine.value = "sim"
+    spec = engine_options("sim")
+    assert (s.duration.min, s.duration.max) == (spec["duration"].minimum, spec["duration"].maximum)
+    assert all(spec["fps"].minimum <= f <= spec["fps"].maximum for f in s.fps.options)
+    assert (s.seed.min, s.seed.max) == (spec["seed"].minimum, spec["seed"].maximum)
+    s.duration.value = spec["duration"].minimum  # the engine's shortest clip can be asked for (was 0.5 s)
+    assert s.request_kwargs()["duration"] == spec["duration"].minimum
+
+
+def test_the_studio_does_not_create_its_user(store, test_engines):
+    PromptStudio(store, "nobody_yet")
+    assert "nobody_yet" not in set(store.sql("SELECT handle FROM users")["handle"])
 
 
 def test_unavailable_engine_is_listed_with_its_reason_and_cannot_run(store, test_engines):
@@ -118,7 +142,6 @@ def test_a_rendered_page_gets_again_what_the_background_check_changed(store, tes
     states = {id(w): d["state"] for w, d in sent if d.get("method") == "update"}
     assert states[id(s.generate_button)]["disabled"] is False
     assert states[id(s.engine)]["index"] == [v for _k, v in s.engine.options].index("sim")
-    assert "sw-synced" in s._dom_classes
     s.frontend_ready._handle_custom_msg({"event": "something else"}, [])  # ignored, no error
 
 
@@ -154,8 +177,9 @@ def make(store, **settings):
 
 def test_generate_reports_progress_previews_and_shows_the_clip(store, test_engines):
     s = make(store)
-    seen_max = []
+    seen_max, generated = [], []
     s.progress.observe(lambda ch: seen_max.append(s.progress.value), names="value")
+    s.on_generated(generated.append)
     s.generate()
     assert s.cancel_button.disabled is False and s.generate_button.disabled is True
     assert s.wait(30) == "done"
@@ -167,6 +191,7 @@ def test_generate_reports_progress_previews_and_shows_the_clip(store, test_engin
     assert len(s.history) == 1 and len(s.history_strip.children) == 1
     assert s.cancel_button.disabled and not s.generate_button.disabled and not s.publish_button.disabled
     assert "done" in s.status.value
+    assert generated == [s.clip]
 
 
 def test_cancel_returns_to_idle_and_keeps_nothing(store, test_engines):
@@ -203,9 +228,12 @@ def test_the_kernel_thread_stays_free_while_generating(store, test_engines):
 
 def test_errors_show_as_a_readable_message(store, test_engines):
     s = make(store, prompt="   ")
+    errors = []
+    s.on_error(errors.append)
     s.generate()
     assert s.wait(10) == "error"
     assert "prompt is empty" in s.status.value and "Traceback" not in s.status.value
+    assert len(errors) == 1 and "prompt is empty" in str(errors[0])
     s.prompt.value = "a square"
     orig = s.request_kwargs
     s.request_kwargs = lambda: {**orig(), "fail_with": "the sampler diverged"}
@@ -226,11 +254,13 @@ def test_a_blocked_prompt_shows_the_reason_and_makes_nothing(store, test_engines
 
 def test_publish_saves_the_clip_as_the_users(store, test_engines):
     s = make(store)
+    published = []
+    s.on_published(published.append)
     s.generate()
     s.wait(30)
     s.publish(wait=True)
-    r = s.last_publish
-    assert r is not None and r.status in ("published", "held")
+    [r] = published
+    assert r.status in ("published", "held") and s.last_publish is r
     row = store.sql("SELECT owner, status, recipe FROM clips WHERE clip_id = ?", [r.clip_id]).iloc[0]
     assert row.owner == "ana" and row.status == r.status
     assert r.clip_id in s.publish_result.value and s.publish_button.disabled
@@ -242,10 +272,12 @@ def test_save_draft(store, test_engines):
     s = make(store)
     s.generate()
     s.wait(30)
+    published = []
+    s.on_published(published.append)
     s.draft_button.click()
     s.wait(30)
-    assert s.last_publish.status in ("draft", "held")
-    assert store.sql("SELECT status FROM clips").status[0] == s.last_publish.status
+    assert published[0].status in ("draft", "held")
+    assert store.sql("SELECT status FROM clips").status[0] == published[0].status
 
 
 def test_history_compare_links_two_players(store, test_engines):
@@ -260,12 +292,90 @@ def test_history_compare_links_two_players(store, test_engines):
     s.history[2].compare_box.value = True
     a, b = s.compare_box.children
     assert a.clip is s.history[0].clip and b.clip is s.history[2].clip
-    linked = {(ln.source[1], ln.target[1]) for ln in s._links}
+    links = s.takes._links
+    linked = {(ln.source[1], ln.target[1]) for ln in links}
     assert ("current_time", "current_time") in linked and ("playing", "playing") in linked
-    assert all(ln.source[0] is a and ln.target[0] is b for ln in s._links)
+    assert all(ln.source[0] is a and ln.target[0] is b for ln in links)
     s.history[1].compare_box.value = True  # three ticked: ask for two
     assert s.compare_box.children == () and "exactly two" in s.compare_hint.value
     # "Show" brings an older take back into the main player
     show = s.history[0].widget.children[2].children[0]
     show.click()
     assert s.clip is s.history[0].clip
+
+
+def _count_checks(monkeypatch):
+    """Count output checks (the real ``check_clip`` still runs)."""
+    from sora_widgets.moderation import service
+
+    calls = []
+    real = service.check_clip
+
+    def counted(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "check_clip", counted)
+    return calls
+
+
+def test_output_moderation_starts_when_the_clip_is_ready_and_publish_only_saves(store, test_engines, monkeypatch):
+    from sora_widgets.moderation import prescreen
+
+    checks = _count_checks(monkeypatch)
+    s = make(store)
+    s.generate()
+    assert s.wait(30) == "done"
+    assert wait_until(lambda: prescreen.cached_verdict(store, s.clip, user="ana") is not None, 30)
+    assert checks == ["sora-widgets-prescreen"]  # checked in the background, before any click
+    published = []
+    s.on_published(published.append)
+    t0 = time.perf_counter()
+    s.publish(wait=True)
+    took = time.perf_counter() - t0
+    assert len(checks) == 1, "Publish checked the clip again"
+    assert published[0].verdict is not None and published[0].clip_id in s.publish_result.value
+    assert took < 2.0, f"publishing a pre-screened clip took {took:.2f} s"
+    assert s.publish_panel.progress.layout.display == "none"  # nothing left to show progress for
+
+
+def test_generating_again_cancels_the_previous_prescreen(store, test_engines, monkeypatch):
+    from sora_widgets.moderation import service
+
+    release = threading.Event()
+    real = service.check_clip
+
+    def held_check(*args, **kwargs):
+        release.wait(10)  # the check has not got far when the user generates again
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "check_clip", held_check)
+    s = make(store)
+    s.generate()
+    assert s.wait(30) == "done"
+    job = s.publish_panel.prescreen_job
+    assert job.running
+    s.generate()
+    assert job.cancel_event.is_set()
+    release.set()
+    assert job.join(30) and job.state == "cancelled"
+    assert s.wait(30) == "done" and s.publish_panel.prescreen_job is not job
+
+
+def test_publish_while_the_check_runs_shows_its_progress(store, test_engines, monkeypatch):
+    from sora_widgets.moderation import prescreen
+
+    s = make(store)
+    s.generate()
+    assert s.wait(30) == "done"
+    s.publish_panel.prescreen_job.cancel()  # as if it had not started yet
+    s.publish_panel.prescreen_job.join(30)
+    prescreen._entries.clear()
+    labels = []
+    s.publish_panel.progress_label.observe(lambda ch: labels.append(ch["new"]), names="value")
+    published = []
+    s.on_published(published.append)
+    s.publish(wait=True)
+    assert published and published[0].status in ("published", "held")
+    assert any(lbl.startswith("checking the clip") for lbl in labels), labels
+    assert "saving…" in labels and labels[-1] == ""

@@ -1,4 +1,4 @@
-"""The background generation runner: progress with ETA, throttled previews, cancel, errors."""
+"""The one background-job helper (generate, publish, remix): progress with ETA, throttled previews, cancel, errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sora_widgets.engines import Cancelled, check_cancel
-from sora_widgets.widgets._worker import GenerationWorker, Progress, format_eta
+from sora_widgets.widgets._worker import BackgroundJob, GenerationWorker, Progress, format_eta
 
 
 def collect():
@@ -31,7 +31,7 @@ def test_progress_eta_and_result():
         return "clip"
 
     got, kw = collect()
-    w = GenerationWorker(job, preview_interval_s=0.0, progress_interval_s=0.0, **kw).start()
+    w = BackgroundJob(job, preview_interval_s=0.0, progress_interval_s=0.0, **kw).start()
     assert w.join(5)
     assert w.state == "done" and got["done"] == ["clip"] and not got["error"]
     steps = [p.step for p in got["progress"]]
@@ -51,7 +51,7 @@ def test_previews_are_throttled_but_the_first_and_last_report_arrive():
         return 1
 
     got, kw = collect()
-    w = GenerationWorker(job, preview_interval_s=10.0, progress_interval_s=10.0, **kw).start()
+    w = BackgroundJob(job, preview_interval_s=10.0, progress_interval_s=10.0, **kw).start()
     assert w.join(5)
     pngs = [p for p in got["progress"] if p.preview_png]
     assert len(pngs) == 1 and pngs[0].step == 1  # first preview at once, then none within 10 s
@@ -70,7 +70,7 @@ def test_cancel_stops_the_job_between_steps():
         return "finished"
 
     got, kw = collect()
-    w = GenerationWorker(job, **kw).start()
+    w = BackgroundJob(job, **kw).start()
     assert started.wait(5)
     t0 = time.perf_counter()
     w.cancel()
@@ -84,7 +84,7 @@ def test_errors_are_reported_not_raised():
         raise ValueError("duration must be between 0.1 and 20 seconds")
 
     got, kw = collect()
-    w = GenerationWorker(job, **kw).start()
+    w = BackgroundJob(job, **kw).start()
     assert w.join(5)
     assert w.state == "error" and isinstance(got["error"][0], ValueError) and not got["done"]
 
@@ -94,12 +94,12 @@ def test_cancelled_exception_from_the_engine_counts_as_cancelled():
         raise Cancelled("generation cancelled")
 
     got, kw = collect()
-    w = GenerationWorker(job, **kw).start()
+    w = BackgroundJob(job, **kw).start()
     assert w.join(5) and w.state == "cancelled" and got["cancelled"] == 1
 
 
 def test_a_worker_runs_once():
-    w = GenerationWorker(lambda p, c: None).start()
+    w = BackgroundJob(lambda p, c: None).start()
     w.join(5)
     with pytest.raises(RuntimeError):
         w.start()
@@ -110,3 +110,16 @@ def test_format_eta():
     assert format_eta(3.25) == "3.2 s" or format_eta(3.25) == "3.3 s"
     assert format_eta(125) == "2 min 05 s"
     assert Progress(0, 0, 0.0, None).fraction == 0.0
+
+
+def test_labelled_progress_for_work_that_is_not_generation_steps():
+    def job(on_progress, cancel):
+        on_progress(1, 3, None, label="checking the clip")
+        on_progress(3, 3, None, label="checking the clip")
+        return "saved"
+
+    got, kw = collect()
+    w = BackgroundJob(job, progress_interval_s=0.0, name="sora-widgets-publish", **kw).start()
+    assert w.join(5) and got["done"] == ["saved"]
+    assert got["progress"][0].describe().startswith("checking the clip 1/3, ETA ")
+    assert GenerationWorker is BackgroundJob  # the earlier name still works in notebooks

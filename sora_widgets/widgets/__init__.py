@@ -13,6 +13,7 @@ _WIDGETS = {
     "PromptStudio": "prompt_studio",
     "ClipPlayer": "clip_player",
     "SpaceTimeView": "space_time",
+    "BackgroundJob": "_worker",
     "GenerationWorker": "_worker",
     "CameoMaker": "cameo_maker",
     "MyCameos": "cameo_maker",

@@ -1,10 +1,13 @@
-"""Run one generation in a background thread: progress with ETA, throttled previews, cancel.
+"""``BackgroundJob``: run one piece of long work on a thread, with progress, ETA, previews and cancel.
+
+The one helper every widget uses for work that takes seconds: the Studio's
+generate, pre-screen and publish, and RemixExplorer's "Remix this".
 
 Why a thread: a widget's click handler runs on the kernel's shell thread; if it
-generated there, the kernel could not answer any other widget (not even the
-Cancel button) until it finished. The worker runs the job on its own thread and
-reports through plain callbacks, which the widget turns into trait updates
-(ipykernel >= 6 sends comm messages from any thread).
+did the work there, the kernel could not answer any other widget (not even the
+Cancel button) until it finished. The job runs on its own thread and reports
+through plain callbacks, which the widget turns into trait updates (ipykernel
+>= 6 sends comm messages from any thread).
 
 The engines do numpy/physics work between ``on_progress`` calls, which lets
 the shell thread run (the GIL is released by numpy and at least every
@@ -24,7 +27,7 @@ import numpy as np
 
 from ..engines import Cancelled
 
-__all__ = ["Progress", "GenerationWorker", "format_eta"]
+__all__ = ["BackgroundJob", "GenerationWorker", "Progress", "format_eta"]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,8 @@ class Progress:
     """One progress report: ``step`` of ``total`` done after ``elapsed_s`` seconds.
 
     ``eta_s`` is the estimated seconds left (None before the first step);
-    ``preview_png`` holds PNG bytes of a preview frame when one is due (throttled).
+    ``preview_png`` holds PNG bytes of a preview frame when one is due (throttled);
+    ``label`` names the work when it is not generation steps (e.g. "checking the clip").
     """
 
     step: int
@@ -42,14 +46,15 @@ class Progress:
     elapsed_s: float
     eta_s: float | None
     preview_png: bytes | None = None
+    label: str = ""
 
     @property
     def fraction(self) -> float:
         return 0.0 if self.total <= 0 else min(1.0, self.step / self.total)
 
     def describe(self) -> str:
-        """"step k/n, ETA s" as shown under the progress bar."""
-        return f"step {self.step}/{self.total}, ETA {format_eta(self.eta_s)}"
+        """"step k/n, ETA s" (or "<label> k/n, ETA s") as shown under a progress bar."""
+        return f"{self.label or 'step'} {self.step}/{self.total}, ETA {format_eta(self.eta_s)}"
 
 
 def format_eta(eta_s: float | None) -> str:
@@ -61,15 +66,22 @@ def format_eta(eta_s: float | None) -> str:
 
 
 def _preview_png(frame: np.ndarray, longest_px: int) -> bytes:
-    from ..media import _resize, encode_png
+    from ..frames import resize_frame
+    from ..media import encode_png
 
-    return encode_png(_resize(np.asarray(frame, np.uint8), longest_px))
+    return encode_png(resize_frame(np.asarray(frame, np.uint8), longest_px))
 
 
-class GenerationWorker:
+class BackgroundJob:
     """Runs ``job(on_progress, cancel)`` on a daemon thread and reports back.
 
-    Callbacks (all called on the worker thread):
+    ``job`` calls ``on_progress(step, total, preview_frame_or_None, label="")`` as
+    it goes (the engines' progress signature, plus an optional label) and checks
+    ``cancel`` (a ``threading.Event``) between steps, raising
+    :class:`~sora_widgets.engines.Cancelled` (any exception after ``cancel`` was
+    set counts as cancelled too).
+
+    Callbacks (all called on the job's thread):
     ``on_progress(Progress)``, then exactly one of ``on_done(result)``,
     ``on_cancelled()``, ``on_error(exc)``.
 
@@ -89,8 +101,11 @@ class GenerationWorker:
         preview_interval_s: float = 0.15,
         preview_px: int = 256,
         progress_interval_s: float = 0.05,
+        name: str = "sora-widgets-job",
     ):
+        """``name``: the thread's name (shows in debuggers and ``threading.enumerate()``)."""
         self._job = job
+        self.name = name
         self._on_progress = on_progress or (lambda p: None)
         self._on_done = on_done or (lambda r: None)
         self._on_cancelled = on_cancelled or (lambda: None)
@@ -108,17 +123,17 @@ class GenerationWorker:
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------ control
-    def start(self) -> GenerationWorker:
+    def start(self) -> BackgroundJob:
         if self._thread is not None:
-            raise RuntimeError("a GenerationWorker runs once; make a new one")
+            raise RuntimeError("a BackgroundJob runs once; make a new one")
         self.state = "running"
         self._t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, name="sora-widgets-generation", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         return self
 
     def cancel(self) -> None:
-        """Ask the job to stop; engines check the event between steps."""
+        """Ask the job to stop; it checks the event between steps (engines, moderation checks)."""
         self.cancel_event.set()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -133,7 +148,7 @@ class GenerationWorker:
         return self._thread is not None and self._thread.is_alive()
 
     # ------------------------------------------------------------ internals
-    def _progress(self, step: int, total: int, preview: np.ndarray | None = None) -> None:
+    def _progress(self, step: int, total: int, preview: np.ndarray | None = None, label: str = "") -> None:
         now = time.perf_counter()
         elapsed = now - self._t0
         png = None
@@ -148,7 +163,7 @@ class GenerationWorker:
             return  # throttle: the browser does not need 1000 updates a second
         self._last_report = now
         eta = None if step <= 0 else elapsed / step * max(0, total - step)
-        self._on_progress(Progress(int(step), int(total), elapsed, eta, png))
+        self._on_progress(Progress(int(step), int(total), elapsed, eta, png, label))
 
     def _run(self) -> None:
         try:
@@ -177,4 +192,8 @@ class GenerationWorker:
         try:
             fn(*args)
         except Exception:
-            log.exception("a generation callback failed")
+            log.exception("a background job's callback failed")
+
+
+#: The earlier name (it ran generations only); kept for notebooks that import it.
+GenerationWorker = BackgroundJob
