@@ -37,6 +37,7 @@ import duckdb
 import numpy as np
 
 from ..media import Clip, MediaError, MediaLimits, atomic_write_bytes
+from .lineage_index import index_missing
 
 __all__ = ["Store", "open_store", "default_home", "StoreError", "NotFound", "ROLES", "CLIP_STATUSES", "parse_date"]
 
@@ -349,9 +350,7 @@ class Store:
                 )
             self.audit(owner, "clip.save", "clip", clip_id, {"status": status, "parent_id": parent_id}, con=con)
             # Keep the derived lineage index (root, depth, path) in step, in the same transaction.
-            from ..lineage import sync
-
-            sync(con, [clip_id])
+            index_missing(con, [clip_id])
         return clip_id
 
     def put_media_file_only(self, data: bytes, suffix: str, *, digest: str | None = None) -> str:
