@@ -226,7 +226,7 @@ def _add_users_parser(sub) -> None:
     s.add_argument("handle")
     s.add_argument("--birthdate", required=True, help="YYYY-MM-DD (under 13 is refused)")
     s.add_argument("--display-name", default=None)
-    s.add_argument("--role", default="creator", choices=ROLES)
+    s.add_argument("--role", default=None, choices=ROLES, help="default: creator (admin if it is the first account)")
     s.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     s.set_defaults(func=cmd_users_create)
     s = usub.add_parser("set-role", help="grant or change a role (audited)")

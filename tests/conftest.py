@@ -213,6 +213,47 @@ def voila(artifacts_dir, request):
                 print(f"--- {log_path.name} (tail) ---\n{log_path.read_text(errors='replace')[-4000:]}")
 
 
+# ------------------------------------------------------------------ accounts and logins (issue 12)
+# Every served dashboard needs a login: browser tests make accounts and log in through the real page.
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def make_account(store, handle: str, *, birthdate: str = "1990-01-01", role: str = "creator",
+                 password: str = TEST_PASSWORD, display_name: str | None = None) -> str:
+    """An account that can log in (through the accounts service, so age rules apply); returns the handle.
+
+    ``role`` is exact: the first-account-becomes-admin rule applies only to sign-ups without a role.
+    """
+    from sora_widgets.auth import LOCAL_OWNER, create_account
+
+    return create_account(store, handle, password=password, birthdate=birthdate, display_name=display_name,
+                          role=role, by=LOCAL_OWNER)["handle"]
+
+
+def give_password(home_or_store, handle: str, password: str = TEST_PASSWORD) -> str:
+    """Let an existing user (made by ``store.create_user`` or the demo seed) log in with ``password``."""
+    from sora_widgets.auth import set_password
+    from sora_widgets.store import Store, open_store
+
+    store = home_or_store if isinstance(home_or_store, Store) else open_store(home_or_store)
+    set_password(store, handle, password)
+    return handle
+
+
+def login(page, server, handle: str, password: str = TEST_PASSWORD, *, notebook: str = "studio.ipynb",
+          timeout_ms: float = 60_000) -> None:
+    """Open ``notebook`` on ``server`` as ``handle``: the server sends the login page, we fill it in and
+    land on the dashboard (the real form, the real cookie, the real redirect)."""
+    page.goto(server.url(notebook))
+    page.wait_for_selector("#sw-login-form", timeout=timeout_ms)
+    page.fill("#handle", handle)
+    page.fill("#password", password)
+    with page.expect_navigation(timeout=timeout_ms):
+        page.click("#sw-login-submit")
+    if page.query_selector("#sw-login-form"):
+        raise AssertionError(f"login as @{handle} failed: {page.inner_text('.sw-error')}")
+
+
 @pytest.fixture
 def chromium_available():
     if not shutil.which(CHROMIUM):

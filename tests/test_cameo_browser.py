@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import give_password, login
 
 from sora_widgets import access, cameo
 from sora_widgets.cameo.asset import CameoAsset
@@ -43,9 +44,8 @@ def test_owner_sees_and_removes_a_clip_made_with_her_cameo(tmp_path, voila, page
     home = tmp_path / "home"
     store, cid, clip_id = seed(home)
     assert access.can_view(store, clip_id, "carol")
-    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": "alice"},
-                   name="cameo")
-    page.goto(server.url("my_cameo.ipynb"))
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="cameo")
+    login(page, server, give_password(store, "alice"), notebook="my_cameo.ipynb")
     row = f".sw-use-{clip_id}"
     page.wait_for_selector(row, timeout=120_000)
     assert "bob" in page.inner_text(row) and "published" in page.inner_text(row)

@@ -14,6 +14,7 @@ import base64
 import cv2
 import numpy as np
 import pytest
+from conftest import give_password, login
 
 from sora_widgets.cameo import synthetic
 from sora_widgets.cameo.asset import CameoAsset
@@ -89,9 +90,8 @@ def test_owner_drags_a_box_scrubs_the_mask_and_creates_an_animal_cameo(tmp_path,
     decoded = Clip.load(video).frames
     assert len(decoded) == len(truth)
 
-    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": "alice"},
-                   name="cameo-maker")
-    page.goto(server.url("my_cameo.ipynb"))
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="cameo-maker")
+    login(page, server, give_password(store, "alice"), notebook="my_cameo.ipynb")
     page.wait_for_selector(".lm-TabBar-tab", timeout=120_000)
     page.locator(".lm-TabBar-tab", has_text="Make a cameo").click()
     page.wait_for_selector(f"{MAKER} {CANVAS}", state="visible", timeout=30_000)

@@ -7,6 +7,7 @@ Screenshots land in test-artifacts/lineage-*.png.
 from __future__ import annotations
 
 import pytest
+from conftest import give_password, login
 
 from sora_widgets.demo import seed_demo
 from sora_widgets.serve import dashboards_dir
@@ -38,8 +39,8 @@ def demo_home(tmp_path_factory):
 
 
 def open_dashboard(voila, page, home, user="ana"):
-    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": user}, name="lineage")
-    page.goto(server.url("lineage.ipynb"))
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="lineage")
+    login(page, server, give_password(home, user), notebook="lineage.ipynb")
     page.wait_for_selector(".sw-remix-tree .sw-node", timeout=120_000)
     return server
 

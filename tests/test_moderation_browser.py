@@ -1,10 +1,9 @@
 """Two reviewers in two browser windows on one Voila server, at the same time; a creator sees no actions.
 
-Who is who: one Voila server started with ``SORA_WIDGETS_URL_USER=1`` reads the
-user from ``?user=...`` (Voila hands the query string to the kernel as
-``QUERY_STRING``; ``sora_widgets.session.current_user`` reads it only with that
-flag). Roles are checked by the review service, so a URL naming a creator gets
-nothing a creator may not do. Screenshots land in test-artifacts/.
+Who is who: each window logs in through the server's login page (issue 12); the
+server hands the verified user to the page's kernel. The moderation page needs the
+reviewer role, and the review service checks roles again on every action.
+Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import give_password, login
 
 from sora_widgets.media import Clip
 from sora_widgets.moderation import Verdict
@@ -41,13 +41,15 @@ def _seed(store) -> list[str]:
 def _open(browser, server, user):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1500})
     page = ctx.new_page()
-    page.goto(server.url("moderation.ipynb", user=user))
+    login(page, server, user, notebook="moderation.ipynb")
     return ctx, page
 
 
 def test_two_reviewers_decide_different_cases_and_a_creator_gets_no_actions(voila, browser, store, tmp_home, artifacts_dir):
     cases = _seed(store)
-    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(tmp_home), "SORA_WIDGETS_URL_USER": "1"}, name="moderation")
+    for h in ("alice", "rev_ann", "rev_bo"):
+        give_password(store, h)
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(tmp_home)}, name="moderation")
     ann_ctx, ann = _open(browser, server, "rev_ann")
     bo_ctx, bo = _open(browser, server, "rev_bo")
     try:
@@ -91,11 +93,12 @@ def test_two_reviewers_decide_different_cases_and_a_creator_gets_no_actions(voil
     assert details[ann_case]["decision"] == "approve" and details[bo_case]["decision"] == "remove"
     assert len(store.sql("SELECT * FROM review_decisions")) == 2
 
-    # A creator opening the dashboard sees the message and no action at all.
+    # A creator opening the dashboard gets the server's "needs the reviewer role" page (issue 12:
+    # the page is gated by role before any of its code runs) and no action at all.
     ctx, page = _open(browser, server, "alice")
     try:
-        page.wait_for_selector(".sw-reviewers-only-box, .sw-dashboard-error", timeout=180_000)
-        assert "Reviewers only" in page.locator(".sw-reviewers-only-box").inner_text()
+        page.wait_for_selector(".sw-needs-role, .sw-dashboard-error", timeout=180_000)
+        assert "needs the reviewer role" in page.locator(".sw-needs-role").inner_text()
         for cls in ("sw-approve", "sw-remove", "sw-escalate", "sw-claim-next", "sw-case-list"):
             assert page.locator(f".{cls}").count() == 0, cls
         page.keyboard.press("r")  # no shortcut listener exists for a creator either

@@ -10,6 +10,7 @@ import re
 import time
 
 import pytest
+from conftest import login, make_account
 from playwright.sync_api import expect
 
 from sora_widgets.media import Clip
@@ -51,8 +52,8 @@ PLAY_JS = """async () => {
 
 
 def open_studio(voila, page, home, user):
-    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": user}, name="studio")
-    page.goto(server.url("studio.ipynb"))
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="studio")
+    login(page, server, make_account(open_store(home), user), notebook="studio.ipynb")
     page.wait_for_selector(".sw-generate, .sw-dashboard-error", timeout=120_000)
     assert page.locator(".sw-dashboard-error").count() == 0, page.locator(".sw-dashboard-error").inner_text()
     # The page told the kernel it is drawn, and got back what the background engine check changed.

@@ -13,7 +13,7 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import launch_chromium
+from conftest import give_password, launch_chromium, login
 from playwright.sync_api import expect
 
 from sora_widgets.serve import dashboards_dir
@@ -73,9 +73,8 @@ def test_record_yourself_with_the_webcam(tmp_path, voila, camera_page, artifacts
     page = camera_page
     home = tmp_path / "home"
     open_store(home).create_user("alice", birthdate="1990-01-01")
-    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_USER": "alice"},
-                   name="webcam")
-    page.goto(server.url("my_cameo.ipynb"))
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="webcam")
+    login(page, server, give_password(home, "alice"), notebook="my_cameo.ipynb")
     page.wait_for_selector(".lm-TabBar-tab", timeout=120_000)
     page.locator(".lm-TabBar-tab", has_text="Make a cameo").click()
     maker = page.locator(".sw-cameo-maker")

@@ -3,7 +3,7 @@
 Rules:
 - an account is created through ``social.accounts.sign_up`` (age rules: under 13
   refused, 13-17 a teen account) and gets an Argon2id password;
-- the first account with a password on a home that has no admin becomes the admin
+- the first adult account created on a home that has no admin becomes the admin
   (a fresh ``make studio`` needs no extra step); the promotion happens in the same
   transaction as the password row, so two people signing up at once cannot both win;
 - only an admin, or the local machine owner (``LOCAL_OWNER``: whoever runs the
@@ -25,13 +25,14 @@ from ..store.store import ROLES
 from .passwords import check_password_rules, hash_password
 from .sessions import end_sessions
 
-__all__ = ["LOCAL_OWNER", "create_account", "set_role", "disable", "enable", "reset_password", "list_users"]
+__all__ = ["LOCAL_OWNER", "create_account", "require_admin", "set_role", "disable", "enable", "reset_password", "list_users"]
 
 # The actor name for the machine owner at the command line; '-' can never be in a handle.
 LOCAL_OWNER = "local-owner"
 
 
-def _require_admin(store: Store, by: str) -> str:
+def require_admin(store: Store, by: str) -> str:
+    """``by`` (normalised) if it is an active admin or ``LOCAL_OWNER``; ``PermissionError`` otherwise."""
     if by == LOCAL_OWNER:
         return by
     h = normalise_handle(by)
@@ -51,7 +52,7 @@ def _active_admins(con) -> int:
 
 
 def create_account(store: Store, handle: str, *, password: str, birthdate: str | dt.date,
-                   display_name: str | None = None, role: str = "creator", by: str | None = None) -> dict:
+                   display_name: str | None = None, role: str | None = None, by: str | None = None) -> dict:
     """Create an account that can log in; returns ``{"handle", "role", "band"}``.
 
     Args:
@@ -60,7 +61,8 @@ def create_account(store: Store, handle: str, *, password: str, birthdate: str |
         password: at least ``MIN_PASSWORD_CHARS`` characters (hashed with Argon2id).
         birthdate: YYYY-MM-DD; under 13 is refused (``PermissionError``), 13-17 makes a teen account.
         display_name: the name shown to others (default: the handle).
-        role: "creator" for sign-up; other roles only ``by`` an admin or ``LOCAL_OWNER``.
+        role: None (sign-up): a creator, or the admin if it is the first account on this home;
+            "creator" exactly; other roles only ``by`` an admin or ``LOCAL_OWNER``.
         by: who creates it (None: the person signing up).
 
     Raises:
@@ -70,22 +72,21 @@ def create_account(store: Store, handle: str, *, password: str, birthdate: str |
     """
     from ..social.accounts import protection_band, sign_up
 
-    if role not in ROLES:
+    if role is not None and role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
-    if role != "creator":
-        _require_admin(store, by or handle)
+    if role not in (None, "creator"):
+        require_admin(store, by or handle)
     check_password_rules(password)
     digest = hash_password(password)  # before any write: a refused password leaves no half-made account
     h = sign_up(store, handle, birthdate=birthdate, display_name=(display_name or "").strip() or None,
-                role="creator" if role in STAFF_ROLES else role)
+                role="creator" if role is None or role in STAFF_ROLES else role)
     band = protection_band(store, h)
     with store.transaction() as con:
         con.execute("INSERT INTO auth_accounts (handle, password_hash, updated_at) VALUES (?, ?, ?)",
                     [h, digest, time.time()])
         store.audit(by or h, "auth.account_create", "user", h, {"band": band}, con=con)
-        first = (_active_admins(con) == 0 and band == "adult" and not con.execute(
-            "SELECT 1 FROM auth_accounts WHERE handle <> ? AND password_hash IS NOT NULL", [h]).fetchone())
-        if first and role == "creator":
+        first = _active_admins(con) == 0 and band == "adult"
+        if first and role is None:
             con.execute("UPDATE users SET role = 'admin' WHERE handle = ?", [h])
             store.audit(LOCAL_OWNER, "auth.role_set", "user", h,
                         {"from": "creator", "to": "admin", "why": "first account on this home"}, con=con)
@@ -105,7 +106,7 @@ def set_role(store: Store, handle: str, role: str, *, by: str) -> str:
     """
     from ..social.accounts import protection_band
 
-    actor = _require_admin(store, by)
+    actor = require_admin(store, by)
     h = normalise_handle(handle)
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
@@ -125,7 +126,7 @@ def set_role(store: Store, handle: str, role: str, *, by: str) -> str:
 
 def disable(store: Store, handle: str, *, by: str, reason: str = "") -> int:
     """Disable ``handle``: no more logins, open sessions end now; returns how many sessions ended."""
-    actor = _require_admin(store, by)
+    actor = require_admin(store, by)
     h = normalise_handle(handle)
     with store.transaction() as con:
         row = con.execute("SELECT role FROM users WHERE handle = ?", [h]).fetchone()
@@ -146,7 +147,7 @@ def disable(store: Store, handle: str, *, by: str, reason: str = "") -> int:
 
 def enable(store: Store, handle: str, *, by: str) -> None:
     """Let a disabled account log in again."""
-    actor = _require_admin(store, by)
+    actor = require_admin(store, by)
     h = normalise_handle(handle)
     with store.transaction() as con:
         con.execute("UPDATE auth_accounts SET disabled_at = NULL, updated_at = ? WHERE handle = ?", [time.time(), h])
@@ -157,7 +158,7 @@ def reset_password(store: Store, handle: str, password: str, *, by: str) -> None
     """Set a new password for ``handle`` (open sessions end)."""
     from .passwords import set_password
 
-    actor = _require_admin(store, by)
+    actor = require_admin(store, by)
     set_password(store, handle, password, by=actor)
 
 

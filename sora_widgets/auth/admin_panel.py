@@ -35,6 +35,7 @@ class AdminPanel(W.VBox):
 
         self.store = store
         self._acting_user = acting_user or (lambda: current_user(store))
+        admin.require_admin(store, self._acting_user())  # no page of accounts for anyone but an admin
         self._callbacks: list[Callable[[dict], None]] = []
         self.status = W.HTML("").add_class("sw-admin-status")
         self.rows = W.VBox().add_class("sw-admin-rows")
