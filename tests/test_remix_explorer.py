@@ -57,3 +57,32 @@ def test_explorer_shows_the_featured_tree_and_hides_what_the_user_may_not_see(de
     xyz = forest_positions(ex._forest_df)
     assert xyz.shape == (len(ex._forest_df), 3)
     assert (xyz[:, 1] == ex._forest_df["depth"].to_numpy()).all()
+
+
+@pytest.mark.slow
+def test_remix_this_shows_progress_can_be_cancelled_and_reports_through_an_event(demo):
+    store, summary = demo
+    ex = RemixExplorer(store, user="ana", show_3d=False)
+    playable = [n["clip_id"] for n in ex.tree.nodes if n["has_media"]]
+    ex.tree.selected = playable[0]
+    count = lambda: int(store.sql("SELECT count(*) AS n FROM clips")["n"][0])  # noqa: E731
+    before = count()
+
+    # Cancel at once: nothing is saved and the buttons come back.
+    job = ex.remix("now on the moon")
+    assert ex.busy and not ex.cancel_button.disabled and ex.remix_button.disabled
+    ex.cancel_button.click()
+    ex.wait(60)
+    assert job.state == "cancelled" and "nothing was saved" in ex.status.value
+    assert count() == before and ex.cancel_button.disabled and not ex.remix_button.disabled
+
+    remixed, steps = [], []
+    ex.on_remixed(remixed.append)
+    ex.progress.observe(lambda ch: steps.append(ch["new"]), names="value")
+    ex.prompt.value = "make it blue"
+    ex.remix_button.click()
+    ex.wait(120)
+    [res] = remixed
+    assert count() == before + 1 and store.clip_info(res.clip_id)["parent_id"] == playable[0]
+    assert any(0 < v < max(steps) for v in steps), f"the progress bar did not move: {steps}"
+    assert ex.tree.selected == res.clip_id and ex.progress.layout.display == "none"

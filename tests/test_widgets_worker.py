@@ -123,3 +123,16 @@ def test_labelled_progress_for_work_that_is_not_generation_steps():
     assert w.join(5) and got["done"] == ["saved"]
     assert got["progress"][0].describe().startswith("checking the clip 1/3, ETA ")
     assert GenerationWorker is BackgroundJob  # the earlier name still works in notebooks
+
+
+def test_a_committed_result_is_reported_even_if_cancel_came_late():
+    """A save that finished is a save: its job reports done; a generation's late result is dropped."""
+    for keep, expected in ((True, "done"), (False, "cancelled")):
+        def job(on_progress, cancel):
+            cancel.set()  # the user pressed Cancel while the last, uninterruptible part ran
+            return "clip c1 saved"
+
+        got, kw = collect()
+        w = BackgroundJob(job, keep_late_result=keep, **kw).start()
+        assert w.join(5) and w.state == expected
+        assert got["done"] == (["clip c1 saved"] if keep else [])

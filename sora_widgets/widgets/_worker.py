@@ -102,10 +102,17 @@ class BackgroundJob:
         preview_px: int = 256,
         progress_interval_s: float = 0.05,
         name: str = "sora-widgets-job",
+        keep_late_result: bool = False,
     ):
-        """``name``: the thread's name (shows in debuggers and ``threading.enumerate()``)."""
+        """``name``: the thread's name (shows in debuggers and ``threading.enumerate()``).
+
+        ``keep_late_result``: a job that returns although ``cancel`` was set counts as done, not
+        cancelled. For jobs whose result is already committed when they return (a save): the
+        user must hear that it was saved. Otherwise (a generation) such a result is dropped.
+        """
         self._job = job
         self.name = name
+        self.keep_late_result = keep_late_result
         self._on_progress = on_progress or (lambda p: None)
         self._on_done = on_done or (lambda r: None)
         self._on_cancelled = on_cancelled or (lambda: None)
@@ -180,7 +187,7 @@ class BackgroundJob:
             self.state, self.error = "error", exc
             self._safe(self._on_error, exc)
             return
-        if self.cancel_event.is_set():
+        if self.cancel_event.is_set() and not self.keep_late_result:
             self.state = "cancelled"
             self._safe(self._on_cancelled)
             return

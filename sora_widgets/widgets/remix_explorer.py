@@ -8,21 +8,23 @@
   x = branch (cascades side by side, remixes spread inside), y = depth (remix
   steps), z = time (days since the first clip). Clicking a point selects it too.
 - The selected clip plays in a :class:`ClipPlayer`; "Remix this" runs
-  :func:`sora_widgets.remix.remix_clip` on a worker thread, then the new node
-  appears, selected.
+  :func:`sora_widgets.remix.remix_clip` as a :class:`BackgroundJob` (the helper
+  the Studio uses too) with a progress bar and a **Cancel** button; then the new
+  node appears, selected, and :meth:`RemixExplorer.on_remixed` callbacks run.
 
 The widget holds no rules: who may see a clip is ``access.can_view_info``, what a
 remix does is ``remix.remix_clip``, the tree comes from ``lineage.tree``.
-Stable CSS classes for tests: ``sw-remix-explorer``, ``sw-remix-tree``,
-``sw-node`` (with ``data-clip-id``), ``sw-remix-prompt``, ``sw-remix-button``,
-``sw-remix-status``, ``sw-remix-detail``, ``sw-remix-forest3d``, ``sw-remix-root``.
+CSS classes (styling hooks, also used by the browser tests): ``sw-remix-explorer``,
+``sw-remix-tree``, ``sw-node`` (with ``data-clip-id``), ``sw-remix-prompt``,
+``sw-remix-button``, ``sw-remix-cancel``, ``sw-remix-progress``, ``sw-remix-status``,
+``sw-remix-detail``, ``sw-remix-forest3d``, ``sw-remix-root``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ import traitlets
 from .. import lineage
 from ..access import can_view_info, is_staff
 from ..store import NotFound, Store, normalise_handle
+from ._messages import readable_error
+from ._worker import BackgroundJob, Progress
 
 __all__ = ["RemixExplorer", "RemixTree", "tree_layout", "forest_positions"]
 
@@ -151,7 +155,8 @@ class RemixExplorer(W.VBox):
         lineage.sync(store)
         self._thumb_cache: dict[str, str] = {}
         self._rows: dict[str, dict] = {}
-        self._worker: threading.Thread | None = None
+        self._worker: BackgroundJob | None = None
+        self._remixed = W.CallbackDispatcher()
 
         self.root_picker = W.Dropdown(description="Original", layout=W.Layout(width="480px"))
         self.root_picker.add_class("sw-remix-root")
@@ -168,16 +173,25 @@ class RemixExplorer(W.VBox):
         self.prompt.add_class("sw-remix-prompt")
         self.remix_button = W.Button(description="Remix this", button_style="primary", disabled=True, icon="")
         self.remix_button.add_class("sw-remix-button")
+        self.cancel_button = W.Button(description="Cancel", button_style="warning", disabled=True,
+                                      tooltip="Stop the remix (nothing is saved)")
+        self.cancel_button.add_class("sw-remix-cancel")
+        self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="240px", display="none"))
+        self.progress.add_class("sw-remix-progress")
+        self.progress_label = W.Label("")
         self.status = W.HTML("")
         self.status.add_class("sw-remix-status")
         self.remix_button.on_click(self._on_remix)
+        self.cancel_button.on_click(lambda _b: self.cancel())
         self.tree.observe(self._on_tree_select, "selected")
         self.root_picker.observe(self._on_root_pick, "value")
 
         self.forest_view = W.VBox()
         self.forest_view.add_class("sw-remix-forest3d")
         panel = W.VBox([self.title, self.detail, self.player_box,
-                        W.HBox([self.prompt, self.remix_button]), self.status])
+                        W.HBox([self.prompt, self.remix_button, self.cancel_button]),
+                        W.HBox([self.progress, self.progress_label], layout=W.Layout(align_items="center")),
+                        self.status])
         panel.add_class("sw-remix-panel")
         tree_box = W.Box([self.tree], layout=W.Layout(overflow="auto", max_height="560px", width="100%"))
         super().__init__([self.root_picker, tree_box, panel, self.forest_view])
@@ -303,38 +317,85 @@ class RemixExplorer(W.VBox):
             note = W.HTML("<i>A record without video: remix it to render one.</i>")
             note.add_class("sw-remix-novideo")
             self.player_box.children = (note,)
-        self.remix_button.disabled = self._worker is not None and self._worker.is_alive()
+        self.remix_button.disabled = self.busy
 
     # ------------------------------------------------------------------ remix
-    def _on_remix(self, _button=None) -> None:
+    @property
+    def busy(self) -> bool:
+        """True while a remix runs."""
+        return self._worker is not None and self._worker.running
+
+    def on_remixed(self, callback: Callable, remove: bool = False) -> None:
+        """Call ``callback(result)`` (a :class:`~sora_widgets.publishing.PublishResult`) after each remix is saved."""
+        self._remixed.register_callback(callback, remove=remove)
+
+    def remix(self, edit: str | None = None) -> BackgroundJob | None:
+        """Remix the selected clip with ``edit`` (default: the Edit box) — what "Remix this" does."""
         parent = self.tree.selected
-        if not parent or (self._worker is not None and self._worker.is_alive()):
-            return
-        text = self.prompt.value.strip()
+        if not parent or self.busy:
+            return None
+        text = (self.prompt.value if edit is None else edit).strip()
         if not text:
             self.status.value = "<span class='sw-error'>Type an edit first, e.g. “now on the moon”.</span>"
-            return
-        self.remix_button.disabled = True
-        self.status.value = f"remixing {parent}: “{_escape(text)}”…"
+            return None
+        store, user = self.store, self.user
 
-        def job() -> None:
+        def job(on_progress, cancel):
             from ..remix import remix_clip
 
-            try:
-                res = remix_clip(self.store, parent, text, author=self.user)
-            except Exception as exc:  # shown to the user; nothing is half-saved (publish is one transaction)
-                self.status.value = f"<span class='sw-error'>{_escape(str(exc))}</span>"
-                self.remix_button.disabled = False
-                return
-            self.status.value = f"<span class='sw-remix-done' data-clip-id='{res.clip_id}'>{_escape(res.message)}</span>"
-            self.prompt.value = ""
-            self.show(res.clip_id, select=res.clip_id)
-            self.remix_button.disabled = False
-            if getattr(self, "_scatter", None) is not None:
-                self._refresh_3d()
+            return remix_clip(store, parent, text, author=user, on_progress=on_progress, cancel=cancel)
 
-        self._worker = threading.Thread(target=job, name="sora-widgets-remix", daemon=True)
-        self._worker.start()
+        self.remix_button.disabled = True
+        self.cancel_button.disabled = False
+        self.progress.value, self.progress.max = 0, 1
+        self.progress.layout.display = ""
+        self.progress_label.value = "starting…"
+        self.status.value = f"remixing {parent}: “{_escape(text)}”…"
+        self._worker = BackgroundJob(job, name="sora-widgets-remix", on_progress=self._on_progress,
+                                     on_done=self._on_done, on_cancelled=self._on_cancelled,
+                                     on_error=self._on_error, keep_late_result=True)
+        return self._worker.start()
+
+    def _on_remix(self, _button=None) -> None:
+        self.remix()
+
+    def cancel(self) -> None:
+        """Stop the running remix (the Cancel button); nothing is saved."""
+        if self.busy:
+            self._worker.cancel()
+            self.cancel_button.disabled = True
+            self.progress_label.value = "cancelling…"
+
+    def _on_progress(self, p: Progress) -> None:
+        with self.progress.hold_sync():
+            self.progress.max = max(1, p.total)
+            self.progress.value = min(p.step, p.total)
+        # The last generation step done: moderation and saving are what is left.
+        self.progress_label.value = "checking and saving…" if p.total and p.step >= p.total else p.describe()
+
+    def _idle(self) -> None:
+        self.progress.layout.display = "none"
+        self.progress_label.value = ""
+        self.cancel_button.disabled = True
+        self.remix_button.disabled = False
+
+    def _on_done(self, res) -> None:
+        self.status.value = f"<span class='sw-remix-done' data-clip-id='{res.clip_id}'>{_escape(res.message)}</span>"
+        self.prompt.value = ""
+        self.show(res.clip_id, select=res.clip_id)
+        self._idle()
+        if getattr(self, "_scatter", None) is not None:
+            self._refresh_3d()
+        self._remixed(res)
+
+    def _on_cancelled(self) -> None:
+        self.status.value = "remix cancelled: nothing was saved"
+        self._idle()
+
+    def _on_error(self, exc: BaseException) -> None:
+        # Shown to the user; nothing is half-saved (publish is one transaction).
+        self.status.value = f"<span class='sw-error' role='alert'>{_escape(readable_error(exc))}</span>"
+        self._idle()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until a running remix finishes (for notebooks and tests)."""

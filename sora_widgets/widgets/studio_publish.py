@@ -134,7 +134,7 @@ class PublishPanel(W.VBox):
         self.result.value = ""
         self.progress_label.value = "saving…"
         self.publish_job = BackgroundJob(
-            job, name="sora-widgets-publish",
+            job, name="sora-widgets-publish", keep_late_result=True,
             on_progress=self._on_progress,
             on_done=lambda result: self._on_done(entry, result),
             on_error=lambda exc: self._on_error(entry, exc),
