@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from .engines import Cancelled, EngineUnavailable, GenerationRequest, available, generate
 from .media import Clip, MediaError
-from .publishing import Blocked, create_clip, publish
+from .publishing import Blocked, create_clip, generate_checked, prescreen, publish
 from .remix import remix  # note: makes ``sora_widgets.remix`` the function, as the docs write it
 from .session import current_user, login
 from .store import Store, open_store
@@ -29,8 +29,10 @@ __all__ = [
     "create_clip",
     "current_user",
     "generate",
+    "generate_checked",
     "login",
     "open_store",
+    "prescreen",
     "publish",
     "remix",
 ]
