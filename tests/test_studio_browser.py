@@ -56,9 +56,9 @@ def open_studio(voila, page, home, user):
     login(page, server, make_account(open_store(home), user), notebook="studio.ipynb")
     page.wait_for_selector(".sw-generate, .sw-dashboard-error", timeout=120_000)
     assert page.locator(".sw-dashboard-error").count() == 0, page.locator(".sw-dashboard-error").inner_text()
-    # The page told the kernel it is drawn, and got back what the background engine check changed.
-    page.wait_for_selector(".sw-synced", timeout=60_000)
-    # Generate stays disabled until the engine check names an engine that can run (sim, within seconds).
+    # Generate stays disabled until the engine check names an engine that can run (sim, within seconds):
+    # enabled in the page means the kernel's background change reached the browser (the studio resends it
+    # once the page says it is drawn; ipywidgets drops updates sent while a page loads).
     expect(page.locator("button.sw-generate")).to_be_enabled(timeout=120_000)
     return server
 
@@ -93,9 +93,10 @@ def test_generate_play_and_publish_in_the_browser(voila, page, tmp_home, artifac
     page.screenshot(path=str(artifacts_dir / "studio-playing.png"), full_page=True)
 
     page.get_by_role("button", name="Publish", exact=True).click()
-    published = page.locator(".sw-published")
-    published.wait_for(timeout=120_000)
-    clip_id = published.get_attribute("data-clip-id")
+    # What the user reads: "published · clip id c…" (or "held" with the reasons).
+    result = page.locator(".sw-publish-result")
+    expect(result).to_contain_text("clip id", timeout=120_000)
+    clip_id = re.search(r"clip id (\S+)", result.inner_text()).group(1)
     page.screenshot(path=str(artifacts_dir / "studio-published.png"), full_page=True)
     info = open_store(tmp_home).clip_info(clip_id)
     assert info["owner"] == "browser_tester"

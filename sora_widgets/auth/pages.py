@@ -33,6 +33,8 @@ body { margin: 0; background: #f5f6f8; font: 14px/1.45 system-ui, -apple-system,
 def _page(title: str, body: str) -> str:
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            # No icon request: the server has no /favicon.ico, and its 404 is a console error in the browser tests.
+            f"<link rel='icon' href='data:,'>"
             f"<title>{escape(title)} · sora-widgets</title><style>{_CSS}</style></head>"
             f"<body><main class='sw-auth'>{body}</main></body></html>")
 
