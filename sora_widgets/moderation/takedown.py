@@ -222,7 +222,15 @@ def restore(
         material, others = lineage.material_descendants(con, clip_id)
         for cid in [clip_id, *material]:  # shallowest first: a parent's new status decides its children's
             _, s, b = _clip(con, cid)
-            if (cid != clip_id and s != "hidden") or _removed_above(con, cid):
+            if cid != clip_id and s != "hidden":
+                continue  # removed in its own right, or never hidden: not this restore's to change
+            if _removed_above(con, cid):
+                if cid == clip_id:  # no longer removed itself, but it carries a removed ancestor's material
+                    con.execute("UPDATE clips SET status = 'hidden', updated_at = current_timestamp "
+                                "WHERE clip_id = ?", [cid])
+                    store.audit(by, "clip.hidden", "clip", cid,
+                                {"reason": f"restored by {case_id}, but reuses material of a removed clip",
+                                 "case_id": case_id}, con=con)
                 continue
             back = b or _UNKNOWN_BEFORE
             con.execute("UPDATE clips SET status = ?, status_before_takedown = NULL, updated_at = current_timestamp "
