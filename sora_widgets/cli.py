@@ -86,19 +86,19 @@ def _serve(target: Path, port: int, open_path: str) -> int:
     print(f"sora-widgets: serving {target} with Voila (store: {home}); logins on", flush=True)
     with start_voila(target, env=env, port=port, to_terminal=True, timeout_s=120) as server:
         url = server.base_url + open_path
-        if not _has_accounts(open_store(home)):
+        users = _auth().list_users(open_store(home))
+        if not any(u["has_password"] for u in users):
             print("  no accounts yet: the first account becomes the admin. Create it now with\n"
                   f"    sora-widgets --home {home} users create YOUR_HANDLE --role admin --birthdate YYYY-MM-DD\n"
                   f"  or sign up in the browser at {server.base_url}signup", flush=True)
+            if users:
+                print(f"  ({len(users)} demo users have no password; give one a password with "
+                      f"`sora-widgets --home {home} users reset-password {users[0]['handle']}`)", flush=True)
         print(f"  open {url}", flush=True)
         try:
             return server.process.wait()
         except KeyboardInterrupt:
             return 0
-
-
-def _has_accounts(store) -> bool:
-    return any(u["has_password"] for u in _auth().list_users(store))
 
 
 def _auth():

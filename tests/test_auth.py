@@ -68,6 +68,14 @@ def test_a_teen_first_account_is_not_made_admin(store):
     assert auth.create_account(store, "grown", password=TEST_PASSWORD, birthdate="1990-01-01")["role"] == "admin"
 
 
+def test_a_demo_admin_without_a_password_does_not_stop_the_first_sign_up_becoming_admin(store):
+    from sora_widgets.social.accounts import sign_up
+
+    sign_up(store, "adam", birthdate="1980-01-01", role="admin")  # as the demo seed does: no password
+    assert auth.create_account(store, "owner", password=TEST_PASSWORD, birthdate="1985-01-01")["role"] == "admin"
+    assert auth.create_account(store, "later", password=TEST_PASSWORD, birthdate="1985-01-01")["role"] == "creator"
+
+
 # ------------------------------------------------------------------ roles
 def test_roles_are_granted_only_by_admins_and_audited(store):
     make_account(store, "boss", role="admin")

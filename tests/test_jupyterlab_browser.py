@@ -32,8 +32,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Error creating view")
 
 STUDIO_CELL = """\
+import sora_widgets as sw
 from sora_widgets.widgets import PromptStudio
 
+sw.login(birthdate="1990-05-01")  # a personal notebook: $SORA_WIDGETS_USER, created the first time
 studio = PromptStudio()
 studio"""
 
@@ -199,7 +201,7 @@ def test_prompt_studio_generates_a_playable_clip_in_jupyterlab(lab, page, tmp_ho
     assert not widget_failures(page), widget_failures(page)
     assert not page.console_errors, page.console_errors
 
-    # The kernel got the server's environment: the studio created its user in the test's store.
+    # The kernel got the server's environment: sw.login() made $SORA_WIDGETS_USER's account in the test's store.
     assert open_store(tmp_home).get_user("labtester")["handle"] == "labtester"
     assert took < 120, f"Lab start to a playable clip took {took:.0f} s"  # a hang guard, not a benchmark
 

@@ -3,7 +3,7 @@
 Rules:
 - an account is created through ``social.accounts.sign_up`` (age rules: under 13
   refused, 13-17 a teen account) and gets an Argon2id password;
-- the first adult account created on a home that has no admin becomes the admin
+- the first adult account created on a home with no admin who can log in becomes the admin
   (a fresh ``make studio`` needs no extra step); the promotion happens in the same
   transaction as the password row, so two people signing up at once cannot both win;
 - only an admin, or the local machine owner (``LOCAL_OWNER``: whoever runs the
@@ -46,9 +46,10 @@ def require_admin(store: Store, by: str) -> str:
 
 
 def _active_admins(con) -> int:
+    # Admins who can log in: a demo admin without a password administers nothing.
     return int(con.execute(
-        "SELECT count(*) FROM users u LEFT JOIN auth_accounts a ON a.handle = u.handle "
-        "WHERE u.role = 'admin' AND a.disabled_at IS NULL").fetchone()[0])
+        "SELECT count(*) FROM users u JOIN auth_accounts a ON a.handle = u.handle "
+        "WHERE u.role = 'admin' AND a.disabled_at IS NULL AND a.password_hash IS NOT NULL").fetchone()[0])
 
 
 def create_account(store: Store, handle: str, *, password: str, birthdate: str | dt.date,
