@@ -3,7 +3,8 @@
 Every take-down goes through :func:`take_down`: a clip owner removing their own
 clip, a reviewer's "remove" decision (:func:`sora_widgets.moderation.review.decide`),
 a cameo owner removing a clip that uses their cameo or revoking/deleting the cameo
-(:mod:`sora_widgets.cameo.consent`), and ``lineage.remove_clip`` (a thin alias).
+(:mod:`sora_widgets.cameo.consent`), and the demo seed. ``lineage`` only answers
+which descendants carry a clip's material (``lineage.material_descendants``).
 
 The rule:
 
