@@ -14,7 +14,7 @@ PORT ?= 8866
 APT_PACKAGES := chromium espeak-ng ffmpeg sox
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps first-run-data studio lab serve test test-fast lint bench seed-demo clean
+.PHONY: install system-deps npm-tools first-run-data studio lab serve test test-fast lint bench seed-demo clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,18 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# configurable-http-proxy (npm) for the JupyterHub test, in a project-local folder (git-ignored).
+# Not fatal: without npm, or offline, tests/test_jupyterhub.py skips and says why.
+NPM_TOOLS := .npm-tools
+CHP := $(NPM_TOOLS)/node_modules/.bin/configurable-http-proxy
+npm-tools: $(CHP)
+
+$(CHP):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix $(NPM_TOOLS) --no-audit --no-fund --silent configurable-http-proxy@5 \
+	  || echo "could not install configurable-http-proxy: the JupyterHub test will be skipped"; \
+	else echo "npm is missing: the JupyterHub test will be skipped (apt-get install npm)"; fi
+
 # First run: a demo community, so the lineage and moderation dashboards have something to show.
 first-run-data: install
 	@test -f "$${SORA_WIDGETS_HOME:-data}/sora.duckdb" || $(BIN)/sora-widgets seed-demo
@@ -52,7 +64,7 @@ lab: install system-deps
 seed-demo: install
 	$(BIN)/sora-widgets seed-demo
 
-test: install system-deps
+test: install system-deps npm-tools
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: install
@@ -65,4 +77,4 @@ bench: install system-deps
 	$(BIN)/sora-widgets bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts $(NPM_TOOLS)
