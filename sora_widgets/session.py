@@ -61,7 +61,46 @@ def accept_server_token(token: str) -> str:
     if _verified is not None and _verified["u"] != handle:
         raise NotLoggedIn("this kernel already belongs to another user")
     _verified = {"u": handle, "s": claims.get("s"), "checked": time.monotonic()}
+    if claims.get("s"):
+        _watch_session(handle, claims["s"])
     return handle
+
+
+# How often a served kernel checks that its login session is still live (s).
+SESSION_WATCH_S = 3.0
+
+
+def _watch_session(handle: str, digest: str) -> None:
+    """Stop this kernel when its login session ends (logout, account disabled, password changed).
+
+    Widgets keep the user they were built with, so refusing in ``current_user`` alone would let
+    an open page go on acting; a kernel that exits takes the page's widgets with it. The kernel
+    notes it in the audit log first. Errors reading the store (a busy file) are not an ending.
+    """
+    import threading
+
+    from IPython import get_ipython
+
+    if getattr(get_ipython(), "kernel", None) is None:
+        return  # not a Jupyter kernel (a test process calling in): nothing to stop
+
+    def watch() -> None:
+        from .auth.sessions import session_user_by_hash
+
+        store = open_store()
+        while True:
+            time.sleep(SESSION_WATCH_S)
+            try:
+                live = session_user_by_hash(store, digest) == handle
+            except Exception:  # noqa: BLE001 - a transient store error must not end a login
+                continue
+            if not live:
+                try:
+                    store.audit(handle, "auth.kernel_stopped", "user", handle, {"why": "login session ended"})
+                finally:
+                    os._exit(0)
+
+    threading.Thread(target=watch, name="sora-session-watch", daemon=True).start()
 
 
 def show_logged_in(logout_url: str) -> None:

@@ -236,6 +236,12 @@ def test_admin_grants_reviewer_then_disables_and_the_account_is_logged_out(voila
 
         boss.locator(".sw-admin-row-bob button.sw-admin-toggle").click()
         expect(boss.locator(".sw-admin-status")).to_contain_text("@bob is disabled (1 open session", timeout=30_000)
+        # Bob's open page: its kernel notices the ended session and stops (its widgets go with it).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not len(store.sql(
+                "SELECT 1 FROM audit_log WHERE action = 'auth.kernel_stopped' AND actor = 'bob'")):
+            time.sleep(0.5)
+        assert len(store.sql("SELECT 1 FROM audit_log WHERE action = 'auth.kernel_stopped' AND actor = 'bob'")) >= 1
         time.sleep(2.5)  # the server re-reads a session at most every 2 s
         bob.goto(server.url("moderation.ipynb"))
         assert bob.locator("#sw-login-form").count() == 1, "a disabled account must be logged out"
