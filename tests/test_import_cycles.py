@@ -185,3 +185,11 @@ def test_no_private_name_imported_across_modules():
                 continue
             offenders.append(f"{MODULES[module].relative_to(ROOT.parent)}:{line} imports {name} from {source}")
     assert not offenders, "private names imported across modules:\n  " + "\n  ".join(offenders)
+
+
+def test_the_product_never_imports_the_testing_helpers():
+    """``sora_widgets.testing`` (random-weight pipelines) is for tests and benchmarks only."""
+    users = [m for m in MODULES if not m.startswith(f"{PACKAGE}.testing")
+             for t, _n, _l in imports(m) if t.startswith(f"{PACKAGE}.testing")]
+    assert users == []
+    assert not (ROOT / "engines" / "tiny_pipelines.py").exists()
