@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import example, given
+from hypothesis import strategies as st
 from playwright.sync_api import expect
+from tornado import web
 
+from sora_widgets.auth.hub import hub_handle, safe_next
 from sora_widgets.serve import free_port
 from sora_widgets.store import open_store
-
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 EXAMPLE_CONFIG = REPO / "deploy" / "jupyterhub_config.py"
 LOCAL_CHP = REPO / ".npm-tools" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -178,6 +180,47 @@ def wait_for_studio(page) -> None:
     expect(page.locator("button.sw-generate")).to_be_enabled(timeout=120_000)
 
 
+# ------------------------------------------------------------------ the rules, without a Hub
+def test_hub_names_become_handles_unchanged_or_are_refused():
+    assert hub_handle("alice") == "alice"
+    assert hub_handle("Rex_the.dog") == "rex_the.dog"  # JupyterHub lower-cases names too
+    # An altered name ("a-b" -> "a_b") could collide with someone else's account: refuse, and say why.
+    for name in ("a-b", "alice@example.com", "x", "a" * 31, ""):
+        with pytest.raises(web.HTTPError) as refused:
+            hub_handle(name)
+        assert refused.value.status_code == 403
+        assert "cannot be a sora-widgets handle" in refused.value.log_message
+
+
+BASE = "/user/alice/"
+# Pieces a crafted ``next`` is made of: this server's prefix, other hosts, and what browsers rewrite.
+URL_PIECES = ["/user/alice/", "/user/bob/", "http:", "//evil", "/", "\\", ":", ".", "@", "?", "#", "%2f", "a",
+              "\t", "\n", " ", "\x7f"]
+URL_TEXT = st.lists(st.sampled_from(URL_PIECES), max_size=8).map("".join)
+
+
+@given(URL_TEXT, st.sampled_from([BASE, "/"]))  # "/": a server at the root, where "//host" is one slash away
+@example("/\t/evil.example", "/")
+@example("/\n/evil.example", "/")
+def test_the_welcome_page_sends_people_only_to_this_server(value, base):
+    target = safe_next(value, base)
+    # What a browser would make of it: it drops tabs and newlines, reads backslashes as slashes.
+    seen = target.replace("\t", "").replace("\n", "").replace("\\", "/")
+    assert seen.startswith(base) and not seen.startswith("//")
+    assert target in (value, base + "voila/render/")
+
+
+def test_the_welcome_page_keeps_a_path_on_this_server_and_drops_others():
+    kept = BASE + "voila/render/sora-dashboards/studio.ipynb"
+    assert safe_next(kept, BASE) == kept
+    for other in ("https://evil.example/user/alice/", "//evil.example/user/alice/", "/user/bob/voila/render/",
+                  "/user/alice/\\..\\evil", "", None):
+        assert safe_next(other, BASE) == BASE + "voila/render/"
+
+
+# ------------------------------------------------------------------ a real Hub
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(hub, hub_page, artifacts_dir):
     t_test = time.monotonic()
     alice = hub_page()

@@ -39,7 +39,7 @@ from tornado import web
 from ..store import NotFound, StoreError, default_home, normalise_handle, open_store
 from .hook import prelaunch_hook
 
-__all__ = ["WELCOME_PATH", "hub_handle", "hub_prelaunch_hook", "WelcomeHandler"]
+__all__ = ["WELCOME_PATH", "hub_handle", "hub_prelaunch_hook", "safe_next", "welcome_page", "WelcomeHandler"]
 
 #: The first-visit page, under the single-user server's base URL (``/user/<name>/``).
 WELCOME_PATH = "sora/welcome"
@@ -106,18 +106,34 @@ def hub_prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookN
     return prelaunch_hook(handler, notebook, cwd)
 
 
+def safe_next(value: str | None, base_url: str) -> str:
+    """Where the welcome page may send someone: ``value`` if it is a path under ``base_url``, else the dashboards.
+
+    Args:
+        value: the ``next`` argument as the browser sent it.
+        base_url: this server's base URL (``/user/<name>/``).
+
+    Returns:
+        ``value``, or ``<base_url>voila/render/`` when ``value`` is empty, names another host
+        (a scheme, ``//host``, a backslash some browsers read as a slash, control characters they drop)
+        or another server's path.
+    """
+    default = url_path_join(base_url, "voila/render/")
+    if not value:
+        return default
+    parsed = urlparse(value)
+    # Browsers drop tabs and newlines inside URLs ("/\t/evil.example" becomes "//evil.example"): refuse control characters.
+    if (parsed.scheme or parsed.netloc or value.startswith("//") or "\\" in value or not value.startswith(base_url)
+            or any(ch < " " or ch == "\x7f" for ch in value)):
+        return default
+    return value
+
+
 class WelcomeHandler(JupyterHandler):
     """``GET``: the birthdate form; ``POST``: create the account through the accounts service, then go on."""
 
     def _next(self) -> str:
-        """Where to go afterwards: only a path on this server (no open redirect)."""
-        value = self.get_argument("next", "")
-        default = url_path_join(self.base_url, "voila/render/")
-        parsed = urlparse(value)
-        if not value or parsed.scheme or parsed.netloc or value.startswith("//") or "\\" in value \
-                or not value.startswith(self.base_url):
-            return default
-        return value
+        return safe_next(self.get_argument("next", ""), self.base_url)
 
     def _handle(self) -> str:
         return hub_handle(self.current_user.username)
