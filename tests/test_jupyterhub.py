@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, wait_until
 from hypothesis import example, given
 from hypothesis import strategies as st
 from playwright.sync_api import expect
 from tornado import web
 
+from sora_widgets import auth
 from sora_widgets.auth.hub import hub_handle, safe_next
 from sora_widgets.serve import free_port
 from sora_widgets.store import open_store
@@ -273,9 +274,23 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     wait_for_studio(bob)
     assert "@bob" in bob.locator(".sw-who").inner_text()
     assert "alice" not in bob.locator(".sw-logged-in").inner_text()
-    with open_store(hub.home).read() as con:
+    store = open_store(hub.home)
+    with store.read() as con:
         owners = {row[0] for row in con.execute("SELECT DISTINCT owner FROM clips").fetchall()}
     assert owners == {"alice"}, owners
+
+    # A Studio admin disables bob: his open page's kernel stops itself, and the next page is refused.
+    auth.disable(store, "bob", by=auth.LOCAL_OWNER, reason="test")
+
+    def bob_kernel_stopped() -> bool:
+        with store.read() as con:
+            return bool(con.execute("SELECT count(*) FROM audit_log WHERE action = 'auth.kernel_stopped' "
+                                    "AND actor = 'bob'").fetchone()[0])
+
+    assert wait_until(bob_kernel_stopped, timeout_s=30, interval_s=0.5), "bob's open page kept acting"
+    disabled = bob.goto(f"{hub.url}/user/bob/{STUDIO}")
+    assert disabled.status == 403 and "@bob is disabled" in bob.inner_text("body")
+    assert bob.locator(".sw-generate").count() == 0
 
     print(f"\nHub start {hub.start_s:.1f} s; alice's server {hub.spawn_seconds('alice'):.1f} s "
           f"(Hub's figure), spawn click -> birthdate page {to_welcome_s:.1f} s; bob's server "

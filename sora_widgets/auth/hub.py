@@ -10,6 +10,8 @@ server (``hook.prelaunch_hook``):
 
 - link phase: ``hub_prelaunch_hook`` becomes ``VoilaConfiguration.prelaunch_hook``
   (every extension links before any loads, so Voila's own extension reads it);
+- each page view: a login session of ours for the Hub user (what the kernel's token
+  names, so disabling the account stops their open pages and refuses new ones);
 - load phase: ``<base_url>/sora/welcome``, the first-visit page. A Hub user with
   no account here is sent there once, gives their birthdate, and the account is
   created by the accounts service (``social.accounts.sign_up``: under-13 refused,
@@ -38,11 +40,15 @@ from tornado import web
 
 from ..store import NotFound, StoreError, default_home, normalise_handle, open_store
 from .hook import prelaunch_hook
+from .pages import message_page
+from .sessions import create_session, session_hash, session_user_by_hash
 
 __all__ = ["WELCOME_PATH", "hub_handle", "hub_prelaunch_hook", "safe_next", "welcome_page", "WelcomeHandler"]
 
 #: The first-visit page, under the single-user server's base URL (``/user/<name>/``).
 WELCOME_PATH = "sora/welcome"
+#: Lifetime (s) of the login session each Hub page view gets: a page open longer stops its kernel.
+HUB_PAGE_SESSION_TTL_S = 24 * 3600.0
 
 
 def _jupyter_server_extension_points() -> list[dict]:
@@ -97,12 +103,25 @@ def hub_prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookN
     if user is None:  # Voila's page handler is @authenticated; belt and braces
         raise web.HTTPError(403)
     handle = hub_handle(user.username)
+    store = open_store(default_home())
     try:
-        open_store(default_home()).get_user(handle)
+        store.get_user(handle)
     except NotFound:
         # tornado.web.Finish ends the request with the redirect already written: no kernel starts.
         handler.redirect(_welcome_url(handler))
         raise web.Finish() from None
+    # The Hub's login is not ours to watch, so each page view gets one of our sessions: the kernel's
+    # token names it, `sora-widgets users disable` ends it, and the kernel then stops itself
+    # (session.accept_server_token). A disabled account's session is born dead: refuse the page.
+    digest = session_hash(create_session(store, handle, client=handler.request.remote_ip or "",
+                                         ttl_s=HUB_PAGE_SESSION_TTL_S))
+    if session_user_by_hash(store, digest) != handle:
+        handler.set_status(403)
+        handler.finish(message_page("Account disabled", f"The sora-widgets account @{handle} is disabled; "
+                                    "ask an admin of this studio.", link_url=url_path_join(handler.base_url, "logout"),
+                                    link_text="Log out"))
+        raise web.Finish()
+    user.session_hash = digest  # what auth.hook puts in the token (a standalone login's SoraUser carries it too)
     return prelaunch_hook(handler, notebook, cwd)
 
 
