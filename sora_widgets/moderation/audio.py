@@ -52,7 +52,8 @@ KEYPHRASES: dict[str, tuple[str, ...]] = {
     "harassment": ("you are worthless", "everyone hates you", "i know where you live"),
 }
 _FRAME_RATE = 100  # pocketsphinx frames per second
-_lock = threading.Lock()
+# A pocketsphinx decoder is not thread-safe: one lock per decoder (the two passes may run side by side).
+_locks = {"open": threading.Lock(), "keywords": threading.Lock()}
 _decoders: dict[str, object] = {}
 
 
@@ -108,7 +109,7 @@ def _decoder(kind: str):
 
 def transcribe(pcm16: np.ndarray, *, kind: str = "open") -> tuple[str, list[dict]]:
     """(transcript, words with start/end seconds) of 16 kHz mono int16 audio; ``kind`` is "open" or "keywords"."""
-    with _lock:  # a pocketsphinx decoder is not thread-safe; one of each per process
+    with _locks[kind]:  # one decoder of each kind per process
         dec = _decoder(kind)
         dec.start_utt()
         dec.process_raw(np.ascontiguousarray(pcm16).tobytes(), full_utt=True)
@@ -120,6 +121,14 @@ def transcribe(pcm16: np.ndarray, *, kind: str = "open") -> tuple[str, list[dict
             if not s.word.startswith(("<", "[")) and s.word != "<sil>"
         ]
     return (hyp.hypstr if hyp is not None else ""), words
+
+
+def _transcribe_or_error(pcm16: np.ndarray, kind: str):
+    """:func:`transcribe`, or the exception it raised (to be re-raised on the calling thread)."""
+    try:
+        return transcribe(pcm16, kind=kind)
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        return exc
 
 
 def lm_corpus(benign_sentences: list[str]) -> list[str]:
@@ -153,8 +162,19 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
     if rms < policy.min_speech_rms:
         return Verdict("allow", {c: 0.0 for c in CATEGORIES}, evidence={"transcript": "", "speech": False})
-    open_text, open_words = transcribe(pcm, kind="open")
-    kw_text, kw_words = transcribe(pcm, kind="keywords")
+    # The two passes side by side (pocketsphinx releases the GIL while decoding): the short keyword
+    # pass hides behind the open one, which is most of a clip's check time.
+    keywords: list = []
+    kw_thread = threading.Thread(target=lambda: keywords.append(_transcribe_or_error(pcm, "keywords")),
+                                 name="sora-widgets-asr-keywords")
+    kw_thread.start()
+    try:
+        open_text, open_words = transcribe(pcm, kind="open")
+    finally:
+        kw_thread.join()
+    if isinstance(keywords[0], BaseException):
+        raise keywords[0]
+    kw_text, kw_words = keywords[0]
     verdicts = [spot_keyphrases(kw_text, policy)]
     if open_text.strip():
         v_open = check_prompts([open_text], policy=policy, source="transcript")[0]
