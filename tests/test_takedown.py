@@ -329,3 +329,19 @@ def test_a_cameo_owners_removal_survives_a_reversed_review(store):
     assert store.clip_info("c0")["status"] == "removed" and store.clip_info("c1")["status"] == "hidden"
     lifted = store.sql("SELECT by_handle, lifted_at IS NOT NULL AS lifted FROM takedowns ORDER BY created_at")
     assert list(lifted.itertuples(index=False, name=None)) == [("rev", True), ("dee", False)]
+
+
+def test_holding_for_review_cannot_undo_a_take_down(store):
+    """hold_for_review (publish's path) is the owner's or staff's, and leaves a taken-down clip down."""
+    from sora_widgets.moderation.service import hold_for_review
+
+    people(store)
+    records(store, [None, 0], [True, True], ["ana", "bo"], ["published", "published"])
+    with pytest.raises(PermissionError, match="only its owner @ana or staff"):
+        hold_for_review(store, "c0", verdict(), user="bo")
+    take_down(store, "c0", by="ana", reason="mine")
+    case = hold_for_review(store, "c1", verdict(), user="rev")
+    assert store.clip_info("c1")["status"] == "hidden"  # still carries the removed clip's material
+    review.claim(store, "rev", case)
+    review.decide(store, "rev", case, "approve", "fine on its own")
+    assert store.clip_info("c1")["status"] == "hidden"

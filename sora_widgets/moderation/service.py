@@ -10,6 +10,7 @@ Every verdict is recorded in ``moderation_verdicts`` with who asked, and audited
 
 from __future__ import annotations
 
+from ..access import is_staff
 from ..media import Clip
 from ..store import Store, new_id, normalise_handle, to_json
 from .clip import check_clip
@@ -66,12 +67,18 @@ def hold_for_review(
     """Hold saved clip ``clip_id`` and open a review case; returns the case id.
 
     ``requested_status`` is what the author asked for ("published" or "draft"):
-    the clip gets it back if a reviewer approves.
+    the clip gets it back if a reviewer approves. Only the clip's owner (publishing
+    their clip) or staff may hold it; a clip that is taken down stays down (holding
+    must not undo ``takedown.take_down``), its case still opens.
     """
     user = normalise_handle(user)
     with store.transaction() as con:
-        row = con.execute("SELECT status FROM clips WHERE clip_id = ?", [clip_id]).fetchone()
-        if row is not None and row[0] != "held":
+        row = con.execute("SELECT owner, status FROM clips WHERE clip_id = ?", [clip_id]).fetchone()
+        if row is not None and user != row[0]:
+            role = con.execute("SELECT role FROM users WHERE handle = ?", [user]).fetchone()
+            if not is_staff(role[0] if role else None):
+                raise PermissionError(f"@{user} cannot hold clip {clip_id}: only its owner @{row[0]} or staff can")
+        if row is not None and row[1] in ("draft", "published"):
             store.set_clip_status(clip_id, "held", actor=user, reason="; ".join(verdict.reasons), con=con)
         verdict_id = verdict.evidence.get("verdict_id")
         if verdict_id:
