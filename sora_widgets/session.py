@@ -60,7 +60,7 @@ def accept_server_token(token: str) -> str:
     handle = normalise_handle(claims["u"])
     if _verified is not None and _verified["u"] != handle:
         raise NotLoggedIn("this kernel already belongs to another user")
-    _verified = {"u": handle, "s": claims.get("s"), "checked": time.monotonic()}
+    _verified = {"u": handle, "s": claims.get("s"), "n": claims.get("n"), "checked": time.monotonic()}
     if claims.get("s"):
         _watch_session(handle, claims["s"])
     return handle
@@ -87,10 +87,11 @@ def _watch_session(handle: str, digest: str) -> None:
     def watch() -> None:
         from .auth.sessions import session_user_by_hash
 
-        store = open_store()
+        store = None
         while True:
             time.sleep(SESSION_WATCH_S)
             try:
+                store = store or open_store()  # not before the page has rendered: start-up time is the user's
                 live = session_user_by_hash(store, digest) == handle
             except Exception:  # noqa: BLE001 - a transient store error must not end a login
                 continue
@@ -110,11 +111,7 @@ def show_logged_in(logout_url: str) -> None:
     from .auth.pages import logged_in_html
 
     handle = current_user()
-    try:
-        name = open_store().get_user(handle).get("display_name")
-    except NotFound:
-        name = None
-    display(HTML(logged_in_html(handle, name, logout_url)))
+    display(HTML(logged_in_html(handle, (_verified or {}).get("n"), logout_url)))
 
 
 def current_user(store: Store | None = None) -> str:

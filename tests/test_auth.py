@@ -306,3 +306,62 @@ def test_every_dashboard_refuses_to_act_in_a_kernel_without_a_verified_login(tmp
                              text=True, timeout=240)
         refused[path.name] = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-300:]
     assert all(v == "REFUSED NotLoggedIn" for v in refused.values()), refused
+
+
+# ------------------------------------------------------------------ role rules, stateful
+@pytest.fixture(scope="module")
+def role_home_template(tmp_path_factory):
+    """Accounts made once (Argon2 is slow); each example starts from a copy."""
+    home = tmp_path_factory.mktemp("roles-template")
+    store = open_store(home)
+    make_account(store, "root", role="admin")
+    for h in ("ann", "ben"):
+        make_account(store, h)
+    make_account(store, "tia", birthdate=f"{time.gmtime().tm_year - 15}-06-01")
+    return home
+
+
+ROLE_HANDLES = ("root", "ann", "ben", "tia")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(("set_role", "disable", "enable")), st.sampled_from(ROLE_HANDLES),
+                                st.sampled_from(ROLE_HANDLES + (auth.LOCAL_OWNER,)),
+                                st.sampled_from(("creator", "reviewer", "admin", "guardian"))),
+                      min_size=1, max_size=12))
+def test_role_rules_hold_whatever_admins_do(role_home_template, tmp_path_factory, steps):
+    """Any sequence of grants, disables and enables by anyone: someone can always administer, no teen is staff,
+    only admins (or the local owner) change anything, and every change that happened is audited once."""
+    import shutil
+
+    from sora_widgets.access import STAFF_ROLES
+
+    home = tmp_path_factory.mktemp("roles")
+    shutil.copytree(role_home_template, home, dirs_exist_ok=True)
+    store = open_store(home)
+
+    def state():
+        return {u["handle"]: (u["role"], u["disabled"]) for u in auth.list_users(store)}
+
+    audited = 0
+    for action, target, actor, role in steps:
+        before = state()
+        actor_ok = actor == auth.LOCAL_OWNER or before[actor] == ("admin", False)
+        try:
+            if action == "set_role":
+                auth.set_role(store, target, role, by=actor)
+            elif action == "disable":
+                auth.disable(store, target, by=actor)
+            else:
+                auth.enable(store, target, by=actor)
+        except PermissionError:
+            assert state() == before, "a refused change changed something"
+            continue
+        assert actor_ok, f"{actor} changed {target} without being an admin"
+        audited += 1
+        after = state()
+        assert any(r == "admin" and not d for r, d in after.values()), "no admin left who can log in"
+        assert after["tia"][0] not in STAFF_ROLES, "a teen became staff"
+    changes = store.sql("SELECT count(*) FROM audit_log WHERE action IN ('auth.role_set', 'auth.disable', 'auth.enable')"
+                        ).iloc[0, 0]
+    assert changes == audited + 1  # + the template's grant of admin to root

@@ -71,7 +71,8 @@ def prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookNode,
         nb.cells = [nbformat.v4.new_markdown_cell(
             needs_role_html(handle=handle, role=role, needed=needed, logout_url=logout_url))]
         return nb
-    token = issue_token(kernel_key(store.home), handle, session_hash=getattr(user, "session_hash", None) or None)
+    token = issue_token(kernel_key(store.home), handle, session_hash=getattr(user, "session_hash", None) or None,
+                        display_name=getattr(user, "display_name", None) or None)
     cell = nbformat.v4.new_code_cell(_IDENTITY_CELL.format(token=token, logout_url=logout_url))
     nb.cells.insert(0, cell)
     return nb

@@ -37,25 +37,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_token(key: bytes, handle: str, *, session_hash: str | None = None, ttl_s: float = TOKEN_TTL_S,
-                now: float | None = None) -> str:
+def issue_token(key: bytes, handle: str, *, session_hash: str | None = None, display_name: str | None = None,
+                ttl_s: float = TOKEN_TTL_S, now: float | None = None) -> str:
     """A signed token naming ``handle``.
 
     Args:
         key: the server-only key (``keys.kernel_key(home)``).
         handle: the verified user.
         session_hash: the login session it came from; the kernel checks it is still live.
+        display_name: the name the page's "logged in as" bar shows (saves the kernel a store read).
         ttl_s: seconds the token may be accepted after ``now``.
         now: the clock in Unix seconds (tests).
     """
     t = time.time() if now is None else now
-    body = _b64(json.dumps({"u": handle, "s": session_hash, "iat": t, "exp": t + ttl_s}).encode())
+    body = _b64(json.dumps({"u": handle, "s": session_hash, "n": display_name, "iat": t, "exp": t + ttl_s}).encode())
     sig = hmac.new(key, _PURPOSE + body.encode(), hashlib.sha256).digest()
     return f"{body}.{_b64(sig)}"
 
 
 def read_token(key: bytes, token: str, *, now: float | None = None) -> dict:
-    """The token's claims (``u`` handle, ``s`` session hash) if it is genuine and unexpired; ``BadToken`` otherwise."""
+    """The token's claims (``u`` handle, ``s`` session hash, ``n`` display name) if genuine and unexpired; else ``BadToken``."""
     try:
         body, sig = str(token).split(".")
         expected = hmac.new(key, _PURPOSE + body.encode(), hashlib.sha256).digest()
