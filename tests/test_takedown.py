@@ -345,3 +345,23 @@ def test_holding_for_review_cannot_undo_a_take_down(store):
     review.claim(store, "rev", case)
     review.decide(store, "rev", case, "approve", "fine on its own")
     assert store.clip_info("c1")["status"] == "hidden"
+
+
+def test_an_appeal_that_reverses_a_removal_brings_the_remixes_back(store):
+    people(store)
+    #   c0 (held) --reuse--> c1 (draft) ;  c0 --idea--> c2 --reuse--> c3
+    records(store, [None, 0, 0, 2], [True, True, False, True], ["bo", "cy", "cy", "ana"],
+            ["held", "draft", "published", "published"])
+    case = review.open_case(store, "c0", verdict(), actor="bo")
+    review.claim(store, "rev", case)
+    review.decide(store, "rev", case, "remove", "hateful")
+    assert [store.clip_info(c)["status"] for c in ("c0", "c1", "c2")] == ["removed", "hidden", "published"]
+    assert lineage.lineage_status(store, "c3") == "original removed"
+    review.appeal(store, "bo", case, "it is satire")
+    review.claim(store, "rev", case)
+    review.decide(store, "rev", case, "approve", "satire after all")
+    assert [store.clip_info(c)["status"] for c in ("c0", "c1", "c2", "c3")] == ["published", "draft", "published",
+                                                                               "published"]
+    assert lineage.lineage_status(store, "c3") == "ok"
+    restored = store.sql("SELECT target_id FROM audit_log WHERE action = 'clip.restored' ORDER BY seq")
+    assert list(restored.target_id) == ["c0", "c1"]

@@ -147,8 +147,7 @@ def take_down(
                          "previous_status": s}, con=con)
             hidden.append(cid)
         for cid in others:
-            con.execute("UPDATE lineage SET original_removed = true WHERE clip_key = hash(?::VARCHAR) AND clip_id = ?",
-                        [cid, cid])
+            _mark_original_removed(con, cid, True)
             store.audit(by, "clip.original_removed", "clip", cid,
                         {"removed_clip": clip_id, "reason": "no material of the removed clip: stays"}, con=con)
     return {"removed": clip_id, "hidden": hidden, "kept": others, "already_removed": False}
@@ -159,6 +158,13 @@ def _set_status(con, clip_id: str, status: str, current: str, before: str | None
     keep = current if current in LIVE_STATUSES else before
     con.execute("UPDATE clips SET status = ?, status_before_takedown = ?, updated_at = current_timestamp "
                 "WHERE clip_id = ?", [status, keep, clip_id])
+
+
+def _mark_original_removed(con, clip_id: str, value: bool) -> None:
+    """Set the lineage index's "original removed" mark (a no-op for a clip the index has not caught up with)."""
+    # The key as a constant: DuckDB answers `clip_key = constant` from the index (an expression would scan).
+    con.execute("UPDATE lineage SET original_removed = ? WHERE clip_key = ? AND clip_id = ?",
+                [value, lineage.clip_key(con, clip_id), clip_id])
 
 
 def _removed_above(con, clip_id: str) -> bool:
@@ -241,8 +247,7 @@ def restore(
             restored.append(cid)
         for cid in [*material, *others]:
             if not _any_removed_ancestor(con, cid):
-                con.execute("UPDATE lineage SET original_removed = false "
-                            "WHERE clip_key = hash(?::VARCHAR) AND clip_id = ?", [cid, cid])
+                _mark_original_removed(con, cid, False)
     return {"restored": restored, "still_removed": False}
 
 
