@@ -59,7 +59,8 @@ class GenerationRequest:
     parent : the clip being remixed (video-to-video), or None.
     strength : how far a remix may move from the parent, 0..1.
     image : a start image (H, W, 3) uint8 for image-to-video, or None.
-    options : engine-specific options (e.g. ``model``), validated by the engine.
+    options : engine-specific options (e.g. ``model``); their types, ranges and defaults are the engine's
+        ``option_specs`` (``engine_options(name)``), checked by ``generate``.
     """
 
     prompt: str
