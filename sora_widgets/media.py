@@ -145,6 +145,15 @@ class Clip:
         self.sample_rate = int(self.sample_rate)
         self.meta = dict(self.meta or {})
 
+    # A lock cannot be pickled or copied: a copy (pickle keeps the arrays' identity, so the memo
+    # stays valid) gets a lock of its own.
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_mp4_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._mp4_lock = threading.Lock()
+
     # ------------------------------------------------------------------ views
     @property
     def num_frames(self) -> int:

@@ -310,3 +310,18 @@ def test_publish_only_uses_a_verdict_computed_on_the_saved_bytes_for_that_user(t
     Publishing.TestCase.settings = settings(max_examples=8, stateful_step_count=8, deadline=None,
                                             suppress_health_check=list(HealthCheck))
     Publishing.TestCase().runTest()
+
+
+def test_a_clip_travels_by_pickle_with_its_encoding(store, monkeypatch):
+    """A generation service (Ray, a process pool) pickles clips: the memoised bytes come along, still valid."""
+    import pickle
+
+    from sora_widgets import media
+
+    clip = make(store)
+    first = clip.encoded()
+    encodes = _count_calls(monkeypatch, media, "_encode_mp4")
+    copy = pickle.loads(pickle.dumps(clip))
+    assert copy.encoded().sha256 == first.sha256 and not encodes
+    copy.frames = np.full_like(copy.frames, 9)
+    assert copy.encoded().sha256 != first.sha256 and len(encodes) == 1
