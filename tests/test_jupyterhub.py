@@ -1,8 +1,8 @@
 """A real JupyterHub in front of the Studio: a Hub user opens the Studio through the Hub and publishes as themself.
 
 One Hub on loopback (``deploy/jupyterhub_config.py`` plus test-only choices:
-DummyAuthenticator, SimpleLocalProcessSpawner, ports, folders), two users, Debian's
-chromium. configurable-http-proxy comes from npm (``make npm-tools`` installs it into
+DummyAuthenticator, SimpleLocalProcessSpawner, ports, folders), three users (two with
+their own servers, one visiting a server shared with her), Debian's chromium. configurable-http-proxy comes from npm (``make npm-tools`` installs it into
 ``.npm-tools/``); without it the module is skipped with that reason.
 The Hub's log (servers and kernels included) is test-artifacts/jupyterhub.log.
 """
@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from conftest import REPO, wait_until
@@ -86,6 +87,8 @@ c.JupyterHub.db_url = "sqlite:///{root / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = {str(root / "jupyterhub_cookie_secret")!r}
 c.JupyterHub.pid_file = {str(root / "jupyterhub.pid")!r}
 c.ConfigurableHTTPProxy.pid_file = {str(root / "proxy.pid")!r}
+# Alice shares her server with carol (and no one else): a visitor to a shared dashboard.
+c.JupyterHub.load_roles = [{{"name": "alice-viewers", "users": ["carol"], "scopes": ["access:servers!server=alice/"]}}]
 """
 
 
@@ -154,18 +157,18 @@ def hub_page(browser, hub, request, artifacts_dir):
         ctx.close()
 
 
-def hub_login(page, hub: Hub, name: str) -> None:
-    """Log in on the Hub's own login page."""
-    page.goto(f"{hub.url}/hub/login")
+def hub_login(page, hub: Hub, name: str, next_path: str = "") -> None:
+    """Log in on the Hub's own login page (then the Hub starts the user's server, unless ``next_path`` says where)."""
+    page.goto(f"{hub.url}/hub/login" + (f"?next={next_path}" if next_path else ""))
     page.fill("#username_input", name)
     page.fill("#password_input", HUB_PASSWORD)
     page.click("#login_submit")
     page.wait_for_load_state()
 
 
-def spawn_to_welcome(page, hub: Hub, name: str) -> None:
-    """Start ``name``'s server through the Hub; a first visit lands on the birthdate page."""
-    page.goto(f"{hub.url}/hub/spawn/{name}")
+def spawn_to_welcome(page, hub: Hub, name: str, next_path: str = "") -> None:
+    """Start ``name``'s server through the Hub (then go to ``next_path``); a first visit lands on the birthdate page."""
+    page.goto(f"{hub.url}/hub/spawn/{name}" + (f"?{urlencode({'next': next_path})}" if next_path else ""))
     page.wait_for_selector("#sw-welcome-form", timeout=180_000)
     assert f"/user/{name}/sora/welcome" in page.url
 
@@ -226,9 +229,7 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     t_test = time.monotonic()
     alice = hub_page()
     hub_login(alice, hub, "alice")
-    t0 = time.monotonic()
     spawn_to_welcome(alice, hub, "alice")
-    to_welcome_s = time.monotonic() - t0
     assert "@alice" in alice.inner_text("h1")
     answer_birthdate(alice, "1990-04-01")
     wait_for_studio(alice)
@@ -236,6 +237,7 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     # The Hub's user reached the kernel: the server's identity cell and the studio both name her.
     assert "@alice" in alice.locator(".sw-logged-in").inner_text()
     assert "@alice" in alice.locator(".sw-who").inner_text()
+    assert "accept_server_token" not in alice.content()  # the identity cell's source never reaches the page
     account = open_store(hub.home).get_user("alice")
     assert str(account["birthdate"]) == "1990-04-01"
 
@@ -265,19 +267,31 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     assert refused.status == 403, (refused.status, bob.url)
     assert bob.locator(".sw-generate").count() == 0
     # ... and in his own server he is himself, whatever the URL claims; a child is refused at the door.
-    spawn_to_welcome(bob, hub, "bob")
+    spawn_to_welcome(bob, hub, "bob", next_path=f"/user/bob/{STUDIO}?user=alice")
     answer_birthdate(bob, "2019-01-01")
     expect(bob.locator(".sw-error")).to_contain_text("13 and older")
     answer_birthdate(bob, "1985-06-30")
     wait_for_studio(bob)
-    bob.goto(f"{hub.url}/user/bob/{STUDIO}?user=alice")
-    wait_for_studio(bob)
+    assert bob.url.endswith(f"/user/bob/{STUDIO}?user=alice")
     assert "@bob" in bob.locator(".sw-who").inner_text()
     assert "alice" not in bob.locator(".sw-logged-in").inner_text()
     store = open_store(hub.home)
     with store.read() as con:
         owners = {row[0] for row in con.execute("SELECT DISTINCT owner FROM clips").fetchall()}
     assert owners == {"alice"}, owners
+
+    # Carol, whom alice shared her server with, is carol there: the visitor, not the server's owner.
+    carol = hub_page()
+    hub_login(carol, hub, "carol", next_path=f"/user/alice/{STUDIO}")
+    # The Hub asks a visitor (not the owner) to let alice's server learn who she is: Hub OAuth, for real.
+    carol.get_by_role("button", name="Authorize").click()
+    carol.wait_for_selector("#sw-welcome-form", timeout=120_000)
+    assert "/user/alice/sora/welcome" in carol.url
+    answer_birthdate(carol, "2000-02-29")
+    wait_for_studio(carol)
+    assert f"/user/alice/{STUDIO}" in carol.url
+    assert "@carol" in carol.locator(".sw-who").inner_text()
+    assert "@carol" in carol.locator(".sw-logged-in").inner_text()
 
     # A Studio admin disables bob: his open page's kernel stops itself, and the next page is refused.
     auth.disable(store, "bob", by=auth.LOCAL_OWNER, reason="test")
@@ -292,6 +306,5 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     assert disabled.status == 403 and "@bob is disabled" in bob.inner_text("body")
     assert bob.locator(".sw-generate").count() == 0
 
-    print(f"\nHub start {hub.start_s:.1f} s; alice's server {hub.spawn_seconds('alice'):.1f} s "
-          f"(Hub's figure), spawn click -> birthdate page {to_welcome_s:.1f} s; bob's server "
-          f"{hub.spawn_seconds('bob'):.1f} s; test body {time.monotonic() - t_test:.1f} s")
+    print(f"\nHub start {hub.start_s:.1f} s; servers started in {hub.spawn_seconds('alice'):.1f} s (alice) and "
+          f"{hub.spawn_seconds('bob'):.1f} s (bob), the Hub's figures; test body {time.monotonic() - t_test:.1f} s")
