@@ -2,7 +2,8 @@
 
 One Hub on loopback (``deploy/jupyterhub_config.py`` plus test-only choices:
 DummyAuthenticator, SimpleLocalProcessSpawner, ports, folders), three users (two with
-their own servers, one visiting a server shared with her), Debian's chromium. configurable-http-proxy comes from npm (``make npm-tools`` installs it into
+their own servers, one visiting a server shared with her), Debian's chromium.
+configurable-http-proxy comes from npm (``make npm-tools`` installs it into
 ``.npm-tools/``); without it the module is skipped with that reason.
 The Hub's log (servers and kernels included) is test-artifacts/jupyterhub.log.
 """
