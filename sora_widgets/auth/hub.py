@@ -43,7 +43,7 @@ from .hook import prelaunch_hook
 from .pages import message_page
 from .sessions import create_session, session_hash, session_user_by_hash
 
-__all__ = ["WELCOME_PATH", "hub_handle", "hub_prelaunch_hook", "safe_next", "welcome_page", "WelcomeHandler"]
+__all__ = ["HUB_PAGE_SESSION_TTL_S", "WELCOME_PATH", "hub_handle", "hub_prelaunch_hook", "safe_next", "welcome_page", "WelcomeHandler"]
 
 #: The first-visit page, under the single-user server's base URL (``/user/<name>/``).
 WELCOME_PATH = "sora/welcome"
