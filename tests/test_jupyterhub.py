@@ -174,8 +174,9 @@ def spawn_to_welcome(page, hub: Hub, name: str, next_path: str = "") -> None:
     assert f"/user/{name}/sora/welcome" in page.url
 
 
-def answer_birthdate(page, birthdate: str) -> None:
+def answer_birthdate(page, birthdate: str, display_name: str = "") -> None:
     page.fill("#birthdate", birthdate)
+    page.fill("#display_name", display_name)
     page.click("#sw-welcome-submit")
 
 
@@ -288,11 +289,11 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     carol.get_by_role("button", name="Authorize").click()
     carol.wait_for_selector("#sw-welcome-form", timeout=120_000)
     assert "/user/alice/sora/welcome" in carol.url
-    answer_birthdate(carol, "2000-02-29")
+    answer_birthdate(carol, "2000-02-29", display_name="Carol C")
     wait_for_studio(carol)
     assert f"/user/alice/{STUDIO}" in carol.url
     assert "@carol" in carol.locator(".sw-who").inner_text()
-    assert "@carol" in carol.locator(".sw-logged-in").inner_text()
+    assert "Carol C (@carol)" in carol.locator(".sw-logged-in").inner_text()  # the name she gave, not the Hub's
 
     # A Studio admin disables bob: his open page's kernel stops itself, and the next page is refused.
     auth.disable(store, "bob", by=auth.LOCAL_OWNER, reason="test")

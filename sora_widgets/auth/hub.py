@@ -105,7 +105,7 @@ def hub_prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookN
     handle = hub_handle(user.username)
     store = open_store(default_home())
     try:
-        store.get_user(handle)
+        account = store.get_user(handle)
     except NotFound:
         # tornado.web.Finish ends the request with the redirect already written: no kernel starts.
         handler.redirect(_welcome_url(handler))
@@ -121,7 +121,10 @@ def hub_prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookN
                                     "ask an admin of this studio.", link_url=url_path_join(handler.base_url, "logout"),
                                     link_text="Log out"))
         raise web.Finish()
-    user.session_hash = digest  # what auth.hook puts in the token (a standalone login's SoraUser carries it too)
+    # What auth.hook puts in the token (a standalone login's SoraUser carries both): our session, and the
+    # name people know this account by here (the welcome page's), not the Hub's.
+    user.session_hash = digest
+    user.display_name = account.get("display_name") or handle
     return prelaunch_hook(handler, notebook, cwd)
 
 
