@@ -32,7 +32,8 @@ from tornado import web
 from sora_widgets import auth
 from sora_widgets.auth.hub import hub_handle, safe_next
 from sora_widgets.serve import free_port
-from sora_widgets.store import open_store
+from sora_widgets.social.accounts import protection_band
+from sora_widgets.store import NotFound, open_store
 
 EXAMPLE_CONFIG = REPO / "deploy" / "jupyterhub_config.py"
 LOCAL_CHP = REPO / ".npm-tools" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -242,6 +243,8 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     assert "accept_server_token" not in alice.content()  # the identity cell's source never reaches the page
     account = open_store(hub.home).get_user("alice")
     assert str(account["birthdate"]) == "1990-04-01"
+    # Made by the accounts service (a confirmed birthdate): an adult, not the "unconfirmed counts as teen" default.
+    assert protection_band(open_store(hub.home), "alice") == "adult"
 
     alice.get_by_label("Prompt", exact=True).fill("a red ball bounces on a wooden floor")
     alice.locator(".sw-duration input").fill("1")
@@ -272,6 +275,8 @@ def test_a_hub_user_opens_the_studio_through_the_hub_and_publishes_as_themself(h
     spawn_to_welcome(bob, hub, "bob", next_path=f"/user/bob/{STUDIO}?user=alice")
     answer_birthdate(bob, "2019-01-01")
     expect(bob.locator(".sw-error")).to_contain_text("13 and older")
+    with pytest.raises(NotFound):  # refused means no account at all, not a half-made one
+        open_store(hub.home).get_user("bob")
     answer_birthdate(bob, "1985-06-30")
     wait_for_studio(bob)
     assert bob.url.endswith(f"/user/bob/{STUDIO}?user=alice")
