@@ -16,6 +16,7 @@ exposed skin is what nudity is made of, so the gate costs little recall.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -33,9 +34,22 @@ def _load():
     global _detector
     with _lock:
         if _detector is None:
+            import nudenet
+            import onnxruntime
             from nudenet import NudeDetector
 
-            _detector = NudeDetector()
+            detector = NudeDetector()
+            # One thread that sleeps when idle: the check runs in the background (the Studio's pre-screen)
+            # beside a generation and the kernel's UI, and onnxruntime's default pool spins while it waits,
+            # which on 2 cores starved speech recognition run beside it (0.5 s + 3.4 s became 9 s + 9.5 s).
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            detector.onnx_session = onnxruntime.InferenceSession(
+                os.path.join(os.path.dirname(nudenet.__file__), "320n.onnx"),  # the model NudeDetector loads
+                sess_options=options, providers=["CPUExecutionProvider"])
+            _detector = detector
     return _detector
 
 
