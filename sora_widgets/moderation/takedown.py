@@ -136,20 +136,20 @@ def take_down(
         store.audit(by, "clip.removed", "clip", clip_id,
                     {"reason": reason, "previous_status": status, "case_id": case_id,
                      "hidden": len(material), "kept": len(others)}, con=con)
-        hidden = []
-        for cid in material:
-            _, s, b = _clip(con, cid)
-            if s in ("removed", "hidden"):
-                continue  # already down: its own take-down (or an ancestor's) stands
-            _set_status(con, cid, "hidden", s, b)
-            store.audit(by, "clip.hidden", "clip", cid,
-                        {"reason": f"reuses material of removed clip {clip_id}", "removed_clip": clip_id,
-                         "previous_status": s}, con=con)
-            hidden.append(cid)
-        for cid in others:
-            _mark_original_removed(con, cid, True)
-            store.audit(by, "clip.original_removed", "clip", cid,
-                        {"removed_clip": clip_id, "reason": "no material of the removed clip: stays"}, con=con)
+        # Set-based from here: a cascade of thousands of clips is a handful of statements.
+        # Clips already down (removed, or hidden under another removal) keep their own state.
+        live = dict(con.execute(
+            f"SELECT clip_id, status FROM clips WHERE clip_id = ANY(?::VARCHAR[]) AND status IN {LIVE_STATUSES}",
+            [material]).fetchall())
+        hidden = [c for c in material if c in live]
+        con.execute("UPDATE clips SET status = 'hidden', status_before_takedown = status, "
+                    "updated_at = current_timestamp WHERE clip_id = ANY(?::VARCHAR[])", [hidden])
+        why = f"reuses material of removed clip {clip_id}"
+        store.audit_many(by, "clip.hidden", "clip", {
+            c: {"reason": why, "removed_clip": clip_id, "previous_status": live[c]} for c in hidden}, con=con)
+        _mark_original_removed(con, others, True)
+        store.audit_many(by, "clip.original_removed", "clip", {
+            c: {"removed_clip": clip_id, "reason": "no material of the removed clip: stays"} for c in others}, con=con)
     return {"removed": clip_id, "hidden": hidden, "kept": others, "already_removed": False}
 
 
@@ -160,11 +160,37 @@ def _set_status(con, clip_id: str, status: str, current: str, before: str | None
                 "WHERE clip_id = ?", [status, keep, clip_id])
 
 
-def _mark_original_removed(con, clip_id: str, value: bool) -> None:
-    """Set the lineage index's "original removed" mark (a no-op for a clip the index has not caught up with)."""
-    # The key as a constant: DuckDB answers `clip_key = constant` from the index (an expression would scan).
-    con.execute("UPDATE lineage SET original_removed = ? WHERE clip_key = ? AND clip_id = ?",
-                [value, lineage.clip_key(con, clip_id), clip_id])
+def _mark_original_removed(con, clip_ids: list[str], value: bool) -> None:
+    """Set the lineage index's "original removed" mark of ``clip_ids`` (clips the index has not caught up
+    with have no row yet; ``tree`` and ``lineage_status`` also read ancestors' statuses)."""
+    if clip_ids:
+        con.execute("UPDATE lineage SET original_removed = ? WHERE clip_key IN (SELECT hash(unnest(?::VARCHAR[]))) "
+                    "AND clip_id = ANY(?::VARCHAR[])", [value, clip_ids, clip_ids])
+
+
+# Descendants reachable from $clip through material edges without passing a clip removed in its own right:
+# those hidden among them were hidden only by $clip's removal (or one above it).
+_RESTORABLE_SQL = """
+WITH RECURSIVE d(clip_id, status) AS (
+    SELECT e.child_id, c.status FROM remix_edges e JOIN clips c ON c.clip_id = e.child_id
+    WHERE e.parent_id = $clip AND e.reuses_material AND c.status <> 'removed'
+    UNION ALL
+    SELECT e.child_id, c.status FROM d JOIN remix_edges e ON e.parent_id = d.clip_id AND e.reuses_material
+    JOIN clips c ON c.clip_id = e.child_id WHERE c.status <> 'removed'
+)
+SELECT clip_id, status FROM d
+"""
+
+# Descendants of $clip every ancestor of which, from $clip down, is live again: no removed original above them.
+_UNDER_LIVE_SQL = f"""
+WITH RECURSIVE d(clip_id, status) AS (
+    SELECT e.child_id, c.status FROM remix_edges e JOIN clips c ON c.clip_id = e.child_id WHERE e.parent_id = $clip
+    UNION ALL
+    SELECT e.child_id, c.status FROM d JOIN remix_edges e ON e.parent_id = d.clip_id
+    JOIN clips c ON c.clip_id = e.child_id WHERE d.status IN {LIVE_STATUSES}
+)
+SELECT clip_id FROM d
+"""
 
 
 def _removed_above(con, clip_id: str) -> bool:
@@ -225,29 +251,27 @@ def restore(
                                [clip_id]).fetchall()[0][0]
         if status != "removed" or standing:
             return {"restored": [], "still_removed": status == "removed"}
-        restored = []
-        material, others = lineage.material_descendants(con, clip_id)
-        for cid in [clip_id, *material]:  # shallowest first: a parent's new status decides its children's
-            _, s, b = _clip(con, cid)
-            if cid != clip_id and s != "hidden":
-                continue  # removed in its own right, or never hidden: not this restore's to change
-            if _removed_above(con, cid):
-                if cid == clip_id:  # no longer removed itself, but it carries a removed ancestor's material
-                    con.execute("UPDATE clips SET status = 'hidden', updated_at = current_timestamp "
-                                "WHERE clip_id = ?", [cid])
-                    store.audit(by, "clip.hidden", "clip", cid,
-                                {"reason": f"restored by {case_id}, but reuses material of a removed clip",
-                                 "case_id": case_id}, con=con)
-                continue
-            back = b or _UNKNOWN_BEFORE
-            con.execute("UPDATE clips SET status = ?, status_before_takedown = NULL, updated_at = current_timestamp "
-                        "WHERE clip_id = ?", [back, cid])
-            store.audit(by, "clip.restored", "clip", cid,
-                        {"reason": reason, "case_id": case_id, "restored_clip": clip_id, "status": back}, con=con)
-            restored.append(cid)
-        for cid in [*material, *others]:
-            if not _any_removed_ancestor(con, cid):
-                _mark_original_removed(con, cid, False)
+        if _removed_above(con, clip_id):  # no longer removed itself, but it carries a removed ancestor's material
+            con.execute("UPDATE clips SET status = 'hidden', updated_at = current_timestamp WHERE clip_id = ?",
+                        [clip_id])
+            store.audit(by, "clip.hidden", "clip", clip_id,
+                        {"reason": f"restored by {case_id}, but reuses material of a removed clip",
+                         "case_id": case_id}, con=con)
+            return {"restored": [], "still_removed": False}
+        # The clip and the remixes hidden with it, down to (not past) any clip removed in its own right.
+        rows = con.execute(_RESTORABLE_SQL, {"clip": clip_id}).fetchall()
+        restored = [clip_id, *(c for c, s in rows if s == "hidden")]
+        back = {c: b or _UNKNOWN_BEFORE for c, b in con.execute(
+            "SELECT clip_id, status_before_takedown FROM clips WHERE clip_id = ANY(?::VARCHAR[])", [restored]).fetchall()}
+        con.execute(f"UPDATE clips SET status = coalesce(status_before_takedown, '{_UNKNOWN_BEFORE}'), "
+                    "status_before_takedown = NULL, updated_at = current_timestamp WHERE clip_id = ANY(?::VARCHAR[])",
+                    [restored])
+        store.audit_many(by, "clip.restored", "clip", {
+            c: {"reason": reason, "case_id": case_id, "restored_clip": clip_id, "status": back[c]} for c in restored},
+            con=con)
+        if not _any_removed_ancestor(con, clip_id):
+            unmarked = [r[0] for r in con.execute(_UNDER_LIVE_SQL, {"clip": clip_id}).fetchall()]
+            _mark_original_removed(con, unmarked, False)
     return {"restored": restored, "still_removed": False}
 
 

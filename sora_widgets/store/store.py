@@ -457,6 +457,35 @@ class Store:
                 [actor, action, target_kind, target_id, to_json(detail or {})],
             )
 
+    def audit_many(
+        self,
+        actor: str,
+        action: str,
+        target_kind: str | None,
+        details: dict[str, dict],
+        *,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        """Append one line per target (``{target_id: detail}``, in order) with one statement.
+
+        The same lines as calling :meth:`audit` for each; a take-down of a cascade of
+        thousands of clips writes them in milliseconds instead of a statement each.
+        """
+        if not details:
+            return
+        with contextlib.ExitStack() as stack:
+            if con is None:
+                con = stack.enter_context(self.transaction())
+            con.execute(
+                """INSERT INTO audit_log (actor, action, target_kind, target_id, detail)
+                   SELECT ?, ?, ?, t.id, t.detail::JSON
+                   FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS detail,
+                                generate_subscripts(?::VARCHAR[], 1) AS k) t
+                   ORDER BY t.k""",
+                [actor, action, target_kind, list(details), [to_json(d or {}) for d in details.values()],
+                 list(details)],
+            )
+
 
 def normalise_handle(handle: str) -> str:
     """Lower-case, '@'-less handle; raises ValueError if it is not 2-30 of [a-z0-9_.]."""
