@@ -5,6 +5,10 @@ The rules live here once, so a notebook user cannot go around a widget:
 - a draft is visible to its owner (and admins);
 - a clip held for review is visible to its owner, reviewers and admins;
 - a removed or hidden clip is visible to reviewers and admins only.
+
+Staff roles have one definition here (:data:`STAFF_ROLES`; ask :func:`is_staff` /
+:func:`is_admin`). Taking clips down lives in ``moderation.takedown``, ages in
+``social.accounts``; docs/rules.md lists where every such rule lives.
 """
 
 from __future__ import annotations
@@ -53,11 +57,23 @@ class Decision:
 
 
 def role_of(store: Store, user: str) -> str:
+    """``user``'s role (one of ``store.ROLES``); ``NotFound`` for an unknown user.
+
+    Args:
+        store: the store holding the user.
+        user: the handle (with or without '@').
+    """
     return store.get_user(user)["role"]
 
 
 def can_view(store: Store, clip_id: str, user: str) -> Decision:
-    """May ``user`` see clip ``clip_id``?"""
+    """May ``user`` see clip ``clip_id``? Truthy or not, with ``.reason`` in words a user understands.
+
+    Args:
+        store: the store holding the clip and the user.
+        clip_id: the clip.
+        user: the viewer's handle (an unknown user sees published clips only).
+    """
     try:
         info = store.clip_info(clip_id)
     except NotFound:
@@ -66,7 +82,13 @@ def can_view(store: Store, clip_id: str, user: str) -> Decision:
 
 
 def can_view_info(info: dict, user: str, role: str | None) -> Decision:
-    """The rule itself, on an already-loaded clip row (no database access)."""
+    """The rule itself, on an already-loaded clip row (no database access).
+
+    Args:
+        info: the clip's row (at least ``clip_id``, ``owner``, ``status``), e.g. ``store.clip_info``.
+        user: the viewer's normalised handle.
+        role: the viewer's role, or None for an unknown user.
+    """
     status, owner = info["status"], info["owner"]
     if status == "published":
         return Decision(True)
@@ -82,7 +104,13 @@ def can_view_info(info: dict, user: str, role: str | None) -> Decision:
 
 
 def require_view(store: Store, clip_id: str, user: str) -> dict:
-    """The clip row if ``user`` may see it, else ``PermissionError`` with the reason."""
+    """The clip row if ``user`` may see it, else ``PermissionError`` with the reason.
+
+    Args:
+        store: the store holding the clip and the user.
+        clip_id: the clip.
+        user: the viewer's handle.
+    """
     d = can_view(store, clip_id, user)
     if not d:
         raise PermissionError(f"you cannot open this clip: {d.reason}")
@@ -90,7 +118,13 @@ def require_view(store: Store, clip_id: str, user: str) -> dict:
 
 
 def require_role(store: Store, user: str, *roles: str) -> str:
-    """``user``'s role if it is one of ``roles``, else ``PermissionError``."""
+    """``user``'s role if it is one of ``roles``, else ``PermissionError`` (an unknown user has no role).
+
+    Args:
+        store: the store holding the user.
+        user: the acting user's handle.
+        *roles: the roles allowed, e.g. ``*STAFF_ROLES``.
+    """
     role = _role_or_none(store, user)
     if role not in roles:
         raise PermissionError(
