@@ -254,7 +254,18 @@ def release(store: Store, reviewer: str, case_id: str) -> None:
 
 
 def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str) -> dict[str, Any]:
-    """Decide a case you hold: "approve" (clip back to what its author asked), "remove", or "escalate" (to admins).
+    """Decide a case you hold: "approve", "remove" or "escalate" (to admins); all in one transaction.
+
+    Args:
+        store: the store.
+        reviewer: the deciding staff member; they must hold a live claim on the case.
+        case_id: the case.
+        decision: "approve" gives the clip the status its author asked for (unless
+            something else took it down; on appeal it lifts this case's take-down,
+            ``takedown.restore``); "remove" takes the clip down with
+            ``takedown.take_down`` (remixes reusing its material are hidden);
+            "escalate" hands the case to admins.
+        reason: why, for the author and the audit log (required).
 
     Returns the updated case. Raises PermissionError for non-staff, CaseError without a live claim.
     """
