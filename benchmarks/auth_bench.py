@@ -1,6 +1,6 @@
 """Login costs: Argon2id hash/verify, a whole verify_login, and what throttling lets a guesser do.
 
-Run: .venv/bin/python benchmarks/auth_bench.py [--n 20]
+Run: .venv/bin/python benchmarks/auth_bench.py [--n 20] [--realtime 60]
 Prints medians in milliseconds. The browser figure (login -> Studio interactive) comes
 from tests/test_auth_browser.py::test_login_to_an_interactive_studio_time (-s prints it).
 """
@@ -41,6 +41,7 @@ def attempts_allowed(policy: throttle.BackoffPolicy, seconds: float) -> int:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--n", type=int, default=20, help="repetitions per figure")
+    p.add_argument("--realtime", type=float, default=0.0, help="also hammer one account for this many seconds")
     args = p.parse_args()
     pw = "correct horse battery staple"
     digest = hash_password(pw)
@@ -62,6 +63,20 @@ def main() -> None:
         print(f"verify_login ok:            {ok:7.1f} ms")
         print(f"verify_login wrong password: {median_ms(lambda: fail('bench'), args.n):7.1f} ms")
         print(f"verify_login no such user:   {median_ms(lambda: fail('nobody'), args.n):7.1f} ms")
+        if args.realtime:
+            # A guesser hammering a fresh account for real: how many passwords were actually checked?
+            auth.create_account(store, "victim", password=pw, birthdate="1990-01-01")
+            t_end, tries = time.monotonic() + args.realtime, 0
+            before = len(store.sql("SELECT 1 FROM audit_log WHERE action = 'auth.login_failed'"))
+            while time.monotonic() < t_end:
+                tries += 1
+                try:
+                    verify_login(store, "victim", f"guess {tries}", client="10.66.0.1")
+                except LoginFailed:
+                    pass
+            checked = len(store.sql("SELECT 1 FROM audit_log WHERE action = 'auth.login_failed'")) - before
+            print(f"real time, {args.realtime:g} s of wrong passwords at one account: {tries} tries, "
+                  f"{checked} passwords checked ({checked * 60 / args.realtime:.0f} a minute), the rest refused unchecked")
     pol = throttle.ACCOUNT_POLICY
     print(f"throttling (one account, {pol.free_failures} free, {pol.base_delay_s:g} s doubling, cap {pol.max_delay_s:g} s): "
           f"{attempts_allowed(pol, 60)} guesses in the first minute, {attempts_allowed(pol, 3600)} in the first hour, "
