@@ -136,3 +136,23 @@ def test_a_committed_result_is_reported_even_if_cancel_came_late():
         w = BackgroundJob(job, keep_late_result=keep, **kw).start()
         assert w.join(5) and w.state == expected
         assert got["done"] == (["clip c1 saved"] if keep else [])
+
+
+def test_background_work_runs_at_a_lower_priority():
+    import os
+
+    seen = {}
+
+    def job(on_progress, cancel):
+        tid = threading.get_native_id()
+        seen["job"] = os.getpriority(os.PRIO_PROCESS, tid)
+        inner = threading.Thread(target=lambda: seen.__setitem__(
+            "inner", os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        inner.start()
+        inner.join()
+
+    me = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    w = BackgroundJob(job, background_nice=5).start()
+    assert w.join(5) and w.state == "done"
+    assert seen["job"] == min(19, me + 5) and seen["inner"] == seen["job"]  # threads it starts inherit it
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == me  # the caller is untouched

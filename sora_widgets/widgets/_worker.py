@@ -103,16 +103,22 @@ class BackgroundJob:
         progress_interval_s: float = 0.05,
         name: str = "sora-widgets-job",
         keep_late_result: bool = False,
+        background_nice: int = 0,
     ):
         """``name``: the thread's name (shows in debuggers and ``threading.enumerate()``).
 
         ``keep_late_result``: a job that returns although ``cancel`` was set counts as done, not
         cancelled. For jobs whose result is already committed when they return (a save): the
         user must hear that it was saved. Otherwise (a generation) such a result is dropped.
+
+        ``background_nice``: added to the job thread's niceness (Linux; threads started by the job
+        inherit it) for work nobody waits for yet, such as the Studio's pre-screen: on 2 cores it
+        must not slow the generation the user is watching.
         """
         self._job = job
         self.name = name
         self.keep_late_result = keep_late_result
+        self.background_nice = background_nice
         self._on_progress = on_progress or (lambda p: None)
         self._on_done = on_done or (lambda r: None)
         self._on_cancelled = on_cancelled or (lambda: None)
@@ -173,6 +179,8 @@ class BackgroundJob:
         self._on_progress(Progress(int(step), int(total), elapsed, eta, png, label))
 
     def _run(self) -> None:
+        if self.background_nice:
+            _lower_priority(self.background_nice)
         try:
             result = self._job(self._progress, self.cancel_event)
         except Cancelled:
@@ -200,6 +208,17 @@ class BackgroundJob:
             fn(*args)
         except Exception:
             log.exception("a background job's callback failed")
+
+
+def _lower_priority(increment: int) -> None:
+    """Raise the calling thread's niceness by ``increment`` (Linux: a thread is a task); no-op elsewhere."""
+    import os
+
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + int(increment)))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        log.debug("could not lower the priority of %s", threading.current_thread().name, exc_info=True)
 
 
 #: The earlier name (it ran generations only); kept for notebooks that import it.

@@ -26,6 +26,8 @@ __all__ = ["PublishPanel"]
 
 log = logging.getLogger(__name__)
 
+#: Niceness added to the pre-screen's thread (0-19 scale): background work yields to what the user watches.
+PRESCREEN_NICE = 10
 #: What the progress label says while moderation checks the clip (the steps are the checks).
 CHECKING = "checking the clip"
 
@@ -96,7 +98,8 @@ class PublishPanel(W.VBox):
             return publishing.prescreen(store, clip, user=user, cancel=cancel)
 
         # Quiet: a failure here is not the user's concern yet; Publish checks again and says why.
-        self.prescreen_job = BackgroundJob(job, name="sora-widgets-prescreen",
+        # Low priority: if the user generates again at once, the new take gets the CPU first.
+        self.prescreen_job = BackgroundJob(job, name="sora-widgets-prescreen", background_nice=PRESCREEN_NICE,
                                            on_error=lambda exc: log.debug("pre-screen failed", exc_info=exc))
         return self.prescreen_job.start()
 
