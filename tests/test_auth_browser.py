@@ -197,6 +197,15 @@ def test_forged_identities_get_nothing(voila, tmp_home):
     cookie = next(c for c in bob.jar if c.name == "sora-session")
     assert cookie.has_nonstandard_attr("HttpOnly") and cookie.get_nonstandard_attr("SameSite") == "Lax"
     assert "accept_server_token" not in body
+    # The page's kernel answers bob only: another logged-in user who learns its id is refused
+    # (403), while bob gets through the check (400: this client does not speak websocket).
+    kernel_id = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", body).group(0)
+    boss = Http(server)
+    boss.login("boss")
+    assert boss.get(f"api/kernels/{kernel_id}/channels")[1] == 403
+    assert boss.get(f"api/kernels/{kernel_id}")[1] == 403
+    assert bob.get(f"api/kernels/{kernel_id}/channels")[1] == 400
+    assert anon.get(f"api/kernels/{kernel_id}/channels")[1] == 403
     # ...then logs out; a thief replaying the very same cookie gets the login page.
     stolen = f"sora-session={cookie.value}"
     bob.get("logout")

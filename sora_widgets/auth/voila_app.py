@@ -21,14 +21,19 @@ def auth_config(home: str | os.PathLike) -> Config:
 
     - ``Voila.identity_provider_class``: our Store-backed provider (login, sign-up, logout pages);
     - ``Voila.cookie_secret``: persistent, from ``<home>/auth/cookie_secret`` (0600), so logins survive restarts;
-    - ``VoilaConfiguration.prelaunch_hook``: hands the verified user to each kernel, gates pages by role.
+    - ``VoilaConfiguration.prelaunch_hook``: hands the verified user to each kernel, gates pages by role;
+    - ``Voila.authorizer_class`` + ``VoilaConfiguration.multi_kernel_manager_class``: a kernel answers
+      only the user it was started for (``kernels.py``).
     """
     from .hook import prelaunch_hook
+    from .kernels import KernelOwnerAuthorizer, OwnedKernelManager
     from .keys import cookie_secret
     from .provider import SoraIdentityProvider
 
     c = Config()
     c.Voila.identity_provider_class = SoraIdentityProvider
+    c.Voila.authorizer_class = KernelOwnerAuthorizer
+    c.VoilaConfiguration.multi_kernel_manager_class = OwnedKernelManager
     c.Voila.cookie_secret = cookie_secret(home)
     c.VoilaConfiguration.prelaunch_hook = prelaunch_hook
     c.SoraIdentityProvider.home = str(home)
