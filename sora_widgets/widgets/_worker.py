@@ -27,7 +27,7 @@ import numpy as np
 
 from ..engines import Cancelled
 
-__all__ = ["BackgroundJob", "GenerationWorker", "Progress", "format_eta"]
+__all__ = ["BackgroundJob", "GenerationWorker", "Progress", "format_eta", "lower_thread_priority"]
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class BackgroundJob:
 
     def _run(self) -> None:
         if self.background_nice:
-            _lower_priority(self.background_nice)
+            lower_thread_priority(self.background_nice)
         try:
             result = self._job(self._progress, self.cancel_event)
         except Cancelled:
@@ -210,7 +210,7 @@ class BackgroundJob:
             log.exception("a background job's callback failed")
 
 
-def _lower_priority(increment: int) -> None:
+def lower_thread_priority(increment: int) -> None:
     """Raise the calling thread's niceness by ``increment`` (Linux: a thread is a task); no-op elsewhere."""
     import os
 

@@ -257,8 +257,11 @@ class PromptStudio(W.VBox):
         def job(on_progress, cancel):
             clip = publishing.generate_checked(store, prompt, user=user, on_progress=on_progress, cancel=cancel,
                                                **kwargs)
-            # Encode for the browser here, on the worker thread, not on the kernel's (once: the store reuses it).
+            # Output moderation starts now, while the player is prepared and the user watches:
+            # Publish then only saves. Its job encodes the clip first (once: player and store reuse it).
+            self.publish_panel.prescreen(clip)
             self.progress_label.value = "encoding the video…"
+            # The browser's media here, on the worker thread, not on the kernel's.
             return clip, ClipPlayer.media_traits(clip)
 
         self.worker = BackgroundJob(
@@ -305,8 +308,6 @@ class PromptStudio(W.VBox):
         self.preview.layout.display = "none"  # the player takes over from the preview
         self._show_entry(entry)
         self.takes.add(entry)
-        # Output moderation starts now, while the user watches: Publish then only saves.
-        self.publish_panel.prescreen(entry)
         took = clip.meta.get("timings", {}).get("total_s")
         self.progress.bar_style = "success"
         self.progress.value = self.progress.max
@@ -317,6 +318,7 @@ class PromptStudio(W.VBox):
         self._generated(clip)
 
     def _on_cancelled(self) -> None:
+        self.publish_panel.cancel_prescreen()  # a take cancelled at the last moment is not shown
         self.progress.value = 0
         self.progress.bar_style = ""
         self.progress_label.value = "cancelled"

@@ -1,7 +1,7 @@
 """``PublishPanel``: Publish / Save draft for the clip on show, with output moderation started in advance.
 
-As soon as a clip is generated the panel asks the publishing service to
-pre-screen it (:func:`sora_widgets.publishing.prescreen`, on a background job,
+As soon as a clip is generated (before the player is ready) the panel asks the
+publishing service to pre-screen it (:func:`sora_widgets.publishing.prescreen`, on a background job,
 quietly). Publish then calls :func:`sora_widgets.publishing.publish`, which uses
 that verdict when the clip is unchanged, so it only saves; if the check is still
 running, the panel shows its progress ("checking the clip k/n") until it ends.
@@ -17,9 +17,10 @@ from typing import Any
 import ipywidgets as W
 
 from .. import publishing
+from ..media import Clip
 from ..store import Store
 from ._messages import html_escape, readable_error
-from ._worker import BackgroundJob, Progress
+from ._worker import BackgroundJob, Progress, lower_thread_priority
 from .studio_history import HistoryEntry
 
 __all__ = ["PublishPanel"]
@@ -89,17 +90,23 @@ class PublishPanel(W.VBox):
                 f"<b>{html_escape(entry.status)}</b> · clip id <code>{html_escape(entry.clip_id)}</code></span>")
 
     # ------------------------------------------------------------ pre-screening
-    def prescreen(self, entry: HistoryEntry) -> BackgroundJob:
-        """Start output moderation of ``entry``'s clip in the background (the previous one is cancelled)."""
+    def prescreen(self, clip: Clip) -> BackgroundJob:
+        """Start output moderation of ``clip`` in the background (a previous one is cancelled).
+
+        Called as soon as the clip exists, before the player's waveform and spectrogram are made:
+        the job encodes the clip first, at normal priority (the player waits for those bytes), then
+        checks it at low priority (a new take the user starts gets the CPU first).
+        """
         self.cancel_prescreen()
-        store, user, clip = self.store, self.user, entry.clip
+        store, user = self.store, self.user
 
         def job(_on_progress, cancel):
+            clip.encoded()  # the one encode, shared with the player and the store
+            lower_thread_priority(PRESCREEN_NICE)
             return publishing.prescreen(store, clip, user=user, cancel=cancel)
 
         # Quiet: a failure here is not the user's concern yet; Publish checks again and says why.
-        # Low priority: if the user generates again at once, the new take gets the CPU first.
-        self.prescreen_job = BackgroundJob(job, name="sora-widgets-prescreen", background_nice=PRESCREEN_NICE,
+        self.prescreen_job = BackgroundJob(job, name="sora-widgets-prescreen",
                                            on_error=lambda exc: log.debug("pre-screen failed", exc_info=exc))
         return self.prescreen_job.start()
 
