@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-__all__ = ["warm_up_studio"]
+__all__ = ["warm_up_generate", "warm_up_output_check"]
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ def _step(fn: Callable[[], object]) -> object:
         return None
 
 
-def warm_up_studio(*, engine: str | None) -> None:
-    """Load what the Studio's first Generate, player and Publish need.
+def warm_up_generate(*, engine: str | None):
+    """Load what the Studio's first Generate and its player need; returns the throwaway clip (or None).
 
     engine : the engine to make a throwaway clip with (only a CPU engine such as
         ``"sim"``: warming a diffusers engine would load gigabytes unasked); None skips
@@ -39,15 +39,22 @@ def warm_up_studio(*, engine: str | None) -> None:
 
     _step(lambda: check_prompt("a red ball bounces on a wooden floor"))
     if engine is None:
-        return
+        return None
     from ..engines import generate
 
     clip = _step(lambda: generate("a ball bounces", engine=engine, **WARM_CLIP))
     if clip is None:
-        return
+        return None
     from .clip_player import ClipPlayer
 
     _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (librosa)
+    return clip
+
+
+def warm_up_output_check(clip) -> None:
+    """Load the output check's detectors (nudity, speech recognition) on ``clip`` (None: skipped)."""
+    if clip is None:
+        return
     from ..moderation.clip import check_clip
 
-    _step(lambda: check_clip(clip))  # nudity detector, speech recognition
+    _step(lambda: check_clip(clip))

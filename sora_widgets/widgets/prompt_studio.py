@@ -31,8 +31,8 @@ from ..session import current_user
 from ..store import Store, normalise_handle, open_store
 from ._frontend_ready import FrontendReady
 from ._messages import html_escape, readable_error
-from ._warm_up import warm_up_studio
-from ._worker import BackgroundJob, Progress
+from ._warm_up import warm_up_generate, warm_up_output_check
+from ._worker import BackgroundJob, Progress, lower_thread_priority
 from .clip_player import ClipPlayer
 from .studio_form import ASPECTS, SIZES_PX, GenerationForm, frame_size
 from .studio_history import HistoryEntry, TakeHistory
@@ -42,6 +42,8 @@ __all__ = ["ASPECTS", "SIZES_PX", "HistoryEntry", "PromptStudio", "frame_size", 
 
 log = logging.getLogger(__name__)
 
+#: Niceness added to the warm-up thread once what the first Generate needs is loaded (0-19 scale).
+WARM_UP_NICE = 10
 #: Form controls the studio exposes under its own name (``studio.prompt`` is ``studio.form.prompt``).
 _FORM_CONTROLS = ("prompt", "negative_prompt", "engine", "engine_note", "duration", "fps", "aspect", "size",
                   "size_note", "seed", "dice", "steps", "guidance", "steps_box")
@@ -191,23 +193,33 @@ class PromptStudio(W.VBox):
             widget.send_state()  # the whole state; a widget without a front end sends nothing
 
     def _start_background_work(self) -> None:
-        """Check engines (when asked to) and warm the models the page needs, on one thread."""
+        """Check engines (when asked to) and warm the models the page needs, on one thread.
+
+        Order matters on 2 cores: first what the first Generate needs (the sim engine listed, the
+        prompt check, a throwaway clip and its player media); then, at low priority so a Generate
+        clicked meanwhile is not slowed, the full engine list (importing torch for the diffusers
+        engines takes seconds) and the output check's detectors (the first pre-screen).
+        """
         def run():
             if self._background_engine_check:
-                try:
-                    # The embedded default first, so Generate works within a second even while
-                    # checking the diffusers engines still imports torch (tens of seconds on a cold disk).
-                    self.form.set_engines(available(names=["sim"]))
-                    self.form.set_engines(available())
-                except Exception as exc:
-                    log.debug("engine check failed", exc_info=True)
-                    self._show_status(f"could not list the engines: {readable_error(exc)}", "error")
+                self._list_engines(["sim"])  # Generate works within a second
             # Only the CPU sim engine is warmed: warming a diffusers engine would load gigabytes unasked.
             info = self.form.engine_infos.get("sim")
-            warm_up_studio(engine="sim" if info is not None and info.available else None)
+            clip = warm_up_generate(engine="sim" if info is not None and info.available else None)
+            lower_thread_priority(WARM_UP_NICE)
+            if self._background_engine_check:
+                self._list_engines(None)
+            warm_up_output_check(clip)
             self.warmed_up.set()
 
         threading.Thread(target=run, name="sora-widgets-warmup", daemon=True).start()
+
+    def _list_engines(self, names: list[str] | None) -> None:
+        try:
+            self.form.set_engines(available(names=names) if names else available())
+        except Exception as exc:
+            log.debug("engine check failed", exc_info=True)
+            self._show_status(f"could not list the engines: {readable_error(exc)}", "error")
 
     # ================================================================ settings
     @property
