@@ -164,7 +164,16 @@ class TakeDowns(RuleBasedStateMachine):
     # ------------------------------------------------------------------ the entry points
     @rule(i=st.integers(0, 8), by=st.sampled_from(EVERYONE))
     def someone_takes_down(self, i, by):
-        clip = self.clip(i)
+        self._take_down(self.clip(i), by)
+
+    @precondition(lambda self: bool(self.cases))
+    @rule(k=st.integers(0, 8), by=st.sampled_from(EVERYONE))
+    def someone_takes_down_a_clip_under_review(self, k, by):
+        """The interesting overlaps: a clip a reviewer also decides on (and may restore on appeal)."""
+        cases = list(self.cases.values())
+        self._take_down(cases[k % len(cases)]["clip"], by)
+
+    def _take_down(self, clip, by):
         allowed = by == self.model.owner[clip] or ROLES[by] in STAFF_ROLES or by in self.cameo_owners(clip)
         if not allowed:
             with pytest.raises(PermissionError):
@@ -259,7 +268,7 @@ class TakeDowns(RuleBasedStateMachine):
 
 
 TakeDowns.TestCase.settings = settings(
-    max_examples=30, stateful_step_count=12, deadline=None,
+    max_examples=30, stateful_step_count=16, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_any_sequence_of_take_downs_follows_the_one_rule = pytest.mark.slow(TakeDowns.TestCase)
