@@ -27,7 +27,7 @@ import numpy as np
 
 from .frames import resize_frame
 
-__all__ = ["Clip", "EncodedMP4", "MediaError", "MediaLimits", "DEFAULT_LIMITS", "atomic_write_bytes"]
+__all__ = ["Clip", "EncodedMP4", "container_tags", "MediaError", "MediaLimits", "DEFAULT_LIMITS", "atomic_write_bytes"]
 
 
 class MediaError(ValueError):
@@ -206,7 +206,7 @@ class Clip:
         read-only once encoded, so an in-place edit raises instead of leaving the
         bytes stale: edit a copy (``clip.frames = clip.frames.copy()``) instead.
         """
-        tags = _container_tags(self.meta)
+        tags = container_tags(self.meta)
         with self._mp4_lock:
             memo = self._mp4
             if memo is not None:
@@ -215,10 +215,29 @@ class Clip:
                         and sample_rate == self.sample_rate and memo_tags == tags):
                     return enc
             enc = EncodedMP4(self._encode_bytes(crf=DEFAULT_CRF, audio_bitrate=DEFAULT_AUDIO_BITRATE))
-            for array in (self.frames, self.audio):
-                array.flags.writeable = False
+            self.freeze()
             self._mp4 = ((self.frames, self.audio, self.fps, self.sample_rate, tags), enc)
             return enc
+
+    def encoded_if_ready(self) -> EncodedMP4 | None:
+        """:meth:`encoded`'s result if it is memoised and still valid, else None (never encodes, never waits)."""
+        memo = self._mp4
+        if memo is None:
+            return None
+        (frames, audio, fps, sample_rate, tags), enc = memo
+        if (frames is self.frames and audio is self.audio and fps == self.fps and sample_rate == self.sample_rate
+                and tags == container_tags(self.meta)):
+            return enc
+        return None
+
+    def freeze(self) -> Clip:
+        """Make ``frames`` and ``audio`` read-only (what :meth:`encoded` does once it has encoded them).
+
+        A check that must see the very arrays that will be encoded freezes them first.
+        """
+        for array in (self.frames, self.audio):
+            array.flags.writeable = False
+        return self
 
     def to_mp4_bytes(self, *, crf: int = DEFAULT_CRF, audio_bitrate: int = DEFAULT_AUDIO_BITRATE) -> bytes:
         """MP4 bytes (H.264 yuv420p + AAC, faststart); at the default settings, :meth:`encoded`'s bytes."""
@@ -355,7 +374,7 @@ def _fps_fraction(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def _container_tags(meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+def container_tags(meta: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """The tags written into the MP4 (title, engine and seed, prompt), as a comparable tuple.
 
     No clip id: the id is given when the store saves the clip, after the player has
@@ -377,7 +396,7 @@ def _encode_mp4(clip: Clip, fh: str, *, crf: int, audio_bitrate: int) -> None:
     if frames.shape[1] < MIN_SIDE_PX or frames.shape[2] < MIN_SIDE_PX:
         raise MediaError(f"frames must be at least {MIN_SIDE_PX}x{MIN_SIDE_PX} px to encode; got {frames.shape[2]}x{frames.shape[1]}.")
     with av.open(fh, "w", format="mp4", options={"movflags": "+faststart"}) as out:
-        out.metadata.update(dict(_container_tags(clip.meta)))
+        out.metadata.update(dict(container_tags(clip.meta)))
         vs = out.add_stream("libx264", rate=_fps_fraction(clip.fps))
         vs.width, vs.height = frames.shape[2], frames.shape[1]
         vs.pix_fmt = "yuv420p"

@@ -225,13 +225,15 @@ def test_a_cancelled_prescreen_keeps_nothing_and_publish_checks(store, monkeypat
     assert publish(store, clip, user="alice").status == "published" and len(checks) == 1
 
 
-def test_publish_while_the_prescreen_runs_waits_for_it_instead_of_checking_twice(store, monkeypatch):
+@pytest.mark.parametrize("encoded_first", [True, False], ids=["shown-first", "checked-while-encoding"])
+def test_publish_while_the_prescreen_runs_waits_for_it_instead_of_checking_twice(store, monkeypatch, encoded_first):
     from sora_widgets.moderation import service
     from sora_widgets.publishing import prescreen
 
     checks = _count_calls(monkeypatch, service, "check_clip")
     clip = make(store)
-    clip.encoded()
+    if encoded_first:
+        clip.encoded()
     started, release = threading.Event(), threading.Event()
 
     def slow_progress(done, total):
@@ -253,6 +255,20 @@ def test_publish_while_the_prescreen_runs_waits_for_it_instead_of_checking_twice
     pub.join(10)
     assert len(checks) == 1 and out["r"].status == "published"
     assert waiter_progress and waiter_progress[-1] == (3, 3)
+    assert store.clip_info(out["r"].clip_id)["media_hash"] == clip.encoded().sha256
+
+
+def test_a_clip_changed_while_it_was_checked_is_checked_again(store, monkeypatch):
+    """The check found by the clip's arrays is used only if the bytes saved are the bytes it was filed under."""
+    from sora_widgets.moderation import prescreen as ps
+    from sora_widgets.moderation import service
+
+    checks = _count_calls(monkeypatch, service, "check_clip")
+    clip = make(store)
+    ps.prescreen(store, clip, user="alice")
+    clip.meta["prompt"] = "a different title"  # written into the MP4: other bytes, same arrays
+    res = publish(store, clip, user="alice")
+    assert len(checks) == 2 and store.clip_info(res.clip_id)["media_hash"] == clip.encoded().sha256
 
 
 # ------------------------------------------------------------------ property: no verdict without a check of these bytes

@@ -11,6 +11,7 @@ The rule (which verdict may be reused) lives in the service, not here.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,14 @@ log = logging.getLogger(__name__)
 PRESCREEN_NICE = 10
 #: What the progress label says while moderation checks the clip (the steps are the checks).
 CHECKING = "checking the clip"
+
+
+def _encode_quietly(clip: Clip) -> None:
+    """``clip.encoded()`` on a side thread; a failure is the pre-screen's to report (it encodes too)."""
+    try:
+        clip.encoded()
+    except Exception:
+        log.debug("encoding failed", exc_info=True)
 
 
 class PublishPanel(W.VBox):
@@ -93,15 +102,16 @@ class PublishPanel(W.VBox):
     def prescreen(self, clip: Clip) -> BackgroundJob:
         """Start output moderation of ``clip`` in the background (a previous one is cancelled).
 
-        Called as soon as the clip exists, before the player's waveform and spectrogram are made:
-        the job encodes the clip first, at normal priority (the player waits for those bytes), then
-        checks it at low priority (a new take the user starts gets the CPU first).
+        Called as soon as the clip exists, before the player's media are made: the clip is encoded
+        at normal priority (the player waits for those bytes) while it is checked at low priority
+        (a new take the user starts gets the CPU first).
         """
         self.cancel_prescreen()
         store, user = self.store, self.user
 
         def job(_on_progress, cancel):
-            clip.encoded()  # the one encode, shared with the player and the store
+            # The one encode, shared with the player and the store; the check below waits for its bytes.
+            threading.Thread(target=_encode_quietly, args=(clip,), name="sora-widgets-encode", daemon=True).start()
             lower_thread_priority(PRESCREEN_NICE)
             return publishing.prescreen(store, clip, user=user, cancel=cancel)
 
