@@ -9,6 +9,7 @@ not disabled — so a copied cookie stops working the moment its owner logs out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -89,7 +90,7 @@ def end_session(store: Store, session_id: str, *, reason: str = "logout") -> str
 def end_sessions(store: Store, handle: str, *, reason: str, con: duckdb.DuckDBPyConnection | None = None) -> int:
     """End every open session of ``handle`` (disable, password change); returns how many."""
     h = normalise_handle(handle)
-    with (store.transaction() if con is None else _same(con)) as c:
+    with (store.transaction() if con is None else contextlib.nullcontext(con)) as c:
         rows = c.execute(
             "UPDATE auth_sessions SET ended_at = ?, end_reason = ? WHERE handle = ? AND ended_at IS NULL "
             "RETURNING session_hash",
@@ -107,15 +108,3 @@ def live_sessions(store: Store, handle: str, *, now: float | None = None) -> int
             [normalise_handle(handle), t],
         ).fetchone()[0])
 
-
-class _same:
-    """A context manager yielding a connection the caller already holds."""
-
-    def __init__(self, con):
-        self.con = con
-
-    def __enter__(self):
-        return self.con
-
-    def __exit__(self, *exc):
-        return False

@@ -13,6 +13,7 @@ State lives in the store (``auth_throttle``), so it holds across server restarts
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import duckdb
@@ -71,7 +72,7 @@ def record_failure(store: Store, *, account: str, client: str, now: float,
                    con: duckdb.DuckDBPyConnection | None = None) -> float:
     """Count one failed login for both keys; returns the longer new lock in seconds (0: none)."""
     lock = 0.0
-    with (store.transaction() if con is None else _held(con)) as c:
+    with (store.transaction() if con is None else contextlib.nullcontext(con)) as c:
         for (scope, key), policy in zip((("account", account), ("client", client)), policies, strict=True):
             row = _row(c, scope, key)
             failures = 1 if row is None or now - row[2] > policy.forget_after_s else row[0] + 1
@@ -88,16 +89,6 @@ def record_failure(store: Store, *, account: str, client: str, now: float,
 
 def record_success(store: Store, *, account: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
     """A correct password: the account's count starts again (the client's does not)."""
-    with (store.transaction() if con is None else _held(con)) as c:
+    with (store.transaction() if con is None else contextlib.nullcontext(con)) as c:
         c.execute("DELETE FROM auth_throttle WHERE scope = 'account' AND key = ?", [account])
 
-
-class _held:
-    def __init__(self, con):
-        self.con = con
-
-    def __enter__(self):
-        return self.con
-
-    def __exit__(self, *exc):
-        return False
