@@ -23,6 +23,8 @@ $(VENV)/.installed: pyproject.toml
 	@$(BIN)/python -m pip install -q --upgrade pip
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e ".[test]"
+	@# librosa's numba cache, filled by one process before servers start many (concurrent fills corrupt it)
+	$(BIN)/python -m sora_widgets.numba_cache
 	@touch $@
 
 # Debian packages the product and its tests use: chromium (browser tests), espeak-ng (speech), ffmpeg/sox (tools).

@@ -77,9 +77,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _serve(target: Path, port: int, open_path: str) -> int:
+    from .numba_cache import warm
     from .serve import start_voila
     from .store import default_home, open_store
 
+    warm()  # before Voila starts kernels: they must only read librosa's numba cache, never fill it at once
     home = default_home().absolute()
     # Kernels run in the dashboards folder: pin the store to the caller's home, not ./data there.
     env = {"SORA_WIDGETS_HOME": str(home)}

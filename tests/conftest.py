@@ -14,6 +14,15 @@ import pytest
 
 from sora_widgets.media import Clip
 
+
+def pytest_sessionstart(session) -> None:
+    """Fill librosa's numba cache from this one process before any test starts kernels or subprocesses:
+    processes filling it at the same time corrupt it (see sora_widgets.numba_cache)."""
+    from sora_widgets.numba_cache import warm
+
+    warm()
+
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
