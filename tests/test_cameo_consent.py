@@ -312,3 +312,27 @@ def test_no_unpermitted_use_ever_gets_through(tmp_path_factory, ops):
         # Nobody holds a use the rules did not allow at the time: each use row matches a granted use.
         for r in store.sql("SELECT cameo_id, user_handle FROM cameo_uses").itertuples():
             assert r.cameo_id in model.cameos
+
+
+def _html_values(widget) -> list[str]:
+    """Every HTML string a widget tree sends to the browser."""
+    out = [widget.value] if widget.__class__.__name__ == "HTML" else []
+    for child in getattr(widget, "children", ()):
+        out += _html_values(child)
+    return out
+
+
+def test_my_cameo_shows_a_users_prompt_as_text_never_as_markup(st_):
+    """Stored XSS: someone allowed to use a cameo publishes a prompt with markup; the owner opens My cameo."""
+    from sora_widgets.widgets.cameo_maker import MyCameos
+
+    payload = '@mug <img src=x onerror="alert(1)">'
+    cid = new_cameo(st_, "alice", "mug", audience="everyone")
+    cameo.use(st_, cid, user="bob")
+    clip = tiny_clip("xss").with_meta(prompt=payload, recipe={"prompt": payload, "cameo_ids": [cid]})
+    clip_id = st_.save_clip(clip, owner="bob", status="published")
+    cameo.link_uses(st_, clip_id=clip_id, user="bob", cameo_ids=[cid])
+    shown = "\n".join(_html_values(MyCameos(st_, "alice")))
+    assert clip_id in shown, "the use is not listed at all"
+    assert "<img" not in shown
+    assert "&lt;img src=x onerror=" in shown

@@ -7,6 +7,7 @@ whose errors are shown as they come (they are written for users).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -239,8 +240,9 @@ class MyCameos(w.VBox):
 
     def _cameo_panel(self, r) -> w.Widget:
         head = w.HTML(
-            f"<b>@{r.name}</b> ({r.kind}) &middot; {r.status} &middot; who may use it: <b>{r.audience}</b>"
-            + (f" &middot; approved: {r.approved}" if isinstance(r.approved, str) and r.approved else "")
+            f"<b>@{html.escape(str(r.name))}</b> ({html.escape(str(r.kind))}) &middot; {html.escape(str(r.status))}"
+            f" &middot; who may use it: <b>{html.escape(str(r.audience))}</b>"
+            + (f" &middot; approved: {html.escape(r.approved)}" if isinstance(r.approved, str) and r.approved else "")
         )
         revoke = w.Button(description="Revoke", button_style="danger", disabled=r.status != "active")
         revoke_all = w.Checkbox(value=False, description="and take down past clips", indent=False)
@@ -253,8 +255,10 @@ class MyCameos(w.VBox):
         return panel
 
     def _use_row(self, u) -> w.Widget:
-        label = w.HTML(f"<code>{u.clip_id}</code> by <b>@{u.user}</b> &middot; "
-                       f"<span class='sw-use-status'>{u.status}</span> &middot; {str(u.prompt or '')[:60]}")
+        # Everything here was written by someone else (the prompt above all): escaped, never markup.
+        label = w.HTML(f"<code>{html.escape(str(u.clip_id))}</code> by <b>@{html.escape(str(u.user))}</b> &middot; "
+                       f"<span class='sw-use-status'>{html.escape(str(u.status))}</span> &middot; "
+                       f"{html.escape(str(u.prompt or '')[:60])}")
         play = w.Button(description="Play", icon="play", disabled=not isinstance(u.media_hash, str))
         remove = w.Button(description="Remove", button_style="warning", disabled=u.status == "removed")
         play.on_click(lambda _, cid=u.clip_id: self._play(cid))
