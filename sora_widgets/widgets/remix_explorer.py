@@ -23,6 +23,7 @@ CSS classes (styling hooks, also used by the browser tests): ``sw-remix-explorer
 from __future__ import annotations
 
 import base64
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -291,7 +292,7 @@ class RemixExplorer(W.VBox):
             self.show(clip_id)
             return
         if not self._visible(row):
-            self.detail.value = f"<b>{clip_id}</b>: you cannot open this clip."
+            self.detail.value = f"<b>{html.escape(str(clip_id))}</b>: you cannot open this clip."
             self.player_box.children = ()
             self.remix_button.disabled = True
             return
@@ -412,7 +413,7 @@ class RemixExplorer(W.VBox):
         try:
             import ipyvolume as ipv
         except ImportError as exc:  # 3D is a bonus; the 2D tree still works
-            self.forest_view.children = (W.HTML(f"3D view unavailable: {exc}"),)
+            self.forest_view.children = (W.HTML(f"3D view unavailable: {html.escape(str(exc))}"),)
             return
         self._max_3d = max_nodes
         df = self._forest_frame()
@@ -490,6 +491,4 @@ class _null:
 
 
 def _escape(text: str) -> str:
-    import html
-
     return html.escape(str(text))
