@@ -200,11 +200,19 @@ def publish(
     final = "held" if verdict.decision == "review" else status
     cameo_ids = [c for c in (clip.meta.get("recipe") or {}).get("cameo_ids", []) if c]
     # One transaction: a refused cameo or a failed hold leaves no clip behind.
-    with store.transaction():
+    with store.transaction() as con:
+        if parent_id is not None:  # a remix links only to a clip its author may see (someone's draft: refused)
+            from .access import require_view
+
+            require_view(store, parent_id, user)
         clip_id = store.save_clip(
             clip, owner=user, parent_id=parent_id, status=final, operation=operation,
             edit=edit, reuses_material=reuses_material,
         )
+        if parent_id is not None and final == "published":
+            from .social.graph import record_remix
+
+            record_remix(store, parent_id, clip_id=clip_id, author=user, con=con)
         if cameo_ids:
             from .cameo import consent
 

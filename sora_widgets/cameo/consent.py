@@ -30,6 +30,7 @@ from ..access import Decision, is_admin, is_staff
 from ..media import Clip
 from ..moderation.takedown import AlreadyTakenDown, take_down
 from ..social.accounts import is_minor
+from ..social.graph import is_blocked
 from ..store import NotFound, Store, new_id, normalise_handle
 from .asset import KINDS, CameoAsset, CameoError
 
@@ -222,6 +223,8 @@ def _can_use(store: Store, con, cameo_id: str, user: str) -> Decision:
         return Decision(False, f"@{owner} has {c['status']} the cameo @{name}; it can't be used")
     if actor.handle == owner:
         return Decision(True, "it is your own cameo")
+    if is_blocked(store, actor.handle, owner, con=con):  # a block hides each from the other's cameo audience
+        return Decision(False, f"you can't use the cameo @{name}: a block stands between you and @{owner}")
     approved = con.execute(
         "SELECT 1 FROM cameo_permissions WHERE cameo_id = ? AND handle = ?", [cameo_id, actor.handle]).fetchone()
     if is_minor(store, owner):

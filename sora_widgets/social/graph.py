@@ -47,6 +47,7 @@ __all__ = [
     "follows",
     "is_blocked",
     "like",
+    "record_remix",
     "report",
     "see_less",
     "skip",
@@ -300,6 +301,26 @@ def like(store: Store, user: str, clip_id: str) -> bool:
         _bump(con, clip_id, likes=1)
         _notify(store, con, recipient=owner, kind="like", actor=h, target_kind="clip", target_id=clip_id)
     return True
+
+
+def record_remix(store: Store, parent_id: str, *, clip_id: str, author: str, con: duckdb.DuckDBPyConnection) -> None:
+    """Count a published remix of ``parent_id`` (its ``clip_stats.remixes``) and tell the parent's owner.
+
+    Called by ``publishing.publish`` in its transaction, after the author's right to see the parent
+    was checked there.
+
+    Args:
+        store: the store.
+        parent_id: the remixed clip.
+        clip_id: the new remix.
+        author: the remix's author.
+        con: the publishing transaction.
+    """
+    _bump(con, parent_id, remixes=1)
+    row = con.execute("SELECT owner FROM clips WHERE clip_id = ?", [parent_id]).fetchone()
+    if row is not None:
+        _notify(store, con, recipient=row[0], kind="remix", actor=author, target_kind="clip", target_id=clip_id,
+                detail={"parent_id": parent_id})
 
 
 def unlike(store: Store, user: str, clip_id: str) -> bool:
