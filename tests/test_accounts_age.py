@@ -103,8 +103,8 @@ def test_a_15_year_old_is_a_teen_end_to_end(store):
     # Moderation: the case a teen's held clip opens says so.
     clip = Clip(np.zeros((2, 16, 16, 3), np.uint8), np.zeros((1, 0), np.float32), 8, 16_000, {"prompt": "x"})
     clip_id = store.save_clip(clip, owner=teen, status="held")
-    case = review.open_case(store, clip_id, Verdict("review", {"hate": 0.5}, ["?"], [], {}, ["hate"]), actor=teen)
     sign_up(store, "rev", birthdate="1980-01-01", role="reviewer")
+    case = review.open_case(store, clip_id, Verdict("review", {"hate": 0.5}, ["?"], [], {}, ["hate"]), actor="rev")
     assert review.get_case(store, case, reviewer="rev")["evidence"]["author_band"] == "teen"
 
 

@@ -56,7 +56,9 @@ def test_open_case_carries_evidence_and_is_idempotent_per_clip(queue):
     case = review.get_case(store, cases[0], reviewer="rev1")
     assert case["status"] == "open" and case["category"] == "hate" and case["owner"] == "alice"
     assert case["evidence"]["flagged"] == ["hate"] and case["verdict_id"].startswith("v_")
-    assert hold_for_review(store, case["clip_id"], _verdict(), user="alice") == cases[0]  # no second case
+    v = _verdict()  # publish's path: a recorded "review" verdict of the clip (an unrecorded one is refused)
+    record_verdict(store, v, target_kind="clip", target_id=case["clip_id"], user="alice")
+    assert hold_for_review(store, case["clip_id"], v, user="alice") == cases[0]  # no second case
     assert store.sql("SELECT count(*) AS n FROM review_cases")["n"][0] == 3
 
 

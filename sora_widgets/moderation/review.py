@@ -11,8 +11,15 @@ Rules, each checked in the same ``store.transaction()`` as the write it guards
 
 - only users with role reviewer or admin list, claim and decide; an escalated
   case is for admins;
-- a claim is a lease (``lease_s`` seconds): nobody else can claim the case until
-  it expires or is released; an expired claim is back in the queue;
+- nobody claims or decides a case about their own clip (the case's ``owner``):
+  another reviewer does;
+- a case is opened only by staff or by the moderation service on a recorded
+  "review" verdict of that clip for its owner (``hold_for_review``, publish's
+  path; the check is :func:`may_open_case`); a user's report opens one through
+  :func:`open_report_case`, which holds nothing;
+- a claim is a lease (``lease_s`` seconds, at most :data:`MAX_LEASE_S`): nobody
+  else can claim the case until it expires or is released; an expired claim is
+  back in the queue;
 - deciding needs a live claim by the decider and a reason; approve gives the
   clip what its author asked for (published or draft), remove takes it down
   through ``moderation.takedown.take_down`` (remixes that reuse its material are
@@ -31,9 +38,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 from typing import Any
 
-from ..access import STAFF_ROLES, is_admin, require_role
+from ..access import STAFF_ROLES, can_view, is_admin, is_staff, require_role
 from ..social.accounts import protection_band
 from ..store import NotFound, Store, new_id, normalise_handle, to_json
 from .takedown import AlreadyTakenDown, restore, settle_status, take_down
@@ -41,6 +49,9 @@ from .verdict import CATEGORIES, Verdict
 
 __all__ = [
     "DEFAULT_LEASE_S",
+    "MAX_LEASE_S",
+    "MAX_REPORT_CHARS",
+    "REPORT_CATEGORY",
     "REVIEW_DECISIONS",
     "CaseError",
     "appeal",
@@ -48,12 +59,21 @@ __all__ = [
     "decide",
     "get_case",
     "list_cases",
+    "may_open_case",
     "open_case",
+    "open_report_case",
     "queue_stats",
     "release",
 ]
 
 DEFAULT_LEASE_S = 600.0
+#: The longest claim (s). A longer lease would hide a case from every other reviewer (``claim(lease_s=1e9)``
+#: once held one until 2058); a reviewer who needs more time claims again while their lease is live.
+MAX_LEASE_S = 3600.0
+#: The category of a case opened by a user's report (not one of the classifiers' ``CATEGORIES``).
+REPORT_CATEGORY = "report"
+#: The longest report reason kept (characters); the rest is cut.
+MAX_REPORT_CHARS = 1000
 REVIEW_DECISIONS = ("approve", "remove", "escalate")
 _QUEUE_STATUSES = ("open", "appealed", "escalated")  # waiting for a person
 _CASE_COLUMNS = (
@@ -85,6 +105,58 @@ def _fetch(con, case_id: str) -> dict[str, Any]:
     return _row_to_case([d[0] for d in cur.description], row)
 
 
+def may_open_case(con, *, clip_id: str, owner: str, actor: str, verdict_id: str | None) -> str | None:
+    """Why ``actor`` may not open a case on (or hold) clip ``clip_id`` of ``owner``; None when they may.
+
+    Staff may. Otherwise only the moderation service, on the owner's behalf: ``verdict_id`` must name a
+    recorded "review" verdict of a clip (``moderation_verdicts``) submitted by ``owner``, not yet bound to
+    another clip, and ``actor`` must be ``owner`` (publish holds the author's own clip). So no creator can
+    hold, or open a case on, someone else's clip, and nobody opens cases without a verdict.
+
+    Args:
+        con: an open connection of the store (the caller's transaction).
+        clip_id: the clip. owner: its author's handle. actor: who asks (normalised handle).
+        verdict_id: the output-moderation verdict the hold rests on (``verdict.evidence["verdict_id"]``).
+    """
+    row = con.execute("SELECT role FROM users WHERE handle = ?", [actor]).fetchone()
+    if row is not None and is_staff(row[0]):
+        return None
+    refusal = (f"@{actor} cannot hold clip {clip_id} or open a review case on it: only staff, or the moderation "
+               f"service on a 'review' verdict of this clip for its author @{owner}, can")
+    if actor != owner or not verdict_id:
+        return refusal
+    v = con.execute("SELECT decision, target_kind, target_id, user_handle FROM moderation_verdicts "
+                    "WHERE verdict_id = ?", [verdict_id]).fetchone()
+    if v is None or v[0] != "review" or v[1] != "clip" or v[3] != owner or v[2] not in (None, clip_id):
+        return refusal
+    return None
+
+
+def _insert_case(store: Store, con, *, clip_id: str, owner: str, category: str, evidence: dict, reason: str,
+                 actor: str, verdict_id: str | None, requested_status: str) -> str:
+    """The case waiting for ``clip_id`` (one per clip), else a new one; in the caller's transaction."""
+    existing = con.execute(
+        "SELECT case_id FROM review_cases WHERE clip_id = ? AND status IN ('open', 'appealed', 'escalated')",
+        [clip_id],
+    ).fetchone()
+    if existing:
+        return existing[0]
+    case_id = new_id("case_")
+    try:
+        band = protection_band(store, owner)
+    except NotFound:
+        band = "teen"  # unknown author: the protective answer
+    con.execute(
+        """INSERT INTO review_cases (case_id, clip_id, verdict_id, category, status, owner, evidence, reason,
+                                     created_at, requested_status)
+           VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)""",
+        [case_id, clip_id, verdict_id, category, owner, to_json({**evidence, "author_band": band}), reason, _now(),
+         requested_status],
+    )
+    store.audit(actor, "review.open", "case", case_id, {"clip_id": clip_id, "category": category}, con=con)
+    return case_id
+
+
 def open_case(
     store: Store,
     clip_id: str,
@@ -97,34 +169,75 @@ def open_case(
     """Open a case for held clip ``clip_id`` with ``verdict`` as its evidence; returns the case id.
 
     One open case per clip: if the clip already waits in the queue, that case's id is returned.
+
+    Args:
+        store: the store.
+        clip_id: the clip to review.
+        verdict: the output-moderation verdict (its scores, reasons, spans and frames are the evidence).
+        actor: who opens it: staff, or the clip's author through the moderation service
+            (:func:`~sora_widgets.moderation.service.hold_for_review`), see :func:`may_open_case`.
+        verdict_id: the recorded verdict (default: ``verdict.evidence["verdict_id"]``).
+        requested_status: what the author asked for ("published" or "draft"); approving gives it back.
+
+    Raises:
+        PermissionError: ``actor`` may not open it. NotFound: no such clip.
     """
     if requested_status not in ("published", "draft"):
         raise ValueError(f"requested_status must be 'published' or 'draft'; got {requested_status!r}")
+    actor = normalise_handle(actor)
+    verdict_id = verdict_id or (verdict.evidence or {}).get("verdict_id")
     with store.transaction() as con:
         info = con.execute("SELECT owner FROM clips WHERE clip_id = ?", [clip_id]).fetchone()
         if info is None:
             raise NotFound(f"no clip {clip_id} to review")
-        existing = con.execute(
-            "SELECT case_id FROM review_cases WHERE clip_id = ? AND status IN ('open', 'appealed', 'escalated')",
-            [clip_id],
-        ).fetchone()
-        if existing:
-            return existing[0]
-        case_id = new_id("case_")
+        refusal = may_open_case(con, clip_id=clip_id, owner=info[0], actor=actor, verdict_id=verdict_id)
+        if refusal:
+            raise PermissionError(refusal)
         category = verdict.top_category or (max(CATEGORIES, key=lambda c: verdict.scores.get(c, 0.0)))
-        try:
-            band = protection_band(store, info[0])
-        except NotFound:
-            band = "teen"  # unknown author: the protective answer
-        evidence = {**verdict.to_dict(), "author_band": band}
-        con.execute(
-            """INSERT INTO review_cases (case_id, clip_id, verdict_id, category, status, owner, evidence, reason,
-                                         created_at, requested_status)
-               VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)""",
-            [case_id, clip_id, verdict_id, category, info[0], to_json(evidence),
-             "; ".join(verdict.reasons), _now(), requested_status],
-        )
-        store.audit(actor, "review.open", "case", case_id, {"clip_id": clip_id, "category": category}, con=con)
+        return _insert_case(store, con, clip_id=clip_id, owner=info[0], category=category,
+                            evidence=verdict.to_dict(), reason="; ".join(verdict.reasons), actor=actor,
+                            verdict_id=verdict_id, requested_status=requested_status)
+
+
+def open_report_case(store: Store, *, reporter: str, clip_id: str, reason: str) -> str:
+    """A user reports clip ``clip_id``: a case opens for a reviewer (category :data:`REPORT_CATEGORY`).
+
+    The clip is not held or hidden: a report only asks a reviewer to look, so nobody can take a clip
+    down by reporting it. If the clip already waits in the queue, that case's id is returned (each
+    report is still audited as ``review.report``). A reviewer who decides "remove" takes it down.
+
+    Args:
+        store: the store.
+        reporter: the reporting user's handle (from ``session.current_user()``); they must be able to see
+            the clip (``access.can_view``) and may not report their own clip.
+        clip_id: the reported clip.
+        reason: why, in the reporter's words (required; cut to :data:`MAX_REPORT_CHARS` characters).
+
+    Returns the case id. Raises ValueError (no reason, own clip), NotFound (no clip or user),
+    PermissionError (the reporter cannot see the clip).
+    """
+    reporter = normalise_handle(reporter)
+    reason = (reason or "").strip()[:MAX_REPORT_CHARS]
+    if not reason:
+        raise ValueError("say what is wrong with the clip: a reviewer reads it")
+    store.get_user(reporter)  # NotFound with a readable message
+    with store.transaction() as con:
+        info = con.execute("SELECT owner, status FROM clips WHERE clip_id = ?", [clip_id]).fetchone()
+        if info is None:
+            raise NotFound(f"no clip {clip_id} to report")
+        owner, status = info
+        if owner == reporter:
+            raise ValueError("this is your own clip: delete or edit it instead of reporting it")
+        if not can_view(store, clip_id, reporter):
+            raise PermissionError(f"you can't see clip {clip_id}, so you can't report it")
+        report = {"reporter": reporter, "reason": reason}
+        case_id = _insert_case(
+            store, con, clip_id=clip_id, owner=owner, category=REPORT_CATEGORY,
+            evidence={**Verdict("review", {}, [f"reported by @{reporter}: {reason}"], [], {}, []).to_dict(),
+                      "report": report},
+            reason=f"reported by @{reporter}: {reason}", actor=reporter, verdict_id=None,
+            requested_status=status if status in ("published", "draft") else "published")
+        store.audit(reporter, "review.report", "clip", clip_id, {**report, "case_id": case_id}, con=con)
     return case_id
 
 
@@ -183,7 +296,7 @@ def list_cases(
 
 
 def _claimable(case: dict, reviewer: str, role: str, now: dt.datetime) -> bool:
-    if case["status"] not in _QUEUE_STATUSES:
+    if case["status"] not in _QUEUE_STATUSES or case.get("owner") == reviewer:
         return False
     if case["status"] == "escalated" and not is_admin(role):
         return False
@@ -201,13 +314,14 @@ def claim(
 ) -> dict[str, Any] | None:
     """Claim ``case_id`` (or the oldest claimable case, optionally of ``category``) for ``lease_s`` seconds.
 
-    Returns the claimed case, or None when no case is waiting. Raises :class:`CaseError`
-    when ``case_id`` is held by someone else or is not waiting for review.
+    ``lease_s``: 0 < lease_s <= :data:`MAX_LEASE_S` (one hour). Cases about the reviewer's own clips
+    are never claimed for them. Returns the claimed case, or None when no case is waiting. Raises
+    :class:`CaseError` when ``case_id`` is held by someone else or is not waiting for review,
+    ``PermissionError`` when it is about the reviewer's own clip, ``ValueError`` for a bad lease.
     """
     role = require_role(store, reviewer, *STAFF_ROLES)
     reviewer = normalise_handle(reviewer)
-    if lease_s <= 0:
-        raise ValueError(f"lease_s must be positive seconds; got {lease_s}")
+    lease_s = _checked_lease(lease_s)
     with store.transaction() as con:
         now = _now()
         if case_id is None:
@@ -215,8 +329,9 @@ def claim(
                 "SELECT case_id FROM review_cases WHERE status IN ('open', 'appealed'"
                 + (", 'escalated'" if is_admin(role) else "")
                 + ") AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL OR lease_until <= ?)"
+                " AND owner IS DISTINCT FROM ?"
             )
-            params: list[Any] = [reviewer, now]
+            params: list[Any] = [reviewer, now, reviewer]
             if category:
                 sql += " AND category = ?"
                 params.append(category)
@@ -225,6 +340,8 @@ def claim(
                 return None
             case_id = row[0]
         case = _fetch(con, case_id)
+        if case["owner"] == reviewer:
+            raise PermissionError(_OWN_CASE.format(case_id=case_id))
         if not _claimable(case, reviewer, role, now):
             if case["status"] not in _QUEUE_STATUSES:
                 raise CaseError(f"case {case_id} is {case['status']}, not waiting for review")
@@ -239,6 +356,20 @@ def claim(
         store.audit(reviewer, "review.claim", "case", case_id, {"lease_until": lease_until, "was": case["claimed_by"]}, con=con)
         case.update(claimed_by=reviewer, claimed_at=now, lease_until=lease_until)
     return case
+
+
+_OWN_CASE = "case {case_id} is about your own clip: another reviewer decides it"
+
+
+def _checked_lease(lease_s: float) -> float:
+    """``lease_s`` as seconds, if 0 < lease_s <= MAX_LEASE_S; else a ValueError that says the bound."""
+    try:
+        value = float(lease_s)
+    except (TypeError, ValueError):
+        raise ValueError(f"lease_s must be a number of seconds; got {lease_s!r}") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_LEASE_S):
+        raise ValueError(f"lease_s must be more than 0 and at most {MAX_LEASE_S:.0f} seconds; got {lease_s!r}")
+    return value
 
 
 def release(store: Store, reviewer: str, case_id: str) -> None:
@@ -267,7 +398,8 @@ def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str
             "escalate" hands the case to admins.
         reason: why, for the author and the audit log (required).
 
-    Returns the updated case. Raises PermissionError for non-staff, CaseError without a live claim.
+    Returns the updated case. Raises PermissionError for non-staff or a case about the reviewer's own
+    clip, CaseError without a live claim.
     """
     role = require_role(store, reviewer, *STAFF_ROLES)
     reviewer = normalise_handle(reviewer)
@@ -279,6 +411,8 @@ def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str
     with store.transaction() as con:
         now = _now()
         case = _fetch(con, case_id)
+        if case["owner"] == reviewer:
+            raise PermissionError(_OWN_CASE.format(case_id=case_id))
         if case["status"] not in _QUEUE_STATUSES:
             raise CaseError(f"case {case_id} is already {case['status']} ({case['last_decision']} by @{case['decided_by']})")
         if case["claimed_by"] != reviewer or case["lease_until"] is None or case["lease_until"] <= now:

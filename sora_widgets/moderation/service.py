@@ -10,11 +10,10 @@ Every verdict is recorded in ``moderation_verdicts`` with who asked, and audited
 
 from __future__ import annotations
 
-from ..access import is_staff
 from ..media import Clip
 from ..store import Store, new_id, normalise_handle, to_json
 from .clip import check_clip
-from .review import open_case
+from .review import may_open_case, open_case
 from .text import check_prompt
 from .verdict import Verdict
 
@@ -66,21 +65,26 @@ def hold_for_review(
 ) -> str:
     """Hold saved clip ``clip_id`` and open a review case; returns the case id.
 
-    ``requested_status`` is what the author asked for ("published" or "draft"):
-    the clip gets it back if a reviewer approves. Only the clip's owner (publishing
-    their clip) or staff may hold it; a clip that is taken down stays down (holding
-    must not undo ``takedown.take_down``), its case still opens.
+    Only the moderation service on a verdict, or staff, hold clips: ``user`` must be staff, or the
+    clip's owner with ``verdict`` a recorded "review" verdict of their clip (publish's path:
+    ``verdict.evidence["verdict_id"]``, see :func:`~sora_widgets.moderation.review.may_open_case`).
+    ``requested_status`` is what the author asked for ("published" or "draft"): the clip gets it
+    back if a reviewer approves. A clip that is taken down stays down (holding must not undo
+    ``takedown.take_down``); its case still opens.
+
+    Raises:
+        PermissionError: ``user`` may not hold this clip (nothing changes).
     """
     user = normalise_handle(user)
+    verdict_id = verdict.evidence.get("verdict_id")
     with store.transaction() as con:
         row = con.execute("SELECT owner, status FROM clips WHERE clip_id = ?", [clip_id]).fetchone()
-        if row is not None and user != row[0]:
-            role = con.execute("SELECT role FROM users WHERE handle = ?", [user]).fetchone()
-            if not is_staff(role[0] if role else None):
-                raise PermissionError(f"@{user} cannot hold clip {clip_id}: only its owner @{row[0]} or staff can")
+        if row is not None:
+            refusal = may_open_case(con, clip_id=clip_id, owner=row[0], actor=user, verdict_id=verdict_id)
+            if refusal:
+                raise PermissionError(refusal)
         if row is not None and row[1] in ("draft", "published"):
             store.set_clip_status(clip_id, "held", actor=user, reason="; ".join(verdict.reasons), con=con)
-        verdict_id = verdict.evidence.get("verdict_id")
         if verdict_id:
             con.execute("UPDATE moderation_verdicts SET target_id = ? WHERE verdict_id = ? AND target_id IS NULL",
                         [clip_id, verdict_id])
