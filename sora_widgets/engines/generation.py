@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..media import Clip
+from ..service.config import service_mode
 from .base import EngineUnavailable, GenerationRequest, ProgressCallback, check_cancel, get_engine
 from .options import MAX_PROMPT_CHARS, REQUEST_OPTIONS, engine_options, validate_options
 
@@ -117,7 +118,19 @@ def generate(
         TypeError: an option the engine does not know.
         EngineUnavailable: the engine cannot run here (the message says why and what to install or set).
         Cancelled: ``cancel`` was set.
+
+    With ``SORA_WIDGETS_RAY`` set, the call is queued on the generation service and runs on one of its
+    workers (``sora_widgets.service``; progress, previews, ``cancel`` and errors as here; while it waits,
+    ``on_progress(0, 0, None, label="queued: 2nd in line")`` if ``on_progress`` takes a ``label``).
     """
+    if service_mode():  # the worker runs this same function, in its process, with the variable empty
+        from ..service.client import run_on_service
+
+        return run_on_service(generate, {
+            "prompt": prompt, "engine": engine, "seed": seed, "duration": duration, "fps": fps, "width": width,
+            "height": height, "negative_prompt": negative_prompt, "cameos": tuple(cameos), "parent": parent,
+            "strength": strength, "image": image, "steps": steps, "guidance": guidance, **options,
+        }, on_progress=on_progress, cancel=cancel)
     eng = get_engine(engine)
     specs = engine_options(engine)
     options = validate_options(specs, options, engine=engine, request_names=REQUEST_OPTIONS)

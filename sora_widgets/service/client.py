@@ -1,0 +1,275 @@
+"""What a kernel runs when ``SORA_WIDGETS_RAY`` is set: submit, wait in line, stream, cancel, retry.
+
+:func:`run_on_service` is called by :func:`sora_widgets.generate` with itself as
+the job: the worker calls the same ``generate`` in its own process (where the
+variable is empty), so every engine, option and check is the one the in-process
+path uses, and the same code runs unchanged in every mode.
+
+What the caller sees is what it sees in-process:
+
+- ``on_progress(step, total, preview)`` from the engine (at most every 0.1 s, the
+  last step always), and, while the job waits, ``on_progress(0, 0, None,
+  label="queued: 3rd in line")`` when ``on_progress`` takes a ``label`` keyword
+  (the widgets' ``BackgroundJob`` does; a plain 3-argument callback is never
+  given one).
+- ``cancel`` (a ``threading.Event``): set it and a queued job leaves the queue,
+  a running one stops at its next step; ``Cancelled`` is raised.
+- The :class:`~sora_widgets.media.Clip`, its arrays read from Ray's object store
+  (read-only, as a clip is once encoded), ``meta["service"]`` saying which job,
+  worker and node ran it and how long it waited.
+- Errors of the engine are raised as themselves (``ValueError``,
+  ``EngineUnavailable``: a model that cannot load is reported, never retried).
+  A worker that dies mid-job (killed, out of memory) is replaced and the job
+  runs again once, from the start; a second death raises :class:`ServiceError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..engines.base import Cancelled
+from ..media import Clip
+from . import jobs_log
+from .config import HEARTBEAT_S
+from .fairness import ordinal
+
+__all__ = ["ServiceError", "run_on_service"]
+
+#: This process, as the scheduler knows it (its jobs are cancelled when it stops sending heartbeats).
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+_live = 0
+_live_lock = threading.Lock()
+_beat_thread: threading.Thread | None = None
+
+
+class ServiceError(RuntimeError):
+    """The generation service could not run the job (its worker died twice, or the cluster is gone);
+    the message says what to do."""
+
+
+def run_on_service(
+    fn: Callable[..., Clip],
+    kwargs: dict[str, Any],
+    *,
+    on_progress: Callable | None = None,
+    cancel: threading.Event | None = None,
+) -> Clip:
+    """Run ``fn(**kwargs, on_progress=..., cancel=...)`` on a worker of the service and return its clip.
+
+    Args:
+        fn (`Callable[..., Clip]`): a picklable function (by reference: a module-level function such as
+            ``sora_widgets.generate``) the worker calls.
+        kwargs (`dict`): its arguments except the two callbacks; ``prompt``, ``engine`` and ``model`` are
+            also recorded with the job.
+        on_progress (`Callable[[int, int, np.ndarray | None], None]`, *optional*): see the module docstring.
+        cancel (`threading.Event`, *optional*): set it to stop the job; ``Cancelled`` is raised.
+
+    Returns:
+        `Clip`: the clip ``fn`` made on the worker.
+
+    Raises:
+        Cancelled: ``cancel`` was set (or the service cancelled the job).
+        ServiceError: the worker died on both tries, or the service failed the job.
+        Exception: whatever ``fn`` raised on the worker (``ValueError``, ``EngineUnavailable``...).
+    """
+    import ray
+
+    from .cluster import scheduler
+
+    sched = scheduler()
+    user = _user()
+    home = _home()
+    summary = {"engine": str(kwargs.get("engine", "sim")), "model": kwargs.get("model"),
+               "prompt": str(kwargs.get("prompt", ""))[:500]}
+    t_submit = time.time()
+    ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
+    job_id = ticket["job_id"]
+    row = {"job_id": job_id, "user_handle": user, "engine": summary["engine"], "model": summary["model"],
+           "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow()}
+    jobs_log.record(home, {**row, "state": "queued"})
+    say = _label_callback(on_progress)
+    state = {"queue_s": None, "attempts": 0, "started": None, "worker": None, "node": None}
+    _alive(+1)
+    try:
+        clip = _run(sched, job_id, fn, kwargs, on_progress, cancel, say, ticket.get("position"), state, t_submit)
+    except BaseException as exc:
+        end = "cancelled" if isinstance(exc, Cancelled) or (cancel is not None and cancel.is_set()) else "failed"
+        why = str(exc)[:500]
+        _safe(lambda: ray.get(sched.finish.remote(job_id, end, why), timeout=10))
+        jobs_log.record(home, {**row, **_timing_row(state), "state": end,
+                               "error": f"{type(exc).__name__}: {exc}"[:1000]})
+        raise
+    finally:
+        _alive(-1)
+    ray.get(sched.finish.remote(job_id, "done"))
+    jobs_log.record(home, {**row, **_timing_row(state), "state": "done"})
+    clip.meta["service"] = {"job_id": job_id, "user": user, "queue_s": state["queue_s"], "worker": state["worker"],
+                            "node": state["node"], "attempts": state["attempts"]}
+    return clip
+
+
+def _run(sched, job_id, fn, kwargs, on_progress, cancel, say, position, state, t_submit) -> Clip:
+    import ray
+
+    shown = None
+    while True:
+        # ---- wait in line
+        while True:
+            if cancel is not None and cancel.is_set():
+                ray.get(sched.cancel.remote(job_id))
+                raise Cancelled("generation cancelled while waiting in line")
+            if position is not None and position != shown and say is not None:
+                say(f"queued: {ordinal(position)} in line")
+                shown = position
+            turn = ray.get(sched.wait_turn.remote(job_id, 0.5))
+            if turn["state"] == "granted":
+                break
+            if turn["state"] == "queued":
+                position = turn["position"]
+                continue
+            if turn["state"] == "cancelled":
+                raise Cancelled(f"generation cancelled by the service: {turn.get('reason', '')}")
+            raise ServiceError(turn.get("reason") or "the generation service failed this job")
+        # ---- run on the granted worker
+        worker, worker_id = turn["worker"], turn["worker_id"]
+        state["attempts"], state["worker"] = turn["attempt"], worker_id
+        if state["queue_s"] is None:
+            state["queue_s"] = time.time() - t_submit
+        state["started"] = time.time()
+        if say is not None:
+            say(f"starting on worker {worker_id}…")
+        try:
+            return _stream(worker, job_id, fn, kwargs, on_progress, cancel, state)
+        except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError) as exc:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("generation cancelled") from None
+            verdict = ray.get(sched.worker_failed.remote(job_id, worker_id, type(exc).__name__))
+            if not verdict["retry"]:
+                raise ServiceError(verdict["reason"]) from None
+            position, shown = 1, None
+            if say is not None:
+                say("the worker stopped; trying again on another…")
+
+
+def _stream(worker, job_id, fn, kwargs, on_progress, cancel, state) -> Clip:
+    import ray
+
+    done = threading.Event()
+
+    def watch_cancel() -> None:  # cancel reaches the worker at once, not at the next progress item
+        while not done.is_set():
+            if cancel.wait(0.05):
+                _safe(lambda: worker.cancel.remote(job_id))
+                return
+
+    if cancel is not None:
+        threading.Thread(target=watch_cancel, name=f"sora-widgets-cancel-{job_id}", daemon=True).start()
+    gen = worker.run.options(num_returns="streaming").remote(job_id, fn, kwargs)
+    try:
+        for ref in gen:
+            try:
+                item = ray.get(ref)
+            except ray.exceptions.RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, BaseException):
+                    raise cause from None
+                raise
+            kind = item[0]
+            if kind == "progress":
+                if on_progress is not None:
+                    on_progress(item[1], item[2], item[3])
+            elif kind == "started":
+                state["node"] = item[2]
+            elif kind == "clip":
+                _kind, frames, audio, fps, sample_rate, meta = item
+                return Clip(frames=frames, audio=audio, fps=fps, sample_rate=sample_rate, meta=dict(meta))
+        raise ServiceError(f"worker {state['worker']} ended job {job_id} without a clip")
+    finally:
+        done.set()
+
+
+def _timing_row(state: dict) -> dict:
+    now = time.time()
+    started = state["started"]
+    return {
+        "attempts": state["attempts"] or None,
+        "worker": state["worker"],
+        "node": state["node"],
+        "queue_s": state["queue_s"],
+        "started_at": None if started is None else jobs_log.utcnow() - _seconds(now - started),
+        "finished_at": jobs_log.utcnow(),
+        "run_s": None if started is None else now - started,
+    }
+
+
+def _seconds(s: float):
+    import datetime as dt
+
+    return dt.timedelta(seconds=s)
+
+
+def _user() -> str:
+    """Whose job this is: ``session.current_user()`` (the server's identity), else ``anonymous``."""
+    from ..session import NotLoggedIn, current_user
+
+    try:
+        return current_user()
+    except NotLoggedIn:
+        return "anonymous"
+
+
+def _home() -> str | None:
+    """The Store this kernel uses, if it exists (generating never creates a Store)."""
+    from ..store import Store, default_home
+
+    home = default_home().absolute()
+    return str(home) if (home / Store.DB_NAME).exists() else None
+
+
+def _label_callback(on_progress: Callable | None) -> Callable[[str], None] | None:
+    """``say(text)`` through ``on_progress(0, 0, None, label=text)`` if it takes ``label``, else None."""
+    if on_progress is None:
+        return None
+    try:
+        params = inspect.signature(on_progress).parameters
+    except (TypeError, ValueError):
+        return None
+    if "label" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return lambda text: on_progress(0, 0, None, label=text)
+
+
+def _alive(delta: int) -> None:
+    """Count this process's live jobs; a thread sends heartbeats while there are any."""
+    global _live, _beat_thread
+    with _live_lock:
+        _live += delta
+        if _live > 0 and (_beat_thread is None or not _beat_thread.is_alive()):
+            _beat_thread = threading.Thread(target=_beat, name="sora-widgets-heartbeat", daemon=True)
+            _beat_thread.start()
+
+
+def _beat() -> None:
+    from .cluster import scheduler
+
+    while True:
+        with _live_lock:
+            if _live <= 0:
+                return
+        _safe(lambda: scheduler().heartbeat.remote(OWNER))
+        time.sleep(HEARTBEAT_S)
+
+
+def _safe(fn: Callable[[], Any]) -> None:
+    try:
+        fn()
+    except Exception:  # best effort: the scheduler's own timeouts cover what this could not say
+        pass

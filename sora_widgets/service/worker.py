@@ -1,0 +1,164 @@
+"""``GenerationWorker``: a Ray actor that runs generations one at a time and keeps its pipelines warm.
+
+A worker is a long-lived process: the diffusers engines cache a loaded pipeline
+per process (``engines.diffusers.loading``), so the second job for a model
+finds it in memory. The scheduler gives a worker one job at a time; the caller
+then streams the job from it directly (:meth:`run`, a Ray streaming generator:
+progress items, then the clip's arrays, which travel through Ray's object store
+with no MP4 in between). :meth:`cancel` runs on a second thread of the actor
+(``max_concurrency`` > 1) and sets the job's cancel event, so the engine stops
+between steps.
+
+The job is any picklable callable taking ``on_progress`` and ``cancel`` keywords
+and returning a :class:`~sora_widgets.media.Clip` (``sora_widgets.generate``
+itself: this module never imports the engines, so the engines may route through
+the service without an import cycle). The worker's process has
+``SORA_WIDGETS_RAY`` emptied, so that ``generate`` runs here, in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .config import PROGRESS_INTERVAL_S, RAY_ENV
+from .placement import offload_needed
+
+__all__ = ["GenerationWorker"]
+
+_END = object()
+
+
+class GenerationWorker:
+    """Runs jobs (see the module docstring); one job at a time.
+
+    Args:
+        worker_id (`str`): the scheduler's name for this worker (shown by ``sora-widgets info``).
+        num_gpus (`float`): GPUs Ray gave it (0 for a CPU worker); jobs on a GPU worker default to
+            ``device="cuda"``.
+    """
+
+    def __init__(self, worker_id: str, num_gpus: float = 0.0):
+        os.environ[RAY_ENV] = ""  # generate() here runs in this process, never back through the service
+        self.worker_id = worker_id
+        self.num_gpus = float(num_gpus)
+        self.loads = 0
+        self.jobs = 0
+        self.holds: list[str] = []
+        self.busy: str | None = None
+        self.last_error: str | None = None
+        self._cancels: dict[str, threading.Event] = {}
+        self._one_at_a_time = threading.Lock()
+
+    def info(self) -> dict:
+        """Who and where this worker is and what it holds (``sora-widgets info``)."""
+        return {
+            "worker_id": self.worker_id,
+            "node": _node_id(),
+            "pid": os.getpid(),
+            "num_gpus": self.num_gpus,
+            "holds": list(self.holds),
+            "loads": self.loads,
+            "jobs": self.jobs,
+            "busy": self.busy,
+            "last_error": self.last_error,
+        }
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop ``job_id`` at its next step (True if it was running here)."""
+        event = self._cancels.get(job_id)
+        if event is not None:
+            event.set()
+        return event is not None
+
+    def run(self, job_id: str, fn: Callable[..., Any], kwargs: dict) -> Iterator[tuple]:
+        """Run ``fn(**kwargs, on_progress=..., cancel=...)`` and stream it (a Ray streaming generator).
+
+        Yields ``("started", worker_id, node_id, pid)``, then ``("progress", step, total, preview_or_None)`` at most every ``PROGRESS_INTERVAL_S`` seconds
+        (the last step always; ``preview`` the latest frame the engine offered since the last item), then
+        ``("clip", frames, audio, fps, sample_rate, meta)``. An exception of ``fn`` (``Cancelled`` included)
+        is raised to the caller.
+        """
+        cancel = threading.Event()
+        self._cancels[job_id] = cancel
+        items: queue.Queue = queue.Queue()
+        with self._one_at_a_time:  # a cancelled job finishes its step before the next job starts
+            self.busy = job_id
+            kwargs = self._placed(kwargs)
+            last = [0.0, None]  # time of the last item sent, latest preview not yet sent
+
+            def on_progress(step: int, total: int, preview=None, *_args, **_kw) -> None:
+                if preview is not None:
+                    last[1] = preview
+                now = time.monotonic()
+                if now - last[0] >= PROGRESS_INTERVAL_S or (total > 0 and step >= total):
+                    frame = None if last[1] is None else last[1].copy()  # the engine may reuse its buffer
+                    last[0], last[1] = now, None
+                    items.put(("progress", int(step), int(total), frame))
+
+            def work() -> None:
+                try:
+                    items.put(("result", fn(**kwargs, on_progress=on_progress, cancel=cancel)))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    items.put(("error", exc))
+                items.put(_END)
+
+            thread = threading.Thread(target=work, name=f"sora-widgets-job-{job_id}", daemon=True)
+            thread.start()
+            try:
+                yield ("started", self.worker_id, _node_id(), os.getpid())
+                while (item := items.get()) is not _END:
+                    if item[0] == "error":
+                        self.last_error = f"{type(item[1]).__name__}: {item[1]}"
+                        raise item[1]
+                    if item[0] == "result":
+                        clip = item[1]
+                        self._count(kwargs, clip.meta)
+                        yield ("clip", clip.frames, clip.audio, clip.fps, clip.sample_rate, clip.meta)
+                    else:
+                        yield item
+            finally:
+                cancel.set()  # the caller stopped listening (cancelled, or gone): stop the engine too
+                thread.join()
+                self._cancels.pop(job_id, None)
+                self.busy = None
+
+    def _placed(self, kwargs: dict) -> dict:
+        """On a GPU worker: the GPU unless the caller chose a device, and offload when the model does not fit."""
+        if not self.num_gpus or kwargs.get("engine", "sim") == "sim":
+            return kwargs
+        kwargs = dict(kwargs)
+        kwargs.setdefault("device", "cuda")
+        if "cpu_offload" not in kwargs and offload_needed(kwargs.get("model"), kwargs["device"]):
+            kwargs["cpu_offload"] = True
+        held = self._model_key(kwargs)
+        if self.holds and held not in self.holds:
+            # One model on this GPU at a time: free the previous pipeline before loading another.
+            from ..engines.diffusers.loading import clear_cache
+
+            clear_cache()
+            self.holds.clear()
+        return kwargs
+
+    @staticmethod
+    def _model_key(kwargs: dict) -> str:
+        model = kwargs.get("model")
+        return f"{kwargs.get('engine', 'sim')}" + (f" ({model})" if model else "")
+
+    def _count(self, kwargs: dict, meta: dict) -> None:
+        self.jobs += 1
+        key = self._model_key(kwargs)
+        if key not in self.holds:
+            self.holds.append(key)
+        if float((meta.get("timings") or {}).get("load_s") or 0.0) > 0.0:
+            self.loads += 1
+
+
+def _node_id() -> str:
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
