@@ -35,6 +35,7 @@ import pandas as pd
 from . import lineage
 from .moderation.takedown import take_down
 from .social.accounts import sign_up
+from .social.demo_community import seed_community
 from .store import NotFound, Store, open_store, to_json
 
 __all__ = ["seed_demo", "CREATORS", "REVIEWER", "ADMIN"]
@@ -214,6 +215,7 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
     rendered_now = _render(store, plan, scenes, render_rows)
     lineage.sync(store)
     removal = _demo_removal(store, plan) if created else None
+    community = seed_community(store, CREATORS, seed=seed)  # teens, guardians, follows, likes, comments, DMs
 
     stats = lineage.chain_stats(store)
     demo_stats = stats[stats["root_id"].str.startswith(f"demo{seed}x")]
@@ -234,6 +236,7 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
         "deepest_chain": int(demo_stats["depth"].max()) if len(demo_stats) else 0,
         "featured_clip": featured,
         "removed": removal,
+        "community": community,
         "seconds": round(time.perf_counter() - t0, 2),
     }
 
