@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,11 +43,25 @@ def make_creator(home: Path, handle: str) -> str:
 
 @contextlib.contextmanager
 def studio_server(home: Path) -> Iterator[object]:
-    """A fresh (cold) Voila server with logins on the dashboards, store in ``home``."""
+    """A fresh (cold: no page served yet) Voila server with logins on the dashboards, store in ``home``.
+
+    Its log goes to ``home/voila.log`` (``wait_for_warm_kernel`` reads it).
+    """
     from sora_widgets.serve import dashboards_dir, start_voila
 
-    with start_voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, timeout_s=120) as server:
+    with start_voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, timeout_s=120,
+                     log_path=home / "voila.log") as server:
         yield server
+
+
+def wait_for_warm_kernel(server, timeout_s: float = 180.0) -> bool:
+    """Wait until the server's kernel pool has a warm kernel (its log says so); False on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.log_path and "kernel pool: warm kernel" in server.log_path.read_text(errors="replace"):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def launch(playwright):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.base.call_context import CallContext
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+from .kernel_pool import PooledKernelManager
 
 __all__ = ["OwnedKernelManager", "KernelOwnerAuthorizer"]
 
 
-class OwnedKernelManager(AsyncMappingKernelManager):
+# Pooled underneath: a page is handed a warm kernel when one waits (kernel_pool.py), owner recorded as for any.
+class OwnedKernelManager(PooledKernelManager):
     """Voila's kernel manager, plus ``owners``: kernel id -> handle of the user it was started for."""
 
     def __init__(self, **kwargs):

@@ -10,9 +10,10 @@ and a throwaway clip: nothing is recorded, saved or shown, and no decision is us
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
-__all__ = ["warm_up_generate", "warm_up_output_check"]
+__all__ = ["warm_up_generate", "warm_up_kernel", "warm_up_output_check"]
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,46 @@ def warm_up_generate(*, engine: str | None):
     return clip
 
 
+# One load at a time: a page's warm-up and a pooled kernel's (auth/kernel_pool.py) may overlap in one
+# process; the second waits for the first instead of loading the same detectors again.
+_output_check_lock = threading.Lock()
+
+
 def warm_up_output_check(clip) -> None:
     """Load the output check's detectors (nudity, speech recognition) on ``clip`` (None: skipped)."""
     if clip is None:
         return
     from ..moderation.clip import check_clip
 
-    _step(lambda: check_clip(clip))
+    with _output_check_lock:
+        _step(lambda: check_clip(clip))
+
+
+def warm_up_kernel(*, background_nice: int = 10) -> threading.Thread:
+    """Warm a kernel that waits for its page (the server's kernel pool): nothing here depends on a user.
+
+    What a first Generate needs (imports, the prompt check, a sim clip and its player media) is paid
+    now; the rest (the engine list, which imports torch, and the output check's detectors) on a
+    low-priority thread, so a page handed this kernel meanwhile does not wait for it.
+
+    Args:
+        background_nice: how much to lower the background thread's priority (nice increment).
+
+    Returns:
+        the background thread (started).
+    """
+    # (Importing this module imported sora_widgets.widgets: the dashboards' widgets and their assets.)
+    from ._worker import lower_thread_priority
+
+    clip = warm_up_generate(engine="sim")
+
+    def rest() -> None:
+        from ..engines import available
+
+        lower_thread_priority(background_nice)
+        _step(available)
+        warm_up_output_check(clip)
+
+    thread = threading.Thread(target=rest, name="sora-widgets-kernel-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,153 @@
+"""Warm kernels waiting for the next page: a dashboard's first Generate does not pay for imports and models.
+
+Voila's own ``preheat_kernel`` runs the whole notebook before anyone asks for it,
+so it refuses to work with a ``prelaunch_hook``: a preheated page could not know
+whom it serves. We need less than that. A *pooled* kernel is started with the
+server's environment and runs only :data:`WARM_CODE` (``widgets._warm_up.warm_up_kernel``):
+imports, the shared text encoder, the sim engine's first clip and the MP4 encoder,
+then on a low-priority thread the engine list and the output check's detectors —
+and nothing that depends on a user: no store access, no token, no widget. When Voila then asks for a kernel for a page, it is
+handed a warm one from the pool, and the page's notebook (with the identity cell
+the prelaunch hook put first) runs in it exactly as in a fresh kernel. The pool
+is refilled in the background.
+
+Why this is safe: a pooled kernel has no owner, so ``kernels.KernelOwnerAuthorizer``
+lets no one at it; it is given to exactly one page and leaves the pool for good;
+its identity still comes only from the server-signed token of the first cell.
+
+Measured on the 2-core machine (``benchmarks/studio_bench.py``): see the README's
+performance table. Memory: one warm kernel holds about as much as a page's
+kernel after its first take (``benchmarks/kernel_rss.py``); ``pool_size`` (default
+1, ``SORA_WIDGETS_KERNEL_POOL`` in the server's environment) trades it for speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.utils import ensure_async
+from traitlets import Float, Integer, Unicode, default
+
+__all__ = ["PooledKernelManager", "WARM_CODE", "POOL_ENV"]
+
+#: The server environment variable that sets the pool size (0 turns the pool off).
+POOL_ENV = "SORA_WIDGETS_KERNEL_POOL"
+
+#: What a pooled kernel runs while it waits: user-independent imports and models only.
+WARM_CODE = """\
+from sora_widgets.widgets._warm_up import warm_up_kernel as _sw_warm_up_kernel
+_sw_warm_up_kernel()
+del _sw_warm_up_kernel
+"""
+
+
+class PooledKernelManager(AsyncMappingKernelManager):
+    """A kernel manager that keeps ``pool_size`` warm kernels and hands them to page requests.
+
+    Only a request whose kernel name and working folder match the pool's is served
+    from it; anything else (another kernel spec, a notebook in a subfolder) starts a
+    fresh kernel as before.
+    """
+
+    pool_size = Integer(help="Warm kernels kept ready for the next page (0: none).").tag(config=True)
+    pool_kernel_name = Unicode("python3", help="The kernel spec pooled kernels run.").tag(config=True)
+    pool_warm_code = Unicode(WARM_CODE, help="Code a pooled kernel runs before it is handed out.").tag(config=True)
+    pool_warm_timeout_s = Float(180.0, help="Seconds a pooled kernel may take to warm up (s).").tag(config=True)
+
+    @default("pool_size")
+    def _pool_size_default(self) -> int:
+        try:
+            return max(0, int(os.environ.get(POOL_ENV, "1")))
+        except ValueError:
+            return 1
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._pool: list[asyncio.Task] = []  # each resolves to a warm kernel's id
+        self._pooled_ids: set[str] = set()
+        if self.pool_size:
+            try:
+                loop = asyncio.get_event_loop()
+            except RuntimeError:  # no loop yet in this thread: the app's loop is made later
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+            loop.call_soon(self._refill)
+
+    # ------------------------------------------------------------ the pool
+    def _pool_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        parent = self.parent
+        # What Voila gives its kernels that does not depend on the request (served() reads these).
+        env["VOILA_PREHEAT"] = "False"
+        env["VOILA_BASE_URL"] = getattr(parent, "base_url", "/") or "/"
+        env["VOILA_SERVER_URL"] = getattr(parent, "server_url", "/") or "/"
+        env["VOILA_APP_PORT"] = str(getattr(parent, "port", ""))
+        return env
+
+    def _refill(self) -> None:
+        while len(self._pool) < self.pool_size:
+            self._pool.append(asyncio.ensure_future(self._start_warm_kernel()))
+
+    async def _start_warm_kernel(self) -> str:
+        # Straight to jupyter_server's start: a pooled kernel belongs to no one (no owner recorded,
+        # no per-user limit counted) until a page takes it.
+        kernel_id = await AsyncMappingKernelManager.start_kernel(
+            self, kernel_name=self.pool_kernel_name, path=None, env=self._pool_env())
+        self._pooled_ids.add(kernel_id)
+        client = self.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await ensure_async(client.wait_for_ready(timeout=self.pool_warm_timeout_s))
+            reply = await ensure_async(client.execute_interactive(
+                self.pool_warm_code, silent=True, store_history=False, timeout=self.pool_warm_timeout_s,
+                output_hook=lambda msg: None))
+            if reply["content"].get("status") != "ok":
+                self.log.warning("kernel pool: warm-up code failed in %s: %s", kernel_id,
+                                 reply["content"].get("evalue"))
+        finally:
+            client.stop_channels()
+        self.log.info("kernel pool: warm kernel %s ready", kernel_id)
+        return kernel_id
+
+    async def _take_pooled(self, kernel_name: str | None, path) -> str | None:
+        """A warm kernel's id for a request like this one, or None (then start a fresh kernel)."""
+        if not self._pool or (kernel_name or self.pool_kernel_name) != self.pool_kernel_name:
+            return None
+        if self.cwd_for_path(path or "") != self.cwd_for_path(""):
+            return None
+        task = self._pool.pop(0)
+        self._refill()
+        try:
+            kernel_id = await task  # still warming: waiting is shorter than starting from nothing
+        except Exception:
+            self.log.warning("kernel pool: a pooled kernel failed to start", exc_info=True)
+            return None
+        self._pooled_ids.discard(kernel_id)
+        if kernel_id not in self:
+            return None  # died while waiting
+        from jupyter_server._tz import utcnow
+
+        self.get_kernel(kernel_id).last_activity = utcnow()  # idle time starts now, not when it was pooled
+        return kernel_id
+
+    # ------------------------------------------------------------ overrides
+    async def start_kernel(self, *, kernel_id: str | None = None, path=None, **kwargs) -> str:
+        """A kernel for a page: a warm pooled one when it fits, else a fresh one (jupyter_server's arguments)."""
+        if kernel_id is None:
+            pooled = await self._take_pooled(kwargs.get("kernel_name"), path)
+            if pooled is not None:
+                self.log.info("kernel pool: page served by warm kernel %s", pooled)
+                return pooled
+        return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+
+    async def cull_kernel_if_idle(self, kernel_id: str):
+        """Never cull a kernel that is waiting in the pool (it is idle by design)."""
+        if kernel_id in self._pooled_ids:
+            return None
+        return await ensure_async(super().cull_kernel_if_idle(kernel_id))
+
+    def pooled_kernel_ids(self) -> set[str]:
+        """Ids of the kernels waiting in the pool (warm or warming)."""
+        return set(self._pooled_ids)

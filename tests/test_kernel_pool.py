@@ -1,0 +1,71 @@
+"""The server's pool of warm kernels (auth/kernel_pool.py) on a real Voila server with logins.
+
+A warm kernel waits before anyone has logged in; it belongs to no one (no user can
+reach it), the first page is served by it with that page's user (from the signed
+token, as for any kernel), and the pool refills with another kernel.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.parse
+
+import pytest
+from conftest import TEST_PASSWORD, make_account
+from test_auth_browser import Http
+
+from sora_widgets.serve import dashboards_dir
+from sora_widgets.store import open_store
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+READY = re.compile(r"kernel pool: warm kernel ([0-9a-f-]{36}) ready")
+
+
+def warm_kernels(log_path, n: int, timeout_s: float = 240.0) -> list[str]:
+    """The ids of the first ``n`` warm kernels the server's log announces (waits for them)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = READY.findall(log_path.read_text(errors="replace"))
+        if len(found) >= n:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"fewer than {n} warm kernels after {timeout_s} s:\n{log_path.read_text()[-3000:]}")
+
+
+def login_without_a_page(http: Http, handle: str) -> None:
+    """Log in and land on the dashboards list (``next=/``), which starts no kernel."""
+    _, _, body = http.get("login")
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', body).group(1)
+    data = urllib.parse.urlencode({"_xsrf": xsrf, "handle": handle, "password": TEST_PASSWORD, "next": "/"})
+    with http.opener.open(http.server.base_url + "login", data.encode(), timeout=180) as r:
+        assert "voila/render" not in r.geturl()
+
+
+def test_a_page_is_served_by_a_warm_kernel_that_no_one_could_reach_before(voila, tmp_home, artifacts_dir):
+    store = open_store(tmp_home)
+    make_account(store, "boss", role="admin")
+    make_account(store, "bob")
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(tmp_home)}, name="kernel-pool")
+    log_path = artifacts_dir / "kernel-pool-voila.log"
+    [pooled] = warm_kernels(log_path, 1)
+
+    # Waiting in the pool, the kernel is no one's: not an anonymous visitor's, not a logged-in user's.
+    bob, boss, anon = Http(server), Http(server), Http(server)
+    login_without_a_page(boss, "boss")
+    assert anon.get(f"api/kernels/{pooled}/channels")[1] == 403
+    assert boss.get(f"api/kernels/{pooled}")[1] == 403
+    assert boss.get(f"api/kernels/{pooled}/channels")[1] == 403
+
+    # Bob's Studio page is served by it, as bob (the identity cell's token, not the warm-up).
+    url, status, body = bob.login("bob")
+    assert "voila/render/studio.ipynb" in url and "(@bob)" in body
+    assert pooled in body, "the page was not served by the warm kernel"
+    assert f"page served by warm kernel {pooled}" in log_path.read_text()
+    assert bob.get(f"api/kernels/{pooled}/channels")[1] == 400  # his now (400: not a websocket client)
+    assert boss.get(f"api/kernels/{pooled}/channels")[1] == 403  # and only his
+
+    # The pool refills with a different kernel, for the next page.
+    first, second = warm_kernels(log_path, 2)[:2]
+    assert first == pooled and second != pooled
