@@ -60,8 +60,10 @@ serve: install system-deps first-run-data
 	$(BIN)/sora-widgets serve --port $(PORT)
 
 # Kernels start in notebooks/, where ./data would be another store: point them at the studio's.
+# As root (CI, many containers) JupyterLab refuses to start without --allow-root.
+LAB_ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 lab: install system-deps
-	SORA_WIDGETS_HOME="$${SORA_WIDGETS_HOME:-$(CURDIR)/data}" $(BIN)/jupyter lab notebooks/ --port $(PORT)
+	SORA_WIDGETS_HOME="$${SORA_WIDGETS_HOME:-$(CURDIR)/data}" $(BIN)/jupyter lab notebooks/ --port $(PORT) $(LAB_ROOT_FLAG)
 
 seed-demo: install
 	$(BIN)/sora-widgets seed-demo
