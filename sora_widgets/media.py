@@ -42,12 +42,25 @@ class MediaLimits:
     ``max_duration_s``: longest accepted duration in seconds.
     ``max_side_px``: frames larger than this on their longest side are scaled down.
     ``min_frames``: fewer frames than this is a still image, not a video.
+    ``max_frame_bytes``: the decode budget for pictures, in bytes of decoded RGB (frames x height x
+    width x 3). Frames are scaled down while decoding so the whole video fits; a video that would
+    need frames smaller than ``MIN_WORKING_SIDE_PX`` to fit is refused instead.
+    ``max_source_pixels``: a coded picture larger than this (width x height, as the file states it)
+    is refused before anything is decoded (FFmpeg would allocate it whole).
+    ``max_sample_rate``: sound above this rate (Hz) is resampled down to it while decoding.
+
+    Together they bound what decoding an upload can take: ``max_frame_bytes`` of pictures plus
+    ``max_duration_s * max_sample_rate * 2 channels * 4 bytes`` of sound (46 MB at the defaults),
+    plus FFmpeg's own buffers (docs/security.md, "Upload budget").
     """
 
     max_bytes: int = 512 * 1024 * 1024
     max_duration_s: float = 120.0
     max_side_px: int = 1024
     min_frames: int = 2
+    max_frame_bytes: int = 768 * 1024 * 1024
+    max_source_pixels: int = 8192 * 4352
+    max_sample_rate: int = 48_000
 
 
 DEFAULT_LIMITS = MediaLimits(
@@ -275,45 +288,63 @@ class Clip:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS) -> Clip:
-        """Read a video file (mp4/mov/webm/mkv, with or without sound) into a Clip.
+    def load(cls, path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS, name: str | None = None) -> Clip:
+        """Read a video file (mp4/mov/m4v/webm/mkv, with or without sound) into a Clip.
 
         Odd sizes are cropped to even, phone rotation is applied, variable frame
-        rate is resampled to a constant rate. Raises :class:`MediaError` with an
-        actionable message for anything unusable.
+        rate is resampled to a constant rate. The container is recognised from the
+        file's bytes, never its name, and may open no other file (playlists, concat
+        lists and references are refused). Decoding stays within ``limits``: frames
+        are scaled to fit ``limits.max_frame_bytes``, sound past the picture is cut;
+        ``clip.meta["notes"]`` says so.
+
+        Args:
+            path (`str | os.PathLike`): the file.
+            limits (`MediaLimits`, *optional*): size, duration and decode budget; ``DEFAULT_LIMITS``.
+            name (`str`, *optional*): the name to use in messages (an upload's own name); ``path``'s name.
+
+        Raises:
+            MediaError: with an actionable message for anything unusable or too big.
         """
         path = Path(path)
+        label = _decode_module().display_name(name or path)
         if not path.exists():
             raise MediaError(f"no such file: {path}")
         if not path.is_file():
             raise MediaError(f"{path} is not a file")
         size = path.stat().st_size
         if size == 0:
-            raise MediaError(f"{path.name} is empty (0 bytes): upload the file again.")
+            raise MediaError(f"{label} is empty (0 bytes): upload the file again.")
         if size > limits.max_bytes:
             raise MediaError(
-                f"{path.name} is {size / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit: "
+                f"{label} is {size / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit: "
                 "trim or compress it (e.g. shorter, 720p) and upload again."
             )
-        from . import _decode
-
+        _decode = _decode_module()
         try:
-            return cls(*_decode.decode_file(path, limits, silent_rate=DEFAULT_SAMPLE_RATE))
+            return cls(*_decode.decode_file(path, limits, silent_rate=DEFAULT_SAMPLE_RATE, name=label))
         except _decode.DecodeError as exc:
             raise MediaError(str(exc)) from None
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str = "upload", limits: MediaLimits = DEFAULT_LIMITS) -> Clip:
-        """Like :meth:`load` for an in-memory upload (e.g. a FileUpload value)."""
+        """Like :meth:`load` for an in-memory upload (e.g. a FileUpload value).
+
+        Args:
+            data (`bytes`): the file's bytes.
+            name (`str`, *optional*): the upload's name, used in messages only: the format comes from the
+                bytes, and the name never becomes part of a path.
+            limits (`MediaLimits`, *optional*): as for :meth:`load`.
+        """
+        label = _decode_module().display_name(name)
         if len(data) > limits.max_bytes:
             raise MediaError(
-                f"{name} is {len(data) / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit."
+                f"{label} is {len(data) / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit."
             )
-        suffix = Path(name).suffix or ".mp4"
         with tempfile.TemporaryDirectory() as tmp:
-            p = Path(tmp) / f"upload{suffix}"
+            p = Path(tmp) / "upload"
             p.write_bytes(data)
-            return cls.load(p, limits=limits)
+            return cls.load(p, limits=limits, name=label)
 
     def __repr__(self) -> str:
         return (
@@ -324,6 +355,13 @@ class Clip:
 
 
 # ---------------------------------------------------------------------- helpers
+def _decode_module():
+    """The upload decoder, imported on first use (it is only needed when a file is read)."""
+    from . import _decode
+
+    return _decode
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder + fsync + rename."""
     path = Path(path)

@@ -45,7 +45,8 @@ ROLES = ("creator", "reviewer", "admin", "guardian")
 CLIP_STATUSES = ("draft", "published", "held", "removed", "hidden")
 _HANDLE_RE = re.compile(r"^[a-z0-9_][a-z0-9_.]{1,29}$")
 # Stored clips were made or accepted by us already: no upload limits on reading them back.
-_NO_LIMITS = MediaLimits(max_bytes=1 << 62, max_duration_s=1e9, max_side_px=1 << 20, min_frames=1)
+_NO_LIMITS = MediaLimits(max_bytes=1 << 62, max_duration_s=1e9, max_side_px=1 << 20, min_frames=1,
+                         max_frame_bytes=1 << 62, max_source_pixels=1 << 62, max_sample_rate=192_000)
 
 
 @contextlib.contextmanager

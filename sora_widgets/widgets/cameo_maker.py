@@ -7,6 +7,7 @@ whose errors are shown as they come (they are written for users).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,17 @@ import ipywidgets as w
 import traitlets
 
 from .. import cameo
+from ..cameo.extract import MAX_DURATION_S
 from ..cameo.verify import sound_problem
-from ..media import Clip, MediaError, encode_png
+from ..media import DEFAULT_LIMITS, Clip, MediaError, encode_png
 from ..store import Store
 
 __all__ = ["CameoCanvas", "CameoMaker", "MyCameos"]
 
 _HERE = Path(__file__).parent
+#: Uploads for a cameo: refused from the header when longer than a cameo may be (a little slack for
+#: container rounding; ``cameo.extract`` applies the exact rule to the decoded clip).
+CAMEO_UPLOAD_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_duration_s=MAX_DURATION_S + 0.5)
 AUDIENCE_LABELS = {"Only me": "only_me", "People I approve": "approved", "My followers": "followers",
                    "Everyone": "everyone"}
 
@@ -135,10 +140,10 @@ class CameoMaker(w.VBox):
         """Decode an uploaded or recorded video and show its first frame."""
         if not data:
             return
-        try:
-            self.set_clip(Clip.from_bytes(data, name=name))
+        try:  # the cameo's 20 s rule is checked from the header, before anything is decoded
+            self.set_clip(Clip.from_bytes(data, name=name, limits=CAMEO_UPLOAD_LIMITS))
         except MediaError as exc:
-            self._say(f"{name}: {exc}", error=True)
+            self._say(str(exc), error=True)  # the message names the file already
 
     def set_clip(self, clip: Clip) -> None:
         self.clip, self.asset = clip, None

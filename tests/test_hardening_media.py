@@ -1,0 +1,267 @@
+"""Issue 13, uploads: a playlist cannot make FFmpeg open another file (item 2), decoding stays within a
+stated memory budget (item 4), and upload errors read like sentences (item 11).
+
+The memory cases run in a subprocess each and report its peak RSS (``ru_maxrss``), so the figure is
+the whole decode: PyAV, the frames, the audio and the Clip, not an estimate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sora_widgets.media import DEFAULT_LIMITS, Clip, MediaError, MediaLimits
+
+#: The peak memory the issue allows for the worst upload (bytes).
+PEAK_LIMIT_BYTES = 1.5e9
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["nice", "ffmpeg", "-loglevel", "error", "-y", "-nostdin", *args], check=True)
+
+
+@pytest.fixture
+def secret_video(tmp_path) -> Path:
+    """A video on "the server's disk" that no upload may read: a solid red picture."""
+    p = tmp_path / "server" / "private.mp4"
+    p.parent.mkdir()
+    _ffmpeg("-f", "lavfi", "-i", "color=c=red:s=64x64:r=10:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(p))
+    return p
+
+
+def _playlist(target: Path) -> bytes:
+    data = (f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n{target}\n#EXT-X-ENDLIST\n").encode()
+    assert len(data) < 200  # the issue's 150-byte playlist
+    return data
+
+
+# ------------------------------------------------------------------------------------ item 2
+@pytest.mark.parametrize("name", ["holiday.m3u8", "holiday.mp4", "holiday.mkv", "upload"])
+def test_playlist_naming_a_server_file_is_refused(secret_video, name):
+    """Before the fix a .m3u8 upload came back as a Clip of the server file's red frames."""
+    with pytest.raises(MediaError) as err:
+        Clip.from_bytes(_playlist(secret_video), name=name)
+    text = str(err.value)
+    assert str(secret_video.parent) not in text and "Errno" not in text
+    assert ".mp4" in text and ".webm" in text  # says what to upload instead
+
+
+def test_playlist_never_opens_the_file_it_names(tmp_path):
+    """The named "file" is a FIFO: if FFmpeg opened it, the writer below would get through."""
+    fifo = tmp_path / "trap.mp4"
+    os.mkfifo(fifo)
+    opened = threading.Event()
+
+    def writer() -> None:
+        with open(fifo, "wb"):  # blocks until someone opens the FIFO for reading
+            opened.set()
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    with pytest.raises(MediaError):
+        Clip.from_bytes(_playlist(fifo), name="holiday.m3u8")
+    assert not opened.is_set(), "the upload made FFmpeg open another file"
+    os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # let the writer go
+    t.join(5)
+
+
+@pytest.mark.parametrize("data", [
+    b"ffconcat version 1.0\nfile '{target}'\n",
+    b"file '{target}'\n",
+    b"<smil><body><video src='file://{target}'/></body></smil>",
+    b"[playlist]\nFile1={target}\nNumberOfEntries=1\n",
+])
+def test_other_indirections_are_refused(secret_video, data):
+    payload = data.replace(b"{target}", str(secret_video).encode())
+    for name in ("list.txt", "list.mp4", "list.ffconcat"):
+        with pytest.raises(MediaError):
+            Clip.from_bytes(payload, name=name)
+
+
+def test_mpeg_ts_is_not_an_accepted_container(tmp_path):
+    p = tmp_path / "cam.ts"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:r=10:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(p))
+    with pytest.raises(MediaError, match=r"\.mp4"):
+        Clip.load(p)
+
+
+def test_the_format_comes_from_the_bytes_not_the_name(tmp_path):
+    """A real MP4 named .mkv, or .m3u8, or nothing, is read as the MP4 it is."""
+    src = tmp_path / "a.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x48:r=10:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(src))
+    for name in ("a.mkv", "a.m3u8", "a"):
+        clip = Clip.from_bytes(src.read_bytes(), name=name)
+        assert (clip.width, clip.height, clip.num_frames) == (64, 48, 10)
+
+
+# ------------------------------------------------------------------------------------ item 11
+def test_upload_error_names_the_file_once_without_paths_or_errno(tmp_path):
+    good = tmp_path / "g.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:r=10:d=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(good))
+    data = good.read_bytes()
+    for bad in (data[: len(data) // 4], b"\x00\x00\x00\x18ftypisom" + os.urandom(4000)):
+        with pytest.raises(MediaError) as err:
+            Clip.from_bytes(bad, name="My Holiday.mp4")
+        text = str(err.value)
+        assert text.count("My Holiday.mp4") == 1, text
+        assert "/tmp" not in text and "Errno" not in text and "upload.mp4" not in text, text
+
+
+# ------------------------------------------------------------------------------------ item 4
+_PROBE = r"""
+import json, resource, sys
+from sora_widgets.media import Clip, MediaError, MediaLimits, DEFAULT_LIMITS
+import dataclasses
+limits = dataclasses.replace(DEFAULT_LIMITS, **json.loads(sys.argv[2]))
+out = {}
+try:
+    clip = Clip.load(sys.argv[1], limits=limits)
+    out.update(ok=True, shape=list(clip.frames.shape), audio=list(clip.audio.shape), fps=clip.fps,
+               sr=clip.sample_rate, notes=clip.meta.get("notes", []))
+except MediaError as exc:
+    out.update(ok=False, error=str(exc))
+out["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(out))
+"""
+
+
+def decode_in_subprocess(path: Path, **limits) -> dict:
+    """Decode ``path`` in a fresh Python; returns the outcome and the process's peak RSS in bytes."""
+    res = subprocess.run([sys.executable, "-c", _PROBE, str(path), json.dumps(limits)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_long_720p_upload_decodes_within_the_budget(tmp_path):
+    """110 s of 720p30 inside the 120 s / 512 MB limits needed over 11 GB before the fix."""
+    p = tmp_path / "long720.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=110", "-c:v", "libx264", "-preset", "ultrafast",
+            "-crf", "45", "-pix_fmt", "yuv420p", str(p))
+    out = decode_in_subprocess(p)
+    assert out["ok"], out
+    t, h, w, _ = out["shape"]
+    assert 3290 <= t <= 3310 and out["fps"] == pytest.approx(30)
+    assert t * h * w * 3 <= DEFAULT_LIMITS.max_frame_bytes
+    assert w / h == pytest.approx(16 / 9, rel=0.05)
+    assert any("scaled" in n for n in out["notes"]), out["notes"]
+    assert out["peak_bytes"] <= PEAK_LIMIT_BYTES, out
+
+
+@pytest.mark.slow
+def test_hour_of_192khz_audio_behind_2s_of_video_is_refused_before_decoding(tmp_path):
+    """5.5 MB .mov: 2 s of video, 1 h of 192 kHz audio; passed the duration check and needed 5.4 GB."""
+    audio, video, p = tmp_path / "a.mov", tmp_path / "v.mp4", tmp_path / "holiday.mov"
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=192000:cl=stereo", "-t", "10", "-c:a", "alac", str(audio))
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=25:d=2", "-c:v", "libx264", "-preset", "ultrafast", str(video))
+    _ffmpeg("-i", str(video), "-stream_loop", "-1", "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c", "copy",
+            "-t", "3600", str(p))
+    out = decode_in_subprocess(p)
+    assert not out["ok"] and "sound" in out["error"] and "3600 s" in out["error"], out
+    assert out["peak_bytes"] <= PEAK_LIMIT_BYTES, out
+
+
+@pytest.mark.slow
+def test_long_audio_without_a_header_duration_stops_at_the_limit(tmp_path):
+    """The same 1 h of audio in a Matroska stream written to a pipe: no trustworthy header, so the
+    decoder itself must stop (sound past the picture is trimmed, never all kept)."""
+    audio, video, p = tmp_path / "a.mka", tmp_path / "v.mkv", tmp_path / "stream.mkv"
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=192000:cl=stereo", "-t", "10", "-c:a", "flac", str(audio))
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=25:d=2", "-c:v", "libx264", "-preset", "ultrafast", str(video))
+    with open(p, "wb") as fh:
+        subprocess.run(["nice", "ffmpeg", "-loglevel", "error", "-nostdin", "-i", str(video), "-stream_loop", "-1",
+                        "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c", "copy", "-t", "3600",
+                        "-f", "matroska", "-live", "1", "pipe:"], stdout=fh, check=True)
+    out = decode_in_subprocess(p)
+    if out["ok"]:
+        assert out["shape"][0] == 50 and out["audio"][1] <= 2.1 * out["sr"], out
+        assert out["sr"] <= 48_000
+    else:
+        assert "sound" in out["error"] and "limit" in out["error"], out
+    assert out["peak_bytes"] <= PEAK_LIMIT_BYTES, out
+
+
+def test_one_second_of_video_with_100_s_of_audio_is_trimmed_to_the_picture(tmp_path):
+    p = tmp_path / "short_long.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:r=10:d=1", "-f", "lavfi", "-i", "sine=f=440:r=8000:d=100",
+            "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "16k",
+            str(p))
+    clip = Clip.load(p)
+    assert clip.num_frames == 10
+    assert clip.audio.shape[1] <= 1.05 * clip.sample_rate, "the sound is cut at the end of the picture"
+    assert clip.audio.shape[1] >= 0.9 * clip.sample_rate
+
+
+def test_mpeg_ts_with_restarting_timestamps_is_a_clear_error(tmp_path):
+    """Segments concatenated byte-wise: the clock restarts every 2 s (needed 7.1 GB, then "truncated")."""
+    seg = tmp_path / "seg.ts"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=30:d=2", "-c:v", "libx264", "-preset", "ultrafast", str(seg))
+    p = tmp_path / "restart.ts"
+    p.write_bytes(seg.read_bytes() * 30)
+    out = decode_in_subprocess(p)
+    assert not out["ok"] and ".mp4" in out["error"], out
+    assert out["peak_bytes"] <= PEAK_LIMIT_BYTES, out
+
+
+def test_huge_pictures_are_refused_before_decoding(tmp_path):
+    """9000x5000 px pictures (45 MP) would make FFmpeg allocate each whole, at any working size."""
+    p = tmp_path / "huge.mkv"
+    _ffmpeg("-f", "lavfi", "-i", "color=s=9000x5000:r=2:d=1", "-c:v", "mjpeg", "-q:v", "31", str(p))
+    out = decode_in_subprocess(p)
+    assert not out["ok"] and "9000x5000" in out["error"], out
+    assert out["peak_bytes"] <= 0.5e9, out
+
+
+def test_frames_are_scaled_while_decoding_to_fit_a_small_budget(tmp_path):
+    """The budget is a number anyone can set: 10 frames of 320x240 in 1 MB come back smaller, whole."""
+    p = tmp_path / "c.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=10:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(p))
+    limits = MediaLimits(max_frame_bytes=1_000_000)
+    clip = Clip.load(p, limits=limits)
+    assert clip.num_frames == 10 and clip.frames.nbytes <= 1_000_000
+    assert clip.width / clip.height == pytest.approx(4 / 3, rel=0.05)
+    assert any("scaled" in n for n in clip.meta["notes"])
+    # The picture survives the scaling: testsrc's colour bars are still where they were.
+    full = Clip.load(p)
+    small_ref = full.frames[0][:: 240 // clip.height + 1, :: 320 // clip.width + 1]
+    assert small_ref.mean() == pytest.approx(clip.frames[0].mean(), abs=12)
+
+
+def test_too_many_frames_for_any_working_size_says_what_was_too_big(tmp_path):
+    p = tmp_path / "c.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=30:d=4", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(p))
+    with pytest.raises(MediaError, match="frames") as err:
+        Clip.load(p, limits=MediaLimits(max_frame_bytes=120 * 48 * 48 * 3 // 2))
+    assert "memory" in str(err.value) or "too" in str(err.value)
+
+
+def test_cameo_upload_checks_its_20_s_rule_before_decoding_everything(tmp_path, store):
+    """CameoMaker's upload refuses a 60 s video from the header, with the cameo's own 20 s limit."""
+    from sora_widgets.social.accounts import sign_up
+    from sora_widgets.widgets.cameo_maker import CameoMaker
+
+    p = tmp_path / "long.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=blue:s=64x64:r=10:d=60", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(p))
+    sign_up(store, "alice", birthdate="1990-01-01")
+    maker = CameoMaker(store, "alice")
+    maker.load_bytes(p.read_bytes(), "beach.mp4")
+    assert maker.clip is None
+    text = maker.status.value
+    assert "20 s" in text and "60 s" in text and text.count("beach.mp4") == 1, text
+
+
+def test_decoded_frames_match_the_source_at_the_working_size(tmp_path):
+    """Scaling in the decoder (swscale) keeps the picture: a solid colour stays that colour."""
+    p = tmp_path / "green.webm"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=0x20C040:s=1600x900:r=5:d=1", "-c:v", "libvpx-vp9", "-b:v", "200k", str(p))
+    clip = Clip.load(p)
+    assert max(clip.width, clip.height) == DEFAULT_LIMITS.max_side_px
+    assert np.abs(clip.frames.reshape(-1, 3).mean(0) - (0x20, 0xC0, 0x40)).max() < 8
