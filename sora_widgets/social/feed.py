@@ -58,6 +58,10 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 50
 CANDIDATE_POOL = 400
 #: Ranked rows the SQL hands to the author interleave (enough for a page with diverse authors).
 _RANKED_ROWS = 200
+#: Days of clips a page ranks first (older ones have decayed by exp(-14) at FRESHNESS_TAU_S = 1 day);
+#: only when they run out does the page look further back.
+CANDIDATE_DAYS = 14
+_EPOCH = dt.datetime(1970, 1, 1)
 
 _CURSOR_RE = re.compile(r"^(fs[0-9a-f]{16}):(\d{1,6})$")
 
@@ -233,26 +237,37 @@ def _replay(con, sid: str, number: int, params: dict) -> list[FeedItem]:
 def _new_page(con, session: dict, number: int, want: int, params: dict) -> list[FeedItem]:
     """Rank what is left of the session, pick ``want`` items, record them as served."""
     sid, mode = session["session_id"], session["mode"]
-    visible = visible_clip_sql("$viewer", "c")
-    if mode == "following":
-        rows = _sql.run(con, "following.sql", {**params, "limit": want}, visible=visible).fetchall()
-        chosen = rows
-    else:
-        rows = _sql.run(con, "ranked.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
-                                            "limit": _RANKED_ROWS}, visible=visible).fetchall()
-        last = con.execute("SELECT owner FROM feed_session_items WHERE session_id = ? ORDER BY pos DESC LIMIT 1",
-                           [sid]).fetchone()
-        chosen = _interleave(rows, want, last[0] if last else None)
+    last = con.execute("SELECT owner FROM feed_session_items WHERE session_id = ? ORDER BY pos DESC LIMIT 1",
+                       [sid]).fetchone()
+    window = session["as_of"] - dt.timedelta(days=CANDIDATE_DAYS)
+    for since in (window, _EPOCH):  # recent clips first; further back only when they run out
+        chosen = _rank(con, mode, {**params, "since": since}, want, last[0] if last else None)
+        if len(chosen) == want:
+            break
     start = con.execute("SELECT count(*) FROM feed_session_items WHERE session_id = ?", [sid]).fetchone()[0]
     items = [FeedItem(clip_id=r[0], owner=r[1], prompt=r[2], parent_id=r[3], media_hash=r[4], thumb_hash=r[5],
                       created_at=r[6], score=float(r[7]), reason=r[8]) for r in chosen]
     if items:
-        con.executemany(
-            "INSERT INTO feed_session_items (session_id, page, pos, clip_id, owner, reason, score) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[sid, number, start + k, it.clip_id, it.owner, it.reason, it.score] for k, it in enumerate(items)])
+        con.execute(  # one statement (executemany would run one per row)
+            """INSERT INTO feed_session_items (session_id, page, pos, clip_id, owner, reason, score)
+               SELECT $sid, $page, $start + k - 1, ids[k], owners[k], reasons[k], scores[k]
+               FROM (SELECT $ids::VARCHAR[] AS ids, $owners::VARCHAR[] AS owners, $reasons::VARCHAR[] AS reasons,
+                            $scores::DOUBLE[] AS scores), range(1, $n + 1) t(k)""",
+            {"sid": sid, "page": number, "start": start, "n": len(items), "ids": [it.clip_id for it in items],
+             "owners": [it.owner for it in items], "reasons": [it.reason for it in items],
+             "scores": [it.score for it in items]})
     con.execute("UPDATE feed_sessions SET pages = ? WHERE session_id = ?", [number + 1, sid])
     return items
+
+
+def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> list[tuple]:
+    """The next ``want`` rows of the session in ``mode`` (fewer at the end of what there is)."""
+    visible = visible_clip_sql("$viewer", "c")
+    if mode == "following":
+        return _sql.run(con, "following.sql", {**params, "limit": want}, visible=visible).fetchall()
+    rows = _sql.run(con, "ranked.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
+                                        "limit": _RANKED_ROWS}, visible=visible).fetchall()
+    return _interleave(rows, want, last_owner)
 
 
 def _interleave(rows: list[tuple], want: int, last_owner: str | None) -> list[tuple]:

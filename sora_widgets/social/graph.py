@@ -122,8 +122,9 @@ def _bump(con, clip_id: str, **deltas: int) -> None:
 
 def _event(con, user: str, clip_id: str, kind: str, watched_fraction: float | None = None) -> str:
     event_id = new_id("e")
-    con.execute("INSERT INTO feed_events (event_id, handle, clip_id, kind, watched_fraction) VALUES (?, ?, ?, ?, ?)",
-                [event_id, user, clip_id, kind, watched_fraction])
+    con.execute("INSERT INTO feed_events (event_id, handle, clip_id, kind, watched_fraction, owner) "
+                "SELECT ?, ?, ?, ?, ?, (SELECT owner FROM clips WHERE clip_id = ?)",
+                [event_id, user, clip_id, kind, watched_fraction, clip_id])
     return event_id
 
 

@@ -3,72 +3,70 @@
 -- access.visible_clip_sql('$viewer', 'c') and interleaves authors in the order given.
 --
 -- Parameters: $viewer, $viewer_teen (access.viewer_params), $now (the session's as_of:
--- nothing newer is ranked), $session (its already served clips are left out), $personal,
--- $locale ('' for every locale), $pool (how many candidates each source gives),
+-- nothing newer is ranked), $since (only clips created after it: social.feed.CANDIDATE_DAYS
+-- before $now, or the epoch once those are used up), $session (its served clips are left out),
+-- $personal, $locale ('' for every locale), $pool (how many candidates each source gives),
 -- $tau_s (social.feed.FRESHNESS_TAU_S), $limit (rows returned).
 --
--- Candidates (a few thousand at most, whatever the store's size): the $pool hottest clips
--- (clip_stats.hot orders by engagement x freshness at every moment), the $pool newest,
--- and, personalised, the last 14 days of the people you follow and the remixes of clips
--- you liked. Only candidates are scored, so a page costs the same at 1 M and 10 M events.
+-- Candidates (a few hundred, whatever the store's size): the $pool hottest clips
+-- (clip_stats.hot orders by engagement x freshness at every moment), the $pool newest and,
+-- personalised, the clips of the people you follow and the remixes of clips you liked.
+-- Clips are stored in creation order, so the $since/$now window lets DuckDB skip whole
+-- row groups by their min/max; the viewer's own events come from one index lookup.
 WITH
-followed AS (SELECT followee AS owner FROM follows WHERE follower = $viewer),
-seen AS (
-    SELECT DISTINCT clip_id FROM feed_events
-    WHERE $personal AND handle = $viewer AND kind IN ('view', 'skip', 'see_less', 'like', 'report')
+viewer_events AS MATERIALIZED (
+    SELECT clip_id, kind, owner FROM feed_events WHERE handle = $viewer
 ),
-served AS (SELECT clip_id FROM feed_session_items WHERE session_id = $session),
-liked AS (SELECT clip_id FROM likes WHERE $personal AND handle = $viewer),
-liked_authors AS (
-    SELECT c.owner, count(*) AS n FROM likes l JOIN clips c ON c.clip_id = l.clip_id
-    WHERE $personal AND l.handle = $viewer GROUP BY 1
+followed AS MATERIALIZED (SELECT followee AS owner FROM follows WHERE follower = $viewer),
+excluded AS MATERIALIZED (
+    SELECT clip_id FROM feed_session_items WHERE session_id = $session
+    UNION
+    SELECT clip_id FROM viewer_events WHERE $personal       -- clips you already saw (any event)
 ),
-less_authors AS (
-    SELECT c.owner, count(*) AS n FROM feed_events e JOIN clips c ON c.clip_id = e.clip_id
-    WHERE $personal AND e.handle = $viewer AND e.kind = 'see_less' GROUP BY 1
+affinity AS (
+    SELECT owner, count(*) FILTER (WHERE kind = 'like') AS liked_n, count(*) FILTER (WHERE kind = 'see_less') AS less_n
+    FROM viewer_events WHERE $personal AND kind IN ('like', 'see_less') GROUP BY owner
 ),
+liked AS (SELECT clip_id FROM viewer_events WHERE $personal AND kind = 'like'),
 pool AS (
-    (SELECT s.clip_id FROM clip_stats s
-     WHERE s.created_at <= $now AND s.clip_id NOT IN (SELECT clip_id FROM served)
-       AND s.clip_id NOT IN (SELECT clip_id FROM seen)
-     ORDER BY s.hot DESC LIMIT $pool)
+    (SELECT clip_id FROM clip_stats
+     WHERE created_at > $since AND created_at <= $now AND clip_id NOT IN (SELECT clip_id FROM excluded)
+     ORDER BY hot DESC LIMIT $pool)
     UNION
-    (SELECT c.clip_id FROM clips c
-     WHERE c.created_at <= $now AND c.status = 'published' AND c.clip_id NOT IN (SELECT clip_id FROM served)
-       AND c.clip_id NOT IN (SELECT clip_id FROM seen)
-     ORDER BY c.created_at DESC LIMIT $pool)
+    (SELECT clip_id FROM clips
+     WHERE created_at > $since AND created_at <= $now AND status = 'published'
+       AND clip_id NOT IN (SELECT clip_id FROM excluded)
+     ORDER BY created_at DESC LIMIT $pool)
     UNION
-    (SELECT c.clip_id FROM clips c JOIN followed f ON f.owner = c.owner
-     WHERE $personal AND c.created_at <= $now AND c.created_at > $now - INTERVAL 14 DAY)
+    (SELECT clip_id FROM clips
+     WHERE $personal AND created_at > $since AND created_at <= $now AND owner IN (SELECT owner FROM followed))
     UNION
-    (SELECT e.child_id FROM remix_edges e JOIN liked l ON l.clip_id = e.parent_id)
+    (SELECT child_id FROM remix_edges
+     WHERE $personal AND created_at > $since AND created_at <= $now AND parent_id IN (SELECT clip_id FROM liked))
 ),
 velocity AS (
     SELECT parent_id AS clip_id, count(*) AS n FROM remix_edges
-    WHERE created_at > $now - INTERVAL 1 DAY AND created_at <= $now AND parent_id IN (SELECT clip_id FROM pool)
-    GROUP BY 1
+    WHERE created_at > $now - INTERVAL 1 DAY AND created_at <= $now GROUP BY 1
 ),
 scored AS (
     SELECT c.clip_id, c.owner, c.prompt, c.parent_id, c.media_hash, c.thumb_hash, c.created_at,
            -- base x exp(-age / tau); a clip nobody engaged with yet has the prior base 0.05
            exp(coalesce(s.hot, ln(0.05) + epoch(c.created_at) / $tau_s) - epoch($now) / $tau_s) AS fresh,
-           $personal AND f.owner IS NOT NULL AS followed,
-           $personal AND c.parent_id IN (SELECT clip_id FROM liked) AS remix_of_liked,
-           coalesce(la.n, 0) AS liked_author_n,
-           coalesce(ls.n, 0) AS less_n,
+           f.owner IS NOT NULL AS followed,
+           c.parent_id IN (SELECT clip_id FROM liked) AS remix_of_liked,
+           coalesce(a.liked_n, 0) AS liked_author_n,
+           coalesce(a.less_n, 0) AS less_n,
            coalesce(v.n, 0) AS remixes_today
-    FROM pool p
-    JOIN clips c ON c.clip_id = p.clip_id
-    LEFT JOIN clip_stats s ON s.clip_id = p.clip_id
-    LEFT JOIN followed f ON f.owner = c.owner
-    LEFT JOIN liked_authors la ON la.owner = c.owner
-    LEFT JOIN less_authors ls ON ls.owner = c.owner
+    FROM clips c
+    LEFT JOIN clip_stats s ON s.clip_id = c.clip_id
+    LEFT JOIN followed f ON $personal AND f.owner = c.owner
+    LEFT JOIN affinity a ON a.owner = c.owner
     LEFT JOIN velocity v ON v.clip_id = c.clip_id
-    WHERE c.created_at <= $now
+    WHERE c.created_at > $since AND c.created_at <= $now
+      AND c.clip_id IN (SELECT clip_id FROM pool)
+      AND c.clip_id NOT IN (SELECT clip_id FROM excluded)
       AND c.owner <> $viewer
-      AND c.clip_id NOT IN (SELECT clip_id FROM served)
-      AND c.clip_id NOT IN (SELECT clip_id FROM seen)
-      AND ($locale = '' OR EXISTS (SELECT 1 FROM users u WHERE u.handle = c.owner AND u.locale = $locale))
+      AND ($locale = '' OR c.owner IN (SELECT handle FROM users WHERE locale = $locale))
       AND {visible}
 ),
 weighted AS (

@@ -49,7 +49,10 @@ CREATE TABLE reports (
 
 -- feed_events (001) kinds now: view | like | share | skip | see_less | report | comment.
 -- A view carries how much of the clip was watched (0-1); >= social.graph.COMPLETE_FRACTION is a completion.
+-- owner: the clip's author when the event happened, so "authors you liked / asked to see less of"
+-- is read from the viewer's own events (an index lookup) without joining a million clips.
 ALTER TABLE feed_events ADD COLUMN watched_fraction DOUBLE;
+ALTER TABLE feed_events ADD COLUMN owner TEXT;
 CREATE INDEX feed_events_handle ON feed_events(handle);
 
 -- Per-clip engagement counters and the clip's precomputed "hot" score:

@@ -1,0 +1,205 @@
+"""Feed benchmark: one page (20 items) for one viewer at 1 M clips, 100 k users, 10 M engagement events.
+
+Builds a synthetic store in a temp folder with DuckDB's ``range()`` and ``random()`` inside SQL (through
+the real migrations, so every index the product has is there), then measures:
+
+- ``social.feed.page`` (personalised, popular, following): p50/p95 latency of one page for random
+  viewers, end to end (file lock, open, allowance, ranking, session rows, counters, commit, close);
+- the ranking query alone on an open connection, at 1/10 of the events and at all of them (after
+  ``refresh_stats``): what the store's growth costs the ranking;
+- a baseline, named "pandas": load every visible candidate clip with its live-aggregated event counts
+  into pandas and rank there (the same score), as a ratio to the feed's ranking, in the same run.
+
+Usage::
+
+    nice .venv/bin/python benchmarks/feed_bench.py            # 1 M clips, 100 k users, 10 M events (minutes)
+    nice .venv/bin/python benchmarks/feed_bench.py --quick    # 20 k clips, 2 k users, 200 k events (= --scale 0.02)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sora_widgets.access import viewer_params, visible_clip_sql  # noqa: E402
+from sora_widgets.social import _sql, feed  # noqa: E402
+from sora_widgets.social.graph import COMPLETE_FRACTION, FRESHNESS_TAU_S  # noqa: E402
+from sora_widgets.store import open_store  # noqa: E402
+
+
+def build(store, *, clips: int, users: int, events: int, seed: float = 0.42) -> None:
+    """Fill ``store`` with synthetic users, clips, remixes, follows, blocks, verdicts and ``events`` events."""
+    with store.transaction() as con:
+        con.execute(f"SELECT setseed({seed})")
+        con.execute(f"""
+            INSERT INTO users (handle, birthdate, role, birthdate_confirmed, locale)
+            SELECT 'u' || i, DATE '1970-01-01' + CAST(floor(random() * 15000) AS INTEGER),
+                   'creator', true, ['en', 'fr', 'es', 'de'][1 + (i % 4)]
+            FROM range({users}) t(i)""")
+        con.execute(f"""
+            INSERT INTO auth_accounts (handle, disabled_at, updated_at)
+            SELECT 'u' || i, epoch(now()), epoch(now()) FROM range({users}) t(i) WHERE i % 200 = 7""")
+        # Clip i is created at a time increasing with i (30 days span); 30 % remix an earlier clip.
+        con.execute(f"""
+            INSERT INTO clips (clip_id, owner, status, prompt, created_at, parent_id)
+            SELECT 'c' || i,
+                   'u' || CAST(floor(pow(random(), 2) * {users}) AS BIGINT),
+                   CASE WHEN i % 100 = 1 THEN 'removed' WHEN i % 100 = 2 THEN 'held'
+                        WHEN i % 100 = 3 THEN 'draft' ELSE 'published' END,
+                   'clip number ' || i,
+                   now()::TIMESTAMP - INTERVAL 30 DAY + to_microseconds(CAST(i * (30 * 86400e6 / {clips}) AS BIGINT)),
+                   CASE WHEN i > 10 AND random() < 0.3
+                        THEN 'c' || CAST(floor(i * (1 - pow(random(), 4))) AS BIGINT) END
+            FROM range({clips}) t(i)""")
+        con.execute("""
+            INSERT INTO remix_edges (child_id, parent_id, author, created_at)
+            SELECT clip_id, parent_id, owner, created_at FROM clips WHERE parent_id IS NOT NULL""")
+        con.execute(f"""
+            INSERT INTO follows (follower, followee)
+            SELECT DISTINCT 'u' || CAST(floor(random() * {users}) AS BIGINT),
+                            'u' || CAST(floor(pow(random(), 2) * {users}) AS BIGINT)
+            FROM range({users * 20})""")
+        con.execute("DELETE FROM follows WHERE follower = followee")
+        con.execute(f"""
+            INSERT INTO blocks (blocker, blocked)
+            SELECT DISTINCT 'u' || CAST(floor(random() * {users}) AS BIGINT),
+                            'u' || CAST(floor(random() * {users}) AS BIGINT)
+            FROM range({max(users // 10, 1)})""")
+        con.execute(f"""
+            INSERT INTO moderation_verdicts (verdict_id, target_kind, target_id, decision)
+            SELECT 'v' || i, 'clip', 'c' || i, 'review' FROM range({clips}) t(i) WHERE i % 100 = 5""")
+    add_events(store, events, clips=clips, users=users, start=0)
+
+
+def add_events(store, n: int, *, clips: int, users: int, start: int) -> None:
+    """``n`` more feed events (views 70 %, skips 12 %, likes 10 %, see less 3 %, shares 2 %, comments 2.9 %,
+    reports 0.1 %), popular clips getting most of them; likes also go to the ``likes`` table."""
+    with store.transaction() as con:
+        con.execute(f"""
+            INSERT INTO feed_events (event_id, handle, clip_id, kind, created_at, watched_fraction, owner)
+            SELECT g.*, c.owner FROM (
+                SELECT 'e' || i, 'u' || CAST(floor(random() * {users}) AS BIGINT),
+                       'c' || CAST(floor((1 - pow(random(), 3)) * {clips}) AS BIGINT) AS clip_id,
+                       k, now()::TIMESTAMP - to_microseconds(CAST(random() * 30 * 86400e6 AS BIGINT)),
+                       CASE WHEN k = 'view' THEN least(1.0, random() * 1.3) END
+                FROM (SELECT i, CASE WHEN r < 0.70 THEN 'view' WHEN r < 0.82 THEN 'skip' WHEN r < 0.92 THEN 'like'
+                                     WHEN r < 0.95 THEN 'see_less' WHEN r < 0.97 THEN 'share'
+                                     WHEN r < 0.999 THEN 'comment' ELSE 'report' END AS k
+                      FROM (SELECT i, random() AS r FROM range({start}, {start + n}) t(i)))) g
+            JOIN clips c ON c.clip_id = g.clip_id""")
+        con.execute(f"""
+            INSERT INTO likes (handle, clip_id, created_at)
+            SELECT handle, clip_id, min(created_at) FROM feed_events
+            WHERE kind = 'like' AND event_id >= 'e' AND CAST(substr(event_id, 2) AS BIGINT) >= {start}
+            GROUP BY 1, 2
+            ON CONFLICT DO NOTHING""")
+
+
+def ranking_ms(store, viewer: str, *, personal: bool, reps: int) -> list[float]:
+    """The ranking query alone (ranked.sql on an open read connection), in ms, ``reps`` times."""
+    params = {**viewer_params(store, viewer), "session": "none", "locale": "", "tau_s": FRESHNESS_TAU_S,
+              "since": dt.datetime.now() - dt.timedelta(days=feed.CANDIDATE_DAYS),
+              "personal": personal, "pool": feed.CANDIDATE_POOL, "limit": 200}
+    out = []
+    with store.read() as con:
+        params["now"] = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+        for _ in range(reps):
+            t = time.perf_counter()
+            _sql.run(con, "ranked.sql", params, visible=visible_clip_sql()).fetchall()
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def pandas_baseline_ms(store, viewer: str) -> float:
+    """Baseline: every visible clip with live-aggregated engagement into pandas, ranked there (ms)."""
+    t = time.perf_counter()
+    with store.read() as con:
+        now = con.execute("SELECT epoch(current_timestamp::TIMESTAMP)").fetchone()[0]
+        df = con.execute(
+            f"""SELECT c.clip_id, c.owner, epoch(c.created_at) AS t FROM clips c WHERE {visible_clip_sql()}""",
+            viewer_params(store, viewer)).df()
+        ev = con.execute(
+            """SELECT clip_id, count(*) FILTER (WHERE kind = 'view') AS views,
+                      count(*) FILTER (WHERE kind = 'view' AND watched_fraction >= ?) AS completions,
+                      count(*) FILTER (WHERE kind = 'like') AS likes, count(*) FILTER (WHERE kind = 'share') AS shares,
+                      count(*) FILTER (WHERE kind = 'comment') AS comments, count(*) FILTER (WHERE kind = 'skip') AS skips,
+                      count(*) FILTER (WHERE kind = 'see_less') AS see_less, count(*) FILTER (WHERE kind = 'report') AS reports
+               FROM feed_events GROUP BY clip_id""", [COMPLETE_FRACTION]).df()
+        rx = con.execute("SELECT parent_id AS clip_id, count(*) AS remixes FROM remix_edges GROUP BY 1").df()
+    df = df.merge(ev, on="clip_id", how="left").merge(rx, on="clip_id", how="left").fillna(0)
+    pos = df.likes + 2 * df.remixes + 0.5 * df.completions + 0.5 * df.comments + df.shares + 1
+    neg = 2 * df.see_less + df.skips + 5 * df.reports
+    base = np.maximum(0.01, 0.05 + (pos - neg) / (df.views + 10))
+    df["score"] = base * np.exp(-(now - df.t) / FRESHNESS_TAU_S)
+    df.nlargest(200, "score")
+    return (time.perf_counter() - t) * 1000
+
+
+def page_ms(store, viewers: list[str], mode: str) -> list[float]:
+    """End-to-end ``feed.page`` latency (ms) for each viewer."""
+    out = []
+    for v in viewers:
+        t = time.perf_counter()
+        p = feed.page(store, v, mode=mode, size=20)
+        out.append((time.perf_counter() - t) * 1000)
+        assert len(p.items) <= 20
+    return out
+
+
+def pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(xs, q))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="20 k clips, 2 k users, 200 k events")
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (--quick: 0.02)")
+    ap.add_argument("--pages", type=int, default=60, help="pages timed per mode")
+    args = ap.parse_args()
+    scale = 0.02 if args.quick else args.scale
+    clips, users, events = int(1_000_000 * scale), int(100_000 * scale), int(10_000_000 * scale)
+    rng = np.random.default_rng(7)
+    with tempfile.TemporaryDirectory(prefix="feed_bench_") as home:
+        store = open_store(home)
+        t = time.perf_counter()
+        build(store, clips=clips, users=users, events=events // 10)
+        feed.refresh_stats(store)
+        print(f"store: {clips:,} clips, {users:,} users, {events // 10:,} events built in {time.perf_counter() - t:.1f} s")
+        viewers = [f"u{int(i)}" for i in rng.integers(0, users, args.pages)]
+        viewers = [v for v in viewers if int(v[1:]) % 200 != 7]  # disabled accounts cannot read a feed
+        small = ranking_ms(store, viewers[0], personal=True, reps=15)
+        small_base = [pandas_baseline_ms(store, viewers[0]) for _ in range(3)]
+
+        t = time.perf_counter()
+        add_events(store, events - events // 10, clips=clips, users=users, start=events // 10)
+        n = feed.refresh_stats(store)
+        print(f"+{events - events // 10:,} events and refresh_stats ({n:,} clips) in {time.perf_counter() - t:.1f} s")
+        big = ranking_ms(store, viewers[0], personal=True, reps=15)
+        big_base = [pandas_baseline_ms(store, viewers[0]) for _ in range(3)]
+
+        print("\nranking query alone (personalised, one open connection), median of 15:")
+        print(f"  {events // 10:>12,} events: {statistics.median(small):7.1f} ms   pandas baseline "
+              f"{statistics.median(small_base):8.1f} ms  ({statistics.median(small_base) / statistics.median(small):.0f}x)")
+        print(f"  {events:>12,} events: {statistics.median(big):7.1f} ms   pandas baseline "
+              f"{statistics.median(big_base):8.1f} ms  ({statistics.median(big_base) / statistics.median(big):.0f}x)")
+        print(f"  growth 1x -> 10x events: ranking x{statistics.median(big) / statistics.median(small):.2f}, "
+              f"baseline x{statistics.median(big_base) / statistics.median(small_base):.2f}")
+
+        print(f"\nfeed.page(size=20) end to end, {len(viewers)} viewers each, {events:,} events:")
+        for mode in feed.MODES:
+            page_ms(store, viewers[:3], mode)  # warm the OS cache
+            ms = page_ms(store, viewers, mode)
+            print(f"  {mode:<13} p50 {pct(ms, 50):6.1f} ms   p95 {pct(ms, 95):6.1f} ms   max {max(ms):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
