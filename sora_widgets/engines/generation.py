@@ -12,18 +12,54 @@ import numpy as np
 from ..media import Clip
 from ..service.config import service_mode
 from .base import EngineUnavailable, GenerationRequest, ProgressCallback, check_cancel, get_engine
-from .options import MAX_PROMPT_CHARS, REQUEST_OPTIONS, engine_options, validate_options
+from .options import (
+    MAX_PROMPT_CHARS,
+    REQUEST_OPTIONS,
+    check_spoken_lines,
+    check_text,
+    engine_options,
+    is_blank,
+    validate_options,
+)
 
-__all__ = ["generate", "validate_request"]
+__all__ = ["generate", "validate_prompt", "validate_request"]
+
+#: The request fields checked against :data:`~.options.REQUEST_OPTIONS` (the prompt has its own rule).
+_CHECKED_FIELDS = ("negative_prompt", "seed", "duration", "fps", "width", "height", "steps", "guidance", "strength")
+
+
+def validate_prompt(prompt: object) -> str:
+    """The one rule for a prompt's text, before moderation or any engine sees it.
+
+    Args:
+        prompt (`object`): what the user typed.
+
+    Returns:
+        `str`: ``prompt`` unchanged (``validate_request`` truncates it to ``MAX_PROMPT_CHARS``).
+
+    Raises:
+        ValueError: not text, a lone surrogate, a control character (NUL...), nothing visible, or a quoted
+            spoken line longer than ``MAX_SPOKEN_LINE_CHARS``; the message says which and what to do.
+    """
+    if prompt is None or not isinstance(prompt, str):
+        raise ValueError(f"the prompt must be text; got {type(prompt).__name__}. Describe the scene in words.")
+    check_text(prompt, "the prompt")
+    if is_blank(prompt):
+        raise ValueError("the prompt is empty: describe the scene, e.g. 'a red ball bounces on a wooden floor'.")
+    check_spoken_lines(prompt)
+    return prompt
 
 
 def validate_request(req: GenerationRequest) -> GenerationRequest:
-    """Check the prompt and the ranges of :data:`~.options.REQUEST_OPTIONS`; returns the (possibly
-    truncated) request. ``generate`` has already converted the numbers; this guards requests made by hand."""
-    if not isinstance(req.prompt, str) or not req.prompt.strip():
-        raise ValueError("the prompt is empty: describe the scene, e.g. 'a red ball bounces on a wooden floor'.")
-    for name in ("duration", "fps", "width", "height", "strength"):
-        REQUEST_OPTIONS[name].validate(getattr(req, name))
+    """Check the prompt and every field against :data:`~.options.REQUEST_OPTIONS`; returns the request with
+    numbers converted (``24.0`` -> ``24``) and the prompt truncated to ``MAX_PROMPT_CHARS``. ``generate`` calls
+    it; it also guards requests made by hand for an engine."""
+    validate_prompt(req.prompt)
+    values = {name: REQUEST_OPTIONS[name].validate(getattr(req, name)) for name in _CHECKED_FIELDS}
+    if values["seed"] is None:
+        raise ValueError("seed must be an integer between 0 and 4294967295 in a request (generate() picks one "
+                         "when you pass None).")
+    req = req.replace(**values)
     if len(req.prompt) > MAX_PROMPT_CHARS:
         req = req.replace(
             prompt=req.prompt[:MAX_PROMPT_CHARS],

@@ -19,6 +19,8 @@ ValueError: duration must be between 0.1 and 20.0 s; got '4s' (a str).
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +30,10 @@ from .base import get_engine
 __all__ = [
     "DEFAULT_REMIX_STRENGTH",
     "MAX_PROMPT_CHARS",
+    "MAX_SPOKEN_LINE_CHARS",
     "REQUEST_OPTIONS",
     "OptionSpec",
+    "check_text",
     "engine_options",
     "validate_options",
 ]
@@ -40,6 +44,60 @@ DEFAULT_REMIX_STRENGTH = 0.6
 
 #: Longer prompts are truncated to this many characters (and the clip's meta says so).
 MAX_PROMPT_CHARS = 2000
+
+#: The longest spoken line (the text between double quotes, “curly quotes” or «guillemets») a prompt may
+#: hold, in characters: about 20 s of speech. A longer one is refused (it took 18.6 s to voice 100,000).
+MAX_SPOKEN_LINE_CHARS = 300
+
+# C0 control characters other than tab, newline and carriage return, and DEL: never part of a prompt
+# (NUL is also the sim parser's own quote marker).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPOKEN_RE = re.compile(r'"([^"]*)"|“([^”]*)”|«([^»]*)»')
+
+
+def check_text(value: Any, name: str) -> str:
+    """``value`` if it is text a person could have typed, else a ValueError naming ``name``.
+
+    Args:
+        value (`Any`): the text (a prompt, a negative prompt, a text option).
+        name (`str`): the option's name, for the message.
+
+    Returns:
+        `str`: ``value`` unchanged.
+
+    Raises:
+        ValueError: not a ``str``; a lone surrogate (text that cannot be UTF-8); a control character
+            (NUL, escape...; tab and newlines are fine).
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text; got {type(value).__name__}.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name} is not valid text: it holds a lone surrogate (U+{ord(value[exc.start]):04X}) at character "
+            f"{exc.start + 1}. Paste it again as plain text.") from None
+    bad = _CONTROL_RE.search(value)
+    if bad:
+        raise ValueError(f"{name} contains a control character (U+{ord(bad.group()):04X}) at character "
+                         f"{bad.start() + 1}: remove it and try again.")
+    return value
+
+
+def check_spoken_lines(prompt: str) -> None:
+    """A ValueError when a quoted spoken line in ``prompt`` is longer than :data:`MAX_SPOKEN_LINE_CHARS`."""
+    for m in _SPOKEN_RE.finditer(prompt):
+        line = next(g for g in m.groups() if g is not None)
+        if len(line) > MAX_SPOKEN_LINE_CHARS:
+            start = " ".join(line[:30].split())
+            raise ValueError(
+                f"a spoken line may have at most {MAX_SPOKEN_LINE_CHARS} characters; the one starting "
+                f"“{start}…” has {len(line):,}. Split it into shorter lines.")
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and invisible format characters (zero-width space, BOM)."""
+    return not "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
 
 
 @dataclass(frozen=True)
@@ -103,6 +161,10 @@ class OptionSpec:
             return value
         if self.type is object:
             return value
+        if self.type is str:
+            if not isinstance(value, str):
+                self._fail(value)
+            return check_text(value, self.name)
         if self.type is bool and not isinstance(value, bool):
             self._fail(value)
         if not isinstance(value, self.type):
