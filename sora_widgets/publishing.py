@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engines import generate
+from .engines.generation import validate_prompt
 from .media import Clip
 from .store import Store, normalise_handle
 
@@ -97,6 +98,7 @@ def generate_checked(
         ValueError: an argument is out of its engine's range.
     """
     user = normalise_handle(user)
+    validate_prompt(prompt)  # text moderation can read: no NUL, no lone surrogate (issue 13 item 12)
     verdict = _moderation().screen_prompt(store, user, prompt)
     if verdict.decision == "block":
         raise Blocked(f"this prompt can't be used: {'; '.join(verdict.reasons) or 'it breaks the content policy'}", verdict)
