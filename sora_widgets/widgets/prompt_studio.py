@@ -37,6 +37,7 @@ from .clip_player import ClipPlayer
 from .studio_form import ASPECTS, SIZES_PX, GenerationForm, frame_size
 from .studio_history import HistoryEntry, TakeHistory
 from .studio_publish import PublishPanel
+from .understood import understood_html
 
 __all__ = ["ASPECTS", "SIZES_PX", "HistoryEntry", "PromptStudio", "frame_size", "readable_error"]
 
@@ -145,6 +146,7 @@ class PromptStudio(W.VBox):
 
         self.player_box = W.VBox([])
         self.player_box.add_class("sw-result")
+        self.understood = W.HTML("")  # what the engine drew, left out and could not place (understood.py)
         self.publish_panel = PublishPanel(self.store, self.user)
         self.publish_button = self.publish_panel.publish_button
         self.draft_button = self.publish_panel.draft_button
@@ -176,6 +178,7 @@ class PromptStudio(W.VBox):
                      layout=W.Layout(align_items="center"))
         result = W.VBox([
             self.player_box,
+            self.understood,
             W.HBox([self.publish_button, self.draft_button, self.spacetime_button]),
             self.publish_panel,
             self.spacetime_box,
@@ -309,7 +312,8 @@ class PromptStudio(W.VBox):
         with self.progress.hold_sync():
             self.progress.max = max(1, p.total)
             self.progress.value = min(p.step, p.total)
-        self.progress_label.value = p.describe()
+        # A label with no steps yet is the service's queue line ("queued: 3rd in line"): shown as it is.
+        self.progress_label.value = p.label if p.total <= 0 and p.label else p.describe()
         if p.preview_png:
             self.preview.value = p.preview_png
             self.preview.layout.display = ""
@@ -366,6 +370,7 @@ class PromptStudio(W.VBox):
         player = ClipPlayer(entry.clip, media=entry.media)
         player.add_class("sw-main-player")
         self.player_box.children = [player]
+        self.understood.value = understood_html(entry.clip.meta)
         self.spacetime_box.children = []
         self.spacetime_button.disabled = False
         self.publish_panel.show(entry)

@@ -16,6 +16,8 @@ __all__ = ["HistoryEntry", "TakeHistory"]
 
 #: Width of a thumbnail in the strip, and of each player when two takes are compared, in pixels.
 THUMB_PX, COMPARE_PX = 96, 300
+#: Characters of a take's prompt shown under its thumbnail (the whole prompt is in the tooltip).
+HISTORY_PROMPT_CHARS = 40
 
 
 @dataclass
@@ -63,7 +65,11 @@ class TakeHistory(W.VBox):
         n = len(self.entries)
         thumb = W.Image(value=entry.clip.thumbnail_png(THUMB_PX), format="png", layout=W.Layout(width=f"{THUMB_PX}px"))
         prompt = str(entry.clip.meta.get("prompt", ""))
-        label = W.HTML(f"<small title='{html_escape(prompt)}'>#{n} · seed {entry.clip.meta.get('seed', '?')}</small>")
+        short = prompt if len(prompt) <= HISTORY_PROMPT_CHARS else prompt[:HISTORY_PROMPT_CHARS - 1] + "…"
+        label = W.HTML(f"<small title='{html_escape(prompt)}'>#{n} · {html_escape(short)}<br>"
+                       f"seed {html_escape(str(entry.clip.meta.get('seed', '?')))}</small>",
+                       layout=W.Layout(width=f"{THUMB_PX + 40}px"))
+        label.add_class("sw-history-label")
         show = W.Button(description="Show", layout=W.Layout(width="56px"), tooltip=prompt[:200])
         show.add_class("sw-history-show")
         compare = W.Checkbox(value=False, description="compare", indent=False, layout=W.Layout(width="90px"))

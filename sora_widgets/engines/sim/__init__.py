@@ -24,7 +24,7 @@ from ..base import GenerationRequest, ProgressCallback, check_cancel
 from ..options import OptionSpec
 from . import speech as _speech
 from .cameos import attach_cameos
-from .parse import apply_edit, parse_prompt, warm_up
+from .parse import apply_edit, leave_out, parse_prompt, warm_up
 
 __all__ = ["SimEngine", "apply_edit", "make_engine", "parse_prompt", "warm_up"]
 
@@ -127,6 +127,7 @@ class SimEngine:
             scene = parse_prompt(request.prompt)
             unparsed = scene.pop("unparsed", [])
         notes.extend(scene.pop("notes", []))
+        scene, left_out = leave_out(scene, request.negative_prompt)
         if opts.get("gravity") is not None:
             scene["gravity"] = float(opts["gravity"])
         scene, cameo_assets, cameo_notes = attach_cameos(scene, request.cameos)
@@ -177,6 +178,7 @@ class SimEngine:
         meta = {
             "scene": scene,
             "unparsed": list(unparsed),
+            "left_out": left_out,
             "events": events,
             "timings": timings,
             "bodies": [b.name for b in bodies],

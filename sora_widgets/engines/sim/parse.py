@@ -27,7 +27,7 @@ import numpy as np
 
 from . import vocab
 
-__all__ = ["apply_edit", "parse_prompt", "default_scene", "validate_scene", "SCENE_VERSION"]
+__all__ = ["apply_edit", "leave_out", "parse_prompt", "default_scene", "validate_scene", "SCENE_VERSION"]
 
 SCENE_VERSION = 1
 MAX_TOKENS = 200  # longer prompts are read up to here; the rest is reported as ignored
@@ -512,6 +512,30 @@ def parse_prompt(text: str) -> dict:
     if r.notes:
         scene["notes"] = r.notes
     return scene
+
+
+def leave_out(scene: dict, negative_prompt: str) -> tuple[dict, list[str]]:
+    """Honour a negative prompt: the things it names are left out of ``scene``.
+
+    Args:
+        scene: a scene dict (from :func:`parse_prompt`); not changed.
+        negative_prompt: what the user does not want, e.g. ``"box, dog"``; read with the same vocabulary
+            as prompts (only the things it names matter; its colours, settings and verbs are ignored).
+
+    Returns:
+        ``(new scene, kinds left out)``. A scene left with nothing in it stays empty: the user asked for
+        that, so the default ball is not put back.
+    """
+    if not isinstance(negative_prompt, str) or not negative_prompt.strip():
+        return scene, []
+    # A negative prompt is already negative: "no box" means "box" here (the prompt reader would drop it).
+    listed = re.sub(r"\b(?:no|not|without|never|don'?t|avoid)\b", " ", negative_prompt, flags=re.IGNORECASE)
+    banned = {g["kind"] for g in _changes(_read(listed)).groups}
+    new = copy.deepcopy(scene)
+    kept = [g for g in new.get("objects", []) if g.get("cameo") or g["kind"] not in banned]
+    removed = list(dict.fromkeys(g["kind"] for g in new.get("objects", []) if g not in kept))
+    new["objects"] = kept
+    return new, removed
 
 
 def _matches(g: dict, want: dict) -> bool:
