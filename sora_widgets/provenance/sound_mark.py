@@ -39,7 +39,7 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
-from .mark_id import PAYLOAD_BITS, Detection, from_bits, is_valid, to_bits
+from .mark_id import CODED_BITS, Detection, decode, encode, is_valid, walsh_rows
 
 __all__ = ["Detection", "embed", "detect", "mark_to_signal_db", "CANONICAL_RATE", "MSR_DB", "BAND_HZ"]
 
@@ -48,7 +48,9 @@ CANONICAL_RATE = 16_000
 #: Samples of one period of the mark at CANONICAL_RATE (0.512 s).
 PERIOD = 8192
 #: The mark's band in Hz (kept by AAC at 64 kb/s and by resampling down to 16 kHz).
-BAND_HZ = (1000.0, 6000.0)
+BAND_HZ = (1000.0, 5000.0)
+#: Frequency bins of one period inside BAND_HZ (a power of 2 for the Walsh rows).
+_BAND_BINS = 2048
 #: Mark level relative to the sound's level over each 20 ms segment, dB.
 MSR_DB = -30.0
 #: Mark level relative to the sound's level inside BAND_HZ over each segment, dB.
@@ -68,15 +70,19 @@ _NPERSEG = 512
 
 @functools.lru_cache(maxsize=1)
 def _sequences() -> np.ndarray:
-    """(49, PERIOD) float32: the pilot then one sequence per bit, band-limited, orthonormal (unit RMS)."""
+    """(CODED_BITS + 1, PERIOD) float32: the pilot then one sequence per channel bit; orthogonal, unit RMS.
+
+    Built in the frequency domain: sequence i has, on the ``_BAND_BINS`` bins from
+    ``BAND_HZ[0]`` up, the value ``walsh[i, k] * phase[k]`` (a fixed random phase per
+    bin): Walsh rows make them exactly orthogonal, the random phases noise-like.
+    """
     rng = np.random.default_rng(KEY)
-    raw = rng.choice(np.array([-1.0, 1.0]), size=(PAYLOAD_BITS + 1, PERIOD))
-    spec = np.fft.rfft(raw, axis=1)
-    freqs = np.fft.rfftfreq(PERIOD, 1 / CANONICAL_RATE)
-    spec[:, (freqs < BAND_HZ[0]) | (freqs > BAND_HZ[1])] = 0
-    band = np.fft.irfft(spec, n=PERIOD, axis=1)
-    q, _ = np.linalg.qr(band.T)  # orthonormal columns spanning the same band-limited space
-    seqs = q.T * np.sqrt(PERIOD)
+    rows = rng.choice(np.arange(1, _BAND_BINS), size=CODED_BITS + 1, replace=False)
+    first = int(round(BAND_HZ[0] * PERIOD / CANONICAL_RATE))
+    spec = np.zeros((CODED_BITS + 1, PERIOD // 2 + 1), complex)
+    spec[:, first : first + _BAND_BINS] = walsh_rows(rows, _BAND_BINS) * np.exp(2j * np.pi * rng.random(_BAND_BINS))
+    seqs = np.fft.irfft(spec, n=PERIOD, axis=1)
+    seqs /= np.sqrt((seqs**2).mean(axis=1, keepdims=True))
     return seqs.astype(np.float32)
 
 
@@ -84,8 +90,8 @@ def _sequences() -> np.ndarray:
 def _period(payload: int) -> np.ndarray:
     """One unit-RMS period of the mark carrying ``payload`` at CANONICAL_RATE."""
     seqs = _sequences()
-    signs = np.array([1.0 if b else -1.0 for b in to_bits(payload)], np.float32)
-    pilot_w = np.sqrt(PILOT_SHARE / (1 - PILOT_SHARE) * PAYLOAD_BITS)
+    signs = encode(payload)
+    pilot_w = np.sqrt(PILOT_SHARE / (1 - PILOT_SHARE) * CODED_BITS)
     wave = pilot_w * seqs[0] + signs @ seqs[1:]
     return (wave / np.sqrt((wave**2).mean())).astype(np.float32)
 
@@ -195,8 +201,7 @@ def detect(audio: np.ndarray, sample_rate: int) -> Detection:
     peak = int(np.argmax(corr))
     z = float((corr[peak] - corr.mean()) / (corr.std() + 1e-12))
     aligned = np.roll(folded, -peak)
-    values = seqs[1:] @ aligned
-    payload = from_bits(int(v > 0) for v in values)
+    payload, _ = decode(seqs[1:] @ aligned)
     ok = z >= SYNC_Z and is_valid(payload)
     confidence = min(1.0, 0.5 + 0.5 * (z - SYNC_Z) / SYNC_Z) if ok else min(0.49, 0.5 * z / SYNC_Z)
     return Detection(payload if ok else None, float(max(0.0, confidence)), z)
