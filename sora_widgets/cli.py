@@ -52,6 +52,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             {"name": e.name, "available": e.available, **({"why_not": e.reason} if not e.available else {})}
             for e in available()
         ],
+        "service": _service_info(),
     }
     if args.json:
         print(json.dumps(info, indent=2))
@@ -61,8 +62,38 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("engines:")
     for e in info["engines"]:
         print(f"  {e['name']:<16} {'available' if e['available'] else 'unavailable: ' + e['why_not']}")
+    _print_service(info["service"])
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     return 0
+
+
+def _service_info() -> dict:
+    """The generation service's mode and workers (``SORA_WIDGETS_RAY``; docs/deploy.md); never starts one."""
+    from .service import describe
+
+    try:
+        return describe()
+    except Exception as exc:  # a cluster that cannot be reached is reported, info still prints
+        return {"mode": "unreachable", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _print_service(svc: dict) -> None:
+    if svc["mode"] == "in-process":
+        print("generation: in-process (set SORA_WIDGETS_RAY=local or a Ray address for the shared service)")
+        return
+    if svc["mode"] == "unreachable":
+        print(f"generation service: unreachable ({svc['error']})")
+        return
+    print(f"generation service: {svc['mode']} at {svc['address']}"
+          + ("" if svc.get("running") else f" ({svc.get('note', 'not running')})"))
+    for w in svc.get("workers", []):
+        where = f"node {str(w.get('node', '?'))[:12]}, pid {w.get('pid', '?')}, {w.get('num_gpus', 0):g} GPU"
+        holds = ", ".join(w.get("holds") or []) or "nothing yet"
+        state = f"running {w['busy']}" if w.get("busy") else w.get("error", "idle")
+        print(f"  worker {w['worker_id']:<4} {where}; holds {holds}; {w.get('loads', 0)} loads, "
+              f"{w.get('jobs', 0)} jobs; {state}")
+    if svc.get("running"):
+        print(f"  queued {svc['queued']}, running {svc['running_jobs']}, per-user limit {svc['per_user_limit']}")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

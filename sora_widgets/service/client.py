@@ -93,7 +93,7 @@ def run_on_service(
     ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
     job_id = ticket["job_id"]
     row = {"job_id": job_id, "user_handle": user, "engine": summary["engine"], "model": summary["model"],
-           "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow()}
+           "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow(), "attempts": 0}
     jobs_log.record(home, {**row, "state": "queued"})
     say = _label_callback(on_progress)
     state = {"queue_s": None, "attempts": 0, "started": None, "worker": None, "node": None}
@@ -200,7 +200,7 @@ def _timing_row(state: dict) -> dict:
     now = time.time()
     started = state["started"]
     return {
-        "attempts": state["attempts"] or None,
+        "attempts": state["attempts"],
         "worker": state["worker"],
         "node": state["node"],
         "queue_s": state["queue_s"],

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 WARM_UP_NICE = 10
 #: Form controls the studio exposes under its own name (``studio.prompt`` is ``studio.form.prompt``).
 _FORM_CONTROLS = ("prompt", "negative_prompt", "engine", "engine_note", "duration", "fps", "aspect", "size",
-                  "size_note", "seed", "dice", "steps", "guidance", "steps_box")
+                  "size_note", "seed", "dice", "new_seed", "steps", "guidance", "steps_box")
 
 
 class PromptStudio(W.VBox):
@@ -265,6 +265,7 @@ class PromptStudio(W.VBox):
         # The previous take's check would only compete for the CPU now (a publish in progress still gets
         # its verdict: the service runs the check itself for it).
         self.publish_panel.cancel_prescreen()
+        self.form.seed_for_next_take(self.history[-1].clip.meta.get("seed") if self.history else None)
         prompt = self.prompt.value
         kwargs = self.request_kwargs()
         store, user = self.store, self.user

@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     model         TEXT,                      -- the model option, if any (a folder or repo id)
     prompt        TEXT,
     state         TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
-    attempts      INTEGER NOT NULL DEFAULT 0,  -- workers it was started on (2: its first worker died)
+    attempts      INTEGER DEFAULT 0,         -- workers it was started on (2: its first worker died)
     worker        TEXT,                      -- the worker that ran it last
     node          TEXT,                      -- that worker's Ray node id
     error         TEXT,                      -- why it failed or was cancelled
