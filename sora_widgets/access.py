@@ -15,8 +15,8 @@ The same rule is written once in SQL for lists and feeds: :func:`visible_clip_sq
 a property test (tests/test_visibility.py) checks that they agree with
 :func:`can_view` on random states.
 
-Staff roles have one definition here (:data:`STAFF_ROLES`; ask :func:`is_staff` /
-:func:`is_admin`). Taking clips down lives in ``moderation.takedown``, ages in
+Staff roles have one definition (``sora_widgets.roles``, re-exported here: :data:`STAFF_ROLES`;
+ask :func:`is_staff` / :func:`is_admin`). Taking clips down lives in ``moderation.takedown``, ages in
 ``social.accounts``; docs/rules.md lists where every such rule lives.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .roles import ADMIN_ROLE, STAFF_ROLES, is_admin, is_staff
 from .store import NotFound, Store, normalise_handle
 
 __all__ = [
@@ -42,24 +43,10 @@ __all__ = [
     "role_of",
 ]
 
-#: The roles that work the review queue and may take down any clip: the ONE definition (import it).
-STAFF_ROLES = ("reviewer", "admin")
-#: The staff role that also manages other people's cameos and decides escalated cases.
-ADMIN_ROLE = "admin"
 #: What makes a clip *mature* (hidden from teens): its output check asked for a person's review
 #: (a score at or above a category's review threshold in moderation/policy.json) — a reviewer
 #: approved it for publication, but it sits near the line, so teens do not get it.
 MATURE_DECISION = "review"
-
-
-def is_staff(role: str | None) -> bool:
-    """Is ``role`` (a user's role, or None for no such user) one of :data:`STAFF_ROLES`?"""
-    return role in STAFF_ROLES
-
-
-def is_admin(role: str | None) -> bool:
-    """Is ``role`` the :data:`ADMIN_ROLE`?"""
-    return role == ADMIN_ROLE
 
 
 @dataclass(frozen=True)

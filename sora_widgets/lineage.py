@@ -19,6 +19,15 @@ yet indexed); ``ingest`` bulk-loads a forest.
 ``material_descendants`` answers the question the take-down rule asks (which
 remixes carry a clip's material); the rule itself lives in
 ``sora_widgets.moderation.takedown.take_down``.
+
+What a person is shown: ``tree``, ``forest``, ``most_remixed`` and ``ancestors`` take a
+``viewer`` (on a Store). With it, the one visibility rule (``access.viewable_clip_sql``,
+the SQL form of ``access.can_view``: owners see their drafts, staff see more) decides:
+``tree``/``forest`` keep the shape (clip ids, parents, depths) but blank the owner,
+status, prompt, thumbnail, media and edit of every clip the viewer may not see
+(``visible`` says which); ``most_remixed`` and ``ancestors`` leave them out. Widgets and
+dashboards always pass it; ``viewer=None`` is the analyst's view of the raw index (what
+whoever holds the store file can read anyway).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from .access import viewable_clip_sql, viewer_params
 from .store import NotFound, Store, committed, db_file_lock
 from .store.lineage_index import CHECKPOINT_EVERY, clip_key, index_edges, index_missing
 
@@ -175,6 +185,34 @@ def _writing(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
 
 
+def _viewer(source: Source, viewer: str | None) -> dict | None:
+    """The parameters of ``access.viewable_clip_sql`` for ``viewer`` (None: no filter)."""
+    if viewer is None:
+        return None
+    if not isinstance(source, Store):
+        raise ValueError("a viewer needs a Store source (its users and blocks decide what they see)")
+    return viewer_params(source, viewer, role=True)
+
+
+# Columns a viewer who may not see a clip does not get (the tree's shape stays).
+_PRIVATE_COLUMNS = ("owner", "status", "prompt", "thumb_hash", "media_hash", "author", "operation", "edit")
+
+
+def _visible_column(vp: dict | None) -> str:
+    return f", coalesce({viewable_clip_sql('$viewer', 'c')}, false) AS visible" if vp else ", true AS visible"
+
+
+def _blank_hidden(df: pd.DataFrame) -> pd.DataFrame:
+    """None in the private columns of rows the viewer may not see (after original_removed was derived)."""
+    if df.empty or "visible" not in df.columns:
+        return df
+    hidden = ~df["visible"].astype(bool)
+    for col in _PRIVATE_COLUMNS:
+        if col in df.columns:
+            df[col] = df[col].astype(object).where(~hidden, None)
+    return df
+
+
 def _db_path(source: str | os.PathLike) -> Path:
     p = Path(source)
     return p / Store.DB_NAME if p.is_dir() else p
@@ -234,9 +272,26 @@ def ingest(source: Source, edges: Any) -> int:
 # ---------------------------------------------------------------------- queries
 
 
-def ancestors(source: Source, clip_id: str) -> list[str]:
-    """The clips ``clip_id`` descends from: its parent first, the original (root) last."""
+def ancestors(source: Source, clip_id: str, *, viewer: str | None = None) -> list[str]:
+    """The clips ``clip_id`` descends from: its parent first, the original (root) last.
 
+    Args:
+        source: a Store, an open connection or a .duckdb path.
+        clip_id: the clip.
+        viewer: with a Store, only the ancestors this person may see (``access.can_view``).
+    """
+    vp = _viewer(source, viewer)
+    ups = _ancestors(source, clip_id)
+    if vp is None or not ups:
+        return ups
+    with _reading(source) as con:
+        ok = {r[0] for r in con.execute(
+            f"SELECT c.clip_id FROM clips c WHERE c.clip_id = ANY($ids::VARCHAR[]) AND {viewable_clip_sql('$viewer', 'c')}",
+            {**vp, "ids": ups}).fetchall()}
+    return [u for u in ups if u in ok]
+
+
+def _ancestors(source: Source, clip_id: str) -> list[str]:
     def q(con, row):
         if row["depth"] == 0:
             return []
@@ -314,15 +369,25 @@ def chain_stats(source: Source, *, min_size: int = 1) -> pd.DataFrame:
         return con.execute(_CHAIN_STATS_SQL, {"min_size": int(min_size)}).df()
 
 
-def most_remixed(source: Source, n: int = 10, *, by: str = "remixes", visible_only: bool = False) -> pd.DataFrame:
+def most_remixed(source: Source, n: int = 10, *, by: str = "remixes", visible_only: bool = False,
+                 viewer: str | None = None) -> pd.DataFrame:
     """The ``n`` clips with the most direct remixes (``by="remixes"``) or the ``n`` originals with
     the largest cascades (``by="cascade"``), with owner, prompt and status where the clip row exists.
 
-    ``visible_only`` keeps published clips only (what a feed may show).
+    Args:
+        source: a Store, an open connection or a .duckdb path.
+        n: how many rows.
+        by: "remixes" or "cascade".
+        visible_only: keep published clips only (without ``viewer``).
+        viewer: with a Store, only clips this person may see (``access.can_view``; staff see more).
     """
     if by not in ("remixes", "cascade"):
         raise ValueError(f"by must be 'remixes' or 'cascade'; got {by!r}")
+    vp = _viewer(source, viewer)
     status_filter = "WHERE c.status = 'published'" if visible_only else ""
+    if vp is not None:
+        status_filter = f"WHERE {viewable_clip_sql('$viewer', 'c')}" + (" AND c.status = 'published'"
+                                                                       if visible_only else "")
     if by == "remixes":
         counted = "SELECT parent_node AS node, count(*) AS remixes FROM lineage WHERE parent_node IS NOT NULL GROUP BY 1"
         order = "remixes"
@@ -340,7 +405,7 @@ def most_remixed(source: Source, n: int = 10, *, by: str = "remixes", visible_on
         LIMIT {int(n)}
     """
     with _reading(source) as con:
-        return con.execute(sql).df()
+        return con.execute(sql, vp or {}).df()
 
 
 _TREE_COLUMNS = """
@@ -350,18 +415,23 @@ _TREE_COLUMNS = """
 """
 
 
-def tree(store: Source, clip_id: str, *, max_nodes: int = 500) -> pd.DataFrame:
+def tree(store: Source, clip_id: str, *, max_nodes: int = 500, viewer: str | None = None) -> pd.DataFrame:
     """The whole remix tree ``clip_id`` belongs to (from its original), for the RemixExplorer.
 
     One row per clip, shallowest first: clip_id, parent_id, depth, created_at,
     reuses_material, original_removed (an ancestor was removed, or the stored
-    mark), owner, status, prompt, thumb_hash, media_hash, and the edge's author,
-    operation and edit (JSON text). At most ``max_nodes`` rows (oldest kept).
+    mark), owner, status, prompt, thumb_hash, media_hash, the edge's author,
+    operation and edit (JSON text), and visible. At most ``max_nodes`` rows (oldest kept).
+
+    With ``viewer`` (a Store source), the rows of clips that person may not see keep only their
+    shape: owner, status, prompt, thumbnail, media, author, operation and edit are None and
+    ``visible`` is False.
     """
+    vp = _viewer(store, viewer)
 
     def q(con, row):
         df = con.execute(
-            f"""SELECT {_TREE_COLUMNS}
+            f"""SELECT {_TREE_COLUMNS}{_visible_column(vp)}
                 FROM lineage l
                 LEFT JOIN lineage p ON p.node = l.parent_node
                 LEFT JOIN clips c ON c.clip_id = l.clip_id
@@ -369,22 +439,24 @@ def tree(store: Source, clip_id: str, *, max_nodes: int = 500) -> pd.DataFrame:
                 WHERE l.root_node = $root
                 ORDER BY l.depth, l.created_at, l.node
                 LIMIT $limit""",
-            {"root": row["root_node"], "limit": int(max_nodes)},
+            {"root": row["root_node"], "limit": int(max_nodes), **(vp or {})},
         ).df()
-        return _mark_removed_origins(df)
+        return _blank_hidden(_mark_removed_origins(df))
 
     return _with_sync(store, clip_id, q)
 
 
-def forest(store: Source, *, max_nodes: int = 5000) -> pd.DataFrame:
+def forest(store: Source, *, max_nodes: int = 5000, viewer: str | None = None) -> pd.DataFrame:
     """Every clip of the forest (largest cascades first, up to ``max_nodes``) with the fields ``tree`` gives,
-    plus root_id: what the 3D view draws."""
+    plus root_id: what the 3D view draws. ``viewer``: as for :func:`tree` (hidden clips keep only their shape)."""
+    vp = _viewer(store, viewer)
     with _reading(store) as con:
         df = con.execute(
             f"""WITH sizes AS (SELECT root_node, count(*) AS size FROM lineage GROUP BY 1),
                      ranked AS (SELECT root_node, size, row_number() OVER (ORDER BY size DESC, root_node) AS rank
                                 FROM sizes)
                 SELECT {_TREE_COLUMNS}, r.clip_id AS root_id, s.rank AS root_rank, s.size AS cascade_size
+                       {_visible_column(vp)}
                 FROM lineage l
                 JOIN ranked s ON s.root_node = l.root_node
                 JOIN lineage r ON r.node = l.root_node
@@ -392,9 +464,9 @@ def forest(store: Source, *, max_nodes: int = 5000) -> pd.DataFrame:
                 LEFT JOIN clips c ON c.clip_id = l.clip_id
                 LEFT JOIN remix_edges e ON e.child_id = l.clip_id
                 ORDER BY s.rank, l.depth, l.created_at, l.node
-                LIMIT {int(max_nodes)}"""
+                LIMIT {int(max_nodes)}""", vp or {}
         ).df()
-    return _mark_removed_origins(df)
+    return _blank_hidden(_mark_removed_origins(df))
 
 
 def _mark_removed_origins(df: pd.DataFrame) -> pd.DataFrame:
@@ -435,7 +507,7 @@ def lineage_status(source: Source, clip_id: str) -> str:
         raise NotFound(f"no clip {clip_id}")
     if row[0] in ("removed", "hidden"):
         return row[0]
-    ups = ancestors(source, clip_id)
+    ups = _ancestors(source, clip_id)
     with _reading(source) as con:
         marked = con.execute(
             "SELECT original_removed, clip_id FROM lineage WHERE clip_key = $key", {"key": clip_key(con, clip_id)},

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from ..access import is_admin
+from ..roles import is_admin  # not ..access: access asks this module about ages
 from ..store import NotFound, Store, normalise_handle, parse_date
 
 __all__ = [

@@ -35,6 +35,7 @@ from ._people import account_state
 
 __all__ = [
     "COMPLETE_FRACTION",
+    "CommentBlocked",
     "FRESHNESS_TAU_S",
     "MAX_COMMENT_CHARS",
     "MAX_REPORT_CHARS",
@@ -67,6 +68,15 @@ COMPLETE_FRACTION = 0.9
 #: Freshness decay time constant of the feed, in seconds: a clip's score is its engagement
 #: rate x exp(-age / FRESHNESS_TAU_S) (half of it after ~16.6 hours).
 FRESHNESS_TAU_S = 86400.0
+
+
+class CommentBlocked(PermissionError):
+    """Moderation refused a comment's text; ``verdict`` holds the reasons (like ``publishing.Blocked``,
+    which this module cannot import: publishing -> cameo.consent -> social.graph)."""
+
+    def __init__(self, message: str, verdict=None):
+        super().__init__(message)
+        self.verdict = verdict
 
 
 # ------------------------------------------------------------------ checks
@@ -347,11 +357,11 @@ def comment(store: Store, user: str, clip_id: str, body: str) -> dict:
         body: 1 to :data:`MAX_COMMENT_CHARS` characters (spaces trimmed).
 
     Raises:
-        ValueError: empty or too long. Blocked: moderation refused the text. PermissionError: may not see the clip.
+        ValueError: empty or too long. CommentBlocked: moderation refused the text. PermissionError: may not
+            see the clip.
     """
     from ..moderation.service import record_verdict
     from ..moderation.text import check_prompt
-    from ..publishing import Blocked
 
     text = _text(body, "the comment", MAX_COMMENT_CHARS)
     with _acting(store, user) as (con, h):
@@ -361,7 +371,7 @@ def comment(store: Store, user: str, clip_id: str, body: str) -> dict:
         verdict_id = record_verdict(store, verdict, target_kind="comment", target_id=comment_id, user=h, subject=text)
         if verdict.decision == "block":
             reasons = "; ".join(verdict.reasons) or "it breaks the content policy"
-            exc = Blocked(f"this comment can't be posted: {reasons}", verdict)
+            exc = CommentBlocked(f"this comment can't be posted: {reasons}", verdict)
         else:
             exc = None
             status = "held" if verdict.decision == "review" else "visible"

@@ -12,8 +12,11 @@
   the Studio uses too) with a progress bar and a **Cancel** button; then the new
   node appears, selected, and :meth:`RemixExplorer.on_remixed` callbacks run.
 
-The widget holds no rules: who may see a clip is ``access.can_view_info``, what a
-remix does is ``remix.remix_clip``, the tree comes from ``lineage.tree``.
+The widget holds no rules: who may see a clip is decided by ``lineage.tree`` /
+``forest`` / ``most_remixed`` with ``viewer=`` (the one visibility rule,
+``access.viewable_clip_sql``): a clip the user may not see reaches the browser as a
+bare node (id and place in the tree), never its owner, status, prompt or thumbnail.
+What a remix does is ``remix.remix_clip``.
 CSS classes (styling hooks, also used by the browser tests): ``sw-remix-explorer``,
 ``sw-remix-tree``, ``sw-node`` (with ``data-clip-id``), ``sw-remix-prompt``,
 ``sw-remix-button``, ``sw-remix-cancel``, ``sw-remix-progress``, ``sw-remix-status``,
@@ -36,7 +39,6 @@ import pandas as pd
 import traitlets
 
 from .. import lineage
-from ..access import can_view_info, is_staff
 from ..store import NotFound, Store, normalise_handle
 from ._messages import readable_error
 from ._worker import BackgroundJob, Progress
@@ -206,9 +208,9 @@ class RemixExplorer(W.VBox):
             self._build_3d(max_nodes_3d)
 
     # ------------------------------------------------------------------ data
-    def _visible(self, row: dict) -> bool:
-        info = {"clip_id": row["clip_id"], "status": row.get("status") or "published", "owner": row.get("owner")}
-        return bool(can_view_info(info, self.user, self.role))
+    @staticmethod
+    def _visible(row: dict) -> bool:
+        return bool(row.get("visible"))  # decided by lineage (access.viewable_clip_sql) for self.user
 
     def _thumb_url(self, digest: str | None) -> str | None:
         if not digest or (isinstance(digest, float) and np.isnan(digest)):
@@ -222,7 +224,7 @@ class RemixExplorer(W.VBox):
         return self._thumb_cache[digest]
 
     def _fill_root_picker(self) -> None:
-        top = lineage.most_remixed(self.store, 30, by="cascade", visible_only=not is_staff(self.role))
+        top = lineage.most_remixed(self.store, 30, by="cascade", viewer=self.user)
         opts = []
         for cid, n, prompt, owner in zip(top["clip_id"], top["cascade_remixes"], top["prompt"], top["owner"],
                                          strict=True):
@@ -235,7 +237,7 @@ class RemixExplorer(W.VBox):
     # ------------------------------------------------------------------ 2D tree
     def show(self, clip_id: str, *, select: str | None = None) -> None:
         """Draw the tree ``clip_id`` belongs to and select ``select`` (default ``clip_id``)."""
-        df = lineage.tree(self.store, clip_id)
+        df = lineage.tree(self.store, clip_id, viewer=self.user)
         pos = tree_layout(df)
         nodes, thumbs = [], {}
         self._rows = {}
@@ -249,7 +251,7 @@ class RemixExplorer(W.VBox):
                 thumbs[th] = url
             note = "original removed" if row.get("original_removed") and visible else ""
             if not visible:
-                note = {"draft": "private draft", "held": "in review"}.get(row.get("status"), "removed")
+                note = "not available"  # why (draft, review, removal, block) is not this viewer's business
             parent = row.get("parent_id")
             nodes.append({
                 "clip_id": cid, "parent_id": parent if isinstance(parent, str) else "",
@@ -405,9 +407,8 @@ class RemixExplorer(W.VBox):
 
     # ------------------------------------------------------------------ 3D forest
     def _forest_frame(self) -> pd.DataFrame:
-        df = lineage.forest(self.store, max_nodes=self._max_3d)
-        keep = [self._visible(r) for r in df[["clip_id", "status", "owner"]].to_dict("records")]
-        return df[keep].reset_index(drop=True)
+        df = lineage.forest(self.store, max_nodes=self._max_3d, viewer=self.user)
+        return df[df["visible"].astype(bool)].reset_index(drop=True)
 
     def _build_3d(self, max_nodes: int) -> None:
         try:
