@@ -56,3 +56,24 @@ def test_the_history_shows_each_take_with_its_prompt(store):
     labels = [item.children[1].value for item in s.history_strip.children]
     assert "a red ball bounces" in labels[0] and "seed" in labels[0]
     assert "a &lt;b&gt;blue&lt;/b&gt; cat runs" in labels[1] and "…" in labels[1] and "<b>blue" not in labels[1]
+
+
+def test_new_seed_each_take_is_an_explicit_toggle(store):
+    sign_up(store, "ana", birthdate="1990-01-01")
+    s = PromptStudio(store, "ana")
+    s.form.duration.value = 0.5
+    s.prompt.value = "a red ball bounces"
+
+    def take() -> int:
+        s.generate()
+        assert s.wait(60) == "done"
+        return s.clip.meta["seed"]
+
+    assert s.new_seed.value is True  # ticked by default: takes differ
+    first = take()
+    second = take()
+    assert second != first
+    s.seed.value = 1234  # a seed the user typed is kept
+    assert take() == 1234
+    s.new_seed.value = False  # unticked: the same seed again, e.g. to compare prompts
+    assert take() == 1234 and take() == 1234

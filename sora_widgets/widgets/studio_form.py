@@ -59,7 +59,7 @@ class GenerationForm(W.VBox):
     """The prompt and every setting of a generation; :meth:`request_kwargs` is what Generate sends.
 
     Controls (public, so notebooks can set them): ``prompt``, ``negative_prompt``, ``engine``,
-    ``engine_note``, ``duration``, ``fps``, ``aspect``, ``size``, ``size_note``, ``seed``, ``dice``,
+    ``engine_note``, ``duration``, ``fps``, ``aspect``, ``size``, ``size_note``, ``seed``, ``dice``, ``new_seed``,
     ``steps``, ``guidance``, ``steps_box``. ``engine_infos``: name -> ``EngineInfo`` once known.
     """
 
@@ -105,6 +105,9 @@ class GenerationForm(W.VBox):
         # Text, not an emoji: headless browsers and many Linux desktops have no emoji font.
         self.dice = W.Button(description="Random", tooltip="Pick a random seed", layout=W.Layout(width="80px"))
         self.dice.add_class("sw-dice")
+        self.new_seed = W.Checkbox(value=True, description="new seed each take", indent=False,
+                                   tooltip="A take whose seed you did not change gets a new one; untick to keep it")
+        self.new_seed.add_class("sw-new-seed")
         self.steps = W.IntSlider(value=STARTING_STEPS, description="Steps", style=st)
         self.guidance = W.FloatSlider(value=STARTING_GUIDANCE, step=0.5, description="Guidance", style=st)
         self.steps_box = W.HBox([self.steps, self.guidance])
@@ -125,7 +128,7 @@ class GenerationForm(W.VBox):
                 W.HBox([self.duration, self.fps]),
                 W.HBox([self.aspect]),
                 W.HBox([self.size, self.size_note]),
-                W.HBox([self.seed, self.dice]),
+                W.HBox([self.seed, self.dice, self.new_seed]),
                 self.steps_box,
             ]),
         ], **kwargs)
@@ -216,6 +219,13 @@ class GenerationForm(W.VBox):
         return int(max(self._specs["width"].minimum, self._specs["height"].minimum))
 
     # ------------------------------------------------------------ values
+    def seed_for_next_take(self, last_seed: int | None) -> int:
+        """The seed the next take uses: with **new seed each take** ticked, a seed left as the last take's
+        (``last_seed``; None before the first take) is rolled anew; a seed the user typed is kept."""
+        if self.new_seed.value and last_seed is not None and int(self.seed.value) == int(last_seed):
+            return self.roll_seed()
+        return int(self.seed.value)
+
     def roll_seed(self) -> int:
         """Pick a new random seed (the Random button) within the engine's seed range."""
         self.seed.value = int(self.seed.min) + secrets.randbelow(int(self.seed.max) - int(self.seed.min) + 1)
