@@ -189,7 +189,8 @@ def publish(
     Raises:
         Blocked: moderation refused the clip (nothing saved).
         ValueError: ``status`` is not "published" or "draft".
-        PermissionError: a cameo in the recipe is not allowed for ``user`` (nothing saved).
+        PermissionError: a cameo in the recipe is not allowed for ``user``, or carries no recorded
+            ``cameo.use`` (nothing saved).
     """
     if status not in ("published", "draft"):
         raise ValueError(f"status must be 'published' or 'draft'; got {status!r}")
@@ -200,7 +201,8 @@ def publish(
     if verdict.decision == "block":
         raise Blocked(f"this clip can't be saved: {'; '.join(verdict.reasons) or 'it breaks the content policy'}", verdict)
     final = "held" if verdict.decision == "review" else status
-    cameo_ids = [c for c in (clip.meta.get("recipe") or {}).get("cameo_ids", []) if c]
+    # Every cameo asset the recipe carries, ids or None (an asset that never came from cameo.use: link_uses refuses it).
+    cameo_ids = list((clip.meta.get("recipe") or {}).get("cameo_ids") or [])
     # One transaction: a refused cameo or a failed hold leaves no clip behind.
     with store.transaction() as con:
         if parent_id is not None:  # a remix links only to a clip its author may see (someone's draft: refused)

@@ -43,6 +43,7 @@ __all__ = [
     "get",
     "link_uses",
     "list_cameos",
+    "PUBLIC_FIELDS",
     "remove_use",
     "revoke",
     "set_audience",
@@ -76,12 +77,29 @@ def _cameo(con, cameo_id: str) -> dict:
     return dict(zip(_COLUMNS, row, strict=True))
 
 
-def get(store: Store, cameo_id: str) -> dict:
-    """The cameo's row (no media), with ``approved``: the handles its owner approved."""
+#: What :func:`get` shows anyone: never the media hashes (the asset leaves the store only through ``use``).
+PUBLIC_FIELDS = ("cameo_id", "owner", "kind", "name", "audience", "status", "created_at", "revoked_at")
+
+
+def get(store: Store, cameo_id: str, *, by: str | None = None) -> dict:
+    """The cameo's public facts: ``PUBLIC_FIELDS`` (no media hashes: the asset comes only from :func:`use`).
+
+    Args:
+        store: the store.
+        cameo_id: the cameo.
+        by: who asks; for the owner and admins the result adds ``approved`` (the handles the
+            owner approved), which nobody else sees.
+    """
     with store.read() as con:
-        info = _cameo(con, cameo_id)
-        info["approved"] = [r[0] for r in con.execute(
-            "SELECT handle FROM cameo_permissions WHERE cameo_id = ? ORDER BY handle", [cameo_id]).fetchall()]
+        c = _cameo(con, cameo_id)
+        info = {k: c[k] for k in PUBLIC_FIELDS}
+        if by is not None:
+            with contextlib.suppress(NotFound, ValueError):
+                actor = _actor(con, by)
+                if actor.handle == c["owner"] or is_admin(actor.role):
+                    info["approved"] = [r[0] for r in con.execute(
+                        "SELECT handle FROM cameo_permissions WHERE cameo_id = ? ORDER BY handle",
+                        [cameo_id]).fetchall()]
     return info
 
 
@@ -292,14 +310,21 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
     For each cameo: an unlinked use by ``user`` is linked; if every use was
     linked already (several clips from one ``use``), a new use is recorded,
     provided ``user`` may still use it. With no recorded use at all - a cameo id
-    typed into a recipe - or a cameo revoked since, the clip is taken down and
-    ``PermissionError`` raised: no clip shows a likeness without a permitted use.
+    typed into a recipe, or an asset with no cameo id (``None`` in ``cameo_ids``:
+    read from the store's files instead of obtained with :func:`use`) - or a
+    cameo revoked since, the clip is taken down and ``PermissionError`` raised:
+    no clip shows a likeness without a permitted use.
     """
     user = normalise_handle(user)
     linked: list[str] = []
     refused: str | None = None
+    cameo_ids = list(cameo_ids)
+    if any(not c for c in cameo_ids):
+        refused = ("the clip carries a cameo that was not obtained with cameo.use (no recorded use): "
+                   "ask for the cameo with cameo.use, which checks its owner's permission")
+        cameo_ids = []
     with store.transaction() as con:
-        for cameo_id in dict.fromkeys(c for c in cameo_ids if c):
+        for cameo_id in dict.fromkeys(cameo_ids):
             if con.execute("SELECT 1 FROM cameo_uses WHERE cameo_id = ? AND clip_id = ?", [cameo_id, clip_id]).fetchone():
                 continue
             d = _can_use(store, con, cameo_id, user)

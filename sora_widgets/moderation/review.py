@@ -39,6 +39,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+import numbers
 from typing import Any
 
 from ..access import STAFF_ROLES, can_view, is_admin, is_staff, require_role
@@ -270,8 +271,8 @@ def list_cases(
         where.append(f"status IN ({', '.join('?' * len(statuses))})")
         params += list(statuses)
     if category:
-        if category not in CATEGORIES:
-            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}; got {category!r}")
+        if category not in (*CATEGORIES, REPORT_CATEGORY):
+            raise ValueError(f"category must be one of {', '.join((*CATEGORIES, REPORT_CATEGORY))}; got {category!r}")
         where.append("category = ?")
         params.append(category)
     now = _now()
@@ -363,10 +364,9 @@ _OWN_CASE = "case {case_id} is about your own clip: another reviewer decides it"
 
 def _checked_lease(lease_s: float) -> float:
     """``lease_s`` as seconds, if 0 < lease_s <= MAX_LEASE_S; else a ValueError that says the bound."""
-    try:
-        value = float(lease_s)
-    except (TypeError, ValueError):
-        raise ValueError(f"lease_s must be a number of seconds; got {lease_s!r}") from None
+    if isinstance(lease_s, bool) or not isinstance(lease_s, numbers.Real):
+        raise ValueError(f"lease_s must be a number of seconds; got {lease_s!r}")
+    value = float(lease_s)
     if not (math.isfinite(value) and 0 < value <= MAX_LEASE_S):
         raise ValueError(f"lease_s must be more than 0 and at most {MAX_LEASE_S:.0f} seconds; got {lease_s!r}")
     return value

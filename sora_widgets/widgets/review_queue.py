@@ -140,7 +140,8 @@ class ReviewQueue(W.VBox):
     def _build(self, who: W.Widget) -> None:
         self.stats = W.HTML()
         self.stats.add_class("sw-queue-stats")
-        self.category = W.Dropdown(options=[("all categories", "")] + [(CATEGORY_LABELS[c], c) for c in CATEGORIES],
+        self.category = W.Dropdown(options=[("all categories", "")] + [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
+                                   + [("user reports", review.REPORT_CATEGORY)],
                                    value="", description="Category")
         self.category.add_class("sw-filter-category")
         self.status_filter = W.Dropdown(options=list(STATUS_FILTERS), value="waiting", description="Status")
