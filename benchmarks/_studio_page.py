@@ -2,7 +2,7 @@
 
 The server is the real one (``serve.start_voila``, logins on); the account is made
 through the accounts service; the browser logs in through the login page, so the
-cookie is the real one. Logging in lands on ``/`` (the dashboards list), not on the
+cookie is the real one. Logging in lands on ``/`` (the home page), not on the
 Studio, so the first Studio page a benchmark opens is the server's first kernel.
 """
 

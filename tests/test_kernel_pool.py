@@ -35,7 +35,7 @@ def warm_kernels(log_path, n: int, timeout_s: float = 240.0) -> list[str]:
 
 
 def login_without_a_page(http: Http, handle: str) -> None:
-    """Log in and land on the dashboards list (``next=/``), which starts no kernel."""
+    """Log in and land on the home page (``next=/``), which starts no kernel."""
     _, _, body = http.get("login")
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', body).group(1)
     data = urllib.parse.urlencode({"_xsrf": xsrf, "handle": handle, "password": TEST_PASSWORD, "next": "/"})

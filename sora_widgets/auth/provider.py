@@ -109,7 +109,11 @@ class SoraIdentityProvider(IdentityProvider):
         self._cache.pop(sid, None)
 
     def get_handlers(self) -> list[tuple[str, object]]:
-        return [(r"/login", LoginHandler), (r"/signup", SignupHandler), (r"/logout", LogoutHandler)]
+        from .home import HomeHandler
+
+        # "/" first: the home page replaces Voila's bare list of notebook names (it needs a login).
+        return [(r"/", HomeHandler), (r"/login", LoginHandler), (r"/signup", SignupHandler),
+                (r"/logout", LogoutHandler)]
 
     def validate_security(self, app, ssl_options=None) -> None:
         """Nothing to warn about: there is no token, and every page needs a login."""
