@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import importlib.resources
@@ -36,7 +37,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from ..media import Clip, MediaError, MediaLimits, atomic_write_bytes
+from ..media import Clip, EncodedMP4, MediaError, MediaLimits, atomic_write_bytes
 from .lineage_index import index_missing
 
 __all__ = ["Store", "open_store", "default_home", "StoreError", "NotFound", "ROLES", "CLIP_STATUSES", "parse_date"]
@@ -62,15 +63,89 @@ def db_file_lock(db_path: str | os.PathLike, *, write: bool) -> Iterator[None]:
             fcntl.flock(lock_fh, fcntl.LOCK_UN)
 
 
+#: Every DuckDB connection of the product: DuckDB never installs or loads an extension by itself (a file
+#: that is not ours made it try the network for one), and no community extension can be loaded.
+DUCKDB_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def connect_db(db_path: str | os.PathLike, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file ``db_path`` with :data:`DUCKDB_CONFIG`; a file that is not a DuckDB database
+    (or is damaged) raises :class:`StoreError` saying so in words, and is left as it is.
+
+    Args:
+        db_path (`str | os.PathLike`): the database file (``<home>/sora.duckdb``); created if missing and
+            ``read_only`` is False.
+        read_only (`bool`): open for reading only (shared with other readers).
+    """
+    path = Path(db_path)
+    _check_file_kind(path)
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"{path} cannot be opened: it is damaged or not a sora-widgets database. Restore it from a backup, "
+            "or move it away to start an empty store (or point SORA_WIDGETS_HOME at the right folder)."
+        ) from exc
+
+
+def _check_file_kind(path: Path) -> None:
+    """Refuse a file that is plainly not a DuckDB database (SQLite, text, random bytes) before DuckDB reads it."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    if not head:
+        return  # an empty file: DuckDB makes a database of it
+    if head.startswith(_SQLITE_MAGIC):
+        what = "a SQLite database"
+    elif head[8:12] != _DUCKDB_MAGIC:
+        what = "not a database file at all"
+    else:
+        return
+    raise StoreError(
+        f"{path} is not a sora-widgets database: it is {what}. Move it away (a new store is created in its "
+        "place), or point SORA_WIDGETS_HOME at the folder of your store.")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+
+
+def disk_full_error(home: str | os.PathLike, exc: BaseException) -> StoreError:
+    """The error for a write that failed because the disk is full: the real cause and what to do."""
+    return StoreError(
+        f"the store could not save: No space left on device (the disk holding {home} is full). Nothing of this "
+        "change was saved. Free some space on that disk, or move the store to a larger one (set "
+        "SORA_WIDGETS_HOME), and try again.")
+
+
 @contextlib.contextmanager
-def committed(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One transaction on ``con``: committed if the block ends normally, rolled back on any exception."""
+def committed(con: duckdb.DuckDBPyConnection, home: str | os.PathLike | None = None,
+              ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on ``con``: committed if the block ends normally, rolled back on any exception.
+    ``home``: the store's folder, named in the full-disk message.
+
+    When the commit itself fails (a full disk), DuckDB has already ended the transaction: the rollback
+    would raise "no transaction is active" and hide the real cause, so its error is dropped and the
+    commit's is raised (as :class:`StoreError` for a full disk).
+    """
     con.begin()
     try:
         yield con
         con.commit()
-    except BaseException:
-        con.rollback()
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.rollback()
+        if _disk_full(exc):
+            raise disk_full_error(home or "the store", exc) from exc
         raise
 
 
@@ -148,7 +223,7 @@ class Store:
         if not write and not self.db_path.exists():
             write = True  # first use: the file must be created
         with db_file_lock(self.db_path, write=write):
-            con = duckdb.connect(str(self.db_path), read_only=not write)
+            con = connect_db(self.db_path, read_only=not write)
             self._local.held = (con, write)
             try:
                 yield con
@@ -170,7 +245,7 @@ class Store:
         with self._connection(write=True) as con:
             self._local.in_tx = True
             try:
-                with committed(con):
+                with committed(con, self.home):
                     yield con
             finally:
                 self._local.in_tx = False
@@ -203,8 +278,29 @@ class Store:
             return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0])
 
     def migrate(self, upto: int | None = None) -> int:
-        """Apply pending migrations (each in its own transaction); returns the schema version."""
+        """Apply pending migrations (each in its own transaction); returns the schema version.
+
+        A DuckDB file with tables of its own but none of ours is someone else's database: refused
+        (:class:`StoreError`), never written to; a damaged one is refused with words, not DuckDB's.
+        """
+        try:
+            return self._migrate(upto)
+        except duckdb.Error as exc:
+            if _disk_full(exc):
+                raise disk_full_error(self.home, exc) from exc
+            raise StoreError(
+                f"{self.db_path} is damaged and cannot be read. Restore it from a backup, or move it away to "
+                "start an empty store (or point SORA_WIDGETS_HOME at the right folder).") from exc
+
+    def _migrate(self, upto: int | None) -> int:
         with self.transaction() as con:
+            tables = {r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+            if tables and "schema_migrations" not in tables:
+                raise StoreError(
+                    f"{self.db_path} is not a sora-widgets database: it is another DuckDB database (tables "
+                    f"{', '.join(sorted(tables)[:5])}). Move it away, or point SORA_WIDGETS_HOME at the folder "
+                    "of your store.")
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 "version INTEGER PRIMARY KEY, name TEXT, applied_at TIMESTAMP DEFAULT current_timestamp)"
@@ -281,14 +377,58 @@ class Store:
         return digest
 
     def media_path(self, digest: str) -> Path:
+        """Where the file of ``digest`` lives (not checked: read through :meth:`media_bytes` or
+        :meth:`verified_media_path`)."""
+        return self._media_row(digest)[0]
+
+    def _media_row(self, digest: str) -> tuple[Path, int | None]:
         with self.read() as con:
-            row = con.execute("SELECT path FROM media WHERE hash = ?", [digest]).fetchone()
+            row = con.execute("SELECT path, bytes FROM media WHERE hash = ?", [digest]).fetchone()
         if row is None:
             raise NotFound(f"no media {digest}")
-        return self.home / row[0]
+        return self.home / row[0], (int(row[1]) if row[1] is not None else None)
+
+    def verified_media_path(self, digest: str) -> Path:
+        """The file of ``digest`` after checking that its bytes are still the ones saved (size, then SHA-256,
+        which is the digest: content addressing makes the check free of extra bookkeeping).
+
+        Raises:
+            NotFound: no such media row.
+            StoreError: the file is missing, truncated or replaced (never another clip's bytes).
+        """
+        path, size = self._media_row(digest)
+        try:
+            actual = path.stat().st_size
+            if size is not None and actual != size:
+                raise self._damaged(digest, path, f"{actual:,} of its {size:,} bytes are there")
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        except FileNotFoundError:
+            raise StoreError(f"the stored file {path.relative_to(self.home)} is missing: restore the store's "
+                             "media folder from a backup.") from None
+        if h.hexdigest() != digest:
+            raise self._damaged(digest, path, "its bytes are not the ones saved")
+        return path
+
+    def _damaged(self, digest: str, path: Path, why: str) -> StoreError:
+        return StoreError(f"the stored file {path.relative_to(self.home)} is damaged ({why}); it is not shown. "
+                          "Restore it from a backup of the store.")
 
     def media_bytes(self, digest: str) -> bytes:
-        return self.media_path(digest).read_bytes()
+        """The bytes stored under ``digest``, checked against it (a damaged file raises StoreError)."""
+        path, size = self._media_row(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"the stored file {path.relative_to(self.home)} is missing: restore the store's "
+                             "media folder from a backup.") from None
+        if size is not None and len(data) != size:
+            raise self._damaged(digest, path, f"{len(data):,} of its {size:,} bytes are there")
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise self._damaged(digest, path, "its bytes are not the ones saved")
+        return data
 
     # ----------------------------------------------------------------- clips
     def save_clip(
@@ -302,12 +442,14 @@ class Store:
         operation: str = "remix",
         edit: dict | None = None,
         reuses_material: bool = True,
+        encoded: EncodedMP4 | None = None,
     ) -> str:
         """Save a clip (MP4 + thumbnail + recipe) as ``owner``'s; returns its clip id.
 
         With ``parent_id`` a remix edge is recorded in the same transaction.
         Encoding happens before the lock is taken, so other processes wait only
-        for the database write.
+        for the database write. ``encoded``: the MP4 to keep when it is not ``clip.encoded()``
+        itself (publishing passes the C2PA-signed copy of those bytes: same pictures and sound).
         """
         if status not in CLIP_STATUSES:
             raise ValueError(f"status must be one of {', '.join(CLIP_STATUSES)}; got {status!r}")
@@ -315,7 +457,7 @@ class Store:
         clip_id = clip_id or new_id("c")
         meta = {**clip.meta, "clip_id": clip_id}
         # The bytes a player already showed (Clip.encoded memoises them): never a second encode or hash.
-        encoded = clip.encoded()
+        encoded = encoded if encoded is not None else clip.encoded()
         mp4 = encoded.data
         thumb = clip.thumbnail_png(160)
         media_hash = self.put_media_file_only(mp4, ".mp4", digest=encoded.sha256)
@@ -384,7 +526,10 @@ class Store:
         info = self.clip_info(clip_id)
         if not info.get("media_hash"):
             raise NotFound(f"clip {clip_id} is a record without media")
-        path = self.media_path(info["media_hash"])
+        try:
+            path = self.verified_media_path(info["media_hash"])
+        except StoreError as exc:
+            raise StoreError(f"the video of clip {clip_id} cannot be shown: {exc}") from exc
         try:
             clip = Clip.load(path, limits=_NO_LIMITS)
         except MediaError as exc:
