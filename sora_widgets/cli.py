@@ -157,7 +157,11 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from .demo import seed_demo
 
     summary = seed_demo(args.home, n_clips=args.clips, n_rendered=args.rendered, seed=args.seed)
-    print(json.dumps(summary, indent=2, default=str))
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:  # one line a person reads while `make studio` starts (the JSON is for scripts: --json)
+        print(f"demo community in {summary['home']}: {summary['users']} people, {summary['clips']} clips "
+              f"({summary['rendered']} with video) in {summary['seconds']:.0f} s")
     return 0
 
 
@@ -312,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--clips", type=int, default=400, help="clip records in the forest")
     s.add_argument("--rendered", type=int, default=24, help="how many of them get real sim media")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="print the full summary as JSON")
     s.set_defaults(func=cmd_seed_demo)
 
     _add_users_parser(sub)

@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["VoilaServer", "dashboards_dir", "free_port", "served_env", "start_voila", "voila_argv"]
+__all__ = ["VoilaServer", "dashboards_dir", "free_port", "refuse_served_home", "served_env", "start_voila",
+           "voila_argv"]
 
 
 def dashboards_dir() -> Path:
@@ -59,7 +60,8 @@ def voila_argv(target: str | os.PathLike, *, port: int, ip: str = "127.0.0.1", p
     argv = [
         sys.executable, "-m", "sora_widgets.auth.voila_app" if auth else "voila", str(target),
         "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-        "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|mp4|webm|css|js)']",
+        # One item per flag (traitlets 5 deprecates the bracketed list form and prints a warning).
+        "--VoilaConfiguration.file_allowlist=.*\\.(png|jpg|gif|svg|mp4|webm|css|js)",
         "--MappingKernelManager.cull_idle_timeout=300",
         "--MappingKernelManager.cull_interval=60",
         "--VoilaConfiguration.show_tracebacks=False",
@@ -107,6 +109,25 @@ def served_env(env: dict[str, str] | None = None, *, auth: bool = True) -> dict[
     return full_env
 
 
+def refuse_served_home(home: str | os.PathLike, served: str | os.PathLike) -> None:
+    """Refuse to serve ``served`` when the store ``home`` lies inside it: Voila serves the files of the
+    folder it renders (``file_allowlist`` lets .mp4 and .png through), so every draft's media would be
+    downloadable by its hash (issue 13 item 11).
+
+    Args:
+        home (`str | os.PathLike`): the store's folder (``SORA_WIDGETS_HOME``).
+        served (`str | os.PathLike`): the folder Voila serves.
+
+    Raises:
+        ValueError: with the two paths and what to do.
+    """
+    home_p, served_p = Path(home).resolve(), Path(served).resolve()
+    if home_p == served_p or served_p in home_p.parents:
+        raise ValueError(
+            f"the store {home_p} is inside the folder being served ({served_p}): its media (drafts included) "
+            "would be downloadable. Keep the store outside it (set SORA_WIDGETS_HOME to another folder).")
+
+
 @contextlib.contextmanager
 def start_voila(
     target: str | os.PathLike | None = None,
@@ -134,6 +155,7 @@ def start_voila(
     target = Path(target or dashboards_dir()).resolve()
     port = port or free_port()
     full_env = served_env(env, auth=auth)
+    refuse_served_home(full_env["SORA_WIDGETS_HOME"], target if target.is_dir() else target.parent)
     argv = voila_argv(target, port=port, preheat=preheat, auth=auth)
     log = None if to_terminal else open(log_path, "wb") if log_path else subprocess.DEVNULL
     cwd = target if target.is_dir() else target.parent
