@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import html
-
 from ..engines import EngineUnavailable
 from ..media import MediaError
 from ..publishing import Blocked
+from ..store import StoreError
+from ._html import escape
 
-__all__ = ["first_sentence", "html_escape", "readable_error"]
+__all__ = ["dashboard_error", "first_sentence", "html_escape", "readable_error"]
 
 
 def readable_error(exc: BaseException) -> str:
     """One line a creator can act on; no traceback (that goes to the log)."""
-    if isinstance(exc, (Blocked, ValueError, TypeError, EngineUnavailable, MediaError, PermissionError)):
-        return str(exc)
+    if isinstance(exc, (Blocked, ValueError, TypeError, EngineUnavailable, MediaError, PermissionError, StoreError)):
+        return str(exc)  # written for people (a StoreError too: damaged store, full disk)
     if isinstance(exc, KeyError):  # store.NotFound and friends
         return str(exc).strip("'\"")
     if isinstance(exc, MemoryError):
@@ -22,9 +22,8 @@ def readable_error(exc: BaseException) -> str:
     return f"the engine failed ({type(exc).__name__}: {exc}). Try another seed or smaller settings."
 
 
-def html_escape(text: object) -> str:
-    """``text`` safe inside HTML and inside single- or double-quoted attributes."""
-    return html.escape(str(text), quote=True)
+#: ``text`` safe inside HTML and quoted attributes: the one helper, :func:`._html.escape` (kept under this name).
+html_escape = escape
 
 
 def first_sentence(text: str, limit: int = 140) -> str:
@@ -33,3 +32,19 @@ def first_sentence(text: str, limit: int = 140) -> str:
     cut = text.find(": download")  # "model X is not in the cache ...: download it with ..." -> keep the what
     head = text[:cut] if cut > 0 else text.split(". ")[0]
     return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
+def dashboard_error(what: str, exc: BaseException):
+    """What a dashboard shows instead of a blank page (or a traceback) when it cannot start.
+
+    Args:
+        what (`str`): the sentence's subject, e.g. ``"The lineage explorer cannot start"``.
+        exc (`BaseException`): the error; shown through :func:`readable_error`, escaped.
+
+    Returns:
+        `ipywidgets.HTML`: an alert box (class ``sw-dashboard-error``).
+    """
+    import ipywidgets as W
+
+    return W.HTML(f"<div class='sw-dashboard-error' role='alert'><b>{html_escape(what)}:</b> "
+                  f"{html_escape(readable_error(exc))}</div>")

@@ -8,7 +8,6 @@ whose errors are shown as they come (they are written for users).
 from __future__ import annotations
 
 import dataclasses
-import html
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..cameo.extract import MAX_DURATION_S
 from ..cameo.verify import sound_problem
 from ..media import DEFAULT_LIMITS, Clip, MediaError, encode_png
 from ..store import Store
+from ._html import escape
 
 __all__ = ["CameoCanvas", "CameoMaker", "MyCameos"]
 
@@ -168,7 +168,7 @@ class CameoMaker(w.VBox):
     # ------------------------------------------------------------ actions
     def _new_phrase(self) -> None:
         self.challenge = cameo.new_challenge(self.store, self.user)
-        self.phrase.value = f'Say: <b class="sw-cameo-words">"{self.challenge.phrase}"</b>, facing the camera'
+        self.phrase.value = f'Say: <b class="sw-cameo-words">"{escape(self.challenge.phrase)}"</b>, facing the camera'
 
     def _extract(self) -> None:
         if self.clip is None:
@@ -216,10 +216,8 @@ class CameoMaker(w.VBox):
         self.create_button.disabled = self.asset is None
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        import html
-
         color = "#b00020" if error else "#1b5e20"
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+        self.status.value = f'<span style="color:{color}">{escape(text)}</span>'
 
 
 class MyCameos(w.VBox):
@@ -245,9 +243,9 @@ class MyCameos(w.VBox):
 
     def _cameo_panel(self, r) -> w.Widget:
         head = w.HTML(
-            f"<b>@{html.escape(str(r.name))}</b> ({html.escape(str(r.kind))}) &middot; {html.escape(str(r.status))}"
-            f" &middot; who may use it: <b>{html.escape(str(r.audience))}</b>"
-            + (f" &middot; approved: {html.escape(r.approved)}" if isinstance(r.approved, str) and r.approved else "")
+            f"<b>@{escape(str(r.name))}</b> ({escape(str(r.kind))}) &middot; {escape(str(r.status))}"
+            f" &middot; who may use it: <b>{escape(str(r.audience))}</b>"
+            + (f" &middot; approved: {escape(r.approved)}" if isinstance(r.approved, str) and r.approved else "")
         )
         revoke = w.Button(description="Revoke", button_style="danger", disabled=r.status != "active")
         revoke_all = w.Checkbox(value=False, description="and take down past clips", indent=False)
@@ -261,9 +259,9 @@ class MyCameos(w.VBox):
 
     def _use_row(self, u) -> w.Widget:
         # Everything here was written by someone else (the prompt above all): escaped, never markup.
-        label = w.HTML(f"<code>{html.escape(str(u.clip_id))}</code> by <b>@{html.escape(str(u.user))}</b> &middot; "
-                       f"<span class='sw-use-status'>{html.escape(str(u.status))}</span> &middot; "
-                       f"{html.escape(str(u.prompt or '')[:60])}")
+        label = w.HTML(f"<code>{escape(str(u.clip_id))}</code> by <b>@{escape(str(u.user))}</b> &middot; "
+                       f"<span class='sw-use-status'>{escape(str(u.status))}</span> &middot; "
+                       f"{escape(str(u.prompt or '')[:60])}")
         play = w.Button(description="Play", icon="play", disabled=not isinstance(u.media_hash, str))
         remove = w.Button(description="Remove", button_style="warning", disabled=u.status == "removed")
         play.on_click(lambda _, cid=u.clip_id: self._play(cid))
@@ -305,7 +303,5 @@ class MyCameos(w.VBox):
         self.refresh()
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        import html
-
-        self.status.value = f'<span style="color:{"#b00020" if error else "#1b5e20"}">{html.escape(text)}</span>'
+        self.status.value = f'<span style="color:{"#b00020" if error else "#1b5e20"}">{escape(text)}</span>'
 

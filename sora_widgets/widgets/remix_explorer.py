@@ -26,7 +26,6 @@ CSS classes (styling hooks, also used by the browser tests): ``sw-remix-explorer
 from __future__ import annotations
 
 import base64
-import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +39,7 @@ import traitlets
 
 from .. import lineage
 from ..store import NotFound, Store, normalise_handle
+from ._html import escape
 from ._messages import readable_error
 from ._worker import BackgroundJob, Progress
 
@@ -294,19 +294,20 @@ class RemixExplorer(W.VBox):
             self.show(clip_id)
             return
         if not self._visible(row):
-            self.detail.value = f"<b>{html.escape(str(clip_id))}</b>: you cannot open this clip."
+            self.detail.value = f"<b>{escape(str(clip_id))}</b>: you cannot open this clip."
             self.player_box.children = ()
             self.remix_button.disabled = True
             return
         status_note = lineage.lineage_status(self.store, clip_id)
         edit = _edit_text(row.get("edit"))
-        parts = [f"<b class='sw-selected-id'>{clip_id}</b> by @{row.get('owner')} · {row.get('status')}"]
+        parts = [f"<b class='sw-selected-id'>{escape(clip_id)}</b> by @{escape(row.get('owner'))} · "
+                 f"{escape(row.get('status'))}"]
         if row.get("prompt"):
-            parts.append(f"“{_escape(row['prompt'])}”")
+            parts.append(f"“{escape(row['prompt'])}”")
         if row.get("parent_id"):
-            parts.append(f"remix of {row['parent_id']} ({_escape(edit)})")
+            parts.append(f"remix of {escape(row['parent_id'])} ({escape(edit)})")
         if status_note != "ok":
-            parts.append(f"<span class='sw-lineage-note'>{status_note}</span>")
+            parts.append(f"<span class='sw-lineage-note'>{escape(status_note)}</span>")
         self.detail.value = "<br>".join(parts)
         if isinstance(row.get("media_hash"), str):
             try:
@@ -315,7 +316,7 @@ class RemixExplorer(W.VBox):
                 player.add_class("sw-remix-clip-player")
                 self.player_box.children = (player,)
             except Exception as exc:  # a clip that cannot be decoded must not break browsing
-                self.player_box.children = (W.HTML(f"cannot play {clip_id}: {_escape(str(exc))}"),)
+                self.player_box.children = (W.HTML(f"cannot play {escape(clip_id)}: {escape(str(exc))}"),)
         else:
             note = W.HTML("<i>A record without video: remix it to render one.</i>")
             note.add_class("sw-remix-novideo")
@@ -353,7 +354,7 @@ class RemixExplorer(W.VBox):
         self.progress.value, self.progress.max = 0, 1
         self.progress.layout.display = ""
         self.progress_label.value = "starting…"
-        self.status.value = f"remixing {parent}: “{_escape(text)}”…"
+        self.status.value = f"remixing {escape(parent)}: “{escape(text)}”…"
         self._worker = BackgroundJob(job, name="sora-widgets-remix", on_progress=self._on_progress,
                                      on_done=self._on_done, on_cancelled=self._on_cancelled,
                                      on_error=self._on_error, keep_late_result=True)
@@ -383,7 +384,7 @@ class RemixExplorer(W.VBox):
         self.remix_button.disabled = False
 
     def _on_done(self, res) -> None:
-        self.status.value = f"<span class='sw-remix-done' data-clip-id='{res.clip_id}'>{_escape(res.message)}</span>"
+        self.status.value = f"<span class='sw-remix-done' data-clip-id='{escape(res.clip_id)}'>{escape(res.message)}</span>"
         self.prompt.value = ""
         self.show(res.clip_id, select=res.clip_id)
         self._idle()
@@ -397,7 +398,7 @@ class RemixExplorer(W.VBox):
 
     def _on_error(self, exc: BaseException) -> None:
         # Shown to the user; nothing is half-saved (publish is one transaction).
-        self.status.value = f"<span class='sw-error' role='alert'>{_escape(readable_error(exc))}</span>"
+        self.status.value = f"<span class='sw-error' role='alert'>{escape(readable_error(exc))}</span>"
         self._idle()
 
     def wait(self, timeout: float | None = None) -> None:
@@ -414,7 +415,7 @@ class RemixExplorer(W.VBox):
         try:
             import ipyvolume as ipv
         except ImportError as exc:  # 3D is a bonus; the 2D tree still works
-            self.forest_view.children = (W.HTML(f"3D view unavailable: {html.escape(str(exc))}"),)
+            self.forest_view.children = (W.HTML(f"3D view unavailable: {escape(str(exc))}"),)
             return
         self._max_3d = max_nodes
         df = self._forest_frame()
@@ -491,5 +492,3 @@ class _null:
         return False
 
 
-def _escape(text: str) -> str:
-    return html.escape(str(text))

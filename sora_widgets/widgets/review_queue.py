@@ -12,7 +12,6 @@ audit log always says why.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from ..access import is_staff, role_of
 from ..media import encode_png
 from ..moderation import CATEGORIES, CATEGORY_LABELS, review
 from ..store import NotFound, Store, normalise_handle
+from ._html import escape
 
 __all__ = ["ReviewQueue", "ReviewKeys", "draw_boxes", "highlight"]
 
@@ -83,11 +83,11 @@ def highlight(text: str, spans: list[dict]) -> str:
     for s in spans:
         if s["start"] < pos:
             continue  # overlapping spans: the first one wins
-        out.append(html.escape(text[pos : s["start"]]))
+        out.append(escape(text[pos : s["start"]]))
         label = CATEGORY_LABELS.get(s["category"], s["category"])
-        out.append(f"<mark class='sw-flag' title='{html.escape(label)}'>{html.escape(text[s['start'] : s['end']])}</mark>")
+        out.append(f"<mark class='sw-flag' title='{escape(label)}'>{escape(text[s['start'] : s['end']])}</mark>")
         pos = s["end"]
-    out.append(html.escape(text[pos:]))
+    out.append(escape(text[pos:]))
     return "".join(out)
 
 
@@ -119,15 +119,15 @@ class ReviewQueue(W.VBox):
             self.role = role_of(store, self.reviewer)
         except NotFound:
             self.role = None
-        who = W.HTML(f"<b>@{html.escape(self.reviewer)}</b> ({html.escape(self.role or 'unknown user')})")
+        who = W.HTML(f"<b>@{escape(self.reviewer)}</b> ({escape(self.role or 'unknown user')})")
         who.add_class("sw-who")
         if not is_staff(self.role):
             msg = W.HTML(
                 # Inline style: the widget's CSS file travels with the shortcut widget, which a creator never gets.
                 "<div class='sw-reviewers-only' role='alert' style='padding:12px;border:1px solid #e0a800;"
                 "background:#fff8e1'><b>Reviewers only.</b> The moderation queue is open to "
-                f"reviewers and admins; @{html.escape(self.reviewer)} is "
-                f"{'a ' + html.escape(self.role) if self.role else 'not a known user'}. "
+                f"reviewers and admins; @{escape(self.reviewer)} is "
+                f"{'a ' + escape(self.role) if self.role else 'not a known user'}. "
                 "Ask an admin for the reviewer role.</div>"
             )
             msg.add_class("sw-reviewers-only-box")
@@ -226,7 +226,7 @@ class ReviewQueue(W.VBox):
         ) or "none yet"
         self.stats.value = (
             f"<span class='sw-stat-waiting'>{s['waiting']} waiting</span> · {s['claimed']} claimed · "
-            f"oldest {_age(s['oldest_age_s'])} · median wait {_age(s['median_age_s'])} · decisions: {per_cat}"
+            f"oldest {_age(s['oldest_age_s'])} · median wait {_age(s['median_age_s'])} · decisions: {escape(per_cat)}"
         )
 
     def claim(self, case_id: str | None) -> None:
@@ -256,7 +256,7 @@ class ReviewQueue(W.VBox):
         except (review.CaseError, PermissionError, ValueError) as exc:
             self._say(str(exc), error=True)
             return
-        self._say(f"Case {done['case_id']}: {decision} recorded ({html.escape(reason)}).", cls="sw-decided")
+        self._say(f"Case {done['case_id']}: {decision} recorded ({reason}).", cls="sw-decided")
         self.reason.value = ""
         self._show_case(None)
         self.refresh()
@@ -276,7 +276,7 @@ class ReviewQueue(W.VBox):
 
     def _say(self, text: str, *, error: bool = False, cls: str = "") -> None:
         colour = "#b00020" if error else "#1b5e20"
-        self.message.value = f"<div class='{cls}' style='color:{colour}'>{html.escape(text) if error else text}</div>"
+        self.message.value = f"<div class='{escape(cls)}' style='color:{colour}'>{escape(text)}</div>"
 
     # ------------------------------------------------------------------ case view
     def _show_case(self, case: dict | None) -> None:
@@ -291,17 +291,17 @@ class ReviewQueue(W.VBox):
             return
         verdict = case.get("evidence") or {}
         ev = verdict.get("evidence") or {}
-        appeal = (f"<br><b>Appeal by the author:</b> {html.escape(case['appeal_reason'])}" if case.get("appeal_reason") else "")
+        appeal = (f"<br><b>Appeal by the author:</b> {escape(case['appeal_reason'])}" if case.get("appeal_reason") else "")
         self.case_header.value = (
-            f"<h3 class='sw-case-id'>Case {html.escape(case['case_id'])} · {html.escape(CATEGORY_LABELS.get(case['category'], case['category'] or ''))}</h3>"
-            f"clip {html.escape(str(case['clip_id']))} by @{html.escape(str(case['owner']))} · status {case['status']}"
-            f"<br><b>Why held:</b> {html.escape(case.get('reason') or '')}{appeal}"
+            f"<h3 class='sw-case-id'>Case {escape(case['case_id'])} · {escape(CATEGORY_LABELS.get(case['category'], case['category'] or ''))}</h3>"
+            f"clip {escape(str(case['clip_id']))} by @{escape(str(case['owner']))} · status {escape(case['status'])}"
+            f"<br><b>Why held:</b> {escape(case.get('reason') or '')}{appeal}"
         )
         clip = None
         try:
             clip = self.store.get_clip(case["clip_id"])
         except Exception as exc:  # a case whose media is gone still gets decided on its evidence
-            self.player_box.children = [W.HTML(f"<i>The clip cannot be played: {html.escape(str(exc))}</i>")]
+            self.player_box.children = [W.HTML(f"<i>The clip cannot be played: {escape(str(exc))}</i>")]
         if clip is not None:
             self.player_box.children = [self._player(clip, case)]
         frames = []
@@ -312,7 +312,7 @@ class ReviewQueue(W.VBox):
                           layout=W.Layout(max_width="240px"))
             img.add_class("sw-flagged-frame")
             labels = ", ".join(f"{b['label'].lower()} {b['score']:.2f}" for b in f["boxes"])
-            frames.append(W.VBox([img, W.HTML(f"<small>frame {f['index']} ({f['t_s']:.2f} s): {html.escape(labels)}</small>")]))
+            frames.append(W.VBox([img, W.HTML(f"<small>frame {f['index']} ({f['t_s']:.2f} s): {escape(labels)}</small>")]))
         self.frames_box.children = frames
         spans = verdict.get("spans") or []
         parts = []
@@ -329,12 +329,12 @@ class ReviewQueue(W.VBox):
         scores = verdict.get("scores") or {}
         flagged = set(verdict.get("flagged") or [])
         rows = "".join(
-            f"<tr class='{'sw-flagged' if c in flagged else ''}'><td>{'<b>' if c in flagged else ''}{html.escape(CATEGORY_LABELS[c])}"
+            f"<tr class='{'sw-flagged' if c in flagged else ''}'><td>{'<b>' if c in flagged else ''}{escape(CATEGORY_LABELS[c])}"
             f"{'</b>' if c in flagged else ''}</td><td>{scores.get(c, 0.0):.2f}</td>"
             f"<td><span class='sw-bar' style='width:{int(100 * scores.get(c, 0.0))}px'></span></td></tr>"
             for c in CATEGORIES
         )
-        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in verdict.get("reasons") or [])
+        reasons = "".join(f"<li>{escape(r)}</li>" for r in verdict.get("reasons") or [])
         self.scores.value = f"<table class='sw-score-table'>{rows}</table><ul class='sw-reasons'>{reasons}</ul>"
 
     @staticmethod
