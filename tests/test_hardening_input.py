@@ -104,3 +104,86 @@ def test_any_text_is_a_valid_prompt_or_a_value_error(text):
         return
     out.encode("utf-8")
     assert out.strip() and not any(ord(c) < 32 and c not in "\t\n\r" for c in out)
+
+
+# ------------------------------------------------------------------ item 11: what visitors are told
+def _dashboard_code(name: str) -> str:
+    import json
+
+    from sora_widgets.serve import dashboards_dir
+
+    nb = json.loads((dashboards_dir() / name).read_text())
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("notebook", ["lineage.ipynb", "my_cameo.ipynb"])
+def test_lineage_and_my_cameo_dashboards_say_what_is_wrong(notebook, tmp_home, monkeypatch):
+    """Before: a damaged store made these two pages a raw DuckDB traceback."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_home / "sora.duckdb") as con:
+        con.execute("CREATE TABLE t (x)")
+    monkeypatch.setenv("SORA_WIDGETS_USER", "alice")
+    ns: dict = {}
+    exec(compile(_dashboard_code(notebook), notebook, "exec"), ns)
+    page = ns["page"]
+    html_text = getattr(page, "value", "")
+    assert "sw-dashboard-error" in html_text and "not a sora-widgets database" in html_text, html_text
+    assert "SQLite" in html_text and "Traceback" not in html_text and "IO Error" not in html_text
+
+
+def test_my_cameo_dashboard_still_starts_on_a_good_store(store, monkeypatch):
+    from sora_widgets.social.accounts import sign_up
+
+    sign_up(store, "alice", birthdate="1990-01-01")
+    monkeypatch.setenv("SORA_WIDGETS_USER", "alice")
+    ns: dict = {}
+    exec(compile(_dashboard_code("my_cameo.ipynb"), "my_cameo", "exec"), ns)
+    assert "sw-dashboard-error" not in str(getattr(ns["page"], "value", "")) and ns["page"].children
+
+
+def test_a_store_inside_the_served_folder_is_refused(tmp_path):
+    """A home inside the served folder exposed every draft's MP4 by its hash (file_allowlist lets .mp4 out)."""
+    from sora_widgets.serve import start_voila
+
+    served = tmp_path / "dash"
+    served.mkdir()
+    (served / "x.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    for home in (served / "data", served):
+        with pytest.raises(ValueError, match="inside the folder being served"):
+            with start_voila(served, env={"SORA_WIDGETS_HOME": str(home)}, timeout_s=20):
+                pass
+
+
+@pytest.mark.slow
+def test_a_malformed_comm_open_gets_no_traceback_from_a_real_kernel():
+    """A visitor can send comm_open on the widget control channel; the kernel streamed its traceback back."""
+    import uuid
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute_interactive("import sora_widgets.widgets", timeout=120)
+        for target, data in [("jupyter.widget.control", {"method": "nonsense"}), ("jupyter.widget.control", {}),
+                             ("jupyter.widget", {"state": {"_model_name": "Nope"}}), ("jupyter.widget", {})]:
+            kc.shell_channel.send(kc.session.msg(
+                "comm_open", {"comm_id": uuid.uuid4().hex, "target_name": target, "data": data}))
+        # Then a real request: its reply proves the comm_opens above were handled before it.
+        reply = kc.execute_interactive("1 + 1", timeout=60)
+        assert reply["content"]["status"] == "ok"
+        seen = []
+        while True:
+            try:
+                msg = kc.get_iopub_msg(timeout=1.0)
+            except Exception:
+                break
+            if msg["msg_type"] in ("stream", "error"):
+                seen.append(str(msg["content"]))
+        assert not [s for s in seen if "Traceback" in s or "site-packages" in s or "Error" in s], seen
+        # And the widgets still work in that kernel.
+        ok = kc.execute_interactive("import ipywidgets as w; w.Button(description='x').description", timeout=60)
+        assert ok["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -23,6 +23,11 @@ _WIDGETS = {
 
 __all__ = sorted(_WIDGETS)
 
+# In a kernel (a dashboard imports this package first), a malformed comm_open gets no traceback back.
+from ._comm_guard import guard_comm_targets  # noqa: E402
+
+guard_comm_targets()
+
 
 def __getattr__(name: str):
     if name in _WIDGETS:
