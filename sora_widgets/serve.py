@@ -2,8 +2,11 @@
 
 Flags, and why:
 - ``file_allowlist``: Voila refuses to serve media files unless allow-listed.
-- ``cull_idle_timeout`` / ``cull_interval``: Voila leaks one kernel per page view
-  (its shutdown beacon is refused); culling idle kernels keeps memory bounded.
+- ``cull_idle_timeout`` / ``cull_interval`` / ``cull_connected=False``: Voila leaks one kernel
+  per page view (its shutdown beacon is refused); a closed page's kernel (no websocket) is
+  culled within :data:`CULL_IDLE_S` + :data:`CULL_INTERVAL_S` seconds (a minute); an open
+  page's kernel never is. With logins, pages per user and in all are limited too
+  (``auth.kernels.OwnedKernelManager``).
 - ``preheat_kernel``: a warm kernel makes the first page interactive sooner; only without
   logins (Voila refuses it with a prelaunch hook: a kernel started before anyone logged in
   could not know whom it serves).
@@ -29,7 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["VoilaServer", "dashboards_dir", "free_port", "refuse_served_home", "served_env", "start_voila",
-           "voila_argv"]
+           "voila_argv", "CULL_IDLE_S", "CULL_INTERVAL_S"]
+
+#: A kernel with no page connected is shut down after this many seconds without activity (s) ...
+CULL_IDLE_S = 45
+#: ... checked this often (s): a closed page's kernel is gone within CULL_IDLE_S + CULL_INTERVAL_S = 60 s.
+CULL_INTERVAL_S = 15
 
 
 def dashboards_dir() -> Path:
@@ -62,8 +70,9 @@ def voila_argv(target: str | os.PathLike, *, port: int, ip: str = "127.0.0.1", p
         "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
         # One item per flag (traitlets 5 deprecates the bracketed list form and prints a warning).
         "--VoilaConfiguration.file_allowlist=.*\\.(png|jpg|gif|svg|mp4|webm|css|js)",
-        "--MappingKernelManager.cull_idle_timeout=300",
-        "--MappingKernelManager.cull_interval=60",
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_S}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
+        "--MappingKernelManager.cull_connected=False",
         "--VoilaConfiguration.show_tracebacks=False",
     ]
     if preheat:
