@@ -106,17 +106,24 @@ def sniff(head: bytes, label: str) -> str:
         return DEMUXERS["iso"]
     if head.startswith(_EBML_MAGIC):
         return DEMUXERS["matroska"]
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF")) and b"AVI " not in head[:16]:
-        what = "a still image"
-    elif head[:1] == b"\x47" and len(head) > 188 and head[188:189] == b"\x47":
-        what = "an MPEG transport stream (.ts)"
-    elif head.lstrip().startswith((b"#EXTM3U", b"#EXT", b"ffconcat", b"file ", b"<", b"[playlist]")):
-        what = "a playlist or list of other files"
-    elif head.startswith((b"ID3", b"OggS", b"fLaC", b"\xff\xfb", b"\xff\xf3")):
-        what = "a sound file"
-    else:
-        what = "not a video file we accept"
-    raise DecodeError(f"{label} is {what}, not a video we can use. Upload a video file ({ACCEPTED}); "
+    riff = head[8:12] if head.startswith(b"RIFF") else b""
+    other_format = (  # videos in containers we do not open: worth converting
+        "a GIF image" if head.startswith(b"GIF8") else
+        "an AVI video" if riff == b"AVI " else
+        "a Flash (FLV) video" if head.startswith(b"FLV") else
+        "an MPEG program stream (.mpg)" if head.startswith(b"\x00\x00\x01\xba") else
+        "an MPEG transport stream (.ts)" if head[:1] == b"\x47" and head[188:189] == b"\x47" else
+        "an Ogg file" if head.startswith(b"OggS") else None)
+    if other_format:
+        raise DecodeError(f"{label} is {other_format}, a format we do not take: convert it to MP4 (or upload "
+                          f"{ACCEPTED}).")
+    not_video = (
+        "a still image" if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"BM")) or riff == b"WEBP" else
+        "a sound file" if riff == b"WAVE" or head.startswith((b"ID3", b"fLaC", b"\xff\xfb", b"\xff\xf3")) else
+        "a playlist or a list of other files"
+        if head.lstrip().startswith((b"#EXTM3U", b"#EXT", b"ffconcat", b"file ", b"<", b"[playlist]")) else
+        "a file we cannot read")
+    raise DecodeError(f"{label} is {not_video}, not a video: upload a video file ({ACCEPTED}); "
                       "if it is one, export it again.")
 
 

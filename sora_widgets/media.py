@@ -317,7 +317,7 @@ class Clip:
             raise MediaError(f"{label} is empty (0 bytes): upload the file again.")
         if size > limits.max_bytes:
             raise MediaError(
-                f"{label} is {size / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit: "
+                f"{label} is {_mb(size)}, over the {_mb(limits.max_bytes)} limit: "
                 "trim or compress it (e.g. shorter, 720p) and upload again."
             )
         _decode = _decode_module()
@@ -339,7 +339,8 @@ class Clip:
         label = _decode_module().display_name(name)
         if len(data) > limits.max_bytes:
             raise MediaError(
-                f"{label} is {len(data) / 1e6:.0f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit."
+                f"{label} is {_mb(len(data))}, over the {_mb(limits.max_bytes)} limit: "
+                "trim or compress it (e.g. shorter, 720p) and upload again."
             )
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / "upload"
@@ -355,6 +356,11 @@ class Clip:
 
 
 # ---------------------------------------------------------------------- helpers
+def _mb(n: int) -> str:
+    """A byte count for people: ``"537 MB"``, ``"0.002 MB"``."""
+    return f"{n / 1e6:.0f} MB" if n >= 10e6 else f"{n / 1e6:.3g} MB"
+
+
 def _decode_module():
     """The upload decoder, imported on first use (it is only needed when a file is read)."""
     from . import _decode
