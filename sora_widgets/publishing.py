@@ -96,12 +96,25 @@ def generate_checked(
     Raises:
         Blocked: the prompt breaks the content policy (``exc.verdict`` holds the reasons).
         ValueError: an argument is out of its engine's range.
+        CameoError: the prompt names ``@someone`` and there is no such cameo.
+        PermissionError: the prompt names a cameo whose owner does not let ``user`` use it.
     """
     user = normalise_handle(user)
     validate_prompt(prompt)  # text moderation can read: no NUL, no lone surrogate (issue 13 item 12)
     verdict = _moderation().screen_prompt(store, user, prompt)
     if verdict.decision == "block":
         raise Blocked(f"this prompt can't be used: {'; '.join(verdict.reasons) or 'it breaks the content policy'}", verdict)
+    # "@name" in the prompt: the cameo, if its owner lets this user use it (the use is recorded), else a
+    # clear refusal before anything is generated (cameo.directory; cameos passed explicitly are kept).
+    from .cameo.directory import mentions, resolve_mentions
+
+    given = list(generate_kwargs.pop("cameos", None) or [])
+    named = {str(getattr(a, "name", "")).lstrip("@").lower() for a in given}
+    missing = [n for n in mentions(prompt) if n not in named]
+    if missing:
+        given += resolve_mentions(store, " ".join(f"@{n}" for n in missing), user=user)
+    if given:
+        generate_kwargs["cameos"] = given
     clip = generate(prompt, on_progress=on_progress, cancel=cancel, **generate_kwargs)
     clip.meta["author"] = user
     clip.meta["prompt_verdict"] = verdict.decision

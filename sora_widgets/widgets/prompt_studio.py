@@ -33,6 +33,7 @@ from ._frontend_ready import FrontendReady
 from ._messages import html_escape, readable_error
 from ._warm_up import warm_up_generate, warm_up_output_check
 from ._worker import BackgroundJob, Progress, lower_thread_priority
+from .cameo_picker import CameoPicker
 from .clip_player import ClipPlayer
 from .studio_form import ASPECTS, SIZES_PX, GenerationForm, frame_size
 from .studio_history import HistoryEntry, TakeHistory
@@ -126,6 +127,8 @@ class PromptStudio(W.VBox):
     def _build(self) -> None:
         self.who = W.HTML(f"<span class='sw-who'>Creating as <b>@{html_escape(self.user)}</b></span>")
         self.form = GenerationForm()
+        # Listed on the background thread (reads cameos and their pictures): see _start_background_work.
+        self.cameo_picker = CameoPicker(self.store, self.user, prompt=self.form.prompt, load=False)
         for name in _FORM_CONTROLS:
             setattr(self, name, getattr(self.form, name))
 
@@ -185,14 +188,14 @@ class PromptStudio(W.VBox):
         ])
         # Widgets a background thread may change while the page is still loading (see _frontend_ready).
         self.frontend_ready = FrontendReady(self._frontend_rendered)
-        return [self.frontend_ready, self.who, self.form, run, self.status, W.HBox([self.preview, result]),
-                self.takes]
+        return [self.frontend_ready, self.who, self.form, self.cameo_picker, run, self.status,
+                W.HBox([self.preview, result]), self.takes]
 
     def _frontend_rendered(self) -> None:
         """A browser has drawn the studio: send again what a background thread may have changed
         while the page was loading (ipywidgets drops such updates; see ``_frontend_ready``)."""
         for widget in (self, self.engine, self.engine_note, self.steps_box.layout, self.generate_button,
-                       self.cancel_button, self.status):
+                       self.cancel_button, self.status, self.cameo_picker.items, self.cameo_picker.message):
             widget.send_state()  # the whole state; a widget without a front end sends nothing
 
     def _start_background_work(self) -> None:
@@ -210,6 +213,7 @@ class PromptStudio(W.VBox):
             info = self.form.engine_infos.get("sim")
             clip = warm_up_generate(engine="sim" if info is not None and info.available else None)
             lower_thread_priority(WARM_UP_NICE)
+            self.cameo_picker.refresh()
             if self._background_engine_check:
                 self._list_engines(None)
             warm_up_output_check(clip)
