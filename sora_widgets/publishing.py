@@ -22,7 +22,7 @@ from typing import Any
 from .engines import generate
 from .engines.generation import validate_prompt
 from .media import Clip
-from .store import Store, normalise_handle
+from .store import Store, new_id, normalise_handle
 
 __all__ = ["Blocked", "PublishResult", "create_clip", "generate_checked", "prescreen", "publish"]
 
@@ -63,6 +63,12 @@ def _prescreening():
     return module
 
 
+def _provenance():
+    from .provenance import stamp
+
+    return stamp
+
+
 def generate_checked(
     store: Store,
     prompt: str,
@@ -91,7 +97,8 @@ def generate_checked(
             their limits are :func:`sora_widgets.engines.engine_options`.
 
     Returns:
-        `Clip`: the generated clip, with ``meta["author"]`` and ``meta["prompt_verdict"]`` set.
+        `Clip`: the generated clip, with ``meta["author"]`` and ``meta["prompt_verdict"]`` set, carrying
+        ``user``'s visible and invisible marks (``meta["provenance"]``; drafts too: docs/provenance.md).
 
     Raises:
         Blocked: the prompt breaks the content policy (``exc.verdict`` holds the reasons).
@@ -118,6 +125,8 @@ def generate_checked(
     clip = generate(prompt, on_progress=on_progress, cancel=cancel, **generate_kwargs)
     clip.meta["author"] = user
     clip.meta["prompt_verdict"] = verdict.decision
+    # Marked before anyone sees or checks it: the player, the pre-screen and the store share one marked encode.
+    _provenance().ensure_marked(clip, creator=user)
     return clip
 
 
@@ -152,8 +161,9 @@ def prescreen(
     Returns:
         `Verdict`: ``decision`` "allow", "review" or "block", with ``reasons`` and ``evidence``.
     """
-    return _prescreening().prescreen(store, clip, user=normalise_handle(user), on_progress=on_progress,
-                                     cancel=cancel)
+    user = normalise_handle(user)
+    _provenance().ensure_marked(clip, creator=user)  # the verdict binds to the marked bytes publish saves
+    return _prescreening().prescreen(store, clip, user=user, on_progress=on_progress, cancel=cancel)
 
 
 def publish(
@@ -180,9 +190,10 @@ def publish(
     recorded in the recipe are linked to the saved clip, in the same transaction.
 
     Args:
-        store (`Store`): where the clip, its MP4 (``clip.encoded()``, not encoded again), thumbnail,
-            recipe and verdict go.
-        clip (`Clip`): the clip, normally from :func:`generate_checked` or :func:`sora_widgets.remix.remix_clip`.
+        store (`Store`): where the clip, its MP4 (``clip.encoded()``, not encoded again, with a signed C2PA
+            manifest embedded), thumbnail, recipe, verdict and provenance registry row go.
+        clip (`Clip`): the clip, normally from :func:`generate_checked` or :func:`sora_widgets.remix.remix_clip`
+            (already marked); a clip without our marks is marked first, in place (docs/provenance.md).
         user (`str`): the author's handle; the account must exist (``KeyError``/``NotFound`` otherwise).
         status (`str`, *optional*, defaults to `"published"`): ``"published"`` (everyone may see it)
             or ``"draft"`` (only its author).
@@ -210,12 +221,16 @@ def publish(
     user = normalise_handle(user)
     store.get_user(user)  # raises NotFound with a readable message
     mod = _moderation()
+    prov = _provenance()
+    prov.ensure_marked(clip, creator=user)  # an unmarked clip is marked before its check (issue 16)
     verdict = _prescreening().verdict_for_publish(store, clip, user=user, on_progress=on_progress, cancel=cancel)
     if verdict.decision == "block":
         raise Blocked(f"this clip can't be saved: {'; '.join(verdict.reasons) or 'it breaks the content policy'}", verdict)
     final = "held" if verdict.decision == "review" else status
     # Every cameo asset the recipe carries, ids or None (an asset that never came from cameo.use: link_uses refuses it).
     cameo_ids = list((clip.meta.get("recipe") or {}).get("cameo_ids") or [])
+    # The encoded bytes signed with a C2PA manifest (no re-encode), before the lock is taken.
+    sealed = prov.seal(store, clip, clip_id=new_id("c"), parent_id=parent_id)
     # One transaction: a refused cameo or a failed hold leaves no clip behind.
     with store.transaction() as con:
         if parent_id is not None:  # a remix links only to a clip its author may see (someone's draft: refused)
@@ -224,8 +239,9 @@ def publish(
             require_view(store, parent_id, user)
         clip_id = store.save_clip(
             clip, owner=user, parent_id=parent_id, status=final, operation=operation,
-            edit=edit, reuses_material=reuses_material,
+            edit=edit, reuses_material=reuses_material, clip_id=sealed.clip_id, encoded=sealed.mp4,
         )
+        prov.register(con, sealed)  # the provenance registry row, with the clip or not at all
         if parent_id is not None and final == "published":
             from .social.graph import record_remix
 

@@ -134,6 +134,13 @@ def _count_calls(monkeypatch, module, name):
     return calls
 
 
+def _saved_content_hash(store, clip_id):
+    """SHA-256 of the MP4 a clip was saved from, before publish embedded its C2PA manifest (issue 16)."""
+    from sora_widgets.provenance import registry
+
+    return registry.by_clip(store, clip_id).content_sha256
+
+
 def test_the_store_keeps_the_bytes_the_player_showed_without_encoding_again(store, monkeypatch):
     import hashlib
 
@@ -148,9 +155,13 @@ def test_the_store_keeps_the_bytes_the_player_showed_without_encoding_again(stor
     assert len(encodes) == 1, "save_clip encoded the clip a second time"
     info = store.clip_info(res.clip_id)
     stored = store.media_bytes(info["media_hash"])
-    assert stored == bytes(player.video)
-    assert info["media_hash"] == hashlib.sha256(bytes(player.video)).hexdigest() == clip.encoded().sha256
-    assert sw.Clip.from_bytes(stored).num_frames == clip.num_frames
+    # Issue 16: the store keeps the bytes shown with a signed C2PA manifest added: same pictures, same sound.
+    assert _saved_content_hash(store, res.clip_id) == hashlib.sha256(bytes(player.video)).hexdigest() \
+        == clip.encoded().sha256
+    assert info["media_hash"] == hashlib.sha256(stored).hexdigest() != clip.encoded().sha256
+    shown = sw.Clip.from_bytes(bytes(player.video))
+    kept = sw.Clip.from_bytes(stored)
+    assert np.array_equal(kept.frames, shown.frames) and np.array_equal(kept.audio, shown.audio)
 
 
 def test_a_changed_clip_is_encoded_again_and_an_in_place_edit_is_refused(store, monkeypatch):
@@ -255,7 +266,7 @@ def test_publish_while_the_prescreen_runs_waits_for_it_instead_of_checking_twice
     pub.join(10)
     assert len(checks) == 1 and out["r"].status == "published"
     assert waiter_progress and waiter_progress[-1] == (3, 3)
-    assert store.clip_info(out["r"].clip_id)["media_hash"] == clip.encoded().sha256
+    assert _saved_content_hash(store, out["r"].clip_id) == clip.encoded().sha256
 
 
 def test_a_clip_changed_while_it_was_checked_is_checked_again(store, monkeypatch):
@@ -268,7 +279,7 @@ def test_a_clip_changed_while_it_was_checked_is_checked_again(store, monkeypatch
     ps.prescreen(store, clip, user="alice")
     clip.meta["prompt"] = "a different title"  # written into the MP4: other bytes, same arrays
     res = publish(store, clip, user="alice")
-    assert len(checks) == 2 and store.clip_info(res.clip_id)["media_hash"] == clip.encoded().sha256
+    assert len(checks) == 2 and _saved_content_hash(store, res.clip_id) == clip.encoded().sha256
 
 
 # ------------------------------------------------------------------ property: no verdict without a check of these bytes
@@ -316,7 +327,7 @@ def test_publish_only_uses_a_verdict_computed_on_the_saved_bytes_for_that_user(t
         def publish_it(self, i, user):
             res = publish(s, self.clips[i], user=user, status="draft")
             keep.append(res.verdict)
-            self.saved.append((user, res.verdict, s.clip_info(res.clip_id)["media_hash"]))
+            self.saved.append((user, res.verdict, _saved_content_hash(s, res.clip_id)))
 
         @invariant()
         def every_saved_clip_was_checked_as_saved(self):
