@@ -7,7 +7,6 @@ the whole decode: PyAV, the frames, the audio and the Clip, not an estimate.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -115,38 +114,14 @@ def test_upload_error_names_the_file_once_without_paths_or_errno(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ item 4
-_PROBE = r"""
-import json, resource, sys
-from sora_widgets.media import Clip, MediaError, MediaLimits, DEFAULT_LIMITS
-import dataclasses
-limits = dataclasses.replace(DEFAULT_LIMITS, **json.loads(sys.argv[2]))
-out = {}
-try:
-    clip = Clip.load(sys.argv[1], limits=limits)
-    out.update(ok=True, shape=list(clip.frames.shape), audio=list(clip.audio.shape), fps=clip.fps,
-               sr=clip.sample_rate, notes=clip.meta.get("notes", []))
-except MediaError as exc:
-    out.update(ok=False, error=str(exc))
-out["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps(out))
-"""
-
-
-def decode_in_subprocess(path: Path, **limits) -> dict:
-    """Decode ``path`` in a fresh Python; returns the outcome and the process's peak RSS in bytes."""
-    res = subprocess.run([sys.executable, "-c", _PROBE, str(path), json.dumps(limits)],
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return json.loads(res.stdout.strip().splitlines()[-1])
+sys.path.insert(0, str(Path(__file__).parent / "corpus"))
+from worst_uploads import decode_in_subprocess, make  # noqa: E402
 
 
 @pytest.mark.slow
 def test_long_720p_upload_decodes_within_the_budget(tmp_path):
     """110 s of 720p30 inside the 120 s / 512 MB limits needed over 11 GB before the fix."""
-    p = tmp_path / "long720.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=110", "-c:v", "libx264", "-preset", "ultrafast",
-            "-crf", "45", "-pix_fmt", "yuv420p", str(p))
-    out = decode_in_subprocess(p)
+    out = decode_in_subprocess(make("long720", tmp_path))
     assert out["ok"], out
     t, h, w, _ = out["shape"]
     assert 3290 <= t <= 3310 and out["fps"] == pytest.approx(30)
@@ -159,12 +134,7 @@ def test_long_720p_upload_decodes_within_the_budget(tmp_path):
 @pytest.mark.slow
 def test_hour_of_192khz_audio_behind_2s_of_video_is_refused_before_decoding(tmp_path):
     """5.5 MB .mov: 2 s of video, 1 h of 192 kHz audio; passed the duration check and needed 5.4 GB."""
-    audio, video, p = tmp_path / "a.mov", tmp_path / "v.mp4", tmp_path / "holiday.mov"
-    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=192000:cl=stereo", "-t", "10", "-c:a", "alac", str(audio))
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=25:d=2", "-c:v", "libx264", "-preset", "ultrafast", str(video))
-    _ffmpeg("-i", str(video), "-stream_loop", "-1", "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c", "copy",
-            "-t", "3600", str(p))
-    out = decode_in_subprocess(p)
+    out = decode_in_subprocess(make("hour_audio_mov", tmp_path))
     assert not out["ok"] and "sound" in out["error"] and "3600 s" in out["error"], out
     assert out["peak_bytes"] <= PEAK_LIMIT_BYTES, out
 
@@ -173,14 +143,7 @@ def test_hour_of_192khz_audio_behind_2s_of_video_is_refused_before_decoding(tmp_
 def test_long_audio_without_a_header_duration_stops_at_the_limit(tmp_path):
     """The same 1 h of audio in a Matroska stream written to a pipe: no trustworthy header, so the
     decoder itself must stop (sound past the picture is trimmed, never all kept)."""
-    audio, video, p = tmp_path / "a.mka", tmp_path / "v.mkv", tmp_path / "stream.mkv"
-    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=192000:cl=stereo", "-t", "10", "-c:a", "flac", str(audio))
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=25:d=2", "-c:v", "libx264", "-preset", "ultrafast", str(video))
-    with open(p, "wb") as fh:
-        subprocess.run(["nice", "ffmpeg", "-loglevel", "error", "-nostdin", "-i", str(video), "-stream_loop", "-1",
-                        "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c", "copy", "-t", "3600",
-                        "-f", "matroska", "-live", "1", "pipe:"], stdout=fh, check=True)
-    out = decode_in_subprocess(p)
+    out = decode_in_subprocess(make("hour_audio_stream", tmp_path))
     if out["ok"]:
         assert out["shape"][0] == 50 and out["audio"][1] <= 2.1 * out["sr"], out
         assert out["sr"] <= 48_000
@@ -190,23 +153,15 @@ def test_long_audio_without_a_header_duration_stops_at_the_limit(tmp_path):
 
 
 def test_one_second_of_video_with_100_s_of_audio_is_trimmed_to_the_picture(tmp_path):
-    p = tmp_path / "short_long.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:r=10:d=1", "-f", "lavfi", "-i", "sine=f=440:r=8000:d=100",
-            "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "16k",
-            str(p))
-    clip = Clip.load(p)
-    assert clip.num_frames == 10
-    assert clip.audio.shape[1] <= 1.05 * clip.sample_rate, "the sound is cut at the end of the picture"
-    assert clip.audio.shape[1] >= 0.9 * clip.sample_rate
+    out = decode_in_subprocess(make("short_video_long_audio", tmp_path))
+    assert out["ok"] and out["shape"][0] == 10, out
+    assert 0.9 * out["sr"] <= out["audio"][1] <= 1.05 * out["sr"], "the sound is cut at the end of the picture"
+    assert any("trimmed" in n for n in out["notes"]), out
 
 
 def test_mpeg_ts_with_restarting_timestamps_is_a_clear_error(tmp_path):
     """Segments concatenated byte-wise: the clock restarts every 2 s (needed 7.1 GB, then "truncated")."""
-    seg = tmp_path / "seg.ts"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=30:d=2", "-c:v", "libx264", "-preset", "ultrafast", str(seg))
-    p = tmp_path / "restart.ts"
-    p.write_bytes(seg.read_bytes() * 30)
-    out = decode_in_subprocess(p)
+    out = decode_in_subprocess(make("restarting_ts", tmp_path))
     assert not out["ok"] and ".mp4" in out["error"], out
     assert out["peak_bytes"] <= PEAK_LIMIT_BYTES, out
 
