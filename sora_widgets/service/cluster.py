@@ -28,6 +28,8 @@ __all__ = ["connect", "scheduler", "start_local_head", "status", "stop_local_hea
 
 _LOCK = threading.Lock()
 _scheduler = None
+#: Tries of ``ray start --head`` before giving up (see :func:`start_local_head`).
+START_TRIES = 3
 #: Serialises starting the local head across processes.
 LOCAL_LOCK_PATH = Path(os.environ.get("TMPDIR", "/tmp")) / "sora-widgets-ray-start.lock"
 
@@ -51,9 +53,15 @@ def start_local_head() -> None:
     cmd = [_cli(), "start", "--head", "--num-cpus", cpus, "--include-dashboard=false",
            f"--object-store-memory={store_mb * 2**20}", "--disable-usage-stats"]
     env = {**os.environ, RAY_ENV: ""}  # the head's workers run generations in-process
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-    if out.returncode != 0:
-        raise RuntimeError(f"could not start a local Ray cluster ({' '.join(cmd)}):\n{out.stderr[-2000:]}")
+    for _attempt in range(START_TRIES):
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        if out.returncode == 0:
+            return
+        # Ray gives its raylet a fixed 30 s to register; a loaded machine can miss it. Clear the
+        # half-started head and try again.
+        stop_local_head()
+    raise RuntimeError(f"could not start a local Ray cluster ({' '.join(cmd)}, {START_TRIES} tries):\n"
+                       f"{out.stderr[-2000:]}")
 
 
 def stop_local_head() -> None:
