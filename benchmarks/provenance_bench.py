@@ -108,6 +108,7 @@ def decode(path: Path) -> tuple[np.ndarray, float, np.ndarray, int]:
     """(frames (T,H,W,3) uint8, fps, audio (C,N) float32 (may be empty), sample rate) of a file."""
     with av.open(str(path)) as container:
         vstream = container.streams.video[0]
+        vstream.thread_type = "AUTO"  # decode on both cores, as a checker would
         fps = float(vstream.average_rate or 24)
         frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
     audio, rate = np.zeros((1, 0), np.float32), 48_000
@@ -137,8 +138,8 @@ class Registry:
         self.payloads[payload] = len(self.prints) - 1
         return len(self.prints) - 1
 
-    def by_fingerprint(self, prints: fingerprint.Fingerprints) -> list[int]:
-        return [i for i, ref in enumerate(self.prints) if fingerprint.match(prints, ref).is_match]
+    def matches(self, prints: fingerprint.Fingerprints) -> list[fingerprint.Match]:
+        return [fingerprint.match(prints, ref) for ref in self.prints]
 
 
 @dataclass
@@ -147,6 +148,8 @@ class Verdict:
     sound: int | None
     fingerprint_hits: list[int]
     seconds: dict[str, float]
+    scores: tuple[float, float] = (0.0, 0.0)  # sync z of the picture and sound detectors
+    closest_bits: float = 64.0  # smallest mean pHash distance to any registered clip
 
 
 def examine(path: Path, registry: Registry) -> Verdict:
@@ -158,10 +161,12 @@ def examine(path: Path, registry: Registry) -> Verdict:
     t2 = time.perf_counter()
     snd = sound_mark.detect(audio, rate) if audio.shape[-1] else mark_id.Detection(None, 0.0)
     t3 = time.perf_counter()
-    hits = registry.by_fingerprint(fingerprint.of_clip(frames, fps, audio, rate))
+    matches = registry.matches(fingerprint.of_clip(frames, fps, audio, rate))
+    hits = [i for i, m in enumerate(matches) if m.is_match]
     t4 = time.perf_counter()
     return Verdict(pic.payload, snd.payload, hits,
-                   {"decode": t1 - t0, "picture": t2 - t1, "sound": t3 - t2, "fingerprint": t4 - t3})
+                   {"decode": t1 - t0, "picture": t2 - t1, "sound": t3 - t2, "fingerprint": t4 - t3},
+                   (pic.score, snd.score), min((m.picture_bits for m in matches), default=64.0))
 
 
 def make_clip(i: int, rng: random.Random) -> tuple[sw.Clip, bool, tuple[int, int]]:
@@ -304,6 +309,8 @@ def run_negatives(n: int, work: Path, registry: Registry, seed: int) -> dict:
     n_images = n // 3
     n_noise = n - n_patterns - n_images
     made_here, valid_payloads, fp_hits, kinds = 0, 0, 0, {}
+    max_z = [0.0, 0.0]
+    closest_bits = 64.0
     cases: list[tuple[str, Path]] = []
     for i, src in enumerate(_pattern_sources(rng, n_patterns)):
         dur = rng.choice([3, 4, 5])
@@ -340,9 +347,12 @@ def run_negatives(n: int, work: Path, registry: Registry, seed: int) -> dict:
         fp_hits += bool(v.fingerprint_hits)
         made_here += bool(known or v.fingerprint_hits)
         kinds[kind] = kinds.get(kind, 0) + 1
+        max_z = [max(max_z[0], v.scores[0]), max(max_z[1], v.scores[1])]
+        closest_bits = min(closest_bits, v.closest_bits)
         path.unlink()
     return {"n": len(cases), "made_here": made_here, "valid_payloads": valid_payloads,
-            "fingerprint_matches": fp_hits, "kinds": kinds}
+            "fingerprint_matches": fp_hits, "kinds": kinds, "max_sync_z": max_z,
+            "closest_fingerprint_bits": closest_bits}
 
 
 def time_check(work: Path) -> dict:
@@ -377,7 +387,9 @@ def table(result: dict) -> str:
     q = result["positives"]["quality"]
     lines += ["", f"Videos not made here: {neg['n']} ({', '.join(f'{k} {v}' for k, v in neg['kinds'].items())}); "
               f"false \"made here\": {neg['made_here']}; valid payloads read: {neg['valid_payloads']}; "
-              f"fingerprint matches: {neg['fingerprint_matches']}.",
+              f"fingerprint matches: {neg['fingerprint_matches']}; highest sync z (picture, sound): "
+              f"{neg['max_sync_z'][0]:.1f}, {neg['max_sync_z'][1]:.1f}; closest fingerprint: "
+              f"{neg['closest_fingerprint_bits']:.1f} bits.",
               f"Picture mark PSNR: min {q['psnr_db_min']:.1f} dB, median {q['psnr_db_median']:.1f} dB; "
               f"embed (picture + sound) {q['embed_ms_per_frame_median']:.1f} ms/frame (median).",
               f"Sound mark: mark-to-signal ratio at most {q['msr_db_overall_max']:.1f} dB overall; "
