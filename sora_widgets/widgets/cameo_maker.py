@@ -32,6 +32,11 @@ AUDIENCE_LABELS = {"Only me": "only_me", "People I approve": "approved", "My fol
                    "Everyone": "everyone"}
 
 
+def _handles(text: str) -> list[str]:
+    """The handles typed in an "Approved" box (comma separated; blanks ignored; the service normalises them)."""
+    return [h for h in (s.strip() for s in (text or "").split(",")) if h]
+
+
 class CameoCanvas(anywidget.AnyWidget):
     """One frame on a canvas: drag a box on it (``box``, pixels of the source frame) and scrub ``frame_index``."""
 
@@ -193,7 +198,7 @@ class CameoMaker(w.VBox):
                 box=self.canvas.box or None, challenge=self.challenge, asset=self.asset,
             )
             audience = AUDIENCE_LABELS[self.audience.value]
-            approved = [h for h in (s.strip() for s in self.approved.value.split(",")) if h]
+            approved = _handles(self.approved.value)
             if audience != "only_me" or approved:
                 cameo.set_audience(self.store, cid, by=self.user, audience=audience, approved=approved)
         except (cameo.CameoError, PermissionError, ValueError, LookupError) as exc:
@@ -247,15 +252,44 @@ class MyCameos(w.VBox):
             f" &middot; who may use it: <b>{escape(str(r.audience))}</b>"
             + (f" &middot; approved: {escape(r.approved)}" if isinstance(r.approved, str) and r.approved else "")
         )
+        audience_row = self._audience_row(r) if r.status == "active" else w.HTML("")
         revoke = w.Button(description="Revoke", button_style="danger", disabled=r.status != "active")
         revoke_all = w.Checkbox(value=False, description="and take down past clips", indent=False)
         revoke.add_class(f"sw-revoke-{r.cameo_id}")
         revoke.on_click(lambda _, cid=r.cameo_id: self._revoke(cid, revoke_all.value))
         uses = cameo.uses(self.store, r.cameo_id, by=self.user)
         lines = [self._use_row(u) for u in uses.itertuples()] or [w.HTML("<i>No clip has used it yet.</i>")]
-        panel = w.VBox([head, w.HBox([revoke, revoke_all]), *lines])
+        panel = w.VBox([head, audience_row, w.HBox([revoke, revoke_all]), *lines])
         panel.add_class("sw-cameo-panel")
         return panel
+
+    def _audience_row(self, r) -> w.Widget:
+        """Change who may use an active cameo after creating it (issue 14 item 4); the consent service
+        decides what is allowed (a minor's cameo stays with approved people) and audits the change."""
+        current = {v: k for k, v in AUDIENCE_LABELS.items()}.get(str(r.audience), "Only me")
+        audience = w.Dropdown(options=list(AUDIENCE_LABELS), value=current, description="Who may use it",
+                              style={"description_width": "initial"}, layout=w.Layout(width="auto", max_width="100%"))
+        approved = w.Text(value=r.approved if isinstance(r.approved, str) else "", description="Approved",
+                          placeholder="handles, comma separated", layout=w.Layout(width="auto", max_width="100%"))
+        save = w.Button(description="Save", tooltip="Save who may use this cameo")
+        save.add_class("sw-audience-save")
+        save.add_class(f"sw-audience-save-{r.cameo_id}")
+        audience.add_class("sw-audience-choice")
+        approved.add_class("sw-audience-approved")
+        save.on_click(lambda _, cid=r.cameo_id: self._set_audience(cid, audience.value, approved.value))
+        row = w.HBox([audience, approved, save], layout=w.Layout(flex_flow="row wrap", align_items="center"))
+        row.add_class("sw-cameo-audience")
+        return row
+
+    def _set_audience(self, cameo_id: str, label: str, approved_text: str) -> None:
+        try:
+            cameo.set_audience(self.store, cameo_id, by=self.user, audience=AUDIENCE_LABELS[label],
+                               approved=_handles(approved_text))
+        except (PermissionError, LookupError, ValueError, cameo.CameoError) as exc:
+            self._say(str(exc), error=True)
+            return
+        self._say(f"saved: {label.lower()} may use it now")
+        self.refresh()
 
     def _use_row(self, u) -> w.Widget:
         # Everything here was written by someone else (the prompt above all): escaped, never markup.
