@@ -1,0 +1,145 @@
+"""Kernels on a real Voila server with logins (issue 13 item 3): none for anonymous requests, limits per user
+and in all with a "Too many open pages" page, closed pages reclaimed, disconnected kernels culled within a minute.
+
+One server for the whole story (each phase needs the kernels the previous one left), with small limits
+(2 per user, 3 in all) and no warm pool, so every kernel is a page's. Pages are fetched like ``curl``
+does: the page renders (its kernel starts and runs the notebook) but no browser connects to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import psutil
+import pytest
+from conftest import make_account
+from test_auth_browser import Http, is_login_page
+from test_kernel_pool import login_without_a_page
+
+from sora_widgets.auth.kernel_pool import POOL_ENV
+from sora_widgets.auth.kernels import MAX_KERNELS_ENV, MAX_KERNELS_PER_USER_ENV
+from sora_widgets.serve import CULL_IDLE_S, CULL_INTERVAL_S, dashboards_dir
+from sora_widgets.store import open_store
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+DASHBOARDS = ("studio", "lineage", "my_cameo", "moderation", "admin")
+# The cheapest page: for a creator the admin dashboard is one markdown cell ("needs the admin role"),
+# yet Voila starts a kernel for it like for any page.
+CHEAP = "voila/render/admin.ipynb"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def kernels(server) -> list[psutil.Process]:
+    """The kernel processes the server runs now."""
+    out = []
+    for p in psutil.Process(server.process.pid).children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout_s} s: {what}")
+
+
+def open_page(http: Http, path: str = CHEAP) -> tuple[int, str, str | None]:
+    """GET a dashboard: (status, body, the id of the page's kernel, which only its user may reach)."""
+    _, status, body = http.get(path)
+    if status != 200:
+        return status, body, None
+    for kid in dict.fromkeys(UUID.findall(body)):
+        if http.get(f"api/kernels/{kid}")[1] == 200:
+            return status, body, kid
+    raise AssertionError(f"no kernel of this user named in the page:\n{body[-1500:]}")
+
+
+def connect(loop, http: Http, kernel_id: str):
+    """A websocket to the kernel, as the page's JavaScript opens it (with the user's login cookie)."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    cookies = "; ".join(f"{c.name}={c.value}" for c in http.jar)
+    url = http.server.base_url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
+
+    async def opened():
+        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+
+    return loop.run_until_complete(opened())
+
+
+def close(loop, conn) -> None:
+    conn.close()
+    loop.run_until_complete(asyncio.sleep(1.0))  # the server notices the close
+
+
+def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
+    store = open_store(tmp_home)
+    for h in ("bob", "carol", "dave"):
+        make_account(store, h)
+    server = voila(dashboards_dir(), name="kernel-limits", env={
+        "SORA_WIDGETS_HOME": str(tmp_home), POOL_ENV: "0", MAX_KERNELS_PER_USER_ENV: "2", MAX_KERNELS_ENV: "3"})
+
+    # 1. Anonymous requests start nothing: every dashboard, the tree, the kernel API.
+    anon = Http(server)
+    for name in DASHBOARDS:
+        url, status, body = anon.get(f"voila/render/{name}.ipynb")
+        assert is_login_page(url, body), (name, status, url)
+    for path in ("", "voila/tree", "api/kernels"):
+        url, status, body = anon.get(path)
+        assert status in (403, 404) or is_login_page(url, body), (path, status)
+    time.sleep(1.0)
+    assert kernels(server) == []
+
+    # 2. Limits: two pages per user, three in all; beyond, a page that says what to do, and no kernel.
+    bob, carol, dave = Http(server), Http(server), Http(server)
+    for who, h in ((bob, "bob"), (carol, "carol"), (dave, "dave")):
+        login_without_a_page(who, h)
+    assert kernels(server) == []
+    _, _, bob1 = open_page(bob)
+    _, _, bob2 = open_page(bob)
+    status, body, _ = open_page(bob)
+    assert status == 429 and "Too many open pages" in body and "you have 2 pages of this site open" in body
+    _, _, carol1 = open_page(carol)
+    assert len(kernels(server)) == 3
+    status, body, _ = open_page(dave)
+    assert status == 429 and "the server is serving as many pages as it can" in body
+    assert len(kernels(server)) == 3
+
+    loop = asyncio.new_event_loop()
+    try:
+        # 3. Closed pages make room: bob's first page connected and went away (a reload, a closed tab) ...
+        close(loop, connect(loop, bob, bob1))
+        status, _, bob3 = open_page(bob)
+        assert status == 200 and bob.get(f"api/kernels/{bob1}")[1] != 200
+        # ... and carol's, when the server is full and dave asks.
+        close(loop, connect(loop, carol, carol1))
+        status, _, dave1 = open_page(dave)
+        assert status == 200 and carol.get(f"api/kernels/{carol1}")[1] != 200
+        assert len(kernels(server)) == 3
+        # A page still open is never reclaimed: bob keeps his second page connected.
+        keep = connect(loop, bob, bob2)
+        status, body, _ = open_page(carol)
+        assert status == 429, "an open page was shut down to make room"
+
+        # 4. Culling: kernels no page is connected to are shut down within a minute of their last activity;
+        # the connected one stays.
+        last_activity = time.monotonic()
+        done = wait_for(lambda: len(kernels(server)) == 1, CULL_IDLE_S + CULL_INTERVAL_S + 30,
+                        "kernels of pages nobody is connected to culled")
+        assert done - last_activity <= CULL_IDLE_S + CULL_INTERVAL_S + 5
+        assert bob.get(f"api/kernels/{bob2}")[1] == 200
+        assert bob.get(f"api/kernels/{bob3}")[1] != 200 and dave.get(f"api/kernels/{dave1}")[1] != 200
+        keep.close()
+    finally:
+        loop.close()
