@@ -108,7 +108,7 @@ def feed_allowance(store: Store, viewer: str, *, now: dt.datetime | None = None)
 
 def record_served(store: Store, viewer: str, n: int, *, con: duckdb.DuckDBPyConnection | None = None,
                   now: dt.datetime | None = None) -> None:
-    """Count ``n`` clips served to ``viewer`` now (only for viewers with a limit: teens).
+    """Count ``n`` clips served to ``viewer`` now (teens only: adults have no limit).
 
     Args:
         store: the store.
@@ -124,9 +124,8 @@ def record_served(store: Store, viewer: str, n: int, *, con: duckdb.DuckDBPyConn
     with contextlib.ExitStack() as stack:
         if con is None:
             con = stack.enter_context(store.transaction())
-        s = settings_for(store, viewer)
-        if s["daily_limit_clips"] is None and s["daily_limit_minutes"] is None:
-            return
+        if not settings_for(store, viewer)["minor"]:
+            return  # adults have no limit; a teen is counted even without one, so a limit set later sees the day
         day = now.date()
         clips, active, last = _usage(con, viewer, day)
         if last is not None:
