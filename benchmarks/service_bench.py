@@ -1,0 +1,178 @@
+"""The generation service (sora_widgets.service, Ray) against in-process ``generate()``.
+
+Starts its own Ray cluster on this machine (one node, ``--cpus`` CPUs, Ray's ``Cluster`` utility), then:
+
+1. Overhead: the same request in-process and through the service, interleaved, median of ``--runs``
+   each (both warm: the worker's pipeline is loaded, the kernel's too), for a ``sim`` clip and for the
+   tiny LTX-2 diffusers pipeline (random weights, real pipeline code). Goal: ratio <= 1.10 for jobs of >= 1 s.
+2. Throughput: ``--jobs`` CPU-bound jobs (``testing.slow_job.busy_clip``: ~1 s of numpy on one core each)
+   submitted at once, with 1 then 2 workers. Goal: >= 1.7x, within what two (shared) cores allow.
+3. Queue latency: 20 submitters at once, each submitting ``--rounds`` short jobs (0.05 s) one after the
+   other, 2 workers: p50/p95 of the time from submit to start on a worker (``queue_s``) and of the whole
+   call; and the service's own cost per call (whole call minus queue minus run) p95.
+
+    .venv/bin/python benchmarks/service_bench.py [--runs 5] [--jobs 8] [--rounds 3] [--cpus 2]
+
+The machine is shared: read the ratios (same run, interleaved), not the absolute seconds. The scheduler's
+per-user limit is raised to 64 here (every call comes from this one process, one user).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _median_pair(fn_a, fn_b, runs: int) -> tuple[float, float]:
+    """Medians of ``fn_x(seed)`` over ``runs`` seeds, interleaved; each side sees each seed once (a new
+    clip every call: the sim engine remembers the last scenes it made)."""
+    a, b = [], []
+    for seed in range(100, 100 + runs):
+        for fn, out in ((fn_a, a), (fn_b, b)):
+            t0 = time.perf_counter()
+            fn(seed)
+            out.append(time.perf_counter() - t0)
+    return statistics.median(a), statistics.median(b)
+
+
+def _in_process(fn):
+    def run(*a):
+        saved = os.environ.pop("SORA_WIDGETS_RAY")
+        try:
+            return fn(*a)
+        finally:
+            os.environ["SORA_WIDGETS_RAY"] = saved
+
+    return run
+
+
+def _concurrently(n: int, fn) -> float:
+    threads = [threading.Thread(target=fn) for _ in range(n)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
+def _p(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="interleaved runs of each side (overhead)")
+    ap.add_argument("--sim-duration", type=float, default=12.0, help="seconds of sim clip (256 px)")
+    ap.add_argument("--tiny-steps", type=int, default=24, help="denoising steps of the tiny LTX-2 job")
+    ap.add_argument("--jobs", type=int, default=8, help="CPU-bound jobs for the throughput part")
+    ap.add_argument("--job-s", type=float, default=1.0, help="CPU seconds of each throughput job")
+    ap.add_argument("--rounds", type=int, default=3, help="jobs per submitter (queue latency)")
+    ap.add_argument("--cpus", type=int, default=2, help="CPUs the Ray node offers")
+    ap.add_argument("--skip-tiny", action="store_true", help="no diffusers part (no torch installed)")
+    args = ap.parse_args()
+
+    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "SORA_WIDGETS_RAY_WORKERS": "1", "OMP_NUM_THREADS": "1",
+                       "SORA_WIDGETS_RAY_PER_USER": "64", "SORA_WIDGETS_USER": "bench"})
+    os.environ.pop("SORA_WIDGETS_RAY", None)
+    from ray.cluster_utils import Cluster
+
+    t0 = time.perf_counter()
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": args.cpus, "include_dashboard": False, "object_store_memory": 300 * 2**20})
+    os.environ["SORA_WIDGETS_RAY"] = cluster.address
+    print(f"cluster up in {time.perf_counter() - t0:.1f} s ({args.cpus} CPUs, {os.cpu_count()} cores here)")
+    try:
+        return _bench(args)
+    finally:
+        import ray
+
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def _bench(args) -> int:
+    import ray
+
+    import sora_widgets as sw
+    from sora_widgets.service.client import run_on_service
+    from sora_widgets.service.cluster import scheduler
+    from sora_widgets.testing.slow_job import busy_clip, slow_clip
+
+    sched = scheduler()
+    # ---------------------------------------------------------------- 1. overhead
+    sim = {"prompt": "a red ball bounces off the backboard", "duration": args.sim_duration}
+
+    def sim_call(seed=7):
+        return sw.generate(**sim, seed=seed, on_progress=lambda s, t, p: None)
+
+    sim_call()
+    _in_process(sim_call)()  # both sides warm
+    here, there = _median_pair(_in_process(sim_call), sim_call, args.runs)
+    print(f"overhead, sim {args.sim_duration:g} s clip at 256 px: in-process {here:.2f} s, service {there:.2f} s, "
+          f"ratio {there / here:.3f}")
+    if not args.skip_tiny:
+        import torch
+
+        from sora_widgets.testing.tiny_pipelines import save_tiny_model
+
+        torch.set_num_threads(1)  # the worker has one CPU; so does the in-process side, for a fair ratio
+        folder = save_tiny_model("ltx2", Path(tempfile.mkdtemp(prefix="sora-service-bench-")) / "ltx2")
+        tiny = {"prompt": "a red ball bounces", "engine": "ltx2", "model": str(folder),
+                "device": "cpu", "width": 64, "height": 64, "fps": 24, "duration": 17 / 24,
+                "steps": args.tiny_steps}
+
+        def tiny_call(seed=0):
+            return sw.generate(**tiny, seed=seed, on_progress=lambda s, t, p: None)
+
+        tiny_call()
+        _in_process(tiny_call)()
+        here, there = _median_pair(_in_process(tiny_call), tiny_call, args.runs)
+        print(f"overhead, tiny LTX-2 pipeline ({args.tiny_steps} steps, 17 frames 64 px): in-process {here:.2f} s, "
+              f"service {there:.2f} s, ratio {there / here:.3f}")
+
+    # ---------------------------------------------------------------- 2. throughput
+    def busy():
+        run_on_service(busy_clip, {"seconds": args.job_s})
+
+    walls = {}
+    for n in (1, 2):
+        ray.get(sched.set_workers.remote(n))
+        _concurrently(n, busy)  # the new worker is up and warm
+        walls[n] = _concurrently(args.jobs, busy)
+        print(f"throughput, {n} worker(s): {args.jobs} jobs of {args.job_s:g} CPU-s in {walls[n]:.2f} s "
+              f"= {args.jobs / walls[n]:.2f} jobs/s")
+    print(f"throughput 2 workers / 1 worker: {walls[1] / walls[2]:.2f}x")
+
+    # ---------------------------------------------------------------- 3. queue latency, 20 submitters
+    queue_s, total_s, own_s = [], [], []
+    lock = threading.Lock()
+
+    def submitter():
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            clip = run_on_service(slow_clip, {"steps": 1, "step_s": 0.05})
+            took = time.perf_counter() - t0
+            with lock:
+                queue_s.append(clip.meta["service"]["queue_s"])
+                total_s.append(took)
+                own_s.append(took - clip.meta["service"]["queue_s"] - 0.05)
+
+    _concurrently(20, submitter)
+    print(f"queue latency, 20 submitters x {args.rounds} jobs of 0.05 s, 2 workers: submit->start "
+          f"p50 {_p(queue_s, .5):.3f} s, p95 {_p(queue_s, .95):.3f} s; whole call p50 {_p(total_s, .5):.3f} s, "
+          f"p95 {_p(total_s, .95):.3f} s; service cost per call (call - queue - work) p95 {_p(own_s, .95):.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
