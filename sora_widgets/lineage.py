@@ -42,7 +42,7 @@ import duckdb
 import pandas as pd
 
 from .access import viewable_clip_sql, viewer_params
-from .store import NotFound, Store, committed, db_file_lock
+from .store import NotFound, Store, committed, connect_db, db_file_lock
 from .store.lineage_index import CHECKPOINT_EVERY, clip_key, index_edges, index_missing
 
 __all__ = [
@@ -167,7 +167,7 @@ def _reading(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
     else:
         # A raw path takes the same OS lock as the Store, so it is safe beside live dashboards.
         path = _db_path(source)
-        with db_file_lock(path, write=False), contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+        with db_file_lock(path, write=False), contextlib.closing(connect_db(path, read_only=True)) as con:
             yield con
 
 
@@ -181,7 +181,7 @@ def _writing(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
         yield source  # the caller owns the transaction
     else:
         path = _db_path(source)
-        with db_file_lock(path, write=True), contextlib.closing(duckdb.connect(str(path))) as con, committed(con):
+        with db_file_lock(path, write=True), contextlib.closing(connect_db(path, read_only=False)) as con, committed(con):
             yield con
 
 
