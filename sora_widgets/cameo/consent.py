@@ -31,6 +31,7 @@ from ..media import Clip
 from ..moderation.takedown import AlreadyTakenDown, take_down
 from ..social.accounts import is_minor
 from ..social.graph import is_blocked
+from ..social.notifications import notify
 from ..store import NotFound, Store, new_id, normalise_handle
 from .asset import KINDS, CameoAsset, CameoError
 
@@ -345,6 +346,9 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
                 con.execute("INSERT INTO cameo_uses (use_id, cameo_id, user_handle, clip_id) VALUES (?, ?, ?, ?)",
                             [use_id, cameo_id, user, clip_id])
             store.audit(user, "cameo.link", "clip", clip_id, {"cameo_id": cameo_id, "use_id": use_id}, con=con)
+            c = _cameo(con, cameo_id)  # the owner sees every use: told in the transaction that records it
+            notify(store, recipient=c["owner"], kind="cameo_use", actor=user, target_kind="clip", target_id=clip_id,
+                   detail={"cameo": c["name"], "cameo_id": cameo_id}, con=con)
             linked.append(use_id)
     if refused is not None:
         with contextlib.suppress(NotFound, AlreadyTakenDown):
