@@ -338,6 +338,10 @@ def test_a_full_disk_says_so_and_what_to_do(tmp_path):
         text = str(err.value)
         assert "No space left on device" in text and "no transaction is active" not in text, text
         assert "free" in text.lower() and "SORA_WIDGETS_HOME" in text, text
+        with pytest.raises(StoreError, match="No space left on device"):  # a clip's media file, too
+            for colour in range(10, 250, 10):
+                _saved_clip(store, 40, colour)
         assert store.get_clip(cid).num_frames == 4, "what was committed before is intact"
+        assert not list((disk / "home" / "media").rglob("*.part")), "no half-written file is left"
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)

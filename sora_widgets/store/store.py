@@ -366,7 +366,7 @@ class Store:
         rel = Path("media") / digest[:2] / f"{digest}{suffix}"
         path = self.home / rel
         if not path.exists() or path.stat().st_size != len(data):
-            atomic_write_bytes(path, data)
+            self._write_media_file(path, data)
         with contextlib.ExitStack() as stack:
             if con is None:
                 con = stack.enter_context(self.transaction())
@@ -375,6 +375,15 @@ class Store:
                 [digest, str(rel), len(data), mime],
             )
         return digest
+
+    def _write_media_file(self, path: Path, data: bytes) -> None:
+        """Write a media file atomically; a full disk is a :class:`StoreError` that says so (nothing is left)."""
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:
+            if _disk_full(exc):
+                raise disk_full_error(self.home, exc) from exc
+            raise
 
     def media_path(self, digest: str) -> Path:
         """Where the file of ``digest`` lives (not checked: read through :meth:`media_bytes` or
@@ -504,7 +513,7 @@ class Store:
         digest = digest or hashlib.sha256(data).hexdigest()
         path = self.media_dir / digest[:2] / f"{digest}{suffix}"
         if not path.exists() or path.stat().st_size != len(data):
-            atomic_write_bytes(path, data)
+            self._write_media_file(path, data)
         return digest
 
     def clip_info(self, clip_id: str) -> dict[str, Any]:
