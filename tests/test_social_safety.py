@@ -531,3 +531,28 @@ def test_notifications_are_each_persons_own(people_template, tmp_path_factory):
     assert notifications.mark_read(store, "ada") == 2 and notifications.unread_count(store, "ada") == 0
     with pytest.raises(ValueError, match="kind"):
         notifications.notify(store, recipient="ada", kind="poke", actor="abe")
+
+
+def test_the_cameo_owner_is_notified_of_each_use(people_template, tmp_path_factory):
+    """A clip saved with someone's cameo tells the cameo's owner (kind cameo_use), naming the clip."""
+    import numpy as np
+
+    from sora_widgets.cameo import consent
+    from sora_widgets.cameo.asset import CameoAsset
+    from sora_widgets.media import Clip
+
+    store = _copy(people_template, tmp_path_factory)
+    frames = np.random.default_rng(1).integers(0, 255, (2, 32, 32, 3), dtype=np.uint8)
+    masks = np.zeros((2, 32, 32), bool)
+    masks[:, 8:24, 8:24] = True
+    cut = np.full((2, 16, 16, 4), 200, np.uint8)
+    asset = CameoAsset("object", masks, [(8, 8, 24, 24)] * 2, cut, cut[0], 8.0)
+    cid = consent.create(store, owner="ada", clip=Clip(frames, np.zeros((1, 0), np.float32), 8, 16_000),
+                         kind="object", name="mug", asset=asset, audience="everyone")
+    consent.use(store, cid, user="abe")
+    clip = Clip(frames[::-1].copy(), np.zeros((1, 0), np.float32), 8, 16_000).with_meta(
+        recipe={"prompt": "x", "cameo_ids": [cid]})
+    saved = store.save_clip(clip, owner="abe", status="published")
+    consent.link_uses(store, clip_id=saved, user="abe", cameo_ids=[cid])
+    told = [n for n in notifications.list_for(store, "ada") if n["kind"] == "cameo_use"]
+    assert [(n["actor"], n["target_id"], n["detail"]["cameo"]) for n in told] == [("abe", saved, "mug")]
