@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import imagehash
 import numpy as np
-import scipy.signal
 from PIL import Image
+
+from .sound_mark import SILENCE_RMS, resample
 
 __all__ = ["Fingerprints", "Match", "of_clip", "distance", "match", "hamming", "PICTURE_MATCH_BITS"]
 
@@ -47,7 +48,6 @@ SOUND_RATE = 8000
 SOUND_BANDS = 17
 _SOUND_RANGE_HZ = (200.0, 3600.0)
 _STEPS_PER_SECOND = 5
-_SILENCE_RMS = 3e-4
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,7 @@ def _picture_hashes(frames: np.ndarray, fps: float) -> np.ndarray:
 
 def _band_energies(mono: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """(log band energies per 200 ms step (steps, bands), RMS per step) at SOUND_RATE."""
-    from math import gcd
-
-    g = gcd(int(sample_rate), SOUND_RATE)
-    x = scipy.signal.resample_poly(mono.astype(np.float64), SOUND_RATE // g, int(sample_rate) // g) if sample_rate != SOUND_RATE else mono.astype(np.float64)
+    x = resample(mono.astype(np.float64), int(sample_rate), SOUND_RATE)
     step = SOUND_RATE // _STEPS_PER_SECOND
     steps = x.shape[0] // step
     if steps == 0:
@@ -133,7 +130,7 @@ def _sound_hashes(audio: np.ndarray, sample_rate: int, seconds: int) -> tuple[np
     diff = energy[:, :-1] - energy[:, 1:]  # (steps, 16)
     for s in range(seconds):
         lo, hi = s * _STEPS_PER_SECOND, (s + 1) * _STEPS_PER_SECOND
-        if hi > diff.shape[0] or float(rms[lo:hi].max()) < _SILENCE_RMS:
+        if hi > diff.shape[0] or float(rms[lo:hi].max()) < SILENCE_RMS:
             continue
         bits = (diff[lo + 1 : hi] - diff[lo : hi - 1]) > 0  # (4, 16)
         hashes[s] = np.uint64(int("".join("1" if b else "0" for b in bits.ravel()), 2))

@@ -41,7 +41,7 @@ import scipy.signal
 
 from .mark_id import CODED_BITS, Detection, decode, encode, is_valid, walsh_rows
 
-__all__ = ["Detection", "embed", "detect", "mark_to_signal_db", "CANONICAL_RATE", "MSR_DB", "BAND_HZ"]
+__all__ = ["Detection", "embed", "detect", "mark_to_signal_db", "resample", "CANONICAL_RATE", "MSR_DB", "BAND_HZ"]
 
 #: The rate the mark is defined at (Hz); other rates are resampled to it.
 CANONICAL_RATE = 16_000
@@ -96,8 +96,8 @@ def _period(payload: int) -> np.ndarray:
     return (wave / np.sqrt((wave**2).mean())).astype(np.float32)
 
 
-def _resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
-    """``x`` (last axis = time) resampled from ``src`` Hz to ``dst`` Hz (polyphase)."""
+def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """``x`` (last axis = time) resampled from ``src`` Hz to ``dst`` Hz (polyphase; ``x`` itself when equal)."""
     if src == dst:
         return x
     g = gcd(int(src), int(dst))
@@ -130,7 +130,7 @@ def _mark_signal(audio: np.ndarray, sample_rate: int, payload: int) -> np.ndarra
     level[_segment_rms(mono, sample_rate) < SILENCE_RMS] = 0.0
     n16 = int(np.ceil(n * CANONICAL_RATE / sample_rate)) + 1
     wave16 = np.resize(_period(payload), n16)
-    wave = _resample(wave16, CANONICAL_RATE, sample_rate)[:n]
+    wave = resample(wave16, CANONICAL_RATE, sample_rate)[:n]
     if wave.shape[0] < n:
         wave = np.pad(wave, (0, n - wave.shape[0]))
     return (wave * level).astype(np.float32)
@@ -190,7 +190,7 @@ def detect(audio: np.ndarray, sample_rate: int) -> Detection:
     """
     audio = np.asarray(audio, dtype=np.float32)
     mono = audio.mean(axis=0) if audio.ndim == 2 else audio
-    x16 = _resample(mono.astype(np.float64), int(sample_rate), CANONICAL_RATE)
+    x16 = resample(mono.astype(np.float64), int(sample_rate), CANONICAL_RATE)
     if x16.shape[0] < PERIOD or float(np.sqrt(np.mean(x16**2))) < SILENCE_RMS / 10:
         return Detection(None, 0.0, 0.0)
     white = _whiten(x16)
