@@ -7,6 +7,9 @@ uploader can act on, before any slow work.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -65,13 +68,22 @@ def _check_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def extract(clip: Clip, *, kind: str, box=None, name: str = "", with_voice: bool = True) -> CameoAsset:
+def extract(clip: Clip, *, kind: str, box=None, name: str = "", with_voice: bool = True,
+            on_progress: Callable[[int, int], None] | None = None,
+            cancel: threading.Event | None = None) -> CameoAsset:
     """Extract the person, animal or object in ``clip``.
 
-    kind : "person" (found by its face, no box) or "animal" / "object" (``box`` needed).
-    box : (x0, y0, x1, y1) in source pixels on the first frame, around the subject.
-    name : handle for prompts ("@name"). with_voice : measure a voice profile if there is speech.
-    Raises :class:`CameoError` with what to do for a bad upload.
+    Args:
+        clip: the upload (checked first: :func:`check_upload`).
+        kind: "person" (found by its face, no box) or "animal" / "object" (``box`` needed).
+        box: (x0, y0, x1, y1) in source pixels on the first frame, around the subject.
+        name: handle for prompts ("@name").
+        with_voice: measure a voice profile if there is speech.
+        on_progress: ``f(done, total)`` as frames are segmented (the widget's progress bar).
+        cancel: set it to stop between frames; ``concurrent.futures.CancelledError`` is raised.
+
+    Raises:
+        CameoError: a bad upload, with what to do.
     """
     if kind not in KINDS:
         raise CameoError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
@@ -86,7 +98,7 @@ def extract(clip: Clip, *, kind: str, box=None, name: str = "", with_voice: bool
             raise CameoError(
                 f"no face found in {100 * (1 - frac):.0f}% of this video; record again facing the camera in good light"
             )
-        soft = segment.segment_person(frames, faces)
+        soft = segment.segment_person(frames, faces, on_frame=on_progress, cancel=cancel)
         centres = np.stack([(faces[:, 0] + faces[:, 2]) / 2, (faces[:, 1] + faces[:, 3]) / 2], axis=1)
         # Align neighbours by the face's motion before averaging (the face moves with the body).
         soft = segment.smooth_in_time(soft, centres - centres[0])
@@ -94,7 +106,7 @@ def extract(clip: Clip, *, kind: str, box=None, name: str = "", with_voice: bool
         meta["face_boxes"] = np.round(faces).astype(int).tolist()
     else:
         b = _check_box(box, clip.width, clip.height)
-        soft, shifts = segment.segment_box(frames, b)
+        soft, shifts = segment.segment_box(frames, b, on_frame=on_progress, cancel=cancel)
         soft = segment.smooth_in_time(soft, shifts)
         meta["box"] = list(b)
     masks = soft >= 0.5

@@ -23,6 +23,9 @@ smoothed in time after aligning neighbours by their box motion.
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import CancelledError
 
 import cv2
 import numpy as np
@@ -31,6 +34,8 @@ __all__ = ["WORK_SIDE_PX", "detect_face", "face_track", "segment_person", "segme
 
 #: Longest side, in pixels, of the frames segmentation works on.
 WORK_SIDE_PX = 192
+#: A person clip runs GrabCut on one frame in this many; frames between follow the face (segment_person).
+PERSON_KEYFRAME_EVERY = 4
 #: Longest side, in pixels, of the frames the face cascade scans.
 FACE_SIDE_PX = 160
 
@@ -132,17 +137,61 @@ def _person_prior(shape: tuple[int, int], face: np.ndarray) -> np.ndarray:
     return labels
 
 
-def segment_person(frames: np.ndarray, faces: np.ndarray, *, iters: int = 3) -> np.ndarray:
-    """Soft person masks (T, H, W) float32 in [0, 1] from frames and per-frame face boxes (T, 4)."""
+def _follow_face(mask: np.ndarray, face_from: np.ndarray, face_to: np.ndarray) -> np.ndarray:
+    """``mask`` (bool) moved and scaled as the face moved from box ``face_from`` to ``face_to`` (float32 0/1)."""
+    scale = max(1e-3, float(face_to[2] - face_to[0])) / max(1e-3, float(face_from[2] - face_from[0]))
+    cx0, cy0 = (face_from[0] + face_from[2]) / 2, (face_from[1] + face_from[3]) / 2
+    cx1, cy1 = (face_to[0] + face_to[2]) / 2, (face_to[1] + face_to[3]) / 2
+    m = np.float32([[scale, 0, cx1 - scale * cx0], [0, scale, cy1 - scale * cy0]])
+    return cv2.warpAffine(mask.astype(np.float32), m, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_LINEAR)
+
+
+def segment_person(frames: np.ndarray, faces: np.ndarray, *, iters: int = 3,
+                   keyframe_every: int = PERSON_KEYFRAME_EVERY,
+                   on_frame: Callable[[int, int], None] | None = None,
+                   cancel: threading.Event | None = None) -> np.ndarray:
+    """Soft person masks (T, H, W) float32 in [0, 1] from frames and per-frame face boxes (T, 4).
+
+    GrabCut (the cost) runs on every ``keyframe_every``-th frame and the last; a frame between two
+    keyframes gets both keyframes' masks carried along the face's motion (shift and scale of its
+    box) and blended by distance in time. A body moves with its head over a few frames: on the
+    astronaut pan-and-zoom clip the masks agree with per-frame GrabCut at mean IoU 0.91 (per-frame
+    GrabCut's own consecutive frames agree at 0.93) for a quarter of the cost
+    (tests/test_cameo_extract.py).
+
+    Args:
+        frames: (T, H, W, 3) uint8 RGB.
+        faces: (T, 4) face boxes (x0, y0, x1, y1) in pixels, from :func:`face_track`.
+        iters: GrabCut iterations per keyframe.
+        keyframe_every: frames between GrabCut runs (1: every frame).
+        on_frame: ``f(done, total)`` after each keyframe (progress).
+        cancel: set it to stop between keyframes (``CancelledError`` is raised).
+    """
     t, h, w = frames.shape[:3]
     s = _scale_for((h, w), WORK_SIDE_PX)
-    out = np.zeros((t, h, w), np.float32)
-    for i in range(t):
+    keys = sorted(set(range(0, t, max(1, int(keyframe_every)))) | {t - 1})
+    key_masks: dict[int, np.ndarray] = {}
+    for n, i in enumerate(keys):
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("extraction cancelled")
         small = _resize(frames[i], s)
         labels = _person_prior(small.shape[:2], faces[i] * s)
-        m = _grabcut(small, labels, iters)
-        m = _largest_component_with(m, faces[i] * s)
-        out[i] = cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        key_masks[i] = _largest_component_with(_grabcut(small, labels, iters), faces[i] * s)
+        if on_frame is not None:
+            on_frame(n + 1, len(keys))
+    out = np.zeros((t, h, w), np.float32)
+    k = 0
+    for i in range(t):
+        if i in key_masks:
+            m = key_masks[i].astype(np.float32)
+        else:
+            while keys[k + 1] < i:
+                k += 1
+            a, b = keys[k], keys[k + 1]
+            wb = (i - a) / (b - a)
+            m = ((1 - wb) * _follow_face(key_masks[a], faces[a] * s, faces[i] * s)
+                 + wb * _follow_face(key_masks[b], faces[b] * s, faces[i] * s))
+        out[i] = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
     return out
 
 
@@ -178,11 +227,14 @@ def _match(search: np.ndarray, tmpl: np.ndarray, tmask: np.ndarray) -> np.ndarra
     return r / max(1.0, float(tmask.sum()))
 
 
-def segment_box(frames: np.ndarray, box: tuple[float, float, float, float], *, iters: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def segment_box(frames: np.ndarray, box: tuple[float, float, float, float], *, iters: int = 2,
+                on_frame: Callable[[int, int], None] | None = None,
+                cancel: threading.Event | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Soft masks (T, H, W) float32 and per-frame shifts (T, 2) float for the subject in ``box`` on frame 0.
 
     ``box`` is (x0, y0, x1, y1) in source pixels. The shifts are the tracked
-    motion (dx, dy) of the subject from frame 0, in source pixels.
+    motion (dx, dy) of the subject from frame 0, in source pixels. ``on_frame(done, total)``
+    reports progress; setting ``cancel`` stops between frames (``CancelledError``).
     """
     t, h, w = frames.shape[:3]
     s = _scale_for((h, w), WORK_SIDE_PX)
@@ -206,6 +258,10 @@ def segment_box(frames: np.ndarray, box: tuple[float, float, float, float], *, i
     radius = int(max(8, 0.6 * max(bw, bh)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     for i in range(1, t):
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("extraction cancelled")
+        if on_frame is not None:
+            on_frame(i, t)
         ox, oy = offsets[-1]
         px0, py0 = int(round(bx0 + ox)), int(round(by0 + oy))
         sx0, sy0 = max(0, px0 - radius), max(0, py0 - radius)

@@ -21,6 +21,7 @@ from ..cameo.verify import sound_problem
 from ..media import DEFAULT_LIMITS, Clip, MediaError, encode_png
 from ..store import Store
 from ._html import escape
+from ._worker import BackgroundJob
 
 __all__ = ["CameoCanvas", "CameoMaker", "MyCameos"]
 
@@ -93,6 +94,15 @@ class CameoMaker(w.VBox):
         self.phrase_button = w.Button(description="Get a phrase to say", icon="microphone")
         self.phrase = w.HTML()
         self.extract_button = w.Button(description="Find it in the video", disabled=True)
+        self.extract_progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="200px"))
+        self.extract_label = w.HTML()
+        self.extract_cancel = w.Button(description="Cancel", button_style="warning")
+        self.extract_cancel.add_class("sw-cameo-extract-cancel")
+        self.extract_cancel.on_click(lambda _: self.extract_job is not None and self.extract_job.cancel())
+        self.extract_row = w.HBox([self.extract_progress, self.extract_label, self.extract_cancel],
+                                  layout=w.Layout(display="none", align_items="center", flex_flow="row wrap"))
+        self.extract_row.add_class("sw-cameo-extract-progress")
+        self.extract_job: BackgroundJob | None = None
         self.name = w.Text(description="Name @", placeholder="e.g. rex_the_dog")
         self.audience = w.Dropdown(options=list(AUDIENCE_LABELS), value="Only me", description="Who may use it",
                                    style={"description_width": "initial"})
@@ -113,7 +123,7 @@ class CameoMaker(w.VBox):
         recorder = self._webcam()
         if recorder is not None:
             children.append(recorder)
-        children += [self.hint, self.canvas, self.extract_button,
+        children += [self.hint, self.canvas, self.extract_button, self.extract_row,
                      w.HBox([self.name, self.audience]), self.approved, self.create_button, self.status]
         super().__init__(children, **kwargs)
         self.add_class("sw-cameo-maker")
@@ -175,19 +185,53 @@ class CameoMaker(w.VBox):
         self.challenge = cameo.new_challenge(self.store, self.user)
         self.phrase.value = f'Say: <b class="sw-cameo-words">"{escape(self.challenge.phrase)}"</b>, facing the camera'
 
-    def _extract(self) -> None:
-        if self.clip is None:
-            return
-        box = self.canvas.box if self.kind.value != "person" else None
+    def _extract(self) -> BackgroundJob | None:
+        """Find the subject in every frame on a background thread, with progress and Cancel (issue 14 item 6)."""
+        if self.clip is None or (self.extract_job is not None and self.extract_job.running):
+            return None
+        clip, kind = self.clip, self.kind.value
+        box = self.canvas.box if kind != "person" else None
         self._say("finding it in every frame...")
-        try:
-            self.asset = cameo.extract(self.clip, kind=self.kind.value, box=box or None)
-        except cameo.CameoError as exc:
-            self._say(str(exc), error=True)
-            return
-        self.canvas.show(self.clip, self.asset)
-        self._say(f"found in {self.asset.num_frames} frames; scrub to check the mask, then name it")
-        self._refresh()
+
+        def job(on_progress, cancel):
+            return cameo.extract(clip, kind=kind, box=box or None, cancel=cancel,
+                                 on_progress=lambda done, total: on_progress(done, total, None, label="frames"))
+
+        def done(asset) -> None:
+            self.asset = asset
+            self.canvas.show(clip, asset)
+            self._say(f"found in {asset.num_frames} frames; scrub to check the mask, then name it")
+            self._extracting(False)
+            self._refresh()
+
+        def cancelled() -> None:
+            self._say("stopped: nothing was kept; press the button again to find it")
+            self._extracting(False)
+
+        def failed(exc: BaseException) -> None:
+            self._say(str(exc) if isinstance(exc, cameo.CameoError) else f"could not find it: {exc}", error=True)
+            self._extracting(False)
+
+        def progress(p) -> None:
+            self.extract_progress.max, self.extract_progress.value = max(1, p.total), min(p.step, p.total)
+            self.extract_label.value = p.describe()
+
+        self.extract_job = BackgroundJob(job, on_progress=progress, on_done=done, on_cancelled=cancelled,
+                                         on_error=failed, name="sora-widgets-cameo-extract")
+        self._extracting(True)
+        return self.extract_job.start()
+
+    def _extracting(self, busy: bool) -> None:
+        self.extract_progress.value = 0 if busy else self.extract_progress.value
+        self.extract_row.layout.display = "" if busy else "none"
+        self.extract_button.disabled = busy or self.clip is None
+
+    def wait_extraction(self, timeout: float | None = None) -> str:
+        """Block until the running extraction ends; its state ("done", "cancelled", "error"; "idle" if none)."""
+        if self.extract_job is None:
+            return "idle"
+        self.extract_job.join(timeout)
+        return self.extract_job.state
 
     def _create(self) -> None:
         if self.clip is None or self.asset is None:
