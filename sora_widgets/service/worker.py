@@ -66,6 +66,7 @@ class GenerationWorker:
             "jobs": self.jobs,
             "busy": self.busy,
             "last_error": self.last_error,
+            **_gpu_info(),
         }
 
     def cancel(self, job_id: str) -> bool:
@@ -162,3 +163,16 @@ def _node_id() -> str:
     import ray
 
     return ray.get_runtime_context().get_node_id()
+
+
+def _gpu_info() -> dict:
+    """The GPUs Ray gave this worker and, once torch is in use here, its peak GPU memory (bytes)."""
+    import sys
+
+    import ray
+
+    out: dict = {"gpu_ids": [str(g) for g in ray.get_gpu_ids()]}
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        out["gpu_peak_bytes"] = int(torch.cuda.max_memory_allocated())
+    return out
