@@ -131,6 +131,7 @@ class BackgroundJob:
         self._t0 = 0.0
         self._last_preview = -1e9
         self._last_report = -1e9
+        self._first_step: tuple[int, float] | None = None  # (step, time) of the first report with step > 0
         self.state = "idle"  # idle | running | done | cancelled | error
         self.result: Any = None
         self.error: BaseException | None = None
@@ -164,6 +165,8 @@ class BackgroundJob:
     def _progress(self, step: int, total: int, preview: np.ndarray | None = None, label: str = "") -> None:
         now = time.perf_counter()
         elapsed = now - self._t0
+        if self._first_step is None and step > 0:
+            self._first_step = (int(step), now)
         png = None
         if preview is not None and now - self._last_preview >= self.preview_interval_s:
             self._last_preview = now
@@ -175,8 +178,19 @@ class BackgroundJob:
         if png is None and not last and now - self._last_report < self.progress_interval_s:
             return  # throttle: the browser does not need 1000 updates a second
         self._last_report = now
-        eta = None if step <= 0 else elapsed / step * max(0, total - step)
+        eta = self._eta(step, total, now)
         self._on_progress(Progress(int(step), int(total), elapsed, eta, png, label))
+
+    def _eta(self, step: int, total: int, now: float) -> float | None:
+        """Seconds left, from the pace *since the first step* (s): what came before it (a model loading, a
+        prompt read, a physics run) happens once, and counting it made a 1.7 s render's first ETA 1 min 32 s.
+        None until a second step shows the pace."""
+        if total > 0 and step >= total:
+            return 0.0
+        if self._first_step is None or step <= self._first_step[0]:
+            return None
+        first, t_first = self._first_step
+        return (now - t_first) / (step - first) * max(0, total - step)
 
     def _run(self) -> None:
         if self.background_nice:
