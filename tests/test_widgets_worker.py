@@ -38,8 +38,8 @@ def test_progress_eta_and_result():
     assert steps == list(range(1, 11))
     last = got["progress"][-1]
     assert last.eta_s == 0 and last.fraction == 1.0
-    mid = got["progress"][4]  # 5 of 10 done after ~50 ms: about as long again to go
-    assert 0.02 < mid.eta_s < 0.5
+    mid = got["progress"][4]  # 5 of 10 done: about as long again to go (whatever the machine's load)
+    assert 0.3 * mid.elapsed_s < mid.eta_s < 3 * mid.elapsed_s
     assert mid.describe().startswith("step 5/10, ETA ")
     assert got["progress"][0].preview_png[:8] == b"\x89PNG\r\n\x1a\n"
 
