@@ -108,6 +108,7 @@ def ranking_ms(store, viewer: str, *, personal: bool, reps: int) -> list[float]:
     """The ranking query alone (ranked.sql on an open read connection), in ms, ``reps`` times."""
     params = {**viewer_params(store, viewer), "session": "none", "locale": "", "tau_s": FRESHNESS_TAU_S,
               "since": dt.datetime.now() - dt.timedelta(days=feed.CANDIDATE_DAYS),
+              "since_new": dt.datetime.now() - dt.timedelta(days=1),
               "personal": personal, "pool": feed.CANDIDATE_POOL, "limit": 200}
     out = []
     with store.read() as con:

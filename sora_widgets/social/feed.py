@@ -58,9 +58,9 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 50
 CANDIDATE_POOL = 400
 #: Ranked rows the SQL hands to the author interleave (enough for a page with diverse authors).
 _RANKED_ROWS = 200
-#: Days of clips a page ranks first (older ones have decayed by exp(-14) at FRESHNESS_TAU_S = 1 day);
-#: only when they run out does the page look further back.
-CANDIDATE_DAYS = 14
+#: Days of clips a page ranks first (older ones have decayed below exp(-7) = 0.1 % at FRESHNESS_TAU_S =
+#: 1 day); only when they run out does the page look further back.
+CANDIDATE_DAYS = 7
 _EPOCH = dt.datetime(1970, 1, 1)
 
 _CURSOR_RE = re.compile(r"^(fs[0-9a-f]{16}):(\d{1,6})$")
@@ -239,9 +239,10 @@ def _new_page(con, session: dict, number: int, want: int, params: dict) -> list[
     sid, mode = session["session_id"], session["mode"]
     last = con.execute("SELECT owner FROM feed_session_items WHERE session_id = ? ORDER BY pos DESC LIMIT 1",
                        [sid]).fetchone()
-    window = session["as_of"] - dt.timedelta(days=CANDIDATE_DAYS)
-    for since in (window, _EPOCH):  # recent clips first; further back only when they run out
-        chosen = _rank(con, mode, {**params, "since": since}, want, last[0] if last else None)
+    as_of = session["as_of"]
+    windows = ((as_of - dt.timedelta(days=CANDIDATE_DAYS), as_of - dt.timedelta(days=1)), (_EPOCH, _EPOCH))
+    for since, since_new in windows:  # recent clips first; further back only when they run out
+        chosen = _rank(con, mode, {**params, "since": since, "since_new": since_new}, want, last[0] if last else None)
         if len(chosen) == want:
             break
     start = con.execute("SELECT count(*) FROM feed_session_items WHERE session_id = ?", [sid]).fetchone()[0]

@@ -4,7 +4,8 @@
 --
 -- Parameters: $viewer, $viewer_teen (access.viewer_params), $now (the session's as_of:
 -- nothing newer is ranked), $since (only clips created after it: social.feed.CANDIDATE_DAYS
--- before $now, or the epoch once those are used up), $session (its served clips are left out),
+-- before $now, or the epoch once those are used up), $since_new (the same for the "newest" source:
+-- one day first), $session (its served clips are left out),
 -- $personal, $locale ('' for every locale), $pool (how many candidates each source gives),
 -- $tau_s (social.feed.FRESHNESS_TAU_S), $limit (rows returned).
 --
@@ -33,8 +34,8 @@ pool AS (
      WHERE created_at > $since AND created_at <= $now AND clip_id NOT IN (SELECT clip_id FROM excluded)
      ORDER BY hot DESC LIMIT $pool)
     UNION
-    (SELECT clip_id FROM clips
-     WHERE created_at > $since AND created_at <= $now AND status = 'published'
+    (SELECT clip_id FROM clips   -- the newest: clips nobody engaged with yet have no clip_stats row
+     WHERE created_at > $since_new AND created_at <= $now AND status = 'published'
        AND clip_id NOT IN (SELECT clip_id FROM excluded)
      ORDER BY created_at DESC LIMIT $pool)
     UNION
