@@ -1,4 +1,4 @@
-"""`sora-widgets` command line: info, generate, studio/serve, seed-demo, users, bench."""
+"""`sora-widgets` command line: info, generate, studio/serve, seed-demo, users, check, bench."""
 
 from __future__ import annotations
 
@@ -105,6 +105,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     clip.save(out)
     print(f"wrote {out} ({clip!r})")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Was FILE made here? Exit 0 when it (or a copy of it) was, 1 when not, 2 when it cannot be read."""
+    from .provenance import check
+    from .store import open_store
+
+    report = check(args.file, store=open_store())
+    if args.json:
+        print(json.dumps({"verdict": report.verdict, "summary": report.summary, "clip_id": report.clip_id,
+                          "creator": report.creator, "created_at": report.created_at, "lineage": report.lineage,
+                          "changes": report.changes, "evidence": report.evidence,
+                          "manifest_state": report.manifest_state}, indent=2))
+    else:
+        print(report.to_text())
+    return 0 if report.made_here else 1
 
 
 def _serve(target: Path, port: int, open_path: str) -> int:
@@ -302,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--width", type=int, default=256)
     s.add_argument("--height", type=int, default=256)
     s.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("check", help="was this video made here? (C2PA manifest, invisible marks, fingerprints)")
+    s.add_argument("file", help="a video file (mp4, mov, webm, mkv)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("studio", help="serve the dashboards with Voila and print the Studio URL")
     s.add_argument("--port", type=int, default=8866)

@@ -12,7 +12,8 @@ The checker reads, in order of strength:
    marks are absent, that the manifest was *copied onto another video*.
 2. **The invisible marks** (picture, then sound), when the manifest is gone:
    a valid mark id found in the registry gives *made here, metadata stripped*,
-   with the clip, its author, date, lineage and its original manifest.
+   with the clip, its author, date, lineage and its original manifest — or *made
+   here but modified* when its per-second fingerprints show what changed.
 3. **Fingerprints** (:func:`.registry.nearest`): *likely a copy of a clip made
    here* when the marks were destroyed but the pictures still match.
 4. Otherwise *no evidence*. A file we cannot decode and that carries no
@@ -249,17 +250,24 @@ class _Checker:
             evidence.append(f"the file could not be read as a video: {self.decode_error}")
             return self._report("none", None, reading, evidence)
         prints = self._fingerprints(data)
-        for detection in sorted(marks.values(), key=lambda d: -d.confidence):
-            entries = registry.by_mark_id(self.store, detection.payload) if detection.found else []
-            if entries:
-                entry = entries[0]
-                reference = registry.fingerprints_of(self.store, entry.clip_id)
-                m = fingerprint.match(prints, reference) if prints is not None and reference is not None else None
-                evidence += _match_lines(m, entry.clip_id)
-                if len(entries) > 1:
-                    evidence.append("the same marked clip was also saved as " + ", ".join(e.clip_id for e in entries[1:]))
-                changes = _changes(prints, reference, m, marks, entry.mark_id)
-                return self._report("stripped", entry, reading, evidence, changes=changes)
+        found = {kind: registry.by_mark_id(self.store, d.payload) for kind, d in marks.items() if d.found}
+        # The picture's mark names the clip when both are found (a dub keeps the picture, not the sound).
+        kind = next((k for k in ("picture", "sound") if found.get(k)), None)
+        if kind is not None:
+            entries = found[kind]
+            entry = entries[0]
+            reference = registry.fingerprints_of(self.store, entry.clip_id)
+            m = fingerprint.match(prints, reference) if prints is not None and reference is not None else None
+            evidence += _match_lines(m, entry.clip_id)
+            if len(entries) > 1:
+                evidence.append("the same marked clip was also saved as " + ", ".join(e.clip_id for e in entries[1:]))
+            changes = _changes(prints, reference, m, marks, entry.mark_id)
+            dub = found.get("sound")
+            if kind == "picture" and dub and dub[0].mark_id != entry.mark_id:
+                evidence.append(f"the sound carries the mark of another clip made here: {dub[0].clip_id} "
+                                f"by @{dub[0].creator}")
+            # Found by its marks without a manifest: stripped; and if its content differs, modified too.
+            return self._report("modified" if changes else "stripped", entry, reading, evidence, changes=changes)
         if any(d.found for d in marks.values()):
             evidence.append("a mark id was read but this registry does not know it (another installation?)")
         near = registry.nearest(self.store, prints) if prints is not None else []

@@ -107,13 +107,17 @@ def record(
         [clip_id, int(mark_id), creator, file_sha256, content_sha256, json.dumps(manifest, default=str),
          manifest_store, signer, fingerprints.seconds],
     )
-    seconds = np.arange(fingerprints.seconds)
-    rows = [[clip_id, int(s), int(p), int(q), bool(a)] for s, p, q, a in
-            zip(seconds, fingerprints.picture, fingerprints.sound, fingerprints.sound_active, strict=True)]
-    con.executemany("INSERT INTO provenance_fingerprints VALUES (?, ?, ?, ?, ?)", rows)
+    # One statement per table (lists unnested side by side), not one per row: this runs under the write lock.
+    seconds = list(range(fingerprints.seconds))
+    con.execute(
+        "INSERT INTO provenance_fingerprints SELECT ?, unnest(?::INTEGER[]), unnest(?::UBIGINT[]), "
+        "unnest(?::UBIGINT[]), unnest(?::BOOLEAN[])",
+        [clip_id, seconds, [int(x) for x in fingerprints.picture], [int(x) for x in fingerprints.sound],
+         [bool(x) for x in fingerprints.sound_active]],
+    )
     keys = _bands(fingerprints.picture)
-    con.executemany("INSERT INTO provenance_bands VALUES (?, ?, ?)",
-                    [[int(k), clip_id, int(s)] for s in seconds for k in keys[s]])
+    con.execute("INSERT INTO provenance_bands SELECT unnest(?::UINTEGER[]), ?, unnest(?::INTEGER[])",
+                [[int(k) for k in keys.ravel()], clip_id, [s for s in seconds for _ in range(BANDS)]])
 
 
 def _entries(store: Store, where: str, params: list, *, con: Any = None) -> list[Entry]:

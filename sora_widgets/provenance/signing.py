@@ -17,9 +17,9 @@ On first use this module makes such a chain in ``<home>/provenance/`` with
 without a trusted timestamp stops validating when its signer certificate expires.
 So the signer is long-lived (:data:`SIGNER_DAYS`, 10 years) and is renewed from the
 root key when less than :data:`RENEW_BEFORE_DAYS` remain; files signed with the old
-certificate keep validating until it expires, and can be signed again from the
-store's copy (:func:`sora_widgets.provenance.stamp.resign`). The registry recognises a
-file whatever its certificate says (file hash, watermark, fingerprints).
+certificate keep validating until it expires (re-signing stored files is not automated:
+:func:`sign_mp4` on the stored bytes does it). The registry recognises a file whatever its
+certificate says (file hash, watermark, fingerprints).
 
 **An organisation's own certificate.** Set :data:`ENV_CERT` (PEM: the end-entity
 certificate first, then any intermediates), :data:`ENV_KEY` (its PKCS#8 PEM private

@@ -63,6 +63,10 @@ class PublishPanel(W.VBox):
         self.progress_label.add_class("sw-publish-progress-label")
         self.result = W.HTML("")
         self.result.add_class("sw-publish-result")
+        # Once saved: a link to the stored file, marked and signed (provenance.export checks who may have it).
+        self.download = W.HTML("")
+        self.download.add_class("sw-download")
+        self._downloads: dict[str, str] = {}  # clip id -> its link
         self.entry: HistoryEntry | None = None
         self.prescreen_job: BackgroundJob | None = None
         self.publish_job: BackgroundJob | None = None
@@ -72,7 +76,7 @@ class PublishPanel(W.VBox):
         self.draft_button.on_click(lambda _b: self.publish("draft"))
         self.buttons = W.HBox([self.publish_button, self.draft_button])
         super().__init__([W.HBox([self.progress, self.progress_label], layout=W.Layout(align_items="center")),
-                          self.result], **kwargs)
+                          self.result, self.download], **kwargs)
 
     # ------------------------------------------------------------ events
     def on_published(self, callback: Callable[[publishing.PublishResult], None], remove: bool = False) -> None:
@@ -91,6 +95,7 @@ class PublishPanel(W.VBox):
         saved = entry is None or entry.clip_id is not None
         self.publish_button.disabled = self.draft_button.disabled = saved or saving
         self.result.value = self._saved_text(entry) if entry is not None and entry.clip_id else ""
+        self.download.value = self._downloads.get(entry.clip_id, "") if entry is not None and entry.clip_id else ""
 
     @staticmethod
     def _saved_text(entry: HistoryEntry) -> str:
@@ -189,7 +194,26 @@ class PublishPanel(W.VBox):
             # The service's message adds something only when the clip is held (the reasons).
             extra = f"<br><small>{html_escape(result.message)}</small>" if result.status == "held" else ""
             self.result.value = self._saved_text(entry) + extra
+        self._offer_download(entry)
         self._published(result)
+
+    def _offer_download(self, entry: HistoryEntry) -> None:
+        """A "Download" link to the saved clip's file: the store's MP4, with its marks and signed C2PA manifest."""
+        import base64
+
+        from ..provenance import export
+
+        try:
+            data, name = export(self.store, entry.clip_id, user=self.user)
+        except Exception:  # the clip is saved; a missing link must not turn that into a failure
+            log.debug("no download link", exc_info=True)
+            return
+        self._downloads[entry.clip_id] = (
+            f"<a class='sw-download-link' download='{html_escape(name)}' "
+            f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Download the signed MP4</a>"
+            "<small> (marked and signed: anyone can check where it came from)</small>")
+        if self.entry is entry:
+            self.download.value = self._downloads[entry.clip_id]
 
     def _on_error(self, entry: HistoryEntry, exc: BaseException | None) -> None:
         log.debug("publish failed", exc_info=exc)
