@@ -549,6 +549,18 @@ def test_a_caller_that_goes_away_frees_its_queue_slots(cluster, tmp_home):
 
 
 @pytest.mark.slow
+def test_a_stopped_scheduler_is_made_again_on_the_next_job(cluster):
+    import ray
+
+    old = _status()["workers"]
+    ray.kill(_sched())  # an admin stops it (its workers go with it)
+    clip = _slow(steps=2, step_s=0.01)
+    assert clip.num_frames == 2 and clip.meta["service"]["attempts"] == 1
+    new = _status()["workers"]
+    assert len(new) == 2 and not {w["pid"] for w in new} & {w["pid"] for w in old}
+
+
+@pytest.mark.slow
 def test_info_shows_the_mode_and_the_workers(cluster, tmp_home, capsys):
     from sora_widgets.cli import main
 

@@ -82,15 +82,21 @@ def run_on_service(
     """
     import ray
 
-    from .cluster import scheduler
+    from .cluster import forget, scheduler
 
-    sched = scheduler()
     user = _user()
     home = _home()
     summary = {"engine": str(kwargs.get("engine", "sim")), "model": kwargs.get("model"),
                "prompt": str(kwargs.get("prompt", ""))[:500]}
     t_submit = time.time()
-    ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
+    sched = scheduler()
+    try:
+        ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
+    except ray.exceptions.RayActorError:
+        # The scheduler was stopped (an admin killed it, its node died): the next one is made on demand.
+        forget()
+        sched = scheduler()
+        ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
     job_id = ticket["job_id"]
     row = {"job_id": job_id, "user_handle": user, "engine": summary["engine"], "model": summary["model"],
            "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow(), "attempts": 0}
