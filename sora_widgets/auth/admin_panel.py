@@ -11,12 +11,12 @@ callbacks as well as the status line.
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 
 import ipywidgets as W
 
 from ..store import Store
 from ..store.store import ROLES
+from ..widgets._html import escape
 from . import admin
 
 __all__ = ["AdminPanel"]
