@@ -394,3 +394,25 @@ def test_the_studio_download_is_the_signed_marked_file(made):
     with pytest.raises(PermissionError):
         stamp.export(store, draft.clip_id, user="bob")  # someone else's draft
     assert stamp.export(store, draft.clip_id, user="alice")[0] == stored_path(store, draft.clip_id).read_bytes()
+
+
+def test_the_studio_offers_the_signed_file_once_saved(store, test_engines):
+    import base64
+    import re
+
+    from conftest import wait_until
+
+    from sora_widgets.widgets.studio_history import HistoryEntry
+    from sora_widgets.widgets.studio_publish import PublishPanel
+
+    sign_up(store, "dora", birthdate="1990-01-01")
+    clip = generate_checked(store, "square", user="dora", engine="test-square", duration=1.0, fps=12,
+                            width=64, height=64)
+    panel = PublishPanel(store, "dora")
+    panel.show(HistoryEntry(clip, {}, 0.0))
+    panel.publish("draft", wait=True)
+    assert wait_until(lambda: "sw-download-link" in panel.download.value, 30)
+    data = base64.b64decode(re.search(r"base64,([^']+)'", panel.download.value).group(1))
+    clip_id = clip.meta["clip_id"]
+    assert data == stored_path(store, clip_id).read_bytes()
+    assert provenance.check(data, store=store).verdict == "intact"

@@ -198,22 +198,29 @@ class PublishPanel(W.VBox):
         self._published(result)
 
     def _offer_download(self, entry: HistoryEntry) -> None:
-        """A "Download" link to the saved clip's file: the store's MP4, with its marks and signed C2PA manifest."""
-        import base64
+        """A "Download" link to the saved clip's file: the store's MP4, with its marks and signed C2PA manifest.
 
+        Made on a job of its own (reading the file back takes a few store reads): the publish is done
+        and reported without waiting for it.
+        """
         from ..provenance import export
 
-        try:
-            data, name = export(self.store, entry.clip_id, user=self.user)
-        except Exception:  # the clip is saved; a missing link must not turn that into a failure
-            log.debug("no download link", exc_info=True)
-            return
-        self._downloads[entry.clip_id] = (
-            f"<a class='sw-download-link' download='{html_escape(name)}' "
-            f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Download the signed MP4</a>"
-            "<small> (marked and signed: anyone can check where it came from)</small>")
-        if self.entry is entry:
-            self.download.value = self._downloads[entry.clip_id]
+        store, user, clip_id = self.store, self.user, entry.clip_id
+
+        def show(found: tuple[bytes, str]) -> None:
+            import base64
+
+            data, name = found
+            self._downloads[clip_id] = (
+                f"<a class='sw-download-link' download='{html_escape(name)}' "
+                f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Download the signed MP4</a>"
+                "<small> (marked and signed: anyone can check where it came from)</small>")
+            if self.entry is entry:
+                self.download.value = self._downloads[clip_id]
+
+        # The clip is saved whatever happens here: a missing link is logged, never shown as a failure.
+        BackgroundJob(lambda _p, _c: export(store, clip_id, user=user), name="sora-widgets-download-link",
+                      on_done=show, on_error=lambda exc: log.debug("no download link", exc_info=exc)).start()
 
     def _on_error(self, entry: HistoryEntry, exc: BaseException | None) -> None:
         log.debug("publish failed", exc_info=exc)
