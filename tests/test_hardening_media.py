@@ -345,3 +345,46 @@ def test_a_full_disk_says_so_and_what_to_do(tmp_path):
         assert not list((disk / "home" / "media").rglob("*.part")), "no half-written file is left"
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+# ------------------------------------------------------------------------------------ fuzzing the decoder
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MAGIC = [b"", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", b"\x00\x00\x00\x08moov", b"\x1a\x45\xdf\xa3",
+          b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_MAGIC), st.binary(max_size=3000))
+def test_any_bytes_are_a_clip_or_a_media_error(magic, tail):
+    """Property: whatever follows an accepted magic number, the answer is a Clip or a MediaError."""
+    try:
+        clip = Clip.from_bytes(magic + tail, name="fuzz.mp4")
+    except MediaError as exc:
+        assert "Errno" not in str(exc) and "/tmp" not in str(exc)
+        return
+    assert clip.num_frames >= 2
+
+
+@pytest.fixture(scope="module")
+def small_mp4(tmp_path_factory) -> bytes:
+    p = tmp_path_factory.mktemp("fuzz") / "s.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=32x32:r=10:d=1", "-f", "lavfi", "-i", "sine=r=8000:d=1",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(p))
+    return p.read_bytes()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 255)), min_size=1, max_size=40))
+def test_a_damaged_real_file_is_a_clip_or_a_media_error(small_mp4, edits):
+    """Property: a real MP4 with bytes overwritten (header boxes included) never crashes the decoder."""
+    data = bytearray(small_mp4)
+    for pos, value in edits:
+        data[pos % len(data)] = value
+    try:
+        clip = Clip.from_bytes(bytes(data), name="damaged.mp4")
+    except MediaError:
+        return
+    assert clip.frames.dtype == np.uint8 and clip.num_frames >= 2
