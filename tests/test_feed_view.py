@@ -1,0 +1,70 @@
+"""FeedView without a browser: what the kernel sends, and what the buttons call (social services)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sora_widgets.media import Clip
+from sora_widgets.social import feed, guardians, notifications
+from sora_widgets.social.accounts import sign_up
+
+
+def _setup(store, n=6):
+    for h in ("ada", "abe"):
+        sign_up(store, h, birthdate="1985-05-05")
+    sign_up(store, "zed", birthdate="1985-05-05")
+    ids = []
+    for i in range(n):
+        clip = Clip(np.full((4, 32, 18, 3), 20 * i, np.uint8), np.zeros((1, 800), np.float32), 8, 16_000,
+                    {"prompt": f"clip {i}"})
+        ids.append(store.save_clip(clip, owner=("ada", "abe")[i % 2], status="published"))
+    draft = store.save_clip(Clip(np.zeros((4, 32, 18, 3), np.uint8), np.zeros((1, 800), np.float32), 8, 16_000),
+                            owner="ada", status="draft")
+    feed.refresh_stats(store)
+    return ids, draft
+
+
+def _recording(view):
+    sent = []
+    view.player.send = lambda content, buffers=None: sent.append((content, buffers))  # what would go to the browser
+    return sent
+
+
+def test_media_only_for_clips_served_to_this_viewer(store):
+    ids, draft = _setup(store)
+    from sora_widgets.widgets.feed_view import FeedView
+
+    view = FeedView(store, "zed", page_size=4)
+    sent = _recording(view)
+    shown = view.player.clip_id
+    assert shown in ids
+    view.player._handle(view.player, {"type": "want", "clip_id": shown}, [])
+    assert sent and sent[-1][0]["mime"] == "video/mp4"
+    assert bytes(sent[-1][1][0]) == store.media_bytes(store.clip_info(shown)["media_hash"])
+    n = len(sent)
+    for other in (draft, "no_such_clip", *[i for i in ids if i not in {it.clip_id for it in view.items[:2]}]):
+        view.player._handle(view.player, {"type": "want", "clip_id": other}, [])
+    assert len(sent) == n, "the kernel sent media the viewer was not served"
+
+
+def test_navigation_like_comment_and_the_stop_screen(store):
+    ids, _ = _setup(store)
+    sign_up(store, "tia", birthdate=f"{__import__('datetime').date.today().year - 15}-01-01")
+    code = guardians.create_invitation(store, guardian="ada")
+    guardians.accept_invitation(store, teen="tia", code=code)
+    guardians.update_settings(store, by="ada", teen="tia", daily_limit_clips=2, daily_limit_minutes=None)
+    from sora_widgets.widgets.feed_view import FeedView
+
+    view = FeedView(store, "tia", page_size=5)
+    first = view.player.clip_id
+    view.like_button.click()
+    view.comment_text.value = "nice"
+    view.comment_button.click()
+    owner = store.clip_info(first)["owner"]
+    kinds = {n["kind"] for n in notifications.list_for(store, owner)}
+    assert {"like", "comment"} <= kinds
+    view.player._handle(view.player, {"type": "nav", "step": 1}, [])
+    assert view.player.clip_id not in ("", first)
+    view.next_button.click()
+    assert view.player.stopped.startswith("That's your feed for today")
+    assert view.player.clip_id == ""
