@@ -19,6 +19,10 @@ _WIDGETS = {
     "MyCameos": "cameo_maker",
     "ReviewQueue": "review_queue",
     "RemixExplorer": "remix_explorer",
+    "FeedView": "feed_view",
+    "MessagesPanel": "messages_panel",
+    "NotificationsList": "messages_panel",
+    "GuardianPanel": "guardian_panel",
 }
 
 __all__ = sorted(_WIDGETS)
