@@ -82,9 +82,9 @@ def can_view(store: Store, clip_id: str, user: str) -> Decision:
         viewer = normalise_handle(user)
     except ValueError:
         viewer = ""
-    role = _role_or_none(store, viewer) if viewer else None
-    teen = _viewer_teen(store, viewer, role)
-    with store.read() as con:
+    with store.read() as con:  # one connection for every lookup below (each would open the file)
+        role = _role_or_none(store, viewer) if viewer else None
+        teen = _viewer_teen(store, viewer, role)
         row = con.execute(_FACTS_SQL, {"clip": clip_id, "viewer": viewer}).fetchone()
     if row is None:
         return Decision(False, f"clip {clip_id} does not exist")
@@ -223,8 +223,9 @@ def viewer_params(store: Store, viewer: str | None, *, param: str = "viewer", ro
         h = normalise_handle(viewer) if viewer is not None else ""
     except ValueError:
         h = ""
-    r = _role_or_none(store, h) if h else None
-    out = {param: h, f"{param}_teen": _viewer_teen(store, h, r)}
+    with store.read():  # one connection for both lookups
+        r = _role_or_none(store, h) if h else None
+        out = {param: h, f"{param}_teen": _viewer_teen(store, h, r)}
     if role:
         out[f"{param}_role"] = r or ""
     return out
