@@ -175,7 +175,9 @@ def _decode(av, container, limits: MediaLimits, label: str, silent_rate: int) ->
         kind = "an audio-only file" if container.streams.audio else "not a video"
         raise DecodeError(f"{label} is {kind}: a clip needs pictures. Upload a video ({ACCEPTED}).")
     vs = vstreams[0]
-    astream = container.streams.audio[0] if container.streams.audio else None
+    # A sound track whose codec FFmpeg cannot name (a damaged sample description) is left out, not read.
+    astreams = [s for s in container.streams.audio if s.codec_context is not None]
+    astream = astreams[0] if astreams else None
     _check_stated_durations(container, limits, label)
     src_w, src_h = int(vs.codec_context.width or 0), int(vs.codec_context.height or 0)
     _check_source_size(src_w, src_h, limits, label)

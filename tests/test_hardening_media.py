@@ -388,3 +388,13 @@ def test_a_damaged_real_file_is_a_clip_or_a_media_error(small_mp4, edits):
     except MediaError:
         return
     assert clip.frames.dtype == np.uint8 and clip.num_frames >= 2
+
+
+def test_a_sound_track_without_a_codec_is_ignored_not_a_crash(small_mp4):
+    """Found by fuzzing: the audio track's sample description damaged ('stsd' box renamed) left a stream
+    with no codec, and reading its rate raised AttributeError."""
+    i = small_mp4.rfind(b"stsd")
+    assert i > small_mp4.find(b"stsd") > 0  # two tracks: the last sample description is the sound's
+    data = small_mp4[:i] + b"\x98tsd" + small_mp4[i + 4:]
+    clip = Clip.from_bytes(data, name="nocodec.mp4")
+    assert clip.num_frames == 10 and clip.audio.shape[1] == 0
