@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..media import Clip, EncodedMP4
 from ..store import Store, normalise_handle
 from . import fingerprint, registry, signing
@@ -145,6 +144,16 @@ def _fingerprints(clip: Clip) -> fingerprint.Fingerprints:
 
 
 # ---------------------------------------------------------------------------------------- manifest
+def _version() -> str:
+    """The installed sora-widgets version (from its distribution metadata: importing the package would be a cycle)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sora-widgets")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def recipe_sha256(meta: dict) -> str:
     """SHA-256 (hex) of the clip's recipe as canonical JSON (sorted keys): names the recipe without revealing it."""
     recipe = meta.get("recipe") or {}
@@ -199,7 +208,7 @@ def manifest_definition(store: Store, meta: dict, *, clip_id: str, parent_id: st
     assertions = [
         {"label": "c2pa.actions", "data": {"actions": [{
             "action": "c2pa.created", "digitalSourceType": DIGITAL_SOURCE_TYPE,
-            "softwareAgent": {"name": f"sora-widgets/{engine}", "version": __version__},
+            "softwareAgent": {"name": f"sora-widgets/{engine}", "version": _version()},
             "parameters": {k: v for k, v in params.items() if v is not None},
         }]}},
         {"label": "c2pa.soft-binding", "data": {"alg": SOFT_BINDING_ALG,
@@ -209,7 +218,7 @@ def manifest_definition(store: Store, meta: dict, *, clip_id: str, parent_id: st
     cameos = _cameo_uses(store, meta)
     if cameos:
         assertions.append({"label": CAMEO_ASSERTION, "data": {"uses": cameos, "consent": "granted by each owner"}})
-    return {"claim_generator_info": [{"name": "sora-widgets", "version": __version__}],
+    return {"claim_generator_info": [{"name": "sora-widgets", "version": _version()}],
             "title": f"sora-widgets clip {clip_id}", "format": signing.MP4, "assertions": assertions}
 
 
