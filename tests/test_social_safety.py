@@ -556,3 +556,16 @@ def test_the_cameo_owner_is_notified_of_each_use(people_template, tmp_path_facto
     consent.link_uses(store, clip_id=saved, user="abe", cameo_ids=[cid])
     told = [n for n in notifications.list_for(store, "ada") if n["kind"] == "cameo_use"]
     assert [(n["actor"], n["target_id"], n["detail"]["cameo"]) for n in told] == [("abe", saved, "mug")]
+
+
+def test_a_reporter_learns_the_decision(people_template, tmp_path_factory):
+    """A report's case decided by a reviewer: the reporter is told the outcome, not who decided."""
+    from sora_widgets.moderation import review
+
+    store = _copy(people_template, tmp_path_factory)
+    sign_up(store, "rev", birthdate="1980-01-01", role="reviewer")
+    case_id = graph.report(store, "abe", "clip000", "spam")["case_id"]
+    review.claim(store, "rev", case_id)
+    review.decide(store, "rev", case_id, "remove", "spam")
+    told = [n for n in notifications.list_for(store, "abe") if n["kind"] == "report_decided"]
+    assert [(n["actor"], n["target_id"], n["detail"]["decision"]) for n in told] == [(None, "clip000", "remove")]

@@ -432,6 +432,12 @@ def decide(store: Store, reviewer: str, case_id: str, decision: str, reason: str
         store.audit(reviewer, "review.decide", "case", case_id,
                     {"decision": decision, "reason": reason, "clip_id": case["clip_id"], "category": case["category"]}, con=con)
         clip_id, why = case["clip_id"], f"review {case_id}: {reason}"
+        if decision != "escalate":  # people who reported the clip learn the outcome (not who decided)
+            from ..social.notifications import notify
+
+            for (reporter,) in con.execute("SELECT reporter FROM reports WHERE case_id = ?", [case_id]).fetchall():
+                notify(store, recipient=reporter, kind="report_decided", actor=None, target_kind="clip",
+                       target_id=clip_id, detail={"decision": decision}, con=con)
         if clip_id and decision == "remove":
             with contextlib.suppress(AlreadyTakenDown):  # this reviewer removed it for this case before the appeal
                 take_down(store, clip_id, by=reviewer, reason=why, con=con, case_id=case_id)
