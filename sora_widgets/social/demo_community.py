@@ -16,6 +16,7 @@ Idempotent: a second seed finds ``tia`` and adds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import numpy as np
@@ -85,7 +86,8 @@ def seed_community(store: Store, creators: tuple[str, ...], *, seed: int = 0,
         for clip_id, owner in clips.itertuples(index=False):
             for who in rng.choice(likers, size=min(4, len(likers)), replace=False):
                 if who != owner:
-                    likes += graph.like(store, str(who), clip_id)
+                    with contextlib.suppress(PermissionError):  # a clip a teen may not see stays unliked by them
+                        likes += graph.like(store, str(who), clip_id)
         for i, (clip_id, owner) in enumerate(clips.head(6).itertuples(index=False)):
             author = people[(i + 3) % len(people)]
             if author != owner:
