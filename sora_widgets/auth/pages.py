@@ -6,6 +6,8 @@ inline so the pages need no static route that an anonymous visitor could reach.
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 from html import escape
 
 __all__ = ["login_page", "signup_page", "message_page", "needs_role_html", "logged_in_html"]
@@ -101,10 +103,17 @@ def needs_role_html(*, handle: str, role: str, needed: str, logout_url: str) -> 
             f"{escape(needed)} role, or <a href='{escape(logout_url)}'>log in as someone else</a>.</p></div>")
 
 
+@functools.lru_cache(maxsize=1)
+def dashboard_css() -> str:
+    """The page-level CSS of every served dashboard (``dashboard.css``: phone-sized layouts)."""
+    return (importlib.resources.files("sora_widgets.auth") / "dashboard.css").read_text(encoding="utf-8")
+
+
 def logged_in_html(handle: str, display_name: str | None, logout_url: str) -> str:
-    """The small "logged in as" bar every served dashboard shows at the top."""
+    """The small "logged in as" bar every served dashboard shows at the top, with the dashboards' page CSS."""
     name = escape(display_name or handle)
-    return (f"<div class='sw-logged-in' style='display:flex;justify-content:flex-end;gap:12px;"
+    return (f"<style>{dashboard_css()}</style>"
+            f"<div class='sw-logged-in' style='display:flex;flex-wrap:wrap;justify-content:flex-end;gap:4px 12px;"
             f"font:13px system-ui,sans-serif;color:#445;padding:2px 0'>"
             f"<span>Logged in as <b class='sw-user-name'>{name}</b> (@{escape(handle)})</span>"
             f"<a class='sw-logout' href='{escape(logout_url)}'>Log out</a></div>")
