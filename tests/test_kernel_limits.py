@@ -9,6 +9,7 @@ does: the page renders (its kernel starts and runs the notebook) but no browser 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 
@@ -78,9 +79,16 @@ def connect(loop, http: Http, kernel_id: str):
     return loop.run_until_complete(opened())
 
 
-def close(loop, conn) -> None:
+def close(loop, http: Http, kernel_id: str, conn) -> None:
+    """Close the page's websocket and wait until the server has noticed (its kernel model counts connections)."""
     conn.close()
-    loop.run_until_complete(asyncio.sleep(1.0))  # the server notices the close
+
+    def noticed() -> bool:
+        loop.run_until_complete(asyncio.sleep(0.2))
+        _, status, body = http.get(f"api/kernels/{kernel_id}")
+        return status == 200 and json.loads(body).get("connections") == 0
+
+    wait_for(noticed, 30, f"the server noticed the page of {kernel_id} closed")
 
 
 def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
@@ -119,11 +127,11 @@ def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
     loop = asyncio.new_event_loop()
     try:
         # 3. Closed pages make room: bob's first page connected and went away (a reload, a closed tab) ...
-        close(loop, connect(loop, bob, bob1))
+        close(loop, bob, bob1, connect(loop, bob, bob1))
         status, _, bob3 = open_page(bob)
         assert status == 200 and bob.get(f"api/kernels/{bob1}")[1] != 200
         # ... and carol's, when the server is full and dave asks.
-        close(loop, connect(loop, carol, carol1))
+        close(loop, carol, carol1, connect(loop, carol, carol1))
         status, _, dave1 = open_page(dave)
         assert status == 200 and carol.get(f"api/kernels/{carol1}")[1] != 200
         assert len(kernels(server)) == 3
@@ -137,7 +145,7 @@ def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
         last_activity = time.monotonic()
         done = wait_for(lambda: len(kernels(server)) == 1, CULL_IDLE_S + CULL_INTERVAL_S + 30,
                         "kernels of pages nobody is connected to culled")
-        assert done - last_activity <= CULL_IDLE_S + CULL_INTERVAL_S + 5
+        assert done - last_activity <= CULL_IDLE_S + CULL_INTERVAL_S + 15  # + shutting the processes down
         assert bob.get(f"api/kernels/{bob2}")[1] == 200
         assert bob.get(f"api/kernels/{bob3}")[1] != 200 and dave.get(f"api/kernels/{dave1}")[1] != 200
         keep.close()
