@@ -37,11 +37,11 @@ import io
 import json
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..media import atomic_write_bytes
 from ..store import db_file_lock
 
 __all__ = [
@@ -185,18 +185,11 @@ def _read_private(path: Path) -> bytes:
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
-    """Write ``data`` atomically; a private file is created mode 0600 (never briefly readable by others)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600 if private else 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` atomically; the temp file is made mode 0600 (``mkstemp``), so a key is never readable by
+    others, even for a moment; a public file (a certificate) is opened to 0644 afterwards."""
+    atomic_write_bytes(path, data)
+    if not private:
+        os.chmod(path, 0o644)
 
 
 def _ensure_generated(folder: Path, now: dt.datetime) -> None:
