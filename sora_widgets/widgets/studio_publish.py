@@ -6,6 +6,8 @@ quietly). Publish then calls :func:`sora_widgets.publishing.publish`, which uses
 that verdict when the clip is unchanged, so it only saves; if the check is still
 running, the panel shows its progress ("checking the clip k/n") until it ends.
 The rule (which verdict may be reused) lives in the service, not here.
+Once saved, a "Download the signed MP4" link offers the stored file, marked and
+signed with C2PA (:func:`sora_widgets.provenance.export`, which checks who may have it).
 """
 
 from __future__ import annotations
