@@ -220,9 +220,15 @@ def cluster(tmp_path_factory):
         assert not left, f"Ray processes left running after the cluster shut down: {left}"
 
 
+_START_FAILED: list[BaseException] = []
+
+
 def _start_cluster(Cluster, tries: int = 3):
     """A head and a second node; on a loaded 2-core machine a raylet can miss Ray's fixed 30 s start-up
-    window, so a failed start is shut down and tried again."""
+    window (its dashboard agent is slow to write its port file), so a failed start is shut down and tried
+    again. After ``tries`` failures the module's other tests fail at once with the same error."""
+    if _START_FAILED:
+        raise RuntimeError("the Ray cluster could not start earlier in this module") from _START_FAILED[0]
     node_args = {"num_cpus": 1, "include_dashboard": False, "object_store_memory": 150 * 2**20}
     for attempt in range(tries):
         c = Cluster(initialize_head=False)
@@ -231,9 +237,10 @@ def _start_cluster(Cluster, tries: int = 3):
             c.add_node(**{k: v for k, v in node_args.items() if k != "include_dashboard"})
             c.wait_for_nodes()
             return c
-        except Exception:
+        except Exception as exc:
             c.shutdown()
             if attempt == tries - 1:
+                _START_FAILED.append(exc)
                 raise
     raise AssertionError("unreachable")
 
