@@ -1,0 +1,72 @@
+"""Every dashboard usable on a phone (issue 14 item 3): at 390x844 (and 1280x900) nothing visible runs off
+the screen or is clipped at its edge, on the demo community, as a creator and as an admin.
+
+Only widgets that pan on purpose (class ``sw-scroll-x``: the lineage viewport) may hold wider content.
+Screenshots: test-artifacts/phone-<dashboard>.png and desktop-<dashboard>.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TEST_PASSWORD, give_password
+
+from sora_widgets.demo import ADMIN, CREATORS, seed_demo
+from sora_widgets.serve import dashboards_dir
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+STAFF_PAGES = {"moderation.ipynb", "admin.ipynb"}
+SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
+
+OFFENDERS_JS = """() => { const W = window.innerWidth; const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
+    if (e.closest('.sw-scroll-x')) continue;
+    if (r.right > W + 1 || r.left < -1) {
+      const cls = typeof e.className === 'string' ? e.className : '';
+      out.push(`${e.tagName}.${cls.slice(0, 60)} [${Math.round(r.left)}, ${Math.round(r.right)}] ` +
+               JSON.stringify((e.innerText || '').slice(0, 30)));
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, offenders: out.slice(0, 10)}; }"""
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("phone-demo")
+    seed_demo(home, n_clips=60, n_rendered=4, seed=1)
+    for handle in (CREATORS[0], ADMIN):
+        give_password(home, handle)
+    return home
+
+
+def log_in(page, server, handle):
+    page.goto(server.base_url + "login?next=/")
+    page.fill("#handle", handle)
+    page.fill("#password", TEST_PASSWORD)
+    with page.expect_navigation(timeout=60_000):
+        page.click("#sw-login-submit")
+
+
+@pytest.mark.parametrize("size_name", list(SIZES))
+def test_no_dashboard_runs_off_the_screen(voila, browser, demo_home, artifacts_dir, size_name):
+    width, height = SIZES[size_name]
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(demo_home)}, name=f"layout-{size_name}")
+    problems = {}
+    for handle in (CREATORS[0], ADMIN):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        page = ctx.new_page()
+        log_in(page, server, handle)
+        for nb in sorted(p.name for p in dashboards_dir().glob("*.ipynb")):
+            if (nb in STAFF_PAGES) != (handle == ADMIN):
+                continue
+            page.goto(server.url(nb), wait_until="commit")
+            page.wait_for_selector(".jupyter-widgets", timeout=120_000)
+            page.wait_for_timeout(3000)  # widgets that fill in from a background thread
+            found = page.evaluate(OFFENDERS_JS)
+            page.screenshot(path=str(artifacts_dir / f"{size_name}-{nb.removesuffix('.ipynb')}.png"), full_page=True)
+            if found["offenders"] or found["scrollWidth"] > width:
+                problems[nb] = found
+        ctx.close()
+    assert not problems, problems
