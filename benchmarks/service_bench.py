@@ -81,7 +81,8 @@ def main() -> int:
     ap.add_argument("--skip-tiny", action="store_true", help="no diffusers part (no torch installed)")
     args = ap.parse_args()
 
-    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "SORA_WIDGETS_RAY_WORKERS": "1", "OMP_NUM_THREADS": "1",
+    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120",
+                       "SORA_WIDGETS_RAY_WORKERS": "1", "OMP_NUM_THREADS": "1",
                        "SORA_WIDGETS_RAY_PER_USER": "64", "SORA_WIDGETS_USER": "bench"})
     os.environ.pop("SORA_WIDGETS_RAY", None)
     from ray.cluster_utils import Cluster

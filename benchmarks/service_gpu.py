@@ -43,7 +43,8 @@ def main() -> int:
 
     gpus = torch.cuda.device_count() if args.gpus is None else args.gpus
     workers = max(1, gpus * args.per_gpu) if gpus else 2
-    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "SORA_WIDGETS_RAY_WORKERS": str(workers),
+    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120",
+                       "SORA_WIDGETS_RAY_WORKERS": str(workers),
                        "SORA_WIDGETS_RAY_GPUS_PER_WORKER": str(1 / args.per_gpu if gpus else 0),
                        "SORA_WIDGETS_RAY_PER_USER": "8", "SORA_WIDGETS_USER": "gpu_check"})
     os.environ.pop("SORA_WIDGETS_RAY", None)

@@ -197,7 +197,8 @@ def cluster(tmp_path_factory):
 
     saved = dict(os.environ)
     # read by the scheduler and workers (started by these nodes, with this environment)
-    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "SORA_WIDGETS_RAY_OWNER_TIMEOUT_S": "4",
+    os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120",
+                       "SORA_WIDGETS_RAY_OWNER_TIMEOUT_S": "4",
                        "SORA_WIDGETS_RAY_WORKERS": "2", "SORA_WIDGETS_RAY_PER_USER": "1",
                        "OMP_NUM_THREADS": "1", "SORA_WIDGETS_USER": "ana"})
     os.environ.pop("SORA_WIDGETS_RAY", None)

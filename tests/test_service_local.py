@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Small: one worker, one CPU, a small object store (the machine has 2 cores).
 LOCAL_ENV = {"SORA_WIDGETS_RAY": "local", "SORA_WIDGETS_RAY_CPUS": "1", "SORA_WIDGETS_RAY_WORKERS": "1",
-             "SORA_WIDGETS_RAY_OBJECT_STORE_MB": "200", "RAY_USAGE_STATS_ENABLED": "0"}
+             "SORA_WIDGETS_RAY_OBJECT_STORE_MB": "200", "RAY_USAGE_STATS_ENABLED": "0",
+             "RAY_raylet_start_wait_time_s": "120"}
 
 
 def _ray_pids() -> list[int]:

@@ -37,6 +37,9 @@ LOCAL_LOCK_PATH = Path(os.environ.get("TMPDIR", "/tmp")) / "sora-widgets-ray-sta
 def _ray_env() -> None:
     # No usage reports leave the machine; Ray's own token auth stays off for a local cluster.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # The raylet waits this long (s; Ray's default 15) for its agents' port files: on a loaded small
+    # machine the Python agents take longer to start, and the raylet then dies at start-up.
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
 
 
 def _cli() -> str:
