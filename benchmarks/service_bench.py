@@ -72,8 +72,9 @@ def _p(values, q):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="interleaved runs of each side (overhead)")
-    ap.add_argument("--sim-duration", type=float, default=12.0, help="seconds of sim clip (256 px)")
-    ap.add_argument("--tiny-steps", type=int, default=24, help="denoising steps of the tiny LTX-2 job")
+    ap.add_argument("--sim-duration", type=float, default=20.0, help="seconds of sim clip")
+    ap.add_argument("--sim-size", type=int, default=512, help="sim clip width = height in px")
+    ap.add_argument("--tiny-steps", type=int, default=48, help="denoising steps of the tiny LTX-2 job")
     ap.add_argument("--jobs", type=int, default=8, help="CPU-bound jobs for the throughput part")
     ap.add_argument("--job-s", type=float, default=1.0, help="CPU seconds of each throughput job")
     ap.add_argument("--rounds", type=int, default=3, help="jobs per submitter (queue latency)")
@@ -111,7 +112,8 @@ def _bench(args) -> int:
 
     sched = scheduler()
     # ---------------------------------------------------------------- 1. overhead
-    sim = {"prompt": "a red ball bounces off the backboard", "duration": args.sim_duration}
+    sim = {"prompt": "a red ball bounces off the backboard", "duration": args.sim_duration,
+           "width": args.sim_size, "height": args.sim_size}
 
     def sim_call(seed=7):
         return sw.generate(**sim, seed=seed, on_progress=lambda s, t, p: None)
@@ -119,7 +121,7 @@ def _bench(args) -> int:
     sim_call()
     _in_process(sim_call)()  # both sides warm
     here, there = _median_pair(_in_process(sim_call), sim_call, args.runs)
-    print(f"overhead, sim {args.sim_duration:g} s clip at 256 px: in-process {here:.2f} s, service {there:.2f} s, "
+    print(f"overhead, sim {args.sim_duration:g} s clip at {args.sim_size} px: in-process {here:.2f} s, service {there:.2f} s, "
           f"ratio {there / here:.3f}")
     if not args.skip_tiny:
         import torch
