@@ -144,6 +144,6 @@ def test_two_voila_visitors_generate_at_once_through_the_local_service(local_clu
             break
         time.sleep(0.5)
     assert sorted(rows.user_handle) == ["visitor_one", "visitor_two"] and set(rows.state) == {"done"}
-    assert rows.queue_s.max() > 0.5  # the one who waited waited for the other's clip
+    assert rows.queue_s.max() > rows.queue_s.min() + 0.1  # the one who waited waited for the other's clip
     for page in pages:
         page.context.close()
