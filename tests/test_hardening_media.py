@@ -1,7 +1,7 @@
 """Issue 13, uploads: a playlist cannot make FFmpeg open another file (item 2), decoding stays within a
 stated memory budget (item 4), and upload errors read like sentences (item 11).
 
-The memory cases run in a subprocess each and report its peak RSS (``ru_maxrss``), so the figure is
+The memory cases run in a subprocess each and report its peak RSS (``VmHWM``), so the figure is
 the whole decode: PyAV, the frames, the audio and the Clip, not an estimate.
 """
 

@@ -63,7 +63,7 @@ def make(kind: str, folder: Path) -> Path:
 KINDS = ("long720", "hour_audio_mov", "hour_audio_stream", "restarting_ts", "short_video_long_audio")
 
 _PROBE = r"""
-import dataclasses, json, resource, sys
+import dataclasses, json, sys
 from sora_widgets.media import DEFAULT_LIMITS, Clip, MediaError
 limits = dataclasses.replace(DEFAULT_LIMITS, **json.loads(sys.argv[2]))
 out = {}
@@ -73,7 +73,10 @@ try:
                sr=clip.sample_rate, notes=clip.meta.get("notes", []))
 except MediaError as exc:
     out.update(ok=False, error=str(exc))
-out["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM: this process's own peak. ru_maxrss would start from the parent's RSS at fork (Linux keeps it
+# across exec), so a big pytest process made a small decode look like 1.4 GB.
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+out["peak_bytes"] = int(hwm.split()[1]) * 1024
 print(json.dumps(out))
 """
 
