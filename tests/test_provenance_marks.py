@@ -303,3 +303,29 @@ def test_hamming_counts_bits():
     a = np.array([0, 0xFF, 2**64 - 1], np.uint64)
     b = np.array([1, 0x0F, 0], np.uint64)
     assert fingerprint.hamming(a, b).tolist() == [1, 4, 64]
+
+
+def _flip(hashes: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
+    out = hashes.copy()
+    for i in range(out.size):
+        for b in rng.choice(64, bits, replace=False):
+            out[i] ^= np.uint64(1) << np.uint64(int(b))
+    return out
+
+
+def test_fingerprint_match_needs_sound_to_agree_unless_the_picture_is_very_close():
+    rng = np.random.default_rng(7)
+    pictures = rng.integers(0, 2**63, 5, dtype=np.int64).astype(np.uint64)
+    sounds = rng.integers(0, 2**63, 5, dtype=np.int64).astype(np.uint64)
+    ref = fingerprint.Fingerprints(pictures, sounds, np.ones(5, bool))
+    near = _flip(pictures, 12, rng)  # like a crop: between PICTURE_ALONE_BITS and PICTURE_MATCH_BITS
+    assert fingerprint.PICTURE_ALONE_BITS < 12 <= fingerprint.PICTURE_MATCH_BITS
+    with_sound = fingerprint.Fingerprints(near, sounds.copy(), np.ones(5, bool))
+    without_sound = fingerprint.Fingerprints(near, np.zeros(5, np.uint64), np.zeros(5, bool))
+    other_sound = fingerprint.Fingerprints(near, _flip(sounds, 32, rng), np.ones(5, bool))
+    assert fingerprint.match(with_sound, ref).is_match
+    assert not fingerprint.match(without_sound, ref).is_match  # the picture alone is not close enough
+    assert not fingerprint.match(other_sound, ref).is_match
+    very_near = fingerprint.Fingerprints(_flip(pictures, 4, rng), np.zeros(5, np.uint64), np.zeros(5, bool))
+    found = fingerprint.match(very_near, ref)
+    assert found.is_match and found.sound_bits is None and found.picture_bits == 4
