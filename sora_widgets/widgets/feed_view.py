@@ -115,6 +115,9 @@ class FeedView(W.VBox):
         self.remix_button = _button("Remix", "sw-feed-remix")
         self.cameo_button = _button("Use this cameo", "sw-feed-cameo", disabled=True)
         self.see_less_button = _button("See less", "sw-feed-see-less")
+        self.download_button = _button("Download", "sw-feed-download")
+        self.download = W.HTML()  # the link to the marked, signed file (provenance.export decides who may have it)
+        self.download.add_class("sw-feed-download-link")
         self.author_button = _button("@", "sw-feed-author")
         self.comment_text = W.Text(placeholder="Add a comment", layout=W.Layout(width="260px"))
         self.comment_text.add_class("sw-feed-comment-text")
@@ -140,12 +143,13 @@ class FeedView(W.VBox):
         self.see_less_button.on_click(lambda _b: self._act(self._see_less))
         self.remix_button.on_click(lambda _b: self._act(self._open_remix))
         self.cameo_button.on_click(lambda _b: self._act(self._use_cameo))
+        self.download_button.on_click(lambda _b: self._act(self._download))
         self.author_button.on_click(lambda _b: self._act(lambda: self.show_profile(self.current.owner)))
 
         actions = W.HBox([self.prev_button, self.next_button, self.like_button, self.remix_button, self.cameo_button,
-                          self.see_less_button, self.author_button])
+                          self.see_less_button, self.author_button, self.download_button])
         actions.add_class("sw-feed-actions")
-        side = W.VBox([self.explain, actions, W.HBox([self.comment_text, self.comment_button]), self.comments,
+        side = W.VBox([self.explain, actions, self.download, W.HBox([self.comment_text, self.comment_button]), self.comments,
                        W.HBox([self.report_reason, self.report_button]), self.status, self.profile],
                       layout=W.Layout(padding="0 0 0 16px", max_width="560px"))
         super().__init__([self.tabs, self.note, W.HBox([self.player, side]), self.remix_box])
@@ -242,6 +246,7 @@ class FeedView(W.VBox):
         cur = self.current
         nxt = self.items[self.index + 1] if self.index + 1 < len(self.items) else None
         self.remix_box.children = ()
+        self.download.value = ""
         self._shown_at = time.monotonic()
         if cur is None:
             self.player.clip_id = ""
@@ -251,11 +256,11 @@ class FeedView(W.VBox):
             self.explain.value = ""
             self.comments.value = ""
             for b in (self.like_button, self.remix_button, self.see_less_button, self.author_button,
-                      self.comment_button, self.report_button, self.cameo_button):
+                      self.comment_button, self.report_button, self.cameo_button, self.download_button):
                 b.disabled = True
             return
         for b in (self.like_button, self.remix_button, self.see_less_button, self.author_button,
-                  self.comment_button, self.report_button):
+                  self.comment_button, self.report_button, self.download_button):
             b.disabled = False
         self.player.caption = {"owner": cur.owner, "prompt": cur.prompt or "", "reason": cur.reason or ""}
         self.player.clip_id = cur.clip_id
@@ -293,6 +298,20 @@ class FeedView(W.VBox):
 
     def _say(self, text: str) -> None:
         self.status.value = f"<span class='sw-feed-ok'>{html.escape(text)}</span>"
+
+    def _download(self) -> None:
+        """A link to the shown clip's file as stored: marked and signed with C2PA (issue 16 item 6)."""
+        import base64
+
+        from ..provenance import export
+
+        cur = self.current
+        if cur is None:
+            return
+        data, name = export(self.store, cur.clip_id, user=self.user)
+        self.download.value = (f"<a class='sw-download-link' download='{html.escape(name)}' "
+                               f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Save {html.escape(name)}"
+                               "</a> <small>(marked and signed: anyone can check where it came from)</small>")
 
     def _toggle_like(self) -> None:
         from ..social import graph
