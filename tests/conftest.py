@@ -267,3 +267,13 @@ def login(page, server, handle: str, password: str = TEST_PASSWORD, *, notebook:
 def chromium_available():
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing")
+
+
+def click_tree_node(page, clip_id: str) -> None:
+    """Click a node of the lineage tree as a person would: "Fit" shows the whole tree (a node may be out
+    of the pannable view), then a click on the node itself."""
+    page.locator(".sw-tree-fit").click()
+    node = page.locator(f".sw-node[data-clip-id='{clip_id}']")
+    node.wait_for(state="attached")
+    box = node.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

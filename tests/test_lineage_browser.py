@@ -7,7 +7,7 @@ Screenshots land in test-artifacts/lineage-*.png.
 from __future__ import annotations
 
 import pytest
-from conftest import give_password, login
+from conftest import click_tree_node, give_password, login
 
 from sora_widgets.demo import seed_demo
 from sora_widgets.serve import dashboards_dir
@@ -71,7 +71,7 @@ def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
     # player (a video removed from the page pauses: playing the old one stalled at 0.1 s, twice in CI-like runs).
     page.evaluate("() => document.querySelectorAll('.sw-remix-clip-player video')"
                   ".forEach(v => { v.dataset.stale = '1'; })")
-    page.locator(f".sw-node[data-clip-id='{target}']").click()
+    click_tree_node(page, target)
     page.wait_for_selector(f".sw-node-selected[data-clip-id='{target}']", timeout=30_000)
     page.wait_for_function(
         f"() => (document.querySelector('.sw-selected-id') || {{}}).innerText === '{target}'", timeout=30_000
@@ -95,7 +95,7 @@ def test_remix_from_the_dashboard_adds_a_node(voila, page, demo_home, artifacts_
     open_dashboard(voila, page, home, user="bo")
     before = page.locator(".sw-remix-tree .sw-node").count()
     parent = _playable_child(page)
-    page.locator(f".sw-node[data-clip-id='{parent}']").click()
+    click_tree_node(page, parent)
     page.locator(".sw-remix-clip-player video").wait_for(timeout=60_000)
     page.locator(".sw-remix-prompt input").fill("now on the moon")
     page.locator(".sw-remix-button button, button.sw-remix-button").first.click()

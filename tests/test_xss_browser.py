@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import login, make_account
+from conftest import click_tree_node, login, make_account
 
 from sora_widgets import cameo
 from sora_widgets.cameo.asset import CameoAsset
@@ -120,7 +120,7 @@ def test_no_payload_runs_on_any_dashboard_for_any_role(voila, browser, tmp_home)
                 # The "logged in as" bar shows the display name on every page the role may open.
                 check(page, where, shown=page.locator(".sw-needs-role").count() == 0)
                 if notebook == "lineage.ipynb":
-                    page.locator(f".sw-node[data-clip-id='{ids['remix']}']").click()
+                    click_tree_node(page, ids['remix'])
                     page.wait_for_selector(f".sw-node-selected[data-clip-id='{ids['remix']}']", timeout=60_000)
                     page.wait_for_function("() => (document.querySelector('.sw-remix-detail') || {innerText: ''})"
                                            ".innerText.includes('onerror')", timeout=60_000)
