@@ -29,6 +29,7 @@ from collections.abc import Iterator
 import duckdb
 
 from ..access import can_view
+from ..moderation.review import MAX_REPORT_CHARS  # one definition: the review queue keeps what it shows
 from ..store import NotFound, Store, new_id, normalise_handle
 from . import _sql
 from ._people import account_state
@@ -60,8 +61,6 @@ __all__ = [
 
 #: Longest comment, in characters (after trimming spaces).
 MAX_COMMENT_CHARS = 500
-#: Longest report reason kept, in characters.
-MAX_REPORT_CHARS = 500
 #: A view that watched at least this fraction of the clip counts as a completion.
 COMPLETE_FRACTION = 0.9
 
