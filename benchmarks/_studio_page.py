@@ -55,10 +55,10 @@ def studio_server(home: Path) -> Iterator[object]:
 
 
 def wait_for_warm_kernel(server, timeout_s: float = 180.0) -> bool:
-    """Wait until the server's kernel pool has a warm kernel (its log says so); False on timeout."""
+    """Wait until the server's kernel pool has a fully warm kernel (its log says so); False on timeout."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if server.log_path and "kernel pool: warm kernel" in server.log_path.read_text(errors="replace"):
+        if server.log_path and "fully warm" in server.log_path.read_text(errors="replace"):
             return True
         time.sleep(0.2)
     return False

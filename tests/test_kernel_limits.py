@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 
 import psutil
@@ -65,6 +66,30 @@ def open_page(http: Http, path: str = CHEAP) -> tuple[int, str, str | None]:
     raise AssertionError(f"no kernel of this user named in the page:\n{body[-1500:]}")
 
 
+class LoopThread:
+    """An event loop on a thread of its own, for the websockets: earlier browser tests leave Playwright's sync
+    loop running on the test's thread, where ``run_until_complete`` would refuse to start another."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="ws-loop", daemon=True)
+        self.thread.start()
+
+    def run_until_complete(self, coro, timeout_s: float = 60.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout_s)
+
+    def call(self, fn) -> None:
+        async def run():
+            fn()
+
+        self.run_until_complete(run())
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
 def connect(loop, http: Http, kernel_id: str):
     """A websocket to the kernel, as the page's JavaScript opens it (with the user's login cookie)."""
     from tornado.httpclient import HTTPRequest
@@ -81,7 +106,7 @@ def connect(loop, http: Http, kernel_id: str):
 
 def close(loop, http: Http, kernel_id: str, conn) -> None:
     """Close the page's websocket and wait until the server has noticed (its kernel model counts connections)."""
-    conn.close()
+    loop.call(conn.close)
 
     def noticed() -> bool:
         loop.run_until_complete(asyncio.sleep(0.2))
@@ -124,7 +149,7 @@ def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
     assert status == 429 and "the server is serving as many pages as it can" in body
     assert len(kernels(server)) == 3
 
-    loop = asyncio.new_event_loop()
+    loop = LoopThread()
     try:
         # 3. Closed pages make room: bob's first page connected and went away (a reload, a closed tab) ...
         close(loop, bob, bob1, connect(loop, bob, bob1))
@@ -148,6 +173,6 @@ def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
         assert done - last_activity <= CULL_IDLE_S + CULL_INTERVAL_S + 15  # + shutting the processes down
         assert bob.get(f"api/kernels/{bob2}")[1] == 200
         assert bob.get(f"api/kernels/{bob3}")[1] != 200 and dave.get(f"api/kernels/{dave1}")[1] != 200
-        keep.close()
+        loop.call(keep.close)
     finally:
         loop.close()

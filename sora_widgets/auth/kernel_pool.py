@@ -38,9 +38,22 @@ POOL_ENV = "SORA_WIDGETS_KERNEL_POOL"
 #: What a pooled kernel runs while it waits: user-independent imports and models only.
 WARM_CODE = """\
 from sora_widgets.widgets._warm_up import warm_up_kernel as _sw_warm_up_kernel
-_sw_warm_up_kernel()
+_sw_warm_up_rest = _sw_warm_up_kernel()
 del _sw_warm_up_kernel
 """
+#: Asked (as a user expression, between the page's requests if one came) until the low-priority rest of the
+#: warm-up (engine list, detectors) has finished: the log then says the kernel is fully warm.
+STILL_WARMING = "_sw_warm_up_rest.is_alive()"
+#: Seconds between two such questions.
+POLL_S = 0.5
+
+
+def _fail_unless_ready(task: asyncio.Task, ready: asyncio.Future) -> None:
+    """A warm-up that ended (failed, cancelled) before its first stage fails whoever waits for that stage."""
+    if ready.done():
+        return
+    error = None if task.cancelled() else task.exception()
+    ready.set_exception(error or RuntimeError("the pooled kernel stopped before it was warm"))
 
 
 class PooledKernelManager(AsyncMappingKernelManager):
@@ -55,6 +68,10 @@ class PooledKernelManager(AsyncMappingKernelManager):
     pool_kernel_name = Unicode("python3", help="The kernel spec pooled kernels run.").tag(config=True)
     pool_warm_code = Unicode(WARM_CODE, help="Code a pooled kernel runs before it is handed out.").tag(config=True)
     pool_warm_timeout_s = Float(180.0, help="Seconds a pooled kernel may take to warm up (s).").tag(config=True)
+    pool_refill_delay_s = Float(
+        20.0, help="Seconds after a page took a warm kernel before the next one starts warming (s): warming "
+                   "uses both cores of a small machine for several seconds, and the page that just opened needs them."
+    ).tag(config=True)
 
     @default("pool_size")
     def _pool_size_default(self) -> int:
@@ -65,7 +82,7 @@ class PooledKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._pool: list[asyncio.Task] = []  # each resolves to a warm kernel's id
+        self._pool: list[asyncio.Future] = []  # each resolves to a warm kernel's id (first stage done)
         self._pooled_ids: set[str] = set()
         if self.pool_size:
             try:
@@ -86,11 +103,16 @@ class PooledKernelManager(AsyncMappingKernelManager):
         env["VOILA_APP_PORT"] = str(getattr(parent, "port", ""))
         return env
 
-    def _refill(self) -> None:
+    def _refill(self, delay_s: float = 0.0) -> None:
         while len(self._pool) < self.pool_size:
-            self._pool.append(asyncio.ensure_future(self._start_warm_kernel()))
+            ready = asyncio.get_event_loop().create_future()  # the kernel's id once its first stage is done
+            task = asyncio.ensure_future(self._start_warm_kernel(ready, delay_s))
+            task.add_done_callback(lambda t, r=ready: _fail_unless_ready(t, r))
+            self._pool.append(ready)
 
-    async def _start_warm_kernel(self) -> str:
+    async def _start_warm_kernel(self, ready: asyncio.Future, delay_s: float = 0.0) -> str:
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
         # Straight to jupyter_server's start: a pooled kernel belongs to no one (no owner recorded,
         # no per-user limit counted) until a page takes it.
         kernel_id = await AsyncMappingKernelManager.start_kernel(
@@ -106,9 +128,22 @@ class PooledKernelManager(AsyncMappingKernelManager):
             if reply["content"].get("status") != "ok":
                 self.log.warning("kernel pool: warm-up code failed in %s: %s", kernel_id,
                                  reply["content"].get("evalue"))
+            self.log.info("kernel pool: warm kernel %s ready", kernel_id)
+            if not ready.done():
+                ready.set_result(kernel_id)
+            # The rest loads on a low-priority thread inside the kernel. Ask now and then (each question is
+            # a few microseconds of the kernel's time) until it is done, or until a page has taken the kernel.
+            while kernel_id in self._pooled_ids:
+                reply = await ensure_async(client.execute_interactive(
+                    "", silent=True, store_history=False, user_expressions={"alive": STILL_WARMING},
+                    timeout=self.pool_warm_timeout_s, output_hook=lambda msg: None))
+                alive = reply["content"].get("user_expressions", {}).get("alive", {})
+                if alive.get("data", {}).get("text/plain") != "True":
+                    self.log.info("kernel pool: warm kernel %s fully warm", kernel_id)
+                    break
+                await asyncio.sleep(POLL_S)
         finally:
             client.stop_channels()
-        self.log.info("kernel pool: warm kernel %s ready", kernel_id)
         return kernel_id
 
     async def _take_pooled(self, kernel_name: str | None, path) -> str | None:
@@ -117,10 +152,10 @@ class PooledKernelManager(AsyncMappingKernelManager):
             return None
         if self.cwd_for_path(path or "") != self.cwd_for_path(""):
             return None
-        task = self._pool.pop(0)
-        self._refill()
+        ready = self._pool.pop(0)
+        self._refill(self.pool_refill_delay_s)  # later: the page that takes this kernel needs the cores now
         try:
-            kernel_id = await task  # still warming: waiting is shorter than starting from nothing
+            kernel_id = await ready  # still warming: waiting is shorter than starting from nothing
         except Exception:
             self.log.warning("kernel pool: a pooled kernel failed to start", exc_info=True)
             return None
