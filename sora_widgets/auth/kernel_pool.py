@@ -152,13 +152,18 @@ class PooledKernelManager(AsyncMappingKernelManager):
             return None
         if self.cwd_for_path(path or "") != self.cwd_for_path(""):
             return None
-        ready = self._pool.pop(0)
-        self._refill(self.pool_refill_delay_s)  # later: the page that takes this kernel needs the cores now
-        try:
-            kernel_id = await ready  # still warming: waiting is shorter than starting from nothing
-        except Exception:
-            self.log.warning("kernel pool: a pooled kernel failed to start", exc_info=True)
+        # Only a kernel past its first stage: one still waiting to start or warming would keep the page
+        # waiting longer than a fresh kernel does (which warms up with the page).
+        for failed in [f for f in self._pool if f.done() and f.exception() is not None]:
+            self.log.warning("kernel pool: a pooled kernel failed to start: %s", failed.exception())
+            self._pool.remove(failed)
+        warm = next((f for f in self._pool if f.done()), None)
+        if warm is None:
+            self._refill()
             return None
+        self._pool.remove(warm)
+        self._refill(self.pool_refill_delay_s)  # later: the page that takes this kernel needs the cores now
+        kernel_id = warm.result()
         self._pooled_ids.discard(kernel_id)
         if kernel_id not in self:
             return None  # died while waiting
