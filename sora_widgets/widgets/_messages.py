@@ -48,3 +48,11 @@ def dashboard_error(what: str, exc: BaseException):
 
     return W.HTML(f"<div class='sw-dashboard-error' role='alert'><b>{html_escape(what)}:</b> "
                   f"{html_escape(readable_error(exc))}</div>")
+
+
+def status_html(text: str, css_class: str, *, alert: bool = False) -> str:
+    """One status line as HTML: ``text`` escaped inside a span of class ``css_class`` (``role=alert`` for errors)."""
+    from ._html import escape
+
+    role = " role='alert'" if alert else ""
+    return f"<span class='{escape(css_class)}'{role}>{escape(text)}</span>"

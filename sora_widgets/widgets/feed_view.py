@@ -16,7 +16,6 @@ auth layer, and a 2 s sim clip is ~100 KB; the rest of the feed never crosses th
 
 from __future__ import annotations
 
-import html
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ import traitlets
 
 from ..access import can_view
 from ..store import NotFound, Store, normalise_handle
+from ._controls import button
+from ._html import escape
 from ._messages import readable_error
 
 __all__ = ["FeedPlayer", "FeedView", "MODES"]
@@ -70,10 +71,6 @@ class FeedPlayer(anywidget.AnyWidget):
             self._on_nav(int(content["step"]))
 
 
-def _button(label: str, cls: str, **kw: Any) -> W.Button:
-    b = W.Button(description=label, layout=W.Layout(width="auto"), **kw)
-    b.add_class(cls)
-    return b
 
 
 class FeedView(W.VBox):
@@ -109,24 +106,24 @@ class FeedView(W.VBox):
         self.player = FeedPlayer(self._send_media, self.nav)
         self.explain = W.HTML()
         self.explain.add_class("sw-feed-explain")
-        self.prev_button = _button("▲ Previous", "sw-feed-prev")
-        self.next_button = _button("▼ Next", "sw-feed-next")
-        self.like_button = _button("♡ Like", "sw-feed-like")
-        self.remix_button = _button("Remix", "sw-feed-remix")
-        self.cameo_button = _button("Use this cameo", "sw-feed-cameo", disabled=True)
-        self.see_less_button = _button("See less", "sw-feed-see-less")
-        self.download_button = _button("Download", "sw-feed-download")
+        self.prev_button = button("▲ Previous", "sw-feed-prev")
+        self.next_button = button("▼ Next", "sw-feed-next")
+        self.like_button = button("♡ Like", "sw-feed-like")
+        self.remix_button = button("Remix", "sw-feed-remix")
+        self.cameo_button = button("Use this cameo", "sw-feed-cameo", disabled=True)
+        self.see_less_button = button("See less", "sw-feed-see-less")
+        self.download_button = button("Download", "sw-feed-download")
         self.download = W.HTML()  # the link to the marked, signed file (provenance.export decides who may have it)
         self.download.add_class("sw-feed-download-link")
-        self.author_button = _button("@", "sw-feed-author")
+        self.author_button = button("@", "sw-feed-author")
         self.comment_text = W.Text(placeholder="Add a comment", layout=W.Layout(width="260px"))
         self.comment_text.add_class("sw-feed-comment-text")
-        self.comment_button = _button("Comment", "sw-feed-comment")
+        self.comment_button = button("Comment", "sw-feed-comment")
         self.comments = W.HTML()
         self.comments.add_class("sw-feed-comments")
         self.report_reason = W.Dropdown(options=REPORT_REASONS, value="spam", layout=W.Layout(width="220px"))
         self.report_reason.add_class("sw-feed-report-reason")
-        self.report_button = _button("Report", "sw-feed-report", button_style="warning")
+        self.report_button = button("Report", "sw-feed-report", button_style="warning")
         self.status = W.HTML()
         self.status.add_class("sw-feed-status")
         self.profile = W.VBox()
@@ -202,7 +199,7 @@ class FeedView(W.VBox):
         if not a.personalised:
             bits.append("Your guardian turned off the personalised feed: you see what is popular.")
         if a.remaining is not None and a.remaining > 0:
-            bits.append(html.escape(a.reason))
+            bits.append(escape(a.reason))
         self.note.value = f"<span class='sw-feed-note-text'>{' '.join(bits)}</span>" if bits else ""
 
     # ------------------------------------------------------------ navigation
@@ -266,7 +263,7 @@ class FeedView(W.VBox):
         self.player.clip_id = cur.clip_id
         self.player.next_clip_id = nxt.clip_id if nxt is not None else ""
         self.player.position = f"{self.index + 1}"
-        self.explain.value = f"<span class='sw-feed-why'>{html.escape(cur.reason or '')}</span>"
+        self.explain.value = f"<span class='sw-feed-why'>{escape(cur.reason or '')}</span>"
         self.author_button.description = f"@{cur.owner}"
         self.like_button.description = "♥ Liked" if self._liked.get(cur.clip_id) else "♡ Like"
         self._refresh_comments()
@@ -294,10 +291,10 @@ class FeedView(W.VBox):
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback in Voila
-            self.status.value = f"<span class='sw-feed-error' role='alert'>{html.escape(readable_error(exc))}</span>"
+            self.status.value = f"<span class='sw-feed-error' role='alert'>{escape(readable_error(exc))}</span>"
 
     def _say(self, text: str) -> None:
-        self.status.value = f"<span class='sw-feed-ok'>{html.escape(text)}</span>"
+        self.status.value = f"<span class='sw-feed-ok'>{escape(text)}</span>"
 
     def _download(self) -> None:
         """A link to the shown clip's file as stored: marked and signed with C2PA (issue 16 item 6)."""
@@ -309,8 +306,8 @@ class FeedView(W.VBox):
         if cur is None:
             return
         data, name = export(self.store, cur.clip_id, user=self.user)
-        self.download.value = (f"<a class='sw-download-link' download='{html.escape(name)}' "
-                               f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Save {html.escape(name)}"
+        self.download.value = (f"<a class='sw-download-link' download='{escape(name)}' "
+                               f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Save {escape(name)}"
                                "</a> <small>(marked and signed: anyone can check where it came from)</small>")
 
     def _toggle_like(self) -> None:
@@ -352,7 +349,7 @@ class FeedView(W.VBox):
             rows = graph.comments(self.store, self.user, cur.clip_id, limit=20)
         except (PermissionError, NotFound):
             rows = []
-        lines = [f"<li><b>@{html.escape(str(r.get('author', '')))}</b> {html.escape(str(r.get('body', '')))}</li>"
+        lines = [f"<li><b>@{escape(str(r.get('author', '')))}</b> {escape(str(r.get('body', '')))}</li>"
                  for r in rows]
         self.comments.value = f"<ul class='sw-feed-comment-list'>{''.join(lines)}</ul>" if lines else ""
 
@@ -409,8 +406,8 @@ class FeedView(W.VBox):
                 continue
         if not names:
             return
-        self.status.value = (f"<span class='sw-feed-ok'>Write {html.escape(', '.join(names))} in a prompt in the "
-                             f"<a href='{html.escape(self.studio_url)}' target='_blank'>Studio</a>.</span>")
+        self.status.value = (f"<span class='sw-feed-ok'>Write {escape(', '.join(names))} in a prompt in the "
+                             f"<a href='{escape(self.studio_url)}' target='_blank'>Studio</a>.</span>")
 
     # ------------------------------------------------------------ profile
     def show_profile(self, handle: str) -> None:
@@ -424,10 +421,10 @@ class FeedView(W.VBox):
         remixes = [r for r in visible if r.get("parent_id")]
 
         def lines(rows):
-            items = "".join(f"<li>{html.escape(str(r['prompt'] or r['clip_id']))}</li>" for r in rows[:12])
+            items = "".join(f"<li>{escape(str(r['prompt'] or r['clip_id']))}</li>" for r in rows[:12])
             return f"<ul>{items}</ul>" if items else "<i>none yet</i>"
 
-        follow = _button("", "sw-feed-follow")
+        follow = button("", "sw-feed-follow")
         me = h == self.user
 
         def label():
@@ -445,8 +442,8 @@ class FeedView(W.VBox):
         if not me:
             label()
             follow.on_click(toggle)
-        close = _button("Close", "sw-feed-profile-close")
+        close = button("Close", "sw-feed-profile-close")
         close.on_click(lambda _b: setattr(self.profile, "children", ()))
-        head = W.HTML(f"<h4>@{html.escape(h)}</h4><div>{len(own)} clips · {len(remixes)} remixes</div>")
+        head = W.HTML(f"<h4>@{escape(h)}</h4><div>{len(own)} clips · {len(remixes)} remixes</div>")
         body = W.HTML(f"<b>Clips</b>{lines(own)}<b>Remixes</b>{lines(remixes)}")
         self.profile.children = (head, W.HBox([follow, close] if not me else [close]), body)

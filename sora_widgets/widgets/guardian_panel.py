@@ -13,15 +13,14 @@ for (a dashboard passes ``session.current_user()``).
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
 import ipywidgets as W
 
 from ..social import guardians as g
 from ..social.accounts import is_minor
 from ..store import Store, normalise_handle
-from ._messages import readable_error
+from ._controls import button
+from ._html import escape
+from ._messages import readable_error, status_html
 
 __all__ = ["GuardianPanel", "TeenSettingsForm"]
 
@@ -29,18 +28,14 @@ DM_LABELS = (("Off", "off"), ("Only people they follow back", "followed_back"), 
 LIMIT_KINDS = (("Minutes a day", "minutes"), ("Clips a day", "clips"), ("No limit", "none"))
 
 
-def _b(label: str, cls: str, **kw: Any) -> W.Button:
-    b = W.Button(description=label, layout=W.Layout(width="auto"), **kw)
-    b.add_class(cls)
-    return b
 
 
 def _error(text: str) -> str:
-    return f"<span class='sw-guardian-error' role='alert'>{html.escape(text)}</span>"
+    return status_html(text, "sw-guardian-error", alert=True)
 
 
 def _ok(text: str) -> str:
-    return f"<span class='sw-guardian-ok'>{html.escape(text)}</span>"
+    return status_html(text, "sw-guardian-ok")
 
 
 def settings_text(s: dict) -> str:
@@ -78,17 +73,17 @@ class TeenSettingsForm(W.VBox):
         self.quiet_from = W.Text(value=qh[0], placeholder="22:00", description="Quiet from",
                                  layout=W.Layout(width="180px"))
         self.quiet_to = W.Text(value=qh[1], placeholder="07:00", description="to", layout=W.Layout(width="140px"))
-        self.save = _b("Save", "sw-guardian-save", button_style="primary")
+        self.save = button("Save", "sw-guardian-save", button_style="primary")
         self.second = W.Text(placeholder="handle", description="2nd guardian", layout=W.Layout(width="240px"))
-        self.agree = _b("Agree", "sw-guardian-agree")
-        self.unlink = _b(f"Unlink @{teen}", "sw-guardian-unlink", button_style="danger")
+        self.agree = button("Agree", "sw-guardian-agree")
+        self.unlink = button(f"Unlink @{teen}", "sw-guardian-unlink", button_style="danger")
         self.status = W.HTML()
         self.status.add_class("sw-guardian-status")
         self.save.on_click(lambda _b: self._act(self._save))
         self.agree.on_click(lambda _b: self._act(self._agree))
         self.unlink.on_click(lambda _b: self._act(self._unlink))
         super().__init__([
-            W.HTML(f"<h4>@{html.escape(teen)}</h4>"), self.dms, self.personalised,
+            W.HTML(f"<h4>@{escape(teen)}</h4>"), self.dms, self.personalised,
             W.HBox([self.limit_kind, self.limit]), W.HBox([self.quiet_from, self.quiet_to]), self.save,
             W.HBox([self.second, self.agree]), self.unlink, self.status])
         self.add_class("sw-guardian-teen")
@@ -146,18 +141,18 @@ class GuardianPanel(W.VBox):
         mine = g.guardians_of(self.store, self.user)
         rows: list[W.Widget] = [W.HTML("<h3>Your guardians</h3>")]
         for who in mine:
-            b = _b(f"Unlink @{who}", "sw-guardian-unlink", button_style="danger")
+            b = button(f"Unlink @{who}", "sw-guardian-unlink", button_style="danger")
             b.on_click(lambda _b, who=who: self._act(lambda: self._teen_unlink(who)))
-            rows.append(W.HBox([W.HTML(f"@{html.escape(who)}"), b]))
+            rows.append(W.HBox([W.HTML(f"@{escape(who)}"), b]))
         if not mine:
             rows.append(W.HTML("<i>No guardian linked.</i>"))
         self.code = W.Text(placeholder="ABCD-EFGH-JKMN", description="Code")
         self.code.add_class("sw-guardian-code")
-        accept = _b("Accept", "sw-guardian-accept", button_style="primary")
+        accept = button("Accept", "sw-guardian-accept", button_style="primary")
         accept.on_click(lambda _b: self._act(self._accept))
         s = g.settings_for(self.store, self.user)
         rows += [W.HTML("<b>Got a code from a parent or guardian?</b>"), W.HBox([self.code, accept]),
-                 W.HTML(f"<h3>Your settings</h3><div class='sw-guardian-settings'>{html.escape(settings_text(s))}"
+                 W.HTML(f"<h3>Your settings</h3><div class='sw-guardian-settings'>{escape(settings_text(s))}"
                         "</div><small>Only a guardian can change these.</small>"),
                  self.status]
         return rows
@@ -176,7 +171,7 @@ class GuardianPanel(W.VBox):
     def _guardian_view(self) -> list[W.Widget]:
         self.code_out = W.HTML()
         self.code_out.add_class("sw-guardian-code-out")
-        invite = _b("Create an invitation code", "sw-guardian-invite", button_style="primary")
+        invite = button("Create an invitation code", "sw-guardian-invite", button_style="primary")
         invite.on_click(lambda _b: self._act(self._invite))
         rows: list[W.Widget] = [
             W.HTML("<h3>Link a teen</h3><div>Create a code and have your teen enter it on their guardian page "
@@ -192,4 +187,4 @@ class GuardianPanel(W.VBox):
 
     def _invite(self) -> None:
         code = g.create_invitation(self.store, guardian=self.user)
-        self.code_out.value = f"<code class='sw-guardian-new-code'>{html.escape(code)}</code>"
+        self.code_out.value = f"<code class='sw-guardian-new-code'>{escape(code)}</code>"

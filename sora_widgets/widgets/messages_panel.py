@@ -8,31 +8,26 @@ passes ``session.current_user()``).
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
 import ipywidgets as W
 
 from ..social import messages as dm
 from ..social import notifications
 from ..store import Store, normalise_handle
-from ._messages import readable_error
+from ._controls import button
+from ._html import escape
+from ._messages import readable_error, status_html
 
 __all__ = ["MessagesPanel", "NotificationsList", "describe"]
 
 
-def _b(label: str, cls: str, **kw: Any) -> W.Button:
-    b = W.Button(description=label, layout=W.Layout(width="auto"), **kw)
-    b.add_class(cls)
-    return b
 
 
 def _error(text: str) -> str:
-    return f"<span class='sw-msg-error' role='alert'>{html.escape(text)}</span>"
+    return status_html(text, "sw-msg-error", alert=True)
 
 
 def _ok(text: str) -> str:
-    return f"<span class='sw-msg-ok'>{html.escape(text)}</span>"
+    return status_html(text, "sw-msg-ok")
 
 
 class MessagesPanel(W.VBox):
@@ -52,20 +47,20 @@ class MessagesPanel(W.VBox):
         self.conversation_list.add_class("sw-msg-conversations")
         self.to = W.Text(placeholder="handle, e.g. ana", description="To", layout=W.Layout(width="240px"))
         self.to.add_class("sw-msg-to")
-        self.open_button = _b("Open", "sw-msg-open")
+        self.open_button = button("Open", "sw-msg-open")
         self.header = W.HTML()
         self.header.add_class("sw-msg-header")
         self.thread_html = W.HTML()
         self.thread_html.add_class("sw-msg-thread")
         self.text = W.Textarea(placeholder="Write a message", layout=W.Layout(width="420px", height="60px"))
         self.text.add_class("sw-msg-text")
-        self.send_button = _b("Send", "sw-msg-send", button_style="primary")
+        self.send_button = button("Send", "sw-msg-send", button_style="primary")
         self.status = W.HTML()
         self.status.add_class("sw-msg-status")
         self.receipts = W.Checkbox(value=dm.read_receipts_on(store, self.user), description="Send read receipts",
                                    indent=False)
         self.receipts.add_class("sw-msg-receipts")
-        self.refresh_button = _b("Refresh", "sw-msg-refresh")
+        self.refresh_button = button("Refresh", "sw-msg-refresh")
 
         self.conversation_list.observe(self._on_pick, names="value")
         self.open_button.on_click(lambda _b: self._act(lambda: self.open_conversation(self.to.value)))
@@ -115,7 +110,7 @@ class MessagesPanel(W.VBox):
     def _show_thread(self) -> None:
         o = self.other
         d = dm.may_message(self.store, self.user, o)
-        self.header.value = f"<h4>@{html.escape(o)}</h4>"
+        self.header.value = f"<h4>@{escape(o)}</h4>"
         if not d:
             self.status.value = _error(f"You can't message @{o}: {d.reason}")
         self.send_button.disabled = False  # the service decides on send; the reason is shown above
@@ -123,11 +118,11 @@ class MessagesPanel(W.VBox):
         lines = []
         for m in rows:
             who = "you" if m["sender"] == self.user else "@" + m["sender"]
-            body = html.escape(m["body"] or "")
+            body = escape(m["body"] or "")
             if m["kind"] == "clip":
-                body += f" <i class='sw-msg-clip'>[clip {html.escape(str(m['clip_id']))}]</i>"
+                body += f" <i class='sw-msg-clip'>[clip {escape(str(m['clip_id']))}]</i>"
             read = " <small class='sw-msg-read'>✓ read</small>" if m["sender"] == self.user and m["read_at"] else ""
-            lines.append(f"<div class='sw-msg-line'><b>{html.escape(who)}</b>: {body}{read}</div>")
+            lines.append(f"<div class='sw-msg-line'><b>{escape(who)}</b>: {body}{read}</div>")
         self.thread_html.value = "".join(lines) or "<i>No messages yet.</i>"
 
     def _send_message(self) -> None:
@@ -179,8 +174,8 @@ class NotificationsList(W.VBox):
         self.limit = limit
         self.list_html = W.HTML()
         self.list_html.add_class("sw-notifications")
-        self.refresh_button = _b("Refresh", "sw-notifications-refresh")
-        self.read_button = _b("Mark all read", "sw-notifications-read")
+        self.refresh_button = button("Refresh", "sw-notifications-refresh")
+        self.read_button = button("Mark all read", "sw-notifications-read")
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.read_button.on_click(lambda _b: (notifications.mark_read(self.store, self.user), self.refresh()))
         super().__init__([W.HBox([self.refresh_button, self.read_button]), self.list_html])
@@ -195,5 +190,5 @@ class NotificationsList(W.VBox):
         items = []
         for n in rows:
             cls = "sw-notification" + ("" if n["read_at"] else " sw-unread")
-            items.append(f"<li class='{cls}' data-kind='{html.escape(n['kind'])}'>{html.escape(describe(n))}</li>")
+            items.append(f"<li class='{cls}' data-kind='{escape(n['kind'])}'>{escape(describe(n))}</li>")
         self.list_html.value = f"<ul class='sw-notification-list'>{''.join(items)}</ul>"
