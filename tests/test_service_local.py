@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -131,8 +132,9 @@ def test_two_voila_visitors_generate_at_once_through_the_local_service(local_clu
         for i, page in enumerate(pages):
             page.screenshot(path=str(artifacts_dir / f"service-visitor-{i + 1}.png"), full_page=True)
     labels = [page.evaluate("() => window.__labels") for page in pages]
-    # one worker, two visitors: one of them waited, and read where they were in line
-    assert any("queued: 1st in line" in seen for seen in labels), labels
+    # one worker, two visitors: one of them waited, and read where they were in line (1st, or 2nd when the
+    # other visitor's job was still in line too: both clicks land within milliseconds)
+    assert any(re.fullmatch(r"queued: \d+(st|nd|rd|th) in line", label) for seen in labels for label in seen), labels
     assert all(any(t.startswith("starting on worker") for t in seen) for seen in labels), labels
     from sora_widgets.service import jobs_log
 

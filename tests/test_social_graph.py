@@ -160,12 +160,13 @@ def test_disabled_and_unknown_actors_and_targets(people):
     assert graph.block(s, "ada", "ben")  # blocking a disabled account is allowed
 
 
-_BAD_TEXT = st.one_of(
-    st.just(""), st.text(alphabet=" \t\n\x00", max_size=20),
-    st.text(min_size=graph.MAX_COMMENT_CHARS + 1, max_size=graph.MAX_COMMENT_CHARS + 40).filter(
-        lambda t: len(t.replace("\x00", "").strip()) > graph.MAX_COMMENT_CHARS),
-    st.just("x" * 10_000),
-)
+def _bad_text(limit: int):
+    """Text that a field holding at most ``limit`` characters must refuse: empty, blank, or too long."""
+    return st.one_of(
+        st.just(""), st.text(alphabet=" \t\n\x00", max_size=20),
+        st.text(min_size=limit + 1, max_size=limit + 40).filter(lambda t: len(t.replace("\x00", "").strip()) > limit),
+        st.just("x" * 10_000),
+    )
 
 
 @pytest.mark.slow
@@ -176,9 +177,9 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(people, data):
     before = snapshot(s)
     kind = data.draw(st.sampled_from(["comment", "report", "self", "unknown", "disabled", "fraction", "handle"]))
     if kind == "comment":
-        call, err = (lambda: graph.comment(s, "ben", "a1", data.draw(_BAD_TEXT))), ValueError
+        call, err = (lambda: graph.comment(s, "ben", "a1", data.draw(_bad_text(graph.MAX_COMMENT_CHARS)))), ValueError
     elif kind == "report":
-        call, err = (lambda: graph.report(s, "ben", "a1", data.draw(_BAD_TEXT))), ValueError
+        call, err = (lambda: graph.report(s, "ben", "a1", data.draw(_bad_text(graph.MAX_REPORT_CHARS)))), ValueError
     elif kind == "self":
         fn = data.draw(st.sampled_from([graph.follow, graph.block]))
         call, err = (lambda: fn(s, "ada", "@Ada")), ValueError
