@@ -326,17 +326,8 @@ def _render(store: Store, plan: pd.DataFrame, scenes: list[dict], rows: list[int
                 )
             finally:
                 con.unregister("_up")
-        # Records without media borrow the thumbnail of a rendered clip of the same original prompt if any.
-        con.execute(
-            """WITH thumbs AS (
-                   SELECT thumb_hash, row_number() OVER (ORDER BY clip_id) - 1 AS k, count(*) OVER () AS n
-                   FROM clips WHERE media_hash IS NOT NULL AND clip_id LIKE ?)
-               UPDATE clips SET thumb_hash = t.thumb_hash
-               FROM thumbs t
-               WHERE clips.media_hash IS NULL AND clips.thumb_hash IS NULL AND clips.clip_id LIKE ?
-                 AND t.k = hash(clips.clip_id) % t.n""",
-            [plan["clip_id"].iloc[0].split("x")[0] + "x%"] * 2,
-        )
+        # Records without media keep no thumbnail: a picture borrowed from another clip showed the wrong scene
+        # on the tree; the explorer draws them as "no video" instead.
     return len(updates)
 
 

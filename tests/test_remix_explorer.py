@@ -86,3 +86,17 @@ def test_remix_this_shows_progress_can_be_cancelled_and_reports_through_an_event
     assert count() == before + 1 and store.clip_info(res.clip_id)["parent_id"] == playable[0]
     assert any(0 < v < max(steps) for v in steps), f"the progress bar did not move: {steps}"
     assert ex.tree.selected == res.clip_id and ex.progress.layout.display == "none"
+
+
+@pytest.mark.slow
+def test_a_record_without_video_shows_no_borrowed_picture(demo):
+    """A demo record with no media once borrowed another clip's thumbnail: the tree showed the wrong scene."""
+    store, summary = demo
+    ex = RemixExplorer(store, user="ana")
+    records = [n for n in ex.tree.nodes if n["visible"] and not n["has_media"]]
+    rendered = [n for n in ex.tree.nodes if n["visible"] and n["has_media"]]
+    assert records and rendered
+    assert all(n["thumb"] == "" for n in records)
+    # every picture on the tree is the clip's own: rendered from its own media, never shared with another clip
+    thumbs = [n["thumb"] for n in rendered if n["thumb"]]
+    assert thumbs and len(thumbs) == len(set(thumbs))

@@ -124,6 +124,9 @@ function render({ model, el }) {
         svg("image", { href: thumbs[n.thumb], x: -THUMB / 2, y: -THUMB / 2, width: THUMB, height: THUMB }, g);
       } else {
         svg("rect", { x: -THUMB / 2, y: -THUMB / 2, width: THUMB, height: THUMB, class: "sw-node-blank" }, g);
+        if (n.visible && !n.has_media) { // a record (prompt and recipe) with no video rendered yet
+          svg("text", { y: 4, "text-anchor": "middle", class: "sw-node-novideo" }, g).textContent = "no video";
+        }
       }
       if (n.has_media) {
         svg("path", { d: `M${THUMB / 2 - 16},${THUMB / 2 - 16} l12,6 l-12,6 z`, class: "sw-node-play" }, g);
