@@ -43,6 +43,9 @@ def _years_ago(today: dt.date, years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
+_REPORTS = ("this looks like someone I know, without their consent", "the sound is painfully loud at the end")
+
+
 def seed_community(store: Store, creators: tuple[str, ...], *, seed: int = 0,
                    today: dt.date | None = None) -> dict:
     """Add the demo's teens, guardians, follows, likes, comments and messages; returns counts.
@@ -93,6 +96,13 @@ def seed_community(store: Store, creators: tuple[str, ...], *, seed: int = 0,
             if author != owner:
                 graph.comment(store, author, clip_id, _COMMENTS[i % len(_COMMENTS)])
                 comments += 1
+    # Two reports, through the same path as the feed's Report button: the review queue has cases to open.
+    reports = 0
+    for i, (clip_id, owner) in enumerate(clips.tail(2).itertuples(index=False)):
+        reporter = people[(i + 1) % len(people)]
+        if reporter != owner:
+            graph.report(store, reporter, clip_id, _REPORTS[i % len(_REPORTS)])
+            reports += 1
     sent = 0
     for s, r, text in ((creators[0], creators[1], "your moon remix is great"),
                        (creators[1], creators[0], "thanks! want to collab on a new one?"),
@@ -103,4 +113,4 @@ def seed_community(store: Store, creators: tuple[str, ...], *, seed: int = 0,
         messages.send(store, sender=s, recipient=r, text=text)
         sent += 1
     return {"created": True, "teens": len(TEENS), "guardians": len(GUARDIANS), "follows": int(follows),
-            "likes": int(likes), "comments": comments, "messages": sent}
+            "likes": int(likes), "comments": comments, "messages": sent, "reports": reports}
