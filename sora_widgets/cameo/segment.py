@@ -1,4 +1,4 @@
-"""Weights-free segmentation: faces, a person without a box, anything with a box.
+"""Segmentation without a neural segmenter: faces, a person without a box, anything with a box.
 
 Why no neural segmenter: the only packaged one usable here is mediapipe 0.10.14,
 which needs protobuf<5 (this environment has 7), jax/jaxlib (~380 MB, unused)
@@ -6,8 +6,8 @@ and ``opencv-contrib-python``, which overwrites the ``cv2/`` that nudenet's
 ``opencv-python-headless`` installed (different versions: 5.1 vs 5.0), so
 uninstalling either breaks ``import cv2``. Instead:
 
-- faces: the LBP frontal-face cascade that ships inside scikit-image
-  (OpenCV 5 dropped ``CascadeClassifier`` and its cascade files);
+- faces: CenterFace, a small ONNX detector run by OpenCV's DNN module (``faces.py``;
+  scikit-image's LBP cascade, used before, lost tilted, small and dim faces);
 - a person: GrabCut seeded from the face box (certain foreground) and a
   head-and-torso prior below it (probable foreground);
 - an animal or object: GrabCut in the drawn box on the first frame, then
@@ -22,7 +22,6 @@ smoothed in time after aligning neighbours by their box motion.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
@@ -36,18 +35,6 @@ __all__ = ["WORK_SIDE_PX", "detect_face", "face_track", "segment_person", "segme
 WORK_SIDE_PX = 192
 #: A person clip runs GrabCut on one frame in this many; frames between follow the face (segment_person).
 PERSON_KEYFRAME_EVERY = 4
-#: Longest side, in pixels, of the frames the face cascade scans.
-FACE_SIDE_PX = 160
-
-
-@functools.lru_cache(maxsize=1)
-def _face_cascade():
-    import skimage.data
-    import skimage.feature
-
-    return skimage.feature.Cascade(skimage.data.lbp_frontal_face_cascade_filename())
-
-
 def _scale_for(shape: tuple[int, ...], side: int) -> float:
     return min(1.0, side / max(shape[0], shape[1]))
 
@@ -60,23 +47,17 @@ def _resize(img: np.ndarray, scale: float) -> np.ndarray:
 
 
 def detect_face(frame: np.ndarray) -> np.ndarray | None:
-    """The largest frontal face in ``frame`` (H, W, 3) uint8 as (x0, y0, x1, y1) float pixels, or None."""
-    s = _scale_for(frame.shape, FACE_SIDE_PX)
-    gray = cv2.cvtColor(_resize(frame, s), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    side = max(gray.shape)
-    dets = _face_cascade().detect_multi_scale(
-        img=gray, scale_factor=1.25, step_ratio=1.5, min_size=(16, 16), max_size=(side, side), min_neighbor_number=2
-    )
-    if not dets:
-        return None
-    d = max(dets, key=lambda d: d["width"] * d["height"])
-    return np.array([d["c"], d["r"], d["c"] + d["width"], d["r"] + d["height"]], np.float64) / s
+    """The largest face in ``frame`` (H, W, 3) uint8 as (x0, y0, x1, y1) float pixels, or None (see ``faces.py``)."""
+    from .faces import detect_face as _detect
+
+    face = _detect(frame)
+    return None if face is None else face.box
 
 
 def face_track(frames: np.ndarray) -> tuple[np.ndarray, float]:
     """Face box per frame ((T, 4) float pixels) and the fraction of frames where one was detected.
 
-    Frames where the cascade finds nothing get boxes interpolated from their
+    Frames where the detector finds nothing get boxes interpolated from their
     neighbours; a median over 5 frames removes one-frame jumps to a false face.
     Boxes are NaN when no frame at all has a face.
     """
