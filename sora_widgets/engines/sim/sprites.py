@@ -1,0 +1,179 @@
+"""Sprites of catalogue things (:mod:`.things`), rendered from the Noto Color Emoji font.
+
+Why this set: Google's Noto Color Emoji is an open font (SIL Open Font License 1.1) that Debian ships as
+``fonts-noto-color-emoji`` (installed by ``make``: the Makefile's ``APT_PACKAGES``), it covers every
+Unicode 15 emoji — about 750 of them are physical things: animals, plants, food, vehicles, tools, sports
+gear, instruments — and Pillow renders its CBDT bitmaps directly (``embedded_color=True`` at the font's
+one bitmap size, 109 px). Nothing is downloaded at run time.
+
+- :func:`base_rgba`: the emoji's own picture, cropped to its alpha, (H, W, 4) uint8, cached per emoji.
+- :func:`sprite`: premultiplied float32 RGBA at a height in pixels, optionally tinted to a colour, and
+  rotated; cached per (emoji, height, tint, angle bin) so a clip renders each look once.
+- :func:`outline`: the convex hull of the alpha as a polygon in units of the sprite's height, for the
+  physics body (pymunk takes convex polygons).
+
+If the font is missing, :func:`available` is False and :func:`base_rgba` raises :class:`SpriteUnavailable`
+with the install command; the engine then draws the thing as a hand-drawn box and records the
+substitution (see ``physics.layout``/``render``), never crashing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FONT_ENV", "FONT_PATHS", "SpriteUnavailable", "available", "base_rgba", "font_path", "outline", "sprite"]
+
+#: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
+FONT_ENV = "SORA_EMOJI_FONT"
+#: Where Debian/Ubuntu (fonts-noto-color-emoji) and Fedora put the font.
+FONT_PATHS = (
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/google-noto-color-emoji-fonts/NotoColorEmoji.ttf",
+    "/usr/share/fonts/noto/NotoColorEmoji.ttf",
+)
+_BITMAP_SIZE = 109  # the one strike size of Noto Color Emoji's CBDT bitmaps (136 x 128 px glyphs)
+_CANVAS = 160
+ALPHA_MIN = 0.5  # alpha above which a pixel belongs to the body's outline
+
+
+class SpriteUnavailable(RuntimeError):
+    """The emoji font is not installed (or cannot draw this emoji)."""
+
+
+@lru_cache(maxsize=1)
+def font_path() -> Path | None:
+    """Path of the colour-emoji font, or None if none is installed."""
+    env = os.environ.get(FONT_ENV)
+    for p in ((env,) if env else ()) + FONT_PATHS:
+        if p and Path(p).is_file():
+            return Path(p)
+    return None
+
+
+def available() -> bool:
+    """True if sprites can be drawn (the font is installed and Pillow can open it)."""
+    try:
+        _font()
+    except SpriteUnavailable:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _font():
+    from PIL import ImageFont
+
+    p = font_path()
+    if p is None:
+        raise SpriteUnavailable("the colour-emoji font is missing: install it with `apt-get install "
+                                f"fonts-noto-color-emoji` (or `make system-deps`), or set {FONT_ENV} to a font file")
+    try:
+        return ImageFont.truetype(str(p), _BITMAP_SIZE)
+    except OSError as exc:  # a font Pillow/FreeType cannot open at that size
+        raise SpriteUnavailable(f"cannot open the emoji font {p}: {exc}") from exc
+
+
+@lru_cache(maxsize=2048)
+def base_rgba(emoji: str) -> np.ndarray:
+    """The emoji's picture at the font's bitmap size, cropped to its alpha: (H, W, 4) uint8, read-only.
+
+    Args:
+        emoji (`str`): the emoji character(s), e.g. ``"\\U0001F40E"``.
+
+    Raises:
+        SpriteUnavailable: no font, or the font draws nothing for ``emoji``.
+    """
+    from PIL import Image, ImageDraw
+
+    font = _font()
+    im = Image.new("RGBA", (_CANVAS, _CANVAS), (0, 0, 0, 0))
+    ImageDraw.Draw(im).text((4, 4), emoji, font=font, embedded_color=True)
+    a = np.asarray(im)
+    ys, xs = np.nonzero(a[..., 3] > 8)
+    if len(ys) == 0:
+        raise SpriteUnavailable(f"the emoji font has no picture for {emoji!r}")
+    out = np.ascontiguousarray(a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+    out.setflags(write=False)
+    return out
+
+
+def aspect(emoji: str) -> float:
+    """Width / height of the emoji's picture (cropped to its alpha)."""
+    h, w = base_rgba(emoji).shape[:2]
+    return w / h
+
+
+@lru_cache(maxsize=2048)
+def outline(emoji: str, max_verts: int = 16) -> tuple[tuple[float, float], ...]:
+    """Convex hull of the alpha, counter-clockwise, y up, in units of the sprite's height, centred on the
+    picture's centre (x in ±aspect/2, y in ±0.5). At most ``max_verts`` vertices (the hull is thinned by
+    dropping the vertex whose removal loses the least area)."""
+    from scipy.spatial import ConvexHull
+
+    a = base_rgba(emoji)
+    h, w = a.shape[:2]
+    ys, xs = np.nonzero(a[..., 3] >= 255 * ALPHA_MIN)
+    # pixel corners, so a 1-px-wide part keeps its width
+    pts = np.concatenate([np.stack([xs + dx, ys + dy], 1) for dx in (0, 1) for dy in (0, 1)]).astype(np.float64)
+    hull = pts[ConvexHull(pts).vertices]  # CCW in (x right, y down) -> clockwise once y is flipped
+    v = np.stack([(hull[:, 0] - w / 2) / h, (h / 2 - hull[:, 1]) / h], 1)[::-1]  # CCW with y up
+    v = list(map(tuple, v))
+    while len(v) > max_verts:
+        areas = []
+        for k in range(len(v)):
+            (ax, ay), (bx, by), (cx, cy) = v[k - 1], v[k], v[(k + 1) % len(v)]
+            areas.append(abs((bx - ax) * (cy - ay) - (cx - ax) * (by - ay)))
+        v.pop(int(np.argmin(areas)))
+    return tuple((float(x), float(y)) for x, y in v)
+
+
+def _tint(rgba: np.ndarray, rgb) -> np.ndarray:
+    """Recolour to ``rgb`` keeping the picture's shading: colour = rgb x (luminance / median luminance)."""
+    f = rgba.astype(np.float32)
+    lum = f[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    inside = f[..., 3] > 128
+    ref = float(np.median(lum[inside])) if inside.any() else 128.0
+    shade = np.clip(lum / max(ref, 1.0), 0.45, 1.35)
+    out = f.copy()
+    out[..., :3] = np.clip(np.asarray(rgb, np.float32)[None, None, :] * shade[..., None], 0, 255)
+    return out
+
+
+@lru_cache(maxsize=512)
+def sprite(emoji: str, height_px: int, tint: tuple | None = None, angle_bin: int = 0, bins: int = 64,
+           light: float = 1.0) -> np.ndarray:
+    """Premultiplied float32 RGBA sprite, (h, w, 4), of ``emoji`` scaled to ``height_px`` (before rotation).
+
+    Args:
+        emoji (`str`): the emoji.
+        height_px (`int`): height of the unrotated picture in pixels (>= 2).
+        tint (`tuple[int, int, int]`, *optional*): recolour to this RGB (0-255) keeping the shading;
+            None keeps the emoji's own colours.
+        angle_bin (`int`): rotation, counter-clockwise, in steps of 2π / ``bins``.
+        bins (`int`): angle steps per turn.
+        light (`float`): brightness factor of the scene's time of day (0-1.2).
+
+    The result is read-only and shared between callers (it is cached).
+    """
+    from PIL import Image
+
+    base = base_rgba(emoji)
+    h = max(2, int(height_px))
+    w = max(2, int(round(h * base.shape[1] / base.shape[0])))
+    im = Image.fromarray(base if tint is None else np.clip(_tint(base, tint) + 0.5, 0, 255).astype(np.uint8), "RGBA")
+    # premultiply before resampling so transparent pixels' colours do not bleed into the edge
+    im = im.convert("RGBa").resize((w, h), Image.Resampling.LANCZOS if h < base.shape[0] else Image.Resampling.BICUBIC)
+    if angle_bin % bins:
+        im = im.rotate(math.degrees(2 * math.pi * (angle_bin % bins) / bins), resample=Image.Resampling.BICUBIC,
+                       expand=True)
+    a = np.asarray(im, np.float32) / 255.0
+    out = np.empty(a.shape, np.float32)
+    out[..., 3] = np.clip(a[..., 3], 0.0, 1.0)
+    out[..., :3] = np.minimum(a[..., :3] * 255.0 * light, 255.0 * out[..., 3:])  # premultiplied, stays <= alpha
+    out.setflags(write=False)
+    return out

