@@ -216,6 +216,7 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
     lineage.sync(store)
     removal = _demo_removal(store, plan) if created else None
     community = seed_community(store, CREATORS, seed=seed)  # teens, guardians, follows, likes, comments, DMs
+    cameos = _demo_cameos(store)
 
     stats = lineage.chain_stats(store)
     demo_stats = stats[stats["root_id"].str.startswith(f"demo{seed}x")]
@@ -237,6 +238,7 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
         "featured_clip": featured,
         "removed": removal,
         "community": community,
+        "cameos": cameos,
         "seconds": round(time.perf_counter() - t0, 2),
     }
 
@@ -329,6 +331,33 @@ def _render(store: Store, plan: pd.DataFrame, scenes: list[dict], rows: list[int
         # Records without media keep no thumbnail: a picture borrowed from another clip showed the wrong scene
         # on the tree; the explorer draws them as "no video" instead.
     return len(updates)
+
+
+#: The demo's shared cameos: (owner, name, sample subject, background, audience, approved handles).
+DEMO_CAMEOS = (
+    ("ana", "ana_cat", "cat", "grass", "everyone", ()),
+    ("bo", "bo_mug", "mug", "brick", "approved", ("ana", "cy", "dee")),
+)
+
+
+def _demo_cameos(store: Store) -> int:
+    """Two cameos others can use from the Studio's picker: one for everyone, one for approved people.
+
+    Made through the same ``cameo.create`` as CameoMaker (extraction from a moving sample photo, about
+    2 s each on 2 cores); a second seed adds nothing. Returns how many were made now.
+    """
+    from .cameo import consent, synthetic
+
+    made = 0
+    for owner, name, subject, background, audience, approved in DEMO_CAMEOS:
+        if len(store.sql("SELECT 1 FROM cameos WHERE name = ? AND status = 'active'", [name])):
+            continue
+        clip, _masks, box, kind = synthetic.moving_cutout_clip(subject, background, size=160, seconds=1.5, fps=8)
+        cameo_id = consent.create(store, owner=owner, clip=clip, kind=kind, name=name, box=box, audience=audience)
+        if approved:
+            consent.set_audience(store, cameo_id, by=owner, audience=audience, approved=approved)
+        made += 1
+    return made
 
 
 def _demo_removal(store: Store, plan: pd.DataFrame) -> dict | None:

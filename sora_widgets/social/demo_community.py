@@ -99,10 +99,9 @@ def seed_community(store: Store, creators: tuple[str, ...], *, seed: int = 0,
     # Two reports, through the same path as the feed's Report button: the review queue has cases to open.
     reports = 0
     for i, (clip_id, owner) in enumerate(clips.tail(2).itertuples(index=False)):
-        reporter = people[(i + 1) % len(people)]
-        if reporter != owner:
-            graph.report(store, reporter, clip_id, _REPORTS[i % len(_REPORTS)])
-            reports += 1
+        reporter = next(p for p in people[i + 1:] + people[:i + 1] if p != owner)
+        graph.report(store, reporter, clip_id, _REPORTS[i % len(_REPORTS)])
+        reports += 1
     sent = 0
     for s, r, text in ((creators[0], creators[1], "your moon remix is great"),
                        (creators[1], creators[0], "thanks! want to collab on a new one?"),
