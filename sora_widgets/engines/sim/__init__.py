@@ -127,6 +127,7 @@ class SimEngine:
             scene = parse_prompt(request.prompt)
             unparsed = scene.pop("unparsed", [])
         notes.extend(scene.pop("notes", []))
+        substitutions = scene.pop("substitutions", [])  # "horse drawn as a dog": shown next to the clip
         scene, left_out = leave_out(scene, request.negative_prompt)
         if opts.get("gravity") is not None:
             scene["gravity"] = float(opts["gravity"])
@@ -187,6 +188,8 @@ class SimEngine:
         }
         if notes:
             meta["notes"] = notes
+        if substitutions:
+            meta["substitutions"] = list(substitutions)
         return Clip(frames, mix, fps, _audio.SAMPLE_RATE, meta)
 
 

@@ -26,6 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from . import vocab
+from .things import ENCODER_THRESHOLD as THING_THRESHOLD
+from .things import THING_KIND, Thing, group_defaults
+from .things import find as find_thing
+from .things import get as get_thing
 
 __all__ = ["apply_edit", "leave_out", "parse_prompt", "default_scene", "validate_scene", "SCENE_VERSION"]
 
@@ -61,6 +65,8 @@ class Mention:
     value: object
     pos: int  # token index where it starts
     words: str = ""
+    strength: float = 1.0  # evidence: 1 for an exact keyword, the cosine for an encoder match
+    n: int = 1  # tokens it spans
 
 
 @dataclass
@@ -74,6 +80,22 @@ class Reading:
     edit_remove_at: list[int] = field(default_factory=list)  # token positions of "remove"/"without"
     tokens: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    substitutions: list[str] = field(default_factory=list)  # "horse drawn as a dog"
+
+
+#: Words before a noun that say "a thing comes next" (so an unknown word after them is a noun).
+_DETERMINERS = frozenset("""a an the this that these those some my his her their its our your every each another
+    any no of un une le la les des du de""".split())
+#: Definite determiners: the noun after them is one already named ("a ball ... the ball").
+_DEFINITE = frozenset({"the", "this", "that", "these", "those", "le", "la", "les"})
+#: Verbs after which a colour is a predicate ("the ball is red"), never a noun.
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "turns", "turn", "becomes", "painted", "colored", "coloured",
+                      "looks", "est", "sont", "all", "bright", "dark", "light", "pale", "deep"})
+_PRONOUNS = {"it": "thing", "he": "figure", "she": "figure", "him": "figure", "they": "any", "them": "any",
+             "il": "any", "elle": "any"}
+#: Words before a setting that make it the place of the scene ("on the ice" beats a passing "ice cube").
+_LOCATIVES = frozenset({"on", "in", "at", "inside", "across", "through", "into", "onto", "along", "over", "around",
+                        "sur", "dans", "au", "within", "under"})
 
 
 def _singular(w: str) -> str:
@@ -81,6 +103,35 @@ def _singular(w: str) -> str:
         if w.endswith(suf) and len(w) > len(suf) + 2:
             return w[: -len(suf)] + rep
     return w
+
+
+#: A threshold no cosine reaches: :func:`things.find` then answers exact names and aliases only.
+_EXACT_ONLY = 2.0
+
+
+def _thing_exact(word: str) -> Thing | None:
+    """The catalogue thing whose own name or alias is ``word`` (or its singular); None otherwise."""
+    return find_thing(word, threshold=_EXACT_ONLY)
+
+
+#: How much nearer (cosine) a catalogue thing must be than a hand-drawn kind to be drawn instead: "bunny" is a
+#: rabbit (0.86 vs cat 0.54), "pooch" stays the hand-drawn dog (poodle 0.77 vs dog 0.62).
+_CATALOGUE_MARGIN = 0.2
+
+
+def _cosine(a: str, b: str) -> float:
+    from ...text_encoder import get_encoder
+
+    enc = get_encoder()
+    return float(enc.encode_one(a) @ enc.encode_one(b)) if enc is not None else 0.0
+
+
+def _hand_drawn(t: Thing | None) -> str | None:
+    """The hand-drawn kind a catalogue thing is (its name is one of our object keywords), if any."""
+    if t is None:
+        return None
+    hit = vocab.keyword_lexicon().get(t.name)
+    return str(hit[1]) if hit is not None and hit[0] == "object" else None
 
 
 def _read(text: str) -> Reading:
@@ -125,7 +176,7 @@ def _read(text: str) -> Reading:
             i += 1
             continue
         hit = None
-        for n in (4, 3, 2, 1):
+        for n in (5, 4, 3, 2, 1):
             if i + n > len(tokens):
                 continue
             phrase = " ".join(tokens[i : i + n])
@@ -136,14 +187,14 @@ def _read(text: str) -> Reading:
                 hit = (1, phrase, lex[_singular(phrase)])
         if hit is not None:
             n, phrase, (slot, value) = hit
-            if slot == "count" and phrase in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1] in ("few", "dozen"):
-                n, phrase, (slot, value) = 2, phrase + " " + tokens[i + 1], lex[phrase + " " + tokens[i + 1]]
-            r.mentions.append(Mention(slot, value, i, phrase))
+            r.mentions.append(Mention(slot, value, i, phrase, 1.0, n))
             r.clause_of.extend([clause] * n)
             i += n
             continue
         r.clause_of.append(clause)
-        if tok in _EDIT_ADD:
+        if tok in _PRONOUNS:
+            r.mentions.append(Mention("pronoun", _PRONOUNS[tok], i, tok))
+        elif tok in _EDIT_ADD:
             r.edit_add = True
         elif tok in _EDIT_REPLACE:
             r.edit_replace = True
@@ -152,15 +203,106 @@ def _read(text: str) -> Reading:
         elif tok not in vocab.STOPWORDS and tok not in _EDIT_WORDS and len(tok) > 1:
             unknown.append((i, tok))
         i += 1
-    if unknown:
-        placed = _embed_lookup([w for _, w in unknown])
-        for (pos, word), hit in zip(unknown, placed, strict=True):
-            if hit is None:
-                r.unparsed.append(word)
+    unknown_at = {p for p, _ in unknown}
+    _nouns_that_look_like_other_slots(r, unknown_at)
+    rest: list[tuple[int, str]] = []
+    for pos, word in unknown:  # an exact catalogue name comes before any encoder match
+        t = _thing_exact(word)
+        if t is not None:
+            r.mentions.append(Mention(THING_KIND, t.key, pos, word))
+        else:
+            rest.append((pos, word))
+    if rest:
+        placed = _embed_lookup([w for _, w in rest])
+        for (pos, word), hit in zip(rest, placed, strict=True):
+            noun = _noun_like(r, pos, unknown_at)
+            t = find_thing(word) if noun and (hit is None or hit[0] == "object") else None
+            if t is not None and hit is not None and _cosine(word, t.name) < hit[2] + _CATALOGUE_MARGIN:
+                t = None  # two encoder matches: the hand-drawn kind unless the catalogue's is clearly nearer
+            kind = _hand_drawn(t)
+            if kind is not None:  # the catalogue's nearest is a kind we draw by hand ("pooch" -> dog): draw that
+                r.mentions.append(Mention("object", kind, pos, word, THING_THRESHOLD))
+                r.substitutions.append(f"{word} drawn as a {kind}")
+            elif t is not None:
+                r.mentions.append(Mention(THING_KIND, t.key, pos, word, THING_THRESHOLD))
+                r.substitutions.append(f"{word} drawn as {t.name}")
+            elif hit is not None:
+                slot, value, score = hit
+                r.mentions.append(Mention(slot, value, pos, word, score))
+                if slot == "object":
+                    r.substitutions.append(f"{word} drawn as a {value}")
             else:
-                r.mentions.append(Mention(hit[0], hit[1], pos, word))
-        r.mentions.sort(key=lambda m: m.pos)
+                r.unparsed.append(word)
+    r.mentions.sort(key=lambda m: m.pos)
     return r
+
+
+def _mention_at(r: Reading) -> dict[int, Mention]:
+    return {m.pos: m for m in r.mentions}
+
+
+def _noun_like(r: Reading, pos: int, unknown_at: set[int]) -> bool:
+    """Whether the unknown word at ``pos`` reads as a noun: after a determiner, a number or an adjective."""
+    word = r.tokens[pos]
+    if word.endswith("ly") or pos == 0:
+        return pos == 0 and not word.endswith("ly")
+    prev = r.tokens[pos - 1]
+    at = _mention_at(r)
+    before = next((m for m in r.mentions if m.pos + m.n == pos), None)
+    if prev in _DETERMINERS or prev in vocab.COUNT_WORDS:
+        return True
+    if before is not None and before.slot in ("color", "size", "material", "count", "collective", "relation"):
+        return True
+    if prev in _CONJUNCTIONS or prev in _LOCATIVES or prev == "with":
+        return not word.endswith("ing")
+    # "a wooden toy car": an unknown adjective between a determiner and the noun
+    return pos - 1 in unknown_at and pos >= 2 and r.tokens[pos - 2] in _DETERMINERS and pos - 1 not in at
+
+
+def _followed_by_noun(r: Reading, m: Mention, unknown_at: set[int]) -> bool:
+    at = _mention_at(r)
+    j = m.pos + m.n
+    while j < len(r.tokens):
+        nxt = at.get(j)
+        if nxt is not None and nxt.slot in ("color", "size", "material"):
+            j += nxt.n
+            continue
+        if r.tokens[j] in ("-", "and") and nxt is None and j + 1 < len(r.tokens) and at.get(j + 1) is not None \
+                and at[j + 1].slot == "color":
+            j += 1
+            continue
+        break
+    if j >= len(r.tokens):
+        return False
+    nxt = at.get(j)
+    if nxt is not None:
+        return nxt.slot in ("object", "special", THING_KIND, "collective", "setting", "ramp") or (
+            nxt.slot == "ambience" and nxt.words in ("birds", "bird", "cars"))
+    return j in unknown_at
+
+
+def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> None:
+    """Colour names that are nouns ("an apple", "a lime") and sound words used as things ("a blue bird",
+    "two cars") become catalogue things when they stand where a noun stands."""
+    out: list[Mention] = []
+    for m in r.mentions:
+        word = m.words
+        prev = r.tokens[m.pos - 1] if m.pos > 0 else ""
+        if m.slot == "color" and m.n == 1 and prev not in _COPULAS and not _followed_by_noun(r, m, unknown_at):
+            t = _thing_exact(word)
+            if t is not None:
+                out.append(Mention(THING_KIND, t.key, m.pos, word))
+                continue
+        if m.slot == "ambience" and m.n == 1 and (prev in _DETERMINERS or prev in vocab.COUNT_WORDS or any(
+                o.pos + o.n == m.pos and o.slot in ("color", "size", "count", "collective") for o in r.mentions)):
+            t = _thing_exact(word)
+            if t is not None:
+                out.append(Mention(THING_KIND, t.key, m.pos, word))
+                if word in ("bird", "birds"):
+                    out.append(m)  # a bird in the picture sings too
+                continue
+        out.append(m)
+    r.mentions = out
 
 
 # --------------------------------------------------------------------------- encoder lookup
@@ -231,7 +373,8 @@ def warm_up() -> bool:
     return E is not None
 
 
-def _embed_lookup(words: list[str]) -> list[tuple[str, object] | None]:
+def _embed_lookup(words: list[str]) -> list[tuple[str, object, float] | None]:
+    """Nearest concept of each word as (slot, value, cosine), or None below that slot's threshold."""
     cp, E = _concept_matrix()
     if E is None:
         return [None] * len(words)
@@ -240,11 +383,12 @@ def _embed_lookup(words: list[str]) -> list[tuple[str, object] | None]:
     enc = get_encoder()
     W = np.stack([enc.encode_one(w) for w in words])
     S = W @ E.T
-    out: list[tuple[str, object] | None] = []
+    out: list[tuple[str, object, float] | None] = []
     for row in S:
         j = int(np.argmax(row))
         slot, value, _ = cp[j]
-        out.append((slot, value) if float(row[j]) >= _THRESHOLDS.get(slot, 0.6) else None)
+        score = float(row[j])
+        out.append((slot, value, score) if score >= _THRESHOLDS.get(slot, 0.6) else None)
     return out
 
 
@@ -265,7 +409,11 @@ def default_scene() -> dict:
     }
 
 
-def _group(kind: str, count: int = 1) -> dict:
+def _group(kind: str, count: int = 1, thing: str | None = None) -> dict:
+    """A scene group with its kind's defaults; ``thing`` names a catalogue entry when ``kind == THING_KIND``."""
+    if kind == THING_KIND:
+        return {"count": int(count), "size": "medium", "motion": None, "direction": None, "cameo": None,
+                "target": None, **group_defaults(get_thing(thing))}
     spec = vocab.OBJECTS[kind]
     return {"kind": kind, "count": int(count), "color": spec["color"], "size": "medium",
             "material": spec["material"], "motion": None, "direction": None, "cameo": None, "target": None}
@@ -293,6 +441,22 @@ class _Changes:
     lines: list[dict] = field(default_factory=list)
     removed: list[dict] = field(default_factory=list)
     setting_from_special: str | None = None
+    relations: list[dict] = field(default_factory=list)  # {"a": i, "rel": ..., "b": j, ("c": k)}
+    places: dict[int, float] = field(default_factory=dict)  # group -> x fraction ("a dog on the left")
+    strength: dict[str, float] = field(default_factory=dict)  # evidence behind each single-valued slot
+
+
+_MODIFIERS = ("color", "size", "material", "count")
+#: Catalogue groups (Unicode emoji subgroups) whose things act on others: animals, people, vehicles.
+_ACTING_GROUPS = ("animal", "person", "people", "transport", "sport")
+_NOUNS = ("object", "special", "cameo", THING_KIND, "pronoun")
+
+
+def _can_act(g: dict) -> bool:
+    """People, animals and cameos do things to other things (catalogue animals count as figures too)."""
+    if g["kind"] == THING_KIND:
+        return get_thing(g["thing"]).group.startswith(_ACTING_GROUPS)
+    return g["kind"] in _FIGURES or bool(g.get("cameo"))
 
 
 def _changes(r: Reading) -> _Changes:
@@ -301,20 +465,82 @@ def _changes(r: Reading) -> _Changes:
     pending_pos: int | None = None
     clause_groups: dict[int, list[int]] = {}
     last_motion_groups: list[int] = []
-    removing_from: int | None = None
     remove_positions = sorted(r.edit_remove_at)
     speaker_at: list[tuple[int, str]] = []
+    collective: dict | None = None  # {"kind", "pos"}: "a family of" waiting for its count or noun
+    relation: dict | None = None  # {"rel", "a", "objs", "clause"}: "A left of" waiting for B
+    patient: dict | None = None  # {"motion", "clause"}: "kicks" waiting for what is kicked
+    explicit_count = False
 
     def clause(pos: int) -> int:
         return r.clause_of[pos] if pos < len(r.clause_of) else (r.clause_of[-1] if r.clause_of else 0)
 
-    def new_group(kind: str, pos: int, extra: dict | None = None, cameo: str | None = None) -> None:
-        nonlocal pending, pending_pos
-        g = _group(kind, pending.pop("count", 1))
+    def determiner(pos: int) -> str:
+        """The word before the noun at ``pos``, skipping its adjectives ("the big red ball" -> "the")."""
+        j = pos - 1
+        mods = {p for m in r.mentions if m.slot in ("color", "size", "material") for p in range(m.pos, m.pos + m.n)}
+        while j >= 0 and j in mods:
+            j -= 1
+        return r.tokens[j] if j >= 0 else ""
+
+    def refer(kind: str, thing: str | None, cameo: str | None, pos: int) -> int | None:
+        """The group a definite noun names again ("the ball" after "a ball"), if any."""
+        if cameo or determiner(pos) not in _DEFINITE:
+            return None
+        colour = pending.get("color")
+        for gi in range(len(ch.groups) - 1, -1, -1):
+            g = ch.groups[gi]
+            if g["kind"] == kind and g.get(THING_KIND) == thing and (colour is None or g["color"] == colour):
+                return gi
+        return None
+
+    def attach(gi: int, pos: int) -> None:
+        """``gi`` is named at ``pos``: it joins the clause and takes a pending relation or verb."""
+        nonlocal relation, patient
+        c = clause(pos)
+        if gi not in clause_groups.setdefault(c, []):
+            clause_groups[c].append(gi)
+        if relation is not None and relation["clause"] == c and relation["a"] != gi:
+            relation["objs"].append(gi)
+            need = 2 if relation["rel"] == "between" else 1
+            if len(relation["objs"]) >= need:
+                rel = {"a": relation["a"], "rel": relation["rel"], "b": relation["objs"][0]}
+                if need == 2:
+                    rel["c"] = relation["objs"][1]
+                ch.relations.append(rel)
+                relation = None
+        if patient is not None and patient["clause"] == c and gi not in patient["agents"]:
+            ch.groups[gi]["motion"] = patient["motion"]
+            ch.group_explicit[gi].add("motion")
+            last_motion_groups[:] = [gi]
+            patient = None
+
+    def new_group(kind: str, pos: int, extra: dict | None = None, cameo: str | None = None,
+                  thing: str | None = None) -> None:
+        nonlocal pending, pending_pos, collective, explicit_count
+        collective = None
+        same = refer(kind, thing, cameo, pos)
+        if same is not None:
+            for k, v in pending.items():
+                if k in ("count", "place") or (k == "motion" and "motion" in ch.group_explicit[same]):
+                    continue
+                ch.groups[same][k] = v
+                ch.group_explicit[same].add(k)
+            if "place" in pending:
+                ch.places[same] = pending["place"]
+            pending, pending_pos, explicit_count = {}, None, False
+            attach(same, pos)
+            return
+        count = pending.pop("count", 1)
+        if count > vocab.MAX_COUNT:
+            r.notes.append(f"at most {vocab.MAX_COUNT} objects per group; {count} reduced")
+            count = vocab.MAX_COUNT
+        g = _group(kind, count, thing)
         explicit = set()
         for k, v in (extra or {}).items():
             if k in g:
                 g[k] = v
+        place = pending.pop("place", None)
         for k, v in pending.items():
             g[k] = v
             explicit.add(k)
@@ -325,37 +551,85 @@ def _changes(r: Reading) -> _Changes:
         had_motion = "motion" in pending
         pending = {}
         pending_pos = None
+        explicit_count = False
         is_removal = any(p < pos and clause(p) == clause(pos) for p in remove_positions)
         if is_removal:
             ch.removed.append(g)
             return
         ch.groups.append(g)
         ch.group_explicit.append(explicit)
-        clause_groups.setdefault(clause(pos), []).append(len(ch.groups) - 1)
-        speaker_at.append((pos, f"@{cameo}" if cameo else kind))
+        gi = len(ch.groups) - 1
+        if place is not None:
+            ch.places[gi] = place
+        speaker_at.append((pos, f"@{cameo}" if cameo else (thing or kind)))
         if had_motion:
-            last_motion_groups[:] = [len(ch.groups) - 1]
+            last_motion_groups[:] = [gi]
+        attach(gi, pos)
+
+    def flush_collective(pos: int) -> None:
+        nonlocal collective
+        if collective is not None:
+            kind = collective["kind"]
+            collective = None
+            if kind is not None:
+                new_group(kind, pos)
+            else:
+                pending.pop("count", None)
+
+    def noun_follows(m: Mention) -> bool:
+        c = clause(m.pos)
+        return any(o.pos > m.pos and clause(o.pos) == c and o.slot in _NOUNS + ("collective",) for o in r.mentions)
+
+    def stronger(slot: str, m: Mention) -> bool:
+        """True if ``m`` is at least as strong as what set ``slot`` so far (the strongest evidence wins)."""
+        s = m.strength
+        if m.strength >= 1.0 and any(t in _LOCATIVES for t in r.tokens[max(0, m.pos - 2): m.pos]):
+            s += 0.25
+        if s >= ch.strength.get(slot, 0.0):
+            ch.strength[slot] = s
+            return True
+        return False
 
     for m in r.mentions:
         c = clause(m.pos)
+        if collective is not None and not (m.slot == "count" and m.pos > collective["pos"]) and m.slot not in (
+                "object", "special", THING_KIND, "color", "size", "material"):
+            flush_collective(m.pos)
+        if relation is not None and relation["clause"] != c:
+            relation = None
+        if patient is not None and patient["clause"] != c:
+            patient = None
         # modifiers left over from a finished clause belong to that clause's last object ("the ball is red.")
         if pending and pending_pos is not None and clause(pending_pos) != c and clause_groups.get(clause(pending_pos)):
             gi = clause_groups[clause(pending_pos)][-1]
             for k, v in pending.items():
-                if k != "count":
+                if k == "place":
+                    ch.places[gi] = v
+                elif k != "count":
                     ch.groups[gi][k] = v
                     ch.group_explicit[gi].add(k)
             pending, pending_pos = {}, None
-        if m.slot in ("color", "size", "material", "count"):
-            if m.slot == "count" and "count" in pending and pending["count"] != 1:
+        if m.slot in _MODIFIERS:
+            if m.slot == "count" and collective is not None:
+                pending["count"] = int(m.value)  # "a family of five": the number after the collective
+                explicit_count = True
+            elif m.slot == "count" and "count" in pending and (pending["count"] != 1 or explicit_count):
                 pass  # "two" then "a" ("two of a kind"): keep the first
             else:
-                pending[m.slot] = min(int(m.value), vocab.MAX_COUNT) if m.slot == "count" else m.value
-            if m.slot == "count" and int(m.value) > vocab.MAX_COUNT:
-                r.notes.append(f"at most {vocab.MAX_COUNT} objects per group; {m.value} reduced")
+                pending[m.slot] = int(m.value) if m.slot == "count" else m.value
+                if m.slot == "count":
+                    explicit_count = int(m.value) != 1
+            pending_pos = m.pos if pending_pos is None else pending_pos
+        elif m.slot == "collective":
+            kind, n = m.value
+            if not explicit_count:
+                pending["count"] = int(n)
+            collective = {"kind": kind, "pos": m.pos}
             pending_pos = m.pos if pending_pos is None else pending_pos
         elif m.slot == "object":
             new_group(str(m.value), m.pos)
+        elif m.slot == THING_KIND:
+            new_group(THING_KIND, m.pos, thing=str(m.value))
         elif m.slot == "special":
             spec = dict(vocab.SPECIAL_OBJECTS[str(m.value)])
             kind = spec.pop("kind")
@@ -364,14 +638,51 @@ def _changes(r: Reading) -> _Changes:
             new_group(kind, m.pos, spec)
         elif m.slot == "cameo":
             new_group("person", m.pos, cameo=str(m.value))
+        elif m.slot == "pronoun":
+            want = m.value
+            for gi in range(len(ch.groups) - 1, -1, -1):
+                fig = _can_act(ch.groups[gi]) and ch.groups[gi]["kind"] != THING_KIND
+                if want == "any" or (want == "figure") == fig:
+                    attach(gi, m.pos)
+                    break
+        elif m.slot == "relation":
+            subj = [gi for gi in clause_groups.get(c, [])]
+            if subj:
+                relation = {"rel": str(m.value), "a": subj[-1], "objs": [], "clause": c}
+        elif m.slot == "place":
+            idx = clause_groups.get(c, [])
+            if idx and pending_pos is None:
+                ch.places[idx[-1]] = float(m.value)
+            else:
+                pending["place"] = float(m.value)
+                pending_pos = m.pos if pending_pos is None else pending_pos
         elif m.slot in ("motion", "direction"):
             idx = clause_groups.get(c, [])
             if m.slot == "motion":
+                trans = vocab.TRANSITIVE.get(m.words)
                 free = [i for i in idx if "motion" not in ch.group_explicit[i]]
-                if m.value == "throw" and all(ch.groups[i]["kind"] in _FIGURES and not ch.groups[i].get("cameo")
-                                              for i in free):
-                    free = []  # "someone throws a ball": the thing thrown comes next
-                    idx = []
+                if trans is not None and noun_follows(m):
+                    # "a child kicks a ball": the doer acts, the next thing named is done to
+                    agents = [i for i in idx if _can_act(ch.groups[i])]
+                    for i in agents:
+                        if i in free and trans[0] != "rest":
+                            ch.groups[i]["motion"] = trans[0]
+                            ch.group_explicit[i].add("motion")
+                    movers = [i for i in free if i not in agents]
+                    for i in movers:  # "the ball is kicked across": things before the verb are done to
+                        ch.groups[i]["motion"] = trans[1]
+                        ch.group_explicit[i].add("motion")
+                    patient = {"motion": trans[1], "clause": c, "agents": agents}
+                    if agents:
+                        last_motion_groups[:] = agents
+                    continue
+                if trans is not None and idx and all(_can_act(ch.groups[i]) for i in free) and free:
+                    if trans[0] != "rest":  # "a dog chases": the doer does its part; nobody is thrown
+                        for i in free:
+                            ch.groups[i]["motion"] = trans[0]
+                            ch.group_explicit[i].add("motion")
+                        last_motion_groups[:] = free
+                    continue
                 targets = free or idx[-1:]
                 if not targets:
                     pending["motion"] = m.value
@@ -391,17 +702,21 @@ def _changes(r: Reading) -> _Changes:
                     ch.groups[i]["direction"] = m.value
                     ch.group_explicit[i].add("direction")
         elif m.slot == "setting":
+            relation = None  # "a ball on the grass": the ground, not a second thing
             if pending_pos is not None and pending_pos >= m.pos - 2:
                 # "a wooden floor", "green grass": the modifiers describe the ground, not an object
-                pending = {k: v for k, v in pending.items() if k in ("motion", "direction")}
+                pending = {k: v for k, v in pending.items() if k in ("motion", "direction", "place")}
                 pending_pos = None if not pending else pending_pos
-            ch.setting = str(m.value)
+            if stronger("setting", m):
+                ch.setting = str(m.value)
             if m.value == "gym" and m.words in ("hoop", "hoops", "backboard", "rim", "basket", "panier"):
                 ch.hoop_words = True
         elif m.slot == "time":
-            ch.time = str(m.value)
+            if stronger("time", m):
+                ch.time = str(m.value)
         elif m.slot == "camera":
-            ch.camera = str(m.value)
+            if stronger("camera", m):
+                ch.camera = str(m.value)
         elif m.slot == "ambience":
             if m.value not in ch.ambience:
                 ch.ambience.append(str(m.value))
@@ -411,11 +726,14 @@ def _changes(r: Reading) -> _Changes:
             ch.ramp = True
         elif m.slot == "outcome":
             ch.outcome = str(m.value)
+    flush_collective(len(r.tokens))
     if pending:
         last = ch.groups[-1] if ch.groups else None
         if last is not None:
             for k, v in pending.items():
-                if k != "count":
+                if k == "place":
+                    ch.places[len(ch.groups) - 1] = v
+                elif k != "count":
                     last[k] = v
                     ch.group_explicit[-1].add(k)
         else:
@@ -435,7 +753,6 @@ def _changes(r: Reading) -> _Changes:
         if speaker is None and speaker_at:
             speaker = speaker_at[0][1]
         ch.lines.append({"speaker": speaker, "text": text[:300]})
-    del removing_from
     return ch
 
 
@@ -486,6 +803,72 @@ def _apply(scene: dict, ch: _Changes, *, fresh: bool) -> dict:
     return scene
 
 
+#: x fractions of the frame that a layout spreads placed things over (the margins keep them whole in view)
+_X_SPAN = (0.18, 0.82)
+_DEPTH_SHIFT = 0.07  # a thing behind / in front of another stands this share of the width to its side
+
+
+def _place(groups: list[dict], relations: list[dict], places: dict[int, float]) -> list[dict]:
+    """Turn spatial relations into layout constraints: each group gets ``place`` = {"x": fraction of the
+    width, "on": index of the group it rests on, "depth": -1 behind / +1 in front}; returns the relations
+    as written in the scene (``{"a": i, "rel": ..., "b": j}``, indices into ``objects``).
+
+    Left/right/between order the groups along x (a topological order, ties in the order they were named);
+    on/under/above/behind/in front of put two groups at the same x; next_to keeps them neighbours.
+    """
+    n = len(groups)
+    same = list(range(n))  # union-find: groups standing at the same x
+
+    def root(i: int) -> int:
+        while same[i] != i:
+            same[i] = same[same[i]]
+            i = same[i]
+        return i
+
+    before: set[tuple[int, int]] = set()
+    depth: dict[int, int] = {}
+    on: dict[int, int] = {}
+    for rel in relations:
+        a, b, kind = rel["a"], rel["b"], rel["rel"]
+        if kind == "left_of":
+            before.add((a, b))
+        elif kind == "right_of":
+            before.add((b, a))
+        elif kind == "between":
+            before |= {(b, a), (a, rel["c"])}
+        elif kind in ("on", "above", "under", "behind", "front"):
+            top, bottom = (b, a) if kind == "under" else (a, b)
+            if kind in ("on", "above", "under"):
+                on[top] = bottom
+            else:
+                depth[a] = -1 if kind == "behind" else 1
+            same[root(a)] = root(b)
+    classes = sorted({root(i) for i in range(n)}, key=lambda c: min(i for i in range(n) if root(i) == c))
+    edges = {(root(a), root(b)) for a, b in before if root(a) != root(b)}
+    order: list[int] = []
+    left = list(classes)
+    while left:  # Kahn's algorithm; a cycle ("A left of B, B left of A") falls back to the order named
+        ready = [c for c in left if not any((p, c) in edges for p in left if p != c)] or left[:1]
+        order.append(ready[0])
+        left.remove(ready[0])
+    lo, hi = _X_SPAN
+    xs = {c: lo + (hi - lo) * (k + 0.5) / len(order) for k, c in enumerate(order)}
+    for c in order:  # an explicit "on the left" wins for its group
+        for i in range(n):
+            if root(i) == c and i in places:
+                xs[c] = places[i]
+    for i, g in enumerate(groups):
+        place = {"x": round(xs[root(i)] + _DEPTH_SHIFT * depth.get(i, 0) * 0.5, 4)}
+        if i in on:
+            place["on"] = on[i]
+            if g.get("motion") is None:
+                g["motion"] = "rest"  # a thing on another stays there
+        if i in depth:
+            place["depth"] = depth[i]
+        g["place"] = place
+    return [dict(rel) for rel in relations]
+
+
 def parse_prompt(text: str) -> dict:
     """Read ``text`` into a scene dict (JSON-serialisable) plus ``"unparsed"`` (words it could not place).
 
@@ -507,8 +890,12 @@ def parse_prompt(text: str) -> dict:
                 g[k] = v
         groups = [g]
     scene["objects"] = groups
+    if ch.groups and (ch.relations or ch.places):
+        scene["relations"] = _place(groups, ch.relations, ch.places)
     _finish_groups(scene)
     scene["unparsed"] = list(dict.fromkeys(r.unparsed))
+    if r.substitutions:
+        scene["substitutions"] = list(dict.fromkeys(r.substitutions))
     if r.notes:
         scene["notes"] = r.notes
     return scene
@@ -562,7 +949,8 @@ def apply_edit(scene: dict, edit_text: str) -> tuple[dict, list[str]]:
     base = default_scene()
     for k, v in base.items():
         new.setdefault(k, v)
-    new["objects"] = [{**_group(o["kind"]), **o} for o in new["objects"]]  # fill what a hand-made scene omits
+    # fill what a hand-made scene omits
+    new["objects"] = [{**_group(o["kind"], thing=o.get(THING_KIND)), **o} for o in new["objects"]]
     r = _read(edit_text)
     ch = _changes(r)
     _apply(new, ch, fresh=False)
@@ -613,8 +1001,14 @@ def validate_scene(scene: dict) -> None:
         if amb not in vocab.AMBIENCES:
             raise ValueError(f"scene ambience {amb!r} is unknown; use any of: {', '.join(vocab.AMBIENCES)}.")
     for g in scene["objects"]:
-        if not isinstance(g, dict) or g.get("kind") not in vocab.OBJECTS:
-            raise ValueError(f"scene object {g!r} needs a kind among: {', '.join(vocab.OBJECTS)}.")
+        if not isinstance(g, dict) or g.get("kind") not in (*vocab.OBJECTS, THING_KIND):
+            raise ValueError(f"scene object {g!r} needs a kind among: {', '.join(vocab.OBJECTS)}, thing.")
+        if g["kind"] == THING_KIND:
+            try:
+                get_thing(str(g.get(THING_KIND)))
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"scene thing {g.get('thing')!r} is not in the catalogue (things.find names "
+                                 "them).") from exc
         for key, table in (("material", vocab.MATERIALS), ("size", vocab.SIZES)):
             if key in g and g[key] not in table:
                 raise ValueError(f"scene object {key} {g[key]!r} is unknown; use one of: {', '.join(table)}.")

@@ -148,6 +148,10 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                      g.get("material", "rubber"), g.get("cameo"), upright, motion)
             frac = (slot + 0.5) / max(n_total, 1)
             x_spread = 0.12 * world.w + 0.76 * world.w * frac
+            place = g.get("place") or {}  # layout constraints of the prompt's relations (parse._place)
+            if "x" in place:
+                x_spread = _placed_x(place["x"], i, int(g["count"]), hw, world)
+            support = _support_top(groups, place.get("on"), cameo_aspects)
             slot += 1
             sign = -1.0 if direction == "left" else 1.0
             if not world.floor or world.gravity == 0:  # space / zero gravity: drift and tumble inside the frame
@@ -177,6 +181,8 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                 x0 = lane + hw if sign > 0 else world.w - lane - hw
                 starts[key] = lane + 2 * hw + 0.12
                 y0 = hh + 0.002
+                if "x" in place:
+                    x0 = x_spread
                 if world.ramp is not None and motion in ("roll", "slide"):
                     (rx0, ry0), (rx1, ry1) = world.ramp
                     x0 = 0.06 * world.w + i * 2.5 * hw
@@ -199,9 +205,9 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                           "v": (1.2 * (1 if lean >= 0 else -1) if motion == "topple" and top_box else 0.0, 0.0),
                           "w": 0.0}
             elif motion in ("rest", "jump"):
-                b.init = {"p": (x_spread, hh + 0.05), "v": (0.0, 0.0), "w": 0.0, "jump": motion == "jump"}
+                b.init = {"p": (x_spread, support + hh + 0.05), "v": (0.0, 0.0), "w": 0.0, "jump": motion == "jump"}
             else:  # drop / bounce / fall
-                y0 = float(np.clip(rng.uniform(0.55, 0.8) * top, hh + 0.5, top - hh - 0.1))
+                y0 = float(np.clip(rng.uniform(0.55, 0.8) * top, support + hh + 0.5, top - hh - 0.1))
                 x0 = x_spread
                 if world.ramp is not None:
                     (rx0, ry0), (rx1, ry1) = world.ramp
@@ -210,6 +216,23 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                           "w": float(rng.uniform(-1.0, 1.0)) if b.shape == "poly" and not upright else 0.0}
             bodies.append(b)
     return bodies
+
+
+def _placed_x(frac: float, i: int, count: int, hw: float, world: World) -> float:
+    """x (m) of member ``i`` of a group placed at ``frac`` of the width: members side by side, kept in view."""
+    x = frac * world.w + (i - (count - 1) / 2) * (2 * hw + 0.08)
+    return float(np.clip(x, hw + 0.02, world.w - hw - 0.02))
+
+
+def _support_top(groups: list[dict], j: int | None, cameo_aspects: dict) -> float:
+    """Height (m) of the top of group ``j`` (what a thing "on" it rests on); 0 for the floor."""
+    if j is None or not 0 <= j < len(groups):
+        return 0.0
+    g = groups[j]
+    try:
+        return 2 * _half_extents(g, cameo_aspects.get(g["cameo"]) if g.get("cameo") else None)[1]
+    except KeyError:  # a kind without a hand-drawn size: about a box's height
+        return 2 * _BASE_SIZE["box"][1]
 
 
 def _throw(world: World, hw: float, hh: float, i: int, sign: float, target, outcome, gym: bool, top: float) -> dict:

@@ -20,14 +20,19 @@ __all__ = [
     "BASIC_COLORS",
     "CAMERAS",
     "CONCEPT_PHRASES",
+    "COLLECTIVES",
+    "COUNT_PHRASES",
     "COUNT_WORDS",
     "MATERIALS",
     "MOTIONS",
     "OBJECTS",
+    "PLACES",
+    "RELATIONS",
     "SETTINGS",
     "SIZES",
     "STOPWORDS",
     "TIMES",
+    "TRANSITIVE",
     "colors",
     "hex_to_rgb",
     "keyword_lexicon",
@@ -160,9 +165,11 @@ MOTIONS: dict[str, dict] = {
                        "bouncing", "bounced", "rebondit", "rebondissent", "tombe", "tombent", "plunges", "plummets",
                        "hops", "hopping", "ricochets", "ricochet", "ricocheting"],
              "phrases": ["bounces up and down", "falls to the ground", "is dropped from above"]},
-    "roll": {"words": ["roll", "rolls", "rolling", "rolled", "roule", "roulent", "trundles", "spins"],
+    "roll": {"words": ["roll", "rolls", "rolling", "rolled", "roule", "roulent", "trundles", "spins", "drives",
+                      "driving", "drive", "rides", "riding", "cruises", "cruising"],
              "phrases": ["rolls across the floor"]},
-    "slide": {"words": ["slide", "slides", "sliding", "slid", "glides", "gliding", "skids", "skidding", "glisse"],
+    "slide": {"words": ["slide", "slides", "sliding", "slid", "glides", "gliding", "skids", "skidding", "glisse",
+                       "push", "pushes", "pushed", "pushing", "shoves", "drags", "pulls"],
               "phrases": ["slides across the surface"]},
     "throw": {"words": ["throw", "throws", "thrown", "threw", "toss", "tosses", "tossed", "shoot", "shoots", "shot",
                         "launch", "launches", "launched", "kick", "kicks", "kicked", "hurl", "hurled", "flung", "lancé",
@@ -178,12 +185,13 @@ MOTIONS: dict[str, dict] = {
                 "phrases": ["crash into each other", "a head-on collision"]},
     "walk": {"words": ["walk", "walks", "walking", "strolls", "marche", "wanders", "paces"],
              "phrases": ["walks along", "taking a stroll"]},
-    "run": {"words": ["run", "runs", "running", "sprints", "sprinting", "dashes", "races", "jogs", "chases",
+    "run": {"words": ["run", "runs", "running", "sprints", "sprinting", "dashes", "races", "jogs", "chases", "flees", "flee", "fleeing", "hurries",
                       "chasing", "chase"],
             "phrases": ["runs quickly"]},
-    "jump": {"words": ["jump", "jumps", "jumping", "leaps", "leaping", "saute", "pounces"],
+    "jump": {"words": ["jump", "jumps", "jumping", "leaps", "leaping", "saute", "pounces", "dances", "dancing",
+                      "dance", "hops up", "skips", "jumped"],
              "phrases": ["jumps up high"]},
-    "rest": {"words": ["sits", "sitting", "sleeps", "sleeping", "stands", "standing", "rests", "resting", "waits",
+    "rest": {"words": ["floats", "floating", "hovers", "hovering", "perched", "lying", "sits", "sitting", "sleeps", "sleeping", "stands", "standing", "rests", "resting", "waits",
                        "lies", "still", "idle"],
              "phrases": ["sits still", "stays in place"]},
 }
@@ -204,17 +212,22 @@ OUTCOMES: dict[str, list[str]] = {
 #: gravity in m/s² (downwards); ground colours as CSS names; sky gradient top/bottom by time of day.
 SETTINGS: dict[str, dict] = {
     "floor": {"words": ["floor", "room", "studio", "indoors", "indoor", "table", "kitchen", "sol", "salle", "tabletop",
+                        "bedroom", "office", "classroom", "library", "restaurant", "cafe", "bathroom", "hallway",
+                        "garage", "workshop", "laboratory", "lab", "desk", "shelf", "countertop", "counter",
                         "ground", "warehouse", "stage"],
               "phrases": ["on a wooden floor", "inside a room"], "gravity": 9.81, "ground": "burlywood",
               "texture": "planks", "friction": 0.7, "elasticity": 0.95, "ground_material": "wood"},
     "grass": {"words": ["grass", "grassy", "lawn", "field", "park", "meadow", "garden", "herbe", "pelouse", "jardin",
+                        "forest", "woods", "jungle", "farm", "countryside", "orchard", "savanna", "playground",
                         "prairie", "backyard", "yard"],
               "phrases": ["on green grass", "in a park"], "gravity": 9.81, "ground": "forestgreen",
               "texture": "blades", "friction": 0.9, "elasticity": 0.8, "ground_material": "fur"},
-    "beach": {"words": ["beach", "sand", "sandy", "seaside", "shore", "plage", "sable", "coast", "dunes", "desert"],
+    "beach": {"words": ["beach", "sand", "sandy", "seaside", "shore", "plage", "sable", "coast", "dunes", "desert",
+                        "ocean", "sea", "lake", "river", "pond", "waves"],
               "phrases": ["on a sandy beach", "by the sea"], "gravity": 9.81, "ground": "navajowhite",
               "texture": "grain", "friction": 1.0, "elasticity": 0.6, "ground_material": "cardboard"},
-    "ice": {"words": ["ice", "icy", "rink", "frozen", "glace", "glacé", "patinoire", "skating"],
+    "ice": {"words": ["ice", "icy", "rink", "frozen", "glace", "glacé", "patinoire", "skating", "snow",
+                      "snowy", "glacier", "arctic", "antarctic"],
             "phrases": ["on a frozen lake", "on an ice rink"], "gravity": 9.81, "ground": "lightcyan",
             "texture": "streaks", "friction": 0.03, "elasticity": 0.9, "ground_material": "glass"},
     "gym": {"words": ["gym", "court", "basket", "hoop", "hoops", "backboard", "rim", "gymnase", "arena",
@@ -226,7 +239,7 @@ SETTINGS: dict[str, dict] = {
              "texture": "craters", "friction": 0.8, "elasticity": 0.9, "ground_material": "stone", "sky": "space"},
     "mars": {"words": ["mars", "martian"], "phrases": ["on the red planet mars"], "gravity": 3.71,
              "ground": "sienna", "texture": "grain", "friction": 0.8, "elasticity": 0.85, "ground_material": "stone"},
-    "space": {"words": ["space", "orbit", "weightless", "zero-g", "espace", "cosmos", "galaxy", "spaceship",
+    "space": {"words": ["space", "orbit", "weightless", "zero-g", "espace", "cosmos", "galaxy", "spaceship", "space station", "outer space", "asteroid",
                         "spacestation", "zerog"],
               "phrases": ["floating in outer space", "zero gravity"], "gravity": 0.0, "ground": None,
               "texture": "stars", "friction": 0.5, "elasticity": 1.0, "ground_material": "steel", "sky": "space"},
@@ -287,9 +300,62 @@ COUNT_WORDS: dict[str, int] = {
     "two": 2, "pair": 2, "couple": 2, "both": 2, "deux": 2, "twin": 2, "twins": 2,
     "three": 3, "trois": 3, "few": 3, "several": 3,
     "four": 4, "quatre": 4, "five": 5, "cinq": 5, "six": 6, "many": 6, "lots": 6, "bunch": 4,
-    "seven": 7, "sept": 7, "eight": 8, "huit": 8, "dozen": 8,
+    "seven": 7, "sept": 7, "eight": 8, "huit": 8, "dozen": 12, "nine": 9, "neuf": 9, "ten": 10, "dix": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "numerous": 7, "countless": 20, "hundreds": 20, "thousands": 20,
+    "dozens": 20, "triple": 3, "trio": 3, "quartet": 4,
 }
-MAX_COUNT = 8  # more bodies than this stops being readable at 256 px; the parser caps and notes it
+MAX_COUNT = 20  # more bodies than this stops being readable at 256 px; the parser caps and notes it
+#: Number words as people write them: the count a phrase means ("a few" = 3, "many" = 6: the scene shows that many).
+COUNT_PHRASES: dict[str, int] = {
+    "a pair of": 2, "a couple of": 2, "a few": 3, "a dozen": 12, "a bunch of": 4, "a lot of": 6, "lots of": 6,
+    "plenty of": 6, "a handful of": 4, "a number of": 4, "a row of": 5, "a line of": 5, "half a dozen": 6,
+}
+
+#: Collective nouns: "a family of five" -> 5 people. phrase -> (kind when no noun follows, or None; default count).
+COLLECTIVES: dict[str, tuple[str | None, int]] = {
+    "family": ("person", 4), "group": ("person", 4), "team": ("person", 5), "crew": ("person", 4),
+    "troupe": ("person", 4), "gang": ("person", 4), "choir": ("person", 6), "squad": ("person", 5),
+    "pack": (None, 4), "flock": (None, 6), "herd": (None, 5), "litter": (None, 4), "swarm": (None, 10),
+    "pride": (None, 4), "collection": (None, 5),
+}
+
+#: Spatial relations, as written between two things ("a cat on the left of a box") -> the layout constraint.
+#: "A left_of B": A's centre is left of B's; "on": A rests on top of B; "under": B rests on A; "behind" /
+#: "front": drawn behind / in front, at the same x; "next_to": adjacent; "between": B < A < C.
+RELATIONS: dict[str, str] = {
+    "on the left of": "left_of", "to the left of": "left_of", "left of": "left_of", "on the left side of": "left_of",
+    "at the left of": "left_of", "on the right of": "right_of", "to the right of": "right_of",
+    "right of": "right_of", "on the right side of": "right_of", "at the right of": "right_of",
+    "on": "on", "onto": "on", "atop": "on", "on top of": "on", "upon": "on", "above": "above",
+    "over": "above", "under": "under", "underneath": "under", "beneath": "under", "below": "under",
+    "behind": "behind", "in front of": "front", "next to": "next_to", "beside": "next_to",
+    "near": "next_to", "alongside": "next_to", "close to": "next_to", "nearby": "next_to",
+    "between": "between", "in between": "between", "à gauche de": "left_of", "à droite de": "right_of",
+    "sous": "under", "derrière": "behind", "devant": "front", "à côté de": "next_to", "entre": "between",
+}
+#: Where a thing stands in the frame when the prompt says so without a second thing ("a dog on the left").
+PLACES: dict[str, float] = {
+    "on the left": 0.22, "at the left": 0.22, "on the left side": 0.22, "in the left": 0.22,
+    "on the right": 0.78, "at the right": 0.78, "on the right side": 0.78, "in the right": 0.78,
+    "in the middle": 0.5, "in the center": 0.5, "in the centre": 0.5, "at the center": 0.5,
+}
+
+#: Verbs with a doer and a thing done to: word -> (the agent's motion, the patient's motion).
+#: "a child kicks a ball": the child walks up, the ball flies; the thrower is not thrown.
+TRANSITIVE: dict[str, tuple[str, str]] = {
+    **{w: ("rest", "throw") for w in ("throw", "throws", "threw", "thrown", "toss", "tosses", "tossed", "hurl",
+                                       "hurls", "hurled", "flung", "lob", "lobs", "lobbed", "launch", "launches",
+                                       "launched", "shoot", "shoots", "pass", "passes", "lance", "lancé")},
+    **{w: ("walk", "throw") for w in ("kick", "kicks", "kicked", "kicking", "hit", "hits", "strikes", "bats",
+                                       "punts", "heads")},
+    **{w: ("run", "run") for w in ("chase", "chases", "chasing", "chased", "follows", "pursues", "hunts")},
+    **{w: ("walk", "slide") for w in ("push", "pushes", "pushed", "pushing", "shoves", "drags", "pulls")},
+    **{w: ("walk", "topple") for w in ("knock", "knocks", "knocked")},
+    **{w: ("rest", "drop") for w in ("drop", "drops", "dropped", "dropping", "bounce", "bounces", "bouncing",
+                                      "bounced", "dribbles", "dribbling", "juggles", "juggling")},
+    **{w: ("rest", "roll") for w in ("roll", "rolls", "rolled", "rolling")},
+}
 
 STOPWORDS = frozenset(
     """the a an of on in at to from into onto with and or but then while as is are was were be being been it its
@@ -373,11 +439,17 @@ def keyword_lexicon() -> dict[str, tuple[str, object]]:
         lex[w] = ("ramp", True)
     for w, n in COUNT_WORDS.items():
         lex.setdefault(w, ("count", n)) if w in ("a", "an") else lex.__setitem__(w, ("count", n))
-    lex["a pair of"] = ("count", 2)
-    lex["a couple of"] = ("count", 2)
-    lex["a few"] = ("count", 3)
-    lex["a dozen"] = ("count", 8)
-    lex["a bunch of"] = ("count", 4)
+    for phrase, n in COUNT_PHRASES.items():
+        lex[phrase] = ("count", n)
+    for w, (kind, n) in COLLECTIVES.items():
+        lex.setdefault(f"{w} of", ("collective", (kind, n)))
+        lex.setdefault(w, ("collective", (kind, n)))
+    for phrase, rel in RELATIONS.items():
+        lex.setdefault(phrase, ("relation", rel))
+    for phrase, x in PLACES.items():
+        lex[phrase] = ("place", x)
+    for w, (_agent, patient) in TRANSITIVE.items():
+        lex.setdefault(w, ("motion", patient))
     # Words that are both a colour and something else in other senses: keep the other sense.
     lex["orange"] = ("color", "orange")
     lex["basket"] = ("setting", "gym")
