@@ -19,7 +19,7 @@ import numpy as np
 
 from ..media import Clip
 
-__all__ = ["moving_cutout_clip", "astronaut_clip", "spoken", "ASTRONAUT_FACE", "SUBJECTS", "BACKGROUNDS"]
+__all__ = ["moving_cutout_clip", "astronaut_clip", "spoken", "open_mouth", "mouth_opening", "ASTRONAUT_MOUTH", "ASTRONAUT_FACE", "SUBJECTS", "BACKGROUNDS"]
 
 #: The astronaut's face in ``skimage.data.astronaut()`` (512x512): (x0, y0, x1, y1) pixels.
 ASTRONAUT_FACE = (180, 70, 270, 170)
@@ -109,13 +109,15 @@ def moving_cutout_clip(
 
 def astronaut_clip(
     *, size: int = 256, seconds: float = 2.0, fps: int = 12, zoom: float = 1.6, pan_px: float = 60.0,
-    audio: np.ndarray | None = None, sample_rate: int = 22_050,
+    audio: np.ndarray | None = None, sample_rate: int = 22_050, talking: bool | None = None,
 ) -> tuple[Clip, np.ndarray]:
     """The astronaut panned and zoomed in a ``size``-square clip; returns (clip, face boxes (T, 4) float px).
 
     The view zooms from 1x to ``zoom`` and pans ``pan_px`` source pixels right and
     back while keeping the face in view. ``audio`` (N,) float32 at ``sample_rate``
     becomes the sound track (silence if None); the clip lasts at least as long as it.
+    ``talking`` (default: when there is audio) opens her mouth with the sound's loudness
+    (:func:`open_mouth`), so she says it; False keeps the photo still under the sound.
     """
     img = _photo("astronaut")
     if audio is not None:
@@ -124,6 +126,8 @@ def astronaut_clip(
     frames = np.zeros((n, size, size, 3), np.uint8)
     faces = np.zeros((n, 4))
     fx0, fy0, fx1, fy1 = ASTRONAUT_FACE
+    track = _sound_track(audio, n, fps, sample_rate)
+    opening = mouth_opening(track, sample_rate, fps, n) if (audio is not None and talking is not False) else None
     for t in range(n):
         a = t / max(1, n - 1)
         z = 1 + (zoom - 1) * a
@@ -135,17 +139,58 @@ def astronaut_clip(
         vy0 = float(np.clip(cy - view / 2, 0, 512 - view))
         k = size / view
         m = np.float32([[k, 0, -vx0 * k], [0, k, -vy0 * k]])
-        frames[t] = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
+        src = img if opening is None else open_mouth(img, ASTRONAUT_MOUTH, opening[t])
+        frames[t] = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
         faces[t] = [(fx0 - vx0) * k, (fy0 - vy0) * k, (fx1 - vx0) * k, (fy1 - vy0) * k]
-    if audio is None:
-        track = np.zeros((1, 0), np.float32)
-    else:
-        total = int(round(n / fps * sample_rate))
-        track = np.zeros((1, total), np.float32)
-        start = int(0.15 * sample_rate)
-        seg = np.asarray(audio, np.float32)[: max(0, total - start)]
-        track[0, start:start + len(seg)] = seg
     return Clip(frames, track, fps, sample_rate, meta={"synthetic": "astronaut"}), faces
+
+
+def _sound_track(audio: np.ndarray | None, n: int, fps: float, sample_rate: int) -> np.ndarray:
+    """(1, N) sound track of an ``n``-frame clip: ``audio`` from 0.15 s on (empty when None)."""
+    if audio is None:
+        return np.zeros((1, 0), np.float32)
+    total = int(round(n / fps * sample_rate))
+    track = np.zeros((1, total), np.float32)
+    start = int(0.15 * sample_rate)
+    seg = np.asarray(audio, np.float32)[: max(0, total - start)]
+    track[0, start:start + len(seg)] = seg
+    return track
+
+
+def mouth_opening(track: np.ndarray, sample_rate: int, fps: float, n: int) -> np.ndarray:
+    """How open a speaker's mouth is at each of ``n`` frames (0..1): the sound's loudness (RMS over the
+    frame, relative to the 90th percentile of the voiced frames), as a face animated by its voice."""
+    x = np.asarray(track, np.float32).reshape(-1)
+    rms = np.array([np.sqrt(np.mean(x[int(t * sample_rate / fps):int((t + 1) * sample_rate / fps)] ** 2) + 1e-12)
+                    for t in range(n)])
+    voiced = rms[rms > 1e-3]
+    ref = float(np.percentile(voiced, 90)) if len(voiced) else 1.0
+    return np.clip(rms / ref, 0.0, 1.0)
+
+
+#: The astronaut's mouth in ``skimage.data.astronaut()``: centre (x, y) and half-width, pixels.
+ASTRONAUT_MOUTH = (224.0, 146.0, 17.0)
+
+
+def open_mouth(img: np.ndarray, mouth: tuple[float, float, float], opening: float) -> np.ndarray:
+    """``img`` with the mouth at ``mouth`` (centre x, y, half-width px) opened by ``opening`` (0..1):
+    a dark lip gap that grows taller and the chin below it moved down, as a jaw drops."""
+    if opening <= 0.02:
+        return img
+    cx, cy, hw = mouth
+    out = img.copy()
+    drop = opening * hw * 0.45
+    # The jaw: rows below the mouth shift down by ``drop`` px, fading out a mouth-width lower.
+    y0, y1 = int(cy), int(min(img.shape[0], cy + 3 * hw))
+    x0, x1 = int(max(0, cx - 1.6 * hw)), int(min(img.shape[1], cx + 1.6 * hw))
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    fade = np.clip(1 - (ys - cy) / (3 * hw), 0, 1) * np.clip(1 - np.abs(xs - cx) / (1.6 * hw), 0, 1) ** 0.5
+    out[y0:y1, x0:x1] = cv2.remap(img, xs, ys - drop * fade, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    gap = np.zeros(img.shape[:2], np.float32)
+    cv2.ellipse(gap, (int(cx), int(cy + drop / 2)), (int(hw * 0.85), max(1, int(drop * 0.8))), 0, 0, 360, 1.0, -1,
+                cv2.LINE_AA)
+    gap = cv2.GaussianBlur(gap, (5, 5), 0)[..., None]
+    return (out * (1 - gap) + np.array([70, 25, 30], np.float32) * gap).astype(np.uint8)
 
 
 def spoken(text: str, *, voice: str = "en-us", speed_wpm: int = 150, pitch: int = 50) -> tuple[np.ndarray, int]:

@@ -9,7 +9,8 @@ animal, a thing, a place) from a small vocabulary, stored with an expiry.
   challenge phrase clearly likelier than every phrase that differs from it in
   one word, and not much less likely than what it hears with no phrase in mind
   (its free decoding: the "anything else" alternative), and
-- for a person, a face is in at least half of the frames.
+- for a person, a face is in at least half of the frames and its mouth moves in
+  time with the speech (:mod:`.liveness`).
 
 Why score the claimed phrase against its neighbours rather than read a
 transcript: a free transcript of accented or fast speech is often wrong in a
@@ -53,8 +54,6 @@ MIN_WORD_MARGIN = 1.0
 #: The claimed phrase may score at most this many nats below the model's own free hearing of the audio
 #: (the "anything else" alternative: speech that is not a phrase of the vocabulary at all).
 MAX_FREE_DEFICIT = 20.0
-#: Frames sampled for the face check.
-FACE_SAMPLES = 12
 
 @dataclass(frozen=True)
 class Challenge:
@@ -182,12 +181,16 @@ def transcribe(audio: np.ndarray, sr: int, phrase: str) -> str:
     return hear(audio, sr, phrase)["heard"]
 
 
-def face_fraction(clip: Clip, samples: int = FACE_SAMPLES) -> float:
-    """Fraction of ``samples`` evenly spaced frames with a detected face."""
-    from .segment import detect_face
+def face_fraction(clip: Clip) -> float:
+    """Fraction of ``clip``'s frames through which one face is followed (``liveness.track_clip``: the
+    detector runs ~8 times a second; a short miss between two sightings does not count against it)."""
+    from .liveness import track_clip
 
-    idx = np.linspace(0, clip.num_frames - 1, min(samples, clip.num_frames)).round().astype(int)
-    return float(np.mean([detect_face(clip.frames[i]) is not None for i in idx]))
+    return track_clip(clip).fraction
+
+
+#: Said when too few frames show a face (CameoMaker shows it as it is).
+NO_FACE = "we could not see your face — hold the phone upright, face the light"
 
 
 NO_SOUND_TRACK = "this video has no sound: record again with the microphone on and say the phrase"
@@ -220,7 +223,9 @@ def verify(clip: Clip, challenge: Challenge | str, *, kind: str = "person") -> V
 
     ``details`` (for guidance): ``phrase``; when speech was heard, ``heard`` (the vocabulary phrase
     heard), ``missing_words`` (claimed words not clearly heard: say these again), ``margins``
-    (per word, nats), ``free`` (what the recogniser heard unprompted) and ``free_deficit``.
+    (per word, nats), ``free`` (what the recogniser heard unprompted) and ``free_deficit``; for a
+    person ``face_fraction`` and, when a face and speech were found, ``liveness``
+    (:meth:`liveness.Liveness.as_dict`).
     """
     phrase = challenge.phrase if isinstance(challenge, Challenge) else str(challenge).strip().lower()
     if not _has_sound_track(clip):
@@ -246,9 +251,16 @@ def verify(clip: Clip, challenge: Challenge | str, *, kind: str = "person") -> V
                 reasons.append(f'the phrase was not "{phrase}" (heard "{heard["free"]}"): say exactly the words shown')
     faces = None
     if kind == "person":
-        faces = face_fraction(clip)
+        from .liveness import check_clip, track_clip
+
+        face_track = track_clip(clip)
+        faces = face_track.fraction
+        details["face_fraction"] = round(faces, 3)
         if faces < MIN_FACE_FRACTION:
-            reasons.append(
-                f"a face was visible in only {100 * faces:.0f}% of the video: face the camera in good light"
-            )
+            reasons.append(f"{NO_FACE} (seen in {100 * faces:.0f}% of the video)")
+        elif speech >= MIN_SPEECH_S:  # the words must come from the face on screen (docs/cameos.md, Liveness)
+            live = check_clip(clip, face_track)
+            details["liveness"] = live.as_dict()
+            if not live.passed:
+                reasons.append(live.reason)
     return Verification(not reasons, tuple(reasons), transcript, faces, round(speech, 2), details)
