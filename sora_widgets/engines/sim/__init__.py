@@ -141,6 +141,7 @@ class SimEngine:
         world = make_world(scene, width, height)
         aspects = {name: a["aspect"] for name, a in cameo_assets.items()}
         bodies = layout(scene, world, duration, rng, aspects)
+        notes.extend(dict.fromkeys(b.note for b in bodies if b.note))  # substitutions (e.g. no emoji font)
         sim = simulate(scene, world, bodies, duration)
         timings["physics"] = time.perf_counter() - t1
         check_cancel(cancel)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymunk
 
-from . import vocab
+from . import sprites, things, vocab
 
 __all__ = ["Body", "SimResult", "World", "layout", "simulate", "SUBSTEP_HZ"]
 
@@ -68,6 +68,10 @@ class Body:
     upright: bool = False
     motion: str | None = None
     init: dict = field(default_factory=dict)  # position, velocity, angle, angular velocity
+    thing: str | None = None  # catalogue key (kind "thing"): drawn with its sprite
+    mass: float | None = None  # kg; None: density of the material x area
+    tint: tuple | None = None  # RGB the sprite is recoloured to; None: its own colours
+    note: str | None = None  # a substitution the engine reports (e.g. no emoji font: drawn as a box)
 
 
 @dataclass
@@ -100,12 +104,17 @@ def _body_name(g: dict, i: int) -> str:
     if g.get("cameo"):
         base = f"@{g['cameo']}"
     else:
-        base = f"{g['color']} {g['kind']}"
+        label = things.get(g["thing"]).name if g["kind"] == things.THING_KIND else g["kind"]
+        base = f"{g['color']} {label}"
     return base if g["count"] == 1 else f"{base} {i + 1}"
 
 
 def _half_extents(g: dict, cameo_aspect: float | None) -> tuple[float, float]:
     scale = vocab.SIZES.get(g.get("size", "medium"), vocab.SIZES["medium"])["scale"]
+    if g["kind"] == things.THING_KIND and cameo_aspect is None:
+        thing = things.get(g["thing"])
+        hh = things.display_height(thing, scale) / 2
+        return hh * (sprites.aspect(thing.emoji) if sprites.available() else 1.0), hh
     hw, hh = _BASE_SIZE[g["kind"]]
     if cameo_aspect is not None:  # a cameo keeps its cut-out's aspect (w / h) at the height of its kind
         hh = {"person": 0.85, "cat": 0.35, "dog": 0.4}.get(g["kind"], 0.35)
@@ -132,20 +141,23 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
     collide_side = 0
     starts: dict[str, float] = {}
     for gi, g in enumerate(groups):
-        motion = g.get("motion") or ("rest" if g["kind"] in _UPRIGHT else "drop")
+        thing = things.get(g["thing"]) if g["kind"] == things.THING_KIND and not g.get("cameo") else None
+        motion = g.get("motion") or ("rest" if g["kind"] in _UPRIGHT or (thing and thing.upright) else "drop")
         if g.get("cameo") and motion == "drop" and g["kind"] == "person":
             motion = "rest"
         aspect = cameo_aspects.get(g["cameo"]) if g.get("cameo") else None
         hw, hh = _half_extents(g, aspect)
         if gym and g["kind"] == "ball" and not g.get("cameo"):
             hw = hh = 0.2 * vocab.SIZES.get(g.get("size", "medium"), vocab.SIZES["medium"])["scale"]
-        upright = g["kind"] in _UPRIGHT or bool(g.get("cameo"))
+        upright = g["kind"] in _UPRIGHT or bool(g.get("cameo")) or bool(thing and thing.upright)
         shape = "circle" if g["kind"] == "ball" and not g.get("cameo") else "poly"
         direction = g.get("direction")
         for i in range(int(g["count"])):
             b = Body(_body_name(g, i), g["kind"], gi, shape, hh, [] if shape == "circle" else _poly(g["kind"], hw, hh),
                      (hw, hh), tuple(g.get("rgb") or vocab.hex_to_rgb(vocab.colors()[g["color"]])),
                      g.get("material", "rubber"), g.get("cameo"), upright, motion)
+            if thing is not None:
+                _as_thing(b, thing, g)
             frac = (slot + 0.5) / max(n_total, 1)
             x_spread = 0.12 * world.w + 0.76 * world.w * frac
             place = g.get("place") or {}  # layout constraints of the prompt's relations (parse._place)
@@ -235,6 +247,28 @@ def _support_top(groups: list[dict], j: int | None, cameo_aspects: dict) -> floa
         return 2 * _BASE_SIZE["box"][1]
 
 
+#: Masses (kg) a thing is simulated with: pymunk's solver stays stable within this range (a 5 t truck still
+#: pushes a 0.3 kg ball aside; a 40 t whale would make every contact with it explode numerically).
+THING_MASS_RANGE = (0.01, 5000.0)
+
+
+def _as_thing(b: Body, thing: things.Thing, g: dict) -> None:
+    """Give body ``b`` the catalogue thing's sprite, outline (convex hull of the sprite's alpha), mass and
+    material; its colour tints the sprite unless it is the thing's own colour. Without the emoji font the
+    body stays a box of the same size, and says so in ``b.note``."""
+    hw, hh = b.half
+    b.thing = thing.key
+    b.mass = float(np.clip(thing.mass_kg, *THING_MASS_RANGE))
+    if not g.get("material"):
+        b.material = thing.material
+    own = vocab.hex_to_rgb(vocab.colors()[thing.color]) if thing.color in vocab.colors() else None
+    b.tint = None if g.get("color") in (None, thing.color) or tuple(b.rgb) == own else tuple(b.rgb)
+    if not sprites.available():
+        b.note = f"{thing.name} drawn as a box: the emoji font is not installed (apt-get install fonts-noto-color-emoji)"
+        return
+    b.verts = [(x * 2 * hh, y * 2 * hh) for x, y in sprites.outline(thing.emoji)]
+
+
 def _throw(world: World, hw: float, hh: float, i: int, sign: float, target, outcome, gym: bool, top: float) -> dict:
     g = max(world.gravity, 0.0)
     x0 = (0.12 * world.w if sign > 0 else 0.88 * world.w) - sign * i * 0.3
@@ -318,7 +352,7 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
             mass = mat["density"] * math.pi * b.radius**2
             moment = pymunk.moment_for_circle(mass, 0, b.radius)
         else:
-            mass = mat["density"] * 4 * b.half[0] * b.half[1]
+            mass = b.mass if b.mass is not None else mat["density"] * 4 * b.half[0] * b.half[1]
             moment = math.inf if b.upright else pymunk.moment_for_poly(mass, b.verts)
         body = pymunk.Body(mass, moment)
         body.position = b.init["p"]

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import vocab
+from . import sprites, things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["Renderer"]
@@ -347,6 +347,9 @@ class Renderer:
                     r[..., :3] *= 0.6 + 0.4 * self.light
                     frames.append(r)
                 self._sprites[b.name] = frames
+            elif b.thing is not None:
+                if b.upright and sprites.available():  # catalogue things that keep upright: one picture
+                    self._sprites[b.name] = [self._thing_sprite(b, 0)]
             elif b.upright:
                 phases = 4 if b.motion in ("walk", "run") else 1
                 self._sprites[b.name] = [
@@ -406,7 +409,11 @@ class Renderer:
                 if len(sprites) > 1:  # the gait follows time and pace, not the frame rate
                     step = gait_phase(i / self.fps, abs(b.init.get("drive") or 0.0)) % len(sprites)
                 spr = sprites[step]
-                if b.init.get("v", (0, 0))[0] < 0 or (b.init.get("drive") or 0) < 0:
+                mirror = b.init.get("v", (0, 0))[0] < 0 or (b.init.get("drive") or 0) < 0
+                if b.thing is not None:  # a catalogue picture is mirrored when it moves against its look
+                    vx = b.init.get("v", (0, 0))[0]
+                    mirror = vx != 0 and (vx > 0) == things.get(b.thing).faces_left
+                if mirror:
                     spr = spr[:, ::-1]  # figures face where they go
             self._paste(img, spr, cx, cy)
             return
@@ -420,7 +427,7 @@ class Renderer:
         """Premultiplied RGBA sprite of a rotating body at angle ``ang`` (radians), cached by angle bin."""
         period = self._PERIOD.get(b.kind, 2 * math.pi)
         k = int(round((ang % period) / period * self._ANGLE_BINS)) % self._ANGLE_BINS
-        key = (b.kind, b.shape, b.half, b.rgb, b.material, k)
+        key = (b.kind, b.shape, b.half, b.rgb, b.material, k, b.thing, b.tint)
         spr = self._rigid_cache.get(key)
         if spr is None:
             spr = self._draw_rigid(b, k * period / self._ANGLE_BINS)
@@ -428,7 +435,15 @@ class Renderer:
                 self._rigid_cache[key] = spr
         return spr
 
+    def _thing_sprite(self, b: Body, angle_bin: int) -> np.ndarray:
+        """The catalogue thing's picture at the body's height, tinted if asked, lit like the scene."""
+        h_px = max(2, int(round(2 * b.half[1] * self.world.scale)))
+        return sprites.sprite(things.get(b.thing).emoji, h_px, b.tint, angle_bin % self._ANGLE_BINS,
+                              self._ANGLE_BINS, round(0.6 + 0.4 * self.light, 3))
+
     def _draw_rigid(self, b: Body, ang: float) -> np.ndarray:
+        if b.thing is not None and sprites.available():
+            return self._thing_sprite(b, int(round(ang / (2 * math.pi) * self._ANGLE_BINS)))
         s = self.world.scale
         r = b.radius * s
         n = int(math.ceil((max(b.half) * 1.5 if b.shape == "poly" else b.radius) * s)) + 2

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FONT_ENV", "FONT_PATHS", "SpriteUnavailable", "available", "base_rgba", "font_path", "outline", "sprite"]
+__all__ = ["FONT_ENV", "FONT_PATHS", "SpriteUnavailable", "aspect", "available", "base_rgba", "font_path", "outline", "sprite"]
 
 #: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
 FONT_ENV = "SORA_EMOJI_FONT"

@@ -75,6 +75,15 @@ class Thing:
         """Sprite id for :mod:`.sprites`."""
         return self.emoji
 
+    @property
+    def faces_left(self) -> bool:
+        """Whether its picture looks left (most of Noto's side views do): a thing moving right is mirrored."""
+        return self.key not in _FACES_RIGHT
+
+
+#: Side views in Noto Color Emoji that look right (checked by eye on the contact sheet).
+_FACES_RIGHT = frozenset({"cow", "pig", "rabbit", "motorcycle", "motor_scooter"})
+
 
 @lru_cache(maxsize=1)
 def _catalogue() -> tuple[dict[str, Thing], dict[str, str], list[str]]:
