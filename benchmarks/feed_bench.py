@@ -8,19 +8,27 @@ the real migrations, so every index the product has is there), then measures:
 - the ranking query alone on an open connection, at 1/10 of the events and at all of them (after
   ``refresh_stats``): what the store's growth costs the ranking;
 - a baseline, named "pandas": load every visible candidate clip with its live-aggregated event counts
-  into pandas and rank there (the same score), as a ratio to the feed's ranking, in the same run.
+  into pandas and rank there (the same score), as a ratio to the feed's ranking, in the same run;
+- with ``--before REV``: the same pages through ``social.feed`` as it was at git revision ``REV``
+  (module and SQL read with ``git show``, run against this store), interleaved page by page with
+  today's, so a busy machine slows both alike: the ratio is the figure to trust.
 
 Usage::
 
     nice .venv/bin/python benchmarks/feed_bench.py            # 1 M clips, 100 k users, 10 M events (minutes)
     nice .venv/bin/python benchmarks/feed_bench.py --quick    # 20 k clips, 2 k users, 200 k events (= --scale 0.02)
+    nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --before c974678   # keep the store
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import importlib.util
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -106,7 +114,7 @@ def add_events(store, n: int, *, clips: int, users: int, start: int) -> None:
 
 def ranking_ms(store, viewer: str, *, personal: bool, reps: int) -> list[float]:
     """The ranking query alone (ranked.sql on an open read connection), in ms, ``reps`` times."""
-    params = {**viewer_params(store, viewer), "session": "none", "locale": "", "tau_s": FRESHNESS_TAU_S,
+    params = {**viewer_params(store, viewer), "served": [], "locale": "", "tau_s": FRESHNESS_TAU_S,
               "since": dt.datetime.now() - dt.timedelta(days=feed.CANDIDATE_DAYS),
               "since_new": dt.datetime.now() - dt.timedelta(days=1),
               "personal": personal, "pool": feed.CANDIDATE_POOL, "limit": 200}
@@ -156,6 +164,42 @@ def page_ms(store, viewers: list[str], mode: str) -> list[float]:
     return out
 
 
+def load_before(rev: str):
+    """``sora_widgets.social.feed`` as it was at git revision ``rev``, reading its SQL from ``rev`` too."""
+    root = Path(__file__).resolve().parents[1]
+
+    def show(path: str) -> str:
+        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True,
+                              text=True).stdout
+
+    spec = importlib.util.spec_from_loader("sora_widgets.social._feed_before", loader=None)
+    mod = importlib.util.module_from_spec(spec)
+    mod.__package__ = "sora_widgets.social"
+    exec(compile(show("sora_widgets/social/feed.py"), f"{rev}:feed.py", "exec"), mod.__dict__)  # noqa: S102
+
+    class _OldSql:  # the old module's _sql, with the SQL files of ``rev``
+        @staticmethod
+        def run(con, name, params=None, **fill):
+            text = show(f"sora_widgets/social/sql/{name}")
+            return _sql.run_text(con, text.format(**fill) if fill else text, params)
+
+    mod._sql = _OldSql
+    return mod
+
+
+def side_by_side(store, viewers: list[str], mode: str, before) -> tuple[list[float], list[float]]:
+    """Each viewer's first page and next page, today's and ``before``'s alternately (ms each)."""
+    new, old = [], []
+    for v in viewers:
+        for impl, out in ((feed, new), (before, old)):
+            t = time.perf_counter()
+            p = impl.page(store, v, mode=mode, size=20)
+            if p.next_cursor:
+                impl.page(store, v, mode=mode, size=20, cursor=p.next_cursor)
+            out.append((time.perf_counter() - t) * 1000 / 2)
+    return new, old
+
+
 def pct(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q))
 
@@ -165,41 +209,65 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="20 k clips, 2 k users, 200 k events")
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (--quick: 0.02)")
     ap.add_argument("--pages", type=int, default=60, help="pages timed per mode")
+    ap.add_argument("--home", help="keep the store in this folder and reuse it on the next run (same --scale)")
+    ap.add_argument("--before", metavar="REV", help="also time social.feed as of this git revision, side by side")
+    ap.add_argument("--pages-only", action="store_true", help="skip the ranking-growth and pandas figures")
     args = ap.parse_args()
     scale = 0.02 if args.quick else args.scale
     clips, users, events = int(1_000_000 * scale), int(100_000 * scale), int(10_000_000 * scale)
     rng = np.random.default_rng(7)
-    with tempfile.TemporaryDirectory(prefix="feed_bench_") as home:
+    with contextlib.ExitStack() as stack:
+        home = args.home or stack.enter_context(tempfile.TemporaryDirectory(prefix="feed_bench_"))
+        marker = Path(home) / "feed_bench.json"
+        size = {"clips": clips, "users": users, "events": events}
+        reuse = marker.exists() and json.loads(marker.read_text()) == size
         store = open_store(home)
-        t = time.perf_counter()
-        build(store, clips=clips, users=users, events=events // 10)
-        feed.refresh_stats(store)
-        print(f"store: {clips:,} clips, {users:,} users, {events // 10:,} events built in {time.perf_counter() - t:.1f} s")
         viewers = [f"u{int(i)}" for i in rng.integers(0, users, args.pages)]
         viewers = [v for v in viewers if int(v[1:]) % 200 != 7]  # disabled accounts cannot read a feed
-        small = ranking_ms(store, viewers[0], personal=True, reps=15)
-        small_base = [pandas_baseline_ms(store, viewers[0]) for _ in range(3)]
-
-        t = time.perf_counter()
-        add_events(store, events - events // 10, clips=clips, users=users, start=events // 10)
-        n = feed.refresh_stats(store)
-        print(f"+{events - events // 10:,} events and refresh_stats ({n:,} clips) in {time.perf_counter() - t:.1f} s")
-        big = ranking_ms(store, viewers[0], personal=True, reps=15)
-        big_base = [pandas_baseline_ms(store, viewers[0]) for _ in range(3)]
-
-        print("\nranking query alone (personalised, one open connection), median of 15:")
-        print(f"  {events // 10:>12,} events: {statistics.median(small):7.1f} ms   pandas baseline "
-              f"{statistics.median(small_base):8.1f} ms  ({statistics.median(small_base) / statistics.median(small):.0f}x)")
-        print(f"  {events:>12,} events: {statistics.median(big):7.1f} ms   pandas baseline "
-              f"{statistics.median(big_base):8.1f} ms  ({statistics.median(big_base) / statistics.median(big):.0f}x)")
-        print(f"  growth 1x -> 10x events: ranking x{statistics.median(big) / statistics.median(small):.2f}, "
-              f"baseline x{statistics.median(big_base) / statistics.median(small_base):.2f}")
-
+        if reuse:
+            print(f"store: reusing {home} ({clips:,} clips, {users:,} users, {events:,} events)")
+        else:
+            t = time.perf_counter()
+            build(store, clips=clips, users=users, events=events // 10)
+            feed.refresh_stats(store)
+            print(f"store: {clips:,} clips, {users:,} users, {events // 10:,} events built in "
+                  f"{time.perf_counter() - t:.1f} s")
+            small = ranking_ms(store, viewers[0], personal=True, reps=15)
+            small_base = [pandas_baseline_ms(store, viewers[0]) for _ in range(3)]
+            t = time.perf_counter()
+            add_events(store, events - events // 10, clips=clips, users=users, start=events // 10)
+            n = feed.refresh_stats(store)
+            print(f"+{events - events // 10:,} events and refresh_stats ({n:,} clips) in "
+                  f"{time.perf_counter() - t:.1f} s")
+            marker.write_text(json.dumps(size))
+        if not reuse and not args.pages_only:
+            report_ranking(store, viewers, events, small, small_base)
         print(f"\nfeed.page(size=20) end to end, {len(viewers)} viewers each, {events:,} events:")
         for mode in feed.MODES:
             page_ms(store, viewers[:3], mode)  # warm the OS cache
             ms = page_ms(store, viewers, mode)
             print(f"  {mode:<13} p50 {pct(ms, 50):6.1f} ms   p95 {pct(ms, 95):6.1f} ms   max {max(ms):6.1f} ms")
+        if args.before:
+            before = load_before(args.before)
+            print(f"\nside by side, one run (first + next page per viewer, alternating): today vs {args.before}")
+            for mode in feed.MODES:
+                new, old = side_by_side(store, viewers, mode, before)
+                print(f"  {mode:<13} today p50 {pct(new, 50):6.1f} / p95 {pct(new, 95):6.1f} ms   "
+                      f"{args.before} p50 {pct(old, 50):6.1f} / p95 {pct(old, 95):6.1f} ms   "
+                      f"p95 ratio x{pct(old, 95) / pct(new, 95):.1f}")
+
+
+def report_ranking(store, viewers: list[str], events: int, small: list[float], small_base: list[float]) -> None:
+    """The ranking query at 1/10 and all of the events, and the pandas baseline, as ratios."""
+    big = ranking_ms(store, viewers[0], personal=True, reps=15)
+    big_base = [pandas_baseline_ms(store, viewers[0]) for _ in range(3)]
+    print("\nranking query alone (personalised, one open connection), median of 15:")
+    print(f"  {events // 10:>12,} events: {statistics.median(small):7.1f} ms   pandas baseline "
+          f"{statistics.median(small_base):8.1f} ms  ({statistics.median(small_base) / statistics.median(small):.0f}x)")
+    print(f"  {events:>12,} events: {statistics.median(big):7.1f} ms   pandas baseline "
+          f"{statistics.median(big_base):8.1f} ms  ({statistics.median(big_base) / statistics.median(big):.0f}x)")
+    print(f"  growth 1x -> 10x events: ranking x{statistics.median(big) / statistics.median(small):.2f}, "
+          f"baseline x{statistics.median(big_base) / statistics.median(small_base):.2f}")
 
 
 if __name__ == "__main__":

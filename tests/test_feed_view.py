@@ -68,3 +68,51 @@ def test_navigation_like_comment_and_the_stop_screen(store):
     view.next_button.click()
     assert view.player.stopped.startswith("That's your feed for today")
     assert view.player.clip_id == ""
+
+
+def test_share_gives_a_link_and_sends_by_dm_only_where_the_messages_service_allows(store):
+    ids, _ = _setup(store)
+    from sora_widgets.social import graph, messages
+    from sora_widgets.widgets.feed_view import FeedView
+
+    sign_up(store, "tia", birthdate=f"{__import__('datetime').date.today().year - 15}-01-01")
+    view = FeedView(store, "zed", page_size=4)
+    shown = view.player.clip_id
+    assert view.share_box.layout.display == "none"
+    view.share_button.click()
+    assert view.share_box.layout.display == "flex"
+    assert view.share_link.value == f"feed.ipynb?clip={shown}"
+    # an adult may message another adult: the clip arrives in their conversation
+    view.share_to.value, view.share_text.value = "@ada", "look at this"
+    view.share_send.click()
+    assert "Sent to @ada" in view.status.value
+    got = messages.thread(store, "ada", "zed")
+    assert [(m["kind"], m["clip_id"], m["body"]) for m in got] == [("clip", shown, "look at this")]
+    # an adult can never message a teen: refused with the reason, nothing stored
+    view.share_to.value = "tia"
+    view.share_send.click()
+    assert "sw-feed-error" in view.status.value and "teen" in view.status.value.lower()
+    assert messages.conversations(store, "tia") == []
+    # nor someone who blocked you
+    graph.block(store, "abe", "zed")
+    view.share_to.value = "abe"
+    view.share_send.click()
+    assert "sw-feed-error" in view.status.value
+    assert messages.conversations(store, "abe") == []
+
+
+def test_a_shared_link_opens_that_clip_first_only_when_the_viewer_may_see_it(store):
+    ids, draft = _setup(store)
+    from sora_widgets.widgets.feed_view import FeedView
+
+    last = ids[-1]
+    view = FeedView(store, "zed", page_size=3, open_clip=last)
+    assert view.player.clip_id == last and view.current.reason == feed.SHARED_REASON
+    view.player._handle(view.player, {"type": "nav", "step": 1}, [])
+    assert view.player.clip_id not in ("", last)  # then the feed as usual
+    served = [it.clip_id for it in view.items]
+    assert len(served) == len(set(served))  # not shown twice when the feed ranks it too
+    for hidden in (draft, "no_such_clip", ""):
+        v = FeedView(store, "zed", page_size=3, open_clip=hidden)
+        assert v.player.clip_id != hidden and v.current.reason != feed.SHARED_REASON
+        assert hidden == "" or "not available" in v.status.value

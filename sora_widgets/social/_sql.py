@@ -6,7 +6,7 @@ import functools
 import re
 from importlib import resources
 
-__all__ = ["load", "run"]
+__all__ = ["load", "run", "run_text"]
 
 
 @functools.cache
@@ -24,7 +24,17 @@ def run(con, name: str, params: dict | None = None, **fill: str):
         params: the named parameters; each statement gets only those it mentions.
         **fill: fixed SQL fragments put in the file's ``{placeholders}`` (never user input).
     """
-    text = load(name).format(**fill) if fill else load(name)
+    return run_text(con, load(name).format(**fill) if fill else load(name), params)
+
+
+def run_text(con, text: str, params: dict | None = None):
+    """Run every statement of the SQL ``text`` on ``con`` (as :func:`run`); returns the last one's cursor.
+
+    Args:
+        con: an open DuckDB connection.
+        text: SQL statements separated by ';', ``--`` comments allowed (none inside string literals).
+        params: the named parameters; each statement gets only those it mentions.
+    """
     cur = None
     for stmt in (s for s in _COMMENT.sub("", text).split(";") if s.strip()):
         # DuckDB refuses parameters a statement does not use.

@@ -13,23 +13,27 @@ Three modes (:data:`MODES`):
 - ``"following"``: the people you follow, newest first (chronological, not ranked).
 
 In the ranked modes authors are diversified: each further clip of an author weighs half
-the one before, and the same creator never comes twice in a row (across pages too); when
-only one creator's clips remain, the page ends there. Every item says why it is there.
+the one before, and the same creator never comes twice in a row (across pages too) while
+another creator's clip is left; when only one creator's clips remain they are served in
+order (diversity reorders, it never starves the page). Every item says why it is there.
 
 What may appear is one rule, ``access.visible_clip_sql`` (published, not removed, held or
 hidden, author not disabled, no block either way, not mature for a teen), the list form
 of ``access.can_view``.
 
-Pagination: the first page opens a *session* (``feed_sessions``) with a snapshot time
-``as_of``; clips created later wait for the next session, and the clips each page served
-are recorded in order (``feed_session_items``). The next page ranks what is left, so paging
-never repeats or skips an item while new clips arrive; an earlier cursor ("scrolling back")
-shows its page again (minus what became invisible since). A cursor is ``<session>:<page>``
-and only works for the viewer and mode that opened it.
+Pagination: the first page snapshots a time ``as_of``; clips created later wait for the next
+first page (pull to refresh). Cursors are stateless: a cursor is the session itself, written
+into an opaque token (:func:`_encode`): viewer, mode, locale, ``as_of``, the page number and
+what each page served, in order. The next page ranks what is left, so paging never repeats or
+skips an item while new clips arrive, and an earlier cursor ("scrolling back") shows its page
+again (minus what became invisible since). A cursor only works for the viewer and mode that
+opened it. Nothing about a session is written to the store, so an adult's page is one
+read-only look at the store: no file lock held for writing, no write, no checkpoint.
 
 Before ranking, the page asks ``social.limits.feed_allowance`` (a guardian may turn
-personalisation off: the page is then "popular"; a daily limit may stop the feed) and counts
-what it served with ``social.limits.record_served``, in the page's transaction.
+personalisation off: the page is then "popular"; a daily limit may stop the feed). For a viewer
+with teen protections the page is a transaction that also counts what it served with
+``social.limits.record_served``, so no client can get past the daily limit.
 
 The SQL lives in ``social/sql/`` (``ranked.sql``, ``following.sql``); ranking reads the
 per-clip counters of ``clip_stats`` (kept in step by ``social.graph``, rebuilt by
@@ -38,17 +42,22 @@ per-clip counters of ``clip_stats`` (kept in step by ``social.graph``, rebuilt b
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 import re
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 
 from ..access import viewer_params, visible_clip_sql
-from ..store import NotFound, Store, new_id, normalise_handle
+from ..store import NotFound, Store, normalise_handle
 from . import _sql
 from ._people import account_state
 from .graph import COMPLETE_FRACTION, FRESHNESS_TAU_S
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "MODES", "FeedItem", "FeedPage", "page", "refresh_stats"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "MODES", "SHARED_REASON", "FeedItem", "FeedPage", "open_shared", "page",
+           "refresh_stats"]
 
 #: The feed's modes.
 MODES = ("personalised", "popular", "following")
@@ -62,8 +71,10 @@ _RANKED_ROWS = 200
 #: 1 day); only when they run out does the page look further back.
 CANDIDATE_DAYS = 7
 _EPOCH = dt.datetime(1970, 1, 1)
-
-_CURSOR_RE = re.compile(r"^(fs[0-9a-f]{16}):(\d{1,6})$")
+#: Pages one session (one chain of cursors) may hold; past it the feed asks for a fresh start, which
+#: bounds a cursor's size (about 1 KB per page of 20).
+MAX_PAGES = 200
+_TOKEN_PREFIX = "f1."
 
 
 @dataclass(frozen=True)
@@ -152,113 +163,142 @@ def page(
                                                                            locale)):
         raise ValueError(f"locale must look like 'en' or 'pt-BR'; got {locale!r}")
     h = normalise_handle(viewer)
-    parsed = _parse_cursor(cursor)
-    limits = _limits()
+    session = _decode(cursor)
+    if session is not None and session.viewer != h:
+        raise PermissionError("this feed cursor belongs to someone else")
+    # An adult's page only reads (one read-only open, shared with other readers). A teen's page also
+    # counts what it served: a transaction, so two pages at once cannot both pass the daily limit.
+    with store.read() as con:
+        params = _viewer(store, con, h)
+        if not params["viewer_teen"]:
+            return _serve(store, con, h, params, mode, session, size, locale, now, count=False)
     with store.transaction() as con:
-        state = account_state(con, h)
-        if state is None:
-            raise NotFound(f"there is no user @{h}")
-        if state == "disabled":
-            raise PermissionError(f"@{h}'s account is disabled")
-        allowance = limits.feed_allowance(store, h, now=now) if limits else _Allowance()
-        if mode == "personalised" and not allowance.personalised:
-            mode = "popular"  # a guardian's choice; the widget may not override it
-        session = _session(con, h, mode, parsed)
-        if session is None:  # first page (or a personalised session a guardian has turned off since)
-            as_of = now or con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
-            session = {"session_id": new_id("fs"), "mode": mode, "locale": locale or "", "as_of": as_of, "pages": 0}
-            con.execute("INSERT INTO feed_sessions (session_id, viewer, mode, locale, as_of) VALUES (?, ?, ?, ?, ?)",
-                        [session["session_id"], h, mode, session["locale"], as_of])
-            number = 0
-        else:
-            number = parsed[1]
-        sid = session["session_id"]
-        here = f"{sid}:{number}"
-        prev = f"{sid}:{number - 1}" if number > 0 else None
-        if allowance.remaining == 0:
-            return FeedPage([], here, allowance.reason or "that's your feed for today", mode, here, prev)
-        want = size if allowance.remaining is None else min(size, allowance.remaining)
-        params = {**viewer_params(store, h), "session": sid, "now": session["as_of"],
-                  "locale": session["locale"] or "", "tau_s": FRESHNESS_TAU_S}
-        if number < session["pages"]:
-            items = _replay(con, sid, number, params)[:want]
-            full = True
-        else:
-            items = _new_page(con, session, number, want, params)
-            full = len(items) == want
-        if limits:
-            limits.record_served(store, h, len(items), con=con, now=now)
-    nxt = f"{sid}:{number + 1}" if full and items else None
+        params = _viewer(store, con, h)
+        return _serve(store, con, h, params, mode, session, size, locale, now, count=params["viewer_teen"])
+
+
+def _viewer(store: Store, con, h: str) -> dict:
+    """The viewer's visibility parameters, after checking the account exists and is not disabled."""
+    state = account_state(con, h)
+    if state is None:
+        raise NotFound(f"there is no user @{h}")
+    if state == "disabled":
+        raise PermissionError(f"@{h}'s account is disabled")
+    return viewer_params(store, h)
+
+
+def _serve(store: Store, con, h: str, params: dict, mode: str, session: _Session | None, size: int,
+           locale: str | None, now: dt.datetime | None, *, count: bool) -> FeedPage:
+    """The page itself, on an open connection (read-only, or the teen's transaction when ``count``)."""
+    limits = _limits()
+    allowance = limits.feed_allowance(store, h, now=now) if limits else _Allowance()
+    if mode == "personalised" and not allowance.personalised:
+        mode = "popular"  # a guardian's choice; the widget may not override it
+    if session is not None and session.mode != mode:
+        if not (session.mode == "personalised" and mode == "popular"):
+            raise ValueError(f"this cursor belongs to the {session.mode} feed; ask for mode={session.mode!r} "
+                             "or start again")
+        session = None  # personalisation was turned off mid-session: start a popular one
+    if session is None:  # first page
+        as_of = now or con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+        session = _Session(h, mode, locale or "", as_of, 0, ())
+    number = session.number
+    here = _encode(session)
+    prev = _encode(replace(session, number=number - 1)) if number > 0 else None
+    if allowance.remaining == 0:
+        return FeedPage([], here, allowance.reason or "that's your feed for today", mode, here, prev)
+    want = size if allowance.remaining is None else min(size, allowance.remaining)
+    params = {**params, "now": session.as_of, "locale": session.locale, "tau_s": FRESHNESS_TAU_S}
+    if number < len(session.pages):
+        items = _replay(con, session.pages[number], params)[:want]
+        full = True
+    else:
+        items = _new_page(con, session, want, params)
+        session = replace(session, pages=(*session.pages, tuple((i.clip_id, i.owner, i.reason, i.score)
+                                                                 for i in items)))
+        here = _encode(session)
+        full = len(items) == want and len(session.pages) < MAX_PAGES
+    if count and limits:
+        limits.record_served(store, h, len(items), con=con, now=now)
+    nxt = _encode(replace(session, number=number + 1)) if full and items else None
     return FeedPage(items, nxt, None, mode, here, prev)
 
 
-def _parse_cursor(cursor: str | None) -> tuple[str, int] | None:
+# ---------------------------------------------------------------------- stateless cursors
+@dataclass(frozen=True)
+class _Session:
+    """What a cursor carries: whose feed, which mode and locale, the snapshot time, the page the cursor
+    points at, and each page served so far as ``(clip_id, owner, reason, score)`` rows, in order."""
+
+    viewer: str
+    mode: str
+    locale: str
+    as_of: dt.datetime
+    number: int
+    pages: tuple[tuple[tuple[str, str, str, float], ...], ...]
+
+
+def _encode(s: _Session) -> str:
+    """The opaque cursor for ``s``: ``f1.`` + URL-safe base64 of zlib-compressed JSON."""
+    body = json.dumps([s.viewer, s.mode, s.locale, s.as_of.isoformat(), s.number,
+                       [[[c, o, r, round(float(x), 6)] for c, o, r, x in pg] for pg in s.pages]],
+                      separators=(",", ":"))
+    return _TOKEN_PREFIX + base64.urlsafe_b64encode(zlib.compress(body.encode(), 6)).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> _Session | None:
+    """The session a cursor names; ValueError for anything the feed did not give.
+
+    A cursor is not secret and not signed: it only names clips, and every page checks each one
+    against the viewer's visibility rule again, so an edited cursor can show nothing its
+    holder may not see (and a teen's daily count is kept by the server, not in the cursor).
+    """
     if cursor is None:
         return None
-    m = _CURSOR_RE.match(cursor) if isinstance(cursor, str) else None
-    if not m:
-        raise ValueError("this feed cursor is not one the feed gave; start again without a cursor")
-    return m.group(1), int(m.group(2))
+    bad = ValueError("this feed cursor is not one the feed gave; start again without a cursor")
+    if not isinstance(cursor, str) or not cursor.startswith(_TOKEN_PREFIX) or len(cursor) > 1_000_000:
+        raise bad
+    try:
+        raw = cursor[len(_TOKEN_PREFIX):]
+        body = zlib.decompressobj().decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), 4_000_000)
+        viewer, mode, locale, as_of, number, pages = json.loads(body)
+        session = _Session(str(viewer), str(mode), str(locale), dt.datetime.fromisoformat(as_of), int(number),
+                           tuple(tuple((str(c), str(o), str(r), float(x)) for c, o, r, x in pg) for pg in pages))
+    except (ValueError, TypeError, binascii.Error, zlib.error, json.JSONDecodeError) as exc:
+        raise bad from exc
+    if mode not in MODES or not 0 <= session.number <= len(session.pages) or len(session.pages) > MAX_PAGES:
+        raise bad
+    return session
 
 
-def _session(con, viewer: str, mode: str, parsed: tuple[str, int] | None) -> dict | None:
-    """The session a cursor names, checked; None to open a new one."""
-    if parsed is None:
-        return None
-    sid, number = parsed
-    row = con.execute("SELECT viewer, mode, locale, as_of, pages FROM feed_sessions WHERE session_id = ?",
-                      [sid]).fetchone()
-    if row is None:
-        raise ValueError("this feed cursor is unknown or expired; start again without a cursor")
-    if row[0] != viewer:
-        raise PermissionError("this feed cursor belongs to someone else")
-    if row[1] != mode:
-        if row[1] == "personalised" and mode == "popular":
-            return None  # personalisation was turned off mid-session: start a popular one
-        raise ValueError(f"this cursor belongs to the {row[1]} feed; ask for mode={row[1]!r} or start again")
-    if number > row[4]:
-        raise ValueError(f"this feed has {row[4]} pages so far; page {number} does not exist yet")
-    return {"session_id": sid, "mode": row[1], "locale": row[2], "as_of": row[3], "pages": row[4]}
+# ---------------------------------------------------------------------- pages
+def _replay(con, rows: tuple, params: dict) -> list[FeedItem]:
+    """A page as served before (``rows`` from the cursor), without what the viewer may no longer see."""
+    if not rows:
+        return []
+    found = {r[0]: r for r in con.execute(
+        f"""SELECT c.clip_id, c.prompt, c.parent_id, c.media_hash, c.thumb_hash, c.created_at
+            FROM clips c WHERE c.clip_id IN (SELECT unnest($ids::VARCHAR[])) AND {visible_clip_sql('$viewer', 'c')}""",
+        {"ids": [r[0] for r in rows], "viewer": params["viewer"], "viewer_teen": params["viewer_teen"]},
+    ).fetchall()}
+    return [FeedItem(clip_id=c, owner=o, prompt=found[c][1], reason=r, score=x, parent_id=found[c][2],
+                     media_hash=found[c][3], thumb_hash=found[c][4], created_at=found[c][5])
+            for c, o, r, x in rows if c in found]
 
 
-def _replay(con, sid: str, number: int, params: dict) -> list[FeedItem]:
-    """Page ``number`` as served before, without what the viewer may no longer see."""
-    rows = con.execute(
-        f"""SELECT i.clip_id, i.owner, c.prompt, i.reason, i.score, c.parent_id, c.media_hash, c.thumb_hash,
-                   c.created_at
-            FROM feed_session_items i JOIN clips c ON c.clip_id = i.clip_id
-            WHERE i.session_id = $session AND i.page = $page AND {visible_clip_sql('$viewer', 'c')}
-            ORDER BY i.pos""",
-        {"session": sid, "page": number, "viewer": params["viewer"], "viewer_teen": params["viewer_teen"]},
-    ).fetchall()
-    return [FeedItem(*r) for r in rows]
-
-
-def _new_page(con, session: dict, number: int, want: int, params: dict) -> list[FeedItem]:
-    """Rank what is left of the session, pick ``want`` items, record them as served."""
-    sid, mode = session["session_id"], session["mode"]
-    last = con.execute("SELECT owner FROM feed_session_items WHERE session_id = ? ORDER BY pos DESC LIMIT 1",
-                       [sid]).fetchone()
-    as_of = session["as_of"]
+def _new_page(con, session: _Session, want: int, params: dict) -> list[FeedItem]:
+    """Rank what is left of the session and pick ``want`` items (recent clips first)."""
+    served = [row[0] for pg in session.pages for row in pg]
+    last = next((pg[-1][1] for pg in reversed(session.pages) if pg), None)
+    as_of = session.as_of
     windows = ((as_of - dt.timedelta(days=CANDIDATE_DAYS), as_of - dt.timedelta(days=1)), (_EPOCH, _EPOCH))
     for since, since_new in windows:  # recent clips first; further back only when they run out
-        chosen = _rank(con, mode, {**params, "since": since, "since_new": since_new}, want, last[0] if last else None)
+        chosen = _rank(con, session.mode, {**params, "since": since, "since_new": since_new, "served": served},
+                       want, last)
         if len(chosen) == want:
             break
-    start = con.execute("SELECT count(*) FROM feed_session_items WHERE session_id = ?", [sid]).fetchone()[0]
-    items = [FeedItem(clip_id=r[0], owner=r[1], prompt=r[2], parent_id=r[3], media_hash=r[4], thumb_hash=r[5],
-                      created_at=r[6], score=float(r[7]), reason=r[8]) for r in chosen]
-    if items:
-        con.execute(  # one statement (executemany would run one per row)
-            """INSERT INTO feed_session_items (session_id, page, pos, clip_id, owner, reason, score)
-               SELECT $sid, $page, $start + k - 1, ids[k], owners[k], reasons[k], scores[k]
-               FROM (SELECT $ids::VARCHAR[] AS ids, $owners::VARCHAR[] AS owners, $reasons::VARCHAR[] AS reasons,
-                            $scores::DOUBLE[] AS scores), range(1, $n + 1) t(k)""",
-            {"sid": sid, "page": number, "start": start, "n": len(items), "ids": [it.clip_id for it in items],
-             "owners": [it.owner for it in items], "reasons": [it.reason for it in items],
-             "scores": [it.score for it in items]})
-    con.execute("UPDATE feed_sessions SET pages = ? WHERE session_id = ?", [number + 1, sid])
-    return items
+    return [FeedItem(clip_id=r[0], owner=r[1], prompt=r[2], parent_id=r[3], media_hash=r[4], thumb_hash=r[5],
+                     created_at=r[6], score=float(r[7]), reason=r[8]) for r in chosen]
 
 
 def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> list[tuple]:
@@ -272,19 +312,58 @@ def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> li
 
 
 def _interleave(rows: list[tuple], want: int, last_owner: str | None) -> list[tuple]:
-    """Up to ``want`` rows in ranked order such that no owner comes twice in a row (after ``last_owner``).
+    """Up to ``want`` rows, reordered so that no owner comes twice in a row (after ``last_owner``) while
+    another owner's row is left.
 
     Greedy over at most a few hundred rows already ranked by SQL (owner is ``row[1]``): each step takes
-    the best-ranked row whose owner differs from the previous one; when none is left, the page ends.
+    the best-ranked row whose owner differs from the previous one; when only the previous owner's rows
+    are left, it takes the best of those. Diversity reorders, it never withholds: a feed of one
+    creator still pages through all their clips.
     """
     left, out, prev = list(rows), [], last_owner
     while left and len(out) < want:
-        k = next((i for i, r in enumerate(left) if r[1] != prev), None)
-        if k is None:
-            break
+        k = next((i for i, r in enumerate(left) if r[1] != prev), 0)
         out.append(left.pop(k))
         prev = out[-1][1]
     return out
+
+
+#: The explanation of a clip someone opened from a shared link.
+SHARED_REASON = "shared with you"
+
+
+def open_shared(store: Store, viewer: str, clip_id: str, *, now: dt.datetime | None = None) -> FeedItem | None:
+    """The clip a shared link names, as a feed item for ``viewer``; None when it may not be shown.
+
+    A link is something a browser sends, so it gets the feed's rules: the viewer must exist and not be
+    disabled, may see the clip (``access.visible_clip_sql``, the feed's one rule), and a teen's daily
+    limit and quiet hours apply (the clip is counted as served, like a page of one).
+
+    Args:
+        store: the store.
+        viewer: the logged-in viewer (``session.current_user()``).
+        clip_id: the clip the link names (any string: an unknown id gives None).
+        now: the current time for the daily-limit counters (default: the server's clock).
+    """
+    h = normalise_handle(viewer)
+    if not isinstance(clip_id, str) or not clip_id:
+        return None
+    with store.transaction() as con:
+        params = _viewer(store, con, h)
+        limits = _limits()
+        allowance = limits.feed_allowance(store, h, now=now) if limits else _Allowance()
+        if allowance.remaining == 0:
+            return None
+        row = con.execute(
+            f"""SELECT c.clip_id, c.owner, c.prompt, c.parent_id, c.media_hash, c.thumb_hash, c.created_at
+                FROM clips c WHERE c.clip_id = $clip AND {visible_clip_sql('$viewer', 'c')}""",
+            {"clip": clip_id, "viewer": params["viewer"], "viewer_teen": params["viewer_teen"]}).fetchone()
+        if row is None:
+            return None
+        if params["viewer_teen"] and limits:
+            limits.record_served(store, h, 1, con=con, now=now)
+    return FeedItem(clip_id=row[0], owner=row[1], prompt=row[2], reason=SHARED_REASON, score=0.0, parent_id=row[3],
+                    media_hash=row[4], thumb_hash=row[5], created_at=row[6])
 
 
 def refresh_stats(store: Store) -> int:

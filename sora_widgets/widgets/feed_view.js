@@ -8,6 +8,15 @@
 // (one step per gesture) and a vertical swipe on touch screens; each sends {type: "nav", step}.
 const KEEP = 4;
 
+// A speaker drawn with SVG paths (no font needed); with a cross when muted, with waves when not.
+function speakerSvg(muted) {
+  const body = '<path d="M3 9h4l5-4v14l-5-4H3z" fill="currentColor"/>';
+  const mark = muted
+    ? '<path d="M16 9l5 6M21 9l-5 6" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>'
+    : '<path d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12" stroke="currentColor" stroke-width="2" fill="none" stroke-linecap="round"/>';
+  return `<svg class="sw-feed-sound-icon" viewBox="0 0 24 24" width="14" height="14" aria-hidden="true">${body}${mark}</svg>`;
+}
+
 function render({ model, el }) {
   el.classList.add("sw-feed-player");
   el.tabIndex = 0;
@@ -38,7 +47,15 @@ function render({ model, el }) {
   const sound = document.createElement("button");
   sound.className = "sw-feed-sound";
   sound.type = "button";
-  sound.textContent = "\u{1F507} tap for sound";
+  // An inline SVG speaker, not an emoji: Debian's chromium has no colour-emoji font by default, so
+  // U+1F507 drew as a missing-glyph box. The label is plain text (the icon is decorative).
+  const setSound = () => {
+    const muted = video.muted;
+    sound.innerHTML = speakerSvg(muted) + `<span class="sw-feed-sound-label">${muted ? "tap for sound" : "sound on"}</span>`;
+    sound.setAttribute("aria-pressed", muted ? "false" : "true");
+  };
+  setSound();
+  video.addEventListener("volumechange", setSound); // also when autoplay falls back to muted
   const pos = document.createElement("div");
   pos.className = "sw-feed-pos";
   frame.append(video, img, caption, sound, pos, stop, empty);
@@ -162,8 +179,8 @@ function render({ model, el }) {
   };
   sound.addEventListener("click", () => {
     video.muted = !video.muted;
-    sound.textContent = video.muted ? "\u{1F507} tap for sound" : "\u{1F50A}";
     if (video.paused) video.play().catch(() => {});
+    setSound();
   });
   video.addEventListener("click", () => (video.paused ? video.play().catch(() => {}) : video.pause()));
   window.addEventListener("keydown", onKey, true);

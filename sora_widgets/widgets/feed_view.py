@@ -1,10 +1,12 @@
 """``FeedView``: the vertical feed. A 9:16 player, the explanation line, like, comment,
-remix, "use this cameo", report, "see less", the author's profile and the stop screen.
+remix, "use this cameo", report, "see less", share, the author's profile and the stop screen.
 
 Every rule lives in a service this widget calls: what the feed holds, in which order,
 whether it is personalised and when a teen's day is over (``social.feed.page``, which
 asks ``social.limits``), who may see a clip (``access.can_view``), likes, comments,
-follows, reports (``social.graph``), cameo use (``cameo.consent.can_use``). The widget
+follows, reports (``social.graph``), cameo use (``cameo.consent.can_use``), sharing by direct
+message (``social.messages.send``: who may message whom) or by link (``social.feed.open_shared``
+decides what a link may show). The widget
 never counts anything that limits a person: the server counts what it served.
 
 Video travels one clip at a time: the browser asks for the clip it shows and prefetches
@@ -82,16 +84,21 @@ class FeedView(W.VBox):
         mode: the first tab: "personalised", "popular" or "following".
         page_size: clips fetched per page from ``social.feed.page``.
         studio_url: where "use this cameo" points (the Studio dashboard).
+        feed_url: this dashboard's address, relative to the page; "Share" links are ``<feed_url>?clip=<id>``.
+        open_clip: a clip id from a shared link (the dashboard reads it from the URL): shown first when
+            ``social.feed.open_shared`` allows it, then the feed as usual.
     """
 
     def __init__(self, store: Store, user: str | None = None, *, mode: str = "personalised", page_size: int = 10,
-                 studio_url: str = "studio.ipynb"):
+                 studio_url: str = "studio.ipynb", feed_url: str = "feed.ipynb", open_clip: str | None = None):
         from ..session import current_user
 
         self.store = store
         self.user = normalise_handle(user) if user else current_user(store)
         self.page_size = int(page_size)
         self.studio_url = studio_url
+        self.feed_url = feed_url
+        self._open_clip = open_clip
         self.items: list[Any] = []
         self.index = 0
         self.cursor: str | None = None
@@ -116,6 +123,17 @@ class FeedView(W.VBox):
         self.download = W.HTML()  # the link to the marked, signed file (provenance.export decides who may have it)
         self.download.add_class("sw-feed-download-link")
         self.author_button = button("@", "sw-feed-author")
+        self.share_button = button("Share", "sw-feed-share")
+        self.share_link = W.Text(description="Link", layout=W.Layout(width="420px"))
+        self.share_link.add_class("sw-feed-share-link")
+        self.share_to = W.Text(placeholder="@handle", description="Send to", layout=W.Layout(width="220px"))
+        self.share_to.add_class("sw-feed-share-to")
+        self.share_text = W.Text(placeholder="Say something (optional)", layout=W.Layout(width="260px"))
+        self.share_text.add_class("sw-feed-share-text")
+        self.share_send = button("Send", "sw-feed-share-send")
+        self.share_box = W.VBox([self.share_link, W.HBox([self.share_to, self.share_text, self.share_send])])
+        self.share_box.add_class("sw-feed-share-box")
+        self.share_box.layout.display = "none"
         self.comment_text = W.Text(placeholder="Add a comment", layout=W.Layout(width="260px"))
         self.comment_text.add_class("sw-feed-comment-text")
         self.comment_button = button("Comment", "sw-feed-comment")
@@ -142,11 +160,14 @@ class FeedView(W.VBox):
         self.cameo_button.on_click(lambda _b: self._act(self._use_cameo))
         self.download_button.on_click(lambda _b: self._act(self._download))
         self.author_button.on_click(lambda _b: self._act(lambda: self.show_profile(self.current.owner)))
+        self.share_button.on_click(lambda _b: self._act(self._open_share))
+        self.share_send.on_click(lambda _b: self._act(self._send_share))
+        self.share_to.on_submit(lambda _t: self._act(self._send_share))
 
         actions = W.HBox([self.prev_button, self.next_button, self.like_button, self.remix_button, self.cameo_button,
-                          self.see_less_button, self.author_button, self.download_button])
+                          self.see_less_button, self.author_button, self.share_button, self.download_button])
         actions.add_class("sw-feed-actions")
-        side = W.VBox([self.explain, actions, self.download, W.HBox([self.comment_text, self.comment_button]), self.comments,
+        side = W.VBox([self.explain, actions, self.share_box, self.download, W.HBox([self.comment_text, self.comment_button]), self.comments,
                        W.HBox([self.report_reason, self.report_button]), self.status, self.profile],
                       layout=W.Layout(padding="0 0 0 16px", max_width="560px"))
         super().__init__([self.tabs, self.note, W.HBox([self.player, side]), self.remix_box])
@@ -169,6 +190,14 @@ class FeedView(W.VBox):
         self.items, self.index, self.cursor, self.exhausted = [], 0, None, False
         self.player.stopped = ""
         self.remix_box.children = ()
+        if self._open_clip:  # a shared link: that clip first (once), if the feed's rules allow it
+            from ..social import feed
+
+            shared, self._open_clip = feed.open_shared(self.store, self.user, self._open_clip), None
+            if shared is not None:
+                self.items.append(shared)
+            else:
+                self.status.value = "<span class='sw-feed-end'>That shared clip is not available to you.</span>"
         self._load_more()
         self._show()
 
@@ -182,7 +211,8 @@ class FeedView(W.VBox):
         if self.exhausted or self.player.stopped:
             return False
         page = feed.page(self.store, self.user, mode=self.tabs.value, cursor=self.cursor, size=self.page_size)
-        self.items.extend(page.items)
+        have = {it.clip_id for it in self.items}  # a clip opened from a shared link is not shown twice
+        self.items.extend(it for it in page.items if it.clip_id not in have)
         self.cursor = page.next_cursor
         if page.stopped:
             self.player.stopped = page.stopped
@@ -244,6 +274,7 @@ class FeedView(W.VBox):
         nxt = self.items[self.index + 1] if self.index + 1 < len(self.items) else None
         self.remix_box.children = ()
         self.download.value = ""
+        self.share_box.layout.display = "none"
         self._shown_at = time.monotonic()
         if cur is None:
             self.player.clip_id = ""
@@ -253,11 +284,12 @@ class FeedView(W.VBox):
             self.explain.value = ""
             self.comments.value = ""
             for b in (self.like_button, self.remix_button, self.see_less_button, self.author_button,
-                      self.comment_button, self.report_button, self.cameo_button, self.download_button):
+                      self.comment_button, self.report_button, self.cameo_button, self.download_button,
+                      self.share_button):
                 b.disabled = True
             return
         for b in (self.like_button, self.remix_button, self.see_less_button, self.author_button,
-                  self.comment_button, self.report_button, self.download_button):
+                  self.comment_button, self.report_button, self.download_button, self.share_button):
             b.disabled = False
         self.player.caption = {"owner": cur.owner, "prompt": cur.prompt or "", "reason": cur.reason or ""}
         self.player.clip_id = cur.clip_id
@@ -309,6 +341,29 @@ class FeedView(W.VBox):
         self.download.value = (f"<a class='sw-download-link' download='{escape(name)}' "
                                f"href='data:video/mp4;base64,{base64.b64encode(data).decode()}'>Save {escape(name)}"
                                "</a> <small>(marked and signed: anyone can check where it came from)</small>")
+
+    def _open_share(self) -> None:
+        """Show the share box: a link to the shown clip, and a direct message to send it with."""
+        from urllib.parse import quote
+
+        cur = self.current
+        if cur is None:
+            return
+        self.share_link.value = f"{self.feed_url}?clip={quote(cur.clip_id)}"
+        self.share_box.layout.display = "flex"
+
+    def _send_share(self) -> None:
+        """Send the shown clip by direct message (``social.messages.send`` decides who may message whom)."""
+        from ..social import messages
+
+        cur = self.current
+        to = self.share_to.value.strip()
+        if cur is None or not to:
+            return
+        m = messages.send(self.store, sender=self.user, recipient=to, text=self.share_text.value or None,
+                          clip_id=cur.clip_id)
+        self.share_to.value = self.share_text.value = ""
+        self._say(f"Sent to @{m['recipient']}")
 
     def _toggle_like(self) -> None:
         from ..social import graph

@@ -5,7 +5,7 @@
 -- Parameters: $viewer, $viewer_teen (access.viewer_params), $now (the session's as_of:
 -- nothing newer is ranked), $since (only clips created after it: social.feed.CANDIDATE_DAYS
 -- before $now, or the epoch once those are used up), $since_new (the same for the "newest" source:
--- one day first), $session (its served clips are left out),
+-- one day first), $served (the clip ids the session served: left out),
 -- $personal, $locale ('' for every locale), $pool (how many candidates each source gives),
 -- $tau_s (social.feed.FRESHNESS_TAU_S), $limit (rows returned).
 --
@@ -20,7 +20,7 @@ viewer_events AS MATERIALIZED (
 ),
 followed AS MATERIALIZED (SELECT followee AS owner FROM follows WHERE follower = $viewer),
 excluded AS MATERIALIZED (
-    SELECT clip_id FROM feed_session_items WHERE session_id = $session
+    SELECT unnest($served::VARCHAR[]) AS clip_id
     UNION
     SELECT clip_id FROM viewer_events WHERE $personal       -- clips you already saw (any event)
 ),
