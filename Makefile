@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 PORT ?= 8866
-APT_PACKAGES := chromium espeak-ng ffmpeg sox
+APT_PACKAGES := chromium espeak-ng ffmpeg sox fonts-noto-color-emoji
 PYTEST_ARGS ?=
 
 .PHONY: install system-deps npm-tools first-run-data studio lab serve test test-fast lint bench seed-demo clean
