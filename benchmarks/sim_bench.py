@@ -28,6 +28,8 @@ CONFIGS = [
     ("256² busy", "three blue balls and two yellow boxes fall on the grass in the rain at sunset", 256, 256),
     ("256² hoop", "a missed basketball shot bounces off the backboard with a cheering crowd", 256, 256),
     ("256² speech", "a gray cat walks right and says 'hello there'", 256, 256),
+    ("256² things", "a horse walks right past a blue car while three apples, a guitar and a teapot fall on the grass",
+     256, 256),  # catalogue things (emoji sprites): 7 bodies
     ("16:9 448x256", "two teal balls and a yellow box roll right", 448, 256),
     ("9:16 256x448", "a stack of five boxes topples", 256, 448),
     ("512² ball", "a red ball bounces on a wooden floor", 512, 512),

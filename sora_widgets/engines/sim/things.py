@@ -126,7 +126,8 @@ def names_key(names: list[str]) -> str:
 _IRREGULAR = {"mice": "mouse", "geese": "goose", "oxen": "ox", "teeth": "tooth", "feet": "foot",
               "knives": "knife", "leaves": "leaf", "wolves": "wolf", "calves": "calf", "loaves": "loaf",
               "cacti": "cactus", "octopi": "octopus", "buses": "bus", "dice": "die", "children": "child"}
-_WORD_RE = re.compile(r"[^\W\d_][\w' -]*", re.UNICODE)
+_WORD_RE = re.compile(r"[^\W_][\w' .-]*", re.UNICODE)  # "horse", "t-rex", "1st place medal"
+_LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
 def _forms(word: str) -> list[str]:
@@ -177,7 +178,8 @@ def find(word: str, *, threshold: float = ENCODER_THRESHOLD) -> Thing | None:
     compared with every name of the catalogue — so "stallion" or "sedan" still land — and None is returned
     below ``threshold`` (abstract words, scenery, unknown words) or if the encoder is not installed.
     """
-    if not isinstance(word, str) or not _WORD_RE.fullmatch(word.strip()) or len(word) > 60:
+    if not isinstance(word, str) or len(word) > 60 or not _WORD_RE.fullmatch(word.strip()) or not _LETTER_RE.search(
+            word):
         return None
     things, by_name, names = _catalogue()
     forms = _forms(word)

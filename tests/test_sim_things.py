@@ -1,0 +1,232 @@
+"""The sim engine's thing catalogue (engines/sim/things.py) and its emoji sprites (engines/sim/sprites.py):
+names that land on the right thing, sizes and masses that make sense, sprites drawn where the body is,
+in the asked colour, with a sound when they land — and a clear substitution when the font is missing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sora_widgets.engines.sim import parse, sprites, things, vocab
+from sora_widgets.engines.sim.audio import SAMPLE_RATE, synthesize
+from sora_widgets.engines.sim.physics import THING_MASS_RANGE, layout, make_world, simulate
+from sora_widgets.engines.sim.render import Renderer
+
+pytestmark = pytest.mark.skipif(not sprites.available(), reason="fonts-noto-color-emoji is not installed (make)")
+
+
+# ----------------------------------------------------------------------------- names
+@pytest.mark.parametrize(("word", "key"), [
+    ("horse", "horse"), ("Horses", "horse"), ("pony", "horse"), ("lion", "lion"), ("car", "automobile"),
+    ("cars", "automobile"), ("milk", "glass_of_milk"), ("juice", "beverage_box"), ("elephant", "elephant"),
+    ("mice", "mouse"), ("giraffes", "giraffe"), ("bicycle", "bicycle"), ("guitar", "guitar"),
+    ("teapot", "teapot"), ("apple", "red_apple"), ("race car", "racing_car"), ("fire truck", "fire_engine"),
+])
+def test_exact_names_aliases_and_plurals(word, key):
+    assert things.find(word).key == key
+
+
+def test_horse_is_a_horse_not_a_dog_and_lion_not_a_cat():
+    horse, lion = things.find("horse"), things.find("lion")
+    assert horse.group == "animal-mammal" and horse.key not in ("dog", "dog_face")
+    assert lion.key == "lion" and "cat" not in lion.key
+
+
+@pytest.mark.parametrize(("word", "key"), [("vehicle", "automobile"), ("kitty", "cat")])
+def test_the_encoder_finds_words_the_catalogue_does_not_list(word, key):
+    t, by_name, _ = things._catalogue()
+    assert word not in by_name  # really the encoder's doing
+    assert things.find(word).key == key
+
+
+@pytest.mark.parametrize("word", ["", "   ", "quantum", "happiness", "the", "running", "blue", "red", "fire",
+                                  "moon", "water", "sky", "x" * 200, "42", "@cat", "horse!"])
+def test_unknown_abstract_and_modifier_words_are_not_things(word):
+    assert things.find(word) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789 .,;:!?-+*/=#%&()[]{}<>\"'\n\t"), max_size=30))
+def test_text_without_letters_is_never_a_thing(text):
+    assert things.find(text) is None
+
+
+def test_find_rejects_non_strings():
+    assert things.find(None) is None and things.find(3) is None  # type: ignore[arg-type]
+
+
+def test_every_name_finds_its_own_thing_and_get_round_trips():
+    for t in things.all_things():
+        assert things.get(t.key) is t
+        assert things.find(t.name) is t, t.name
+    with pytest.raises(KeyError, match="no thing 'unicornz'"):
+        things.get("unicornz")
+
+
+def test_catalogue_breadth():
+    all_ = things.all_things()
+    names = {n for t in all_ for n in (t.name, *t.aliases)}
+    assert len(all_) >= 600 and len(names) >= 1000
+    groups = {t.group for t in all_}
+    assert {"animal-mammal", "animal-bird", "transport-ground", "food-fruit", "drink", "musical-instrument"} <= groups
+
+
+def test_packaged_name_embeddings_are_fresh():
+    """things.npz must be rebuilt (python -m sora_widgets.engines.sim.things_build) when names change."""
+    with np.load(things._EMB) as z:
+        assert str(z["key"]) == things.names_key(things._catalogue()[2])
+        assert z["E"].shape == (len(things._catalogue()[2]), 384)
+
+
+# ----------------------------------------------------------------------------- sizes and masses
+def test_sizes_and_masses_are_plausible():
+    g = {k: things.get(k) for k in ("horse", "elephant", "dog", "cat", "mouse", "automobile", "bicycle",
+                                    "red_apple", "glass_of_milk", "bus", "whale", "ant")}
+    assert 1.3 <= g["horse"].height_m <= 2.0 and 300 <= g["horse"].mass_kg <= 1000
+    assert 800 <= g["automobile"].mass_kg <= 2500 and 1.2 <= g["automobile"].height_m <= 2.0
+    assert g["red_apple"].mass_kg < 1 and g["red_apple"].height_m < 0.2
+    assert g["ant"].height_m < 0.05 and g["ant"].mass_kg < 0.01
+    order = ["whale", "elephant", "horse", "dog", "cat", "mouse"]
+    masses = [g[k].mass_kg for k in order]
+    assert masses == sorted(masses, reverse=True)
+    assert g["bus"].height_m > g["automobile"].height_m > g["bicycle"].height_m * 1.2
+    for t in things.all_things():
+        assert 0.001 <= t.height_m <= 30 and 1e-5 <= t.mass_kg <= 2e7, t.name
+        assert t.material in vocab.MATERIALS, t.name
+        assert t.color in vocab.colors(), t.name
+        shown = things.display_height(t)
+        assert things.MIN_SHOWN_M <= shown <= things.MAX_SHOWN_M
+    # shown sizes keep the order of real ones
+    assert things.display_height(g["elephant"]) >= things.display_height(g["horse"]) > things.display_height(
+        g["dog"]) > things.display_height(g["red_apple"])
+
+
+# ----------------------------------------------------------------------------- sprites
+def test_every_thing_has_a_picture_and_an_outline():
+    for t in things.all_things():
+        a = sprites.base_rgba(t.emoji)
+        assert a.ndim == 3 and a.shape[2] == 4 and (a[..., 3] > 128).mean() > 0.05, t.name
+    asp = sprites.aspect(things.get("horse").emoji)
+    v = np.array(sprites.outline(things.get("horse").emoji))
+    assert 3 <= len(v) <= 16
+    assert np.all(np.abs(v[:, 0]) <= asp / 2 + 1e-6) and np.all(np.abs(v[:, 1]) <= 0.5 + 1e-6)
+    x, y = v[:, 0], v[:, 1]
+    area = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    assert area > 0  # counter-clockwise, as pymunk wants
+    opaque = (sprites.base_rgba(things.get("horse").emoji)[..., 3] >= 128).mean() * asp  # in height² units
+    assert opaque * 0.95 <= area <= asp * 1.0 + 1e-6  # the hull holds the picture and stays inside its box
+
+
+def test_sprites_are_tinted_cached_and_premultiplied():
+    e = things.get("automobile").emoji
+    own = sprites.sprite(e, 48)
+    blue = sprites.sprite(e, 48, (20, 40, 230))
+    assert own.shape[0] == 48 and sprites.sprite(e, 48) is own  # cached per size
+    inside = blue[..., 3] > 0.9
+    rgb = blue[..., :3][inside] / blue[..., 3:][inside]
+    assert rgb[:, 2].mean() > rgb[:, 0].mean() + 80 and rgb[:, 2].mean() > rgb[:, 1].mean() + 60
+    assert np.all(own[..., :3] <= 255 * own[..., 3:] + 1e-3)
+    turned = sprites.sprite(e, 48, None, 16)  # a quarter turn
+    assert abs(turned.shape[0] - own.shape[1]) <= 2 and abs(turned.shape[1] - own.shape[0]) <= 2
+
+
+# ----------------------------------------------------------------------------- drawn, simulated, heard
+def _scene(*groups: dict, setting: str = "floor") -> dict:
+    s = parse.default_scene()
+    s["setting"] = setting
+    for g in groups:
+        t = things.get(g["thing"])
+        full = {"count": 1, "size": "medium", "motion": None, "direction": None, "cameo": None, "target": None,
+                **things.group_defaults(t), **g}
+        full["rgb"] = list(vocab.hex_to_rgb(vocab.colors()[full["color"]]))
+        s["objects"].append(full)
+    return s
+
+
+def _run(scene: dict, w: int = 128, h: int = 128, fps: int = 24, duration: float = 2.0):
+    world = make_world(scene, w, h)
+    bodies = layout(scene, world, duration, np.random.default_rng(0))
+    sim = simulate(scene, world, bodies, duration)
+    n = int(duration * fps)
+    r = Renderer(scene, world, bodies, sim, fps=fps, n_frames=n, seed=0)
+    return world, bodies, sim, r, n
+
+
+def test_a_thing_is_drawn_with_its_sprite_where_its_body_is():
+    scene = _scene({"thing": "horse"}, {"thing": "automobile", "color": "blue"})
+    world, bodies, sim, r, n = _run(scene)
+    horse, car = bodies
+    assert horse.thing == "horse" and horse.upright and horse.material == "fur" and horse.tint is None
+    assert car.tint is not None and car.mass == pytest.approx(things.get("automobile").mass_kg)
+    frame = r.frame(n - 1).astype(np.float32)
+    bg = r.background_u8.astype(np.float32)
+    pos, _ = r._state(n - 1)
+    for j, b in enumerate(bodies):
+        cx, cy = (int(v) for v in world.to_px(pos[j, 0], pos[j, 1]))
+        hw, hh = (max(2, int(0.35 * v * world.scale)) for v in b.half)
+        patch, back = frame[cy - hh : cy + hh, cx - hw : cx + hw], bg[cy - hh : cy + hh, cx - hw : cx + hw]
+        changed = np.abs(patch - back).sum(-1) > 60
+        assert changed.mean() > 0.5, b.name  # the body's middle is covered by its picture
+        med = np.median(patch[changed], axis=0)
+        if b.thing == "horse":  # its own sandy brown: red > green > blue
+            assert med[0] > med[1] + 20 > med[2] + 40, med
+        else:  # tinted blue
+            assert med[2] > med[0] + 60 and med[2] > med[1] + 40, med
+
+
+def test_a_falling_thing_lands_with_a_sound_of_its_material():
+    scene = _scene({"thing": "teapot", "motion": "drop"})
+    world, bodies, sim, r, n = _run(scene)
+    (pot,) = bodies
+    assert pot.material == "stone" and not pot.upright
+    hits = [e for e in sim.events if pot.name in e["bodies"] and "floor" in e["bodies"]]
+    assert hits and sorted(hits[0]["materials"]) == ["stone", "wood"]  # teapot on a wooden floor
+    mix, _ = synthesize(scene, world, bodies, sim, 2.0, 0)
+    i = int(hits[0]["t"] * SAMPLE_RATE)
+    before = float(np.abs(mix[:, max(0, i - 2400) : i - 48]).max())
+    after = float(np.abs(mix[:, i : i + 960]).max())
+    assert after > 5 * before + 1e-4
+    # it lands on the floor, not through it: its outline's lowest point rests at y = 0
+    y_low = sim.pos[-1, 0, 1] + min(
+        vx * np.sin(sim.pos[-1, 0, 2]) + vy * np.cos(sim.pos[-1, 0, 2]) for vx, vy in pot.verts)
+    assert abs(y_low) < 0.03
+
+
+def test_heavy_things_are_clipped_to_what_the_solver_handles():
+    scene = _scene({"thing": "whale"})
+    _, bodies, sim, _, _ = _run(scene, duration=1.0)
+    assert bodies[0].mass == THING_MASS_RANGE[1] and np.isfinite(sim.pos).all()
+
+
+def test_without_the_font_a_thing_is_a_box_and_the_clip_says_so(monkeypatch):
+    from sora_widgets.engines import generate
+
+    def clear():
+        for f in (sprites.font_path, sprites._font, sprites.base_rgba, sprites.outline, sprites.sprite):
+            f.cache_clear()
+
+    monkeypatch.setattr(sprites, "FONT_PATHS", ())
+    monkeypatch.delenv(sprites.FONT_ENV, raising=False)
+    clear()
+    try:
+        assert not sprites.available()
+        with pytest.raises(sprites.SpriteUnavailable, match="fonts-noto-color-emoji"):
+            sprites.base_rgba(things.get("horse").emoji)
+        scene = _scene({"thing": "horse"})
+        clip = generate("a horse", base_scene=scene, seed=0, duration=1.0, fps=12, width=96, height=96)
+        assert any("drawn as a box" in n for n in clip.meta.get("notes", []))
+        assert clip.frames[-1].std() > 5  # something is drawn
+    finally:
+        monkeypatch.undo()
+        clear()
+    assert sprites.available()
+
+
+def test_a_prompt_naming_a_thing_draws_it():
+    from sora_widgets.engines import generate
+
+    clip = generate("a horse stands next to a blue car", seed=1, duration=1.0, fps=12, width=128, height=128)
+    kinds = {(g["kind"], g.get("thing")) for g in clip.meta["scene"]["objects"]}
+    assert ("thing", "horse") in kinds and ("thing", "automobile") in kinds
