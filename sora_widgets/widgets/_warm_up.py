@@ -9,11 +9,12 @@ and a throwaway clip: nothing is recorded, saved or shown, and no decision is us
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
 
-__all__ = ["warm_up_generate", "warm_up_kernel", "warm_up_output_check"]
+__all__ = ["KernelWarmUp", "warm_up_generate", "warm_up_kernel", "warm_up_output_check"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,11 @@ def _step(fn: Callable[[], object]) -> object:
         return None
 
 
+# What this process has warmed already: engine -> its throwaway clip (None: the prompt check only).
+_warm_clips: dict[str | None, object] = {}
+_generate_lock = threading.Lock()
+
+
 def warm_up_generate(*, engine: str | None):
     """Load what the Studio's first Generate and its player need; returns the throwaway clip (or None).
 
@@ -36,25 +42,32 @@ def warm_up_generate(*, engine: str | None):
         ``"sim"``: warming a diffusers engine would load gigabytes unasked); None skips
         the clip and what depends on it.
     """
-    from ..moderation.text import check_prompt
+    # Once per process: a page served by a pooled kernel (auth/kernel_pool.py) finds it done and pays nothing;
+    # one that arrives while the pool's warm-up runs waits for it instead of doing the same work beside it.
+    with _generate_lock:
+        if engine in _warm_clips:
+            return _warm_clips[engine]
+        from ..moderation.text import check_prompt
 
-    _step(lambda: check_prompt("a red ball bounces on a wooden floor"))
-    if engine is None:
-        return None
-    from ..engines import generate
+        _step(lambda: check_prompt("a red ball bounces on a wooden floor"))
+        if engine is None:
+            return None
+        from ..engines import generate
 
-    clip = _step(lambda: generate("a ball bounces", engine=engine, **WARM_CLIP))
-    if clip is None:
-        return None
-    from .clip_player import ClipPlayer
+        clip = _step(lambda: generate("a ball bounces", engine=engine, **WARM_CLIP))
+        if clip is None:
+            return None
+        from .clip_player import ClipPlayer
 
-    _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (librosa)
-    return clip
+        _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (librosa)
+        _warm_clips[engine] = clip
+        return clip
 
 
 # One load at a time: a page's warm-up and a pooled kernel's (auth/kernel_pool.py) may overlap in one
 # process; the second waits for the first instead of loading the same detectors again.
 _output_check_lock = threading.Lock()
+_output_check_warm = False  # True once the detectors have run here
 
 
 def warm_up_output_check(clip) -> None:
@@ -63,35 +76,59 @@ def warm_up_output_check(clip) -> None:
         return
     from ..moderation.clip import check_clip
 
+    global _output_check_warm
     with _output_check_lock:
-        _step(lambda: check_clip(clip))
+        if _output_check_warm:
+            return  # loaded once per process (the pooled kernel's warm-up, or an earlier page)
+        _output_check_warm = _step(lambda: check_clip(clip)) is not None
 
 
-def warm_up_kernel(*, background_nice: int = 10) -> threading.Thread:
-    """Warm a kernel that waits for its page (the server's kernel pool): nothing here depends on a user.
+class KernelWarmUp(threading.Thread):
+    """The pooled kernel's warm-up thread; ``first_stage`` is set once what a first Generate needs is loaded."""
 
-    What a first Generate needs (imports, the prompt check, a sim clip and its player media) is paid
-    now; the rest (the engine list, which imports torch, and the output check's detectors) on a
-    low-priority thread, so a page handed this kernel meanwhile does not wait for it.
+    def __init__(self, background_nice: int):
+        super().__init__(name="sora-widgets-kernel-warm-up", daemon=True)
+        self.background_nice = background_nice
+        self.first_stage = threading.Event()
 
-    Args:
-        background_nice: how much to lower the background thread's priority (nice increment).
+    def run(self) -> None:
+        from ._worker import lower_thread_priority
 
-    Returns:
-        the background thread (started).
-    """
-    # (Importing this module imported sora_widgets.widgets: the dashboards' widgets and their assets.)
-    from ._worker import lower_thread_priority
-
-    clip = warm_up_generate(engine="sim")
-
-    def rest() -> None:
+        lower_thread_priority(self.background_nice)
+        try:
+            # The Studio's widgets and what they import (~0.4 s, more when a file changed): its page's cell
+            # then only builds them. Imported here, not at the top: prompt_studio imports this module.
+            _step(lambda: importlib.import_module(".prompt_studio", __package__))
+            clip = warm_up_generate(engine="sim")
+        finally:
+            self.first_stage.set()
         from ..engines import available
 
-        lower_thread_priority(background_nice)
         _step(available)
         warm_up_output_check(clip)
 
-    thread = threading.Thread(target=rest, name="sora-widgets-kernel-warm-up", daemon=True)
+
+def warm_up_kernel(*, background_nice: int = 10) -> KernelWarmUp:
+    """Warm a kernel that waits for its page (the server's kernel pool): nothing here depends on a user.
+
+    Everything runs on one low-priority thread, so the kernel answers at once and a page handed
+    this kernel mid-way runs its cells on the main thread at normal priority, ahead of the warm-up
+    (its own warm-up then finds the work done or waits for it: :func:`warm_up_generate`). First what
+    a first Generate needs (imports, the prompt check, a sim clip and its player media:
+    ``first_stage`` is set after it), then the engine list (which imports torch) and the output
+    check's detectors.
+
+    Args:
+        background_nice: how much to lower the warm-up thread's priority (nice increment): a refill
+            warming beside a page that was just served yields the cores to it.
+
+    Returns:
+        the warm-up thread (started).
+    """
+    # (Importing this module imported sora_widgets.widgets: the dashboards' widgets and their assets.)
+    # numpy's BLAS threads start with the thread that first imports it: the kernel's, at normal priority.
+    import numpy  # noqa: F401
+
+    thread = KernelWarmUp(background_nice)
     thread.start()
     return thread
