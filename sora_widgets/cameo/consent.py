@@ -50,6 +50,7 @@ __all__ = [
     "set_audience",
     "use",
     "uses",
+    "VerificationFailed",
 ]
 
 AUDIENCES = ("only_me", "approved", "followers", "everyone")
@@ -117,6 +118,15 @@ def list_cameos(store: Store, *, owner: str):
 
 
 # ------------------------------------------------------------------ create
+class VerificationFailed(PermissionError):
+    """A person cameo's clip failed :func:`~.verify.verify`; ``verification`` holds why, for guidance
+    (which words were not heard, whether the face was seen, whether the lips moved with the words)."""
+
+    def __init__(self, verification):
+        super().__init__("verification failed: " + "; ".join(verification.reasons))
+        self.verification = verification
+
+
 def create(
     store: Store,
     *,
@@ -160,7 +170,7 @@ def create(
             raise PermissionError("this phrase was already used: ask for a new one")
         result = verify(clip, stored, kind="person")
         if not result.passed:
-            raise PermissionError("verification failed: " + "; ".join(result.reasons))
+            raise VerificationFailed(result)
     if asset is None:
         asset = extract(clip, kind=kind, box=box, name=name)
     asset.name = name

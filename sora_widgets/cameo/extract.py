@@ -16,6 +16,7 @@ import numpy as np
 from ..media import Clip
 from . import segment
 from .asset import KINDS, CameoAsset, CameoError
+from .faces import NO_FACE
 from .voice import voice_profile
 
 __all__ = ["extract", "check_upload", "MIN_DURATION_S", "MAX_DURATION_S", "MIN_FACE_FRACTION", "CUTOUT_SIDE_PX"]
@@ -96,7 +97,7 @@ def extract(clip: Clip, *, kind: str, box=None, name: str = "", with_voice: bool
         faces, frac = segment.face_track(frames)
         if frac < MIN_FACE_FRACTION:
             raise CameoError(
-                f"no face found in {100 * (1 - frac):.0f}% of this video; record again facing the camera in good light"
+                f"{NO_FACE} (no face in {100 * (1 - frac):.0f}% of this video)"
             )
         soft = segment.segment_person(frames, faces, on_frame=on_progress, cancel=cancel)
         centres = np.stack([(faces[:, 0] + faces[:, 2]) / 2, (faces[:, 1] + faces[:, 3]) / 2], axis=1)

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["Face", "FaceTrack", "detect", "detect_face", "track", "MIN_SCORE", "DETECT_SIDE_PX", "MAX_GAP_S"]
+__all__ = ["NO_FACE", "Face", "FaceTrack", "detect", "detect_face", "track", "MIN_SCORE", "DETECT_SIDE_PX", "MAX_GAP_S"]
 
 MODEL_PATH = Path(__file__).parent / "models" / "centerface.onnx"
 #: Frames are scaled so their longest side is this many pixels before detection (the model's grid is
@@ -38,6 +38,9 @@ MIN_SCORE = 0.5
 NMS_IOU = 0.3
 #: Longest gap between two sightings, in seconds, that the tracker bridges.
 MAX_GAP_S = 0.5
+
+#: What to tell someone whose face was not found (verification, extraction and CameoMaker say the same).
+NO_FACE = "we could not see your face — hold the phone upright, face the light"
 
 _net_lock = threading.Lock()
 

@@ -1,26 +1,26 @@
 """Liveness: the spoken words must come from the face on screen.
 
 A face and the right words are not enough: a photo held up to the camera with the phrase played
-beside it has both. Here the mouth's movement is compared with the loudness of the speech, frame
-by frame:
+beside it has both. Here the mouth is compared with the loudness of the speech, frame by frame:
 
 1. the face is followed through the clip (:func:`faces.track`); each frame is warped so the eyes
-   and mouth land on fixed places of a small face chip (head motion, pans and zooms cancel);
-2. **mouth motion** = how much the chip's mouth region changed since the previous frame, minus how
-   much its eye/forehead region changed (what is left of misalignment, light flicker and compression
-   moves both; talking moves only the mouth);
-3. **speech change** = how much the sound's loudness (RMS, in the same frame steps) changed;
-4. the mouth must move more while words are heard than in the pauses (a photo's "motion" is the
-   same noise throughout);
-5. the two are correlated at lags from -``MAX_LAG_S`` to +``MAX_LAG_S``. A live speaker's best lag is
-   near zero (``SYNC_LAG_S``: webcams and phones add up to ~0.2 s between picture and sound) and
-   the correlation there is at least ``MIN_CORR``. A still photo's mouth does not move with the
-   sound (low correlation at every lag); a video with the sound shifted by a second matches best
-   a second away.
+   and mouth land on fixed places of a small face chip (head motion, pans and zooms cancel) and
+   its contrast is normalised (a dim face counts as much as a bright one);
+2. two mouth signals are read from the chip: **openness** (how dark the mouth region is: an open
+   mouth shows its dark inside) and **motion** (how much the mouth region changed since the last
+   frame, minus how much the eye/forehead region did: misalignment, flicker and compression move
+   both, talking only the mouth);
+3. openness is correlated with the sound's loudness (RMS over each frame) and motion with the
+   change of loudness, at lags from -``MAX_LAG_S`` to +``MAX_LAG_S``; the two correlations are
+   averaged lag by lag;
+4. a live speaker scores at least ``MIN_CORR`` within ``SYNC_LAG_S`` of zero lag (webcams and
+   phones put up to ~0.2 s between picture and sound). A still photo's mouth does not follow the
+   sound at any lag; a video whose sound was shifted by a second matches best a second away
+   (said as such: "out of step").
 
 What it cannot stop (also in docs/cameos.md): a video of the person really saying these words
-(a deepfake made for this phrase, or a replay of an earlier recording if the phrase repeats -
-phrases are random and spent once), and a mouth moved by hand in time with the sound.
+(a deepfake made for this phrase - phrases are random and spent once, so an old recording does
+not fit), and a mouth moved in time with the sound by someone else's hand.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ __all__ = [
     "check",
     "check_clip",
     "track_clip",
-    "mouth_motion",
+    "mouth_signals",
     "loudness",
     "speech_change",
     "MIN_CORR",
@@ -45,14 +45,10 @@ __all__ = [
     "MAX_LAG_S",
 ]
 
-#: Lowest correlation between mouth motion and speech change at the best lag near zero (live clips
-#: measured >= 0.53, still photos <= 0.45; benchmarks/cameo_bench.py liveness section).
-MIN_CORR = 0.45
-#: The mouth must move at least this many times more while speech is heard than in the pauses
-#: (live clips measured >= 2.9, still photos <= 1.4).
-MIN_SPEECH_MOTION_RATIO = 2.0
-#: Frames whose loudness is within this many dB of the loudest frame count as speech; the rest as pauses.
-SPEECH_DB = 30.0
+#: Lowest mean correlation (openness-loudness and motion-loudness change) at the best lag near zero.
+#: Measured on the liveness corpus (benchmarks/cameo_bench.py): live clips >= 0.70, still photos <= 0.48,
+#: someone else's talking face with the phrase dubbed <= 0.63.
+MIN_CORR = 0.6
 #: Picture-to-sound offsets up to this many seconds count as "in sync" (devices differ by ~0.1-0.2 s).
 SYNC_LAG_S = 0.25
 #: Lags searched, seconds each way: a better match further away means the sound is shifted.
@@ -74,16 +70,16 @@ _REF_ROWS, _REF_COLS = (0.12, 0.45), (0.15, 0.85)
 class Liveness:
     """The outcome: ``passed``; ``corr`` the best correlation within ``SYNC_LAG_S`` of zero;
     ``lag_s`` the lag (seconds, positive = sound after picture) of the best correlation anywhere;
-    ``far_corr`` that best correlation beyond ``SYNC_LAG_S``; ``speech_motion_ratio`` mouth motion
-    while speech is heard over mouth motion in pauses (None when the clip has no pause or no speech);
-    ``reason`` a user can act on ("" if passed).
+    ``far_corr`` that best correlation beyond ``SYNC_LAG_S``; ``open_corr`` and ``motion_corr`` the two
+    signals' correlations at the best near lag; ``reason`` a user can act on ("" if passed).
     """
 
     passed: bool
     corr: float
     lag_s: float
     far_corr: float
-    speech_motion_ratio: float | None = None
+    open_corr: float = 0.0
+    motion_corr: float = 0.0
     reason: str = ""
 
     def as_dict(self) -> dict:
@@ -123,19 +119,23 @@ def _region(chip: np.ndarray, rows, cols) -> np.ndarray:
     return chip[r0:r1, c0:c1]
 
 
-def mouth_motion(frames: np.ndarray, track: FaceTrack) -> np.ndarray:
-    """Mouth motion per frame ((T,) float, 0 for the first frame and where the face is not followed).
+def mouth_signals(frames: np.ndarray, track: FaceTrack) -> tuple[np.ndarray, np.ndarray]:
+    """Mouth openness and mouth motion per frame ((T,) float each).
 
     Args:
         frames: (T, H, W, 3) uint8 RGB.
         track: the face followed through ``frames`` (:func:`faces.track`).
 
     Returns:
-        Mean absolute change (0..1 grey levels) of the mouth region of the face chip since the
-        previous frame, minus the same for the eye/forehead region, clipped at 0.
+        ``(openness, motion)``. Openness: minus the mean of the mouth region of the contrast-normalised
+        face chip (darker = more open); frames where the face is not followed get the mean of the
+        others. Motion: mean absolute change of the chip's mouth region since the previous frame
+        minus the same for its eye/forehead region, clipped at 0; 0 on the first frame and where
+        the face is not followed.
     """
     t = len(frames)
-    out = np.zeros(t)
+    openness = np.full(t, np.nan)
+    motion = np.zeros(t)
     prev = None
     for i in range(t):
         m = _chip_transform(track.landmarks[i]) if track.followed[i] else None
@@ -145,15 +145,16 @@ def mouth_motion(frames: np.ndarray, track: FaceTrack) -> np.ndarray:
         grey = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
         chip = cv2.warpAffine(grey, m, (CHIP_PX, CHIP_PX), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
         chip = cv2.GaussianBlur(chip.astype(np.float32) / 255.0, (3, 3), 0)
-        # Normalise contrast so a dim face moves as much as a bright one.
-        chip = (chip - chip.mean()) / (chip.std() + 0.02)
+        chip = (chip - chip.mean()) / (chip.std() + 0.02)  # a dim face counts as much as a bright one
+        openness[i] = -float(_region(chip, _MOUTH_ROWS, _MOUTH_COLS).mean())
         if prev is not None:
             d = np.abs(chip - prev)
-            out[i] = max(
-                0.0, float(_region(d, _MOUTH_ROWS, _MOUTH_COLS).mean() - _region(d, _REF_ROWS, _REF_COLS).mean())
-            )
+            mouth, ref = _region(d, _MOUTH_ROWS, _MOUTH_COLS).mean(), _region(d, _REF_ROWS, _REF_COLS).mean()
+            motion[i] = max(0.0, float(mouth - ref))
         prev = chip
-    return out
+    seen = ~np.isnan(openness)
+    openness[~seen] = openness[seen].mean() if seen.any() else 0.0
+    return openness, motion
 
 
 def loudness(audio: np.ndarray, sr: int, fps: float, num_frames: int) -> np.ndarray:
@@ -200,7 +201,7 @@ def _corr_at(a: np.ndarray, b: np.ndarray, lag: int) -> float:
 
 
 def check(frames: np.ndarray, audio: np.ndarray, sr: int, fps: float, track: FaceTrack) -> Liveness:
-    """Do the mouth's movements in ``frames`` follow the speech in ``audio``?
+    """Does the mouth in ``frames`` move with the speech in ``audio``?
 
     Args:
         frames: (T, H, W, 3) uint8 RGB video.
@@ -210,35 +211,38 @@ def check(frames: np.ndarray, audio: np.ndarray, sr: int, fps: float, track: Fac
         track: the face followed through ``frames`` (:func:`faces.track`).
 
     Returns:
-        A :class:`Liveness`: passed when the best correlation within ``SYNC_LAG_S`` of zero is at
-        least ``MIN_CORR``, no lag further away beats it by ``FAR_MARGIN``, and the mouth moves at
-        least ``MIN_SPEECH_MOTION_RATIO`` times more in speech than in pauses.
+        A :class:`Liveness`: passed when the mean correlation of the two mouth signals with the
+        sound, at the best lag within ``SYNC_LAG_S`` of zero, is at least ``MIN_CORR`` and no lag
+        further away beats it by ``FAR_MARGIN`` (that is the sound shifted: ``SHIFTED``).
     """
-    motion = mouth_motion(frames, track)
+    openness, motion = mouth_signals(frames, track)
     rms = loudness(audio, sr, fps, len(frames))
     change = np.zeros(len(frames))
     change[1:] = np.abs(np.diff(rms))
-    db = 20 * np.log10(np.maximum(rms, 1e-6) / max(float(rms.max(initial=0.0)), 1e-6))
-    speaking = (db > -SPEECH_DB) & track.followed
-    pausing = (db <= -SPEECH_DB) & track.followed
-    ratio = None
-    if speaking.sum() >= 3 and pausing.sum() >= 3:
-        # The floor keeps a perfectly still pause (synthetic or heavily denoised video) from dividing by ~0.
-        ratio = round(float(motion[speaking].mean() / max(float(motion[pausing].mean()), 2e-3)), 2)
     near = max(1, int(round(SYNC_LAG_S * fps)))
     far = max(near + 1, int(round(MAX_LAG_S * fps)))
-    corrs = {lag: _corr_at(motion, change, lag) for lag in range(-far, far + 1)}
-    near_best = max(corrs[lag] for lag in range(-near, near + 1))
-    far_lags = [lag for lag in corrs if abs(lag) > near]
-    far_best = max((corrs[lag] for lag in far_lags), default=-1.0)
-    best_lag = max(corrs, key=corrs.get)
+    pairs = {lag: (_corr_at(openness, rms, lag), _corr_at(motion, change, lag)) for lag in range(-far, far + 1)}
+    mean = {lag: (a + b) / 2 for lag, (a, b) in pairs.items()}
+    near_lag = max(range(-near, near + 1), key=mean.get)
+    near_best = mean[near_lag]
+    far_best = max((v for lag, v in mean.items() if abs(lag) > near), default=-1.0)
+    best_lag = max(mean, key=mean.get)
     if far_best >= MIN_CORR and far_best >= near_best + FAR_MARGIN:
         reason = SHIFTED
-    elif near_best < MIN_CORR or (ratio is not None and ratio < MIN_SPEECH_MOTION_RATIO):
+    elif near_best < MIN_CORR:
         reason = NOT_IN_SYNC
     else:
         reason = ""
-    return Liveness(not reason, round(near_best, 3), round(best_lag / fps, 3), round(far_best, 3), ratio, reason)
+    oc, mc = pairs[near_lag]
+    return Liveness(
+        not reason,
+        round(near_best, 3),
+        round(best_lag / fps, 3),
+        round(far_best, 3),
+        round(oc, 3),
+        round(mc, 3),
+        reason,
+    )
 
 
 def track_clip(clip) -> FaceTrack:

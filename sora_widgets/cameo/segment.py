@@ -54,21 +54,21 @@ def detect_face(frame: np.ndarray) -> np.ndarray | None:
     return None if face is None else face.box
 
 
-def face_track(frames: np.ndarray) -> tuple[np.ndarray, float]:
-    """Face box per frame ((T, 4) float pixels) and the fraction of frames where one was detected.
+def face_track(frames: np.ndarray, fps: float = 12.0) -> tuple[np.ndarray, float]:
+    """Face box per frame ((T, 4) float pixels) and the fraction of frames the face is followed through.
 
-    Frames where the detector finds nothing get boxes interpolated from their
-    neighbours; a median over 5 frames removes one-frame jumps to a false face.
-    Boxes are NaN when no frame at all has a face.
+    ``faces.track`` follows one face (a short miss between two sightings counts as followed);
+    frames where it was not seen get boxes interpolated from their neighbours, and a median
+    over 5 frames removes one-frame jumps. Boxes are NaN when no frame at all has a face.
+    ``fps``: frames per second (how long a gap the tracker bridges).
     """
+    from .faces import track
+
     t = len(frames)
-    raw = np.full((t, 4), np.nan)
-    for i, f in enumerate(frames):
-        d = detect_face(f)
-        if d is not None:
-            raw[i] = d
-    found = ~np.isnan(raw[:, 0])
-    frac = float(found.mean())
+    ft = track(frames, fps=fps)
+    raw = np.where(ft.seen[:, None], ft.boxes, np.nan)
+    found = ft.seen
+    frac = ft.fraction
     if not found.any():
         return raw, 0.0
     idx = np.arange(t)

@@ -189,9 +189,6 @@ def face_fraction(clip: Clip) -> float:
     return track_clip(clip).fraction
 
 
-#: Said when too few frames show a face (CameoMaker shows it as it is).
-NO_FACE = "we could not see your face — hold the phone upright, face the light"
-
 
 NO_SOUND_TRACK = "this video has no sound: record again with the microphone on and say the phrase"
 NO_SPEECH = "no speech heard (no sound above a whisper): say the phrase clearly, close to the microphone"
@@ -251,6 +248,7 @@ def verify(clip: Clip, challenge: Challenge | str, *, kind: str = "person") -> V
                 reasons.append(f'the phrase was not "{phrase}" (heard "{heard["free"]}"): say exactly the words shown')
     faces = None
     if kind == "person":
+        from .faces import NO_FACE
         from .liveness import check_clip, track_clip
 
         face_track = track_clip(clip)

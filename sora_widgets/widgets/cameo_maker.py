@@ -16,6 +16,7 @@ import ipywidgets as w
 import traitlets
 
 from .. import cameo
+from ..cameo.consent import VerificationFailed
 from ..cameo.extract import MAX_DURATION_S
 from ..cameo.verify import sound_problem
 from ..media import DEFAULT_LIMITS, Clip, MediaError, encode_png
@@ -109,9 +110,14 @@ class CameoMaker(w.VBox):
         self.approved = w.Text(description="Approved", placeholder="handles, comma separated")
         self.create_button = w.Button(description="Create cameo", button_style="primary", disabled=True)
         self.status = w.HTML()
+        # After a failed verification: what went wrong, one line per cause, and a one-click retry.
+        self.guidance = w.HTML()
+        self.retry_button = w.Button(description="Try again with a new phrase", icon="refresh",
+                                     button_style="info", layout=w.Layout(display="none", width="auto"))
         for widget, cls in ((self.upload, "sw-cameo-upload"), (self.extract_button, "sw-cameo-extract"),
                             (self.phrase_button, "sw-cameo-phrase-button"), (self.create_button, "sw-cameo-create"),
-                            (self.status, "sw-cameo-status"), (self.phrase, "sw-cameo-phrase")):
+                            (self.status, "sw-cameo-status"), (self.phrase, "sw-cameo-phrase"),
+                            (self.guidance, "sw-cameo-guidance"), (self.retry_button, "sw-cameo-retry")):
             widget.add_class(cls)
         self.upload.observe(self._on_upload, names="value")
         self.canvas.observe(lambda _: self._box_changed(), names="box")
@@ -119,12 +125,14 @@ class CameoMaker(w.VBox):
         self.phrase_button.on_click(lambda _: self._new_phrase())
         self.extract_button.on_click(lambda _: self._extract())
         self.create_button.on_click(lambda _: self._create())
+        self.retry_button.on_click(lambda _: self.retry())
         children = [self.kind, w.HBox([self.phrase_button, self.phrase]), self.upload]
         recorder = self._webcam()
         if recorder is not None:
             children.append(recorder)
         children += [self.hint, self.canvas, self.extract_button, self.extract_row,
-                     w.HBox([self.name, self.audience]), self.approved, self.create_button, self.status]
+                     w.HBox([self.name, self.audience]), self.approved, self.create_button, self.status,
+                     self.guidance, self.retry_button]
         super().__init__(children, **kwargs)
         self.add_class("sw-cameo-maker")
         self._refresh()
@@ -183,7 +191,38 @@ class CameoMaker(w.VBox):
     # ------------------------------------------------------------ actions
     def _new_phrase(self) -> None:
         self.challenge = cameo.new_challenge(self.store, self.user)
-        self.phrase.value = f'Say: <b class="sw-cameo-words">"{escape(self.challenge.phrase)}"</b>, facing the camera'
+        self._show_phrase()
+        self._guide(None)
+
+    def _show_phrase(self, missed: tuple[str, ...] = ()) -> None:
+        """The phrase to say; words in ``missed`` (not heard last time) marked."""
+        words = " ".join(
+            f'<span class="sw-cameo-missed" style="color:#b00020;text-decoration:underline">{escape(wd)}</span>'
+            if wd in missed else escape(wd) for wd in self.challenge.words)
+        self.phrase.value = f'Say: <b class="sw-cameo-words">"{words}"</b>, facing the camera'
+
+    def retry(self) -> None:
+        """Start over after a failed verification: a fresh phrase, and the old take put aside (it says the old words)."""
+        self._new_phrase()
+        self.clip, self.asset = None, None
+        self.canvas.box = []
+        self.canvas.show(None)
+        self._say("new phrase: record or upload a video of you saying it")
+        self._refresh()
+
+    def _guide(self, verification: cameo.Verification | None) -> None:
+        """Show why ``verification`` failed, one line per cause, and offer the retry (None: clear it)."""
+        if verification is None:
+            self.guidance.value = ""
+            self.retry_button.layout.display = "none"
+            return
+        missed = tuple(verification.details.get("missing_words") or ())
+        if self.challenge is not None and missed:
+            self._show_phrase(missed)
+        items = "".join(f"<li>{escape(r)}</li>" for r in verification.reasons)
+        self.guidance.value = (f'<div style="color:#b00020"><b>We could not confirm it is you:</b>'
+                               f"<ul>{items}</ul></div>")
+        self.retry_button.layout.display = ""
 
     def _extract(self) -> BackgroundJob | None:
         """Find the subject in every frame on a background thread, with progress and Cancel (issue 14 item 6)."""
@@ -245,12 +284,17 @@ class CameoMaker(w.VBox):
             approved = _handles(self.approved.value)
             if audience != "only_me" or approved:
                 cameo.set_audience(self.store, cid, by=self.user, audience=audience, approved=approved)
+        except VerificationFailed as exc:
+            self._say("verification failed: see what to change below, then try again with a new phrase", error=True)
+            self._guide(exc.verification)
+            return
         except (cameo.CameoError, PermissionError, ValueError, LookupError) as exc:
             self._say(str(exc), error=True)
             return
         self.cameo_id = cid
         self.challenge = None
         self.phrase.value = ""
+        self._guide(None)
         self._say(f"created @{self.name.value.strip().lstrip('@').lower()} ({cid})")
 
     # ------------------------------------------------------------ display
