@@ -18,8 +18,6 @@ from test_auth_browser import Http
 from sora_widgets.serve import dashboards_dir
 from sora_widgets.store import open_store
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
 READY = re.compile(r"kernel pool: warm kernel ([0-9a-f-]{36}) ready")
 
 
@@ -43,6 +41,8 @@ def login_without_a_page(http: Http, handle: str) -> None:
         assert "voila/render" not in r.geturl()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_page_is_served_by_a_warm_kernel_that_no_one_could_reach_before(voila, tmp_home, artifacts_dir):
     store = open_store(tmp_home)
     make_account(store, "boss", role="admin")
@@ -69,3 +69,31 @@ def test_a_page_is_served_by_a_warm_kernel_that_no_one_could_reach_before(voila,
     # The pool refills with a different kernel, for the next page.
     first, second = warm_kernels(log_path, 2)[:2]
     assert first == pooled and second != pooled
+
+
+def test_a_page_in_a_warmed_kernel_does_not_warm_up_again():
+    """The Studio's own warm-up (PromptStudio's thread) finds the pooled kernel's work done: same clip, no second one."""
+    from sora_widgets.widgets import _warm_up
+
+    first = _warm_up.warm_up_generate(engine="sim")
+    assert first is not None and first.num_frames > 0
+    assert _warm_up.warm_up_generate(engine="sim") is first  # remembered, not made again
+    assert _warm_up.warm_up_generate(engine=None) is None  # the prompt check only: no clip
+
+
+@pytest.mark.slow  # loads the output check's detectors (5-9 s on 2 cores)
+def test_the_pool_warm_up_code_runs_on_a_thread_and_reports_its_stages():
+    """WARM_CODE returns at once (the kernel stays free for a page); the pool's two questions name its thread."""
+    from sora_widgets.auth.kernel_pool import FIRST_STAGE_DONE, STILL_WARMING, WARM_CODE
+    from sora_widgets.widgets import _warm_up
+
+    namespace: dict = {}
+    # Already warm in this process (the test above, or here): the thread then only lists engines and checks.
+    _warm_up.warm_up_generate(engine="sim")
+    exec(WARM_CODE, namespace)
+    thread = namespace["_sw_warm_up"]
+    assert isinstance(thread, _warm_up.KernelWarmUp)
+    assert thread.first_stage.wait(60)
+    assert eval(FIRST_STAGE_DONE, namespace) is True
+    thread.join(300)
+    assert eval(STILL_WARMING, namespace) is False
