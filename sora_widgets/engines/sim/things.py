@@ -161,10 +161,20 @@ def _embeddings() -> np.ndarray | None:
     return None if enc is None else enc.encode(names)
 
 
+@lru_cache(maxsize=1)
+def _modifier_index() -> dict[str, list[int]]:
+    """word -> indices of the names in which it appears before the last word (as a modifier)."""
+    out: dict[str, list[int]] = {}
+    for j, n in enumerate(_catalogue()[2]):
+        for tok in set(n.replace("-", " ").split()[:-1]):
+            out.setdefault(tok, []).append(j)
+    return out
+
+
 def _modified_by(word: str) -> list[int]:
-    """Indices of the names in which ``word`` appears before the last word (as a modifier)."""
-    toks = set(word.split())
-    return [j for j, n in enumerate(_catalogue()[2]) if toks & set(n.replace("-", " ").split()[:-1])]
+    """Indices of the names in which a word of ``word`` appears before the last word (as a modifier)."""
+    idx = _modifier_index()
+    return sorted({j for tok in word.split() for j in idx.get(tok, ())})
 
 
 def find(word: str, *, threshold: float = ENCODER_THRESHOLD) -> Thing | None:
