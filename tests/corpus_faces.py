@@ -40,12 +40,13 @@ def non_face_photos() -> dict[str, np.ndarray]:
     import skimage.data
     import sklearn.datasets
 
-    names = ("coffee", "chelsea", "rocket", "motorcycle_left", "horse", "brick", "grass", "gravel",
+    names = ("coffee", "chelsea", "rocket", "stereo_motorcycle", "horse", "brick", "grass", "gravel",
              "hubble_deep_field", "retina", "coins", "page", "text", "moon", "immunohistochemistry", "cell",
              "colorwheel", "logo")
     out = {}
     for n in names:
-        v = np.asarray(getattr(skimage.data, n)())
+        v = getattr(skimage.data, n)()
+        v = np.asarray(v[0] if isinstance(v, tuple) else v)  # stereo_motorcycle: (left, right, disparity)
         if v.dtype != np.uint8:
             v = (v * 255 if v.max() <= 1 else v).astype(np.uint8)
         out[n] = np.stack([v] * 3, -1) if v.ndim == 2 else v[..., :3]
