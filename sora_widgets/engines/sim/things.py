@@ -55,7 +55,7 @@ class Thing:
         mass_kg: typical mass, kilograms.
         material: a key of ``vocab.MATERIALS`` (bounce, friction, contact sound).
         upright: keeps its orientation (animals, vehicles) instead of tumbling.
-        color: colour name (CSS/XKCD) nearest the sprite's median colour: asking for it keeps the picture's
+        color: CSS colour name nearest the sprite's mean colour (CIELAB): asking for it keeps the picture's
             own colours; any other colour tints it.
     """
 

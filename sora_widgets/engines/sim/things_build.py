@@ -268,20 +268,18 @@ def _emoji_char(unified: str) -> str:
 
 
 def _nearest_color(rgb: np.ndarray) -> str:
+    """The CSS colour name nearest ``rgb`` in CIELAB (perceptual: a golden lion is not "dimgray")."""
     from matplotlib.colors import CSS4_COLORS
+    from skimage.color import rgb2lab
 
     from . import vocab
 
-    names = vocab.colors()
-    best, bd = "gray", 1e18
-    for n, h in names.items():
-        if n not in CSS4_COLORS:  # CSS names read better in a scene dict than XKCD's ("mango", "earth")
-            continue
-        c = np.array(vocab.hex_to_rgb(h), np.float64)
-        d = float(((c - rgb) ** 2).sum())
-        if d < bd:
-            best, bd = n, d
-    return best
+    # CSS names read better in a scene dict than XKCD's ("mango", "earth"); grays only for grey things
+    names = [n for n in vocab.colors() if n in CSS4_COLORS]
+    pal = np.array([vocab.hex_to_rgb(vocab.colors()[n]) for n in names], np.float64) / 255.0
+    lab = rgb2lab(pal[None])[0]
+    want = rgb2lab((np.asarray(rgb, np.float64) / 255.0)[None, None])[0, 0]
+    return names[int(np.argmin(((lab - want) ** 2).sum(1)))]
 
 
 def collect() -> list[dict]:
@@ -327,7 +325,7 @@ def collect() -> list[dict]:
             if len(spec) > 3:
                 upright = spec[3]
         a = pic[..., 3] > 128
-        rgb = np.median(pic[..., :3][a], axis=0) if a.any() else np.array([128, 128, 128])
+        rgb = pic[..., :3][a].mean(axis=0) if a.any() else np.array([128, 128, 128])  # the overall impression
         key = name.lower().replace("’", "'").replace(" ", "_")
         records.append({"key": key, "name": name.lower().replace("’", "'"), "aliases": [], "emoji": ch,
                         "group": sub, "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright),
