@@ -81,7 +81,7 @@ def test_bad_uploads_say_what_to_do(make, message):
 
 def test_person_upload_without_a_face_is_refused():
     clip, _, _, _ = synthetic.moving_cutout_clip("mug", "grass", seconds=1.0, fps=8, size=96)
-    with pytest.raises(CameoError, match="no face found.*facing the camera"):
+    with pytest.raises(CameoError, match="could not see your face.*face the light"):
         cameo.extract(clip, kind="person")
 
 
