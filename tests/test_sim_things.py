@@ -230,3 +230,12 @@ def test_a_prompt_naming_a_thing_draws_it():
     clip = generate("a horse stands next to a blue car", seed=1, duration=1.0, fps=12, width=128, height=128)
     kinds = {(g["kind"], g.get("thing")) for g in clip.meta["scene"]["objects"]}
     assert ("thing", "horse") in kinds and ("thing", "automobile") in kinds
+
+
+def test_a_vehicle_told_to_roll_drives_on_its_wheels():
+    assert things.get("automobile").vehicle and things.get("bus").vehicle and not things.get("stop_sign").vehicle
+    scene = _scene({"thing": "automobile", "motion": "roll", "direction": "right"})
+    _, bodies, sim, _, _ = _run(scene, w=256, h=128, duration=1.0)
+    k = int(0.25 * 240)
+    assert bodies[0].init["drive"] > 0 and sim.vel[k, 0, 0] == pytest.approx(bodies[0].init["drive"], rel=0.05)
+    assert sim.pos[k, 0, 2] == 0.0  # upright: it does not tip over

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import vocab
+from . import things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["SAMPLE_RATE", "synthesize", "normalize_loudness", "PEAK_LIMIT"]
@@ -79,6 +79,11 @@ def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generat
     out[:att] *= np.linspace(0.3, 1.0, att, dtype=np.float32)
     peak = float(np.abs(out).max()) or 1.0
     return out * (amp / peak)
+
+
+def _wheeled(b: Body) -> bool:
+    """A catalogue vehicle: it rolls on wheels (a rumble while it moves on the ground, no footsteps)."""
+    return b.thing is not None and things.get(b.thing).vehicle
 
 
 def scene_ground(scene: dict) -> str:
@@ -179,7 +184,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
             env = np.interp(t_samples, sim.t, np.clip(speed / 4.0, 0, 1)).astype(np.float32)
             # smooth the on/off so contact flicker does not make clicks (or fake onsets)
             env = _onepole_lowpass(env, 15.0)
-            rolling = b.shape == "circle"
+            rolling = b.shape == "circle" or _wheeled(b)
             bright = 350.0 if rolling else 1800.0
             src = _onepole_lowpass(_noise(rng, n), bright)
             level = 0.5 if rolling else 0.12
@@ -193,7 +198,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
 
     for j, b in enumerate(bodies):
         pace = abs(b.init.get("drive") or 0.0)
-        if not pace:
+        if not pace or _wheeled(b):  # a driving vehicle rumbles (above) instead of stepping
             continue
         step_s = 2.0 / (GAIT_HZ_PER_MPS * max(pace, 0.5))
         t_step = step_s

@@ -205,6 +205,9 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                 b.init = {"p": (x0, y0), "v": (sign * speed, 0.0),
                           "w": -sign * speed / hh if b.shape == "circle" and motion != "slide" else 0.0,
                           "drive": sign * speed if motion in ("walk", "run") else None}
+                if thing is not None and thing.vehicle and motion in ("roll", "slide") and world.ramp is None:
+                    b.init["drive"] = sign * max(speed, VEHICLE_SPEED)  # it drives on, on its wheels
+                    b.init["v"] = (b.init["drive"], 0.0)
                 if world.ramp is not None and motion in ("roll", "slide") and b.shape == "poly" and not upright:
                     b.init["a"] = math.atan(slope)  # lie flat on the slope, not on a corner
             elif motion in ("stack", "topple"):
@@ -250,6 +253,7 @@ def _support_top(groups: list[dict], j: int | None, cameo_aspects: dict) -> floa
 #: Masses (kg) a thing is simulated with: pymunk's solver stays stable within this range (a 5 t truck still
 #: pushes a 0.3 kg ball aside; a 40 t whale would make every contact with it explode numerically).
 THING_MASS_RANGE = (0.01, 5000.0)
+VEHICLE_SPEED = 3.0  # m/s at least, for a vehicle told to roll/drive (a 5 m view: crossed in under 2 s)
 
 
 def _as_thing(b: Body, thing: things.Thing, g: dict) -> None:

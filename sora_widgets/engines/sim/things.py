@@ -76,11 +76,19 @@ class Thing:
         return self.emoji
 
     @property
+    def vehicle(self) -> bool:
+        """A land vehicle on wheels (it drives, and rumbles rather than steps)."""
+        return self.group == "transport-ground" and self.key not in _NOT_VEHICLES
+
+    @property
     def faces_left(self) -> bool:
         """Whether its picture looks left (most of Noto's side views do): a thing moving right is mirrored."""
         return self.key not in _FACES_RIGHT
 
 
+#: Things of the emoji subgroup "transport-ground" that are not vehicles.
+_NOT_VEHICLES = frozenset({"horizontal_traffic_light", "vertical_traffic_light", "stop_sign", "fuel_pump",
+                           "police_car_light", "oil_drum", "wheel"})
 #: Side views in Noto Color Emoji that look right (checked by eye on the contact sheet).
 _FACES_RIGHT = frozenset({"cow", "pig", "rabbit", "motorcycle", "motor_scooter"})
 
