@@ -88,7 +88,7 @@ def faces_and_liveness(liveness_seeds: int = 20) -> None:
         faces.detect(frame)
         ms = 1000 * best_of(lambda frame=frame: [faces.detect(frame) for _ in range(10)]) / 10
         print(f"detect one {height} px frame: {ms:.1f} ms")
-    for fps, size in ((15, 160), (30, 256)):
+    for fps, size in ((8, 128), (15, 160), (30, 256)):
         for kind, expect in corpus.LIVENESS_EXPECT.items():
             right, corrs, cpu, video_s = 0, [], 0.0, 0.0
             for seed in range(liveness_seeds):
