@@ -52,7 +52,7 @@ from dataclasses import dataclass, field, replace
 
 from ..access import viewer_params, visible_clip_sql
 from ..store import NotFound, Store, normalise_handle
-from . import _sql
+from . import _sql, feed_snapshot
 from ._people import account_state
 from .graph import COMPLETE_FRACTION, FRESHNESS_TAU_S
 
@@ -213,7 +213,7 @@ def _serve(store: Store, con, h: str, params: dict, mode: str, session: _Session
         items = _replay(con, session.pages[number], params)[:want]
         full = True
     else:
-        items = _new_page(con, session, want, params)
+        items = _new_page(store, con, session, want, params)
         session = replace(session, pages=(*session.pages, tuple((i.clip_id, i.owner, i.reason, i.score)
                                                                  for i in items)))
         here = _encode(session)
@@ -286,29 +286,78 @@ def _replay(con, rows: tuple, params: dict) -> list[FeedItem]:
             for c, o, r, x in rows if c in found]
 
 
-def _new_page(con, session: _Session, want: int, params: dict) -> list[FeedItem]:
-    """Rank what is left of the session and pick ``want`` items (recent clips first)."""
+def _new_page(store: Store, con, session: _Session, want: int, params: dict) -> list[FeedItem]:
+    """Rank what is left of the session and pick ``want`` items (recent clips first).
+
+    The warm path ranks on this process's snapshot (:mod:`social.feed_snapshot`) and checks what it
+    picked against the visibility rule on ``con``; when the snapshot does not cover the session's window
+    or the window runs out, the page ranks on the store itself (the same SQL), further back if needed.
+    """
     served = [row[0] for pg in session.pages for row in pg]
     last = next((pg[-1][1] for pg in reversed(session.pages) if pg), None)
     as_of = session.as_of
-    windows = ((as_of - dt.timedelta(days=CANDIDATE_DAYS), as_of - dt.timedelta(days=1)), (_EPOCH, _EPOCH))
-    for since, since_new in windows:  # recent clips first; further back only when they run out
-        chosen = _rank(con, session.mode, {**params, "since": since, "since_new": since_new, "served": served},
-                       want, last)
-        if len(chosen) == want:
-            break
+    since, since_new = as_of - dt.timedelta(days=CANDIDATE_DAYS), as_of - dt.timedelta(days=1)
+    ranking = {**params, "since": since, "since_new": since_new, "served": served}
+    snap = feed_snapshot.current(store, window_days=CANDIDATE_DAYS + 1)
+    chosen = _rank_warm(con, snap, session.mode, ranking, want, last) if snap.covers(since) else None
+    if chosen is None:
+        for lo, lo_new in ((since, since_new), (_EPOCH, _EPOCH)):  # further back only when they run out
+            chosen = _rank(con, session.mode, {**ranking, "since": lo, "since_new": lo_new}, want, last)
+            if len(chosen) == want:
+                break
     return [FeedItem(clip_id=r[0], owner=r[1], prompt=r[2], parent_id=r[3], media_hash=r[4], thumb_hash=r[5],
                      created_at=r[6], score=float(r[7]), reason=r[8]) for r in chosen]
 
 
 def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> list[tuple]:
-    """The next ``want`` rows of the session in ``mode`` (fewer at the end of what there is)."""
+    """The next ``want`` rows of the session in ``mode`` ranked on the store (fewer at the end of what there is)."""
     visible = visible_clip_sql("$viewer", "c")
     if mode == "following":
         return _sql.run(con, "following.sql", {**params, "limit": want}, visible=visible).fetchall()
     rows = _sql.run(con, "ranked.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
                                         "limit": _RANKED_ROWS}, visible=visible).fetchall()
     return _interleave(rows, want, last_owner)
+
+
+def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want: int,
+               last_owner: str | None) -> list[tuple] | None:
+    """The next ``want`` rows ranked on the snapshot; None when it cannot fill the page (then the store ranks).
+
+    The same ``ranked.sql``/``following.sql`` run on the snapshot's copy of the global tables, with the
+    viewer's events and follows and the clips created since the snapshot read live from ``con``. The SQL's
+    visibility fragment is left out there because the rows it returns are then checked, live, against
+    ``access.visible_clip_sql`` on ``con``: the rule is applied once, on the store's current state.
+    """
+    live = {"viewer": params["viewer"]}
+    events = con.execute("SELECT handle, clip_id, kind, owner FROM feed_events WHERE handle = $viewer",
+                         live).to_arrow_table()
+    follows = con.execute("SELECT follower, followee FROM follows WHERE follower = $viewer", live).to_arrow_table()
+    newer = con.execute(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips "
+                        "WHERE created_at > $taken AND created_at <= $now",
+                        {"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
+    cur = snap.con.cursor()
+    try:
+        cur.register("_events", events)
+        cur.register("_follows", follows)
+        cur.register("_newer", newer)
+        cur.execute("CREATE TEMP VIEW feed_events AS SELECT * FROM _events")
+        cur.execute("CREATE TEMP VIEW follows AS SELECT * FROM _follows")
+        cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
+        name = "following.sql" if mode == "following" else "ranked.sql"
+        rows = _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
+                                    "limit": _RANKED_ROWS}, visible="true").fetchall()
+    finally:
+        cur.close()
+    if rows:
+        ok = {r[0] for r in con.execute(
+            f"""SELECT c.clip_id FROM clips c
+                WHERE c.created_at >= $oldest AND c.clip_id IN (SELECT unnest($ids::VARCHAR[]))
+                  AND {visible_clip_sql('$viewer', 'c')}""",
+            {"oldest": min(r[6] for r in rows), "ids": [r[0] for r in rows], "viewer": params["viewer"],
+             "viewer_teen": params["viewer_teen"]}).fetchall()}
+        rows = [r for r in rows if r[0] in ok]
+    chosen = rows[:want] if mode == "following" else _interleave(rows, want, last_owner)
+    return chosen if len(chosen) == want else None
 
 
 def _interleave(rows: list[tuple], want: int, last_owner: str | None) -> list[tuple]:

@@ -2,6 +2,9 @@
 -- candidates, scores, explanations. social.feed fills {visible} with
 -- access.visible_clip_sql('$viewer', 'c') and interleaves authors in the order given.
 --
+-- social.feed runs this file on the store, and on its warm in-memory copy of the same tables
+-- (social.feed_snapshot: {visible} is 'true' there and the rows are checked on the store after).
+--
 -- Parameters: $viewer, $viewer_teen (access.viewer_params), $now (the session's as_of:
 -- nothing newer is ranked), $since (only clips created after it: social.feed.CANDIDATE_DAYS
 -- before $now, or the epoch once those are used up), $since_new (the same for the "newest" source:
@@ -35,7 +38,7 @@ pool AS (
      ORDER BY hot DESC LIMIT $pool)
     UNION
     (SELECT clip_id FROM clips   -- the newest: clips nobody engaged with yet have no clip_stats row
-     WHERE created_at > $since_new AND created_at <= $now AND status = 'published'
+     WHERE created_at > $since_new AND created_at <= $now    -- (any status: {visible} decides, live)
        AND clip_id NOT IN (SELECT clip_id FROM excluded)
      ORDER BY created_at DESC LIMIT $pool)
     UNION

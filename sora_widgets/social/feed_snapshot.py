@@ -1,0 +1,135 @@
+"""The feed's warm read side: a per-process, in-memory copy of what ranking scans, kept fresh off the
+read path.
+
+Why. The store is one DuckDB file that every kernel opens for each operation (``store.Store``: other
+processes must be able to write between two of ours, so nobody holds it open). A connection opened for
+one page starts cold: ranking scans the candidate window of ``clips``, ``clip_stats`` and
+``remix_edges`` (a week of a million-clip store) from disk each time, which is most of a page's cost.
+A long-lived read-only connection to the file would block every other process's writes, so instead
+each process keeps one long-lived *in-memory* DuckDB connection holding a copy of that window (threads
+take their own cursor on it), and ``social.feed`` ranks there.
+
+What it holds: for the ``window_days`` before it was taken, the ``clips`` rows (id, owner, prompt,
+parent, media hashes, creation time, status), their ``clip_stats`` rows (creation time, ``hot``), the
+``remix_edges`` and every user's ``locale`` — the global inputs of ``ranked.sql`` and ``following.sql``,
+under the same table names, so the same SQL runs on it. Nothing here decides who may see what: every
+clip the feed picks from it is checked on the store itself with ``access.visible_clip_sql`` in the
+page's own read, and the viewer's own facts (events, follows) and clips created since the snapshot
+are read live too. Only ranking signals (``hot``, remix velocity) may lag, by at most
+:data:`REFRESH_S` plus the time one refresh takes.
+
+Freshness: the first page of a process takes the snapshot (synchronously, through the page's open
+connection); afterwards a page that finds it older than :data:`REFRESH_S` starts one background
+thread that takes a new one and swaps it in; the page itself never waits for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import duckdb
+
+from ..store import Store
+from ..store.store import DUCKDB_CONFIG
+
+__all__ = ["CLIP_COLUMNS", "REFRESH_S", "Snapshot", "current", "forget"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds after which a page asks for a fresh snapshot (taken in the background).
+REFRESH_S = 30.0
+#: The ``clips`` columns the feed reads, in this order (the snapshot's ``clips`` table and the live
+#: rows of clips created since are both this shape).
+CLIP_COLUMNS = "clip_id, owner, prompt, parent_id, media_hash, thumb_hash, created_at, status"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One copy: ``con`` (an in-memory DuckDB; take a ``con.cursor()`` per use), ``taken_at`` (the
+    store's clock when read), ``since`` (the oldest creation time it holds, exclusive) and ``taken_mono``
+    (``time.monotonic()`` when read, for its age)."""
+
+    con: duckdb.DuckDBPyConnection
+    taken_at: dt.datetime
+    since: dt.datetime
+    taken_mono: float
+
+    def covers(self, since: dt.datetime) -> bool:
+        """Does it hold every clip created after ``since`` (up to ``taken_at``)?"""
+        return since >= self.since
+
+
+_lock = threading.Lock()
+_snapshots: dict[tuple[str, int], Snapshot] = {}
+_refreshing: set[tuple[str, int]] = set()
+
+
+def current(store: Store, *, window_days: int) -> Snapshot:
+    """The process's snapshot of ``store`` (taken now if there is none; refreshed in the background when
+    older than :data:`REFRESH_S`).
+
+    Args:
+        store: the store; the first call reads it through the caller's open connection if any
+            (``store.read()`` nests), so call it inside the page's read.
+        window_days: days of clips before the snapshot time it holds.
+    """
+    key = (str(store.db_path), int(window_days))
+    snap = _snapshots.get(key)
+    if snap is None:
+        snap = _take(store, window_days)
+        with _lock:
+            _snapshots[key] = snap
+        return snap
+    if time.monotonic() - snap.taken_mono > REFRESH_S:
+        with _lock:
+            start = key not in _refreshing
+            _refreshing.add(key)
+        if start:
+            threading.Thread(target=_refresh, args=(store, key), name="feed-snapshot", daemon=True).start()
+    return snap
+
+
+def forget(store: Store) -> None:
+    """Drop this process's snapshots of ``store`` (the next page takes a new one): after a bulk load,
+    or in tests that rewrite the store under a running process."""
+    with _lock:
+        for key in [k for k in _snapshots if k[0] == str(store.db_path)]:
+            del _snapshots[key]
+
+
+def _refresh(store: Store, key: tuple[str, int]) -> None:
+    try:
+        snap = _take(store, key[1])
+        with _lock:
+            _snapshots[key] = snap
+    except Exception:  # noqa: BLE001 - a failed refresh keeps the old snapshot; the next page retries
+        log.warning("feed snapshot refresh failed for %s", key[0], exc_info=True)
+    finally:
+        with _lock:
+            _refreshing.discard(key)
+
+
+def _take(store: Store, window_days: int) -> Snapshot:
+    """Read the window from the store into a new in-memory database (one read, a few statements)."""
+    with store.read() as src:
+        taken_at = src.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+        since = taken_at - dt.timedelta(days=window_days)
+        w = {"since": since, "taken": taken_at}
+        clips = src.execute(f"SELECT {CLIP_COLUMNS} FROM clips WHERE created_at > $since AND created_at <= $taken",
+                            w).to_arrow_table()
+        stats = src.execute("SELECT clip_id, created_at, hot FROM clip_stats WHERE created_at > $since",
+                            {"since": since}).to_arrow_table()
+        edges = src.execute("SELECT child_id, parent_id, created_at FROM remix_edges WHERE created_at > $since",
+                            {"since": since}).to_arrow_table()
+        users = src.execute("SELECT handle, locale FROM users").to_arrow_table()
+    mono = time.monotonic()
+    con = duckdb.connect(":memory:", config=dict(DUCKDB_CONFIG))
+    for name, table in (("clips", clips), ("clip_stats", stats), ("remix_edges", edges), ("users", users)):
+        con.register("_src", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _src")
+        con.unregister("_src")
+    return Snapshot(con, taken_at, since, mono)
