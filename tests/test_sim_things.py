@@ -204,7 +204,8 @@ def test_without_the_font_a_thing_is_a_box_and_the_clip_says_so(monkeypatch):
     from sora_widgets.engines import generate
 
     def clear():
-        for f in (sprites.font_path, sprites._font, sprites.base_rgba, sprites.outline, sprites.sprite):
+        for f in (sprites.font_path, sprites._font, sprites.base_rgba, sprites.outline, sprites._scaled,
+                  sprites._cached_float):
             f.cache_clear()
 
     monkeypatch.setattr(sprites, "FONT_PATHS", ())

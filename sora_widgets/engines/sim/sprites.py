@@ -144,7 +144,6 @@ def _tint(rgba: np.ndarray, rgb) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=512)
 def sprite(emoji: str, height_px: int, tint: tuple | None = None, angle_bin: int = 0, bins: int = 64,
            light: float = 1.0) -> np.ndarray:
     """Premultiplied float32 RGBA sprite, (h, w, 4), of ``emoji`` scaled to ``height_px`` (before rotation).
@@ -158,20 +157,45 @@ def sprite(emoji: str, height_px: int, tint: tuple | None = None, angle_bin: int
         bins (`int`): angle steps per turn.
         light (`float`): brightness factor of the scene's time of day (0-1.2).
 
-    The result is read-only and shared between callers (it is cached).
+    Read-only. Unrotated sprites are cached here (per emoji, size, tint, light); rotated ones are made from
+    them on demand — the renderer keeps those of its clip — so a long-lived process holds a bounded cache.
     """
+    h = max(2, int(height_px))
+    tint = None if tint is None else tuple(int(c) for c in tint)
+    k = angle_bin % bins
+    if not k:
+        return _cached_float(emoji, h, tint, float(light))
+    from PIL import Image
+
+    pic = _scaled(emoji, h, tint)
+    im = Image.frombytes("RGBa", (pic.shape[1], pic.shape[0]), pic.tobytes())
+    turned = im.rotate(math.degrees(2 * math.pi * k / bins), resample=Image.Resampling.BICUBIC, expand=True)
+    return _premultiplied_float(np.asarray(turned), float(light))
+
+
+@lru_cache(maxsize=128)
+def _scaled(emoji: str, h: int, tint: tuple | None) -> np.ndarray:
+    """(h, w, 4) uint8 premultiplied ("RGBa") picture at height ``h``, tinted."""
     from PIL import Image
 
     base = base_rgba(emoji)
-    h = max(2, int(height_px))
     w = max(2, int(round(h * base.shape[1] / base.shape[0])))
-    im = Image.fromarray(base if tint is None else np.clip(_tint(base, tint) + 0.5, 0, 255).astype(np.uint8), "RGBA")
+    pic = base if tint is None else np.clip(_tint(base, tint) + 0.5, 0, 255).astype(np.uint8)
+    im = Image.frombytes("RGBA", (pic.shape[1], pic.shape[0]), np.ascontiguousarray(pic).tobytes())
     # premultiply before resampling so transparent pixels' colours do not bleed into the edge
     im = im.convert("RGBa").resize((w, h), Image.Resampling.LANCZOS if h < base.shape[0] else Image.Resampling.BICUBIC)
-    if angle_bin % bins:
-        im = im.rotate(math.degrees(2 * math.pi * (angle_bin % bins) / bins), resample=Image.Resampling.BICUBIC,
-                       expand=True)
-    a = np.asarray(im, np.float32) / 255.0
+    out = np.asarray(im)
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=128)
+def _cached_float(emoji: str, h: int, tint: tuple | None, light: float) -> np.ndarray:
+    return _premultiplied_float(_scaled(emoji, h, tint), light)
+
+
+def _premultiplied_float(rgba_premult: np.ndarray, light: float) -> np.ndarray:
+    a = rgba_premult.astype(np.float32) / 255.0
     out = np.empty(a.shape, np.float32)
     out[..., 3] = np.clip(a[..., 3], 0.0, 1.0)
     out[..., :3] = np.minimum(a[..., :3] * 255.0 * light, 255.0 * out[..., 3:])  # premultiplied, stays <= alpha
