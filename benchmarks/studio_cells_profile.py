@@ -41,6 +41,16 @@ _pr = _cp.Profile(); _pr.enable()
 _pr.disable(); _s = _io.StringIO(); _ps.Stats(_pr, stream=_s).sort_stats("cumulative").print_stats({n})
 print("@@PROFILE" + _s.getvalue())
 """
+#: What a click on Generate does, until the clip is in the player (the studio's state "done").
+_GENERATE = """\
+studio.prompt.value = "a red ball bounces on a wooden floor"
+studio.generate().join(120)
+assert studio.worker.state == "done", studio.worker.state
+"""
+_ENABLED = """\
+while studio.generate_button.disabled:
+    _t.sleep(0.005)
+"""
 _CPU_NOW = "import time as _t; print('@@' + str(_t.process_time()))"
 
 
@@ -69,6 +79,10 @@ def main() -> int:
     ap.add_argument("--profile", type=int, default=0, help="print this many lines of the studio cell's cProfile")
     ap.add_argument("--after-s", type=float, default=8.0, help="seconds to watch the page's background work (s)")
     ap.add_argument("--cold", action="store_true", help="skip the pool's warm-up (a fresh kernel)")
+    ap.add_argument("--generate", action="store_true",
+                    help="then generate the first clip as the Generate button does (CPU and wall until it is shown)")
+    ap.add_argument("--spy", metavar="PATH", help="with --generate: py-spy the kernel during the first Generate "
+                                                  "(collapsed stacks of all its threads in PATH)")
     ap.add_argument("--early", action="store_true",
                     help="run the cells as soon as the pool's warm-up started (a page taking a warming kernel)")
     args = ap.parse_args()
@@ -124,6 +138,30 @@ def main() -> int:
                 print(f"{name:<16} {row['wall_s']:7.3f} {row['cpu_s']:7.3f} {row['widgets']:8d}")
             else:
                 print(f"{name:<16} (profiled)\n{stats}")
+        if args.generate:
+            row = json.loads(_marked(_run(client, _TIMED.format(body=_ENABLED))))
+            print(f"{'until enabled':<16} {row['wall_s']:7.3f} {row['cpu_s']:7.3f} {row['widgets']:8d}  "
+                  "(after the cells, until Generate is enabled)")
+            spy = None
+            if args.spy:
+                import subprocess
+
+                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                        str(km.provisioner.process.pid), "--rate", "250", "--format", "raw",
+                                        "-o", args.spy], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)  # py-spy attaches
+            row = json.loads(_marked(_run(client, _TIMED.format(body=_GENERATE))))
+            if spy is not None:
+                import signal
+
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+            print(f"{'first Generate':<16} {row['wall_s']:7.3f} {row['cpu_s']:7.3f} {row['widgets']:8d}  "
+                  "(click -> clip in the player, kernel side; all threads: the pre-screen starts meanwhile)")
+            _run(client, "studio.publish_panel.prescreen_job.join(120)")
+            row = json.loads(_marked(_run(client, _TIMED.format(body=_GENERATE))))
+            print(f"{'second Generate':<16} {row['wall_s']:7.3f} {row['cpu_s']:7.3f} {row['widgets']:8d}  "
+                  "(after the first one's pre-screen ended)")
         cpu0 = float(_marked(_run(client, _CPU_NOW)))
         time.sleep(args.after_s)
         cpu1 = float(_marked(_run(client, _CPU_NOW)))

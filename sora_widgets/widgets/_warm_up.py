@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: The throwaway clip: big enough to run every path (encoder, detectors, speech), small enough to be quick.
 WARM_CLIP = dict(duration=0.5, fps=8, width=64, height=64, seed=0)
+#: The handle the throwaway clip's visible mark names (no account: the marked copy is dropped).
+WARM_CREATOR = "warm_up"
 
 
 def _step(fn: Callable[[], object]) -> object:
@@ -60,6 +62,11 @@ def warm_up_generate(*, engine: str | None):
         from .clip_player import ClipPlayer
 
         _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (librosa)
+        # The provenance marks every generated clip gets (generate_checked): their patterns, font and
+        # fingerprint were ~1.8 s of CPU in a first Generate. A copy is marked: nothing is registered.
+        from ..provenance.stamp import mark
+
+        _step(lambda: mark(clip, creator=WARM_CREATOR))
         _warm_clips[engine] = clip
         return clip
 
