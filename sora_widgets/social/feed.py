@@ -328,10 +328,13 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     visibility fragment is left out there because the rows it returns are then checked, live, against
     ``access.visible_clip_sql`` on ``con``: the rule is applied once, on the store's current state.
     """
+    # Only the personalised feed reads the viewer's events (seen clips, liked authors), and only the
+    # personalised and following feeds their follows: the other modes skip those reads (an empty table).
     live = {"viewer": params["viewer"]}
-    events = con.execute("SELECT handle, clip_id, kind, owner FROM feed_events WHERE handle = $viewer",
-                         live).to_arrow_table()
-    follows = con.execute("SELECT follower, followee FROM follows WHERE follower = $viewer", live).to_arrow_table()
+    events = con.execute("SELECT handle, clip_id, kind, owner FROM feed_events WHERE handle = $viewer"
+                         + ("" if mode == "personalised" else " LIMIT 0"), live).to_arrow_table()
+    follows = con.execute("SELECT follower, followee FROM follows WHERE follower = $viewer"
+                          + (" LIMIT 0" if mode == "popular" else ""), live).to_arrow_table()
     newer = con.execute(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips "
                         "WHERE created_at > $taken AND created_at <= $now",
                         {"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
