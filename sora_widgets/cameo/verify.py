@@ -35,11 +35,14 @@ from .voice import speech_seconds
 
 __all__ = ["Challenge", "Verification", "new_challenge", "get_challenge", "verify", "VOCABULARY", "CHALLENGE_TTL_S"]
 
-#: The slots of a phrase and the words each may take.
+#: The slots of a phrase and the words each may take (4 x 8 x 7 x 7 = 1,568 phrases). Chosen by
+#: measurement: multi-syllable words Whisper separates across accents; "zebra" (heard as "rabbit",
+#: and "giraffe" as "zebra") and "piano" (as "window", "candle") were the words said phrases lost on,
+#: so they were dropped; digits, "red", "crimson", "silver", "elephant" went earlier.
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "colour": ("purple", "orange", "yellow", "golden"),
-    "animal": ("dolphin", "tiger", "rabbit", "penguin", "turtle", "monkey", "zebra", "kangaroo", "giraffe"),
-    "thing": ("umbrella", "piano", "rocket", "window", "basket", "candle", "guitar", "pencil"),
+    "animal": ("dolphin", "tiger", "rabbit", "penguin", "turtle", "monkey", "kangaroo", "giraffe"),
+    "thing": ("umbrella", "rocket", "window", "basket", "candle", "guitar", "pencil"),
     "place": ("mountain", "river", "forest", "island", "garden", "desert", "ocean"),
 }
 #: A challenge must be answered within this many seconds.
@@ -48,11 +51,14 @@ CHALLENGE_TTL_S = 10 * 60
 MIN_SPEECH_S = 0.5
 #: A person must show a face in at least this fraction of sampled frames.
 MIN_FACE_FRACTION = 0.5
-#: A said word must beat every other word of its slot by this many nats of log probability
-#: (measured: see ``benchmarks/cameo_bench.py``; right words mostly win by > 5, wrong claims lose).
-MIN_WORD_MARGIN = 1.0
+#: A claimed word may trail the best other word of its slot by at most this many nats of log
+#: probability (a negative margin: the model's word prior - "mountain" is commoner than "island" -
+#: can tip a said word slightly). Calibrated on 210 espeak-ng recordings (7 accents x 3 speeds, noise,
+#: music, AAC): said words trailed by at most 0.3 nats, a claimed word that was not said by >= 4.9.
+MIN_WORD_MARGIN = -1.5
 #: The claimed phrase may score at most this many nats below the model's own free hearing of the audio
-#: (the "anything else" alternative: speech that is not a phrase of the vocabulary at all).
+#: (the "anything else" alternative: speech that is not a phrase of the vocabulary at all). Measured:
+#: said phrases <= 14.3 below it, other sentences ("hello my name is alice") >= 25.4.
 MAX_FREE_DEFICIT = 20.0
 
 @dataclass(frozen=True)
@@ -159,9 +165,10 @@ def judge(scores, phrase: str) -> dict:
     for i, slot_words in enumerate(VOCABULARY.values()):
         rivals = {w: by_phrase[" ".join([*words[:i], w, *words[i + 1:]])] for w in slot_words if w != words[i]}
         best = max(rivals, key=rivals.get)
-        margins[words[i]] = round(own - rivals[best], 2)
-        heard.append(words[i] if margins[words[i]] > 0 else best)
-        if margins[words[i]] < MIN_WORD_MARGIN:
+        lead = own - rivals[best]  # decided unrounded; rounded only for display
+        margins[words[i]] = round(lead, 2)
+        heard.append(words[i] if lead > 0 else best)
+        if lead < MIN_WORD_MARGIN:
             missing.append(words[i])
     deficit = scores.free.logprob - own
     passed = not missing and deficit <= MAX_FREE_DEFICIT

@@ -1,32 +1,25 @@
-"""Audio check: what is said in the soundtrack, through pocketsphinx, then the text checks.
+"""Audio check: what is said in the soundtrack (offline Whisper, per-word confidence), then the text checks.
 
-pocketsphinx's open-vocabulary model alone gets most words of synthetic speech
-wrong (78-93% word error rate on espeak-ng in our notes), so two passes run on
-the same 16 kHz mono audio:
+The soundtrack is transcribed once by :mod:`sora_widgets.speech` (the same model that
+verifies cameo phrases), with voice-activity detection so music and noise are not read as
+words. Two checks read the transcript:
 
-1. open vocabulary (the en-US n-gram model in the wheel): a general transcript;
-2. keyword spotting through a *biased* language model: a trigram model built
-   from the harmful key phrases below (weighted x3) and the benign English
-   prompts of our labelled set (``data/moderation_lm.arpa``, written by
-   ``train.py``). The benign sentences give harmless speech somewhere harmless
-   to land. Only whole key phrases found in this transcript count (single words
-   from a biased decoder are too often wrong), and a hit holds the clip for a
-   person to listen (score ``keyphrase_score`` of the policy, below block).
-   pocketsphinx's own keyphrase search (``kws``) did not fire on "kill yourself"
-   at any threshold we tried (1e-10 to 1e-50); the biased model recovers it.
+1. key phrases (:data:`KEYPHRASES`) found whole in it hold the clip for review
+   (score ``keyphrase_score`` of the policy, below block);
+2. the text classifier, as for a prompt (:func:`check_prompts`).
 
-The open transcript goes through :func:`check_prompts` like a prompt. The
-verdict keeps the stronger of the two, with both transcripts and timed words as
-evidence. About 0.06 s of CPU per second of audio for each pass. Synthetic
-speech in a US voice (``espeak-ng -v en-us``) decodes far better than
-espeak-ng's default British voice: the acoustic model is en-US.
+Each hit is weighed by how sure the recogniser is of the words it rests on (the lowest
+word probability under a span; the mean over the transcript when the classifier read the
+whole sentence). A hit on words below :data:`SURE_WORD_P` is *uncertain*: it can at most
+raise the clip for review - never block it - and its span and reason say the words were
+uncertain. A hit resting on words below :data:`IGNORE_WORD_P` is dropped (kept in the
+evidence): the old recogniser turned a cat's "you are worthless, go away" into "... slit
+laying" and held the clip for self-harm; words that unsure are guesses, not speech.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +28,11 @@ from .policy import Policy, load_policy
 from .text import check_prompts
 from .verdict import CATEGORIES, Verdict, merge_verdicts
 
-__all__ = ["check_audio", "to_16k_mono", "transcribe", "LM_PATH", "build_lm"]
+__all__ = ["check_audio", "to_16k_mono", "transcribe", "LM_PATH", "build_lm", "SURE_WORD_P", "IGNORE_WORD_P"]
 
-LM_PATH = Path(__file__).with_name("data") / "moderation_lm.arpa"
+LM_PATH = Path(__file__).with_name("data") / "moderation_lm.arpa"  # train.py still writes it (pocketsphinx era)
 ASR_RATE = 16_000
-# Spoken key phrases per category (lower case words; matched whole in the keyword transcript).
+# Spoken key phrases per category (lower case words; matched whole in the transcript).
 KEYPHRASES: dict[str, tuple[str, ...]] = {
     "self_harm": ("kill yourself", "kill myself", "hang yourself", "cut yourself", "end your life", "end it all",
                   "nobody will miss you", "slit your wrists", "you should die", "take all the pills"),
@@ -51,28 +44,18 @@ KEYPHRASES: dict[str, tuple[str, ...]] = {
     "graphic_violence": ("cut off his head", "blood everywhere", "rip out his guts", "tear him apart"),
     "harassment": ("you are worthless", "everyone hates you", "i know where you live"),
 }
-_FRAME_RATE = 100  # pocketsphinx frames per second
-# A pocketsphinx decoder is not thread-safe: one lock per decoder (the two passes may run side by side).
-_locks = {"open": threading.Lock(), "keywords": threading.Lock()}
-_decoders: dict[str, object] = {}
+#: A hit whose words the recogniser gives at least this probability (0-1) is decided by the policy;
+#: below it the hit is uncertain (review at most, never block). See benchmarks/cameo_bench.py (soundtrack).
+SURE_WORD_P = 0.5
+#: Below this the words are guesses: the hit is dropped (recorded in ``evidence["dropped"]``).
+IGNORE_WORD_P = 0.15
 
 
 def to_16k_mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """(C, N) or (N,) float audio in [-1, 1] -> 16 kHz mono int16 (polyphase resampling)."""
-    from scipy.signal import resample_poly
+    from ..speech import to_16k
 
-    a = np.asarray(audio, dtype=np.float32)
-    if a.ndim == 2:
-        a = a.mean(axis=0)
-    if a.ndim != 1:
-        raise ValueError(f"audio must be (channels, samples) or (samples,); got shape {np.shape(audio)}")
-    sample_rate = int(sample_rate)
-    if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be positive; got {sample_rate}")
-    if sample_rate != ASR_RATE:
-        g = gcd(ASR_RATE, sample_rate)
-        a = resample_poly(a, ASR_RATE // g, sample_rate // g).astype(np.float32)
-    return (np.clip(a, -1.0, 1.0) * 32767).astype(np.int16)
+    return (to_16k(audio, sample_rate) * 32767).astype(np.int16)
 
 
 def build_lm(sentences: list[str], path: Path = LM_PATH) -> Path:
@@ -94,45 +77,18 @@ def build_lm(sentences: list[str], path: Path = LM_PATH) -> Path:
     return path
 
 
-def _decoder(kind: str):
-    from pocketsphinx import Decoder
+def transcribe(audio: np.ndarray, sample_rate: int) -> tuple[str, list[dict]]:
+    """(transcript, words) of ``audio`` at ``sample_rate`` Hz; each word ``{"word", "start_s", "end_s",
+    "probability"}`` (probability 0-1: how sure the recogniser is)."""
+    from ..speech import transcribe as speech_transcribe
 
-    if kind not in _decoders:
-        if kind == "open":
-            _decoders[kind] = Decoder(logfn="/dev/null")
-        else:
-            if not LM_PATH.exists():
-                raise FileNotFoundError(f"no keyword model at {LM_PATH}; run `python -m sora_widgets.moderation.train`")
-            _decoders[kind] = Decoder(lm=str(LM_PATH), logfn="/dev/null")
-    return _decoders[kind]
-
-
-def transcribe(pcm16: np.ndarray, *, kind: str = "open") -> tuple[str, list[dict]]:
-    """(transcript, words with start/end seconds) of 16 kHz mono int16 audio; ``kind`` is "open" or "keywords"."""
-    with _locks[kind]:  # one decoder of each kind per process
-        dec = _decoder(kind)
-        dec.start_utt()
-        dec.process_raw(np.ascontiguousarray(pcm16).tobytes(), full_utt=True)
-        dec.end_utt()
-        hyp = dec.hyp()
-        words = [
-            {"word": s.word, "start_s": s.start_frame / _FRAME_RATE, "end_s": s.end_frame / _FRAME_RATE}
-            for s in (dec.seg() or [])
-            if not s.word.startswith(("<", "[")) and s.word != "<sil>"
-        ]
-    return (hyp.hypstr if hyp is not None else ""), words
-
-
-def _transcribe_or_error(pcm16: np.ndarray, kind: str):
-    """:func:`transcribe`, or the exception it raised (to be re-raised on the calling thread)."""
-    try:
-        return transcribe(pcm16, kind=kind)
-    except BaseException as exc:  # noqa: BLE001 - handed to the caller
-        return exc
+    t = speech_transcribe(audio, sample_rate, vad=True)
+    return t.text, [{"word": w.text, "start_s": w.start_s, "end_s": w.end_s, "probability": w.probability}
+                    for w in t.words]
 
 
 def lm_corpus(benign_sentences: list[str]) -> list[str]:
-    """Sentences for the keyword model: every key phrase three times, then the benign sentences."""
+    """Sentences for pocketsphinx's keyword model (written by ``train.py``; no longer read here): every key phrase three times, then the benign sentences."""
     phrases = [p for ps in KEYPHRASES.values() for p in ps]
     return phrases * 3 + list(benign_sentences)
 
@@ -146,7 +102,7 @@ def spot_keyphrases(transcript: str, policy: Policy) -> Verdict:
             for m in re.finditer(rf"\b{re.escape(p)}\b", transcript):
                 scores[cat] = max(scores[cat], policy.keyphrase_score)
                 spans.append({"category": cat, "start": m.start(), "end": m.end(), "text": m.group(0),
-                              "source": "transcript", "transcript": "keywords"})
+                              "source": "transcript", "transcript": "open"})
     decision, flagged = policy.decide(scores)
     reasons = []
     for c in flagged:
@@ -155,40 +111,88 @@ def spot_keyphrases(transcript: str, policy: Policy) -> Verdict:
     return Verdict(decision, scores, reasons, spans, {}, flagged)
 
 
+def _word_offsets(words: list[dict]) -> list[tuple[int, int, float]]:
+    """(start, end, probability) of each word in the transcript ``" ".join(words)``."""
+    out, pos = [], 0
+    for w in words:
+        out.append((pos, pos + len(w["word"]), float(w["probability"])))
+        pos += len(w["word"]) + 1
+    return out
+
+
+def _span_confidence(span: dict, offsets: list[tuple[int, int, float]]) -> float:
+    """How sure the recogniser is of a span: its least sure word, or the mean over a whole-text span."""
+    under = [p for a, b, p in offsets if a < span["end"] and b > span["start"]]
+    if not under:
+        return 0.0
+    if span["start"] == 0 and span["end"] >= offsets[-1][1]:  # the classifier read the sentence as a whole
+        return float(np.mean(under))
+    return float(min(under))
+
+
+def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) -> tuple[Verdict, list[dict]]:
+    """``v`` with each flagged category weighed by its spans' confidence (see the module docstring).
+
+    Returns the weighed verdict (reasons rewritten) and the spans dropped as guesses.
+    """
+    scores, spans, dropped, uncertain = dict(v.scores), [], [], set()
+    for c in v.flagged:
+        mine = [s for s in v.spans if s["category"] == c]
+        for s in mine:
+            s["confidence"] = round(_span_confidence(s, offsets), 3)
+            s["uncertain"] = s["confidence"] < SURE_WORD_P
+        best = max((s["confidence"] for s in mine), default=1.0)  # a category with no span keeps its score
+        if best < IGNORE_WORD_P:
+            dropped += mine
+            scores[c] = min(scores[c], policy.review[c] * 0.99)  # below review: not flagged
+            continue
+        if best < SURE_WORD_P:
+            scores[c] = min(scores[c], policy.review[c])  # held for a person at most, never blocked
+            uncertain.add(c)
+        spans += mine
+    decision, flagged = policy.decide(scores)
+    reasons = []
+    for c in flagged:
+        said = ", ".join(dict.fromkeys(f"'{s['text']}'" for s in spans if s["category"] == c))
+        if c in uncertain:
+            reasons.append(policy.reason(c, scores[c], f"the soundtrack may say {said} (uncertain words)"))
+        else:
+            reasons.append(policy.reason(c, scores[c], f"the soundtrack says {said}"))
+    return Verdict(decision, scores, reasons, spans, v.evidence, flagged), dropped
+
+
 def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = None) -> Verdict:
-    """Transcribe the soundtrack two ways; text checks on the open transcript, key phrases on the other."""
+    """Transcribe the soundtrack; key phrases and the text classifier read it, weighed by word confidence.
+
+    Args:
+        audio: (C, N) or (N,) floats in [-1, 1].
+        sample_rate: in Hz.
+        policy: thresholds (default: the shipped policy).
+
+    Returns:
+        A :class:`Verdict`; ``evidence`` holds ``speech``, ``transcript``, ``words`` (each with its
+        probability), ``uncertain_words`` and ``dropped`` (hits resting on words too unsure to count).
+        Spans carry ``confidence`` and ``uncertain``.
+    """
     policy = policy or load_policy()
     pcm = to_16k_mono(audio, sample_rate)
     rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
     if rms < policy.min_speech_rms:
         return Verdict("allow", {c: 0.0 for c in CATEGORIES}, evidence={"transcript": "", "speech": False})
-    # The two passes side by side (pocketsphinx releases the GIL while decoding): the short keyword
-    # pass hides behind the open one, which is most of a clip's check time.
-    keywords: list = []
-    kw_thread = threading.Thread(target=lambda: keywords.append(_transcribe_or_error(pcm, "keywords")),
-                                 name="sora-widgets-asr-keywords")
-    kw_thread.start()
-    try:
-        open_text, open_words = transcribe(pcm, kind="open")
-    finally:
-        kw_thread.join()
-    if isinstance(keywords[0], BaseException):
-        raise keywords[0]
-    kw_text, kw_words = keywords[0]
-    verdicts = [spot_keyphrases(kw_text, policy)]
-    if open_text.strip():
-        v_open = check_prompts([open_text], policy=policy, source="transcript")[0]
+    text, words = transcribe(pcm.astype(np.float32) / 32767, ASR_RATE)
+    verdicts = [spot_keyphrases(text, policy)]
+    if text.strip():
+        v_open = check_prompts([text], policy=policy, source="transcript")[0]
         for s in v_open.spans:
             s["transcript"] = "open"
         verdicts.append(v_open)
     evidence = {
         "speech": True,
-        "transcript": open_text,
-        "transcript_keywords": kw_text,
-        "words": open_words,
-        "words_keywords": kw_words,
+        "transcript": text,
+        "words": words,
+        "uncertain_words": [w["word"] for w in words if w["probability"] < SURE_WORD_P],
         "audio_seconds": round(pcm.size / ASR_RATE, 3),
     }
-    v = merge_verdicts(verdicts, evidence=evidence)
-    v.reasons = [r.replace("transcript", "soundtrack transcript") for r in v.reasons]
+    v, dropped = _weigh(merge_verdicts(verdicts, evidence=evidence), _word_offsets(words), policy)
+    v.evidence["dropped"] = dropped
     return v

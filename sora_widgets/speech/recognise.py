@@ -32,9 +32,12 @@ SAMPLE_RATE = 16_000
 _FRAMES_PER_S = 100
 #: Whisper's window (frames); longer audio is scored on its first 30 s only.
 _WINDOW_FRAMES = 3000
-#: The encoder sees at least this many frames (10 s) even for a short clip: cutting Whisper's 30 s
-#: window to 10 s is ~8x cheaper and scored our corpus the same; much shorter windows drift.
-_MIN_FRAMES = 1000
+#: The encoder sees the audio plus 1 s of padding, at least this many frames (3 s), not Whisper's
+#: full 30 s: scoring cost grows with the window (cross-attention over every frame, for every
+#: candidate), and phrase scores on our corpus were the same (only free decoding of a very short
+#: window tends to loop, which ``_free_max_tokens`` bounds).
+_MIN_FRAMES = 300
+_PAD_FRAMES = 100
 #: Probabilities are floored here before the log so one impossible token scores finitely.
 _PROB_FLOOR = 1e-9
 
@@ -140,7 +143,7 @@ def _encode(m, a: np.ndarray):
 
     feats = m.feature_extractor(a)  # (n_mels, frames)
     n = min(int(feats.shape[-1]), _WINDOW_FRAMES)
-    width = min(_WINDOW_FRAMES, max(_MIN_FRAMES, int(math.ceil((n + 100) / 100) * 100)))
+    width = min(_WINDOW_FRAMES, max(_MIN_FRAMES, int(math.ceil((n + _PAD_FRAMES) / 50) * 50)))
     pad = np.zeros((feats.shape[0], width), np.float32)
     pad[:, :n] = feats[:, :n]
     enc = m.model.encode(ctranslate2.StorageView.from_array(pad[None]), to_cpu=True)
@@ -181,7 +184,10 @@ def score_phrases(audio: np.ndarray, sample_rate: int, phrases: list[str]) -> Sc
     start = [*tok.sot_sequence, tok.no_timestamps]
     with model_lock:
         enc, n = _encode(m, a)
-        greedy = m.model.generate(ctranslate2.StorageView.from_array(enc), [start], beam_size=1, max_length=64)
+        # Bounded by what can be said in the clip (~4 words a second, a few tokens each), without
+        # repeated trigrams: free decoding of a short window otherwise loops to the limit.
+        greedy = m.model.generate(ctranslate2.StorageView.from_array(enc), [start], beam_size=1,
+                                  max_length=8 + int(12 * n / _FRAMES_PER_S), no_repeat_ngram_size=3)
         free_ids = [t for t in greedy[0].sequences_ids[0] if t < tok.eot]
         texts = [_normalise(p) for p in phrases]
         # Score each phrase as the model would write it: first word capitalised (Whisper writes

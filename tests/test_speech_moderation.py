@@ -1,0 +1,85 @@
+"""Soundtrack moderation weighs the recogniser's word confidence: unsure words never block or hold hard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sora_widgets.moderation import audio
+from sora_widgets.moderation.policy import load_policy
+from sora_widgets.moderation.text import check_prompts
+from sora_widgets.moderation.verdict import merge_verdicts
+from sora_widgets.speech import corpus
+
+POLICY = load_policy()
+LINE = "you should kill yourself tonight nobody will miss you"
+
+
+def _weighed(text: str, probs: list[float]):
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in zip(text.split(), probs, strict=True)]
+    v = merge_verdicts([audio.spot_keyphrases(text, POLICY)])
+    return audio._weigh(v, audio._word_offsets(words), POLICY)
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), min_size=len(LINE.split()),
+                max_size=len(LINE.split())))
+def test_key_phrases_on_unsure_words_are_held_for_review_at_most_or_dropped(probs):
+    v, dropped = _weighed(LINE, probs)
+    words = LINE.split()
+    # each key phrase hit is as sure as its least sure word; the category takes its surest hit
+    hits = [min(probs[i:i + n]) for phrase in audio.KEYPHRASES["self_harm"]
+            for n in [len(phrase.split())] for i in range(len(words) - n + 1) if words[i:i + n] == phrase.split()]
+    assert hits  # "kill yourself" and "nobody will miss you"
+    sure = max(hits)
+    assert v.decision != "block"  # a key phrase alone never blocks (policy keyphrase_score)
+    if sure < audio.IGNORE_WORD_P:
+        assert v.decision == "allow" and dropped and not v.flagged
+    else:
+        assert v.decision == "review" and v.flagged == ["self_harm"]
+        assert all(s["uncertain"] == (s["confidence"] < audio.SURE_WORD_P) for s in v.spans)
+        assert ("uncertain words" in v.reasons[0]) == (sure < audio.SURE_WORD_P)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+def test_a_classifier_block_on_unsure_words_becomes_review_at_most(p):
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w in LINE.split()]
+    merged = merge_verdicts([audio.spot_keyphrases(LINE, POLICY), _CLASSIFIED])
+    v, _ = audio._weigh(merged, audio._word_offsets(words), POLICY)
+    if p >= audio.SURE_WORD_P:
+        assert v.decision == "block"  # sure words: the policy decides, as for a typed prompt
+    elif p >= audio.IGNORE_WORD_P:
+        assert v.decision == "review" and all(s["uncertain"] for s in v.spans)
+    else:
+        assert v.decision == "allow"
+
+
+_CLASSIFIED = check_prompts([LINE], policy=POLICY, source="transcript")[0]
+assert _CLASSIFIED.decision == "block", "the text classifier blocks this line when typed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("line", "voice"), [("the skill you learn yourself lasts forever", "en-gb-scotland"),
+                                              ("nobody will miss the bus today", "en-029"),
+                                              ("you are my sunshine my only sunshine", "en-us")])
+def test_sound_alike_and_song_lines_are_allowed(line, voice):
+    x, sr = corpus.say(line, voice=voice, speed_wpm=160)
+    v = audio.check_audio(x, sr)
+    assert v.decision == "allow", (v.reasons, v.evidence["transcript"])
+    assert all(0 <= w["probability"] <= 1 for w in v.evidence["words"])
+
+
+@pytest.mark.slow
+def test_harmful_speech_in_an_accent_is_held_with_the_words_shown():
+    x, sr = corpus.say("you are worthless and everyone hates you", voice="en-gb-x-rp", speed_wpm=150)
+    v = audio.check_audio(corpus.degrade(x, sr, "music", seed=1), sr)
+    assert v.decision in ("review", "block") and "harassment" in v.flagged, v.evidence["transcript"]
+    for s in v.spans:
+        assert v.evidence["transcript"][s["start"]:s["end"]] == s["text"]
+
+
+def test_silence_skips_recognition():
+    v = audio.check_audio(np.zeros((1, 48_000), np.float32), 48_000)
+    assert v.decision == "allow" and v.evidence["speech"] is False

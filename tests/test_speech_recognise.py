@@ -1,0 +1,68 @@
+"""The shared offline recogniser (sora_widgets.speech): packaged model, no network, per-word scores."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from sora_widgets import speech
+from sora_widgets.speech import corpus, model
+
+
+def test_model_loads_from_the_installed_packages_with_the_network_cut(monkeypatch):
+    def no_network(*_a, **_k):
+        raise OSError("network use at run time")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    model.load.cache_clear()
+    try:
+        m = model.load()
+    finally:
+        model.load.cache_clear()  # the next caller loads again with the network back (same files)
+    assert m.model.is_multilingual and m.hf_tokenizer.token_to_id("\u0120tiger") is not None
+
+
+def test_a_changed_model_file_is_refused(monkeypatch):
+    monkeypatch.setattr(model, "MODEL_SHA256", "0" * 64)
+    with pytest.raises(RuntimeError, match="refusing to load"):
+        model._model_files()
+
+
+def test_to_16k_resamples_and_mixes_down():
+    sr = 48_000
+    t = np.arange(sr) / sr
+    stereo = np.stack([np.sin(2 * np.pi * 440 * t)] * 2).astype(np.float32) * 0.5
+    y = speech.to_16k(stereo, sr)
+    assert y.dtype == np.float32 and y.shape == (16_000,)
+    assert np.argmax(np.abs(np.fft.rfft(y))) == pytest.approx(440, abs=2)
+    with pytest.raises(ValueError, match="sample_rate"):
+        speech.to_16k(stereo, 0)
+
+
+def test_the_said_phrase_outscores_its_one_word_neighbours_word_by_word():
+    x, sr = corpus.say("orange tiger piano river", voice="en-gb-scotland", speed_wpm=150)
+    cands = ["orange tiger piano river", "orange rabbit piano river", "orange tiger candle river", "purple tiger piano river"]
+    s = speech.score_phrases(x, sr, cands)
+    assert [p.phrase for p in s.phrases] == cands
+    assert all(len(p.word_logprobs) == 4 for p in s.phrases)
+    right = s.phrases[0]
+    assert all(right.logprob > p.logprob + 3 for p in s.phrases[1:])
+    # The changed word carries the difference: "tiger" vs "rabbit" at slot 2.
+    assert right.word_logprobs[1] > s.phrases[1].word_logprobs[1] + 3
+    assert "tiger" in s.free.phrase or "river" in s.free.phrase
+
+
+def test_transcribe_gives_each_word_a_probability():
+    x, sr = corpus.say("what a lovely sunny day at the beach", voice="en-us", speed_wpm=150)
+    t = speech.transcribe(x, sr)
+    assert "sunny" in t.text and "beach" in t.text
+    assert t.text == " ".join(w.text for w in t.words)
+    assert all(0.0 <= w.probability <= 1.0 and w.end_s >= w.start_s for w in t.words)
+    assert max(w.probability for w in t.words) > 0.5
+
+
+def test_silence_transcribes_to_nothing():
+    assert speech.transcribe(np.zeros(32_000, np.float32), 16_000).words == ()
