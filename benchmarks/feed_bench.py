@@ -175,6 +175,7 @@ def load_before(rev: str):
     spec = importlib.util.spec_from_loader("sora_widgets.social._feed_before", loader=None)
     mod = importlib.util.module_from_spec(spec)
     mod.__package__ = "sora_widgets.social"
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     exec(compile(show("sora_widgets/social/feed.py"), f"{rev}:feed.py", "exec"), mod.__dict__)  # noqa: S102
 
     class _OldSql:  # the old module's _sql, with the SQL files of ``rev``

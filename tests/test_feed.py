@@ -335,3 +335,38 @@ def test_removed_held_hidden_draft_blocked_disabled_and_mature_clips_never_appea
                       "disabled"}, ids
     if mode != "following":
         assert "mature" in {i.clip_id for i in feed.page(s, "adm", mode=mode, size=50).items}  # adults see it
+
+
+# ---------------------------------------------------------------------- the warm copy lags; the rule does not
+
+
+@pytest.mark.parametrize("mode", feed.MODES)
+def test_changes_after_the_warm_copy_was_taken_are_honoured_at_once(world, mode):
+    from sora_widgets.access import MATURE_DECISION
+    from sora_widgets.social import feed_snapshot
+
+    s = world
+    for h in ("ada", "ben", "uno"):
+        graph.follow(s, "tia", h)
+        graph.follow(s, "adm", h)
+    for k in range(4):
+        add_clip(s, f"a{k}", "ada")
+        add_clip(s, f"b{k}", "ben")
+        add_clip(s, f"u{k}", "uno")
+    assert len(feed.page(s, "tia", mode=mode, size=12).items) == 12  # the first page takes the copy
+    snap = feed_snapshot.current(s, window_days=feed.CANDIDATE_DAYS + 1)
+    # the world changes after the copy: a take-down, a hold, a block, a disabled author, a mature verdict
+    s.set_clip_status("a0", "removed", actor="test")
+    s.set_clip_status("a1", "held", actor="test")
+    graph.block(s, "ben", "tia")
+    set_disabled(s, "uno", True)
+    with s.transaction() as con:
+        con.execute("INSERT INTO moderation_verdicts (verdict_id, target_kind, target_id, decision) "
+                    "VALUES ('v_a2', 'clip', 'a2', ?)", [MATURE_DECISION])
+    add_clip(s, "a_new", "ada")  # and a clip arrives
+    assert feed_snapshot.current(s, window_days=feed.CANDIDATE_DAYS + 1) is snap  # still the old copy
+    # pages of one and two: the warm copy can fill each of them, so it is the copy that ranks them
+    served, _ = _page_to_the_end(s, "tia", mode, 1)
+    assert sorted(served) == ["a3", "a_new"], served  # nothing removed, held, blocked, disabled or mature
+    served, _ = _page_to_the_end(s, "adm", mode, 2)
+    assert sorted(served) == ["a2", "a3", "a_new", "b0", "b1", "b2", "b3"], served  # adults get the mature one

@@ -36,12 +36,15 @@ import duckdb
 from ..store import Store
 from ..store.store import DUCKDB_CONFIG
 
-__all__ = ["CLIP_COLUMNS", "REFRESH_S", "Snapshot", "current", "forget"]
+__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "Snapshot", "current", "forget"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds after which a page asks for a fresh snapshot (taken in the background).
 REFRESH_S = 30.0
+#: Stores one process keeps a copy of at most (a server has one; a test session makes many): the least
+#: recently taken is dropped first.
+MAX_STORES = 4
 #: The ``clips`` columns the feed reads, in this order (the snapshot's ``clips`` table and the live
 #: rows of clips created since are both this shape).
 CLIP_COLUMNS = "clip_id, owner, prompt, parent_id, media_hash, thumb_hash, created_at, status"
@@ -81,8 +84,7 @@ def current(store: Store, *, window_days: int) -> Snapshot:
     snap = _snapshots.get(key)
     if snap is None:
         snap = _take(store, window_days)
-        with _lock:
-            _snapshots[key] = snap
+        _keep(key, snap)
         return snap
     if time.monotonic() - snap.taken_mono > REFRESH_S:
         with _lock:
@@ -103,14 +105,20 @@ def forget(store: Store) -> None:
 
 def _refresh(store: Store, key: tuple[str, int]) -> None:
     try:
-        snap = _take(store, key[1])
-        with _lock:
-            _snapshots[key] = snap
+        _keep(key, _take(store, key[1]))
     except Exception:  # noqa: BLE001 - a failed refresh keeps the old snapshot; the next page retries
         log.warning("feed snapshot refresh failed for %s", key[0], exc_info=True)
     finally:
         with _lock:
             _refreshing.discard(key)
+
+
+def _keep(key: tuple[str, int], snap: Snapshot) -> None:
+    with _lock:
+        _snapshots.pop(key, None)
+        _snapshots[key] = snap  # dicts keep insertion order: the first key is the least recently taken
+        while len(_snapshots) > MAX_STORES:
+            del _snapshots[next(iter(_snapshots))]
 
 
 def _take(store: Store, window_days: int) -> Snapshot:
