@@ -254,7 +254,38 @@ ALIASES: dict[str, str] = {
     "clock": "mantelpiece clock", "hourglass": "hourglass done", "book": "closed book", "tree": "deciduous tree",
     "pine tree": "evergreen tree", "fir": "evergreen tree", "palm": "palm tree", "flower": "tulip",
     "plant": "potted plant", "statue": "moai", "teddy": "teddy bear", "doll": "nesting dolls", "die": "game die",
-    "lantern": "red paper lantern", "umbrella": "closed umbrella",
+    "lantern": "red paper lantern",
+    # kinds of a thing the set has no picture of, drawn as the nearest one it has
+    "robin": "bird", "finch": "bird", "canary": "bird", "seagull": "bird", "gull": "bird", "woodpecker": "bird",
+    "bluebird": "bird", "blue jay": "bird", "vulture": "eagle", "condor": "eagle",
+    "heron": "flamingo", "stork": "flamingo", "crane bird": "flamingo", "pelican": "swan", "ostrich": "dodo",
+    "emu": "dodo", "tuna": "fish", "cod": "fish", "carp": "fish", "bass": "fish", "piranha": "fish",
+    "herring": "fish", "sardine": "fish", "mackerel": "fish", "walrus": "seal", "sea lion": "seal",
+    "clam": "oyster", "mussel": "oyster", "limousine": "automobile", "coupe": "automobile",
+    "convertible": "automobile", "hearse": "automobile", "sports car": "racing car", "camper": "minibus",
+    "motorhome": "minibus", "bulldozer": "tractor", "excavator": "tractor", "digger": "tractor",
+    "forklift": "tractor", "garbage truck": "delivery truck", "dump truck": "delivery truck",
+    "tow truck": "delivery truck", "cement mixer": "delivery truck", "trailer": "articulated lorry",
+    "maple tree": "deciduous tree", "birch": "deciduous tree", "willow": "deciduous tree", "elm": "deciduous tree",
+    "spruce": "evergreen tree", "cedar": "evergreen tree", "redwood": "evergreen tree", "conifer": "evergreen tree",
+    "cypress": "evergreen tree", "fern": "herb", "daisy": "blossom", "dandelion": "blossom", "orchid": "hibiscus",
+    "lily": "lotus", "apricot": "peach", "grapefruit": "tangerine", "raspberry": "strawberry",
+    "blackberry": "blueberries", "cantaloupe": "melon", "papaya": "mango", "sausage": "hot dog",
+    "steak": "cut of meat", "soup": "bowl with spoon", "noodles": "steaming bowl", "muffin": "cupcake",
+    "brownie": "chocolate bar", "toast": "bread", "loaf": "bread", "goblet": "wine glass", "jug": "jar",
+    "pitcher": "jar", "bowl": "bowl with spoon", "ladle": "spoon", "fork": "fork and knife",
+    "armchair": "chair", "stool": "chair", "pliers": "wrench", "chisel": "screwdriver", "cello": "violin",
+    "viola": "violin", "double bass": "violin", "tuba": "trumpet", "trombone": "trumpet", "french horn": "trumpet",
+    "clarinet": "flute", "oboe": "flute", "recorder": "flute", "tablet": "mobile phone",
+    "monitor": "desktop computer", "cap": "billed cap", "skirt": "dress", "wallet": "purse",
+    "tennis ball": "tennis", "cheetah": "leopard", "jaguar": "leopard", "panther": "leopard", "cougar": "leopard",
+    "puma": "leopard", "lynx": "leopard", "hyena": "wolf", "jackal": "wolf", "coyote": "wolf",
+    "squirrel": "chipmunk", "porcupine": "hedgehog", "lemur": "monkey", "baboon": "monkey", "gibbon": "monkey",
+    "meerkat": "otter", "ferret": "otter", "weasel": "otter", "mink": "otter", "caterpillar": "worm",
+    "moth": "butterfly", "dragonfly": "fly", "grasshopper": "cricket", "locust": "cricket", "wasp": "honeybee",
+    "hornet": "honeybee", "slug": "snail", "iguana": "lizard", "gecko": "lizard", "chameleon": "lizard",
+    "salamander": "lizard", "newt": "lizard", "cobra": "snake", "python snake": "snake", "rattlesnake": "snake",
+    "viper": "snake", "boa": "snake", "pancake": "pancakes",
 }
 
 
@@ -339,9 +370,13 @@ def collect() -> list[dict]:
             if a and a not in taken and not SKIP.search(a):
                 taken.add(a)
                 r["aliases"].append(a)
+    from . import vocab
+
+    # a hand-drawn kind's keyword ("die" is a box, "tennis ball" a small ball) is never one of our aliases
+    drawn = {w for w, (slot, _) in vocab.keyword_lexicon().items() if slot in ("object", "special")}
     for alias, target in ALIASES.items():
         t = primary.get(target.lower())
-        if t is not None and alias not in taken:
+        if t is not None and alias not in taken and alias not in drawn:
             taken.add(alias)
             t["aliases"].append(alias)
     return records
