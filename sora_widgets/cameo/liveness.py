@@ -46,8 +46,8 @@ __all__ = [
 ]
 
 #: Lowest mean correlation (openness-loudness and motion-loudness change) at the best lag near zero.
-#: Measured on the liveness corpus (benchmarks/cameo_bench.py, faces section): live clips >= 0.58 at
-#: 8 fps and >= 0.70 at 15-30 fps, still photos panned like a phone <= 0.48.
+#: Measured on the liveness corpus (benchmarks/cameo_bench.py faces): live clips 0.74-0.95 at 15-30 fps
+#: (one of 20 at 8 fps scored 0.51), still photos panned like a phone <= 0.38, sound 1 s off <= 0.38.
 MIN_CORR = 0.55
 #: Picture-to-sound offsets up to this many seconds count as "in sync" (devices differ by ~0.1-0.2 s).
 SYNC_LAG_S = 0.25
