@@ -1,6 +1,7 @@
 """Cameo benchmark: extraction speed and the cost of a cameo in a sim generation.
 
-    .venv/bin/python benchmarks/cameo_bench.py
+    .venv/bin/python benchmarks/cameo_bench.py            # everything
+    .venv/bin/python benchmarks/cameo_bench.py speech     # speech verification + soundtrack moderation only
 
 Prints extraction frames/s at 256x256 and 512x512 for the person path (face
 detector + GrabCut) and the box-prompted path (tracking + GrabCut), and the
@@ -104,8 +105,133 @@ def faces_and_liveness(liveness_seeds: int = 20) -> None:
                   f"{min(corrs):.2f}..{max(corrs):.2f}, face track + check {cpu / video_s:.3f} s CPU per s of video")
 
 
+# ------------------------------------------------------------------ speech (engineer S's section)
+def speech_verification(seed: int = 23, per_cell: int = 4) -> None:
+    """Phrase verification on a held-out espeak-ng corpus (``seed`` 23; thresholds were fitted on seed 11).
+
+    Every voice x speed gets ``per_cell`` random phrases, each with a random pitch and one of clean /
+    room noise at 10 dB / music at 10 dB / AAC webcam. Each recording is judged twice: claiming what
+    was said (must pass) and claiming it with one word swapped (must fail). Also silence and noise
+    (must fail), and the verification time per second of audio.
+    """
+    import importlib
+    from collections import defaultdict
+
+    import numpy as np
+
+    from sora_widgets import speech
+    from sora_widgets.speech import corpus
+
+    verify = importlib.import_module("sora_widgets.cameo.verify")
+    speech.score_phrases(np.zeros(16_000, np.float32), 16_000, ["warm up"])  # model load, not timed
+    cells: dict = defaultdict(lambda: [0, 0, 0])  # accepted right, rejected wrong, trials
+    by_condition: dict = defaultdict(lambda: [0, 0, 0])
+    misses, rtf = [], []
+    for t in corpus.phrase_trials(verify.VOCABULARY, seed=seed, per_cell=per_cell):
+        # The two claims share one scoring pass; the timed cost is one claim's (its own variants).
+        cands = list(dict.fromkeys(verify._variants(t.said) + verify._variants(t.wrong)))
+        s = speech.score_phrases(t.audio, t.sample_rate, cands)
+        right, wrong = verify.judge(s, t.said), verify.judge(s, t.wrong)
+        for table in (cells[(t.voice, t.speed_wpm)], by_condition[t.condition]):
+            table[0] += right["passed"]
+            table[1] += not wrong["passed"]
+            table[2] += 1
+        if not right["passed"]:
+            misses.append(f"{t.voice} {t.speed_wpm} wpm {t.condition}: '{t.said}' missing {right['missing_words']}")
+        if len(rtf) < 12:
+            t0 = time.perf_counter()
+            verify.hear(t.audio, t.sample_rate, t.said)
+            rtf.append((time.perf_counter() - t0) / (len(t.audio) / t.sample_rate))
+    print(f"speech verification, held-out corpus seed {seed}: right phrase accepted / wrong phrase rejected")
+    speeds = sorted({k[1] for k in cells})
+    print(f"| voice | {' | '.join(f'{v} wpm' for v in speeds)} | all |")
+    print("|---|" + "---|" * (len(speeds) + 1))
+    tot = [0, 0, 0]
+    for voice in dict.fromkeys(k[0] for k in cells):
+        row = [cells[(voice, v)] for v in speeds]
+        acc = [sum(r[i] for r in row) for i in range(3)]
+        tot = [a + b for a, b in zip(tot, acc, strict=True)]
+        print(f"| {voice} | " + " | ".join(f"{r[0]}/{r[2]}, {r[1]}/{r[2]}" for r in row)
+              + f" | {acc[0]}/{acc[2]}, {acc[1]}/{acc[2]} |")
+    print(f"all: right accepted {tot[0]}/{tot[2]} ({100 * tot[0] / tot[2]:.1f}%), "
+          f"wrong rejected {tot[1]}/{tot[2]} ({100 * tot[1] / tot[2]:.1f}%)")
+    for cond, (a, r, n) in sorted(by_condition.items()):
+        print(f"  {cond:7s} right {a}/{n}, wrong rejected {r}/{n}")
+    for m in misses:
+        print("  missed:", m)
+    quiet = [np.zeros(3 * 22_050, np.float32),
+             (np.random.default_rng(1).standard_normal(3 * 22_050) * 0.05).astype(np.float32),
+             corpus.degrade(np.zeros(3 * 22_050, np.float32) + 1e-4, 22_050, "music", seed=2)]
+    rejected = 0
+    for x in quiet:  # what verify() does: too little speech fails first, else the phrase must be heard
+        too_quiet = verify.speech_seconds(x[None], 22_050) < verify.MIN_SPEECH_S
+        rejected += too_quiet or not verify.hear(x, 22_050, "golden tiger rocket river")["passed"]
+    print(f"silence / noise / music without speech rejected: {rejected}/{len(quiet)}")
+    print(f"verification time per second of audio (one claim): median {np.median(rtf):.2f}, max {max(rtf):.2f} "
+          f"(over {len(rtf)} recordings; shared 2-core machine)")
+
+
+def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp")) -> None:
+    """Held/blocked share on the benign spoken lines and catch rate on the harmful ones.
+
+    Lines: ``tests/data/spoken_lines.csv`` (105 benign: everyday, song-like, sound-alikes of harmful
+    phrases; 30 harmful spoken lines) plus the held-out harmful English prompts of the moderation
+    set (``nonconsensual_likeness`` left out: it is about pictures, not words), read aloud. Voices rotate.
+    """
+    import csv
+    from pathlib import Path
+
+    from sora_widgets.moderation.audio import check_audio
+    from sora_widgets.speech import corpus
+
+    root = Path(__file__).resolve().parents[1]
+    lines = [(r["text"], r["category"], r["kind"]) for r in csv.DictReader(open(root / "tests/data/spoken_lines.csv"))]
+    with open(root / "sora_widgets/moderation/data/prompts_labelled.csv") as f:
+        lines += [(r["text"], r["category"], "prompt") for r in csv.DictReader(f)
+                  if r["lang"] == "en" and r["split"] == "heldout" and r["category"] not in ("benign", "nonconsensual_likeness")]
+    counts: dict = {}
+    shown, t_audio, t_check = [], 0.0, 0.0
+    for i, (text, category, kind) in enumerate(lines):
+        x, sr = corpus.say(text, voice=voices[i % len(voices)], speed_wpm=150 + 10 * (i % 3))
+        t0 = time.perf_counter()
+        v = check_audio(x, sr)
+        t_check += time.perf_counter() - t0
+        t_audio += len(x) / sr
+        c = counts.setdefault(kind, {"allow": 0, "review": 0, "block": 0, "uncertain": 0})
+        c[v.decision] += 1
+        c["uncertain"] += any(s.get("uncertain") for s in v.spans)
+        if (category == "benign") != (v.decision == "allow") and len(shown) < 40:
+            shown.append(f"{kind:10s} {v.decision:6s} '{text}' heard '{v.evidence.get('transcript', '')}'")
+    print("soundtrack moderation (decision counts per kind of line):")
+    for kind, c in counts.items():
+        n = c["allow"] + c["review"] + c["block"]
+        print(f"  {kind:10s} n={n:3d} allow {c['allow']:3d}  review {c['review']:3d} (uncertain {c['uncertain']})"
+              f"  block {c['block']:3d}")
+    benign = [counts[k] for k in ("everyday", "song", "soundalike")]
+    n_b = sum(c["allow"] + c["review"] + c["block"] for c in benign)
+    held = sum(c["review"] + c["block"] for c in benign)
+    print(f"benign held or blocked: {held}/{n_b} ({100 * held / n_b:.1f}%), blocked "
+          f"{sum(c['block'] for c in benign)}/{n_b}")
+    for kind in ("keyphrase", "prompt"):
+        c = counts[kind]
+        n = c["allow"] + c["review"] + c["block"]
+        print(f"harmful {kind} lines caught (review or block): {c['review'] + c['block']}/{n} "
+              f"({100 * (c['review'] + c['block']) / n:.1f}%)")
+    print(f"check time per second of audio: {t_check / t_audio:.2f}")
+    for s in shown:
+        print("  wrong:", s)
+
+
 if __name__ == "__main__":
     import sys
+
+    if sys.argv[1:2] == ["speech"]:  # only the speech sections (verification, soundtrack moderation)
+        speech_verification(per_cell=int(sys.argv[2]) if len(sys.argv) > 2 else 4)
+        soundtrack_moderation()
+        raise SystemExit
+    if sys.argv[1:] == ["soundtrack"]:  # only soundtrack moderation
+        soundtrack_moderation()
+        raise SystemExit
 
     if sys.argv[1:] == ["faces"]:  # only the faces and liveness section
         faces_and_liveness()
@@ -113,3 +239,5 @@ if __name__ == "__main__":
     extraction()
     generation()
     faces_and_liveness()
+    speech_verification()
+    soundtrack_moderation()

@@ -102,7 +102,7 @@ def spot_keyphrases(transcript: str, policy: Policy) -> Verdict:
             for m in re.finditer(rf"\b{re.escape(p)}\b", transcript):
                 scores[cat] = max(scores[cat], policy.keyphrase_score)
                 spans.append({"category": cat, "start": m.start(), "end": m.end(), "text": m.group(0),
-                              "source": "transcript", "transcript": "open"})
+                              "source": "transcript", "transcript": "keywords"})
     decision, flagged = policy.decide(scores)
     reasons = []
     for c in flagged:
@@ -189,6 +189,9 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     evidence = {
         "speech": True,
         "transcript": text,
+        # The key-phrase pass reads the same transcript now; kept under its old name for the review
+        # queue, which shows it with the key-phrase spans highlighted.
+        "transcript_keywords": text,
         "words": words,
         "uncertain_words": [w["word"] for w in words if w["probability"] < SURE_WORD_P],
         "audio_seconds": round(pcm.size / ASR_RATE, 3),
