@@ -4,15 +4,15 @@ Voila's own ``preheat_kernel`` runs the whole notebook before anyone asks for it
 so it refuses to work with a ``prelaunch_hook``: a preheated page could not know
 whom it serves. We need less than that. A *pooled* kernel is started with the
 server's environment and runs only :data:`WARM_CODE` (``widgets._warm_up.warm_up_kernel``),
-which starts one low-priority thread: imports, the shared text encoder, the sim
-engine's first clip and the MP4 encoder (the *first stage*), then the engine list
-and the output check's detectors — and nothing that depends on a user: no store
-access, no token, no widget. When Voila then asks for a kernel for a page, it is
-handed the pooled one as soon as that kernel answers, warm or still warming (its
-main thread is free, so the page's cells run at once at normal priority and the
-warm-up yields to them; a fresh kernel would pay the same imports later), and the
-page's notebook (with the identity cell the prelaunch hook put first) runs in it
-exactly as in a fresh kernel.
+which starts one thread: the Studio's imports, the shared text encoder, the sim
+engine's first clip, the MP4 encoder and the provenance marks (the *first stage*),
+then at low priority the engine list and the output check's detectors — and nothing
+that depends on a user: no store access, no token, no widget. When Voila then asks
+for a kernel for a page, it is handed the pooled one as soon as that kernel answers,
+warm or still warming (its main thread is free, so the page's cells run at once
+beside the warm-up, which a fresh kernel would have to do anyway), and the page's
+notebook (with the identity cell the prelaunch hook put first) runs in it exactly
+as in a fresh kernel; the page's own warm-up finds the work done (``_warm_up``).
 
 The pool is refilled once the page that took the kernel has connected to it
 (plus ``pool_refill_after_connect_s``, so the page's first Generate has the

@@ -101,7 +101,6 @@ class KernelWarmUp(threading.Thread):
     def run(self) -> None:
         from ._worker import lower_thread_priority
 
-        lower_thread_priority(self.background_nice)
         try:
             # The Studio's widgets and what they import (~0.4 s, more when a file changed): its page's cell
             # then only builds them. Imported here, not at the top: prompt_studio imports this module.
@@ -109,6 +108,9 @@ class KernelWarmUp(threading.Thread):
             clip = warm_up_generate(engine="sim")
         finally:
             self.first_stage.set()
+        # Only now: a page handed this kernel mid-way waits for what the first stage is loading (the text
+        # encoder, a module's import lock), and a low-priority thread on a busy machine made it wait 10x longer.
+        lower_thread_priority(self.background_nice)
         from ..engines import available
 
         _step(available)
@@ -118,16 +120,15 @@ class KernelWarmUp(threading.Thread):
 def warm_up_kernel(*, background_nice: int = 10) -> KernelWarmUp:
     """Warm a kernel that waits for its page (the server's kernel pool): nothing here depends on a user.
 
-    Everything runs on one low-priority thread, so the kernel answers at once and a page handed
-    this kernel mid-way runs its cells on the main thread at normal priority, ahead of the warm-up
-    (its own warm-up then finds the work done or waits for it: :func:`warm_up_generate`). First what
-    a first Generate needs (imports, the prompt check, a sim clip and its player media:
-    ``first_stage`` is set after it), then the engine list (which imports torch) and the output
-    check's detectors.
+    Everything runs on one thread, so the kernel answers at once and a page handed this kernel
+    mid-way runs its cells on the main thread beside the warm-up (its own warm-up then finds the
+    work done or waits for it: :func:`warm_up_generate`). First, at normal priority, what a first
+    Generate needs (the Studio's widgets, the prompt check, a sim clip, its player media and
+    provenance marks: ``first_stage`` is set after it); then, at low priority, the engine list
+    (which imports torch) and the output check's detectors.
 
     Args:
-        background_nice: how much to lower the warm-up thread's priority (nice increment): a refill
-            warming beside a page that was just served yields the cores to it.
+        background_nice: how much to lower the thread's priority after the first stage (nice increment).
 
     Returns:
         the warm-up thread (started).
