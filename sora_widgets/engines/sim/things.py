@@ -89,8 +89,9 @@ class Thing:
 #: Things of the emoji subgroup "transport-ground" that are not vehicles.
 _NOT_VEHICLES = frozenset({"horizontal_traffic_light", "vertical_traffic_light", "stop_sign", "fuel_pump",
                            "police_car_light", "oil_drum", "wheel"})
-#: Side views in Noto Color Emoji that look right (checked by eye on the contact sheet).
-_FACES_RIGHT = frozenset({"cow", "pig", "rabbit", "motorcycle", "motor_scooter"})
+#: Side views in Noto Color Emoji that look right (checked by eye at 80-100 px: the other animals and vehicles
+#: that move — horse, cow, dog, car, bus, truck, motorcycle, boat... — look left).
+_FACES_RIGHT = frozenset({"rat", "deer", "zebra", "airplane", "small_airplane"})
 
 
 @lru_cache(maxsize=1)
