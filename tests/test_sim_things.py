@@ -254,3 +254,18 @@ def test_things_render_the_same_bytes_for_the_same_request():
     kw = {"base_scene": scene, "seed": 4, "duration": 1.0, "fps": 12, "width": 96, "height": 96}
     a, b = generate("now", **kw), generate("now", **kw)  # "now": an edit that changes nothing
     assert a.frames.tobytes() == b.frames.tobytes() and a.audio.tobytes() == b.audio.tobytes()
+
+
+@pytest.mark.parametrize("direction", ["left", "right"])
+def test_a_walking_animal_faces_where_it_goes(direction):
+    scene = _scene({"thing": "horse", "motion": "walk", "direction": direction})
+    world, bodies, sim, r, n = _run(scene, w=256, h=128, duration=0.5)
+    i = n // 2
+    frame = r.frame(i).astype(np.float32)
+    pos, _ = r._state(i)
+    cx, cy = (float(v) for v in world.to_px(pos[0, 0], pos[0, 1]))
+    hw, hh = (v * world.scale for v in bodies[0].half)
+    y0, y1, x0, x1 = int(cy - hh), int(cy - 0.2 * hh), max(0, int(cx - hw)), int(cx + hw)
+    head = np.abs(frame[y0:y1, x0:x1] - r.background_u8[y0:y1, x0:x1].astype(np.float32)).sum(-1) > 60
+    xs = np.nonzero(head)[1] + x0  # the upper part of a horse is its head and neck
+    assert (xs.mean() > cx) == (direction == "right")
