@@ -188,17 +188,23 @@ def load_before(rev: str):
     return mod
 
 
-def side_by_side(store, viewers: list[str], mode: str, before) -> tuple[list[float], list[float]]:
-    """Each viewer's first page and next page, today's and ``before``'s alternately (ms each)."""
-    new, old = [], []
+def side_by_side(store, viewers: list[str], mode: str, before) -> dict[str, list[float]]:
+    """Each viewer's first page and the next one, today's ``feed`` and ``before`` alternately: wall-clock ms
+    (``new_first``, ``new_next``, ``old_first``, ``old_next``) and this process's CPU ms over all threads
+    (the same keys + ``_cpu``: what a busy machine inflates far less)."""
+    out: dict[str, list[float]] = {}
     for v in viewers:
-        for impl, out in ((feed, new), (before, old)):
-            t = time.perf_counter()
-            p = impl.page(store, v, mode=mode, size=20)
-            if p.next_cursor:
-                impl.page(store, v, mode=mode, size=20, cursor=p.next_cursor)
-            out.append((time.perf_counter() - t) * 1000 / 2)
-    return new, old
+        for impl, key in ((feed, "new"), (before, "old")):
+            cursor = None
+            for which in ("first", "next"):
+                t, c = time.perf_counter(), time.process_time()
+                p = impl.page(store, v, mode=mode, size=20, cursor=cursor)
+                out.setdefault(f"{key}_{which}", []).append((time.perf_counter() - t) * 1000)
+                out.setdefault(f"{key}_{which}_cpu", []).append((time.process_time() - c) * 1000)
+                cursor = p.next_cursor
+                if cursor is None:
+                    break
+    return out
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -252,10 +258,13 @@ def main() -> None:
             before = load_before(args.before)
             print(f"\nside by side, one run (first + next page per viewer, alternating): today vs {args.before}")
             for mode in feed.MODES:
-                new, old = side_by_side(store, viewers, mode, before)
-                print(f"  {mode:<13} today p50 {pct(new, 50):6.1f} / p95 {pct(new, 95):6.1f} ms   "
-                      f"{args.before} p50 {pct(old, 50):6.1f} / p95 {pct(old, 95):6.1f} ms   "
-                      f"p95 ratio x{pct(old, 95) / pct(new, 95):.1f}")
+                r = side_by_side(store, viewers, mode, before)
+                for which in ("first", "next"):
+                    new, old = r[f"new_{which}"], r[f"old_{which}"]
+                    print(f"  {mode:<13} {which:<5} today p50 {pct(new, 50):6.1f} / p95 {pct(new, 95):6.1f} ms   "
+                          f"{args.before} p50 {pct(old, 50):6.1f} / p95 {pct(old, 95):6.1f} ms   "
+                          f"p95 ratio x{pct(old, 95) / pct(new, 95):.1f}   CPU p50 "
+                          f"{pct(r[f'new_{which}_cpu'], 50):.0f} vs {pct(r[f'old_{which}_cpu'], 50):.0f} ms")
 
 
 def report_ranking(store, viewers: list[str], events: int, small: list[float], small_base: list[float]) -> None:

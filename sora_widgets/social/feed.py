@@ -47,6 +47,7 @@ import binascii
 import datetime as dt
 import json
 import re
+import time
 import zlib
 from dataclasses import dataclass, field, replace
 
@@ -299,7 +300,8 @@ def _new_page(store: Store, con, session: _Session, want: int, params: dict) -> 
     since, since_new = as_of - dt.timedelta(days=CANDIDATE_DAYS), as_of - dt.timedelta(days=1)
     ranking = {**params, "since": since, "since_new": since_new, "served": served}
     snap = feed_snapshot.current(store, window_days=CANDIDATE_DAYS + 1)
-    chosen = _rank_warm(con, snap, session.mode, ranking, want, last) if snap.covers(since) else None
+    chosen = (_rank_warm(con, snap, session.mode, ranking, want, last, first=not session.pages)
+              if snap.covers(since) else None)
     if chosen is None:
         for lo, lo_new in ((since, since_new), (_EPOCH, _EPOCH)):  # further back only when they run out
             chosen = _rank(con, session.mode, {**ranking, "since": lo, "since_new": lo_new}, want, last)
@@ -320,31 +322,38 @@ def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> li
 
 
 def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want: int,
-               last_owner: str | None) -> list[tuple] | None:
+               last_owner: str | None, *, first: bool) -> list[tuple] | None:
     """The next ``want`` rows ranked on the snapshot; None when it cannot fill the page (then the store ranks).
 
     The same ``ranked.sql``/``following.sql`` run on the snapshot's copy of the global tables, with the
     viewer's events and follows and the clips created since the snapshot read live from ``con``. The SQL's
     visibility fragment is left out there because the rows it returns are then checked, live, against
     ``access.visible_clip_sql`` on ``con``: the rule is applied once, on the store's current state.
+
+    The viewer's events (a scan of every event: DuckDB does not use the index for it) are read on the
+    first page of a session; later pages of the same session reuse them for :data:`EVENTS_REUSE_S`
+    (what the viewer watched meanwhile was served by this session, so it is left out anyway).
     """
     # Only the personalised feed reads the viewer's events (seen clips, liked authors), and only the
     # personalised and following feeds their follows: the other modes skip those reads (an empty table).
     live = {"viewer": params["viewer"]}
-    events = con.execute("SELECT handle, clip_id, kind, owner FROM feed_events WHERE handle = $viewer"
-                         + ("" if mode == "personalised" else " LIMIT 0"), live).to_arrow_table()
-    follows = con.execute("SELECT follower, followee FROM follows WHERE follower = $viewer"
-                          + (" LIMIT 0" if mode == "popular" else ""), live).to_arrow_table()
-    newer = con.execute(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips "
-                        "WHERE created_at > $taken AND created_at <= $now",
-                        {"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
-    cur = snap.con.cursor()
+    src = con.cursor()  # its own cursor: Arrow results come from a relation (``sql``), which needs a clean one
+    events = None if first or mode != "personalised" else _events_reuse(snap, params["viewer"])
+    if events is None:
+        events = src.sql("SELECT handle, clip_id, kind, owner FROM feed_events WHERE handle = $viewer"
+                         + ("" if mode == "personalised" else " LIMIT 0"), params=live).to_arrow_table()
+        if mode == "personalised":
+            _events_keep(snap, params["viewer"], events)
+    follows = src.sql("SELECT follower, followee FROM follows WHERE follower = $viewer"
+                      + (" LIMIT 0" if mode == "popular" else ""), params=live).to_arrow_table()
+    newer = src.sql(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips WHERE created_at > $taken AND created_at <= $now",
+                    params={"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
+    src.close()
+    cur = snap.con.cursor()  # this thread's own cursor on the process's one in-memory connection
     try:
-        cur.register("_events", events)
-        cur.register("_follows", follows)
+        cur.register("feed_events", events)  # connection-local views, under the names the SQL reads
+        cur.register("follows", follows)
         cur.register("_newer", newer)
-        cur.execute("CREATE TEMP VIEW feed_events AS SELECT * FROM _events")
-        cur.execute("CREATE TEMP VIEW follows AS SELECT * FROM _follows")
         cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
         name = "following.sql" if mode == "following" else "ranked.sql"
         rows = _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
@@ -361,6 +370,22 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
         rows = [r for r in rows if r[0] in ok]
     chosen = rows[:want] if mode == "following" else _interleave(rows, want, last_owner)
     return chosen if len(chosen) == want else None
+
+
+#: Seconds a session's later pages may reuse the viewer's events read by an earlier page (see _rank_warm).
+EVENTS_REUSE_S = 60.0
+_events_cache: dict[tuple[str, str], tuple[float, object]] = {}
+
+
+def _events_reuse(snap: feed_snapshot.Snapshot, viewer: str):
+    got = _events_cache.get((snap.store_key, viewer))
+    return got[1] if got is not None and time.monotonic() - got[0] <= EVENTS_REUSE_S else None
+
+
+def _events_keep(snap: feed_snapshot.Snapshot, viewer: str, events) -> None:
+    if len(_events_cache) > 1000:  # a bound, not a policy: a server has far fewer viewers per process
+        _events_cache.clear()
+    _events_cache[(snap.store_key, viewer)] = (time.monotonic(), events)
 
 
 def _interleave(rows: list[tuple], want: int, last_owner: str | None) -> list[tuple]:

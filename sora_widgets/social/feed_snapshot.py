@@ -53,13 +53,14 @@ CLIP_COLUMNS = "clip_id, owner, prompt, parent_id, media_hash, thumb_hash, creat
 @dataclass(frozen=True)
 class Snapshot:
     """One copy: ``con`` (an in-memory DuckDB; take a ``con.cursor()`` per use), ``taken_at`` (the
-    store's clock when read), ``since`` (the oldest creation time it holds, exclusive) and ``taken_mono``
-    (``time.monotonic()`` when read, for its age)."""
+    store's clock when read), ``since`` (the oldest creation time it holds, exclusive), ``taken_mono``
+    (``time.monotonic()`` when read, for its age) and ``store_key`` (the store's database file)."""
 
     con: duckdb.DuckDBPyConnection
     taken_at: dt.datetime
     since: dt.datetime
     taken_mono: float
+    store_key: str
 
     def covers(self, since: dt.datetime) -> bool:
         """Does it hold every clip created after ``since`` (up to ``taken_at``)?"""
@@ -123,21 +124,24 @@ def _keep(key: tuple[str, int], snap: Snapshot) -> None:
 
 def _take(store: Store, window_days: int) -> Snapshot:
     """Read the window from the store into a new in-memory database (one read, a few statements)."""
-    with store.read() as src:
-        taken_at = src.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+    with store.read() as con:
+        taken_at = con.execute("SELECT current_timestamp::TIMESTAMP").fetchall()[0][0]
+        src = con.cursor()  # Arrow results come from relations (``sql``), which need a cursor without a pending result
         since = taken_at - dt.timedelta(days=window_days)
         w = {"since": since, "taken": taken_at}
-        clips = src.execute(f"SELECT {CLIP_COLUMNS} FROM clips WHERE created_at > $since AND created_at <= $taken",
-                            w).to_arrow_table()
-        stats = src.execute("SELECT clip_id, created_at, hot FROM clip_stats WHERE created_at > $since",
-                            {"since": since}).to_arrow_table()
-        edges = src.execute("SELECT child_id, parent_id, created_at FROM remix_edges WHERE created_at > $since",
-                            {"since": since}).to_arrow_table()
-        users = src.execute("SELECT handle, locale FROM users").to_arrow_table()
+        clips = src.sql(f"SELECT {CLIP_COLUMNS} FROM clips WHERE created_at > $since AND created_at <= $taken",
+                        params=w).to_arrow_table()
+        w = {"since": since}
+        stats = src.sql("SELECT clip_id, created_at, hot FROM clip_stats WHERE created_at > $since",
+                        params=w).to_arrow_table()
+        edges = src.sql("SELECT child_id, parent_id, created_at FROM remix_edges WHERE created_at > $since",
+                        params=w).to_arrow_table()
+        users = src.sql("SELECT handle, locale FROM users").to_arrow_table()
+        src.close()
     mono = time.monotonic()
     con = duckdb.connect(":memory:", config=dict(DUCKDB_CONFIG))
     for name, table in (("clips", clips), ("clip_stats", stats), ("remix_edges", edges), ("users", users)):
         con.register("_src", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _src")
         con.unregister("_src")
-    return Snapshot(con, taken_at, since, mono)
+    return Snapshot(con, taken_at, since, mono, str(store.db_path))
