@@ -4,13 +4,17 @@ its sound a second late or early. Larger corpus and rates: benchmarks/cameo_benc
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import numpy as np
 import pytest
 from corpus_faces import LIVENESS_EXPECT, liveness_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sora_widgets.cameo import liveness, synthetic
+from sora_widgets.media import Clip
 
 V = importlib.import_module("sora_widgets.cameo.verify")
 
@@ -54,3 +58,39 @@ def test_verify_turns_down_a_photo_with_the_phrase_played_beside_it():
     r = V.verify(photo, phrase)
     assert not r.passed and liveness.NOT_IN_SYNC in r.reasons, r
     assert r.details["liveness"]["passed"] is False and r.details["face_fraction"] == 1.0
+
+
+@functools.lru_cache(maxsize=1)
+def _talking():
+    """A talking clip with 2 s of silence either side of the phrase (room to move the sound), and its face track."""
+    x, sr = synthetic.spoken("purple rabbit candle forest")
+    pad = np.zeros(2 * sr, np.float32)
+    clip, _ = synthetic.astronaut_clip(audio=np.concatenate([pad, x, pad]), sample_rate=sr, size=128, fps=12)
+    return clip, liveness.track_clip(clip)
+
+
+def _moved(clip: Clip, seconds: float) -> np.ndarray:
+    """``clip``'s sound moved ``seconds`` later (earlier if negative), silence filling the gap."""
+    k = int(round(seconds * clip.sample_rate))
+    out = np.zeros_like(clip.audio)
+    if k >= 0:
+        out[:, k:] = clip.audio[:, : clip.audio.shape[1] - k]
+    else:
+        out[:, :k] = clip.audio[:, -k:]
+    return out
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(shift=st.floats(0.4, 2.0) | st.floats(-2.0, -0.4))
+def test_sound_moved_by_more_than_the_devices_own_lag_always_fails(shift):
+    clip, track = _talking()
+    r = liveness.check(clip.frames, _moved(clip, shift), clip.sample_rate, clip.fps, track)
+    assert not r.passed, (shift, r)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(shift=st.floats(-0.2, 0.2))
+def test_sound_within_a_devices_lag_always_passes(shift):
+    clip, track = _talking()
+    r = liveness.check(clip.frames, _moved(clip, shift), clip.sample_rate, clip.fps, track)
+    assert r.passed, (shift, r)
