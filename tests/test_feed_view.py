@@ -116,3 +116,17 @@ def test_a_shared_link_opens_that_clip_first_only_when_the_viewer_may_see_it(sto
         v = FeedView(store, "zed", page_size=3, open_clip=hidden)
         assert v.player.clip_id != hidden and v.current.reason != feed.SHARED_REASON
         assert hidden == "" or "not available" in v.status.value
+
+
+def test_the_player_draws_no_emoji_glyphs():
+    """Debian's chromium has no colour-emoji font by default: an emoji (U+1F300 and up, written literally or
+    as a \\u{...} escape) draws as a missing-glyph box, so the player's icons are inline SVG and text."""
+    import re
+    from pathlib import Path
+
+    import sora_widgets.widgets.feed_view as fv
+
+    js = (Path(fv.__file__).parent / "feed_view.js").read_text()
+    assert not [c for c in js if ord(c) >= 0x1F000]
+    assert not re.search(r"\\u\{1F[0-9A-Fa-f]{3}\}", js)
+    assert "speakerSvg(" in js and "tap for sound" in js
