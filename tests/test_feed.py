@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, rule
 from test_visibility import TEENS, add_clip, add_people, set_disabled
@@ -370,3 +370,39 @@ def test_changes_after_the_warm_copy_was_taken_are_honoured_at_once(world, mode)
     assert sorted(served) == ["a3", "a_new"], served  # nothing removed, held, blocked, disabled or mature
     served, _ = _page_to_the_end(s, "adm", mode, 2)
     assert sorted(served) == ["a2", "a3", "a_new", "b0", "b1", "b2", "b3"], served  # adults get the mature one
+
+
+# ---------------------------------------------------------------------- cursors carry state, not permission
+
+FORBIDDEN = ("removed", "held", "draft", "mature", "blocked", "disabled")
+
+
+@pytest.fixture(scope="module")
+def forged_world(tmp_path_factory):
+    s = open_store(tmp_path_factory.mktemp("forged"))
+    add_people(s)
+    add_clip(s, "ok", "ada")
+    add_clip(s, "ok2", "ben")
+    for status in ("removed", "held", "draft"):
+        add_clip(s, status, "ada", status)
+    add_clip(s, "mature", "ada", mature=True)
+    add_clip(s, "blocked", "rev")
+    add_clip(s, "disabled", "uno")
+    graph.block(s, "tia", "rev")
+    set_disabled(s, "uno", True)
+    return s
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pages=st.lists(st.lists(st.sampled_from(("ok", "ok2", "no_such_clip") + FORBIDDEN), max_size=6),
+                      min_size=1, max_size=3),
+       data=st.data())
+def test_an_edited_cursor_never_shows_what_the_viewer_may_not_see(forged_world, pages, data):
+    """A cursor is not signed; whatever clip ids a client writes into one, a teen is shown none she may not see."""
+    s = forged_world
+    real = feed._decode(feed.page(s, "tia", mode="popular", size=1).cursor)
+    number = data.draw(st.integers(0, len(pages)))  # a page to replay, or the next new one
+    forged = feed._Session("tia", "popular", "", real.as_of, number,
+                           tuple(tuple((c, "ada", "popular", 1.0) for c in pg) for pg in pages))
+    got = {i.clip_id for i in feed.page(s, "tia", mode="popular", cursor=feed._encode(forged), size=6).items}
+    assert got <= {"ok", "ok2"}, got
