@@ -273,3 +273,17 @@ def test_a_walking_animal_faces_where_it_goes(direction):
     head = np.abs(frame[y0:y1, x0:x1] - r.background_u8[y0:y1, x0:x1].astype(np.float32)).sum(-1) > 60
     xs = np.nonzero(head)[1] + x0  # the upper part of a horse is its head and neck
     assert (xs.mean() > cx) == (direction == "right")
+
+
+def test_round_things_are_circles_that_roll():
+    assert sprites.is_round(things.get("volleyball").emoji) and sprites.is_round(things.get("coin").emoji)
+    assert not sprites.is_round(things.get("horse").emoji) and not sprites.is_round(things.get("guitar").emoji)
+    scene = _scene({"thing": "volleyball", "motion": "roll", "direction": "right"})
+    _, bodies, sim, _, _ = _run(scene, w=256, h=128, duration=1.0)
+    (ball,) = bodies
+    assert ball.shape == "circle" and ball.radius == pytest.approx(ball.half[1])
+    k = int(0.5 * 240)
+    assert sim.pos[k, 0, 0] > sim.pos[0, 0, 0] + 0.3  # it went right
+    # rolling without slipping: the spin matches the speed (angle turned ~ distance / radius)
+    turned = sim.pos[0, 0, 2] - sim.pos[k, 0, 2]
+    assert turned == pytest.approx((sim.pos[k, 0, 0] - sim.pos[0, 0, 0]) / ball.radius, rel=0.15)

@@ -270,6 +270,9 @@ def _as_thing(b: Body, thing: things.Thing, g: dict) -> None:
     if not sprites.available():
         b.note = f"{thing.name} drawn as a box: the emoji font is not installed (apt-get install fonts-noto-color-emoji)"
         return
+    if not b.upright and sprites.is_round(thing.emoji):  # balls, coins, cookies: a circle, so they roll
+        b.shape, b.radius, b.verts = "circle", hh, []
+        return
     b.verts = [(x * 2 * hh, y * 2 * hh) for x, y in sprites.outline(thing.emoji)]
 
 
@@ -353,7 +356,7 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
     for idx, b in enumerate(bodies):
         mat = _material(b.material)
         if b.shape == "circle":
-            mass = mat["density"] * math.pi * b.radius**2
+            mass = b.mass if b.mass is not None else mat["density"] * math.pi * b.radius**2
             moment = pymunk.moment_for_circle(mass, 0, b.radius)
         else:
             mass = b.mass if b.mass is not None else mat["density"] * 4 * b.half[0] * b.half[1]

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FONT_ENV", "FONT_PATHS", "SpriteUnavailable", "aspect", "available", "base_rgba", "font_path", "outline", "sprite"]
+__all__ = ["FONT_ENV", "FONT_PATHS", "SpriteUnavailable", "aspect", "available", "base_rgba", "font_path", "is_round", "outline",
+           "sprite"]
 
 #: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
 FONT_ENV = "SORA_EMOJI_FONT"
@@ -130,6 +131,19 @@ def outline(emoji: str, max_verts: int = 16) -> tuple[tuple[float, float], ...]:
             areas.append(abs((bx - ax) * (cy - ay) - (cx - ax) * (by - ay)))
         v.pop(int(np.argmin(areas)))
     return tuple((float(x), float(y)) for x, y in v)
+
+
+@lru_cache(maxsize=2048)
+def is_round(emoji: str) -> bool:
+    """Whether the picture is a disc (a ball, a coin, a cookie): about square, filling at least 90 % of its
+    inscribed circle with under 2 % of it outside. Such things get a circle body, so they roll."""
+    a = base_rgba(emoji)[..., 3] >= 255 * ALPHA_MIN
+    h, w = a.shape
+    if not 0.9 <= w / h <= 1.11:
+        return False
+    r = (h + w) / 4
+    disc = (np.arange(h)[:, None] - (h - 1) / 2) ** 2 + (np.arange(w)[None, :] - (w - 1) / 2) ** 2 <= r * r
+    return bool((a & disc).sum() >= 0.9 * disc.sum() and (a & ~disc).sum() < 0.02 * a.sum())
 
 
 def _tint(rgba: np.ndarray, rgb) -> np.ndarray:
