@@ -21,13 +21,14 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from . import vocab
 from .things import ENCODER_THRESHOLD as THING_THRESHOLD
-from .things import THING_KIND, Thing, group_defaults
+from .things import THING_KIND, Thing, all_things, group_defaults
 from .things import find as find_thing
 from .things import get as get_thing
 
@@ -81,6 +82,7 @@ class Reading:
     tokens: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     substitutions: list[str] = field(default_factory=list)  # "horse drawn as a dog"
+    unparsed_at: set[int] = field(default_factory=set)  # token positions of the unparsed words
 
 
 #: Words before a noun that say "a thing comes next" (so an unknown word after them is a noun).
@@ -91,6 +93,8 @@ _DEFINITE = frozenset({"the", "this", "that", "these", "those", "le", "la", "les
 #: Verbs after which a colour is a predicate ("the ball is red"), never a noun.
 _COPULAS = frozenset({"is", "are", "was", "were", "be", "turns", "turn", "becomes", "painted", "colored", "coloured",
                       "looks", "est", "sont", "all", "bright", "dark", "light", "pale", "deep"})
+#: Endings of words that read as verbs or adverbs rather than nouns ("crossing", "jumped", "slowly").
+_VERB_ENDINGS = ("ing", "ed", "ly")
 _PRONOUNS = {"it": "thing", "he": "figure", "she": "figure", "him": "figure", "they": "any", "them": "any",
              "il": "any", "elle": "any"}
 #: Words before a setting that make it the place of the scene ("on the ice" beats a passing "ice cube").
@@ -105,13 +109,24 @@ def _singular(w: str) -> str:
     return w
 
 
-#: A threshold no cosine reaches: :func:`things.find` then answers exact names and aliases only.
-_EXACT_ONLY = 2.0
+@lru_cache(maxsize=1)
+def _thing_names() -> dict[str, Thing]:
+    """Every catalogue name and alias (lower case) -> its thing; the first thing to claim a name keeps it."""
+    out: dict[str, Thing] = {}
+    for t in all_things():
+        for name in (t.name, *t.aliases):
+            out.setdefault(name.lower(), t)
+    return out
 
 
 def _thing_exact(word: str) -> Thing | None:
-    """The catalogue thing whose own name or alias is ``word`` (or its singular); None otherwise."""
-    return find_thing(word, threshold=_EXACT_ONLY)
+    """The catalogue thing whose own name or alias is ``word`` (or its singular); None otherwise.
+    A dictionary look-up: :func:`things.find` would also run the encoder when no name matches."""
+    names = _thing_names()
+    for form in (word, _singular(word), word[:-1] if word.endswith("s") else word):
+        if form in names:
+            return names[form]
+    return None
 
 
 #: How much nearer (cosine) a catalogue thing must be than a hand-drawn kind to be drawn instead: "bunny" is a
@@ -124,6 +139,20 @@ def _cosine(a: str, b: str) -> float:
 
     enc = get_encoder()
     return float(enc.encode_one(a) @ enc.encode_one(b)) if enc is not None else 0.0
+
+
+def _catalogue_phrase(tokens: list[str], i: int, shorter_than: int, lex: dict) -> tuple[int, Thing] | None:
+    """A catalogue name of 2-3 words starting at ``tokens[i]`` and longer than the keyword found there
+    (``(words, thing)``), unless it starts with a modifier ("black cat" is a black hand-drawn cat)."""
+    if tokens[i] in lex and lex[tokens[i]][0] in ("color", "size", "material", "count"):
+        return None
+    for n in (3, 2):
+        if n <= shorter_than or i + n > len(tokens) or not all(t.isalpha() for t in tokens[i : i + n]):
+            continue
+        t = _thing_exact(" ".join(tokens[i : i + n]))
+        if t is not None:
+            return n, t
+    return None
 
 
 def _hand_drawn(t: Thing | None) -> str | None:
@@ -183,8 +212,17 @@ def _read(text: str) -> Reading:
             if phrase in lex:
                 hit = (n, phrase, lex[phrase])
                 break
-            if n == 1 and _singular(phrase) in lex and lex[_singular(phrase)][0] in ("object", "special"):
-                hit = (1, phrase, lex[_singular(phrase)])
+            one = " ".join(tokens[i : i + n - 1] + [_singular(tokens[i + n - 1])])  # "soccer balls"
+            if one in lex and lex[one][0] in ("object", "special"):
+                hit = (n, phrase, lex[one])
+                break
+        thing = _catalogue_phrase(tokens, i, hit[0] if hit else 0, lex)
+        if thing is not None:  # "teddy bear", "hot air balloon": a longer catalogue name beats a keyword in it
+            n, t = thing
+            r.mentions.append(Mention(THING_KIND, t.key, i, " ".join(tokens[i : i + n]), 1.0, n))
+            r.clause_of.extend([clause] * n)
+            i += n
+            continue
         if hit is not None:
             n, phrase, (slot, value) = hit
             r.mentions.append(Mention(slot, value, i, phrase, 1.0, n))
@@ -204,7 +242,7 @@ def _read(text: str) -> Reading:
             unknown.append((i, tok))
         i += 1
     unknown_at = {p for p, _ in unknown}
-    _nouns_that_look_like_other_slots(r, unknown_at)
+    unknown = sorted(unknown + _nouns_that_look_like_other_slots(r, unknown_at))
     rest: list[tuple[int, str]] = []
     for pos, word in unknown:  # an exact catalogue name comes before any encoder match
         t = _thing_exact(word)
@@ -226,13 +264,14 @@ def _read(text: str) -> Reading:
             elif t is not None:
                 r.mentions.append(Mention(THING_KIND, t.key, pos, word, THING_THRESHOLD))
                 r.substitutions.append(f"{word} drawn as {t.name}")
-            elif hit is not None:
+            elif hit is not None and (hit[0] != "object" or noun):  # "dogs play": a verb is not a ball
                 slot, value, score = hit
                 r.mentions.append(Mention(slot, value, pos, word, score))
                 if slot == "object":
                     r.substitutions.append(f"{word} drawn as a {value}")
             else:
                 r.unparsed.append(word)
+                r.unparsed_at.add(pos)
     r.mentions.sort(key=lambda m: m.pos)
     return r
 
@@ -278,13 +317,17 @@ def _followed_by_noun(r: Reading, m: Mention, unknown_at: set[int]) -> bool:
     if nxt is not None:
         return nxt.slot in ("object", "special", THING_KIND, "collective", "setting", "ramp") or (
             nxt.slot == "ambience" and nxt.words in ("birds", "bird", "cars"))
-    return j in unknown_at
+    word = r.tokens[j]
+    # an unknown word after a colour is its noun ("a red pillow") unless it reads as a verb ("camel crossing")
+    return j in unknown_at and (_thing_exact(word) is not None or not word.endswith(_VERB_ENDINGS))
 
 
-def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> None:
-    """Colour names that are nouns ("an apple", "a lime") and sound words used as things ("a blue bird",
-    "two cars") become catalogue things when they stand where a noun stands."""
+def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> list[tuple[int, str]]:
+    """Colour names that are nouns ("an apple", "in the mud") and sound words used as things ("a blue bird",
+    "two cars") become catalogue things when they stand where a noun stands; returns the colour names that
+    are nouns the catalogue does not have, to be read as unknown words."""
     out: list[Mention] = []
+    nouns: list[tuple[int, str]] = []
     for m in r.mentions:
         word = m.words
         prev = r.tokens[m.pos - 1] if m.pos > 0 else ""
@@ -292,6 +335,9 @@ def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> None:
             t = _thing_exact(word)
             if t is not None:
                 out.append(Mention(THING_KIND, t.key, m.pos, word))
+                continue
+            if prev in _DETERMINERS and prev not in ("of",):  # "in the sky", "the mud": a noun, not a colour
+                nouns.append((m.pos, word))
                 continue
         if m.slot == "ambience" and m.n == 1 and (prev in _DETERMINERS or prev in vocab.COUNT_WORDS or any(
                 o.pos + o.n == m.pos and o.slot in ("color", "size", "count", "collective") for o in r.mentions)):
@@ -303,6 +349,7 @@ def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> None:
                 continue
         out.append(m)
     r.mentions = out
+    return nouns
 
 
 # --------------------------------------------------------------------------- encoder lookup
@@ -471,6 +518,7 @@ def _changes(r: Reading) -> _Changes:
     relation: dict | None = None  # {"rel", "a", "objs", "clause"}: "A left of" waiting for B
     patient: dict | None = None  # {"motion", "clause"}: "kicks" waiting for what is kicked
     explicit_count = False
+    since_verb: list[int] = []  # groups named since the last verb: the subject of the next one
 
     def clause(pos: int) -> int:
         return r.clause_of[pos] if pos < len(r.clause_of) else (r.clause_of[-1] if r.clause_of else 0)
@@ -514,6 +562,8 @@ def _changes(r: Reading) -> _Changes:
             ch.group_explicit[gi].add("motion")
             last_motion_groups[:] = [gi]
             patient = None
+        elif gi not in since_verb:
+            since_verb.append(gi)
 
     def new_group(kind: str, pos: int, extra: dict | None = None, cameo: str | None = None,
                   thing: str | None = None) -> None:
@@ -576,9 +626,31 @@ def _changes(r: Reading) -> _Changes:
             else:
                 pending.pop("count", None)
 
-    def noun_follows(m: Mention) -> bool:
-        c = clause(m.pos)
-        return any(o.pos > m.pos and clause(o.pos) == c and o.slot in _NOUNS + ("collective",) for o in r.mentions)
+    at: dict[int, Mention] = {}
+    for o in r.mentions:  # where a bird is both seen and heard, the thing stands at that word
+        if o.pos not in at or o.slot in _NOUNS:
+            at[o.pos] = o
+
+    def noun_after(m: Mention) -> bool:
+        """Whether the words right after ``m`` (past determiners and adjectives) name a thing: the verb's object."""
+        j = m.pos + m.n
+        while j < len(r.tokens):
+            o = at.get(j)
+            if o is not None and o.slot in ("color", "size", "material", "count"):
+                j += o.n
+            elif o is None and (r.tokens[j] in _DETERMINERS or r.tokens[j] in ("up", "over", "down", "away")):
+                j += 1
+            else:
+                break
+        o = at.get(j)
+        return o is not None and o.slot in _NOUNS + ("collective",)
+
+    def describes_nothing(m: Mention) -> bool:
+        """A colour/size/material whose noun was not placed ("a red pillow") or is the ground or a sound."""
+        j = m.pos + m.n
+        while j in at and at[j].slot in ("color", "size", "material"):
+            j += at[j].n
+        return j in r.unparsed_at or (j in at and at[j].slot in ("ambience", "ramp"))
 
     def stronger(slot: str, m: Mention) -> bool:
         """True if ``m`` is at least as strong as what set ``slot`` so far (the strongest evidence wins)."""
@@ -610,6 +682,8 @@ def _changes(r: Reading) -> _Changes:
                     ch.group_explicit[gi].add(k)
             pending, pending_pos = {}, None
         if m.slot in _MODIFIERS:
+            if m.slot != "count" and describes_nothing(m):
+                continue
             if m.slot == "count" and collective is not None:
                 pending["count"] = int(m.value)  # "a family of five": the number after the collective
                 explicit_count = True
@@ -661,7 +735,9 @@ def _changes(r: Reading) -> _Changes:
             if m.slot == "motion":
                 trans = vocab.TRANSITIVE.get(m.words)
                 free = [i for i in idx if "motion" not in ch.group_explicit[i]]
-                if trans is not None and noun_follows(m):
+                subject = [i for i in since_verb if i in free]
+                since_verb.clear()
+                if trans is not None and noun_after(m):
                     # "a child kicks a ball": the doer acts, the next thing named is done to
                     agents = [i for i in idx if _can_act(ch.groups[i])]
                     for i in agents:
@@ -683,7 +759,7 @@ def _changes(r: Reading) -> _Changes:
                             ch.group_explicit[i].add("motion")
                         last_motion_groups[:] = free
                     continue
-                targets = free or idx[-1:]
+                targets = subject or free or idx[-1:]
                 if not targets:
                     pending["motion"] = m.value
                     pending_pos = m.pos if pending_pos is None else pending_pos
@@ -702,6 +778,9 @@ def _changes(r: Reading) -> _Changes:
                     ch.groups[i]["direction"] = m.value
                     ch.group_explicit[i].add("direction")
         elif m.slot == "setting":
+            nxt = at.get(m.pos + m.n)
+            if nxt is not None and nxt.slot in _NOUNS and nxt.slot != "pronoun":
+                continue  # "a school bus", "a kitchen robot": the place word describes the thing after it
             relation = None  # "a ball on the grass": the ground, not a second thing
             if pending_pos is not None and pending_pos >= m.pos - 2:
                 # "a wooden floor", "green grass": the modifiers describe the ground, not an object
@@ -785,6 +864,8 @@ def _apply(scene: dict, ch: _Changes, *, fresh: bool) -> dict:
             scene["time"] = "night" if ch.setting == "space" else "day"
     if ch.gravity is not None:
         scene["gravity"] = ch.gravity
+        if ch.gravity == 0 and ch.setting is None and fresh:
+            scene["setting"] = "space"  # "floats in zero gravity": nothing to stand on
     if ch.time is not None:
         scene["time"] = ch.time
     if ch.camera is not None:

@@ -74,14 +74,23 @@ OBJECTS: dict[str, dict] = {
         "material": "fur", "color": "gray",
     },
     "dog": {
-        "words": ["dog", "dogs", "puppy", "puppies", "pup", "chien", "chiens", "chiot", "doggo", "hound", "canine"],
+        "words": ["dog", "dogs", "puppy", "puppies", "pup", "chien", "chiens", "chiot", "doggo", "hound", "canine",
+                  "retriever", "retrievers", "labrador", "terrier", "bulldog", "beagle", "husky", "dachshund",
+                  "spaniel", "collie", "corgi", "pug", "chihuahua", "dalmatian", "rottweiler", "greyhound"],
         "phrases": ["a dog", "a puppy", "a pet dog", "a hound"],
         "material": "fur", "color": "saddlebrown",
     },
     "person": {
         "words": ["person", "people", "man", "men", "woman", "women", "boy", "girl", "kid", "kids", "child",
                   "children", "guy", "lady", "player", "players", "figure", "athlete", "someone", "astronaut",
-                  "personne", "homme", "femme", "garçon", "fille", "human", "dancer", "runner"],
+                  "personne", "homme", "femme", "garçon", "fille", "human", "dancer", "runner",
+                   "skater", "skaters", "skier", "skiers", "surfer", "surfers", "baby", "babies", "toddler",
+                   "chef", "soldier", "soldiers", "rider", "teammate", "teammates", "teenager", "teenagers",
+                   "student", "students", "farmer", "worker", "workers", "gymnast", "gymnasts", "swimmer",
+                   "swimmers", "cyclist", "cyclists", "hiker", "hikers", "musician", "mother",
+                   "father", "mom", "dad", "grandmother", "grandfather", "boys", "girls", "friends",
+                   "crowd of people", "pedestrian", "pedestrians", "tourist", "tourists", "police officer",
+                   "doctor", "nurse", "teacher", "juggler", "acrobat", "ballerina", "skateboarder", "jogger"],
         "phrases": ["a person", "a man", "a woman", "a human figure", "a basketball player"],
         "material": "cloth", "color": "royalblue",
     },
@@ -446,6 +455,7 @@ def keyword_lexicon() -> dict[str, tuple[str, object]]:
         lex.setdefault(w, ("collective", (kind, n)))
     for phrase, rel in RELATIONS.items():
         lex.setdefault(phrase, ("relation", rel))
+    lex["a couple"] = ("collective", ("person", 2))  # "a couple dancing": two people ("a couple of" is a count)
     for phrase, x in PLACES.items():
         lex[phrase] = ("place", x)
     for w, (_agent, patient) in TRANSITIVE.items():
