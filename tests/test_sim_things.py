@@ -287,3 +287,16 @@ def test_round_things_are_circles_that_roll():
     # rolling without slipping: the spin matches the speed (angle turned ~ distance / radius)
     turned = sim.pos[0, 0, 2] - sim.pos[k, 0, 2]
     assert turned == pytest.approx((sim.pos[k, 0, 0] - sim.pos[0, 0, 0]) / ball.radius, rel=0.15)
+
+
+def test_big_things_stand_side_by_side_in_the_order_named():
+    scene = _scene(*({"thing": k} for k in ("bus", "automobile", "elephant", "horse")))
+    world, bodies, sim, _, _ = _run(scene, w=256, h=128, duration=0.5)
+    x0 = sim.pos[0, :, 0]
+    assert list(np.argsort(x0)) == [0, 1, 2, 3]  # left to right as named
+    spans = [(x - b.half[0], x + b.half[0]) for x, b in zip(x0, bodies, strict=True)]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap at the start
+    assert spans[0][0] >= 0 and spans[-1][1] <= world.w  # all in view
+    # a bus is still drawn bigger than a car, a car bigger than a horse is tall... sizes keep their order
+    assert bodies[0].half[1] > bodies[1].half[1] and bodies[2].half[1] > bodies[3].half[1]
+    assert np.all(np.abs(sim.pos[-1, :, 1] - sim.pos[0, :, 1]) < 0.1)  # nobody was thrown onto another

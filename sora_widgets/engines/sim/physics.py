@@ -140,6 +140,7 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
     slot = 0
     collide_side = 0
     starts: dict[str, float] = {}
+    fit, side_by_side = _fit_things(groups, world, cameo_aspects)
     for gi, g in enumerate(groups):
         thing = things.get(g["thing"]) if g["kind"] == things.THING_KIND and not g.get("cameo") else None
         motion = g.get("motion") or ("rest" if g["kind"] in _UPRIGHT or (thing and thing.upright) else "drop")
@@ -149,6 +150,8 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
         hw, hh = _half_extents(g, aspect)
         if gym and g["kind"] == "ball" and not g.get("cameo"):
             hw = hh = 0.2 * vocab.SIZES.get(g.get("size", "medium"), vocab.SIZES["medium"])["scale"]
+        if thing is not None:
+            hw, hh = hw * fit, hh * fit
         upright = g["kind"] in _UPRIGHT or bool(g.get("cameo")) or bool(thing and thing.upright)
         shape = "circle" if g["kind"] == "ball" and not g.get("cameo") else "poly"
         direction = g.get("direction")
@@ -160,6 +163,8 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                 _as_thing(b, thing, g)
             frac = (slot + 0.5) / max(n_total, 1)
             x_spread = 0.12 * world.w + 0.76 * world.w * frac
+            if side_by_side is not None:  # catalogue things are of very different widths: place by width
+                x_spread = side_by_side[slot]
             place = g.get("place") or {}  # layout constraints of the prompt's relations (parse._place)
             if "x" in place:
                 x_spread = _placed_x(place["x"], i, int(g["count"]), hw, world)
@@ -231,6 +236,30 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                           "w": float(rng.uniform(-1.0, 1.0)) if b.shape == "poly" and not upright else 0.0}
             bodies.append(b)
     return bodies
+
+
+def _fit_things(groups: list[dict], world: World, cameo_aspects: dict) -> tuple[float, list[float] | None]:
+    """For a scene with catalogue things: (scale of the things' sizes, x centre (m) of every body in order) so
+    that all bodies stand side by side in the view, in the order named, without overlapping (a bus, a car and
+    an elephant are 9 m wide together; the view is 5 m). (1.0, None) for scenes without things, which keep the
+    even spread of the hand-drawn kinds."""
+    if not any(g["kind"] == things.THING_KIND and not g.get("cameo") for g in groups):
+        return 1.0, None
+    widths, is_thing = [], []
+    for g in groups:
+        hw, _ = _half_extents(g, cameo_aspects.get(g["cameo"]) if g.get("cameo") else None)
+        widths += [2 * hw] * int(g["count"])
+        is_thing += [g["kind"] == things.THING_KIND and not g.get("cameo")] * int(g["count"])
+    widths_a = np.array(widths)
+    room = 0.94 * world.w - 0.08 * (len(widths) - 1)  # the view less small gaps
+    fixed = float(widths_a[~np.array(is_thing)].sum())
+    scalable = float(widths_a[np.array(is_thing)].sum())
+    fit = float(np.clip((room - fixed) / max(scalable, 1e-6), 0.35, 1.0))
+    widths_a = np.where(is_thing, widths_a * fit, widths_a)
+    gap = max(0.08, (world.w - widths_a.sum()) / (len(widths) + 1))
+    left = max(0.03 * world.w, (world.w - widths_a.sum() - gap * (len(widths) - 1)) / 2)
+    centres = left + np.cumsum(widths_a + gap) - gap - widths_a / 2
+    return fit, [float(c) for c in centres]
 
 
 def _placed_x(frac: float, i: int, count: int, hw: float, world: World) -> float:
