@@ -297,6 +297,6 @@ def test_big_things_stand_side_by_side_in_the_order_named():
     spans = [(x - b.half[0], x + b.half[0]) for x, b in zip(x0, bodies, strict=True)]
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap at the start
     assert spans[0][0] >= 0 and spans[-1][1] <= world.w  # all in view
-    # a bus is still drawn bigger than a car, a car bigger than a horse is tall... sizes keep their order
+    # shrunk together, sizes keep their order: the bus taller than the car, the elephant than the horse
     assert bodies[0].half[1] > bodies[1].half[1] and bodies[2].half[1] > bodies[3].half[1]
     assert np.all(np.abs(sim.pos[-1, :, 1] - sim.pos[0, :, 1]) < 0.1)  # nobody was thrown onto another
