@@ -42,6 +42,7 @@ PROMPTS = [
     "three apples, a guitar and a teapot fall on the grass",
     "a purple elephant and a giraffe at sunset",
     "a red bicycle and a green teddy bear on the street",
+    "a bus, a car, an elephant and a horse",
 ]
 
 
@@ -77,9 +78,9 @@ def sheet() -> np.ndarray:
     y = CELL * len(CLASSES) + 8
     x = 0
     for p in PROMPTS:
-        clip = generate(p, seed=3, duration=2.0, fps=24, width=224, height=frame_h)
+        clip = generate(p, seed=3, duration=2.0, fps=24, width=218, height=frame_h)
         img.paste(Image.fromarray(clip.frames[-1]), (x, y))
-        x += 224 + 8
+        x += 218 + 8
     return np.asarray(img)
 
 
