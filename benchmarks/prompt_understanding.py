@@ -207,7 +207,8 @@ def judge(items: list[Item]) -> dict:
                 xb = [centres[i] for i in gb if centres[i] is not None]
                 ok = bool(xa and xb) and ((np.mean(xa) < np.mean(xb)) == (op == "<"))
                 t["left_right"].add(ok, f"{it.prompt} -> {a} at {xa}, {b} at {xb}")
-    return {"n": len(items), "fallback": len(fallback) / max(len(items), 1), "fallback_prompts": fallback, "ignored": float(statistics.median(ignored)),
+    return {"n": len(items), "fallback": len(fallback) / max(len(items), 1), "fallback_prompts": fallback,
+            "ignored": float(statistics.median(ignored)), "ignored_mean": float(np.mean(ignored)),
             "substituted": substituted, "parse_ms": 1000 * float(np.median(parse_s)), **t}
 
 
@@ -222,7 +223,7 @@ def _line(name: str, value: float, goal: tuple[str, float] | None, extra: str = 
 def report(name: str, r: dict, failures: bool) -> None:
     print(f"{name}: {r['n']} prompts; median parse {r['parse_ms']:.1f} ms; {r['substituted']} with substitutions")
     print(_line("default-object fallback", r["fallback"], GOALS["fallback"], f"[{len(r['fallback_prompts'])}]"))
-    print(_line("content words ignored (median)", r["ignored"], GOALS["ignored"]))
+    print(_line("content words ignored (median)", r["ignored"], GOALS["ignored"], f"[mean {r['ignored_mean']:.1%}]"))
     for key, label in (("present", "named object present"), ("colour", "colour on the right object"),
                        ("count", "count right"), ("left_right", "left/right from rendered pixels"),
                        ("on", "'on' relation (scene)"), ("motion", "agent/patient motion (scene)"),

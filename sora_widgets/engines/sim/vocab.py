@@ -337,7 +337,7 @@ RELATIONS: dict[str, str] = {
     "at the left of": "left_of", "on the right of": "right_of", "to the right of": "right_of",
     "right of": "right_of", "on the right side of": "right_of", "at the right of": "right_of",
     "on": "on", "onto": "on", "atop": "on", "on top of": "on", "upon": "on", "above": "above",
-    "over": "above", "under": "under", "underneath": "under", "beneath": "under", "below": "under",
+    "under": "under", "underneath": "under", "beneath": "under", "below": "under",
     "behind": "behind", "in front of": "front", "next to": "next_to", "beside": "next_to",
     "near": "next_to", "alongside": "next_to", "close to": "next_to", "nearby": "next_to",
     "between": "between", "in between": "between", "à gauche de": "left_of", "à droite de": "right_of",
