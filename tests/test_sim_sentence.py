@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sora_widgets.engines.sim import parse_prompt, vocab
+from sora_widgets.engines.sim import leave_out, parse_prompt, vocab
 from sora_widgets.engines.sim.parse import validate_scene
 from sora_widgets.engines.sim.physics import layout, make_world, simulate
 from sora_widgets.engines.sim.render import Renderer
@@ -165,3 +165,9 @@ def test_the_studio_line_names_things_and_substitutions_escaped():
     assert "<b>x</b>" not in line and "&lt;b&gt;x&lt;/b&gt;" in line
     assert "not placed" in line and "backflip" in line
     assert "drawn instead" not in understood_html({"scene": {"objects": []}})
+
+
+def test_a_negative_prompt_leaves_out_only_the_catalogue_thing_it_names():
+    scene = parse_prompt("a horse, a car and a ball")
+    new, removed = leave_out(scene, "no horse")
+    assert removed == ["horse"] and [g.get("thing") or g["kind"] for g in new["objects"]] == ["automobile", "ball"]

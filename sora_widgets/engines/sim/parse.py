@@ -1,17 +1,27 @@
 """Prompt -> scene: read an English (or basic French) prompt into a JSON-serialisable scene dict.
 
-Two passes. (1) A reader turns the text into *mentions* — exact keyword phrases
-(longest match first, up to four words) from :mod:`.vocab`, quoted lines, and
-``@handles``; every other content word goes to the MiniLM encoder, which maps it
-onto the nearest concept if it is similar enough (per-slot thresholds, chosen
-on a word list so that "kitten", "lunar", "drizzle", "canine" land and
-"skyscraper", "zebra", "quantum" do not). Words that land nowhere are
-``unparsed``. (2) A builder attaches modifiers to objects (colour/size/material/
-count before the noun, motion and direction to the objects of their clause) and
-fills defaults, so every prompt yields the closest scene it can.
+Two passes, a light rule-based reading of the sentence (no parser model: prompts are short noun phrases and
+verbs, and the rules below are what the scene needs).
 
-:func:`apply_edit` reads an edit ("now on the moon", "make it blue", "add two
-more balls") with the same reader and changes only the slots it mentions.
+(1) The reader turns the text into *mentions*: exact keyword phrases (longest match first, up to five
+words) from :mod:`.vocab`, quoted lines, ``@handles``, pronouns. Catalogue names of several words ("teddy
+bear") beat a keyword inside them. A colour name that stands where a noun stands ("an apple", "in the mud")
+is a noun. Every other content word is looked up as an exact catalogue name (:mod:`.things`), then embedded
+with MiniLM and mapped onto the nearest concept if it is similar enough (per-slot thresholds), and a word that
+reads as a noun may still land on the catalogue's nearest thing. Precedence: exact hand-drawn keyword > exact
+catalogue name > encoder match (the catalogue's only when clearly nearer). Encoder matches for things are
+recorded as *substitutions* ("pooch drawn as a dog"); words that land nowhere are ``unparsed``.
+
+(2) The builder reads the mentions in order: colour/size/material/count bind to the next noun (and are
+dropped when their noun was not placed); a definite noun that names an earlier thing is that thing
+(coreference); a transitive verb gives its subject the agent's motion and the noun right after it the
+patient's ("a child kicks a ball"); relations between two things become layout constraints (``place``);
+collectives ("a family of five") and number words up to twenty give counts; single-valued slots (setting,
+time, camera) keep the strongest evidence, not the last word. Defaults fill the rest, so every prompt yields
+the closest scene it can.
+
+:func:`apply_edit` reads an edit ("now on the moon", "make it blue", "add two more balls") with the same reader
+and changes only the slots it mentions.
 """
 
 from __future__ import annotations
@@ -998,10 +1008,10 @@ def leave_out(scene: dict, negative_prompt: str) -> tuple[dict, list[str]]:
         return scene, []
     # A negative prompt is already negative: "no box" means "box" here (the prompt reader would drop it).
     listed = re.sub(r"\b(?:no|not|without|never|don'?t|avoid)\b", " ", negative_prompt, flags=re.IGNORECASE)
-    banned = {g["kind"] for g in _changes(_read(listed)).groups}
+    banned = {(g["kind"], g.get(THING_KIND)) for g in _changes(_read(listed)).groups}  # "no horse" keeps the car
     new = copy.deepcopy(scene)
-    kept = [g for g in new.get("objects", []) if g.get("cameo") or g["kind"] not in banned]
-    removed = list(dict.fromkeys(g["kind"] for g in new.get("objects", []) if g not in kept))
+    kept = [g for g in new.get("objects", []) if g.get("cameo") or (g["kind"], g.get(THING_KIND)) not in banned]
+    removed = list(dict.fromkeys(g.get(THING_KIND) or g["kind"] for g in new.get("objects", []) if g not in kept))
     new["objects"] = kept
     return new, removed
 
