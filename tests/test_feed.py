@@ -406,3 +406,23 @@ def test_an_edited_cursor_never_shows_what_the_viewer_may_not_see(forged_world, 
                            tuple(tuple((c, "ada", "popular", 1.0) for c in pg) for pg in pages))
     got = {i.clip_id for i in feed.page(s, "tia", mode="popular", cursor=feed._encode(forged), size=6).items}
     assert got <= {"ok", "ok2"}, got
+
+
+def test_a_shared_link_follows_the_feed_rules_and_counts_for_a_teen(world):
+    from sora_widgets.social import guardians, limits
+
+    s = world
+    add_clip(s, "ok", "ada")
+    add_clip(s, "mature", "ada", mature=True)
+    add_clip(s, "draft", "ada", "draft")
+    assert feed.open_shared(s, "tia", "ok").reason == feed.SHARED_REASON
+    assert limits.usage_today(s, "tia")["clips_served"] == 1  # a link is a page of one for the daily count
+    for hidden in ("mature", "draft", "no_such_clip", ""):
+        assert feed.open_shared(s, "tia", hidden) is None
+    assert feed.open_shared(s, "adm", "mature") is not None  # adults may open the mature one
+    code = guardians.create_invitation(s, guardian="ben")
+    guardians.accept_invitation(s, teen="tia", code=code)
+    guardians.update_settings(s, by="ben", teen="tia", daily_limit_clips=1, daily_limit_minutes=None)
+    assert feed.open_shared(s, "tia", "ok") is None  # the day's limit is spent: a link does not get past it
+    set_disabled(s, "ada", True)
+    assert feed.open_shared(s, "adm", "ok") is None  # the author was disabled
