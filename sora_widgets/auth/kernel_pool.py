@@ -9,8 +9,8 @@ engine's first clip, the MP4 encoder and the provenance marks (the *first stage*
 then at low priority the engine list and the output check's detectors — and nothing
 that depends on a user: no store access, no token, no widget. When Voila then asks
 for a kernel for a page, it is handed the pooled one as soon as that kernel answers,
-warm or still warming (its main thread is free, so the page's cells run at once
-beside the warm-up, which a fresh kernel would have to do anyway), and the page's
+warm or still warming (``pool_take_warming``; its main thread is free, so the page's
+cells run at once beside the warm-up, which a fresh kernel would have to do anyway), and the page's
 notebook (with the identity cell the prelaunch hook put first) runs in it exactly
 as in a fresh kernel; the page's own warm-up finds the work done (``_warm_up``).
 
@@ -37,7 +37,7 @@ import os
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import ensure_async
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 
 __all__ = ["FIRST_STAGE_DONE", "PooledKernelManager", "POOL_ENV", "STILL_WARMING", "WARM_CODE"]
 
@@ -80,6 +80,10 @@ class PooledKernelManager(AsyncMappingKernelManager):
     pool_kernel_name = Unicode("python3", help="The kernel spec pooled kernels run.").tag(config=True)
     pool_warm_code = Unicode(WARM_CODE, help="Code a pooled kernel runs before it is handed out.").tag(config=True)
     pool_warm_timeout_s = Float(180.0, help="Seconds a pooled kernel may take to warm up (s).").tag(config=True)
+    pool_take_warming = Bool(
+        True, help="Hand a page a pooled kernel that answers but is still in its warm-up's first stage (True), "
+                   "or only one past it (False: a page coming meanwhile starts a fresh kernel)."
+    ).tag(config=True)
     pool_refill_after_connect_s = Float(
         5.0, help="Seconds after the page that took a pooled kernel connected to it before the next one starts "
                   "(s): starting a kernel takes a core for a second or two, and the page's first Generate "
@@ -166,7 +170,10 @@ class PooledKernelManager(AsyncMappingKernelManager):
             if reply["content"].get("status") != "ok":
                 self.log.warning("kernel pool: warm-up code failed in %s: %s", kernel_id,
                                  reply["content"].get("evalue"))
-            if not ready.done():
+                if not ready.done():
+                    ready.set_result(kernel_id)  # a started kernel all the same: no worse than a fresh one
+                return kernel_id
+            if self.pool_take_warming and not ready.done():
                 ready.set_result(kernel_id)  # a page may take it from now on (its main thread is free)
             # Ask now and then how far the warm-up is, until it is done or a page has taken the kernel.
             stage = FIRST_STAGE_DONE
@@ -174,6 +181,8 @@ class PooledKernelManager(AsyncMappingKernelManager):
                 if stage == FIRST_STAGE_DONE and await self._ask(client, FIRST_STAGE_DONE):
                     self.log.info("kernel pool: warm kernel %s ready", kernel_id)
                     stage = STILL_WARMING
+                    if not ready.done():
+                        ready.set_result(kernel_id)
                 if stage == STILL_WARMING and not await self._ask(client, STILL_WARMING):
                     self.log.info("kernel pool: warm kernel %s fully warm", kernel_id)
                     break
