@@ -23,7 +23,8 @@ from sora_widgets.media import Clip
 #: espeak-ng voices used for the spoken phrases.
 VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us+f3")
 #: Liveness cases: name -> whether a check must pass.
-LIVENESS_EXPECT = {"live": True, "photo": False, "late_1s": False, "early_1s": False, "dubbed": False}
+LIVENESS_EXPECT = {"live": True, "live_rough": True, "photo": False, "late_1s": False, "early_1s": False,
+                   "dubbed": False}
 
 
 def face_photos() -> dict[str, np.ndarray]:
@@ -120,6 +121,18 @@ def liveness_case(kind: str, seed: int, *, size: int = 160, fps: int = 15) -> tu
     pad = np.zeros(int(1.0 * sr), np.float32)
     if kind == "live":
         clip, _ = synthetic.astronaut_clip(audio=said, sample_rate=sr, size=size, fps=fps, talking=True)
+    elif kind == "live_rough":
+        # A less perfect speaker: the mouth follows the voice 80 ms early, opens 40-100 % as wide from
+        # moment to moment, with noise; the picture is JPEG-compressed like a webcam's.
+        gen = np.random.default_rng(seed)
+        lead = int(0.08 * sr)
+        gain = np.interp(np.arange(len(said)), np.linspace(0, len(said), 8), gen.uniform(0.4, 1.0, 8))
+        mouth_audio = np.concatenate([said[lead:] * gain[lead:], np.zeros(lead, np.float32)])
+        mouth_audio = (mouth_audio + gen.normal(0, 0.03, len(mouth_audio))).astype(np.float32)
+        clip, _ = synthetic.astronaut_clip(audio=mouth_audio, sample_rate=sr, size=size, fps=fps, talking=True)
+        frames = np.stack([cv2.imdecode(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 35])[1], cv2.IMREAD_COLOR)
+                           for f in clip.frames])
+        clip = Clip(frames, _track_like(clip, said, sr), clip.fps, clip.sample_rate)
     elif kind == "photo":
         clip, _ = synthetic.astronaut_clip(audio=said, sample_rate=sr, size=size, fps=fps, talking=False)
     elif kind in ("late_1s", "early_1s"):

@@ -21,7 +21,7 @@ V = importlib.import_module("sora_widgets.cameo.verify")
 SEEDS = (1, 2)
 
 
-@pytest.mark.parametrize("kind", ["live", "photo", "late_1s", "early_1s"])
+@pytest.mark.parametrize("kind", ["live", "live_rough", "photo", "late_1s", "early_1s"])
 def test_lips_must_move_with_the_words(kind):
     for seed in SEEDS:
         clip, _ = liveness_case(kind, seed, size=128, fps=12)
