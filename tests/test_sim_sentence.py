@@ -123,6 +123,24 @@ def test_any_count_word_one_to_twenty_gives_that_many(n, noun):
     assert g["count"] == n
 
 
+KINDS = ["ball", "box", "bottle", "can", "cat", "dog", "person", "horse", "car", "apple", "guitar", "elephant"]
+LEFT = ["on the left of", "to the left of", "left of", "on the left side of"]
+RIGHT = ["on the right of", "to the right of", "right of", "on the right side of"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(pair=st.lists(st.sampled_from(KINDS), min_size=2, max_size=2, unique=True),
+       rel=st.sampled_from([(w, True) for w in LEFT] + [(w, False) for w in RIGHT]),
+       colours=st.lists(st.sampled_from(["red", "blue", "green", "yellow", "purple"]), min_size=2, max_size=2))
+def test_any_left_or_right_relation_orders_the_two_things(pair, rel, colours):
+    words, left = rel
+    a, b = pair
+    s = parse_prompt(f"a {colours[0]} {a} {words} a {colours[1]} {b}")
+    ga, gb = s["objects"]
+    assert (ga["color"], gb["color"]) == tuple(colours)  # each colour stays on its own noun
+    assert (ga["place"]["x"] < gb["place"]["x"]) == left
+
+
 def test_collectives_and_vague_counts():
     assert groups(parse_prompt("a family of five walks on the beach")) == [("person", 5, "royalblue")]
     assert parse_prompt("a group of three children play soccer")["objects"][0]["count"] == 3
@@ -171,3 +189,14 @@ def test_a_negative_prompt_leaves_out_only_the_catalogue_thing_it_names():
     scene = parse_prompt("a horse, a car and a ball")
     new, removed = leave_out(scene, "no horse")
     assert removed == ["horse"] and [g.get("thing") or g["kind"] for g in new["objects"]] == ["automobile", "ball"]
+
+
+def test_a_clip_reports_its_substitutions_and_the_studio_line_shows_them():
+    import sora_widgets as sw
+
+    clip = sw.generate("a minivan parked next to a xyzzy on the street", duration=0.5, fps=8, width=64, height=64,
+                       seed=1)
+    assert clip.meta["substitutions"] == ["minivan drawn as minibus"] and clip.meta["unparsed"] == ["xyzzy"]
+    line = understood_html(clip.meta)
+    assert "drawn instead: <b>minivan drawn as minibus</b>" in line and "not placed: <b>xyzzy</b>" in line
+    assert "substitutions" not in clip.meta["scene"]  # reported beside the scene, not inside what remix edits

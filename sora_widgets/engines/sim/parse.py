@@ -313,6 +313,9 @@ def _followed_by_noun(r: Reading, m: Mention, unknown_at: set[int]) -> bool:
     j = m.pos + m.n
     while j < len(r.tokens):
         nxt = at.get(j)
+        if nxt is not None and nxt.slot == "color" and _thing_exact(nxt.words) is not None \
+                and not _followed_by_noun(r, nxt, unknown_at):
+            return True  # "a green apple": the second colour name is the noun
         if nxt is not None and nxt.slot in ("color", "size", "material"):
             j += nxt.n
             continue
@@ -341,6 +344,14 @@ def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> list[
     for m in r.mentions:
         word = m.words
         prev = r.tokens[m.pos - 1] if m.pos > 0 else ""
+        if m.slot == "color" and m.n > 1 and prev not in _COPULAS and not _followed_by_noun(r, m, unknown_at):
+            # "a green apple", "a sky blue whale": a colour name of two words whose last word is a thing
+            head, last = word.rsplit(" ", 1)
+            t = _thing_exact(last)
+            if t is not None and head in vocab.colors():
+                out.append(Mention("color", head, m.pos, head, 1.0, m.n - 1))
+                out.append(Mention(THING_KIND, t.key, m.pos + m.n - 1, last))
+                continue
         if m.slot == "color" and m.n == 1 and prev not in _COPULAS and not _followed_by_noun(r, m, unknown_at):
             t = _thing_exact(word)
             if t is not None:
