@@ -370,6 +370,8 @@ def test_changes_after_the_warm_copy_was_taken_are_honoured_at_once(world, mode)
     assert sorted(served) == ["a3", "a_new"], served  # nothing removed, held, blocked, disabled or mature
     served, _ = _page_to_the_end(s, "adm", mode, 2)
     assert sorted(served) == ["a2", "a3", "a_new", "b0", "b1", "b2", "b3"], served  # adults get the mature one
+    items = feed.page(s, "adm", mode=mode, size=2).items  # the copy has no prompts: they come with the check
+    assert len(items) == 2 and all(i.prompt == f"secret prompt of {i.clip_id}" for i in items), items
 
 
 # ---------------------------------------------------------------------- cursors carry state, not permission

@@ -360,14 +360,14 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
                                     "limit": _RANKED_ROWS}, visible="true").fetchall()
     finally:
         cur.close()
-    if rows:
-        ok = {r[0] for r in con.execute(
-            f"""SELECT c.clip_id FROM clips c
+    if rows:  # the rule, live; and the prompt and media of what passes (the copy leaves them out)
+        ok = {r[0]: r[1:] for r in con.execute(
+            f"""SELECT c.clip_id, c.prompt, c.media_hash, c.thumb_hash FROM clips c
                 WHERE c.created_at >= $oldest AND c.clip_id IN (SELECT unnest($ids::VARCHAR[]))
                   AND {visible_clip_sql('$viewer', 'c')}""",
             {"oldest": min(r[6] for r in rows), "ids": [r[0] for r in rows], "viewer": params["viewer"],
              "viewer_teen": params["viewer_teen"]}).fetchall()}
-        rows = [r for r in rows if r[0] in ok]
+        rows = [(r[0], r[1], ok[r[0]][0], r[3], ok[r[0]][1], ok[r[0]][2], *r[6:]) for r in rows if r[0] in ok]
     chosen = rows[:want] if mode == "following" else _interleave(rows, want, last_owner)
     return chosen if len(chosen) == want else None
 

@@ -9,8 +9,8 @@ A long-lived read-only connection to the file would block every other process's 
 each process keeps one long-lived *in-memory* DuckDB connection holding a copy of that window (threads
 take their own cursor on it), and ``social.feed`` ranks there.
 
-What it holds: for the ``window_days`` before it was taken, the ``clips`` rows (id, owner, prompt,
-parent, media hashes, creation time, status), their ``clip_stats`` rows (creation time, ``hot``), the
+What it holds: for the ``window_days`` before it was taken, the ``clips`` rows (id, owner, parent,
+creation time, status; see :data:`CLIP_COLUMNS`), their ``clip_stats`` rows (creation time, ``hot``), the
 ``remix_edges`` and every user's ``locale`` — the global inputs of ``ranked.sql`` and ``following.sql``,
 under the same table names, so the same SQL runs on it. Nothing here decides who may see what: every
 clip the feed picks from it is checked on the store itself with ``access.visible_clip_sql`` in the
@@ -45,9 +45,12 @@ REFRESH_S = 30.0
 #: Stores one process keeps a copy of at most (a server has one; a test session makes many): the least
 #: recently taken is dropped first.
 MAX_STORES = 4
-#: The ``clips`` columns the feed reads, in this order (the snapshot's ``clips`` table and the live
-#: rows of clips created since are both this shape).
-CLIP_COLUMNS = "clip_id, owner, prompt, parent_id, media_hash, thumb_hash, created_at, status"
+#: The ``clips`` columns the feed ranks with, in the table's shape (the snapshot's ``clips`` table and the
+#: live rows of clips created since are both this). The prompt and media hashes are left empty: only the
+#: page's few clips need them, and ``social.feed`` reads those with its visibility check; without them a
+#: million-clip store's copy is a few times smaller in each process.
+CLIP_COLUMNS = ("clip_id, owner, NULL::VARCHAR AS prompt, parent_id, NULL::VARCHAR AS media_hash, "
+                "NULL::VARCHAR AS thumb_hash, created_at, status")
 
 
 @dataclass(frozen=True)
