@@ -106,8 +106,9 @@ def faces_and_liveness(liveness_seeds: int = 20) -> None:
 
 
 # ------------------------------------------------------------------ speech (engineer S's section)
-def speech_verification(seed: int = 23, per_cell: int = 4) -> None:
-    """Phrase verification on a held-out espeak-ng corpus (``seed`` 23; thresholds were fitted on seed 11).
+def speech_verification(seed: int = 37, per_cell: int = 4) -> None:
+    """Phrase verification on a held-out espeak-ng corpus (``seed`` 37; thresholds were fitted on seeds
+    1 and 11, and tightened once after a look at seed 23, so 37 is the clean held-out set).
 
     Every voice x speed gets ``per_cell`` random phrases, each with a random pitch and one of clean /
     room noise at 10 dB / music at 10 dB / AAC webcam. Each recording is judged twice: claiming what
@@ -228,6 +229,10 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["speech"]:  # only the speech sections (verification, soundtrack moderation)
         speech_verification(per_cell=int(sys.argv[2]) if len(sys.argv) > 2 else 4)
         soundtrack_moderation()
+        raise SystemExit
+    if sys.argv[1:2] == ["verification"]:  # only phrase verification: [per_cell [seed]]
+        speech_verification(seed=int(sys.argv[3]) if len(sys.argv) > 3 else 37,
+                            per_cell=int(sys.argv[2]) if len(sys.argv) > 2 else 4)
         raise SystemExit
     if sys.argv[1:] == ["soundtrack"]:  # only soundtrack moderation
         soundtrack_moderation()

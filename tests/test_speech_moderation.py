@@ -1,4 +1,4 @@
-"""Soundtrack moderation weighs the recogniser's word confidence: unsure words never block or hold hard."""
+"""Soundtrack moderation weighs the recogniser's word confidence: speech holds for review, guesses count for nothing."""
 
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ POLICY = load_policy()
 LINE = "you should kill yourself tonight nobody will miss you"
 
 
+def _words(probs: list[float], text: str = LINE) -> list[dict]:
+    return [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in zip(text.split(), probs, strict=True)]
+
+
 def _weighed(text: str, probs: list[float]):
-    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in zip(text.split(), probs, strict=True)]
     v = merge_verdicts([audio.spot_keyphrases(text, POLICY)])
-    return audio._weigh(v, audio._word_offsets(words), POLICY)
+    return audio._weigh(v, audio._word_offsets(_words(probs, text)), POLICY)
 
 
 @given(st.lists(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), min_size=len(LINE.split()),
@@ -38,18 +41,19 @@ def test_key_phrases_on_unsure_words_are_held_for_review_at_most_or_dropped(prob
         assert v.decision == "allow" and dropped and not v.flagged
     else:
         assert v.decision == "review" and v.flagged == ["self_harm"]
-        assert all(s["uncertain"] == (s["confidence"] < audio.SURE_WORD_P) for s in v.spans)
+        assert all(s["uncertain"] == (audio._span_confidence(s, audio._word_offsets(_words(probs))) < audio.SURE_WORD_P)
+                   for s in v.spans)
         assert ("uncertain words" in v.reasons[0]) == (sure < audio.SURE_WORD_P)
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
-def test_a_classifier_block_on_unsure_words_becomes_review_at_most(p):
+def test_a_classifier_block_on_heard_words_becomes_review_or_nothing(p):
     words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w in LINE.split()]
     merged = merge_verdicts([audio.spot_keyphrases(LINE, POLICY), _CLASSIFIED])
     v, _ = audio._weigh(merged, audio._word_offsets(words), POLICY)
     if p >= audio.SURE_WORD_P:
-        assert v.decision == "block"  # sure words: the policy decides, as for a typed prompt
+        assert v.decision == "review" and not any(s["uncertain"] for s in v.spans)  # held for a person
     elif p >= audio.IGNORE_WORD_P:
         assert v.decision == "review" and all(s["uncertain"] for s in v.spans)
     else:

@@ -8,13 +8,15 @@ words. Two checks read the transcript:
    (score ``keyphrase_score`` of the policy, below block);
 2. the text classifier, as for a prompt (:func:`check_prompts`).
 
-Each hit is weighed by how sure the recogniser is of the words it rests on (the lowest
-word probability under a span; the mean over the transcript when the classifier read the
-whole sentence). A hit on words below :data:`SURE_WORD_P` is *uncertain*: it can at most
-raise the clip for review - never block it - and its span and reason say the words were
-uncertain. A hit resting on words below :data:`IGNORE_WORD_P` is dropped (kept in the
-evidence): the old recogniser turned a cat's "you are worthless, go away" into "... slit
-laying" and held the clip for self-harm; words that unsure are guesses, not speech.
+Words heard by a machine never block a clip on their own: a hit holds it for a person to
+listen (review), as the key-phrase pass always did. Each hit is weighed by how sure the
+recogniser is of the words it rests on (the lowest word probability under a span; the mean
+over the transcript when the classifier read the whole sentence). A hit on words below
+:data:`SURE_WORD_P` is *uncertain*: its span and reason say so, for the reviewer. A hit
+resting on words below :data:`IGNORE_WORD_P` is dropped (kept in ``evidence["dropped"]``):
+the old recogniser turned a cat's "you are worthless, go away" into "... slit laying" and
+held the clip for self-harm; words that unsure are guesses, not speech. The scores before
+weighing stay in ``evidence["scores_heard"]``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ KEYPHRASES: dict[str, tuple[str, ...]] = {
     "graphic_violence": ("cut off his head", "blood everywhere", "rip out his guts", "tear him apart"),
     "harassment": ("you are worthless", "everyone hates you", "i know where you live"),
 }
-#: A hit whose words the recogniser gives at least this probability (0-1) is decided by the policy;
-#: below it the hit is uncertain (review at most, never block). See benchmarks/cameo_bench.py (soundtrack).
+#: A hit whose words the recogniser gives at least this probability (0-1) is sure; below it the hit is
+#: marked uncertain for the reviewer. See benchmarks/cameo_bench.py (soundtrack).
 SURE_WORD_P = 0.5
 #: Below this the words are guesses: the hit is dropped (recorded in ``evidence["dropped"]``).
 IGNORE_WORD_P = 0.15
@@ -138,16 +140,16 @@ def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) ->
     scores, spans, dropped, uncertain = dict(v.scores), [], [], set()
     for c in v.flagged:
         mine = [s for s in v.spans if s["category"] == c]
-        for s in mine:
-            s["confidence"] = round(_span_confidence(s, offsets), 3)
-            s["uncertain"] = s["confidence"] < SURE_WORD_P
-        best = max((s["confidence"] for s in mine), default=1.0)  # a category with no span keeps its score
+        conf = [_span_confidence(s, offsets) for s in mine]  # decided unrounded, rounded for display
+        for s, x in zip(mine, conf, strict=True):
+            s["confidence"], s["uncertain"] = round(x, 3), x < SURE_WORD_P
+        best = max(conf, default=1.0)  # a category with no span keeps its score
         if best < IGNORE_WORD_P:
             dropped += mine
             scores[c] = min(scores[c], policy.review[c] * 0.99)  # below review: not flagged
             continue
+        scores[c] = min(scores[c], policy.review[c])  # held for a person to listen, never blocked
         if best < SURE_WORD_P:
-            scores[c] = min(scores[c], policy.review[c])  # held for a person at most, never blocked
             uncertain.add(c)
         spans += mine
     decision, flagged = policy.decide(scores)
@@ -163,6 +165,8 @@ def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) ->
 
 def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = None) -> Verdict:
     """Transcribe the soundtrack; key phrases and the text classifier read it, weighed by word confidence.
+
+    A hit holds the clip for review (never blocks); hits on words too unsure to count are dropped.
 
     Args:
         audio: (C, N) or (N,) floats in [-1, 1].
@@ -196,6 +200,8 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
         "uncertain_words": [w["word"] for w in words if w["probability"] < SURE_WORD_P],
         "audio_seconds": round(pcm.size / ASR_RATE, 3),
     }
-    v, dropped = _weigh(merge_verdicts(verdicts, evidence=evidence), _word_offsets(words), policy)
+    merged = merge_verdicts(verdicts, evidence=evidence)
+    evidence["scores_heard"] = {c: round(float(x), 4) for c, x in merged.scores.items()}
+    v, dropped = _weigh(merged, _word_offsets(words), policy)
     v.evidence["dropped"] = dropped
     return v
