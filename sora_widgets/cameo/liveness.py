@@ -49,9 +49,10 @@ __all__ = [
 
 #: Lowest mean correlation (openness-loudness and motion-loudness change) at the best lag near zero.
 #: Real mouths follow the sound's envelope only loosely (r ~ 0.4-0.6 in the literature), so the bar is
-#: low; still photos are stopped by MIN_MOUTH_MOTION, shifted sound by the lag rule. Measured figures:
+#: low; still photos are stopped by MIN_MOUTH_MOTION, shifted sound by the lag rule. The bar trades
+#: refusing rough speakers against accepting someone else's talking face with the phrase dubbed. Measured figures:
 #: docs/cameos.md (Liveness) and benchmarks/cameo_bench.py faces.
-MIN_CORR = 0.4
+MIN_CORR = 0.5
 #: The mouth must move at least this much while words are heard (mean motion, contrast-normalised chip
 #: units): speakers measured >= 0.019, still photos panned and shaken like a phone <= 0.010.
 MIN_MOUTH_MOTION = 0.015
