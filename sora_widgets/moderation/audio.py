@@ -15,9 +15,12 @@ over the transcript when the classifier read the whole sentence). A hit on words
 :data:`SURE_WORD_P` is *uncertain*: its span and reason say so, for the reviewer. A hit
 resting on words below :data:`IGNORE_WORD_P` is dropped (kept in ``evidence["dropped"]``):
 the old recogniser turned a cat's "you are worthless, go away" into "... slit laying" and
-held the clip for self-harm; words that unsure are guesses, not speech. So is a weak
-whole-sentence judgement of the text classifier (below :data:`MIN_SENTENCE_SCORE`). The scores
-before weighing stay in ``evidence["scores_heard"]``.
+held the clip for self-harm; words that unsure are guesses, not speech. The scores before
+weighing stay in ``evidence["scores_heard"]``.
+
+Tried and reverted: ignoring weak whole-sentence judgements of the text classifier (< 0.4) on
+speech. It spared 3 of 105 benign lines but let 17 more of 97 harmful lines through (misheard
+harmful speech scores weakly too); see docs/cameos.md.
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ from .policy import Policy, load_policy
 from .text import check_prompts
 from .verdict import CATEGORIES, Verdict, merge_verdicts
 
-__all__ = ["check_audio", "to_16k_mono", "transcribe", "LM_PATH", "build_lm", "SURE_WORD_P", "IGNORE_WORD_P",
-           "MIN_SENTENCE_SCORE"]
+__all__ = ["check_audio", "to_16k_mono", "transcribe", "LM_PATH", "build_lm", "SURE_WORD_P", "IGNORE_WORD_P"]
 
 LM_PATH = Path(__file__).with_name("data") / "moderation_lm.arpa"  # train.py still writes it (pocketsphinx era)
 ASR_RATE = 16_000
@@ -53,12 +55,6 @@ KEYPHRASES: dict[str, tuple[str, ...]] = {
 SURE_WORD_P = 0.5
 #: Below this the words are guesses: the hit is dropped (recorded in ``evidence["dropped"]``).
 IGNORE_WORD_P = 0.15
-#: When no word is to blame (the text classifier read the transcript as a whole), the sentence must
-#: score at least this to hold a soundtrack. The classifier learnt from prompts (scene descriptions);
-#: on everyday speech and song lines its whole-sentence scores sat at 0.25-0.30 ("we need more milk and
-#: bread" -> hate 0.30, "hey jude don't make it bad" -> self-harm 0.25), while 14 of 17 harmful lines
-#: judged as a whole scored >= 0.43 (benchmarks/cameo_bench.py, soundtrack section).
-MIN_SENTENCE_SCORE = 0.4
 
 
 def to_16k_mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -152,8 +148,7 @@ def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) ->
         for s, x in zip(mine, conf, strict=True):
             s["confidence"], s["uncertain"] = round(x, 3), x < SURE_WORD_P
         best = max(conf, default=1.0)  # a category with no span keeps its score
-        whole = bool(mine) and all(s["start"] == 0 and s["end"] >= offsets[-1][1] for s in mine) if offsets else False
-        if best < IGNORE_WORD_P or (whole and scores[c] < MIN_SENTENCE_SCORE):
+        if best < IGNORE_WORD_P:
             dropped += mine
             scores[c] = min(scores[c], policy.review[c] * 0.99)  # below review: not flagged
             continue
