@@ -16,6 +16,7 @@ so a changed third-party package cannot swap the model under us.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import os
@@ -35,6 +36,21 @@ CPU_THREADS = 2
 #: One decode at a time per process: keeps a busy 2-core machine responsive and
 #: makes the shared model safe to call from widget threads.
 model_lock = threading.Lock()
+#: Seconds the interpreter waits at exit for a decode still running on another thread.
+EXIT_WAIT_S = 120.0
+
+
+@atexit.register
+def _let_a_running_decode_finish() -> None:
+    """Wait at exit for a decode on another thread (a widget's warm-up, a background job), then keep the lock.
+
+    CTranslate2 releases the GIL while it decodes. A daemon thread that comes back for the GIL after the
+    interpreter started finalising is ended with ``pthread_exit``, which unwinds through CTranslate2's
+    C++ frames and aborts the whole process ("terminate called without an active exception", exit code
+    134: a test run that passed then fails). atexit handlers run before finalisation, so waiting here
+    lets the decode return normally; holding the lock afterwards keeps a new decode from starting.
+    """
+    model_lock.acquire(timeout=EXIT_WAIT_S)
 
 
 def _model_files() -> dict[str, bytes]:

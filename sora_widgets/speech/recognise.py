@@ -126,8 +126,8 @@ def transcribe(audio: np.ndarray, sample_rate: int, *, prompt: str | None = None
         no conditioning on previous windows (a misheard window must not steer the next one).
     """
     a = to_16k(audio, sample_rate)
-    m = load()
-    with model_lock:
+    with model_lock:  # the load too: it runs C++ that must not be cut off at exit (model._let_a_running_decode_finish)
+        m = load()
         segments, _info = m.transcribe(a, language="en", beam_size=5, word_timestamps=True, vad_filter=vad,
                                        condition_on_previous_text=False, initial_prompt=prompt)
         words = tuple(Word(_normalise(w.word), round(float(w.start), 3), round(float(w.end), 3),
@@ -179,7 +179,8 @@ def score_phrases(audio: np.ndarray, sample_rate: int, phrases: list[str]) -> Sc
     from faster_whisper.tokenizer import Tokenizer
 
     a = to_16k(audio, sample_rate)
-    m = load()
+    with model_lock:  # the load runs C++ that must not be cut off at exit (model._let_a_running_decode_finish)
+        m = load()
     tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language="en")
     start = [*tok.sot_sequence, tok.no_timestamps]
     with model_lock:
