@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .._threads import start_background
 from ..store import Store
 from ..store.store import DUCKDB_CONFIG
 
@@ -95,7 +96,7 @@ def current(store: Store, *, window_days: int) -> Snapshot:
             start = key not in _refreshing
             _refreshing.add(key)
         if start:
-            threading.Thread(target=_refresh, args=(store, key), name="feed-snapshot", daemon=True).start()
+            start_background(_refresh, name="feed-snapshot", args=(store, key))
     return snap
 
 

@@ -50,7 +50,18 @@ def _let_a_running_decode_finish() -> None:
     134: a test run that passed then fails). atexit handlers run before finalisation, so waiting here
     lets the decode return normally; holding the lock afterwards keeps a new decode from starting.
     """
-    model_lock.acquire(timeout=EXIT_WAIT_S)
+    if not model_lock.acquire(timeout=EXIT_WAIT_S):
+        return
+    # Free the models now, while the interpreter is whole: destroyed during finalisation (module globals
+    # cleared in any order), CTranslate2's and ONNX Runtime's thread pools were seen to abort the same way.
+    import gc
+    import sys
+
+    load.cache_clear()
+    vad = sys.modules.get("faster_whisper.vad")
+    if vad is not None:
+        vad.get_vad_model.cache_clear()
+    gc.collect()
 
 
 def _model_files() -> dict[str, bytes]:

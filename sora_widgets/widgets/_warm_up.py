@@ -14,6 +14,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from .._threads import wait_at_exit
+
 __all__ = ["KernelWarmUp", "warm_up_generate", "warm_up_kernel", "warm_up_output_check"]
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,6 @@ def warm_up_kernel(*, background_nice: int = 10) -> KernelWarmUp:
     # numpy's BLAS threads start with the thread that first imports it: the kernel's, at normal priority.
     import numpy  # noqa: F401
 
-    thread = KernelWarmUp(background_nice)
+    thread = wait_at_exit(KernelWarmUp(background_nice))
     thread.start()
     return thread

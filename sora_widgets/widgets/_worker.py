@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._threads import start_background
 from ..engines import Cancelled
 
 __all__ = ["BackgroundJob", "GenerationWorker", "Progress", "format_eta", "lower_thread_priority"]
@@ -142,8 +143,7 @@ class BackgroundJob:
             raise RuntimeError("a BackgroundJob runs once; make a new one")
         self.state = "running"
         self._t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
+        self._thread = start_background(self._run, name=self.name)
         return self
 
     def cancel(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as W
 
 from .. import publishing
+from .._threads import start_background
 from ..engines import available
 from ..media import Clip
 from ..session import current_user
@@ -219,7 +220,7 @@ class PromptStudio(W.VBox):
             warm_up_output_check(clip)
             self.warmed_up.set()
 
-        threading.Thread(target=run, name="sora-widgets-warmup", daemon=True).start()
+        start_background(run, name="sora-widgets-warmup")
 
     def _list_engines(self, names: list[str] | None) -> None:
         try:

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from ..._threads import start_background
 from ...media import Clip
 from ..base import GenerationRequest, ProgressCallback, check_cancel
 from ..options import OptionSpec
@@ -85,9 +86,7 @@ class SimEngine:
             import pyloudnorm  # noqa: F401  (imports scipy.signal: ~2 s cold)
 
         if background:
-            th = threading.Thread(target=work, name="sim-warm-up", daemon=True)
-            th.start()
-            return th
+            return start_background(work, name="sim-warm-up")
         work()
         return None
 
