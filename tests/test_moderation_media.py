@@ -1,4 +1,4 @@
-"""Output checks on real pixels and real sound: nudenet on sample photos, espeak-ng speech through pocketsphinx."""
+"""Output checks on real pixels and real sound: nudenet on sample photos, espeak-ng speech through the Whisper recogniser (sora_widgets.speech)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def _speech_clip(tmp_path, sentence: str, prompt: str = "a calm beach at sunset"
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is not installed")
     wav = tmp_path / "speech.wav"
-    # US voice: pocketsphinx's acoustic model is en-US (see audio.py)
+    # US voice (the tests were written for pocketsphinx's en-US model; Whisper hears other accents too)
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), sentence], check=True)
     audio, sr = sf.read(wav, dtype="float32")
     audio = np.concatenate([np.zeros(sr // 4, np.float32), audio, np.zeros(sr // 4, np.float32)])
