@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,9 @@ def _serve(target: Path, port: int, open_path: str) -> int:
     # Kernels run in the dashboards folder: pin the store to the caller's home, not ./data there.
     env = {"SORA_WIDGETS_HOME": str(home)}
     print(f"sora-widgets: serving {target} with Voila (store: {home}); logins on", flush=True)
+    # SIGTERM (systemd, docker stop, a test's terminate()) must stop Voila and its kernels too: by default
+    # it ends this process at once and leaves the server running, so it becomes an exit that runs `finally`.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with start_voila(target, env=env, port=port, to_terminal=True, timeout_s=120) as server:
         url = server.base_url + open_path
         users = _auth().list_users(open_store(home))
@@ -148,6 +152,10 @@ def _serve(target: Path, port: int, open_path: str) -> int:
             return server.process.wait()
         except KeyboardInterrupt:
             return 0
+
+
+def _exit_on_sigterm(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _auth():

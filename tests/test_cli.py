@@ -101,4 +101,7 @@ def test_studio_on_a_fresh_home_says_how_to_make_the_admin_and_prints_the_url(tm
     out = "".join(lines)
     assert "no accounts yet" in out and "users create YOUR_HANDLE --role admin" in out, out
     assert f"open http://127.0.0.1:{port}/voila/render/studio.ipynb" in out, out
+    # SIGTERM to the CLI stops its Voila server too (it used to keep running, with its kernels)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the Voila server outlived `sora-widgets studio`"
     assert (tmp_path / "auth" / "cookie_secret").stat().st_mode & 0o777 == 0o600
