@@ -39,6 +39,10 @@ def local_cluster():
     pytest.importorskip("ray")
     from sora_widgets.service.cluster import stop_local_head
 
+    # An earlier module's cluster may still be exiting on a busy machine (a fresh-clone run once met one here).
+    deadline = time.monotonic() + 60
+    while _ray_pids() and time.monotonic() < deadline:
+        time.sleep(1)
     assert not _ray_pids(), "a Ray cluster is already running on this machine; stop it first (`ray stop`)"
     try:
         yield
