@@ -139,7 +139,9 @@ def test_two_voila_visitors_generate_at_once_through_the_local_service(local_clu
     # one worker, two visitors: one of them waited, and read where they were in line (1st, or 2nd when the
     # other visitor's job was still in line too: both clicks land within milliseconds)
     assert any(re.fullmatch(r"queued: \d+(st|nd|rd|th) in line", label) for seen in labels for label in seen), labels
-    assert all(any(t.startswith("starting on worker") for t in seen) for seen in labels), labels
+    # each ran on the worker: "starting on worker w1…" can be replaced by the first step within milliseconds,
+    # before the page's label recorder sees it, so a step label counts too
+    assert all(any(t.startswith(("starting on worker", "step ")) for t in seen) for seen in labels), labels
     from sora_widgets.service import jobs_log
 
     assert jobs_log.flush()
