@@ -136,9 +136,11 @@ def test_two_voila_visitors_generate_at_once_through_the_local_service(local_clu
         for i, page in enumerate(pages):
             page.screenshot(path=str(artifacts_dir / f"service-visitor-{i + 1}.png"), full_page=True)
     labels = [page.evaluate("() => window.__labels") for page in pages]
-    # one worker, two visitors: one of them waited, and read where they were in line (1st, or 2nd when the
-    # other visitor's job was still in line too: both clicks land within milliseconds)
-    assert any(re.fullmatch(r"queued: \d+(st|nd|rd|th) in line", label) for seen in labels for label in seen), labels
+    # One worker, two visitors. Whether the second waits depends on timing (a 10 s clip renders in 0.4 s on an
+    # idle machine, so the jobs may not overlap); the queue position itself is checked without a race in
+    # test_service.py and its label in test_service_studio.py. Here: any wait shown reads as a position in line.
+    queued = [label for seen in labels for label in seen if label.startswith("queued")]
+    assert all(re.fullmatch(r"queued: \d+(st|nd|rd|th) in line", label) for label in queued), labels
     # each ran on the worker: "starting on worker w1…" can be replaced by the first step within milliseconds,
     # before the page's label recorder sees it, so a step label counts too
     assert all(any(t.startswith(("starting on worker", "step ")) for t in seen) for seen in labels), labels
