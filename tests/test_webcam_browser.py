@@ -107,3 +107,29 @@ def test_record_yourself_with_the_webcam(tmp_path, voila, camera_page, artifacts
     }""")
     assert rgb["blue"] > 0.5 and rgb["orange"] > 0.02, rgb
     assert not page.console_errors, page.console_errors
+
+
+def test_no_webcam_says_so_and_offers_the_upload(tmp_path, voila, playwright_driver, artifacts_dir):
+    """A machine without a camera (chromium with no fake capture device; CI has no /dev/video*): opening the
+    section gives a sentence, not ipywebrtc's "Error creating view for mediastream: Requested device not found"."""
+    home = tmp_path / "home"
+    open_store(home).create_user("alice", birthdate="1990-01-01")
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="nowebcam")
+    browser = launch_chromium(playwright_driver, "--use-fake-ui-for-media-stream")  # says yes; finds no device
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        login(page, server, give_password(home, "alice"), notebook="my_cameo.ipynb")
+        page.wait_for_selector(".lm-TabBar-tab", timeout=120_000)
+        page.locator(".lm-TabBar-tab", has_text="Make a cameo").click()
+        maker = page.locator(".sw-cameo-maker")
+        maker.get_by_text("Record with the webcam").click()
+        expect(maker.locator(".sw-cameo-webcam-missing")).to_contain_text("No webcam was found", timeout=60_000)
+        page.screenshot(path=str(artifacts_dir / "webcam-missing.png"), full_page=True)
+        assert "Error creating view" not in maker.inner_text()
+        assert maker.locator("video").count() == 0
+        expect(maker.locator(".sw-cameo-upload")).to_be_visible()
+        assert not errors, errors
+    finally:
+        browser.close()

@@ -24,7 +24,7 @@ from ..store import Store
 from ._html import escape
 from ._worker import BackgroundJob
 
-__all__ = ["CameoCanvas", "CameoMaker", "MyCameos"]
+__all__ = ["CameoCanvas", "CameoMaker", "CameraCheck", "MyCameos", "WEBCAM_MESSAGES"]
 
 _HERE = Path(__file__).parent
 #: Uploads for a cameo: refused from the header when longer than a cameo may be (a little slack for
@@ -76,6 +76,71 @@ class CameoCanvas(anywidget.AnyWidget):
         if self.asset is not None:
             frame = self.asset.overlay(frame, self.frame_index)
         self.frame_png = encode_png(frame)
+
+
+#: What CameoMaker says when it cannot record (keys: the browser's getUserMedia error names, plus
+#: "insecure", "no_microphone", "no_package" and "other"); every message offers the upload instead.
+WEBCAM_MESSAGES = {
+    "NotFoundError": "No webcam was found on this device. Upload a video of you instead (1-20 s, facing the "
+                     "camera, saying the phrase).",
+    "OverconstrainedError": "No webcam on this device can record video. Upload a video of you instead.",
+    "no_microphone": "A webcam was found but no microphone: the spoken phrase proves it is you. Connect a "
+                     "microphone and open this section again, or upload a video with sound.",
+    "NotAllowedError": "The browser did not let this page use the camera. Allow the camera for this site "
+                       "(the camera icon in the address bar), then close and open this section again, or "
+                       "upload a video instead.",
+    "NotReadableError": "The webcam is busy (another program is using it) or could not start. Close the other "
+                        "program and open this section again, or upload a video instead.",
+    "insecure": "Browsers let a page use the camera only over https:// (or on localhost). Ask whoever runs this "
+                "server to serve it over https, or upload a video instead.",
+    "no_package": "Recording with the webcam is not available on this server (the ipywebrtc package is not "
+                  "installed). Upload a video of you instead.",
+    "other": "The webcam could not start ({state}). Upload a video of you instead.",
+}
+
+
+class CameraCheck(anywidget.AnyWidget):
+    """Asks the browser for the camera and microphone when ``request`` changes; answers in ``answer``.
+
+    ``answer`` is "ok", a getUserMedia error name ("NotFoundError", "NotAllowedError", ...),
+    "no_microphone" (a camera but no microphone) or "insecure" (no ``navigator.mediaDevices``: plain
+    http on another host). The stream is stopped at once: ipywebrtc opens its own once it is built.
+    """
+
+    _esm = """
+    async function answer(model) {
+      const md = navigator.mediaDevices;
+      if (!window.isSecureContext || !md || !md.getUserMedia) return "insecure";
+      try {
+        const s = await md.getUserMedia({ video: true, audio: true });
+        s.getTracks().forEach((t) => t.stop());
+        return "ok";
+      } catch (e) {
+        const name = (e && e.name) || "Error";
+        if (name !== "NotFoundError") return name;
+        try {  // which one is missing: a camera, or only the microphone?
+          const v = await md.getUserMedia({ video: true });
+          v.getTracks().forEach((t) => t.stop());
+          return "no_microphone";
+        } catch (e2) {
+          return (e2 && e2.name) || name;
+        }
+      }
+    }
+    function render({ model, el }) {
+      el.style.display = "none";
+      const ask = async () => {
+        if (!model.get("request")) return;
+        model.set("answer", await answer(model));
+        model.save_changes();
+      };
+      model.on("change:request", ask);
+      return () => model.off("change:request", ask);
+    }
+    export default { render };
+    """
+    request = traitlets.Int(0).tag(sync=True)
+    answer = traitlets.Unicode("").tag(sync=True)
 
 
 class CameoMaker(w.VBox):
@@ -139,19 +204,58 @@ class CameoMaker(w.VBox):
 
     # ------------------------------------------------------------ inputs
     def _webcam(self):
-        """A webcam recorder (ipywebrtc) in a collapsed section, when the package is there."""
+        """The webcam recorder (ipywebrtc) in a collapsed section, or a line saying why there is none.
+
+        The camera is asked for only when the section is opened, by :class:`CameraCheck`; ipywebrtc's
+        camera and recorder are built only once the browser has given a camera, so a machine without one
+        (or a page the browser may not use the camera on) gets a sentence and the upload, never ipywebrtc's
+        raw "Error creating view for mediastream: Requested device not found".
+        """
         try:
-            import ipywebrtc
-        except Exception:  # optional: uploads work without it
-            return None
+            import ipywebrtc  # noqa: F401  (optional: uploads work without it)
+        except Exception:
+            note = w.HTML(f'<span class="sw-cameo-webcam-note">{escape(WEBCAM_MESSAGES["no_package"])}</span>')
+            note.add_class("sw-cameo-webcam-missing")
+            return note
+        self.camera_check = CameraCheck()
+        self.webcam_note = w.HTML()
+        self.webcam_note.add_class("sw-cameo-webcam-missing")
+        self._webcam_body = w.VBox([self.camera_check, self.webcam_note])
+        box = w.Accordion(children=[self._webcam_body])
+        box.set_title(0, "Record with the webcam")
+        box.selected_index = None
+        box.add_class("sw-cameo-webcam")
+        self.webcam_box = box
+        self._recorder = None
+        box.observe(self._webcam_opened, names="selected_index")
+        self.camera_check.observe(self._camera_answered, names="answer")
+        return box
+
+    def _webcam_opened(self, change) -> None:
+        if change["new"] == 0 and self._recorder is None:  # opened, no camera yet: ask the browser for one
+            self.webcam_note.value = "<i>asking the browser for the camera…</i>"
+            self.camera_check.answer = ""
+            self.camera_check.request += 1
+
+    def _camera_answered(self, change) -> None:
+        state = change["new"]
+        if not state:
+            return
+        if state != "ok":
+            message = WEBCAM_MESSAGES.get(state, WEBCAM_MESSAGES["other"].format(state=state))
+            self.webcam_note.value = f'<span class="sw-cameo-webcam-note" role="alert">{escape(message)}</span>'
+            return
+        if self._recorder is not None:
+            return
+        import ipywebrtc
+
         camera = ipywebrtc.CameraStream(constraints={"audio": True, "video": {"width": 640, "height": 480}})
         recorder = ipywebrtc.VideoRecorder(stream=camera, format="webm")
         recorder.video.observe(lambda ch: self.load_bytes(bytes(ch["new"]), "webcam.webm"), names="value")
         camera.layout = w.Layout(width="320px")  # the live view: you see yourself while you record
-        box = w.Accordion(children=[w.VBox([camera, recorder])])
-        box.set_title(0, "Record with the webcam")
-        box.selected_index = None
-        return box
+        self._recorder = recorder
+        self.webcam_note.value = ""
+        self._webcam_body.children = (self.camera_check, camera, recorder)
 
     def _on_upload(self, change) -> None:
         files = change["new"]
