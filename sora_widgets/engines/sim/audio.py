@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import things, vocab
+from . import effects, things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["SAMPLE_RATE", "synthesize", "normalize_loudness", "PEAK_LIMIT"]
@@ -215,6 +215,9 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
 
     for kind in scene.get("ambience") or ["quiet"]:
         mix += _ambience(kind, n, rng)
+    more = effects.sound(scene, world, sim, n, SAMPLE_RATE, seed)  # crashes, splashes, pouring (issue 18 item 4)
+    if more is not None:
+        mix += more
 
     for wave, t_start, x_frac in speech or []:
         i0 = int(round(t_start * SAMPLE_RATE))

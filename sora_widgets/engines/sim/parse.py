@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import vocab
+from . import effects, vocab
 from .things import ENCODER_THRESHOLD as THING_THRESHOLD
 from .things import THING_KIND, Thing, all_things, group_defaults
 from .things import find as find_thing
@@ -258,7 +258,7 @@ def _read(text: str) -> Reading:
         t = _thing_exact(word)
         if t is not None:
             r.mentions.append(Mention(THING_KIND, t.key, pos, word))
-        else:
+        elif not effects.claims(word):  # liquids, breaking, dominoes, boards: effects.read (issue 18 item 4)
             rest.append((pos, word))
     if rest:
         placed = _embed_lookup([w for _, w in rest])
@@ -995,6 +995,7 @@ def parse_prompt(text: str) -> dict:
     if ch.groups and (ch.relations or ch.places):
         scene["relations"] = _place(groups, ch.relations, ch.places)
     _finish_groups(scene)
+    effects.read(r.tokens, scene)  # water, pouring, breaking, dominoes, boards (issue 18 item 4)
     scene["unparsed"] = list(dict.fromkeys(r.unparsed))
     if r.substitutions:
         scene["substitutions"] = list(dict.fromkeys(r.substitutions))

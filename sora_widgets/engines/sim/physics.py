@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymunk
 
-from . import sprites, things, vocab
+from . import effects, sprites, things, vocab
 
 __all__ = ["Body", "SimResult", "World", "layout", "simulate", "SUBSTEP_HZ"]
 
@@ -81,6 +81,7 @@ class SimResult:
     vel: np.ndarray  # (S, B, 2)
     rolling: np.ndarray  # (S, B) speed in m/s of bodies sliding/rolling on something static, else 0
     events: list[dict]  # contact events
+    extras: dict = field(default_factory=dict)  # water, poured liquid, shards (effects.attach's result)
 
 
 def make_world(scene: dict, width: int, height: int) -> World:
@@ -235,6 +236,7 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                 b.init = {"p": (x0, y0), "v": (0.0, 0.0),
                           "w": float(rng.uniform(-1.0, 1.0)) if b.shape == "poly" and not upright else 0.0}
             bodies.append(b)
+    effects.arrange(scene, world, bodies)  # dominoes, boards, water, skating (issue 18 item 4)
     return bodies
 
 
@@ -464,6 +466,7 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
         last_impulse.pop(tuple(sorted((a.sim_name, b.sim_name))), None)
 
     space.on_collision(post_solve=post_solve, separate=separate)
+    more = effects.attach(scene, world, space, bodies, pm_bodies, events, dt)  # water, pouring, breaking
 
     for step in range(n_steps):
         for j, body in enumerate(pm_bodies):
@@ -473,9 +476,11 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
                 body.apply_impulse_at_local_point((0.0, body.mass * 3.5))
         state["step"] = step + 1
         if step < n_steps - 1:
+            more.before_step(step)
             space.step(dt)
+            more.after_step(step)
     t = np.arange(n_steps) * dt
-    return SimResult(t, pos, vel, rolling, events)
+    return SimResult(t, pos, vel, rolling, events, more.result())
 
 
 def _shape_material(shape, bodies: list[Body], setting: dict) -> str:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import sprites, things, vocab
+from . import effects, sprites, things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["Renderer"]
@@ -231,6 +231,21 @@ def _float_patch(img: np.ndarray, y0: int, y1: int, x0: int, x1: int):
     view[...] = patch.astype(np.uint8)
 
 
+def _fill_frame(img: np.ndarray, sd_fn, box, rgb, alpha: float = 1.0) -> None:
+    """:func:`_fill` on a uint8 frame: the box is composited in float and written back rounded."""
+    H, W = img.shape[:2]
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(W, int(math.ceil(box[2]))), min(H, int(math.ceil(box[3])))
+    if x1 <= x0 or y1 <= y0:
+        return
+    with _float_patch(img, y0, y1, x0, x1) as patch:
+        _fill(patch, lambda x, y: sd_fn(x + x0, y + y0), (0, 0, x1 - x0, y1 - y0), rgb, alpha)
+
+
+#: Drawing primitives handed to effects.draw (which cannot import this module: this module imports it).
+_PAINT = {"fill": _fill_frame, "poly": _sd_poly, "capsule": _sd_capsule}
+
+
 class Renderer:
     """Draws frames of one simulation. ``frame(i)`` returns (H, W, 3) uint8."""
 
@@ -240,6 +255,7 @@ class Renderer:
         self.fps, self.n_frames = fps, n_frames
         self.W, self.H = world.width_px, world.height_px
         self.rng = np.random.default_rng(seed)
+        self.rng_seed = int(seed)
         self.cameos = cameos or {}
         self.light = vocab.TIMES.get(scene.get("time", "day"), vocab.TIMES["day"])["light"]
         self.background = self._background()
@@ -367,11 +383,15 @@ class Renderer:
         # A static camera composites into a uint8 copy of the background, touching only the patches around
         # bodies and shadows in float; a moving camera needs the whole frame in float for its resampling.
         img = self.background_u8.copy()
+        gone = effects.hidden(self.sim.extras, k)  # broken: drawn as shards by effects.draw
         if self.world.floor:
             for j, b in enumerate(self.bodies):
-                self._shadow(img, b, pos[j])
+                if j not in gone:
+                    self._shadow(img, b, pos[j])
         for j, b in enumerate(self.bodies):
-            self._body(img, j, b, pos[j], i, k)
+            if j not in gone:
+                self._body(img, j, b, pos[j], i, k)
+        effects.draw(img, self.scene, self.world, self.sim.extras, i, k, self.fps, self.rng_seed, _PAINT)
         if self.camera == "static":
             return img
         return self._camera(img, i)
