@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sora_widgets.service.fairness import FairQueue, ordinal
+from sora_widgets.service.procs import children, node_pids, stop_new_children
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -202,8 +203,9 @@ def cluster(tmp_path_factory):
                        "SORA_WIDGETS_RAY_WORKERS": "2", "SORA_WIDGETS_RAY_PER_USER": "1",
                        "OMP_NUM_THREADS": "1", "SORA_WIDGETS_USER": "ana"})
     os.environ.pop("SORA_WIDGETS_RAY", None)
+    _no_cluster_running()
+    before = children()
     c = _start_cluster(Cluster)
-    pids = [p.process.pid for node in c.list_all_nodes() for procs in node.all_processes.values() for p in procs]
     os.environ["SORA_WIDGETS_RAY"] = c.address
     service_cluster.forget()
     try:
@@ -214,11 +216,19 @@ def cluster(tmp_path_factory):
         c.shutdown()
         os.environ.clear()
         os.environ.update(saved)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
-            time.sleep(0.5)
-        left = [p for p in pids if _alive(p)]
+        # Everything this module started is gone: what c.shutdown() missed is stopped here, and is a failure.
+        left = stop_new_children(before)
         assert not left, f"Ray processes left running after the cluster shut down: {left}"
+        assert not node_pids(), f"a Ray node is still running: {node_pids()}"
+
+
+def _no_cluster_running(wait_s: float = 60.0) -> None:
+    """No Ray node runs on this machine (``ray.init(address="auto")`` would find it); an earlier one may still
+    be exiting on a busy machine, so wait up to ``wait_s`` seconds."""
+    deadline = time.monotonic() + wait_s
+    while node_pids() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not node_pids(), f"a Ray cluster is already running on this machine: {node_pids()}; stop it first"
 
 
 _START_FAILED: list[BaseException] = []
@@ -232,6 +242,7 @@ def _start_cluster(Cluster, tries: int = 3):
         raise RuntimeError("the Ray cluster could not start earlier in this module") from _START_FAILED[0]
     node_args = {"num_cpus": 1, "include_dashboard": False, "object_store_memory": 150 * 2**20}
     for attempt in range(tries):
+        before = children()
         c = Cluster(initialize_head=False)
         try:
             c.add_node(**node_args)
@@ -240,22 +251,12 @@ def _start_cluster(Cluster, tries: int = 3):
             return c
         except Exception as exc:
             c.shutdown()
+            # A node that failed to start is not in ``c``: its gcs_server and raylet would outlive the module.
+            stop_new_children(before)
             if attempt == tries - 1:
                 _START_FAILED.append(exc)
                 raise
     raise AssertionError("unreachable")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie (exited, not yet reaped by its parent) is gone for our purposes
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _sched():
@@ -324,12 +325,27 @@ def test_generate_through_the_service_gives_the_in_process_clip(cluster, store):
         here = sw.generate("a red ball bounces off the backboard", seed=7, duration=1.0, width=128, height=128)
     assert np.array_equal(here.frames, clip.frames) and np.array_equal(here.audio, clip.audio)
     assert clip.meta["recipe"] == here.meta["recipe"]
-    assert not clip.frames.flags.writeable  # read straight from the object store, not copied
-    clip.save(store.home / "through-service.mp4")  # a read-only clip encodes as any clip does
+    # copied out of the object store piece by piece: the clip owns its memory, as an in-process one does
+    assert clip.frames.flags.writeable and clip.frames.flags.owndata
+    clip.save(store.home / "through-service.mp4")
     assert jobs_log.flush()
     row = store.sql("SELECT * FROM generation_jobs WHERE job_id = ?", [service["job_id"]]).iloc[0]
     assert (row.state, row.user_handle, row.engine, row.attempts) == ("done", "ana", "sim", 1)
     assert row.queue_s >= 0 and row.run_s > 0 and row.finished_at >= row.started_at >= row.submitted_at
+
+
+@pytest.mark.slow
+def test_a_clip_larger_than_the_object_store_comes_back_whole(cluster):
+    # 54 frames of 1024 px: 170 MB against 150 MB stores; it travels in pieces of <= FRAME_CHUNK_BYTES
+    from sora_widgets.service.config import FRAME_CHUNK_BYTES
+
+    rec = Recorder()
+    clip = _slow(steps=54, step_s=0.0, size=1024, on_progress=rec)
+    assert clip.frames.nbytes > 150 * 2**20 > 4 * FRAME_CHUNK_BYTES
+    assert clip.frames.shape == (54, 1024, 1024, 3)
+    assert [int(f[0, 0, 0]) for f in clip.frames] == list(range(54))  # every piece, in its place
+    assert all(int(f.min()) == int(f.max()) for f in clip.frames[::13])
+    assert rec.steps[-1] == (54, 54)
 
 
 @pytest.mark.slow

@@ -31,13 +31,15 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import numpy as np
 
 from ..engines.base import Cancelled
 from ..media import Clip
 from . import jobs_log
-from .config import HEARTBEAT_S
+from .config import CHUNKS_IN_FLIGHT, HEARTBEAT_S
 from .fairness import ordinal
 
 __all__ = ["ServiceError", "run_on_service"]
@@ -166,7 +168,7 @@ def _run(sched, job_id, fn, kwargs, on_progress, cancel, say, position, state, t
 
 
 def _stream(worker, job_id, fn, kwargs, on_progress, cancel, state) -> Clip:
-    import ray
+    from .cluster import through_client
 
     done = threading.Event()
 
@@ -178,28 +180,75 @@ def _stream(worker, job_id, fn, kwargs, on_progress, cancel, state) -> Clip:
 
     if cancel is not None:
         threading.Thread(target=watch_cancel, name=f"sora-widgets-cancel-{job_id}", daemon=True).start()
-    gen = worker.run.options(num_returns="streaming").remote(job_id, fn, kwargs)
+    items = _pulled(worker, job_id, fn, kwargs) if through_client() else _streamed(worker, job_id, fn, kwargs)
     try:
-        for ref in gen:
-            try:
-                item = ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:
-                cause = getattr(exc, "cause", None)
-                if isinstance(cause, BaseException):
-                    raise cause from None
-                raise
-            kind = item[0]
-            if kind == "progress":
-                if on_progress is not None:
-                    on_progress(item[1], item[2], item[3])
-            elif kind == "started":
-                state["node"] = item[2]
-            elif kind == "clip":
-                _kind, frames, audio, fps, sample_rate, meta = item
-                return Clip(frames=frames, audio=audio, fps=fps, sample_rate=sample_rate, meta=dict(meta))
-        raise ServiceError(f"worker {state['worker']} ended job {job_id} without a clip")
+        return _collect(items, on_progress, state, job_id)
     finally:
         done.set()
+        items.close()
+
+
+def _collect(items, on_progress, state, job_id) -> Clip:
+    """Hand progress to ``on_progress`` and assemble the clip from its frame pieces (see
+    :meth:`.worker.GenerationWorker.run`). The frames are copied out of the object store piece by piece, so
+    the clip owns its memory (writable, as in-process) and the store holds only the pieces in flight."""
+    head, frames, filled = None, None, 0
+    for item in items:
+        kind = item[0]
+        if kind == "progress":
+            if on_progress is not None:
+                on_progress(item[1], item[2], item[3])
+        elif kind == "started":
+            state["node"] = item[2]
+        elif kind == "clip":
+            head = item
+            frames = np.empty(item[1], np.uint8)  # a Clip's frames are uint8
+        elif kind == "frames":
+            first, piece = item[1], item[2]
+            frames[first:first + len(piece)] = piece
+            filled += len(piece)
+        if head is not None and filled == head[1][0]:
+            _kind, _shape, audio, fps, sample_rate, meta = head
+            return Clip(frames=frames, audio=np.array(audio), fps=fps, sample_rate=sample_rate, meta=dict(meta))
+    raise ServiceError(f"worker {state['worker']} ended job {job_id} without a clip")
+
+
+def _streamed(worker, job_id, fn, kwargs) -> Iterator[tuple]:
+    """The job's items from the worker's streaming generator (a caller of the cluster itself)."""
+    import ray
+
+    gen = worker.run.options(num_returns="streaming", _generator_backpressure_num_objects=CHUNKS_IN_FLIGHT
+                             ).remote(job_id, fn, kwargs)
+    for ref in gen:
+        yield _unwrapped(lambda r=ref: ray.get(r))
+        del ref  # a frame piece leaves the object store as soon as it is copied
+
+
+def _pulled(worker, job_id, fn, kwargs) -> Iterator[tuple]:
+    """The job's items asked of the worker batch by batch: Ray Client (``ray://``) cannot consume a
+    streaming generator."""
+    import ray
+
+    _unwrapped(lambda: ray.get(worker.start.remote(job_id, fn, kwargs)))
+    while True:
+        for item in _unwrapped(lambda: ray.get(worker.take.remote(job_id, 0.5))):
+            if item[0] == "end":
+                return
+            yield item
+
+
+def _unwrapped(get: Callable[[], Any]) -> Any:
+    """``get()``, an exception the job raised on the worker re-raised as itself (``ValueError``,
+    ``Cancelled``, ``EngineUnavailable``...)."""
+    import ray
+
+    try:
+        return get()
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, BaseException):
+            raise cause from None
+        raise
 
 
 def _timing_row(state: dict) -> dict:

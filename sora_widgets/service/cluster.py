@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .config import NAMESPACE, RAY_ENV, SCHEDULER_NAME, service_mode, settings_from_env
 
-__all__ = ["connect", "scheduler", "start_local_head", "status", "stop_local_head"]
+__all__ = ["connect", "scheduler", "start_local_head", "status", "stop_local_head", "through_client"]
 
 _LOCK = threading.Lock()
 _scheduler = None
@@ -120,6 +120,14 @@ def scheduler():
                 num_cpus=0, max_concurrency=1000,
             ).remote(settings)
         return _scheduler
+
+
+def through_client() -> bool:
+    """True when this process joined through Ray Client (``ray://``): it cannot consume streaming
+    generators, so :mod:`.client` asks the worker for a job's items batch by batch instead."""
+    from ray.util.client import ray as client_ray
+
+    return client_ray.is_connected()
 
 
 def forget() -> None:

@@ -25,10 +25,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .config import PROGRESS_INTERVAL_S, RAY_ENV
+import numpy as np
+
+from ..engines.base import Cancelled
+from .config import CHUNKS_IN_FLIGHT, FRAME_CHUNK_BYTES, PROGRESS_INTERVAL_S, RAY_ENV
 from .placement import offload_needed
 
-__all__ = ["GenerationWorker"]
+__all__ = ["GenerationWorker", "clip_items"]
 
 _END = object()
 
@@ -52,6 +55,7 @@ class GenerationWorker:
         self.busy: str | None = None
         self.last_error: str | None = None
         self._cancels: dict[str, threading.Event] = {}
+        self._pulled: dict[str, queue.Queue] = {}  # jobs started for a Ray Client caller (start/take)
         self._one_at_a_time = threading.Lock()
 
     def info(self) -> dict:
@@ -79,13 +83,72 @@ class GenerationWorker:
     def run(self, job_id: str, fn: Callable[..., Any], kwargs: dict) -> Iterator[tuple]:
         """Run ``fn(**kwargs, on_progress=..., cancel=...)`` and stream it (a Ray streaming generator).
 
-        Yields ``("started", worker_id, node_id, pid)``, then ``("progress", step, total, preview_or_None)`` at most every ``PROGRESS_INTERVAL_S`` seconds
-        (the last step always; ``preview`` the latest frame the engine offered since the last item), then
-        ``("clip", frames, audio, fps, sample_rate, meta)``. An exception of ``fn`` (``Cancelled`` included)
-        is raised to the caller.
+        Yields ``("started", worker_id, node_id, pid)``, then ``("progress", step, total, preview_or_None)`` at
+        most every ``PROGRESS_INTERVAL_S`` seconds (the last step always; ``preview`` the latest frame the
+        engine offered since the last item), then ``("clip", frames_shape, audio, fps, sample_rate, meta)``
+        followed by ``("frames", first_frame_index, frames)`` pieces of at most ``FRAME_CHUNK_BYTES`` (the
+        caller copies them into one array). An exception of ``fn`` (``Cancelled`` included) is raised to the
+        caller.
         """
+        yield from self._items(job_id, fn, kwargs, self._cancel_event(job_id))
+
+    def start(self, job_id: str, fn: Callable[..., Any], kwargs: dict) -> None:
+        """Start the job of :meth:`run` in the background, its items read with :meth:`take`.
+
+        For callers through Ray Client (``ray://``), which cannot consume a streaming generator.
+        """
+        cancel = self._cancel_event(job_id)
+        out: queue.Queue = queue.Queue()
+        # One job at a time: a queue left by an earlier job belongs to a caller that never read it to the end.
+        self._pulled.clear()
+        self._pulled[job_id] = out
+
+        def pump() -> None:
+            items = self._items(job_id, fn, kwargs, cancel)
+            try:
+                for item in items:
+                    # Hold at most CHUNKS_IN_FLIGHT unread items; a caller gone for good is cancelled by the
+                    # scheduler (owner timeout), which ends this wait.
+                    while out.qsize() >= CHUNKS_IN_FLIGHT and not cancel.is_set():
+                        time.sleep(0.01)
+                    if cancel.is_set() and item[0] == "frames":
+                        raise Cancelled("generation cancelled")
+                    out.put(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by take()
+                out.put(("error", exc))
+            finally:
+                items.close()
+            out.put(("end",))
+
+        threading.Thread(target=pump, name=f"sora-widgets-pump-{job_id}", daemon=True).start()
+
+    def take(self, job_id: str, timeout_s: float = 0.5) -> list[tuple]:
+        """The items of a :meth:`start`-ed job produced since the last call (waits up to ``timeout_s`` for the
+        first; at most one frame piece per call). The last list ends with ``("end",)``; an exception of the
+        job is raised here."""
+        out = self._pulled.get(job_id)
+        if out is None:
+            return [("end",)]
+        items: list[tuple] = []
+        try:
+            items.append(out.get(timeout=timeout_s))
+            while items[-1][0] not in ("frames", "end", "error"):
+                items.append(out.get_nowait())
+        except queue.Empty:
+            pass
+        if items and items[-1][0] == "error":
+            self._pulled.pop(job_id, None)
+            raise items[-1][1]
+        if items and items[-1][0] == "end":
+            self._pulled.pop(job_id, None)
+        return items
+
+    def _cancel_event(self, job_id: str) -> threading.Event:
         cancel = threading.Event()
         self._cancels[job_id] = cancel
+        return cancel
+
+    def _items(self, job_id: str, fn: Callable[..., Any], kwargs: dict, cancel: threading.Event) -> Iterator[tuple]:
         items: queue.Queue = queue.Queue()
         with self._one_at_a_time:  # a cancelled job finishes its step before the next job starts
             self.busy = job_id
@@ -119,7 +182,7 @@ class GenerationWorker:
                     if item[0] == "result":
                         clip = item[1]
                         self._count(kwargs, clip.meta)
-                        yield ("clip", clip.frames, clip.audio, clip.fps, clip.sample_rate, clip.meta)
+                        yield from clip_items(clip)
                     else:
                         yield item
             finally:
@@ -157,6 +220,16 @@ class GenerationWorker:
             self.holds.append(key)
         if float((meta.get("timings") or {}).get("load_s") or 0.0) > 0.0:
             self.loads += 1
+
+
+def clip_items(clip) -> Iterator[tuple]:
+    """A clip as the items a worker sends: ``("clip", frames_shape, audio, fps, sample_rate, meta)``, then
+    ``("frames", first_frame_index, frames)`` pieces of at most ``FRAME_CHUNK_BYTES`` (one frame at least)."""
+    frames = np.ascontiguousarray(clip.frames)
+    yield ("clip", tuple(frames.shape), clip.audio, clip.fps, clip.sample_rate, clip.meta)
+    per = max(1, FRAME_CHUNK_BYTES // max(1, frames[0].nbytes))
+    for first in range(0, frames.shape[0], per):
+        yield ("frames", first, frames[first:first + per])
 
 
 def _node_id() -> str:
