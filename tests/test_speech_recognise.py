@@ -66,3 +66,36 @@ def test_transcribe_gives_each_word_a_probability():
 
 def test_silence_transcribes_to_nothing():
     assert speech.transcribe(np.zeros(32_000, np.float32), 16_000).words == ()
+
+
+def _tone(seconds: float, amp: float) -> np.ndarray:
+    t = np.arange(int(seconds * speech.SAMPLE_RATE)) / speech.SAMPLE_RATE
+    return (amp * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def test_speech_span_cuts_near_silence_before_and_after_and_keeps_a_margin():
+    sr = speech.SAMPLE_RATE
+    quiet = np.random.default_rng(0).standard_normal(sr).astype(np.float32) * 1e-4  # -80 dB: near-silence
+    a = np.concatenate([quiet, _tone(1.0, 0.5), quiet])
+    start, stop = speech.speech_span(a)
+    assert start == pytest.approx(0.75 * sr, abs=0.02 * sr) and stop == pytest.approx(2.25 * sr, abs=0.02 * sr)
+
+
+def test_speech_span_keeps_noise_or_music_that_is_not_far_below_the_speech():
+    sr = speech.SAMPLE_RATE
+    bed = _tone(1.0, 0.05)  # 20 dB under the loud part: a music bed, not silence
+    a = np.concatenate([bed, _tone(1.0, 0.5), bed])
+    assert speech.speech_span(a) == (0, len(a))
+    assert speech.speech_span(np.zeros(sr, np.float32)) == (0, sr)
+    assert speech.speech_span(np.zeros(10, np.float32)) == (0, 10)
+
+
+def test_score_phrases_skips_the_free_decoding_only_when_told():
+    x, sr = corpus.say("yellow monkey basket ocean", voice="en-us", speed_wpm=150)
+    cands = ["yellow monkey basket ocean", "yellow turtle basket ocean"]
+    asked = []
+    skipped = speech.score_phrases(x, sr, cands, need_free=lambda p: asked.append(p) or False)
+    full = speech.score_phrases(x, sr, cands)
+    assert skipped.free is None and full.free is not None and len(asked) == 1
+    assert [p.phrase for p in asked[0]] == cands
+    assert skipped.phrases == full.phrases  # the same candidate scores either way

@@ -51,6 +51,37 @@ def test_a_claim_passes_only_if_every_word_holds_its_slot_and_the_phrase_explain
         assert w in SLOTS[i] and (w == words[i]) == (own > max(rivals))
 
 
+@given(claims())
+def test_skipping_the_free_decoding_never_changes_the_decision(claim):
+    """verify() skips Whisper's free decoding when needs_free() says the candidates settle the claim
+    (the free decoding scores at most 0 nats, so a phrase above -MAX_FREE_DEFICIT is within the
+    deficit whatever it heard); the decision must be the one the full scoring gives, for any audio."""
+    phrase, table, free = claim  # free <= 0: a log probability
+    full = V.judge(_scores(phrase, table, free), phrase)
+    phrases = _scores(phrase, table, free).phrases
+    if V.needs_free(phrases, phrase):
+        with pytest.raises(ValueError, match="needs the free decoding"):
+            V.judge(Scores(phrases, None), phrase)
+    else:
+        skipped = V.judge(Scores(phrases, None), phrase)
+        assert (skipped["passed"], skipped["missing_words"], skipped["heard"]) == (
+            full["passed"], full["missing_words"], full["heard"])
+        assert skipped["free"] is None and skipped["free_deficit"] is None
+
+
+def test_the_free_decoding_is_asked_for_exactly_where_it_decides():
+    phrase = "golden tiger rocket river"
+    strong = {p: (-30.0 if p != phrase else -25.0) for p in V._variants(phrase)}  # every word leads by 5
+    assert V.needs_free(_scores(phrase, strong, 0.0).phrases, phrase)  # -25 < -20: free may beat it by > 20
+    near = {p: v + 10.0 for p, v in strong.items()}  # -15: nothing scores above 0, so within 20 of anything
+    assert not V.needs_free(_scores(phrase, near, 0.0).phrases, phrase)
+    lost = dict(near, **{"golden rabbit rocket river": -5.0})  # "tiger" trails: fails whatever the free says
+    assert not V.needs_free(_scores(phrase, lost, 0.0).phrases, phrase)
+    none = {p: (0.0 if p != phrase else -40.0) for p in V._variants(phrase)}  # no word heard: say what was
+    assert V.needs_free(_scores(phrase, none, 0.0).phrases, phrase)
+    assert V.needs_free((), "hello there")  # not a phrase of the vocabulary
+
+
 def test_a_phrase_outside_the_vocabulary_never_passes():
     s = Scores((PhraseScore("hello there", (-1.0, -1.0)),), PhraseScore("hello there", (-1.0, -1.0)))
     assert not V.judge(s, "hello there")["passed"]
@@ -89,6 +120,18 @@ def test_verify_names_the_word_that_was_not_said():
     assert not r.passed and r.details["missing_words"] == ["candle"]
     assert r.details["heard"] == "golden penguin umbrella island" and r.transcript == r.details["heard"]
     assert any('"candle"' in reason for reason in r.reasons)
+
+
+def test_silence_around_the_phrase_is_left_out_and_the_phrase_still_holds():
+    """A webcam take with 2 s of silence before and after: trimmed to the sound (cheaper), same decision."""
+    x, sr = corpus.say("purple rabbit guitar desert", voice="en-gb", speed_wpm=150, pad_s=2.0)
+    a = speech.to_16k(x, sr)
+    start, stop = speech.speech_span(a)
+    # espeak-ng adds a little silence of its own; the 0.25 s margin keeps the word edges
+    assert 1.5 <= start / speech.SAMPLE_RATE <= 2.0 and (len(a) - stop) / speech.SAMPLE_RATE >= 1.5
+    right = V.hear(x, sr, "purple rabbit guitar desert")
+    assert right["passed"] and right["heard"] == "purple rabbit guitar desert"
+    assert not V.hear(x, sr, "purple rabbit guitar island")["passed"]
 
 
 def test_noise_without_words_is_rejected():

@@ -144,45 +144,81 @@ def _variants(phrase: str) -> list[str]:
     return out
 
 
+def _slot_margins(by_phrase: dict[str, float], phrase: str) -> tuple[list[str], dict[str, float], list[str]]:
+    """Per slot of ``phrase`` (a phrase of the vocabulary): the word heard, the claimed word's lead over
+    the best other word of its slot (nats, unrounded), and the claimed words that trail by more than
+    ``MIN_WORD_MARGIN``. ``by_phrase`` maps ``phrase`` and its one-word variants to log probabilities."""
+    words = phrase.split()
+    own = by_phrase[phrase]
+    heard, margins, missing = [], {}, []
+    for i, slot_words in enumerate(VOCABULARY.values()):
+        rivals = {w: by_phrase[" ".join([*words[:i], w, *words[i + 1:]])] for w in slot_words if w != words[i]}
+        best = max(rivals, key=rivals.get)
+        lead = own - rivals[best]
+        margins[words[i]] = lead
+        heard.append(words[i] if lead > 0 else best)
+        if lead < MIN_WORD_MARGIN:
+            missing.append(words[i])
+    return heard, margins, missing
+
+
+def needs_free(phrases, phrase: str) -> bool:
+    """Whether :func:`judge` needs the free decoding to decide ``phrase`` (or to word its failure).
+
+    ``phrases``: the candidates' :class:`sora_widgets.speech.PhraseScore` s (``phrase`` and its
+    one-word variants). The free decoding's log probability is at most 0, so a phrase scoring at least
+    ``-MAX_FREE_DEFICIT`` is within the deficit whatever it is; a phrase that already lost a word fails
+    whatever it is. It is needed only when every word holds but the phrase scores below
+    ``-MAX_FREE_DEFICIT``, or when no claimed word was heard at all (the reason then shows what was).
+    Skipping it leaves :func:`judge`'s ``passed`` and ``missing_words`` exactly as they would be.
+    """
+    by_phrase = {s.phrase: s.logprob for s in phrases}
+    words = phrase.split()
+    if len(words) != len(VOCABULARY):
+        return True
+    _, _, missing = _slot_margins(by_phrase, phrase)
+    return len(missing) == len(words) or (not missing and by_phrase[phrase] < -MAX_FREE_DEFICIT)
+
+
 def judge(scores, phrase: str) -> dict:
     """The decision from :func:`sora_widgets.speech.score_phrases`'s ``scores`` for a claimed ``phrase``.
 
     ``scores`` must include ``phrase`` and its one-word variants (:func:`_variants`); it may hold
-    more (a benchmark scores two claims at once). Returns a dict:
+    more (a benchmark scores two claims at once). ``scores.free`` may be None where
+    :func:`needs_free` says it cannot change the answer (a ValueError otherwise). Returns a dict:
 
     - ``passed``: every slot's word wins by ``MIN_WORD_MARGIN`` and the phrase is within
       ``MAX_FREE_DEFICIT`` of the free decoding;
     - ``heard``: the best-scoring word of each slot, joined (the in-vocabulary phrase heard);
     - ``missing_words``: the claimed words that did not win their slot clearly (what to say again);
     - ``margins``: per claimed word, its lead over the best other word of its slot (nats);
-    - ``free``: the free decoding's text, ``free_deficit``: how far the phrase scored below it.
+    - ``free``: the free decoding's text, ``free_deficit``: how far the phrase scored below it
+      (both None when the free decoding was skipped).
     """
     by_phrase = {s.phrase: s.logprob for s in scores.phrases}
     words = phrase.split()
     own = by_phrase[phrase]
+    if scores.free is None and needs_free(scores.phrases, phrase):
+        raise ValueError(f"judging {phrase!r} needs the free decoding: score with need_free=verify.needs_free")
+    free = None if scores.free is None else scores.free.phrase
+    deficit = None if scores.free is None else scores.free.logprob - own
     if len(words) != len(VOCABULARY):  # not a phrase of the vocabulary: nothing to compare it with
-        return {"passed": False, "heard": "", "missing_words": words, "margins": {}, "free": scores.free.phrase,
-                "free_deficit": round(scores.free.logprob - own, 2)}
-    heard, margins, missing = [], {}, []
-    for i, slot_words in enumerate(VOCABULARY.values()):
-        rivals = {w: by_phrase[" ".join([*words[:i], w, *words[i + 1:]])] for w in slot_words if w != words[i]}
-        best = max(rivals, key=rivals.get)
-        lead = own - rivals[best]  # decided unrounded; rounded only for display
-        margins[words[i]] = round(lead, 2)
-        heard.append(words[i] if lead > 0 else best)
-        if lead < MIN_WORD_MARGIN:
-            missing.append(words[i])
-    deficit = scores.free.logprob - own
-    passed = not missing and deficit <= MAX_FREE_DEFICIT
-    return {"passed": passed, "heard": " ".join(heard), "missing_words": missing, "margins": margins,
-            "free": scores.free.phrase, "free_deficit": round(deficit, 2)}
+        return {"passed": False, "heard": "", "missing_words": words, "margins": {}, "free": free,
+                "free_deficit": None if deficit is None else round(deficit, 2)}
+    heard, margins, missing = _slot_margins(by_phrase, phrase)
+    # Without the free decoding, own >= -MAX_FREE_DEFICIT (needs_free), so any deficit is within bounds.
+    passed = not missing and (deficit is None or deficit <= MAX_FREE_DEFICIT)
+    return {"passed": passed, "heard": " ".join(heard), "missing_words": missing,
+            "margins": {w: round(v, 2) for w, v in margins.items()},  # decided unrounded; rounded for display
+            "free": free, "free_deficit": None if deficit is None else round(deficit, 2)}
 
 
 def hear(audio: np.ndarray, sr: int, phrase: str) -> dict:
-    """:func:`judge` of ``audio`` (C, N) or (N,) at ``sr`` Hz against the claimed ``phrase``."""
+    """:func:`judge` of ``audio`` (C, N) or (N,) at ``sr`` Hz against the claimed ``phrase`` (the free
+    decoding runs only when it can matter: :func:`needs_free`)."""
     from ..speech import score_phrases
 
-    return judge(score_phrases(audio, sr, _variants(phrase)), phrase)
+    return judge(score_phrases(audio, sr, _variants(phrase), need_free=lambda s: needs_free(s, phrase)), phrase)
 
 
 def transcribe(audio: np.ndarray, sr: int, phrase: str) -> str:

@@ -6,6 +6,16 @@ reads :func:`transcribe`. The model files come from PyPI data packages and load
 with no network (:mod:`.model`).
 """
 
-from .recognise import SAMPLE_RATE, PhraseScore, Scores, Transcript, Word, score_phrases, to_16k, transcribe
+from .recognise import (
+    SAMPLE_RATE,
+    PhraseScore,
+    Scores,
+    Transcript,
+    Word,
+    score_phrases,
+    speech_span,
+    to_16k,
+    transcribe,
+)
 
-__all__ = ["SAMPLE_RATE", "PhraseScore", "Scores", "Transcript", "Word", "score_phrases", "to_16k", "transcribe"]
+__all__ = ["SAMPLE_RATE", "PhraseScore", "Scores", "Transcript", "Word", "score_phrases", "speech_span", "to_16k", "transcribe"]

@@ -16,6 +16,7 @@ Two questions, one model (:mod:`.model`):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from math import gcd
@@ -24,7 +25,8 @@ import numpy as np
 
 from .model import load, model_lock
 
-__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "to_16k", "transcribe", "score_phrases"]
+__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "to_16k", "transcribe", "score_phrases",
+           "speech_span"]
 
 #: The recogniser's sample rate (Hz).
 SAMPLE_RATE = 16_000
@@ -40,6 +42,10 @@ _MIN_FRAMES = 300
 _PAD_FRAMES = 100
 #: Probabilities are floored here before the log so one impossible token scores finitely.
 _PROB_FLOOR = 1e-9
+#: Leading/trailing audio this many dB below the loudest 20 ms frame is near-silence (:func:`speech_span`).
+_TRIM_DB = 40.0
+#: Seconds kept each side of the sound when trimming (soft word onsets and endings).
+_TRIM_MARGIN_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,11 @@ class PhraseScore:
 @dataclass(frozen=True)
 class Scores:
     """:func:`score_phrases`'s answer: one :class:`PhraseScore` per candidate (same order), and ``free``,
-    the greedy free decoding scored the same way (``free.phrase`` is what the model hears unprompted)."""
+    the greedy free decoding scored the same way (``free.phrase`` is what the model hears unprompted),
+    or None when the caller's ``need_free`` said the candidates' scores were enough."""
 
     phrases: tuple[PhraseScore, ...]
-    free: PhraseScore
+    free: PhraseScore | None
 
 
 def to_16k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -163,13 +170,38 @@ def _word_tokens(hf_tokenizer, word: str, *, first: bool) -> list[int]:
     return [whole] if whole is not None else hf_tokenizer.encode(" " + text, add_special_tokens=False).ids
 
 
-def score_phrases(audio: np.ndarray, sample_rate: int, phrases: list[str]) -> Scores:
+def speech_span(a: np.ndarray) -> tuple[int, int]:
+    """Sample range ``(start, stop)`` of 16 kHz mono ``a`` that holds its sound: leading and trailing
+    stretches more than :data:`_TRIM_DB` quieter than its loudest 20 ms frame are cut, keeping
+    :data:`_TRIM_MARGIN_S` seconds each side. The whole of ``a`` when nothing is that quiet.
+
+    Why: scoring cost grows with the window the decoder attends to, and a webcam take holds a second
+    or more of silence around the phrase. Only near-silence goes (a relative threshold keeps noise or
+    music under speech, which the recogniser must hear to judge); the margin keeps soft word edges.
+    """
+    hop = SAMPLE_RATE // 50  # 20 ms
+    n = len(a) // hop
+    if n == 0:
+        return 0, len(a)
+    db = 10 * np.log10(np.mean(np.square(a[: n * hop].reshape(n, hop), dtype=np.float64), axis=1) + 1e-20)
+    loud = np.flatnonzero(db > db.max() - _TRIM_DB)
+    margin = int(_TRIM_MARGIN_S * SAMPLE_RATE)
+    return max(0, int(loud[0]) * hop - margin), min(len(a), (int(loud[-1]) + 1) * hop + margin)
+
+
+def score_phrases(audio: np.ndarray, sample_rate: int, phrases: list[str], *,
+                  need_free: Callable[[tuple[PhraseScore, ...]], bool] | None = None) -> Scores:
     """Score each of ``phrases`` against ``audio`` by teacher forcing, plus the free greedy decoding.
 
     Args:
-        audio: the sound, (C, N) or (N,) floats in [-1, 1]; only its first 30 s are heard.
+        audio: the sound, (C, N) or (N,) floats in [-1, 1]; near-silence before and after the sound is
+            left out (:func:`speech_span`), then only the first 30 s are heard.
         sample_rate: its rate in Hz.
         phrases: candidate phrases (words separated by spaces; case and punctuation ignored).
+        need_free: given the candidates' scores, whether the free decoding is wanted. ``None`` (the
+            default) always decodes. Free decoding costs about a third of a call; a caller whose
+            decision the candidates' scores already settle (e.g. :func:`sora_widgets.cameo.verify.needs_free`)
+            passes a test here and gets ``Scores.free = None`` when it answers False.
 
     Returns:
         :class:`Scores`: per candidate, the log probability of each word given the audio and the
@@ -179,31 +211,44 @@ def score_phrases(audio: np.ndarray, sample_rate: int, phrases: list[str]) -> Sc
     from faster_whisper.tokenizer import Tokenizer
 
     a = to_16k(audio, sample_rate)
+    a = a[slice(*speech_span(a))]
     with model_lock:  # the load runs C++ that must not be cut off at exit (model._let_a_running_decode_finish)
         m = load()
     tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language="en")
     start = [*tok.sot_sequence, tok.no_timestamps]
+    texts = [_normalise(p) for p in phrases]
+    # Score each phrase as the model would write it: first word capitalised (Whisper writes
+    # sentences; "Yellow" is ~2x likelier than "yellow" at the start), each word as one token
+    # when the vocabulary has it.
+    per_word = [[_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())] or [[tok.eot]]
+                for t in texts]
     with model_lock:
         enc, n = _encode(m, a)
+        scored = _teacher_forced(m, enc, n, start, texts, per_word)
+        if need_free is not None and not need_free(scored):
+            return Scores(scored, None)
         # Bounded by what can be said in the clip (~4 words a second, a few tokens each), without
         # repeated trigrams: free decoding of a short window otherwise loops to the limit.
         greedy = m.model.generate(ctranslate2.StorageView.from_array(enc), [start], beam_size=1,
                                   max_length=8 + int(12 * n / _FRAMES_PER_S), no_repeat_ngram_size=3)
         free_ids = [t for t in greedy[0].sequences_ids[0] if t < tok.eot]
-        texts = [_normalise(p) for p in phrases]
-        # Score each phrase as the model would write it: first word capitalised (Whisper writes
-        # sentences; "Yellow" is ~2x likelier than "yellow" at the start), each word as one token
-        # when the vocabulary has it. The free decoding is scored on its own tokens.
-        per_word = [[_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())] or [[tok.eot]]
-                    for t in texts]
-        per_word.append([free_ids] if free_ids else [[tok.eot]])
-        texts.append(_normalise(tok.decode(free_ids)))
-        tokens = [[x for w in ws for x in w] for ws in per_word]
-        res = m.model.align(ctranslate2.StorageView.from_array(np.repeat(enc, len(tokens), axis=0)), start,
-                            tokens, [max(1, n // 2)] * len(tokens))
+        # The free decoding is scored on its own tokens, the same way as the candidates.
+        free = _teacher_forced(m, enc, n, start, [_normalise(tok.decode(free_ids))],
+                               [[free_ids] if free_ids else [[tok.eot]]])[0]
+    return Scores(scored, free)
+
+
+def _teacher_forced(m, enc: np.ndarray, n: int, start: list[int], texts: list[str],
+                    per_word: list[list[list[int]]]) -> tuple[PhraseScore, ...]:
+    """Each text's per-word log probabilities (nats) given the encoded audio, in one batched decoder pass."""
+    import ctranslate2
+
+    tokens = [[x for w in ws for x in w] for ws in per_word]
+    res = m.model.align(ctranslate2.StorageView.from_array(np.repeat(enc, len(tokens), axis=0)), start,
+                        tokens, [max(1, n // 2)] * len(tokens))
     out = []
     for text, ws, r in zip(texts, per_word, res, strict=True):
         lp = np.log(np.maximum(np.asarray(r.text_token_probs, np.float64), _PROB_FLOOR))
         bounds = np.cumsum([0] + [len(w) for w in ws])
         out.append(PhraseScore(text, tuple(round(float(lp[i:j].sum()), 4) for i, j in pairwise(bounds))))
-    return Scores(tuple(out[:-1]), out[-1])
+    return tuple(out)
