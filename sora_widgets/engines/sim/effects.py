@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from . import breakage, liquids, vocab
+from . import breakage, liquids, things, vocab
 
 __all__ = ["arrange", "attach", "claims", "draw", "hidden", "read", "sound", "WATER_LEVEL_M"]
 
@@ -51,6 +51,9 @@ DOMINO_RATIO = (0.2, 0.55)  # a domino's width and spacing as shares of its heig
 #: Containers a liquid is poured into, by word -> the container drawn.
 CONTAINER_WORDS = {"glass": "glass", "glasses": "glass", "tumbler": "glass", "cup": "mug", "mug": "mug",
                    "bowl": "bowl", "jar": "glass", "vase": "glass", "bucket": "mug", "verre": "glass"}
+#: Share of a floating thing under water (hollow things, and people and animals who swim with their heads out).
+_FLOAT_SHARE = {"board": 0.5, "hollow ball": 0.35, "boat": 0.4, "bottle": 0.5, "can": 0.5, "person": 0.8,
+                "cat": 0.75, "dog": 0.75}
 SKATE_SPEED = 1.8  # m/s a skater pushes off with (then glides on the ice's friction)
 _LIQUID_WORDS = {w: k for k, spec in liquids.LIQUIDS.items() for w in spec["words"]}
 _CLAIMED = (POUR_WORDS | WATER_WORDS | breakage.BREAK_WORDS | DOMINO_WORDS | set(BOARD_WORDS)
@@ -126,6 +129,8 @@ def read(tokens: list[str], scene: dict) -> None:
     elif words & WATER_WORDS or "water" in words or words & set(BOARD_WORDS) - {"board", "boards"}:
         if scene.get("setting") != "ice" and scene.get("gravity", 9.81) > 0:
             scene["water"] = {"level": WATER_LEVEL_M, "rgb": list(liquids.LIQUIDS["water"]["rgb"])}
+            if scene.get("setting") == "floor" and not words & set(vocab.SETTINGS["floor"]["words"]):
+                scene["setting"] = "beach"  # water with no room named: outdoors, over a sandy bed
     board = next((BOARD_WORDS[w] for w in tokens if w in BOARD_WORDS), None)
     if board is not None and (board != "board" or "water" in scene):
         rgb, _half = BOARDS[board]
@@ -163,18 +168,26 @@ def arrange(scene: dict, world, bodies: list) -> None:
         hw, hh = BOARDS[groups[b.group].get("board", "paddleboard")][1]
         _reshape(b, "board", hw, hh)
         x = (0.5 + 0.3 * k) * world.w if len(boards) > 1 else 0.5 * world.w
-        y = (water["level"] if water else 0.0) + hh * (0.2 if water else 1.0)
+        y = water["level"] if water else hh  # afloat, half under
         b.init = {"p": (x, y), "v": (0.0, 0.0), "w": 0.0}
     riders = [b for b in bodies if b.upright and groups[b.group].get("form") is None]
     for b, board in zip(riders, boards, strict=False):  # a figure on a board stands on it
         bx, by = board.init["p"]
         b.init = {**b.init, "p": (bx, by + board.half[1] + b.half[1] + 0.01), "v": (0.0, 0.0), "drive": None}
-        b.mass = b.mass or 0.5 * 4 * b.half[0] * b.half[1]  # light enough for the board to carry
-    if water and not boards:
+        board.init["carries"] = [*board.init.get("carries", []), b.name]
+    if water:
         for b in bodies:
-            if b.upright and (b.init.get("p") or (0, 0))[1] < water["level"]:
-                x, _ = b.init["p"]
-                b.init = {**b.init, "p": (x, water["level"] + 0.1 * b.half[1]), "drive": b.init.get("drive")}
+            g = groups[b.group]
+            share = _FLOAT_SHARE.get(g.get("form") or b.kind)
+            if share is None and b.kind == "ball" and b.material in ("rubber", "plastic", "cloth", "fur"):
+                share = _FLOAT_SHARE["hollow ball"]
+            if share is None and b.thing is not None and things.get(b.thing).group == "transport-water":
+                share = _FLOAT_SHARE["boat"]
+            if share is not None:
+                b.init["float_share"] = share
+            if b.upright and b not in riders and b.init["p"][1] < water["level"]:
+                x, _ = b.init["p"]  # in the water, not walking on its bed
+                b.init = {**b.init, "p": (x, water["level"] - 0.6 * b.half[1])}
     if scene.get("setting") == "ice":
         for b in bodies:
             drive = b.init.get("drive")
@@ -257,7 +270,7 @@ def attach(scene: dict, world, space, bodies: list, pm_bodies: list, events: lis
     """
     parts: list = []
     if scene.get("water"):
-        parts.append(liquids.WaterBody(space, float(scene["water"]["level"]), world.gravity, dt))
+        parts.append(liquids.WaterBody(space, float(scene["water"]["level"]), world.gravity, dt, bodies, pm_bodies))
     if (scene.get("liquid") or {}).get("pour"):
         parts.append(liquids.Pour(scene["liquid"], world, dt))
     if any(b.init.get("breakable") for b in bodies):
