@@ -52,7 +52,7 @@ DOMINO_RATIO = (0.2, 0.55)  # a domino's width and spacing as shares of its heig
 CONTAINER_WORDS = {"glass": "glass", "glasses": "glass", "tumbler": "glass", "cup": "mug", "mug": "mug",
                    "bowl": "bowl", "jar": "glass", "vase": "glass", "bucket": "mug", "verre": "glass"}
 #: Share of a floating thing under water (hollow things, and people and animals who swim with their heads out).
-_FLOAT_SHARE = {"board": 0.5, "hollow ball": 0.35, "boat": 0.4, "bottle": 0.5, "can": 0.5, "person": 0.8,
+_FLOAT_SHARE = {"board": 0.25, "hollow ball": 0.35, "boat": 0.4, "bottle": 0.5, "can": 0.5, "person": 0.8,
                 "cat": 0.75, "dog": 0.75}
 SKATE_SPEED = 1.8  # m/s a skater pushes off with (then glides on the ice's friction)
 _LIQUID_WORDS = {w: k for k, spec in liquids.LIQUIDS.items() for w in spec["words"]}

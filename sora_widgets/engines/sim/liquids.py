@@ -112,15 +112,29 @@ class WaterBody:
         self.space, self.level, self.g, self.dt = space, level, gravity, dt
         self.was_under: dict[int, bool] = {}
         self.splashes: list[dict] = []  # {"t", "x", "speed", "width", "mass"}
-        self.factor: dict[int, float] = {}  # id(pymunk body) -> multiplier of its Archimedes force
+        # id(pymunk body) -> (share under water, its area m², the pymunk bodies it may carry)
+        self.floats: dict[int, tuple[float, float, list]] = {}
         by_name = {b.name: pb for b, pb in zip(bodies, pm_bodies, strict=True)}
         for b, pb in zip(bodies, pm_bodies, strict=True):
             share = b.init.get("float_share")
-            if not share:
-                continue
-            load = pb.mass + sum(by_name[n].mass for n in b.init.get("carries", ()) if n in by_name)
-            area = sum(sh.area for sh in pb.shapes)
-            self.factor[id(pb)] = max(load / (share * WATER_DENSITY * max(area, 1e-6)), 1.0)
+            if share:
+                riders = [by_name[n] for n in b.init.get("carries", ()) if n in by_name]
+                self.floats[id(pb)] = (share, max(sum(sh.area for sh in pb.shapes), 1e-6), riders)
+
+    def _factor(self, body: pymunk.Body) -> float:
+        """Multiplier of the body's Archimedes force so it floats with its share under water, carrying the riders
+        standing on it now (a board a gymnast has jumped off floats as an empty board does: it does not leap
+        out of the water with the lift that carried her)."""
+        spec = self.floats.get(id(body))
+        if spec is None:
+            return 1.0
+        share, area, riders = spec
+        load = body.mass
+        if riders:  # riders touching it and not leaving it (a take-off sets a rider rising at once)
+            touching: set[int] = set()
+            body.each_arbiter(lambda arb: touching.update(id(s.body) for s in arb.shapes))
+            load += sum(r.mass for r in riders if id(r) in touching and r.velocity.y - body.velocity.y < 0.3)
+        return max(load / (share * WATER_DENSITY * area), 1.0)
 
     def before_step(self, step: int) -> None:
         if step % self.EVERY:
@@ -153,12 +167,15 @@ class WaterBody:
             if not under:
                 continue
             share = min(area / max(total * 0.8, 1e-9), 1.0)
-            lift = WATER_DENSITY * area * self.g * h * self.factor.get(key, 1.0)
+            factor = self._factor(body)
+            lift = WATER_DENSITY * area * self.g * h * factor
             body.apply_impulse_at_world_point((0.0, lift), (fx / area, fy / area))
             v = body.velocity
             speed = v.length
             damp = math.exp(-(DRAG_LINEAR + DRAG_QUADRATIC * speed) * share * h)
-            body.velocity = (v.x * damp, v.y * damp)
+            # heaving moves water in proportion to the lift: a hollow board's bob dies out as fast as it rises
+            heave = math.exp(-(DRAG_LINEAR + DRAG_QUADRATIC * abs(v.y)) * share * h * factor)
+            body.velocity = (v.x * damp, v.y * heave)
             if math.isfinite(body.moment):
                 body.angular_velocity *= math.exp(-3.0 * share * h)
 
