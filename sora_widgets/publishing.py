@@ -213,7 +213,8 @@ def publish(
     Raises:
         Blocked: moderation refused the clip (nothing saved).
         ValueError: ``status`` is not "published" or "draft".
-        PermissionError: a cameo in the recipe is not allowed for ``user``, or carries no recorded
+        PermissionError: a cameo in the recipe, or one of the store's cameos that the clip's pixels show
+            (``cameo.pixel_check``; not ``user``'s own), is not allowed for ``user`` or carries no recorded
             ``cameo.use`` (nothing saved).
     """
     if status not in ("published", "draft"):
@@ -229,6 +230,12 @@ def publish(
     final = "held" if verdict.decision == "review" else status
     # Every cameo asset the recipe carries, ids or None (an asset that never came from cameo.use: link_uses refuses it).
     cameo_ids = list((clip.meta.get("recipe") or {}).get("cameo_ids") or [])
+    # ... and every other stored cameo its pixels show (issue 13 item 5): a pasted cut-out or a recipe stripped of
+    # its ids needs a recorded use too, which link_uses checks; `seen` says where, for its refusal.
+    from .cameo.pixel_check import cameos_in_pixels
+
+    seen = {s.cameo_id: s.describe() for s in cameos_in_pixels(store, clip.frames, user=user, skip=cameo_ids)}
+    cameo_ids += list(seen)
     # The encoded bytes signed with a C2PA manifest (no re-encode), before the lock is taken.
     sealed = prov.seal(store, clip, clip_id=new_id("c"), parent_id=parent_id)
     # One transaction: a refused cameo or a failed hold leaves no clip behind.
@@ -249,7 +256,7 @@ def publish(
         if cameo_ids:
             from .cameo import consent
 
-            consent.link_uses(store, clip_id=clip_id, user=user, cameo_ids=cameo_ids)
+            consent.link_uses(store, clip_id=clip_id, user=user, cameo_ids=cameo_ids, seen=seen)
         case_id = (
             mod.hold_for_review(store, clip_id, verdict, user=user, requested_status=status)
             if final == "held"

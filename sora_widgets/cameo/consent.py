@@ -315,7 +315,7 @@ def _safe_handle(user: str) -> str:
         return str(user)[:40]
 
 
-def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
+def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids, seen: dict[str, str] | None = None) -> list[str]:
     """Link ``user``'s recorded uses of ``cameo_ids`` to the saved clip ``clip_id``; returns the use ids.
 
     For each cameo: an unlinked use by ``user`` is linked; if every use was
@@ -324,7 +324,8 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
     typed into a recipe, or an asset with no cameo id (``None`` in ``cameo_ids``:
     read from the store's files instead of obtained with :func:`use`) - or a
     cameo revoked since, the clip is taken down and ``PermissionError`` raised:
-    no clip shows a likeness without a permitted use.
+    no clip shows a likeness without a permitted use. ``seen``: cameo id -> where the clip's pixels show it
+    (``pixel_check.Sighting.describe``), for cameos found there rather than in the recipe; said in a refusal.
     """
     user = normalise_handle(user)
     linked: list[str] = []
@@ -342,11 +343,14 @@ def link_uses(store: Store, *, clip_id: str, user: str, cameo_ids) -> list[str]:
             prior = con.execute(
                 "SELECT use_id, clip_id FROM cameo_uses WHERE cameo_id = ? AND user_handle = ? "
                 "ORDER BY (clip_id IS NULL) DESC, created_at", [cameo_id, user]).fetchall()
+            where = (seen or {}).get(cameo_id)
             if not prior:
-                refused = f"the clip names cameo {cameo_id}, which you never obtained with cameo.use"
+                refused = (f"{where}, and you never obtained it with cameo.use (ask for it with cameo.use, which checks "
+                           "its owner's permission)" if where else
+                           f"the clip names cameo {cameo_id}, which you never obtained with cameo.use")
                 break
             if not d:
-                refused = d.reason
+                refused = f"{where}: {d.reason}" if where else d.reason
                 break
             use_id, linked_to = prior[0]
             if linked_to is None:
