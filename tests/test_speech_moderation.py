@@ -88,3 +88,58 @@ def test_silence_skips_recognition():
     v = audio.check_audio(np.zeros((1, 48_000), np.float32), 48_000)
     assert v.decision == "allow" and v.evidence["speech"] is False
 
+
+
+# --- Key phrases spotted under misheard words (moderation/spotting.py) ---
+
+def test_phonemes_fold_voicing_and_vowels():
+    from sora_widgets.moderation import spotting
+
+    (gas,), (cosmos,) = spotting.phonemes(("gas",)), spotting.phonemes(("cosmos",))
+    assert gas == ("k", "V", "s")  # g -> k, the vowel one class, s stays
+    assert cosmos[:3] == ("k", "V", "s")  # the shape the recogniser keeps when it mishears
+
+
+def test_candidates_find_a_sound_alike_and_skip_what_was_written():
+    from sora_widgets.moderation import spotting
+
+    found = spotting.candidates(["cosmos"], audio.KEYPHRASES)
+    assert "gas them" in [c.phrase for c in found]
+    written = spotting.candidates("you are worthless".split(), {"harassment": ("you are worthless",)})
+    assert written == []  # said word for word: the transcript pass holds it, spotting adds nothing
+    far = spotting.candidates("the library is quiet on sundays".split(), {"hate": ("gas them",)})
+    assert far == []
+
+
+_SPOT_WORDS = "you are what is wrong with".split()
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), min_size=len(_SPOT_WORDS),
+                max_size=len(_SPOT_WORDS)),
+       st.floats(min_value=0.0, max_value=10.0, allow_nan=False),
+       st.sampled_from(sorted(audio.KEYPHRASES)))
+def test_a_spotted_phrase_is_held_for_review_marked_uncertain_never_blocked_nor_dropped(probs, gap, category):
+    from sora_widgets.moderation.spotting import Spotted
+
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in zip(_SPOT_WORDS, probs, strict=True)]
+    phrase = audio.KEYPHRASES[category][0]
+    sv = audio.spotted_verdict([Spotted(phrase, category, "you are what is", 0, 3, 0.2, gap)], words, POLICY)
+    v, dropped = audio._weigh(merge_verdicts([sv]), audio._word_offsets(words), POLICY)
+    assert v.decision == "review" and v.flagged == [category] and not dropped
+    assert all(s["uncertain"] and s["spotted"] == phrase for s in v.spans)
+    assert "uncertain words" in v.reasons[0] and f"'{phrase}' (heard as 'you are what is')" in v.reasons[0]
+    text = " ".join(_SPOT_WORDS)
+    assert all(text[s["start"]:s["end"]] == s["text"] for s in v.spans)  # the reviewer's highlight is the heard words
+
+
+@pytest.mark.slow
+def test_a_misheard_harmful_line_is_spotted_and_a_sound_alike_is_not():
+    # Whisper writes "gas them all" in this voice as other words; the audio still supports the phrase.
+    x, sr = corpus.say("gas them all", voice="en-gb-scotland", speed_wpm=160)
+    v = audio.check_audio(x, sr)
+    assert "gas them" not in v.evidence["transcript"]
+    assert v.decision == "review" and "hate" in v.flagged, (v.evidence["transcript"], v.spans)
+    assert any(s.get("spotted") and s["uncertain"] for s in v.spans)
+    x, sr = corpus.say("gas the car up before the trip", voice="en-us", speed_wpm=150)
+    v = audio.check_audio(x, sr)
+    assert v.decision == "allow", (v.reasons, v.evidence["transcript"])

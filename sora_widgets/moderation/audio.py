@@ -26,17 +26,17 @@ harmful speech scores weakly too); see docs/cameos.md.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 
 from .policy import Policy, load_policy
+from .spotting import Spotted, spot
 from .text import check_prompts
 from .verdict import CATEGORIES, Verdict, merge_verdicts
 
-__all__ = ["check_audio", "to_16k_mono", "transcribe", "LM_PATH", "build_lm", "SURE_WORD_P", "IGNORE_WORD_P"]
+__all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
+           "SPOTTED_CONFIDENCE", "spotted_verdict"]
 
-LM_PATH = Path(__file__).with_name("data") / "moderation_lm.arpa"  # train.py still writes it (pocketsphinx era)
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
 KEYPHRASES: dict[str, tuple[str, ...]] = {
@@ -55,6 +55,9 @@ KEYPHRASES: dict[str, tuple[str, ...]] = {
 SURE_WORD_P = 0.5
 #: Below this the words are guesses: the hit is dropped (recorded in ``evidence["dropped"]``).
 IGNORE_WORD_P = 0.15
+#: The confidence given to a key phrase spotted under misheard words (:mod:`.spotting`): between
+#: :data:`IGNORE_WORD_P` and :data:`SURE_WORD_P`, so it is kept but always marked uncertain.
+SPOTTED_CONFIDENCE = (IGNORE_WORD_P + SURE_WORD_P) / 2
 
 
 def to_16k_mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -62,25 +65,6 @@ def to_16k_mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     from ..speech import to_16k
 
     return (to_16k(audio, sample_rate) * 32767).astype(np.int16)
-
-
-def build_lm(sentences: list[str], path: Path = LM_PATH) -> Path:
-    """Write a trigram ARPA model of ``sentences`` (lower case, one per line) to ``path``."""
-    import io
-    import re
-
-    from pocketsphinx.lm import ArpaBoLM
-
-    lines = []
-    for s in sentences:
-        words = re.findall(r"[a-z']+", s.lower())
-        if words:
-            lines.append(" ".join(words))
-    lm = ArpaBoLM(sentfile=io.StringIO("\n".join(lines) + "\n"), add_start=True, case="lower")
-    lm.compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lm.write_file(str(path))
-    return path
 
 
 def transcribe(audio: np.ndarray, sample_rate: int) -> tuple[str, list[dict]]:
@@ -91,12 +75,6 @@ def transcribe(audio: np.ndarray, sample_rate: int) -> tuple[str, list[dict]]:
     t = speech_transcribe(audio, sample_rate, vad=True)
     return t.text, [{"word": w.text, "start_s": w.start_s, "end_s": w.end_s, "probability": w.probability}
                     for w in t.words]
-
-
-def lm_corpus(benign_sentences: list[str]) -> list[str]:
-    """Sentences for pocketsphinx's keyword model (written by ``train.py``; no longer read here): every key phrase three times, then the benign sentences."""
-    phrases = [p for ps in KEYPHRASES.values() for p in ps]
-    return phrases * 3 + list(benign_sentences)
 
 
 def spot_keyphrases(transcript: str, policy: Policy) -> Verdict:
@@ -126,8 +104,34 @@ def _word_offsets(words: list[dict]) -> list[tuple[int, int, float]]:
     return out
 
 
+def spotted_verdict(spotted: list[Spotted], words: list[dict], policy: Policy) -> Verdict:
+    """Key phrases the audio supports but the transcript misheard -> a verdict holding the clip for review.
+
+    Each span covers the transcript's words the phrase replaces (``text``), names the phrase
+    (``spotted``) and its acoustic ``gap`` (nats below the transcript). :func:`_weigh` keeps these
+    spans however unsure the heard words are (they are unsure because they were misheard) and
+    always marks them uncertain.
+    """
+    scores = {c: 0.0 for c in CATEGORIES}
+    spans = []
+    offsets = _word_offsets(words)
+    for s in spotted:
+        scores[s.category] = max(scores[s.category], policy.keyphrase_score)
+        a, b = offsets[s.first][0], offsets[s.last][1]
+        spans.append({"category": s.category, "start": a, "end": b, "text": s.heard, "source": "transcript",
+                      "transcript": "spotted", "spotted": s.phrase, "gap": s.gap})
+    decision, flagged = policy.decide(scores)
+    return Verdict(decision, scores, [], spans, {}, flagged)
+
+
 def _span_confidence(span: dict, offsets: list[tuple[int, int, float]]) -> float:
-    """How sure the recogniser is of a span: its least sure word, or the mean over a whole-text span."""
+    """How sure the recogniser is of a span: its least sure word, or the mean over a whole-text span.
+
+    A spotted span (:func:`spotted_verdict`) is as sure as :data:`SPOTTED_CONFIDENCE`: the audio
+    supports the phrase, but the recogniser did not write it.
+    """
+    if span.get("transcript") == "spotted":
+        return SPOTTED_CONFIDENCE
     under = [p for a, b, p in offsets if a < span["end"] and b > span["start"]]
     if not under:
         return 0.0
@@ -159,7 +163,8 @@ def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) ->
     decision, flagged = policy.decide(scores)
     reasons = []
     for c in flagged:
-        said = ", ".join(dict.fromkeys(f"'{s['text']}'" for s in spans if s["category"] == c))
+        said = ", ".join(dict.fromkeys(f"'{s['spotted']}' (heard as '{s['text']}')" if "spotted" in s else f"'{s['text']}'"
+                                       for s in spans if s["category"] == c))
         if c in uncertain:
             reasons.append(policy.reason(c, scores[c], f"the soundtrack may say {said} (uncertain words)"))
         else:
@@ -189,6 +194,9 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
         return Verdict("allow", {c: 0.0 for c in CATEGORIES}, evidence={"transcript": "", "speech": False})
     text, words = transcribe(pcm.astype(np.float32) / 32767, ASR_RATE)
     verdicts = [spot_keyphrases(text, policy)]
+    if words:
+        verdicts.append(spotted_verdict(spot(pcm.astype(np.float32) / 32767, ASR_RATE, words, KEYPHRASES), words,
+                                        policy))
     if text.strip():
         v_open = check_prompts([text], policy=policy, source="transcript")[0]
         for s in v_open.spans:

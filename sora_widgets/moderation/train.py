@@ -155,10 +155,6 @@ def main(argv: list[str] | None = None) -> None:
     if not args.report:
         train(examples, c=args.C)
         print(f"wrote {MODEL_PATH}")
-        from .audio import build_lm, lm_corpus
-
-        # The audio check's keyword model: its key phrases plus the benign English sentences.
-        print(f"wrote {build_lm(lm_corpus([e.text for e in examples if e.lang == 'en' and e.category == 'benign']))}")
     print(format_report(evaluate(examples)))
 
 
