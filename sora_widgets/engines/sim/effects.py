@@ -188,6 +188,10 @@ def arrange(scene: dict, world, bodies: list) -> None:
             if b.upright and b not in riders and b.init["p"][1] < water["level"]:
                 x, _ = b.init["p"]  # in the water, not walking on its bed
                 b.init = {**b.init, "p": (x, water["level"] - 0.6 * b.half[1])}
+    if (scene.get("liquid") or {}).get("pour"):  # the one pouring stands left of the stream, jug in hand
+        x = liquids.POUR_X * world.w - liquids.SPOUT_DX - 0.75
+        for b in [b for b in bodies if b.upright][:1]:
+            b.init = {**b.init, "p": (x, b.init["p"][1]), "v": (0.0, 0.0), "drive": None}
     if scene.get("setting") == "ice":
         for b in bodies:
             drive = b.init.get("drive")

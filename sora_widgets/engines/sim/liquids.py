@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 import pymunk
+import pymunk.batch
 
 __all__ = ["LIQUIDS", "WATER_DENSITY", "PARTICLES", "Pour", "WaterBody", "container_shape", "draw_pour",
            "draw_water", "pour_sound", "water_sound"]
@@ -34,6 +35,8 @@ SPLASH_SPEED = 0.8  # m/s: a body crossing the surface faster than this splashes
 PARTICLES = 110  # poured particles (about 4/5 of a glass)
 PARTICLE_R = 0.035  # metres
 POUR_S = (0.3, 2.6)  # seconds the stream runs
+POUR_X = 0.58  # the container's centre, share of the view's width
+SPOUT_DX = 0.45  # metres from the spout (left) to the container's centre
 #: Liquids by name: RGB and opacity of the surface.
 LIQUIDS: dict[str, dict] = {
     "water": {"words": ["water", "waters", "eau"], "rgb": (70, 150, 230), "alpha": 0.7},
@@ -267,7 +270,7 @@ class Pour:
                 pymunk.Segment(st, (-0.05, -1), (-0.05, 50), 0.05),
                 pymunk.Segment(st, (world.w + 0.05, -1), (world.w + 0.05, 50), 0.05)]
         self.container = None
-        cx = 0.58 * world.w
+        cx = POUR_X * world.w
         if liquid.get("container"):
             c = container_shape(liquid["container"])
             left, right = cx - c["w"] / 2 - c["wall"] / 2, cx + c["w"] / 2 + c["wall"] / 2
@@ -282,7 +285,7 @@ class Pour:
         self.space = sp
         # the spout: above and left of the container's rim, pouring right
         top = self.container["h"] if self.container else 0.6
-        self.spout = (cx - 0.45, min(top + 1.0, world.y_bottom + world.h - 0.4))
+        self.spout = (cx - SPOUT_DX, min(top + 0.35, world.y_bottom + world.h - 0.4))
         self.particles: list[pymunk.Body] = []
         self.born: list[int] = []
         self.track: list[np.ndarray] = []
@@ -308,7 +311,10 @@ class Pour:
                 self.particles.append(b)
                 self.born.append(step)
         self.space.step(self.dt * self.EVERY)
-        self.track.append(np.array([(b.position.x, b.position.y) for b in self.particles]).reshape(-1, 2))
+        buf = pymunk.batch.Buffer()  # every body of this space is a particle, in the order added
+        pymunk.batch.get_space_bodies(self.space, pymunk.batch.BodyFields.POSITION, buf)
+        pts = np.frombuffer(buf.float_buf(), np.float64).reshape(-1, 2)[:len(self.particles)]  # none: one stray row
+        self.track.append(pts.copy())
 
     def result(self) -> dict:
         """``frames``: per recorded step (every EVERY sub-steps) the (n, 2) particle positions, metres;
@@ -343,14 +349,11 @@ def draw_pour(img: np.ndarray, world, liquid: dict, pour: dict, k: int, paint: d
     s = world.scale
     spec = LIQUIDS.get(liquid.get("kind", "water"), LIQUIDS["water"])
     rgb = np.array(liquid.get("rgb") or spec["rgb"], np.float32)
-    fill, capsule = paint["fill"], paint["capsule"]
-    # the jug, tilted to pour: a body and its spout, to the left of the stream's start
-    sx, sy = world.to_px(*pour["spout"])
-    jug = (150, 90, 60)
-    fill(img, lambda x, y: capsule(x, y, sx - 0.42 * s, sy - 0.38 * s, sx - 0.12 * s, sy - 0.08 * s, 0.17 * s),
-         (sx - 0.7 * s, sy - 0.7 * s, sx + 0.1 * s, sy + 0.2 * s), jug)
-    fill(img, lambda x, y: capsule(x, y, sx - 0.12 * s, sy - 0.08 * s, sx, sy, 0.05 * s),
-         (sx - 0.25 * s, sy - 0.2 * s, sx + 0.1 * s, sy + 0.1 * s), jug)
+    layers = pour.get("_layers")
+    if layers is None or layers[0] != (H, W):  # the jug and the glass do not move: drawn once per frame size
+        layers = pour["_layers"] = ((H, W), _layer(H, W, lambda im: _draw_jug(im, world, pour, paint)),
+                                    _layer(H, W, lambda im: _draw_container(im, world, pour, paint)))
+    _composite(img, layers[1])
     frames = pour["frames"]
     j = min(k // pour["every"], len(frames) - 1) if frames else -1
     p = frames[j] if j >= 0 else np.zeros((0, 2))
@@ -373,6 +376,51 @@ def draw_pour(img: np.ndarray, world, liquid: dict, pour: dict, k: int, paint: d
             col = np.clip(rgb[None, None, :] * shade[..., None], 0, 255)
             patch = patch * (1 - a[..., None]) + col * a[..., None]
             img[y0:y1, x0:x1] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
+    _composite(img, layers[2])
+
+
+def _layer(h: int, w: int, draw) -> tuple[np.ndarray, int, int] | None:
+    """What ``draw(img)`` paints on an (h, w) uint8 frame, as (premultiplied float32 RGBA of its bounding box,
+    top row, left column), or None if it paints nothing: drawn on black and on white, the difference is its
+    transparency."""
+    black, white = np.zeros((h, w, 3), np.uint8), np.full((h, w, 3), 255, np.uint8)
+    draw(black)
+    draw(white)
+    a = 1.0 - (white.astype(np.float32) - black.astype(np.float32)).mean(axis=-1) / 255.0
+    rows, cols = np.flatnonzero(a.max(axis=1) > 0), np.flatnonzero(a.max(axis=0) > 0)
+    if not len(rows):
+        return None
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    rgba = np.concatenate([black[y0:y1, x0:x1].astype(np.float32), np.clip(a[y0:y1, x0:x1, None], 0, 1)], -1)
+    return rgba, int(y0), int(x0)
+
+
+def _composite(img: np.ndarray, layer: tuple[np.ndarray, int, int] | None) -> None:
+    """Composite a :func:`_layer` over the uint8 frame, in place."""
+    if layer is None:
+        return
+    sub, y0, x0 = layer
+    y1, x1 = y0 + sub.shape[0], x0 + sub.shape[1]
+    out = img[y0:y1, x0:x1].astype(np.float32) * (1.0 - sub[..., 3:]) + sub[..., :3]
+    img[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _draw_jug(img: np.ndarray, world, pour: dict, paint: dict) -> None:
+    """The jug, tilted to pour: a body and its spout, to the left of the stream's start."""
+    s = world.scale
+    fill, capsule = paint["fill"], paint["capsule"]
+    sx, sy = world.to_px(*pour["spout"])
+    jug = (150, 90, 60)
+    fill(img, lambda x, y: capsule(x, y, sx - 0.42 * s, sy - 0.38 * s, sx - 0.12 * s, sy - 0.08 * s, 0.17 * s),
+         (sx - 0.7 * s, sy - 0.7 * s, sx + 0.1 * s, sy + 0.2 * s), jug)
+    fill(img, lambda x, y: capsule(x, y, sx - 0.12 * s, sy - 0.08 * s, sx, sy, 0.05 * s),
+         (sx - 0.25 * s, sy - 0.2 * s, sx + 0.1 * s, sy + 0.1 * s), jug)
+
+
+def _draw_container(img: np.ndarray, world, pour: dict, paint: dict) -> None:
+    """The glass (a faint pane and its walls) or the opaque mug or bowl, drawn in front of the liquid."""
+    s = world.scale
+    fill, capsule = paint["fill"], paint["capsule"]
     c = pour["container"]
     if c:
         left, right = c["x"] - c["w"] / 2 - c["wall"] / 2, c["x"] + c["w"] / 2 + c["wall"] / 2
