@@ -198,7 +198,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
 
     for j, b in enumerate(bodies):
         pace = abs(b.init.get("drive") or 0.0)
-        if not pace or _wheeled(b):  # a driving vehicle rumbles (above) instead of stepping
+        if not pace or _wheeled(b) or b.figure is not None:  # vehicles rumble; figures' feet make contacts
             continue
         step_s = 2.0 / (GAIT_HZ_PER_MPS * max(pace, 0.5))
         t_step = step_s

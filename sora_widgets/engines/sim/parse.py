@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import effects, vocab
+from . import effects, figures, vocab
 from .things import ENCODER_THRESHOLD as THING_THRESHOLD
 from .things import THING_KIND, Thing, all_things, group_defaults
 from .things import find as find_thing
@@ -213,6 +213,17 @@ def _read(text: str) -> Reading:
             r.mentions.append(Mention("count", int(tok), i, tok))
             r.clause_of.append(clause)
             i += 1
+            continue
+        if tok in figures.POSSESSIVES and i + 1 < len(tokens) and tokens[i + 1] in figures.BODY_PARTS:
+            r.mentions.append(Mention("pronoun", "figure", i, f"{tok} {tokens[i + 1]}", 1.0, 2))  # "on her head"
+            r.clause_of.extend([clause] * 2)
+            i += 2
+            continue
+        act = figures.action_phrase(tokens, i)
+        if act is not None:  # "does a backflip", "a triple axel", "she waves": what a figure does (figures.py)
+            r.mentions.append(Mention("action", act[1], i, " ".join(tokens[i : i + act[0]]), 1.0, act[0]))
+            r.clause_of.extend([clause] * act[0])
+            i += act[0]
             continue
         hit = None
         for n in (5, 4, 3, 2, 1):
@@ -737,6 +748,8 @@ def _changes(r: Reading) -> _Changes:
             want = m.value
             for gi in range(len(ch.groups) - 1, -1, -1):
                 fig = _can_act(ch.groups[gi]) and ch.groups[gi]["kind"] != THING_KIND
+                if relation is not None and relation["a"] == gi:
+                    continue  # "a cat on her head": her is not the cat
                 if want == "any" or (want == "figure") == fig:
                     attach(gi, m.pos)
                     break
@@ -761,6 +774,7 @@ def _changes(r: Reading) -> _Changes:
                 if trans is not None and noun_after(m):
                     # "a child kicks a ball": the doer acts, the next thing named is done to
                     agents = [i for i in idx if _can_act(ch.groups[i])]
+                    figures.note_motion([ch.groups[i] for i in agents], m.words)  # the kicker kicks
                     for i in agents:
                         if i in free and trans[0] != "rest":
                             ch.groups[i]["motion"] = trans[0]
@@ -788,6 +802,7 @@ def _changes(r: Reading) -> _Changes:
                 for i in targets:
                     ch.groups[i]["motion"] = m.value
                     ch.group_explicit[i].add("motion")
+                figures.note_motion([ch.groups[i] for i in targets], m.words)  # a person who falls topples
                 last_motion_groups[:] = targets
             else:
                 targets = [i for i in last_motion_groups if i in idx] or idx
@@ -798,6 +813,13 @@ def _changes(r: Reading) -> _Changes:
                 for i in targets:
                     ch.groups[i]["direction"] = m.value
                     ch.group_explicit[i].add("direction")
+        elif m.slot == "action":  # a figure's action (figures.py): its doers are the things named before it
+            if m.value.get("noun"):
+                new_group(str(m.value["noun"]), m.pos)
+            figures.assign([ch.groups[i] for i in (since_verb or clause_groups.get(c, []))], m.value, pending)
+            if m.value.get("setting") and stronger("setting", Mention("setting", m.value["setting"], m.pos,
+                                                                      m.words, 0.5)):
+                ch.setting = str(m.value["setting"])  # skating: on ice, swimming: by the sea, unless told
         elif m.slot == "setting":
             nxt = at.get(m.pos + m.n)
             if nxt is not None and nxt.slot in _NOUNS and nxt.slot != "pronoun":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymunk
 
-from . import effects, sprites, things, vocab
+from . import effects, figures, sprites, things, vocab
 
 __all__ = ["Body", "SimResult", "World", "layout", "simulate", "SUBSTEP_HZ"]
 
@@ -72,6 +72,7 @@ class Body:
     mass: float | None = None  # kg; None: density of the material x area
     tint: tuple | None = None  # RGB the sprite is recoloured to; None: its own colours
     note: str | None = None  # a substitution the engine reports (e.g. no emoji font: drawn as a box)
+    figure: dict | None = None  # an articulated figure (figures.py): rig kind, action, facing, take-offs
 
 
 @dataclass
@@ -235,7 +236,9 @@ def layout(scene: dict, world: World, duration: float, rng: np.random.Generator,
                     x0 = 0.15 * world.w + i * 2.5 * hw
                 b.init = {"p": (x0, y0), "v": (0.0, 0.0),
                           "w": float(rng.uniform(-1.0, 1.0)) if b.shape == "poly" and not upright else 0.0}
+            figures.setup(b, g, scene, world, duration)  # people, cats, dogs, flying birds: a rig and its schedule
             bodies.append(b)
+    figures.arrange(bodies, world)  # a kicker or thrower with its ball, a catcher and what it catches
     effects.arrange(scene, world, bodies)  # dominoes, boards, water, skating (issue 18 item 4)
     return bodies
 
@@ -474,13 +477,17 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
             vel[step, j] = (body.velocity.x, body.velocity.y)
             if bodies[j].init.get("jump") and abs(body.velocity.y) < 0.05 and step % (SUBSTEP_HZ // 2) == 0 and step:
                 body.apply_impulse_at_local_point((0.0, body.mass * 3.5))
+            if bodies[j].init.get("control") is not None:  # a figure's take-offs, a held or caught ball
+                bodies[j].init["control"](step * dt, body)
         state["step"] = step + 1
         if step < n_steps - 1:
             more.before_step(step)
             space.step(dt)
             more.after_step(step)
     t = np.arange(n_steps) * dt
-    return SimResult(t, pos, vel, rolling, events, more.result())
+    result = SimResult(t, pos, vel, rolling, events, more.result())
+    figures.add_contacts(world, bodies, result, setting.get("ground_material", "wood"))  # feet, paws, hands
+    return result
 
 
 def _shape_material(shape, bodies: list[Body], setting: dict) -> str:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import effects, sprites, things, vocab
+from . import effects, figures, sprites, things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["Renderer"]
@@ -262,6 +262,7 @@ class Renderer:
         self.background_u8 = np.clip(self.background + 0.5, 0, 255).astype(np.uint8)
         self._sprites: dict = {}
         self._rigid_cache: dict = {}
+        self._figures = figures.Animator(world, bodies, sim, self.light)  # articulated people, cats, dogs, birds
         self._prepare_sprites()
         self.floor_px = float(world.to_px(0.0, 0.0)[1])
         self.camera = scene.get("camera", "static")
@@ -346,6 +347,8 @@ class Renderer:
     def _prepare_sprites(self) -> None:
         s = self.world.scale
         for b in self.bodies:
+            if b.figure is not None:  # drawn pose by pose (figures.Animator)
+                continue
             rgb = np.array(b.rgb, np.float32) * (0.6 + 0.4 * self.light)
             if b.cameo is not None and b.cameo in self.cameos:
                 asset = self.cameos[b.cameo]
@@ -420,6 +423,9 @@ class Renderer:
         w = self.world
         cx, cy = w.to_px(p[0], p[1])
         cx, cy = float(cx), float(cy)
+        if b.figure is not None:
+            self._paste(img, *self._figures.sprite(j, i, self.fps))
+            return
         sprites = self._sprites.get(b.name)
         if sprites is not None:
             if b.cameo is not None and b.cameo in self.cameos:
