@@ -30,6 +30,12 @@ CONFIGS = [
     ("256² speech", "a gray cat walks right and says 'hello there'", 256, 256),
     ("256² things", "a horse walks right past a blue car while three apples, a guitar and a teapot fall on the grass",
      256, 256),  # catalogue things (emoji sprites): 7 bodies
+    # more physics (issue 18 item 4): a liquid poured, a figure with a liquid (goal <= 1.5 s), water, breaking
+    ("256² pour", "water pours into a glass", 256, 256),
+    ("256² fig+pour", "a man pours water into a glass", 256, 256),
+    ("256² fig+water", "a gymnast does a backflip on a paddleboard", 256, 256),
+    ("256² shatter", "a glass falls and shatters on the floor", 256, 256),
+    ("256² dominoes", "a row of twelve dominoes topple", 256, 256),
     ("16:9 448x256", "two teal balls and a yellow box roll right", 448, 256),
     ("9:16 256x448", "a stack of five boxes topples", 256, 448),
     ("512² ball", "a red ball bounces on a wooden floor", 512, 512),
@@ -129,6 +135,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=4.0)
     ap.add_argument("--fps", type=int, default=24)
     ap.add_argument("--cold", action="store_true", help="also time a fresh process's first clip")
+    ap.add_argument("--only", help="run only the configurations whose label contains this text")
     ap.add_argument("--figures", type=Path, help="write the pictures of docs/sim.md to this folder and stop")
     args = ap.parse_args()
     if args.figures:
@@ -148,6 +155,8 @@ def main() -> None:
     print(hdr)
     print("-" * len(hdr))
     for label, prompt, w, h in CONFIGS:
+        if args.only and args.only not in label:
+            continue
         m = run(prompt, w, h, args.duration, args.fps, args.repeat)
         print(f"{label:14s} {m['gen']:6.3f} {m['cpu']:6.3f} {m['rtf']:6.1f} {m['gen'] + m['enc']:7.3f} {m['rtf_enc']:8.1f} "
               f"{m['first'] * 1000:6.0f}ms | {m['parse']:6.3f} {m['physics']:7.3f} {m['render']:6.3f} "

@@ -231,6 +231,25 @@ def _row_of_dominoes(dominoes: list, world, direction: str | None) -> None:
 
 
 # ----------------------------------------------------------------------------- simulation
+class Boards:
+    """Records the poses of the boards (drawn here: long and thin, the renderer's square sprites of them are
+    large and uncached) after every sub-step."""
+
+    def __init__(self, boards: dict[int, object], bodies: list) -> None:
+        self.boards = boards  # body index -> pymunk body
+        self.half = {j: bodies[j].half for j in boards}
+        self.rgb = {j: bodies[j].rgb for j in boards}
+        self.track: dict[int, list] = {j: [(pb.position.x, pb.position.y, pb.angle)] for j, pb in boards.items()}
+
+    def after_step(self, step: int) -> None:
+        for j, pb in self.boards.items():
+            self.track[j].append((pb.position.x, pb.position.y, pb.angle))
+
+    def result(self) -> dict:
+        return {j: {"half": self.half[j], "rgb": self.rgb[j], "track": np.array(self.track[j])}
+                for j in self.boards}
+
+
 class Effects:
     """The controllers of one simulation: ``before_step`` / ``after_step`` around every sub-step."""
 
@@ -258,6 +277,8 @@ class Effects:
                 out["splashes"] = p.splashes
             elif isinstance(p, liquids.Pour):
                 out["pour"] = p.result()
+            elif isinstance(p, Boards):
+                out["boards"] = p.result()
         return out
 
 
@@ -279,14 +300,18 @@ def attach(scene: dict, world, space, bodies: list, pm_bodies: list, events: lis
         parts.append(liquids.Pour(scene["liquid"], world, dt))
     if any(b.init.get("breakable") for b in bodies):
         parts.append(breakage.Breaker(space, pm_bodies, bodies, events, dt))
+    boards = {j: pb for j, (b, pb) in enumerate(zip(bodies, pm_bodies, strict=True)) if b.kind == "board"}
+    if boards:
+        parts.append(Boards(boards, bodies))
     return Effects(parts)
 
 
 # ----------------------------------------------------------------------------- drawing and sound
 def hidden(extras: dict, k: int) -> set[int]:
-    """Indices of the bodies not drawn at sub-step ``k`` (broken: their shards are drawn instead)."""
+    """Indices of the bodies the renderer does not draw at sub-step ``k``: broken ones (their shards are drawn
+    instead) and boards (drawn by :func:`draw`)."""
     gone = (extras.get("breakage") or {}).get("gone") or {}
-    return {j for j, step in gone.items() if k >= step}
+    return {j for j, step in gone.items() if k >= step} | set(extras.get("boards") or ())
 
 
 def draw(img: np.ndarray, scene: dict, world, extras: dict, i: int, k: int, fps: float, seed: int,
@@ -304,7 +329,9 @@ def draw(img: np.ndarray, scene: dict, world, extras: dict, i: int, k: int, fps:
     """
     if not extras:
         return
-    s = world.scale
+    for bd in (extras.get("boards") or {}).values():
+        x, y, a = bd["track"][min(k, len(bd["track"]) - 1)]
+        _draw_board(img, world, x, y, a, bd["half"], bd["rgb"], paint)
     for sh in (extras.get("breakage") or {}).get("shards", []):
         j = k - sh["birth"]
         if j < 0 or not len(sh["track"]):
@@ -323,7 +350,20 @@ def draw(img: np.ndarray, scene: dict, world, extras: dict, i: int, k: int, fps:
         liquids.draw_pour(img, world, scene["liquid"], extras["pour"], k, paint)
     if scene.get("water"):
         liquids.draw_water(img, world, scene["water"], extras.get("splashes", []), i / fps, seed)
-    del s
+
+
+def _draw_board(img: np.ndarray, world, x: float, y: float, a: float, half: tuple, rgb, paint: dict) -> None:
+    """A board at (x, y) m turned ``a`` rad: a rounded slab with a darker rail, drawn in its bounding box."""
+    hw, hh = half
+    ca, sa = math.cos(a), math.sin(a)
+    r = hh * world.scale
+    (ax, ay), (bx, by) = (world.to_px(x - (hw - hh) * ca, y - (hw - hh) * sa),
+                          world.to_px(x + (hw - hh) * ca, y + (hw - hh) * sa))
+    ax, ay, bx, by = float(ax), float(ay), float(bx), float(by)
+    box = (min(ax, bx) - r - 2, min(ay, by) - r - 2, max(ax, bx) + r + 2, max(ay, by) + r + 2)
+    cap = paint["capsule"]
+    paint["fill"](img, lambda px, py: cap(px, py, ax, ay, bx, by, r), box, np.array(rgb, np.float32) * 0.6)
+    paint["fill"](img, lambda px, py: cap(px, py, ax, ay - 0.3 * r, bx, by - 0.3 * r, 0.6 * r), box, rgb)
 
 
 def sound(scene: dict, world, sim, n: int, sr: int, seed: int) -> np.ndarray | None:
