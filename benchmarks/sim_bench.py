@@ -28,6 +28,10 @@ CONFIGS = [
     ("256² busy", "three blue balls and two yellow boxes fall on the grass in the rain at sunset", 256, 256),
     ("256² hoop", "a missed basketball shot bounces off the backboard with a cheering crowd", 256, 256),
     ("256² speech", "a gray cat walks right and says 'hello there'", 256, 256),
+    # articulated figures (issue 18 item 2): a rig per person / animal, posed and drawn every frame
+    ("256² backflip", "a gymnast does a backflip", 256, 256),
+    ("256² axel+cat", "a figure skater does a triple axel with a cat on her head", 256, 256),
+    ("256² 5 walkers", "a family of five walks to the right in the park", 256, 256),
     ("256² things", "a horse walks right past a blue car while three apples, a guitar and a teapot fall on the grass",
      256, 256),  # catalogue things (emoji sprites): 7 bodies
     # more physics (issue 18 item 4): a liquid poured, a figure with a liquid (goal <= 1.5 s), water, breaking

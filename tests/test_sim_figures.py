@@ -195,6 +195,15 @@ def test_trot_moves_diagonal_legs_together_and_a_gallop_leaves_the_ground():
     assert len(paws) >= 8  # four beats a stride, heard
 
 
+def test_a_galloping_horse_runs_and_bounces():
+    scene, _world, bodies, sim = _simulate("a horse gallops to the right across the field")
+    (horse,) = bodies
+    assert scene["objects"][0]["motion"] == "run" and horse.figure is None  # an emoji picture: no rig
+    assert sim.pos[-1, 0, 0] - sim.pos[0, 0, 0] > 2.0
+    bob = [figures.thing_bob(horse, t) for t in np.arange(0, 2, 1 / 48)]
+    assert 0.04 * 2 * horse.half[1] < max(bob) <= 0.07 * 2 * horse.half[1] and min(bob) < 0.005
+
+
 def test_a_bird_flies_and_flaps():
     clip = generate("a bird flies across the sky", seed=0, **SIZE)
     _scene, world, bodies, sim = _simulate("a bird flies across the sky")

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # types only: physics.py and render.py import this module
     from .physics import Body, SimResult, World
 
 __all__ = ["ACTIONS", "Animator", "Control", "action_phrase", "add_contacts", "arrange", "assign", "figure_kind",
-           "human_points", "note_motion", "pose", "setup"]
+           "human_points", "note_motion", "pose", "setup", "thing_bob"]
 
 # --------------------------------------------------------------------------- words
 #: What each kind of figure can do.
@@ -80,8 +80,9 @@ _phrases("swims|swim|swimming|swam", action="swim", setting="beach", verb=True)
 _phrases("catches|catch|catching|caught", action="catch", verb=True)
 _phrases("gallops|gallop|galloping|galloped", action="gallop")
 _phrases("trots|trot|trotting|trotted", action="trot")
-_phrases("flies|fly|flew|soars|soaring|flaps|flapping|flutters|fluttering", action="fly", verb=True)
-_phrases("flying", action="fly")
+_phrases("flies|fly|flew|soars|soaring|flaps|flapping|flutters|fluttering", action="fly", setting="grass",
+         verb=True)
+_phrases("flying", action="fly", setting="grass")
 _phrases("waves|wave|waving|waved", action="wave", verb=True)
 _phrases("trips|stumbles|slips|falls over|falls down|trips over|keels over", action="fall")
 _phrases("figure skater", action="skate", setting="ice", noun="person")
@@ -160,13 +161,17 @@ def assign(groups: list[dict], value: dict, pending: dict) -> None:
     """
     action = value["action"]
     doers = []
+    moved = False
     for g in groups:
         kind = figure_kind({**g, "action": action})
         if kind is not None and action in ACTIONS[kind]:
             doers.append(g)
         elif g["kind"] == things.THING_KIND and action in _THING_GAIT_MOTION and \
                 things.get(g["thing"]).group.startswith("animal"):
-            g["motion"] = _THING_GAIT_MOTION[action]  # "a horse gallops": the picture runs
+            g["motion"] = _THING_GAIT_MOTION[action]  # "a horse gallops": the picture runs (and bobs)
+            moved = True
+    if moved and not doers:
+        return
     if not doers:
         pending["action"] = action
         if "turns" in value:
@@ -520,6 +525,24 @@ def _quad_legs(gait: str | None, phase: float) -> tuple[list[tuple[float, float]
     legs = [_leg_cycle(phase + o, amp, duty, flex) for o in offs]
     c = 2 * math.pi * phase
     return legs, pitch * math.sin(c), bound * max(0.0, math.sin(c + math.pi / 2))
+
+
+def thing_bob(b: Body, t: float) -> float:
+    """Metres a catalogue animal's picture (an emoji: no rig) rises at ``t`` as it walks or gallops: the bounce
+    of its steps, two a stride (a stride is 1.2 body heights at a walk, 2 at a run), 2 % of its height at a
+    walk and 7 % at a run. 0 for anything else.
+
+    Args:
+        b: a body (``b.thing``, ``b.init["drive"]`` in m/s, ``b.half`` in metres).
+        t: seconds.
+    """
+    drive = b.init.get("drive") if b.thing is not None else None
+    if not drive or not things.get(b.thing).group.startswith("animal"):
+        return 0.0
+    pace, h = abs(drive), 2 * b.half[1]
+    run = pace >= 2.0
+    stride = (2.0 if run else 1.2) * h
+    return (0.07 if run else 0.02) * h * abs(math.sin(2 * math.pi * pace * t / stride))
 
 
 # --------------------------------------------------------------------------- drawing

@@ -441,6 +441,7 @@ class Renderer:
                     mirror = vx != 0 and (vx > 0) == things.get(b.thing).faces_left
                 if mirror:
                     spr = spr[:, ::-1]  # figures face where they go
+                cy -= figures.thing_bob(b, i / self.fps) * w.scale  # a horse's gallop bounces
             self._paste(img, spr, cx, cy)
             return
         spr = self._rigid_sprite(b, float(p[2]))
