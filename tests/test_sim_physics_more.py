@@ -235,3 +235,17 @@ def test_the_same_request_gives_the_same_clip():
         a = generate(prompt, seed=3, duration=1.5, fps=12, width=96, height=96)
         b = generate(prompt, seed=3, duration=1.5, fps=12, width=96, height=96)
         assert np.array_equal(a.frames, b.frames) and np.array_equal(a.audio, b.audio)
+
+
+def test_edits_add_water_or_breaking_and_keep_what_the_scene_has():
+    from sora_widgets.engines.sim import apply_edit
+
+    dominoes = parse_prompt("a row of ten dominoes topple")
+    red, _ = apply_edit(dominoes, "make the dominoes red")
+    assert [(g["form"], g["count"], g["color"]) for g in red["objects"]] == [("domino", 10, "red")]
+    wet, _ = apply_edit(parse_prompt("a red ball bounces on the grass"), "now in the water")
+    assert wet["water"]["level"] == effects.WATER_LEVEL_M
+    moon, _ = apply_edit(wet, "now at night")
+    assert moon["water"] == wet["water"], "a later edit keeps the water"
+    broken, _ = apply_edit(parse_prompt("a green bottle falls on the floor"), "make it shatter")
+    assert broken["objects"][0]["breakable"] is True

@@ -109,14 +109,14 @@ def read(tokens: list[str], scene: dict) -> None:
         liquid = "juice"
     # dominoes: a row of thin blocks; the ball the parser fell back on is not wanted
     at = next((i for i, w in enumerate(tokens) if w in DOMINO_WORDS), None)
-    if at is not None:
+    if at is not None and not any(g.get("form") == "domino" for g in objects):  # an edit may name them again
         n = _count_before(tokens, at) or DOMINO_COUNT
         objects[:] = [g for g in objects if not _is_default_ball(g, tokens)]
         colour = _colour_before(tokens, at) or "white"
         objects.insert(0, _group("box", max(3, min(n, vocab.MAX_COUNT)), colour, "wood", form="domino",
                                  motion="chain", direction="left" if "left" in words else "right"))
     # pouring: a jug pours into a container (or spills on the floor); the container is drawn with the liquid
-    if words & POUR_WORDS and (liquid or words & set(CONTAINER_WORDS)):
+    if words & POUR_WORDS and (liquid or words & set(CONTAINER_WORDS)) and "liquid" not in scene:
         container = next((CONTAINER_WORDS[w] for w in tokens if w in CONTAINER_WORDS), None)
         if container is None and not words & SPILL_WORDS:
             container = "glass"
@@ -132,7 +132,8 @@ def read(tokens: list[str], scene: dict) -> None:
             if scene.get("setting") == "floor" and not words & set(vocab.SETTINGS["floor"]["words"]):
                 scene["setting"] = "beach"  # water with no room named: outdoors, over a sandy bed
     board = next((BOARD_WORDS[w] for w in tokens if w in BOARD_WORDS), None)
-    if board is not None and (board != "board" or "water" in scene):
+    if board is not None and (board != "board" or "water" in scene) and not any(
+            g.get("form") == "board" for g in objects):
         rgb, _half = BOARDS[board]
         g = _group("box", 1, "white", "plastic", form="board", board=board, motion="rest")
         g["rgb"] = list(rgb)

@@ -1111,6 +1111,7 @@ def apply_edit(scene: dict, edit_text: str) -> tuple[dict, list[str]]:
     if not new["objects"]:
         new["objects"].append(_group("ball"))
     _finish_groups(new)
+    effects.read(r.tokens, new)  # "now in the water", "make it shatter" (issue 18 item 4)
     return new, list(dict.fromkeys(r.unparsed))
 
 
