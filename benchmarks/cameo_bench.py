@@ -222,6 +222,33 @@ def _upper_95(k: int, n: int) -> float:
     return 1.0 if k >= n else float(beta.ppf(0.95, k + 1, n - k))
 
 
+def whole_verification(clips: int = 6, *, size: int = 480, fps: int = 30) -> None:
+    """``verify()`` of a whole person take, as CameoMaker runs it (speech, face track, liveness): wall and
+    CPU seconds per second of video, on talking-astronaut clips at ``size`` px and ``fps`` (a webcam)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import corpus_faces
+
+    verify = importlib.import_module("sora_widgets.cameo.verify")
+    wall, cpu, passed = [], [], 0
+    for seed in range(clips):
+        clip, phrase = corpus_faces.liveness_case("live", 2000 + seed, size=size, fps=fps)
+        if seed == 0:
+            verify.verify(clip, phrase)  # model loads, not timed
+        t0, c0 = time.perf_counter(), time.process_time()
+        passed += verify.verify(clip, phrase).passed
+        wall.append((time.perf_counter() - t0) / clip.duration)
+        cpu.append((time.process_time() - c0) / clip.duration)
+    print(f"verify() of a {size} px {fps} fps talking take: passed {passed}/{clips}; per second of video wall median "
+          f"{np.median(wall):.2f} (max {max(wall):.2f}), CPU median {np.median(cpu):.2f} "
+          f"(load average {os.getloadavg()[0]:.1f})")
+
+
 def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp")) -> None:
     """Held/blocked share on the benign spoken lines and catch rate on the harmful ones.
 
@@ -283,6 +310,10 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["verification"]:  # only phrase verification: [per_cell [seed]]
         speech_verification(seed=int(sys.argv[3]) if len(sys.argv) > 3 else 37,
                             per_cell=int(sys.argv[2]) if len(sys.argv) > 2 else 4)
+        whole_verification()
+        raise SystemExit
+    if sys.argv[1:] == ["verify-take"]:  # only verify() of whole person takes (speech + face + liveness)
+        whole_verification()
         raise SystemExit
     if sys.argv[1:] == ["soundtrack"]:  # only soundtrack moderation
         soundtrack_moderation()
@@ -298,4 +329,5 @@ if __name__ == "__main__":
     generation()
     faces_and_liveness()
     speech_verification()
+    whole_verification()
     soundtrack_moderation()
