@@ -250,11 +250,14 @@ def whole_verification(clips: int = 6, *, size: int = 480, fps: int = 30) -> Non
 
 
 def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp")) -> None:
-    """Held/blocked share on the benign spoken lines and catch rate on the harmful ones.
+    """Held/blocked share on the benign spoken lines and catch rate on the harmful ones, per split.
 
-    Lines: ``tests/data/spoken_lines.csv`` (105 benign: everyday, song-like, sound-alikes of harmful
-    phrases; 30 harmful spoken lines) plus the held-out harmful English prompts of the moderation
-    set (``nonconsensual_likeness`` left out: it is about pictures, not words), read aloud. Voices rotate.
+    Lines: ``tests/data/spoken_lines.csv``. Its ``tune`` split (105 benign: everyday, song-like,
+    sound-alikes of harmful phrases; 30 harmful spoken lines) was read while tuning the soundtrack
+    check, with the held-out harmful English prompts of the moderation set read aloud
+    (``nonconsensual_likeness`` left out: it is about pictures, not words); voices rotate over
+    ``voices`` at 150-170 wpm. Its ``heldout`` split (115 benign, 40 harmful, written afterwards and
+    not looked at while tuning) rotates over all of :data:`corpus.VOICES` x :data:`corpus.SPEEDS`.
     """
     import csv
     from pathlib import Path
@@ -263,41 +266,52 @@ def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", 
     from sora_widgets.speech import corpus
 
     root = Path(__file__).resolve().parents[1]
-    lines = [(r["text"], r["category"], r["kind"]) for r in csv.DictReader(open(root / "tests/data/spoken_lines.csv"))]
+    rows = list(csv.DictReader(open(root / "tests/data/spoken_lines.csv")))
+    tune = [(r["text"], r["category"], r["kind"]) for r in rows if r["split"] == "tune"]
     with open(root / "sora_widgets/moderation/data/prompts_labelled.csv") as f:
-        lines += [(r["text"], r["category"], "prompt") for r in csv.DictReader(f)
-                  if r["lang"] == "en" and r["split"] == "heldout" and r["category"] not in ("benign", "nonconsensual_likeness")]
-    counts: dict = {}
-    shown, t_audio, t_check = [], 0.0, 0.0
-    for i, (text, category, kind) in enumerate(lines):
-        x, sr = corpus.say(text, voice=voices[i % len(voices)], speed_wpm=150 + 10 * (i % 3))
-        t0 = time.perf_counter()
-        v = check_audio(x, sr)
-        t_check += time.perf_counter() - t0
-        t_audio += len(x) / sr
-        c = counts.setdefault(kind, {"allow": 0, "review": 0, "block": 0, "uncertain": 0})
-        c[v.decision] += 1
-        c["uncertain"] += any(s.get("uncertain") for s in v.spans)
-        if (category == "benign") != (v.decision == "allow") and len(shown) < 40:
-            shown.append(f"{kind:10s} {v.decision:6s} '{text}' heard '{v.evidence.get('transcript', '')}'")
-    print("soundtrack moderation (decision counts per kind of line):")
-    for kind, c in counts.items():
-        n = c["allow"] + c["review"] + c["block"]
-        print(f"  {kind:10s} n={n:3d} allow {c['allow']:3d}  review {c['review']:3d} (uncertain {c['uncertain']})"
-              f"  block {c['block']:3d}")
-    benign = [counts[k] for k in ("everyday", "song", "soundalike")]
-    n_b = sum(c["allow"] + c["review"] + c["block"] for c in benign)
-    held = sum(c["review"] + c["block"] for c in benign)
-    print(f"benign held or blocked: {held}/{n_b} ({100 * held / n_b:.1f}%), blocked "
-          f"{sum(c['block'] for c in benign)}/{n_b}")
-    for kind in ("keyphrase", "prompt"):
-        c = counts[kind]
-        n = c["allow"] + c["review"] + c["block"]
-        print(f"harmful {kind} lines caught (review or block): {c['review'] + c['block']}/{n} "
-              f"({100 * (c['review'] + c['block']) / n:.1f}%)")
+        tune += [(r["text"], r["category"], "prompt") for r in csv.DictReader(f)
+                 if r["lang"] == "en" and r["split"] == "heldout" and r["category"] not in ("benign", "nonconsensual_likeness")]
+    heldout = [(r["text"], r["category"], r["kind"]) for r in rows if r["split"] == "heldout"]
+    plans = {
+        "tune": [(t, c, k, voices[i % len(voices)], 150 + 10 * (i % 3)) for i, (t, c, k) in enumerate(tune)],
+        "heldout": [(t, c, k, corpus.VOICES[i % len(corpus.VOICES)], corpus.SPEEDS[i % len(corpus.SPEEDS)])
+                    for i, (t, c, k) in enumerate(heldout)],
+    }
+    t_audio, t_check = 0.0, 0.0
+    for split, plan in plans.items():
+        counts: dict = {}
+        shown = []
+        for text, category, kind, voice, wpm in plan:
+            x, sr = corpus.say(text, voice=voice, speed_wpm=wpm)
+            t0 = time.perf_counter()
+            v = check_audio(x, sr)
+            t_check += time.perf_counter() - t0
+            t_audio += len(x) / sr
+            c = counts.setdefault(kind, {"allow": 0, "review": 0, "block": 0, "uncertain": 0, "spotted": 0})
+            c[v.decision] += 1
+            c["uncertain"] += any(s.get("uncertain") for s in v.spans)
+            c["spotted"] += any(s.get("spotted") for s in v.spans)
+            if (category == "benign") != (v.decision == "allow") and len(shown) < 40:
+                shown.append(f"{kind:10s} {v.decision:6s} {voice}@{wpm} '{text}' heard '{v.evidence.get('transcript', '')}'")
+        print(f"soundtrack moderation, {split} split (decision counts per kind of line):")
+        for kind, c in counts.items():
+            n = c["allow"] + c["review"] + c["block"]
+            print(f"  {kind:10s} n={n:3d} allow {c['allow']:3d}  review {c['review']:3d} (uncertain {c['uncertain']},"
+                  f" spotted {c['spotted']})  block {c['block']:3d}")
+        benign = [counts[k] for k in ("everyday", "song", "soundalike") if k in counts]
+        n_b = sum(c["allow"] + c["review"] + c["block"] for c in benign)
+        held = sum(c["review"] + c["block"] for c in benign)
+        print(f"  {split}: benign held or blocked: {held}/{n_b} ({100 * held / n_b:.1f}%), blocked "
+              f"{sum(c['block'] for c in benign)}/{n_b}")
+        for kind in ("keyphrase", "prompt"):
+            if kind in counts:
+                c = counts[kind]
+                n = c["allow"] + c["review"] + c["block"]
+                print(f"  {split}: harmful {kind} lines caught (review or block): {c['review'] + c['block']}/{n} "
+                      f"({100 * (c['review'] + c['block']) / n:.1f}%)")
+        for s in shown:
+            print("    wrong:", s)
     print(f"check time per second of audio: {t_check / t_audio:.2f}")
-    for s in shown:
-        print("  wrong:", s)
 
 
 if __name__ == "__main__":
