@@ -172,6 +172,13 @@ def test_a_ball_floats_a_steel_ball_sinks_and_the_splash_is_heard():
     t_splash = sim.extras["splashes"][0]["t"]
     onsets = A.audio_onsets(clip.audio, clip.sample_rate)
     assert np.min(np.abs(onsets - t_splash)) <= 1 / clip.fps, "the splash is heard when the ball goes in"
+    # and seen: white spray above the surface just after (the sky's palest red is 207; before, only the
+    # ball's highlight is that bright)
+    w160 = make_world(scene, 160, 160)
+    _, surface = w160.to_px(0.0, level + 0.05)
+    spray = [int((clip.frames[i, : int(surface), :, 0] > 225).sum()) for i in range(clip.num_frames)]
+    f_in = int(t_splash * clip.fps)
+    assert max(spray[f_in + 1 : f_in + 6]) > max(spray[:f_in]) + 20, spray[: f_in + 8]
 
 
 def test_a_figure_stands_on_a_paddleboard_that_floats():

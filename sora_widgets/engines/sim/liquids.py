@@ -28,6 +28,7 @@ import pymunk.batch
 __all__ = ["LIQUIDS", "WATER_DENSITY", "PARTICLES", "Pour", "WaterBody", "container_shape", "draw_pour",
            "draw_water", "pour_sound", "water_sound"]
 
+_SPRAY = np.array([235.0, 245.0, 252.0], np.float32)  # droplets catch the light: near white
 WATER_DENSITY = 1.0  # kg/m² in the engine's 2D units (the materials' densities are relative to water)
 DRAG_LINEAR = 2.0  # 1/s: fully submerged, a body loses this share of its speed per second (plus quadratic drag)
 DRAG_QUADRATIC = 1.2  # 1/m
@@ -186,11 +187,11 @@ class WaterBody:
 def splash_drops(splash: dict, seed: int) -> np.ndarray:
     """(k, 4) droplets of a splash: x0, y0 (m), vx, vy (m/s) at the splash's time; more for a harder entry."""
     rng = np.random.default_rng([seed, int(splash["t"] * 1000), 5])
-    k = int(np.clip(6 + 10 * splash["speed"] * splash["width"], 6, 40))
+    k = int(np.clip(8 + 14 * splash["speed"] * splash["width"], 8, 50))
     side = rng.choice([-1.0, 1.0], k)
     x0 = splash["x"] + side * splash["width"] * rng.uniform(0.3, 0.6, k)
     vx = side * rng.uniform(0.3, 1.6, k) * min(splash["speed"], 4.0) ** 0.5
-    vy = rng.uniform(0.5, 1.0, k) * min(1.2 + 0.6 * splash["speed"], 4.5)
+    vy = rng.uniform(0.4, 1.0, k) * min(0.8 + 0.4 * splash["speed"], 3.0)  # a 7 m/s entry: up to half a metre
     return np.stack([x0, np.zeros(k), vx, vy], 1)
 
 
@@ -215,29 +216,27 @@ def draw_water(img: np.ndarray, world, water: dict, splashes: list[dict], t: flo
     patch = img[y0:].astype(np.float32)
     patch = patch * (1 - a[..., None]) + rgb * a[..., None]
     patch = patch * (1 - line[..., None]) + 235.0 * line[..., None]
+    img[y0:] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
     g = world.gravity
-    for sp in splashes:
+    r = max(1.2, 0.045 * s)
+    for sp in splashes:  # droplets in the air, anywhere in the frame
         age = t - sp["t"]
         if age < 0 or age > 1.5:
             continue
         d = splash_drops(sp, seed)
-        px_x = (d[:, 0] + d[:, 2] * age) * s
         wy = water["level"] + d[:, 3] * age - 0.5 * g * age * age
-        keep = wy > water["level"] - 0.05
-        _, py = world.to_px(px_x, wy)
-        r = max(1.0, 0.03 * s)
-        for cx, cy in zip(px_x[keep], py[keep], strict=True):
-            xa, xb = int(cx - r - 1), int(cx + r + 2)
-            ya, yb = int(cy - r - 1), int(cy + r + 2)
-            if xb <= 0 or xa >= W or yb <= y0 or ya >= H:
+        keep = wy > water["level"] - 0.05  # the rest have fallen back in
+        px, py = world.to_px(d[keep, 0] + d[keep, 2] * age, wy[keep])
+        for cx, cy in zip(px, py, strict=True):
+            xa, xb = max(int(cx - r - 1), 0), min(int(cx + r + 2), W)
+            ya, yb = max(int(cy - r - 1), 0), min(int(cy + r + 2), H)
+            if xb <= xa or yb <= ya:
                 continue
-            xa, xb, ya, yb = max(xa, 0), min(xb, W), max(ya, y0), min(yb, H)
             gx = np.arange(xa, xb, dtype=np.float32)[None, :] + 0.5
             gy = np.arange(ya, yb, dtype=np.float32)[:, None] + 0.5
             cov = np.clip(r + 0.5 - np.hypot(gx - cx, gy - cy), 0, 1)[..., None]
-            sub = patch[ya - y0:yb - y0, xa:xb]
-            sub[...] = sub * (1 - cov) + (rgb * 0.5 + 120) * cov
-    img[y0:] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
+            sub = img[ya:yb, xa:xb].astype(np.float32)
+            img[ya:yb, xa:xb] = np.clip(sub * (1 - cov) + _SPRAY * cov + 0.5, 0, 255).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------- poured liquid
