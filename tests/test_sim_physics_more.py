@@ -76,6 +76,10 @@ def test_dominoes_fall_one_after_another_and_each_knock_is_heard():
     xs = [b.init["p"][0] for b in bodies]
     assert all(b - a > 2 * bodies[0].half[0] for a, b in zip(xs, xs[1:], strict=False))  # not touching at rest
     assert max(xs) + 2 * bodies[0].half[1] <= world.w, "the last one has room to fall flat"
+    # from the pixels: eight white dominoes, none jumping
+    clip = generate("a row of eight dominoes topple", seed=0, **SMALL)
+    a = A.analyse(clip.frames, None, clip.fps, None, with_audio=False)
+    assert a.counts.get("white") == 8 and a.max_step_px < 0.1 * clip.width, (a.counts, a.max_step_px)
 
 
 # ----------------------------------------------------------------------------- breaking
@@ -117,8 +121,11 @@ def test_a_glass_that_shatters_breaks_at_its_first_impact_into_pieces_with_a_cra
     assert area == pytest.approx(4 * b.half[0] * b.half[1], rel=0.08), "the pieces are the glass, not more"
     ends = np.array([s["track"][-1] for s in shards])
     assert (ends[:, 1] < 0.3).all() and (ends[:, 0] > 0).all() and (ends[:, 0] < world.w).all(), "on the floor"
-    # from the pixels: one falling thing, then several pieces where it landed
+    # from the pixels: one falling thing on a parabola at the scene's g, no jumps, then pieces where it landed
     a = A.analyse(clip.frames, clip.audio, clip.fps, clip.sample_rate)
+    g_px = 9.81 * world.scale
+    assert a.flights and all(f["r2"] >= 0.98 and abs(f["accel_px_s2"] - g_px) < 0.1 * g_px for f in a.flights)
+    assert a.max_step_px <= 1.5 * 2 * math.sqrt(2 * g_px * clip.height) / clip.fps + 2.0
     per_frame = [A.blobs_in(f, a.background, i, 2) for i, f in enumerate(clip.frames)]
     t_break = first
     before = [len(p) for i, p in enumerate(per_frame) if i / clip.fps < t_break - 0.1]
