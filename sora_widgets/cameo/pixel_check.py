@@ -239,9 +239,28 @@ def _best_at(frame: np.ndarray, key: _Key, h: float, cx: float, cy: float, *, si
     return best
 
 
-def _candidates(levels: list[np.ndarray], key: _Key, per_key: int = 2) -> list[tuple[float, float, float, float]]:
+def _climb(frame: np.ndarray, key: _Key, h: float, cx: float, cy: float, *, shifts: int, steps: int = 4
+           ) -> tuple[float, tuple[int, int, int, int]]:
+    """:func:`_best_at`, then again around its best box while that box is at the edge of the sizes tried (up
+    to ``steps`` times): the coarse size can be a step or two off, smaller sizes correlating more easily."""
+    score, box = _best_at(frame, key, h, cx, cy, shifts=shifts)
+    for _ in range(steps):
+        bh = box[3] - box[1]
+        if score < 0 or abs(bh - h) < 0.05 * h:  # not found, or the best size is the middle one
+            break
+        h, cx, cy = bh, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        s2, b2 = _best_at(frame, key, h, cx, cy, shifts=1)
+        if s2 <= score:
+            break
+        score, box = s2, b2
+    return score, box
+
+
+def _candidates(levels: list[np.ndarray], key: _Key, per_key: int = 3) -> list[tuple[float, float, float, float, int]]:
     """Coarse places of ``key`` in a grey frame pyramid (``levels[0]`` at SEARCH_SIDE_PX, then halves):
-    up to ``per_key`` of (coarse score, height, centre x, centre y) in ``levels[0]`` pixels, best first."""
+    the best of each level, up to ``per_key`` of (coarse score, height, centre x, centre y, level) in
+    ``levels[0]`` pixels, best first
+    (a place found at pyramid level L is known to within 2**L pixels)."""
     H, W = levels[0].shape
     found = []
     for h in _heights(H, W, key.mask.shape[1] / key.mask.shape[0]):
@@ -259,19 +278,30 @@ def _candidates(levels: list[np.ndarray], key: _Key, per_key: int = 2) -> list[t
         if coarse >= COARSE_MIN:
             th, tw = t[2].shape
             f = 2 ** level
-            found.append((float(coarse), float(h), (x + tw / 2) * f, (y + th / 2) * f))
-    return sorted(found, reverse=True)[:per_key]
+            found.append((float(coarse), float(h), (x + tw / 2) * f, (y + th / 2) * f, level))
+    # The best place at each pyramid level, not the best overall: small templates correlate more easily by
+    # chance (or with a part of the subject), and must not crowd out the right, bigger size.
+    best: dict[int, tuple] = {}
+    for c in found:
+        if c[4] not in best or c[0] > best[c[4]][0]:
+            best[c[4]] = c
+    return sorted(best.values(), reverse=True)[:per_key]
 
 
 def _pyramid(grey: np.ndarray) -> list[np.ndarray]:
     levels = [grey]
-    while min(levels[-1].shape) >= 2 * _COARSE_TEMPLATE_PX:
+    while min(levels[-1].shape) >= 4 * _COARSE_TEMPLATE_PX:  # the coarsest is at least 32 px: a template needs room
         levels.append(cv2.pyrDown(levels[-1]))
     return levels
 
 
 def _sample(n: int, count: int = MAX_FRAMES) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n - 1, min(count, n))})
+
+
+#: Sizes tried at the clip's own size, around the one found shrunk: a thin cut-out a few pixels wide there
+#: correlates about as well over a range of sizes, and only the full-size pixels pin its size down.
+_FULL_SIZES = tuple(1.07**i for i in range(-3, 5))
 
 
 class _Frame:
@@ -292,14 +322,14 @@ class _Frame:
         """Best sighting of any of ``keys``: (score at full size, box in full-size px, mirrored)."""
         best: tuple[float, tuple[int, int, int, int], bool] = (-1.0, (0, 0, 0, 0), False)
         for key in keys:
-            for _, h, cx, cy in _candidates(self.levels, key):
-                score, box = _best_at(self.small, key, h, cx, cy)
+            for _, h, cx, cy, level in _candidates(self.levels, key):
+                score, box = _climb(self.small, key, h, cx, cy, shifts=2**level + 1)
                 if score < MATCH_MIN - 0.1:
                     continue
                 if self.k < 1.0:  # checked again at the clip's own size: more pixels, fewer look-alikes
                     x0, y0, x1, y1 = (v / self.k for v in box)
                     score, box = _best_at(self.full, key, y1 - y0, (x0 + x1) / 2, (y0 + y1) / 2,
-                                          sizes=(0.97, 1.0, 1.03), shifts=2, min_pixels=MIN_PIXELS)
+                                          sizes=_FULL_SIZES, shifts=2, min_pixels=MIN_PIXELS)
                 elif _template(key, box[3] - box[1]) is None or _template(key, box[3] - box[1])[1].sum() < MIN_PIXELS:
                     continue
                 if score > best[0]:
