@@ -56,13 +56,16 @@ _FLOAT_SHARE = {"board": 0.25, "hollow ball": 0.35, "boat": 0.4, "bottle": 0.5, 
                 "cat": 0.75, "dog": 0.75}
 SKATE_SPEED = 1.8  # m/s a skater pushes off with (then glides on the ice's friction)
 _LIQUID_WORDS = {w: k for k, spec in liquids.LIQUIDS.items() for w in spec["words"]}
-_CLAIMED = (POUR_WORDS | WATER_WORDS | breakage.BREAK_WORDS | DOMINO_WORDS | set(BOARD_WORDS)
-            | set(_LIQUID_WORDS))
+#: Words read here whatever the sentence. Not the water's nouns ("a blue pool" keeps its colour on the pool, left
+#: unplaced, not on the duck floating in it): :func:`read` finds those in the tokens.
+_CLAIMED = POUR_WORDS | breakage.BREAK_WORDS | DOMINO_WORDS | set(BOARD_WORDS) | {"water", "waters", "eau"}
 
 
-def claims(word: str) -> bool:
-    """Whether this (lower-case) word is read here rather than matched to a thing by the encoder."""
-    return word in _CLAIMED
+def claims(word: str, tokens: list[str]) -> bool:
+    """Whether this (lower-case) word of the prompt ``tokens`` is read here rather than matched to a thing by
+    the encoder: verbs of pouring and breaking, dominoes, boards, "water" (never a bottle), and a liquid's name
+    when something pours ("coffee" is otherwise a cup of coffee, "three cups of coffee" three of them)."""
+    return word in _CLAIMED or (word in _LIQUID_WORDS and not POUR_WORDS.isdisjoint(tokens))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -125,7 +128,8 @@ def read(tokens: list[str], scene: dict) -> None:
                            "rgb": list(spec["rgb"])}
         # the glass, cup or bottle named is the one drawn by the pour: not a second, falling one
         objects[:] = [g for g in objects if not (_is_default_ball(g, tokens) or g["kind"] in ("bottle", "can") or
-                                                 (g["kind"] == "thing" and g.get("material") == "glass"))]
+                                                 (g["kind"] == "thing" and things.get(g["thing"]).group in
+                                                  ("drink", "dishware")))]
     elif words & WATER_WORDS or "water" in words or words & set(BOARD_WORDS) - {"board", "boards"}:
         if scene.get("setting") != "ice" and scene.get("gravity", 9.81) > 0:
             scene["water"] = {"level": WATER_LEVEL_M, "rgb": list(liquids.LIQUIDS["water"]["rgb"])}

@@ -269,7 +269,7 @@ def _read(text: str) -> Reading:
         t = _thing_exact(word)
         if t is not None:
             r.mentions.append(Mention(THING_KIND, t.key, pos, word))
-        elif not effects.claims(word):  # liquids, breaking, dominoes, boards: effects.read (issue 18 item 4)
+        elif not effects.claims(word, r.tokens):  # liquids, breaking, dominoes, boards: effects.read (issue 18)
             rest.append((pos, word))
     if rest:
         placed = _embed_lookup([w for _, w in rest])
