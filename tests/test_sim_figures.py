@@ -241,6 +241,21 @@ def test_a_kick_sends_the_ball_when_the_foot_meets_it():
     assert np.hypot(*(toe - before)) < 2.5 * ball.half[1]  # the foot is at the ball
 
 
+def test_a_thrown_ball_leaves_the_hand_at_the_release():
+    _scene, world, bodies, sim = _simulate("a boy throws a ball to the right")
+    boy, ball = bodies
+    assert boy.half[0] < sim.pos[0, 0, 0] < world.w - boy.half[0]  # the thrower stands inside the view
+    anim = figures.Animator(world, bodies, sim)
+    gaps = []
+    for t in (0.1, 0.3, figures.THROW_AT - 0.02):
+        parts, x, y = anim.placed(0, t)
+        (hand,) = [p for p in parts if p[6] == "hand_n"]
+        gaps.append(np.hypot(sim.pos[_k(sim, t), 1, 0] - (x + hand[1][0]), sim.pos[_k(sim, t), 1, 1] - (y + hand[1][1])))
+    assert max(gaps) < 2 * ball.half[1] + 0.05  # in the hand while the arm winds up and swings
+    later = sim.pos[_k(sim, figures.THROW_AT + 0.4), 1]
+    assert later[0] - sim.pos[_k(sim, figures.THROW_AT), 1, 0] > 0.5  # then away to the right
+
+
 def test_a_caught_ball_ends_in_the_hands():
     _scene, world, bodies, sim = _simulate("a man catches a ball")
     anim = figures.Animator(world, bodies, sim)

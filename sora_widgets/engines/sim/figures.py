@@ -443,8 +443,9 @@ def pose(action: str, ctx: Ctx) -> dict:
         u = (t - THROW_AT + 0.45) / 0.9  # wind-up, release at u = 0.5, follow-through
         if not 0.0 < u < 1.0:
             return dict(STAND)
-        arm = -2.2 * _smooth(u / 0.3) if u < 0.3 else -2.2 + 4.6 * _smooth((u - 0.3) / 0.2) if u < 0.5 else \
-            2.4 - 1.9 * _smooth((u - 0.5) / 0.5)
+        # released a little above the shoulder (1.8 rad from down), where physics.layout starts a throw's flight
+        arm = -2.2 * _smooth(u / 0.3) if u < 0.3 else -2.2 + 4.0 * _smooth((u - 0.3) / 0.2) if u < 0.5 else \
+            1.8 - 1.3 * _smooth((u - 0.5) / 0.5)
         throw = {"lean": 0.25 * math.sin(math.pi * (u - 0.2)) if u > 0.2 else -0.1, "hn": 0.35, "kn": 0.2,
                  "hf": -0.3, "kf": 0.1, "sn": arm, "en": 0.3 if u < 0.5 else 0.15, "sf": 0.6, "ef": 0.5}
         return _lerp(STAND, throw, min(1.0, 4 * u, 4 * (1 - u)))
@@ -505,9 +506,9 @@ def pose(action: str, ctx: Ctx) -> dict:
 # --------------------------------------------------------------------------- cats and dogs
 #: Gaits of four legs: (phase offset of left hind, left fore, right hind, right fore), hip amplitude,
 #: flex in the swing, body pitch, bound (share of the leg lifted in the suspension).
-QUAD_GAITS = {"walk": ((0.0, 0.25, 0.5, 0.75), 0.35, 0.6, 0.0, 0.0, 0.65),
-              "trot": ((0.5, 0.0, 0.0, 0.5), 0.45, 0.85, 0.0, 0.06, 0.5),
-              "gallop": ((0.0, 0.55, 0.1, 0.65), 0.6, 1.1, 0.12, 0.22, 0.4)}
+QUAD_GAITS = {"walk": ((0.0, 0.25, 0.5, 0.75), 0.5, 0.7, 0.0, 0.0, 0.65),
+              "trot": ((0.5, 0.0, 0.0, 0.5), 0.55, 0.9, 0.0, 0.06, 0.5),
+              "gallop": ((0.0, 0.55, 0.1, 0.65), 0.7, 1.1, 0.12, 0.22, 0.4)}
 
 
 def quad_stride(gait: str, leg_m: float) -> float:
@@ -834,6 +835,8 @@ def setup(b: Body, g: dict, scene: dict, world: World, duration: float) -> None:
         b.init["p"] = (b.init["p"][0], y0)
         b.init["v"] = (b.figure["facing"] * 2.0, 0.0)
         b.init["drive"] = None
+        if b.half[1] < 0.2:  # a small bird's rig is drawn at least 0.4 m tall: its wings must read
+            b.half = (b.half[0] * 0.2 / b.half[1], 0.2)
         fly = (y0, 2.0, 3.0 if b.half[1] > 0.2 else 5.0, 0.8, world.w - 0.8)
     if takeoffs or fly:
         b.init["control"] = Control(takeoffs, fly)
@@ -876,19 +879,22 @@ def arrange(bodies: list[Body], world: World) -> None:
         sign = 1.0 if vx >= 0 else -1.0
         fig["facing"] = sign
         if fig["action"] == "kick":
-            foot = 0.27 * H  # the kicking foot's reach in front of the hips at contact
+            reach = 0.27 * H + ball.half[1]  # the kicking foot's reach in front of the hips at contact
+        else:
+            reach = human_points({**pose("throw", Ctx(t=THROW_AT))}, H)["hand_n"][0]
+        # the figure stands inside the view (pymunk would push a body out of the wall at the edge); the ball's
+        # flight moves with it
+        x = float(np.clip(bx - sign * reach, b.half[0] + 0.05, world.w - b.half[0] - 0.05))
+        bx = x + sign * reach
+        b.init.update(p=(x, b.half[1] + 0.01), v=(0.0, 0.0), drive=None)
+        if fig["action"] == "kick":
             r = ball.half[1]
-            b.init.update(p=(bx - sign * (foot + r), b.half[1] + 0.01), v=(0.0, 0.0), drive=None)
-            g = max(world.gravity, 0.5)
-            up = 0.5 * g * 1.1  # the kicked ball flies 1.1 s before it lands
+            up = 0.5 * max(world.gravity, 0.5) * 1.1  # the kicked ball flies 1.1 s before it lands
             ball.init["control"] = _Hold(KICK_AT, (bx, r + 0.002), (vx, up))
             ball.init.update(p=(bx, r + 0.002), v=(0.0, 0.0), w=0.0)
         else:
-            hand = human_points({**pose("throw", Ctx(t=THROW_AT))}, H)["hand_n"]
-            x = bx - sign * hand[0]
-            b.init.update(p=(x, b.half[1] + 0.01), v=(0.0, 0.0), drive=None)
             ball.init["control"] = _Hold(THROW_AT, (bx, by), (vx, vy), hand_of=(b, H))
-            ball.init.update(v=(0.0, 0.0), w=0.0)
+            ball.init.update(p=(bx, by), v=(0.0, 0.0), w=0.0)
 
 
 def _hand_world(b: Body, H: float, t: float, action: str, sign: float) -> tuple[float, float]:
@@ -919,8 +925,11 @@ class _Hold:
         if t >= self.t:
             body.position = self.p
             body.velocity = self.v
+            _held(body, False)
             self.done = True
             return
+        if self.hand_of is not None:
+            _held(body, True)  # in the hand it touches nothing (it would shove its thrower)
         if self.hand_of is None:
             body.velocity = (0.0, 0.0)
             body.position = self.p
@@ -933,6 +942,12 @@ class _Hold:
         body.position = (x, y)
         body.velocity = ((nx - hx) * 240, (ny - hy) * 240)
         body.angular_velocity = 0.0
+
+
+def _held(body, held: bool) -> None:
+    """A held ball is a sensor: it collides with nothing until it leaves the hand."""
+    for shape in body.shapes:
+        shape.sensor = held
 
 
 #: A thrown ball reaches the catcher's hands this many seconds after the start.
@@ -960,6 +975,8 @@ class _Catch:
 
     def __call__(self, t: float, body) -> None:
         if t >= CATCH_AT:
+            if not self.caught:
+                _held(body, True)
             self.caught = True
             body.position = self.hands
             body.velocity = (0.0, 0.0)
