@@ -80,6 +80,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="jobs per submitter (queue latency)")
     ap.add_argument("--cpus", type=int, default=2, help="CPUs the Ray node offers")
     ap.add_argument("--skip-tiny", action="store_true", help="no diffusers part (no torch installed)")
+    ap.add_argument("--parts", default="overhead,throughput,latency",
+                    help="comma-separated parts to run: overhead, throughput, latency")
     args = ap.parse_args()
 
     os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120",
@@ -88,29 +90,45 @@ def main() -> int:
     os.environ.pop("SORA_WIDGETS_RAY", None)
     from ray.cluster_utils import Cluster
 
+    from sora_widgets.service.procs import children, stop_new_children
+
     t0 = time.perf_counter()
-    cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": args.cpus, "include_dashboard": False, "object_store_memory": 300 * 2**20})
-    os.environ["SORA_WIDGETS_RAY"] = cluster.address
-    print(f"cluster up in {time.perf_counter() - t0:.1f} s ({args.cpus} CPUs, {os.cpu_count()} cores here)")
+    before = children()
+    cluster = None
     try:
+        # 300 MB of object store: a 377 MB clip still fits, as its frames travel in 16 MiB pieces
+        cluster = Cluster(initialize_head=True, head_node_args={
+            "num_cpus": args.cpus, "include_dashboard": False, "object_store_memory": 300 * 2**20})
+        os.environ["SORA_WIDGETS_RAY"] = cluster.address
+        print(f"cluster up in {time.perf_counter() - t0:.1f} s ({args.cpus} CPUs, {os.cpu_count()} cores here, "
+              f"load average {os.getloadavg()[0]:.1f})")
         return _bench(args)
     finally:
         import ray
 
         ray.shutdown()
-        cluster.shutdown()
+        if cluster is not None:
+            cluster.shutdown()
+        stop_new_children(before)  # what a node that failed to start left (Cluster does not know it)
 
 
 def _bench(args) -> int:
-    import ray
-
-    import sora_widgets as sw
-    from sora_widgets.service.client import run_on_service
     from sora_widgets.service.cluster import scheduler
-    from sora_widgets.testing.slow_job import busy_clip, slow_clip
 
     sched = scheduler()
+    parts = set(args.parts.split(","))
+    if "overhead" in parts:
+        _overhead(args)
+    if "throughput" in parts:
+        _throughput(args, sched)
+    if "latency" in parts:
+        _latency(args)
+    return 0
+
+
+def _overhead(args) -> None:
+    import sora_widgets as sw
+
     # ---------------------------------------------------------------- 1. overhead
     sim = {"prompt": "a red ball bounces off the backboard", "duration": args.sim_duration,
            "width": args.sim_size, "height": args.sim_size}
@@ -143,6 +161,13 @@ def _bench(args) -> int:
         print(f"overhead, tiny LTX-2 pipeline ({args.tiny_steps} steps, 17 frames 64 px): in-process {here:.2f} s, "
               f"service {there:.2f} s, ratio {there / here:.3f}")
 
+
+def _throughput(args, sched) -> None:
+    import ray
+
+    from sora_widgets.service.client import run_on_service
+    from sora_widgets.testing.slow_job import busy_clip
+
     # ---------------------------------------------------------------- 2. throughput
     def busy():
         run_on_service(busy_clip, {"seconds": args.job_s})
@@ -153,8 +178,13 @@ def _bench(args) -> int:
         _concurrently(n, busy)  # the new worker is up and warm
         walls[n] = _concurrently(args.jobs, busy)
         print(f"throughput, {n} worker(s): {args.jobs} jobs of {args.job_s:g} CPU-s in {walls[n]:.2f} s "
-              f"= {args.jobs / walls[n]:.2f} jobs/s")
+              f"= {args.jobs / walls[n]:.2f} jobs/s (load average {os.getloadavg()[0]:.1f})")
     print(f"throughput 2 workers / 1 worker: {walls[1] / walls[2]:.2f}x")
+
+
+def _latency(args) -> None:
+    from sora_widgets.service.client import run_on_service
+    from sora_widgets.testing.slow_job import slow_clip
 
     # ---------------------------------------------------------------- 3. queue latency, 20 submitters
     queue_s, total_s, own_s = [], [], []
@@ -174,7 +204,6 @@ def _bench(args) -> int:
     print(f"queue latency, 20 submitters x {args.rounds} jobs of 0.05 s, 2 workers: submit->start "
           f"p50 {_p(queue_s, .5):.3f} s, p95 {_p(queue_s, .95):.3f} s; whole call p50 {_p(total_s, .5):.3f} s, "
           f"p95 {_p(total_s, .95):.3f} s; service cost per call (call - queue - work) p95 {_p(own_s, .95):.3f} s")
-    return 0
 
 
 if __name__ == "__main__":
