@@ -52,8 +52,8 @@ DOMINO_RATIO = (0.2, 0.55)  # a domino's width and spacing as shares of its heig
 CONTAINER_WORDS = {"glass": "glass", "glasses": "glass", "tumbler": "glass", "cup": "mug", "mug": "mug",
                    "bowl": "bowl", "jar": "glass", "vase": "glass", "bucket": "mug", "verre": "glass"}
 #: Share of a floating thing under water (hollow things, and people and animals who swim with their heads out).
-_FLOAT_SHARE = {"board": 0.25, "hollow ball": 0.35, "boat": 0.4, "bottle": 0.5, "can": 0.5, "person": 0.8,
-                "cat": 0.75, "dog": 0.75}
+_FLOAT_SHARE = {"board": 0.25, "hollow ball": 0.35, "boat": 0.15, "bottle": 0.5, "can": 0.5, "person": 0.8,
+                "cat": 0.75, "dog": 0.75, "bird": 0.35, "swimmer": 0.2}
 SKATE_SPEED = 1.8  # m/s a skater pushes off with (then glides on the ice's friction)
 _LIQUID_WORDS = {w: k for k, spec in liquids.LIQUIDS.items() for w in spec["words"]}
 #: Words read here whatever the sentence. Not the water's nouns ("a blue pool" keeps its colour on the pool, left
@@ -175,7 +175,7 @@ def arrange(scene: dict, world, bodies: list) -> None:
         x = (0.5 + 0.3 * k) * world.w if len(boards) > 1 else 0.5 * world.w
         y = water["level"] if water else hh  # afloat, half under
         b.init = {"p": (x, y), "v": (0.0, 0.0), "w": 0.0}
-    riders = [b for b in bodies if b.upright and groups[b.group].get("form") is None]
+    riders = [b for b in bodies if b.upright and groups[b.group].get("form") is None][:len(boards)]
     for b, board in zip(riders, boards, strict=False):  # a figure on a board stands on it
         bx, by = board.init["p"]
         b.init = {**b.init, "p": (bx, by + board.half[1] + b.half[1] + 0.01), "v": (0.0, 0.0), "drive": None}
@@ -186,13 +186,19 @@ def arrange(scene: dict, world, bodies: list) -> None:
             share = _FLOAT_SHARE.get(g.get("form") or b.kind)
             if share is None and b.kind == "ball" and b.material in ("rubber", "plastic", "cloth", "fur"):
                 share = _FLOAT_SHARE["hollow ball"]
-            if share is None and b.thing is not None and things.get(b.thing).group == "transport-water":
-                share = _FLOAT_SHARE["boat"]
+            if share is None and b.thing is not None:
+                group = things.get(b.thing).group
+                share = (_FLOAT_SHARE["boat"] if group == "transport-water" else _FLOAT_SHARE["bird"]
+                         if group == "animal-bird" else _FLOAT_SHARE["cat"] if group.startswith("animal") else None)
+            if (g.get("action") or "") == "swim":  # a swimmer lies along the surface: the rig hangs from the root
+                share = _FLOAT_SHARE["swimmer"]
             if share is not None:
                 b.init["float_share"] = share
-            if b.upright and b not in riders and b.init["p"][1] < water["level"]:
-                x, _ = b.init["p"]  # in the water, not walking on its bed
-                b.init = {**b.init, "p": (x, water["level"] - 0.6 * b.half[1])}
+            x, y = b.init["p"]
+            if b not in riders and y - b.half[1] < water["level"] and (share is not None or b.upright):
+                # placed on the bed: it starts where it floats (a figure that sinks, from the surface)
+                y = water["level"] + b.half[1] - 2 * b.half[1] * (share if share is not None else 0.8)
+                b.init = {**b.init, "p": (x, y)}
     if (scene.get("liquid") or {}).get("pour"):  # the one pouring stands left of the stream, jug in hand
         x = liquids.POUR_X * world.w - liquids.SPOUT_DX - 0.75
         for b in [b for b in bodies if b.upright][:1]:

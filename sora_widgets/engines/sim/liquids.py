@@ -32,6 +32,7 @@ _SPRAY = np.array([235.0, 245.0, 252.0], np.float32)  # droplets catch the light
 WATER_DENSITY = 1.0  # kg/m² in the engine's 2D units (the materials' densities are relative to water)
 DRAG_LINEAR = 2.0  # 1/s: fully submerged, a body loses this share of its speed per second (plus quadratic drag)
 DRAG_QUADRATIC = 1.2  # 1/m
+HEAVE_MAX = 15.0  # cap of the heave damping's multiplier (a 5 t boat is damped, not frozen in place)
 SPLASH_SPEED = 0.8  # m/s: a body crossing the surface faster than this splashes
 PARTICLES = 110  # poured particles (about 4/5 of a glass)
 PARTICLE_R = 0.035  # metres
@@ -178,7 +179,7 @@ class WaterBody:
             speed = v.length
             damp = math.exp(-(DRAG_LINEAR + DRAG_QUADRATIC * speed) * share * h)
             # heaving moves water in proportion to the lift: a hollow board's bob dies out as fast as it rises
-            heave = math.exp(-(DRAG_LINEAR + DRAG_QUADRATIC * abs(v.y)) * share * h * factor)
+            heave = math.exp(-(DRAG_LINEAR + DRAG_QUADRATIC * abs(v.y)) * share * h * min(factor, HEAVE_MAX))
             body.velocity = (v.x * damp, v.y * heave)
             if math.isfinite(body.moment):
                 body.angular_velocity *= math.exp(-3.0 * share * h)
