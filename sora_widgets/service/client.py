@@ -14,9 +14,10 @@ What the caller sees is what it sees in-process:
   given one).
 - ``cancel`` (a ``threading.Event``): set it and a queued job leaves the queue,
   a running one stops at its next step; ``Cancelled`` is raised.
-- The :class:`~sora_widgets.media.Clip`, its arrays read from Ray's object store
-  (read-only, as a clip is once encoded), ``meta["service"]`` saying which job,
-  worker and node ran it and how long it waited.
+- The :class:`~sora_widgets.media.Clip`, its frames copied out of Ray's object
+  store piece by piece as they arrive (so the clip owns its memory, as in-process,
+  and the store holds only the pieces in flight), ``meta["service"]`` saying which
+  job, worker and node ran it and how long it waited.
 - Errors of the engine are raised as themselves (``ValueError``,
   ``EngineUnavailable``: a model that cannot load is reported, never retried).
   A worker that dies mid-job (killed, out of memory) is replaced and the job

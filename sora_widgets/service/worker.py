@@ -5,14 +5,16 @@ per process (``engines.diffusers.loading``), so the second job for a model
 finds it in memory. The scheduler gives a worker one job at a time; the caller
 then streams the job from it directly (:meth:`run`, a Ray streaming generator:
 progress items, then the clip's arrays, which travel through Ray's object store
-with no MP4 in between). :meth:`cancel` runs on a second thread of the actor
+with no MP4 in between, the frames in pieces of ``FRAME_CHUNK_BYTES``), or, for a
+caller through Ray Client, :meth:`start` and :meth:`take` (the same items, asked
+for batch by batch). :meth:`cancel` runs on a second thread of the actor
 (``max_concurrency`` > 1) and sets the job's cancel event, so the engine stops
 between steps.
 
 The job is any picklable callable taking ``on_progress`` and ``cancel`` keywords
 and returning a :class:`~sora_widgets.media.Clip` (``sora_widgets.generate``
-itself: this module never imports the engines, so the engines may route through
-the service without an import cycle). The worker's process has
+itself: this module imports no engine, only ``engines.base`` for ``Cancelled``,
+so the engines may route through the service without an import cycle). The worker's process has
 ``SORA_WIDGETS_RAY`` emptied, so that ``generate`` runs here, in-process.
 """
 
