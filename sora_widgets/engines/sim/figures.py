@@ -107,6 +107,8 @@ _MOTION_ACTIONS: dict[str, tuple[str, str | None]] = {
                                     "passes", "launch", "launches")},
     **{w: ("spin", "rest") for w in ("spin", "spins", "spinning")},
 }
+#: Actions whose figure stays where it is (the root rests; the rig does the moving).
+_ACTION_MOTION = {"fall": "rest", "dance": "rest", "spin": "rest"}
 #: Catalogue animals have no rig (their picture is an emoji); a gait word still makes them move.
 _THING_GAIT_MOTION = {"gallop": "run", "trot": "run", "walk": "walk"}
 
@@ -179,6 +181,8 @@ def assign(groups: list[dict], value: dict, pending: dict) -> None:
         return
     for g in doers:
         g["action"] = action
+        if action in _ACTION_MOTION:
+            g["motion"] = _ACTION_MOTION[action]
         if "turns" in value:
             g["turns"] = float(value["turns"])
         if action in ("gallop", "trot") and g.get("motion") in (None, "rest"):
@@ -199,8 +203,8 @@ def note_motion(groups: list[dict], word: str) -> None:
     action, motion = hit
     for g in groups:
         kind = figure_kind(g)
-        if kind is None or action not in ACTIONS[kind] or g.get("action"):
-            continue
+        if kind is None or action not in ACTIONS[kind] or g.get("action") not in (None, action):
+            continue  # "trips and falls": one fall; "does a backflip and falls": the backflip stays
         g["action"] = action
         if motion is not None:
             g["motion"] = motion
@@ -810,6 +814,8 @@ def setup(b: Body, g: dict, scene: dict, world: World, duration: float) -> None:
     if g.get("direction") == "left":
         b.figure["facing"] = -1.0
     grounded = world.floor and world.gravity > 0
+    if grounded and motion == "drop" and g.get("action") and kind != "bird" and not (g.get("place") or {}).get("on"):
+        b.init.update(p=(b.init["p"][0], b.half[1] + 0.01), v=(0.0, 0.0))  # it acts on the ground, not dropped
     g_ratio = math.sqrt(max(world.gravity, 0.5) / 9.81)
     takeoffs: list[tuple[float, float]] = []
     if grounded and action == "jump":
@@ -835,8 +841,8 @@ def setup(b: Body, g: dict, scene: dict, world: World, duration: float) -> None:
         b.init["p"] = (b.init["p"][0], y0)
         b.init["v"] = (b.figure["facing"] * 2.0, 0.0)
         b.init["drive"] = None
-        if b.half[1] < 0.2:  # a small bird's rig is drawn at least 0.4 m tall: its wings must read
-            b.half = (b.half[0] * 0.2 / b.half[1], 0.2)
+        if b.half[1] < 0.3:  # a small bird's rig is drawn at least 0.6 m tall: its wings must read
+            b.half = (b.half[0] * 0.3 / b.half[1], 0.3)
         fly = (y0, 2.0, 3.0 if b.half[1] > 0.2 else 5.0, 0.8, world.w - 0.8)
     if takeoffs or fly:
         b.init["control"] = Control(takeoffs, fly)
