@@ -11,13 +11,17 @@ its aspect, moved, perhaps mirrored, its colours dimmed by the scene's light, th
 
 1. Each cameo becomes a few *key cut-outs* (the still, then the cut-outs least like those chosen, up to
    :data:`KEY_CUTOUTS`), each cropped to its subject, and their mirror images.
-2. Up to :data:`MAX_FRAMES` frames spread over the clip are shrunk to :data:`SEARCH_SIDE_PX`.
-3. Coarse: OpenCV's normalised cross-correlation (``TM_CCOEFF_NORMED``, the fast unmasked path; the
-   template's transparent pixels are set to its mean so they add nothing to the correlation) of each key
-   cut-out at heights from :data:`MIN_HEIGHT_PX` up to the frame's, in steps of :data:`SCALE_STEP`.
-4. Fine: where the coarse score passes :data:`COARSE_MIN`, the colour correlation over the subject's own
-   pixels only (its alpha as a mask), searched over nearby sizes and ±1 px; a sighting scores at least
-   :data:`MATCH_MIN`. The correlation ignores brightness gain and offset, so a dimmed scene still matches.
+2. Up to :data:`MAX_FRAMES` frames spread over the clip are shrunk to :data:`SEARCH_SIDE_PX` (and halved
+   twice more, a pyramid).
+3. Coarse: OpenCV's normalised cross-correlation (``TM_CCOEFF_NORMED``, grey, the subject's alpha as the
+   mask) of each key cut-out at heights from :data:`MIN_HEIGHT_PX` up to the frame's, :data:`SCALE_STEP`
+   apart, each height matched at the pyramid level where the template is at most 16 px tall; the best
+   place of each level is kept when it passes :data:`COARSE_MIN`.
+4. Fine: around each such place, the colour correlation over the subject's pixels at nearby sizes and
+   shifts in the shrunk frame, then again at the clip's own size (wider sizes: only full-size pixels pin
+   a thin cut-out's size down), over at least :data:`MIN_PIXELS` subject pixels. The correlation ignores
+   brightness gain and offset, so a dimmed scene still matches.
+5. A cameo is *seen* when it scores :data:`MATCH_MIN` in two sampled frames, or :data:`STRONG_MATCH` in one.
 
 A cut-out with too little texture to tell it from a plain patch (:data:`MIN_TEXTURE`, e.g. a flat
 colour) is not searched: it cannot be told apart from ordinary pictures, so it proves nothing.
@@ -166,15 +170,6 @@ def key_cutouts(cutouts: np.ndarray, still: np.ndarray | None = None, *, count: 
 
 
 # ---------------------------------------------------------------- matching
-def _masked_ncc(patch: np.ndarray, rgb: np.ndarray, mask: np.ndarray) -> float:
-    """Colour correlation of ``patch`` and ``rgb`` (same shape) over ``mask``'s pixels, -1..1."""
-    p, t = patch[mask], rgb[mask]
-    p = p - p.mean(axis=0)
-    t = t - t.mean(axis=0)
-    den = float(np.sqrt((p * p).sum() * (t * t).sum()))
-    return float((p * t).sum() / den) if den > 0 else 0.0
-
-
 def _template(key: _Key, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``key`` at height ``h`` px (aspect kept): (rgb float32, mask bool, grey float32, mask float32),
     made once per key and height; None when too small to mean anything. Masks of templates 20 px and
@@ -229,8 +224,8 @@ def _best_at(frame: np.ndarray, key: _Key, h: float, cx: float, cy: float, *, si
         x1, y1 = min(W, bx + tw + shifts), min(H, by + th + shifts)
         if x1 - x0 < tw or y1 - y0 < th:
             continue
-        # Every shift at once: OpenCV's masked TM_CCOEFF_NORMED is the colour correlation over the mask
-        # (each channel's mean removed), i.e. _masked_ncc at each place of the window.
+        # Every shift at once: OpenCV's masked TM_CCOEFF_NORMED is the colour correlation over the subject's
+        # pixels (each channel's mean removed, the channels summed), at each place of the window.
         r = cv2.matchTemplate(frame[y0:y1, x0:x1], rgb, cv2.TM_CCOEFF_NORMED, mask=maskf)
         r[~np.isfinite(r)] = -1.0
         _, score, _, (dx, dy) = cv2.minMaxLoc(r)
