@@ -227,6 +227,27 @@ def test_a_fall_ends_lying_down_with_a_thud():
     assert thuds and figures.FALL_AT < thuds[0]["t"] < figures.FALL_AT + 1.2
 
 
+def test_a_cartwheel_turns_over_onto_the_hands_and_travels():
+    _scene, world, bodies, sim = _simulate("a girl does a cartwheel on the grass")
+    anim = figures.Animator(world, bodies, sim)
+    u = 0.3 + figures.CARTWHEEL_S / 2  # half-way through the first cartwheel: upside down
+    assert figures.pose("cartwheel", anim.ctx(0, u))["rot"] == pytest.approx(-math.pi, abs=0.3)
+    parts = {e["part"] for e in sim.events if e["bodies"][0] == bodies[0].name}
+    assert parts & {"hand_n", "hand_f"} and parts & {"foot_n", "foot_f"}  # hands and feet both land, heard
+    assert abs(sim.pos[-1, 0, 0] - sim.pos[0, 0, 0]) > 1.0
+
+
+def test_dancers_step_on_the_beat_and_swimmers_lie_in_the_water():
+    _scene, _world, bodies, sim = _simulate("two people dancing")
+    for b in bodies:
+        times = sorted(e["t"] for e in sim.events if e["bodies"][0] == b.name)
+        steps = [t for k, t in enumerate(times) if k == 0 or t - times[k - 1] > 0.2]  # heel and toe: one step
+        beats = np.diff(steps)
+        assert len(steps) >= 6 and np.all(np.abs(beats - 0.5) < 0.1)  # a step every half second
+    swim = figures.pose("swim", figures.Ctx(t=1.0))
+    assert swim["rot"] == pytest.approx(-math.pi / 2, abs=0.1)  # prone, head first
+
+
 def test_a_kick_sends_the_ball_when_the_foot_meets_it():
     _scene, world, bodies, sim = _simulate("a child kicks a ball to the right")
     kid, ball = bodies
