@@ -42,6 +42,9 @@ def test_words_that_name_liquids_and_breaking_are_read_not_drawn_as_something_el
     s = parse_prompt("a man on a paddleboard in the water")
     assert s["water"]["level"] == effects.WATER_LEVEL_M
     assert [g.get("form") for g in s["objects"]] == [None, "board"]
+    s = parse_prompt("a glass of water falls and shatters")  # water in a glass is not a lake
+    assert "water" not in s and [g.get("breakable") for g in s["objects"]] == [True]
+    assert "water" in parse_prompt("a dog jumps into the water")
 
 
 @pytest.mark.parametrize("prompt", [

@@ -87,6 +87,15 @@ def _colour_before(tokens: list[str], i: int) -> str | None:
     return None
 
 
+_INTO = frozenset({"in", "into", "on", "onto", "under", "through", "across", "over", "beneath", "dans", "sur"})
+
+
+def _in_water(tokens: list[str]) -> bool:
+    """"in the water", "into the water", "on the water": a body of water (not "a glass of water")."""
+    return any(w in ("water", "eau") and any(t in _INTO for t in tokens[max(i - 3, 0):i])
+               for i, w in enumerate(tokens))
+
+
 def _is_default_ball(g: dict, tokens: list[str]) -> bool:
     """A ball the parser added because it found no noun (no ball word in the prompt)."""
     return g["kind"] == "ball" and not any(w in vocab.OBJECTS["ball"]["words"] for w in tokens)
@@ -130,7 +139,7 @@ def read(tokens: list[str], scene: dict) -> None:
         objects[:] = [g for g in objects if not (_is_default_ball(g, tokens) or g["kind"] in ("bottle", "can") or
                                                  (g["kind"] == "thing" and things.get(g["thing"]).group in
                                                   ("drink", "dishware")))]
-    elif words & WATER_WORDS or "water" in words or words & set(BOARD_WORDS) - {"board", "boards"}:
+    elif words & WATER_WORDS or _in_water(tokens) or words & set(BOARD_WORDS) - {"board", "boards"}:
         if scene.get("setting") != "ice" and scene.get("gravity", 9.81) > 0:
             scene["water"] = {"level": WATER_LEVEL_M, "rgb": list(liquids.LIQUIDS["water"]["rgb"])}
             if scene.get("setting") == "floor" and not words & set(vocab.SETTINGS["floor"]["words"]):
