@@ -110,7 +110,7 @@ def test_backflip_turns_over_in_a_parabola_and_lands(backflip):
     c = np.polyfit(tt, y, 2)
     r2 = 1 - np.sum((np.polyval(c, tt) - y) ** 2) / np.sum((y - y.mean()) ** 2)
     assert r2 >= 0.98
-    assert 2 * c[0] == pytest.approx(9.81 * world.scale, rel=0.2)  # px/s², y down
+    assert 2 * c[0] == pytest.approx(9.81 * world.scale, rel=0.1)  # px/s², y down
     steps = np.hypot(*np.diff(centres, axis=0).T)
     assert steps.max() <= no_teleport_bound_px(a)
 

@@ -1087,12 +1087,17 @@ class Animator:
         parabola plus a straight line from its height above the feet at take-off to that at landing, so the
         figure flies an exact parabola whatever it does with its limbs, and meets its ground poses at both ends.
         """
+        parts, x, y, _target = self._placement(j, t)
+        return parts, x, y
+
+    def _placement(self, j: int, t: float) -> tuple[list, float, float, float | None]:
+        """:meth:`placed`, and in a flight the height (m) its centre should be drawn at (None on the ground)."""
         b = self.bodies[j]
         k = self._k(t)
         rx, ry = self.sim.pos[k, j, :2]
         parts, _x, lift = self.shapes(j, t)
         if b.figure["kind"] == "bird":
-            return parts, float(rx), float(ry)
+            return parts, float(rx), float(ry), None
         low = min(_lowest(p) for p in parts)
         y = (ry - b.half[1]) - low + lift
         flight = next((f for f in self.tracks[j][1] if f[0] <= t < f[1]), None)
@@ -1105,14 +1110,17 @@ class Animator:
                 ends.append(_centroid(pe) - min(_lowest(q) for q in pe))
             u = (t - t0) / max(t1 - t0, 1e-6)
             target = (ry - b.half[1]) + ends[0] + (ends[1] - ends[0]) * u
-            y = max(target - _centroid(parts), (ry - b.half[1]) - low)
-        return parts, float(rx), float(y)
+            y = target - _centroid(parts)
+            if y >= (ry - b.half[1]) - low:
+                return parts, float(rx), float(y), float(target)
+            y = (ry - b.half[1]) - low  # never below what it took off from
+        return parts, float(rx), float(y), None
 
     def sprite(self, j: int, i: int, fps: float) -> tuple[np.ndarray, float, float]:
         """Premultiplied RGBA picture of figure ``j`` in frame ``i`` and the frame pixel its centre goes to
         (for Renderer._paste)."""
         b = self.bodies[j]
-        parts, rx, base = self.placed(j, i / fps)
+        parts, rx, base, target = self._placement(j, i / fps)
         sign = -1.0 if b.figure["facing"] < 0 else 1.0
         s = self.world.scale
         ox, oy = self.world.to_px(rx, base)
@@ -1134,7 +1142,13 @@ class Animator:
             if len(self._cache) < 512:
                 self._cache[key] = hit
         spr, X0, Y0 = hit
-        return spr, X0 + spr.shape[1] / 2, Y0 + spr.shape[0] / 2
+        dy = 0.0
+        if target is not None:  # in the air: the drawn pixels' own centre (by alpha) goes on the parabola
+            a = spr[..., 3]
+            rows = np.arange(a.shape[0], dtype=np.float64) + 0.5
+            cy = Y0 + float((a.sum(axis=1) * rows).sum() / max(float(a.sum()), 1e-9))
+            dy = float(self.world.to_px(rx, target)[1]) - cy
+        return spr, X0 + spr.shape[1] / 2, Y0 + spr.shape[0] / 2 + dy
 
 
 def _centroid(parts) -> float:
