@@ -45,6 +45,8 @@ def test_words_that_name_liquids_and_breaking_are_read_not_drawn_as_something_el
     s = parse_prompt("a glass of water falls and shatters")  # water in a glass is not a lake
     assert "water" not in s and [g.get("breakable") for g in s["objects"]] == [True]
     assert "water" in parse_prompt("a dog jumps into the water")
+    s = parse_prompt("a dog swims in the pool and water splashes")
+    assert "water" in s and not {"pool", "splashes", "water"} & set(s["unparsed"]), "words used are not 'not placed'"
 
 
 @pytest.mark.parametrize("prompt", [

@@ -107,14 +107,18 @@ def _group(kind: str, count: int, color: str, material: str, **extra) -> dict:
             "rgb": list(vocab.hex_to_rgb(vocab.colors()[color])), **extra}
 
 
-def read(tokens: list[str], scene: dict) -> None:
+def read(tokens: list[str], scene: dict) -> set[str]:
     """Add the slots of this module to a parsed scene, in place.
 
     Args:
         tokens: the prompt's lower-case tokens (``parse.Reading.tokens``).
         scene: the scene dict ``parse_prompt`` built (objects already finished).
+
+    Returns:
+        The words it used: the parser must not report them as not placed ("swims", "pool", "splashes").
     """
     words = set(tokens)
+    used: set[str] = set()
     objects = scene["objects"]
     liquid = next((_LIQUID_WORDS[w] for w in tokens if w in _LIQUID_WORDS), None)
     if "orange" in words and "juice" in words:
@@ -127,6 +131,7 @@ def read(tokens: list[str], scene: dict) -> None:
         colour = _colour_before(tokens, at) or "white"
         objects.insert(0, _group("box", max(3, min(n, vocab.MAX_COUNT)), colour, "wood", form="domino",
                                  motion="chain", direction="left" if "left" in words else "right"))
+        used |= words & DOMINO_WORDS
     # pouring: a jug pours into a container (or spills on the floor); the container is drawn with the liquid
     if words & POUR_WORDS and (liquid or words & set(CONTAINER_WORDS)) and "liquid" not in scene:
         container = next((CONTAINER_WORDS[w] for w in tokens if w in CONTAINER_WORDS), None)
@@ -135,6 +140,7 @@ def read(tokens: list[str], scene: dict) -> None:
         spec = liquids.LIQUIDS[liquid or "water"]
         scene["liquid"] = {"kind": liquid or "water", "pour": True, "container": container,
                            "rgb": list(spec["rgb"])}
+        used |= words & (POUR_WORDS | set(_LIQUID_WORDS) | set(CONTAINER_WORDS))
         # the glass, cup or bottle named is the one drawn by the pour: not a second, falling one
         objects[:] = [g for g in objects if not (_is_default_ball(g, tokens) or g["kind"] in ("bottle", "can") or
                                                  (g["kind"] == "thing" and things.get(g["thing"]).group in
@@ -142,6 +148,7 @@ def read(tokens: list[str], scene: dict) -> None:
     elif words & WATER_WORDS or _in_water(tokens) or words & set(BOARD_WORDS) - {"board", "boards"}:
         if scene.get("setting") != "ice" and scene.get("gravity", 9.81) > 0:
             scene["water"] = {"level": WATER_LEVEL_M, "rgb": list(liquids.LIQUIDS["water"]["rgb"])}
+            used |= words & (WATER_WORDS | {"water", "eau"})
             if scene.get("setting") == "floor" and not words & set(vocab.SETTINGS["floor"]["words"]):
                 scene["setting"] = "beach"  # water with no room named: outdoors, over a sandy bed
     board = next((BOARD_WORDS[w] for w in tokens if w in BOARD_WORDS), None)
@@ -151,7 +158,9 @@ def read(tokens: list[str], scene: dict) -> None:
         g = _group("box", 1, "white", "plastic", form="board", board=board, motion="rest")
         g["rgb"] = list(rgb)
         objects.append(g)
+        used |= words & set(BOARD_WORDS)
     if words & breakage.BREAK_WORDS and objects:
+        used |= words & breakage.BREAK_WORDS
         glassy = [g for g in objects if g.get("material") in ("glass", "stone") or g["kind"] == "bottle"]
         for g in glassy or objects[:1]:
             g["breakable"] = True
@@ -161,6 +170,7 @@ def read(tokens: list[str], scene: dict) -> None:
                 # "a glass shatters": a drinking glass, not a glass ball
                 g.update(kind="box", form="glass", color="lightsteelblue",
                          rgb=list(vocab.hex_to_rgb(vocab.colors()["lightsteelblue"])))
+    return used
 
 
 # ----------------------------------------------------------------------------- layout

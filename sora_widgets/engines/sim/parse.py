@@ -1017,8 +1017,8 @@ def parse_prompt(text: str) -> dict:
     if ch.groups and (ch.relations or ch.places):
         scene["relations"] = _place(groups, ch.relations, ch.places)
     _finish_groups(scene)
-    effects.read(r.tokens, scene)  # water, pouring, breaking, dominoes, boards (issue 18 item 4)
-    scene["unparsed"] = list(dict.fromkeys(r.unparsed))
+    used = effects.read(r.tokens, scene)  # water, pouring, breaking, dominoes, boards (issue 18 item 4)
+    scene["unparsed"] = [w for w in dict.fromkeys(r.unparsed) if w not in used]
     if r.substitutions:
         scene["substitutions"] = list(dict.fromkeys(r.substitutions))
     if r.notes:
@@ -1111,8 +1111,8 @@ def apply_edit(scene: dict, edit_text: str) -> tuple[dict, list[str]]:
     if not new["objects"]:
         new["objects"].append(_group("ball"))
     _finish_groups(new)
-    effects.read(r.tokens, new)  # "now in the water", "make it shatter" (issue 18 item 4)
-    return new, list(dict.fromkeys(r.unparsed))
+    used = effects.read(r.tokens, new)  # "now in the water", "make it shatter" (issue 18 item 4)
+    return new, [w for w in dict.fromkeys(r.unparsed) if w not in used]
 
 
 def validate_scene(scene: dict) -> None:
