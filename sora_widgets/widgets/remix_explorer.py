@@ -43,12 +43,18 @@ from ._html import escape
 from ._messages import readable_error
 from ._worker import BackgroundJob, Progress
 
-__all__ = ["RemixExplorer", "RemixTree", "tree_layout", "forest_positions"]
+__all__ = ["RemixExplorer", "RemixTree", "tree_layout", "forest_positions", "FULL_DRAW_MAX", "TREE_MAX_NODES"]
 
 _HERE = Path(__file__).parent
 
 #: Pixels between neighbouring leaves / between generations in the 2D tree.
 X_STEP_PX, Y_STEP_PX = 120, 118
+#: Trees up to this many nodes are drawn whole (every node in the SVG, every thumbnail sent with the tree);
+#: bigger ones in layers (remix_tree.js: a canvas for what is far, full nodes only in view) with their
+#: thumbnails sent as they come into view (``RemixTree.wanted``).
+FULL_DRAW_MAX = 600
+#: The most clips of one tree the explorer opens (``lineage.tree``'s limit; a 10,000-node cascade fits).
+TREE_MAX_NODES = 20_000
 
 
 def tree_layout(df: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -112,11 +118,17 @@ class RemixTree(anywidget.AnyWidget):
     _esm = _HERE / "remix_tree.js"
     _css = _HERE / "remix_tree.css"
 
-    nodes = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # Dicts, sent as one JSON string: ipywidgets would otherwise walk every value of a 10,000-node tree looking
+    # for binary buffers (0.2-0.8 s); the page parses it once per tree.
+    nodes = traitlets.List().tag(sync=True, to_json=lambda value, _widget: json.dumps(value, separators=(",", ":")))
     thumbs = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     width_px = traitlets.Int(600).tag(sync=True)
     height_px = traitlets.Int(300).tag(sync=True)
+    #: Nodes above which the tree is drawn in layers and thumbnails come on request (``FULL_DRAW_MAX``).
+    full_draw_max = traitlets.Int(FULL_DRAW_MAX).tag(sync=True)
+    #: Thumbnail hashes the page asks for (big trees: the nodes coming into view); answered in ``thumbs``.
+    wanted = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
 
 def _edit_text(edit: Any) -> str:
@@ -158,6 +170,7 @@ class RemixExplorer(W.VBox):
         lineage.sync(store)
         self._thumb_cache: dict[str, str] = {}
         self._rows: dict[str, dict] = {}
+        self._opening: set[str] = set()  # clips being opened by _select (no second try when a tree lacks them)
         self._worker: BackgroundJob | None = None
         self._remixed = W.CallbackDispatcher()
 
@@ -187,6 +200,7 @@ class RemixExplorer(W.VBox):
         self.remix_button.on_click(self._on_remix)
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.tree.observe(self._on_tree_select, "selected")
+        self.tree.observe(self._on_thumbs_wanted, "wanted")
         self.root_picker.observe(self._on_root_pick, "value")
 
         self.forest_view = W.VBox()
@@ -212,16 +226,24 @@ class RemixExplorer(W.VBox):
     def _visible(row: dict) -> bool:
         return bool(row.get("visible"))  # decided by lineage (access.viewable_clip_sql) for self.user
 
-    def _thumb_url(self, digest: str | None) -> str | None:
-        if not digest or (isinstance(digest, float) and np.isnan(digest)):
-            return None
-        if digest not in self._thumb_cache:
+    def _thumb_urls(self, digests) -> dict[str, str]:
+        """Data URLs of the thumbnails ``digests`` (one store read for those not cached; missing ones left out)."""
+        wanted = {d for d in digests if isinstance(d, str) and d}
+        missing = [d for d in wanted if d not in self._thumb_cache]
+        if missing:
             try:
-                data = self.store.media_bytes(digest)
-            except (NotFound, OSError):
-                return None
-            self._thumb_cache[digest] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        return self._thumb_cache[digest]
+                found = self.store.media_bytes_many(missing)
+            except OSError:  # an unreadable store must not break browsing: no pictures
+                found = {}
+            for d, data in found.items():
+                self._thumb_cache[d] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return {d: self._thumb_cache[d] for d in wanted if d in self._thumb_cache}
+
+    def _on_thumbs_wanted(self, change) -> None:
+        # A big tree's page asks for the pictures of what came into view: send those (the page keeps them).
+        urls = self._thumb_urls(change["new"] or [])
+        if urls:
+            self.tree.thumbs = urls
 
     def _fill_root_picker(self) -> None:
         top = lineage.most_remixed(self.store, 30, by="cascade", viewer=self.user)
@@ -237,25 +259,30 @@ class RemixExplorer(W.VBox):
     # ------------------------------------------------------------------ 2D tree
     def show(self, clip_id: str, *, select: str | None = None) -> None:
         """Draw the tree ``clip_id`` belongs to and select ``select`` (default ``clip_id``)."""
-        df = lineage.tree(self.store, clip_id, viewer=self.user)
+        df = lineage.tree(self.store, clip_id, viewer=self.user, max_nodes=TREE_MAX_NODES)
         pos = tree_layout(df)
-        nodes, thumbs = [], {}
+        nodes = []
         self._rows = {}
-        for row in df.to_dict("records"):
+        columns = list(df.columns)  # rows as dicts, built from column lists: DataFrame.to_dict boxes every cell
+        records = [dict(zip(columns, values, strict=True)) for values in zip(*(df[c].tolist() for c in columns),
+                                                                               strict=True)]
+        whole = len(records) <= FULL_DRAW_MAX
+        visible_thumbs = [r.get("thumb_hash") for r in records if self._visible(r)]
+        # A small tree's thumbnails go with it (one store read); a big tree's when the page asks (``wanted``).
+        thumbs = self._thumb_urls(visible_thumbs) if whole else {}
+        known = set(thumbs) if whole else self._thumbs_known(visible_thumbs)
+        for row in records:
             cid = row["clip_id"]
             self._rows[cid] = row
             visible = self._visible(row)
             th = row.get("thumb_hash") if visible else None
-            url = self._thumb_url(th)
-            if url:
-                thumbs[th] = url
             note = "original removed" if row.get("original_removed") and visible else ""
             if not visible:
                 note = "not available"  # why (draft, review, removal, block) is not this viewer's business
             parent = row.get("parent_id")
             nodes.append({
                 "clip_id": cid, "parent_id": parent if isinstance(parent, str) else "",
-                "x": pos[cid][0], "y": pos[cid][1], "thumb": th if url else "",
+                "x": float(pos[cid][0]), "y": float(pos[cid][1]), "thumb": th if th in known else "",
                 "owner": row.get("owner") or "", "status": row.get("status") or "", "visible": visible,
                 "has_media": bool(visible and isinstance(row.get("media_hash"), str)),
                 "note": note,
@@ -278,6 +305,14 @@ class RemixExplorer(W.VBox):
         else:
             self.tree.selected = target
 
+    def _thumbs_known(self, digests) -> set[str]:
+        """Which of ``digests`` have a stored picture (one query; the bytes are read when the page asks)."""
+        wanted = sorted({d for d in digests if isinstance(d, str) and d})
+        if not wanted:
+            return set()
+        found = self.store.sql("SELECT hash FROM media WHERE hash IN (SELECT unnest(?::TEXT[]))", [wanted])
+        return set(found["hash"])
+
     def _on_root_pick(self, change) -> None:
         if change["new"]:
             self.show(change["new"])
@@ -290,8 +325,17 @@ class RemixExplorer(W.VBox):
         from .clip_player import ClipPlayer
 
         row = self._rows.get(clip_id)
-        if row is None:
-            self.show(clip_id)
+        if row is None and clip_id not in self._opening:
+            self._opening.add(clip_id)
+            try:
+                self.show(clip_id)
+            finally:
+                self._opening.discard(clip_id)
+            return
+        if row is None:  # beyond the tree's TREE_MAX_NODES: say so rather than open it again and again
+            self.detail.value = f"<b>{escape(str(clip_id))}</b>: this clip is too far down a very large tree to show here."
+            self.player_box.children = ()
+            self.remix_button.disabled = True
             return
         if not self._visible(row):
             self.detail.value = f"<b>{escape(str(clip_id))}</b>: you cannot open this clip."
