@@ -1178,6 +1178,9 @@ def _lowest(part) -> float:
 
 #: A foot, paw or hand that comes down to the ground faster than this (m/s) makes a contact sound.
 CONTACT_SPEED = 0.25
+#: A point must have risen this high (m) since its last contact to make another: a stance paw rocking a few
+#: millimetres as the body moves over it is not a step.
+LIFT_M = 0.03
 _CONTACT_HZ = 60  # poses are evaluated this often to find contacts (their times are interpolated)
 
 
@@ -1218,10 +1221,13 @@ def add_contacts(world: World, bodies: list[Body], sim: SimResult, ground_materi
         dt = 1.0 / _CONTACT_HZ
         for c, name in enumerate(names or []):
             last = -1.0
+            armed = True  # the point has been lifted clear since its last contact
             for k in range(1, len(ts)):
                 a, bb = h[k - 1, c], h[k, c]
-                if not (a > 0.01 >= bb and supported[k]):
+                armed = armed or a > LIFT_M
+                if not (a > 0.01 >= bb and supported[k] and armed):
                     continue
+                armed = False
                 speed = (a - bb) / dt
                 if speed < CONTACT_SPEED:
                     continue
