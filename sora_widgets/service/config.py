@@ -29,13 +29,14 @@ HEARTBEAT_S = 1.0
 OWNER_TIMEOUT_S = float(os.environ.get("SORA_WIDGETS_RAY_OWNER_TIMEOUT_S", "8"))
 #: A worker streams progress to its caller at most this often (s); the last step always.
 PROGRESS_INTERVAL_S = 0.1
-#: A clip's frames travel from worker to caller in pieces of at most this many bytes (16 MiB), a few in
+#: A clip's frames travel from worker to caller in pieces of at most this many bytes (default 16 MiB,
+#: ``SORA_WIDGETS_RAY_CHUNK_MB`` in the workers' environment), a few in
 #: flight at a time (``CHUNKS_IN_FLIGHT``): a 20 s 512 px clip (377 MB) then never needs that much of the
 #: object store at once (a whole-clip object larger than the store spills to disk: 5x slower), and the
 #: caller's clip owns its memory instead of pinning the store for as long as a kernel keeps it.
-FRAME_CHUNK_BYTES = 16 * 2**20
+FRAME_CHUNK_BYTES = int(float(os.environ.get("SORA_WIDGETS_RAY_CHUNK_MB", "16")) * 2**20)
 #: Pieces a worker may have sent that its caller has not read yet (Ray's generator backpressure).
-CHUNKS_IN_FLIGHT = 4
+CHUNKS_IN_FLIGHT = int(os.environ.get("SORA_WIDGETS_RAY_CHUNKS_IN_FLIGHT", "4"))
 
 
 def service_mode() -> str:
