@@ -31,8 +31,8 @@ def _weighed(text: str, probs: list[float]):
 def test_key_phrases_on_unsure_words_are_held_for_review_at_most_or_dropped(probs):
     v, dropped = _weighed(LINE, probs)
     words = LINE.split()
-    # each key phrase hit is as sure as its least sure word; the category takes its surest hit
-    hits = [min(probs[i:i + n]) for phrase in audio.KEYPHRASES["self_harm"]
+    # each key phrase hit is as sure as the mean of its words; the category takes its surest hit
+    hits = [float(np.mean(probs[i:i + n])) for phrase in audio.KEYPHRASES["self_harm"]
             for n in [len(phrase.split())] for i in range(len(words) - n + 1) if words[i:i + n] == phrase.split()]
     assert hits  # "kill yourself" and "nobody will miss you"
     sure = max(hits)
@@ -132,13 +132,28 @@ def test_a_spotted_phrase_is_held_for_review_marked_uncertain_never_blocked_nor_
     assert all(text[s["start"]:s["end"]] == s["text"] for s in v.spans)  # the reviewer's highlight is the heard words
 
 
+def test_one_unsure_word_does_not_drop_a_clearly_heard_phrase():
+    words = _words([0.85, 0.08, 0.81, 0.95, 0.96], "let's have sex right now")  # as Whisper heard it
+    v = audio.judge_transcript("let's have sex right now", words, [], POLICY)
+    assert v.decision == "review" and "sexual" in v.flagged
+
+
+def test_speech_settings_of_the_policy():
+    assert POLICY.speech_any_harm_review >= POLICY.any_harm_review  # speech is held later than a prompt, never earlier
+    line = "make a deepfake of her face without her consent"
+    assert "nonconsensual_likeness" in check_prompts([line], policy=POLICY)[0].flagged  # typed: held
+    assert "nonconsensual_likeness" in POLICY.speech_ignored
+    heard = audio.judge_transcript(line, _words([0.9] * len(line.split()), line), [], POLICY)
+    assert "nonconsensual_likeness" not in heard.flagged  # a soundtrack cannot show a likeness
+
+
 @pytest.mark.slow
 def test_a_misheard_harmful_line_is_spotted_and_a_sound_alike_is_not():
-    # Whisper writes "gas them all" in this voice as other words; the audio still supports the phrase.
-    x, sr = corpus.say("gas them all", voice="en-gb-scotland", speed_wpm=160)
+    # Whisper writes "jihad" in this voice as other words; the audio supports the phrase more than them.
+    x, sr = corpus.say("join the jihad and kill the infidels", voice="en-029", speed_wpm=170)
     v = audio.check_audio(x, sr)
-    assert "gas them" not in v.evidence["transcript"]
-    assert v.decision == "review" and "hate" in v.flagged, (v.evidence["transcript"], v.spans)
+    assert "jihad" not in v.evidence["transcript"]
+    assert v.decision == "review" and "extremism" in v.flagged, (v.evidence["transcript"], v.spans)
     assert any(s.get("spotted") and s["uncertain"] for s in v.spans)
     x, sr = corpus.say("gas the car up before the trip", voice="en-us", speed_wpm=150)
     v = audio.check_audio(x, sr)

@@ -26,6 +26,7 @@ harmful speech scores weakly too); see docs/cameos.md.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from .text import check_prompts
 from .verdict import CATEGORIES, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
-           "SPOTTED_CONFIDENCE", "spotted_verdict"]
+           "SPOTTED_CONFIDENCE", "spotted_verdict", "judge_transcript"]
 
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
@@ -125,7 +126,7 @@ def spotted_verdict(spotted: list[Spotted], words: list[dict], policy: Policy) -
 
 
 def _span_confidence(span: dict, offsets: list[tuple[int, int, float]]) -> float:
-    """How sure the recogniser is of a span: its least sure word, or the mean over a whole-text span.
+    """How sure the recogniser is of a span: the mean probability of the words under it.
 
     A spotted span (:func:`spotted_verdict`) is as sure as :data:`SPOTTED_CONFIDENCE`: the audio
     supports the phrase, but the recogniser did not write it.
@@ -135,9 +136,9 @@ def _span_confidence(span: dict, offsets: list[tuple[int, int, float]]) -> float
     under = [p for a, b, p in offsets if a < span["end"] and b > span["start"]]
     if not under:
         return 0.0
-    if span["start"] == 0 and span["end"] >= offsets[-1][1]:  # the classifier read the sentence as a whole
-        return float(np.mean(under))
-    return float(min(under))
+    # The mean, not the least sure word: one unsure function word ("have" at 0.08 in a clearly heard
+    # "let's have sex right now") must not drop a hit, and words that are all guesses still are.
+    return float(np.mean(under))
 
 
 def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) -> tuple[Verdict, list[dict]]:
@@ -192,16 +193,45 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
     if rms < policy.min_speech_rms:
         return Verdict("allow", {c: 0.0 for c in CATEGORIES}, evidence={"transcript": "", "speech": False})
-    text, words = transcribe(pcm.astype(np.float32) / 32767, ASR_RATE)
-    verdicts = [spot_keyphrases(text, policy)]
-    if words:
-        verdicts.append(spotted_verdict(spot(pcm.astype(np.float32) / 32767, ASR_RATE, words, KEYPHRASES), words,
-                                        policy))
+    a16 = pcm.astype(np.float32) / 32767
+    text, words = transcribe(a16, ASR_RATE)
+    spotted = spot(a16, ASR_RATE, words, KEYPHRASES) if words else []
+    v = judge_transcript(text, words, spotted, policy)
+    v.evidence["audio_seconds"] = round(pcm.size / ASR_RATE, 3)
+    return v
+
+
+def _classified(text: str, policy: Policy) -> Verdict:
+    """The text classifier's verdict on a transcript, under the policy's speech settings.
+
+    The any-harm rule uses ``speech_any_harm_review``; a category counts only from
+    ``speech_classifier_min`` up and never when in ``speech_ignored``.
+    """
+    v = check_prompts([text], policy=replace(policy, any_harm_review=policy.speech_any_harm_review),
+                      source="transcript")[0]
+    scores = {c: (0.0 if c in policy.speech_ignored or x < policy.speech_classifier_min else x)
+              for c, x in v.scores.items()}
+    decision, flagged = policy.decide(scores)
+    spans = [dict(s, transcript="open") for s in v.spans if s["category"] in flagged]
+    reasons = [r for c, r in zip(v.flagged, v.reasons, strict=True) if c in flagged]
+    return Verdict(decision, scores, reasons, spans, v.evidence, flagged)
+
+
+def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], policy: Policy) -> Verdict:
+    """The soundtrack's verdict from what the recogniser heard (:func:`check_audio` after recognition).
+
+    Args:
+        text: the transcript (``" ".join`` of the words).
+        words: its words, each ``{"word", "start_s", "end_s", "probability"}`` (probability 0-1).
+        spotted: key phrases the audio supports under misheard words (:func:`.spotting.spot`).
+        policy: thresholds.
+
+    Returns:
+        The weighed :class:`Verdict` (review at most); see :func:`check_audio`.
+    """
+    verdicts = [spot_keyphrases(text, policy), spotted_verdict(spotted, words, policy)]
     if text.strip():
-        v_open = check_prompts([text], policy=policy, source="transcript")[0]
-        for s in v_open.spans:
-            s["transcript"] = "open"
-        verdicts.append(v_open)
+        verdicts.append(_classified(text, policy))
     evidence = {
         "speech": True,
         "transcript": text,
@@ -210,7 +240,6 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
         "transcript_keywords": text,
         "words": words,
         "uncertain_words": [w["word"] for w in words if w["probability"] < SURE_WORD_P],
-        "audio_seconds": round(pcm.size / ASR_RATE, 3),
     }
     merged = merge_verdicts(verdicts, evidence=evidence)
     evidence["scores_heard"] = {c: round(float(x), 4) for c, x in merged.scores.items()}

@@ -29,6 +29,11 @@ class Policy:
     min_skin_fraction: float = 0.25  # share of a nudity box that must be skin-coloured
     keyphrase_score: float = 0.6  # score of a harmful key phrase heard in a soundtrack (review, not block)
     any_harm_review: float = 1.01  # 1 - P(benign) at or above this holds the text (see policy.json)
+    # Speech (audio.judge_transcript): the classifier reads a transcript as it reads a prompt, but
+    # spoken everyday words are not a request for a picture. See policy.json's "audio" section.
+    speech_any_harm_review: float = 1.01  # the any-harm rule for transcripts (1.01: off)
+    speech_classifier_min: float = 0.0  # a classifier hit on a transcript counts from this score (0-1) up
+    speech_ignored: tuple[str, ...] = ()  # categories speech cannot show (e.g. a likeness is a picture)
 
     def decide(self, scores: dict[str, float]) -> tuple[str, list[str]]:
         """(decision, flagged categories) for ``scores``."""
@@ -71,7 +76,17 @@ def _validate(raw: dict[str, Any], source: str) -> Policy:
         any_harm_review=float(raw.get("any_harm_review", 1.01)),
         min_skin_fraction=float(vis.get("min_skin_fraction", 0.25)),
         keyphrase_score=float((raw.get("audio") or {}).get("keyphrase_score", 0.6)),
+        speech_any_harm_review=float((raw.get("audio") or {}).get("any_harm_review", 1.01)),
+        speech_classifier_min=float((raw.get("audio") or {}).get("classifier_min", 0.0)),
+        speech_ignored=tuple(_known((raw.get("audio") or {}).get("ignored", []), source)),
     )
+
+
+def _known(categories: list[str], source: str) -> list[str]:
+    bad = [c for c in categories if c not in CATEGORIES]
+    if bad:
+        raise ValueError(f"policy {source}: audio.ignored names unknown categories {bad}")
+    return list(categories)
 
 
 @functools.lru_cache(maxsize=8)

@@ -34,9 +34,11 @@ __all__ = ["Spotted", "phonemes", "candidates", "spot", "MAX_PHONE_DISTANCE", "M
 
 #: A stretch of the transcript is a candidate when its phoneme edit distance to a key phrase,
 #: divided by the phrase's phoneme count, is at most this (0 = the same sounds).
-MAX_PHONE_DISTANCE = 0.5
-#: A candidate is spotted when the audio scores it at most this many nats (natural log) below the transcript.
-MAX_LOGPROB_GAP = 4.0
+MAX_PHONE_DISTANCE = 0.34
+#: A candidate is spotted when the audio scores it at most this many nats (natural log) below the transcript:
+#: 0 means at least as likely as what the recogniser wrote. Looser gaps caught few more harmful lines
+#: and held harmless sound-alikes ("i hung your shelf" / "hang yourself" scores 3.1 nats below).
+MAX_LOGPROB_GAP = 0.0
 #: At most this many candidates per clip are scored against the audio (closest sounds first): bounds the cost.
 MAX_CANDIDATES = 6
 #: Longest audio scored in one pass (s); Whisper hears 30 s at a time. Longer clips are scored around each candidate.
