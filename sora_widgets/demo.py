@@ -13,7 +13,9 @@
   with the sim engine (2 s, 128 px, 12 fps) and stored as MP4 + thumbnail; the
   others are lightweight records (no MP4) that borrow a rendered thumbnail;
 - one take-down by the reviewer (``moderation.takedown.take_down``), so "hidden"
-  and "original removed" show up.
+  and "original removed" show up;
+- two shared cameos (``DEMO_CAMEOS``), two user reports, and one clip held by publish's output check
+  (``HELD_CLIP``), so the review queue shows both kinds of case.
 
 Rows are written in bulk (a DataFrame registered with DuckDB, then INSERT ...
 SELECT), and the seed is idempotent: clip ids derive from ``seed``, so running
@@ -217,6 +219,7 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
     removal = _demo_removal(store, plan) if created else None
     community = seed_community(store, CREATORS, seed=seed)  # teens, guardians, follows, likes, comments, DMs
     cameos = _demo_cameos(store)
+    held = _demo_held(store)
 
     stats = lineage.chain_stats(store)
     demo_stats = stats[stats["root_id"].str.startswith(f"demo{seed}x")]
@@ -239,6 +242,7 @@ def seed_demo(home: str | Path | None = None, *, n_clips: int = 400, n_rendered:
         "removed": removal,
         "community": community,
         "cameos": cameos,
+        "held": held,
         "seconds": round(time.perf_counter() - t0, 2),
     }
 
@@ -358,6 +362,32 @@ def _demo_cameos(store: Store) -> int:
             consent.set_audience(store, cameo_id, by=owner, audience=audience, approved=approved)
         made += 1
     return made
+
+
+#: The demo's clip that publish's output check holds for a reviewer: (author, prompt). Rude enough for a person
+#: to look (harassment, in the review band of moderation/policy.json), not enough to be refused.
+HELD_CLIP = ("gus", "a red ball bounces while a voice says you are a stupid worthless loser")
+
+
+def _demo_held(store: Store) -> str | None:
+    """A clip held by the output check, waiting in the review queue beside the user reports.
+
+    Made the way a creator's clip is (``publishing.generate_checked`` then ``publishing.publish``, 2 s at
+    128 px): the check, not the seed, decides to hold it. A second seed adds nothing. Returns the clip id
+    when it is held (None if moderation let it through or refused it: then there is nothing to show).
+    """
+    from .publishing import Blocked, generate_checked, publish
+
+    author, prompt = HELD_CLIP
+    had = store.sql("SELECT clip_id, status FROM clips WHERE owner = ? AND prompt = ?", [author, prompt])
+    if len(had):
+        return str(had["clip_id"].iloc[0]) if had["status"].iloc[0] == "held" else None
+    try:
+        clip = generate_checked(store, prompt, user=author, engine="sim", seed=5, **RENDER)
+        result = publish(store, clip, user=author)
+    except Blocked:
+        return None
+    return result.clip_id if result.status == "held" else None
 
 
 def _demo_removal(store: Store, plan: pd.DataFrame) -> dict | None:
