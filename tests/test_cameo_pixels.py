@@ -98,6 +98,7 @@ PASTES = [
 ]
 
 
+@pytest.mark.slow  # about 5 s each on an idle machine, 14 s at load 15
 @pytest.mark.parametrize("name", sorted(SUBJECTS))
 def test_pasted_cutouts_are_found_scaled_moved_mirrored_dimmed(keys, name):
     base = ordinary_frames("a dog chases a red ball on the grass")
@@ -195,6 +196,7 @@ def _counts(store) -> tuple[int, int]:
             int(store.sql("SELECT count(*) n FROM cameo_uses WHERE clip_id IS NOT NULL").n[0]))
 
 
+@pytest.mark.slow  # the output check of a first publish warms its detectors
 def test_publish_refuses_a_generation_whose_recipe_was_stripped(people):
     cid = _cameo(people, "alice", "mug")  # only alice may use it
     clip = generate("@mug falls onto a wooden table", engine="sim", cameos=[_from_files(people, cid)],
