@@ -91,3 +91,81 @@ def test_fit_zoom_drag_and_the_selected_clip_stays_in_view(voila, browser, demo_
     assert inside(sel, page.evaluate(VIEW_JS))
     page.screenshot(path=str(artifacts_dir / f"lineage-explore-selected-{size[0]}.png"), full_page=True)
     ctx.close()
+
+
+@pytest.fixture(scope="module")
+def big_home(tmp_path_factory):
+    """Creators and one 1,500-clip cascade (above FULL_DRAW_MAX: drawn in layers), built as the benchmark does."""
+    import sys
+    from pathlib import Path
+
+    from sora_widgets.demo import CREATORS
+    from sora_widgets.social.accounts import sign_up
+    from sora_widgets.store import open_store
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from lineage_page_bench import add_cascade, busy_clip
+
+    home = tmp_path_factory.mktemp("lineage-big")
+    store = open_store(home)
+    for h in CREATORS:
+        sign_up(store, h, birthdate="1995-05-05")
+    root = add_cascade(home, 1500)
+    return home, busy_clip(home, root)
+
+
+def test_a_big_tree_draws_what_is_in_view_and_stays_usable(voila, browser, big_home, artifacts_dir):
+    from sora_widgets.widgets.remix_explorer import FULL_DRAW_MAX
+
+    home, busy = big_home
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name="lineage-big")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login(page, server, give_password(home, "ana"), notebook="lineage.ipynb")
+    page.wait_for_selector(".sw-remix-tree .sw-node-selected", timeout=120_000)
+    svg = page.locator(".sw-remix-svg")
+    assert svg.get_attribute("data-drawing") == "layers" and int(svg.get_attribute("data-nodes")) == 1500
+    count = "() => document.querySelectorAll('.sw-remix-tree .sw-node').length"
+
+    # Zoomed in on a crowded part: full nodes for what is in view only, with their own pictures, asked for lazily.
+    page.evaluate(f"() => document.querySelector('.sw-remix-viewport').__swShow('{busy}', 0.6)")
+    page.wait_for_function("() => document.querySelectorAll('.sw-remix-tree .sw-node image').length > 5",
+                           timeout=60_000)
+    assert 5 < page.evaluate(count) < FULL_DRAW_MAX
+    page.screenshot(path=str(artifacts_dir / "lineage-big-zoomed.png"), full_page=True)
+
+    # A full node is clickable: the panel opens that clip (through the kernel).
+    target = page.evaluate("""() => { const v = document.querySelector('.sw-remix-viewport').getBoundingClientRect();
+        const n = [...document.querySelectorAll('.sw-remix-tree .sw-node:not(.sw-node-selected)')].find(e => {
+          const r = e.getBoundingClientRect(); return r.left >= v.left && r.right <= v.right && r.top >= v.top
+            && r.bottom <= v.bottom; });
+        return n.getAttribute('data-clip-id'); }""")
+    page.locator(f".sw-remix-tree .sw-node[data-clip-id='{target}']").click()
+    page.wait_for_selector(f".sw-remix-tree .sw-node-selected[data-clip-id='{target}']", timeout=30_000)
+    page.wait_for_function(f"() => [...document.querySelectorAll('.sw-selected-id')].some(e => e.textContent === '{target}')",
+                           timeout=60_000)
+
+    # A mouse drag moves the drawn tile with the pointer and selects nothing.
+    node = page.locator(f".sw-remix-tree .sw-node[data-clip-id='{target}']")
+    before = node.bounding_box()
+    box = page.locator(".sw-remix-viewport").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 80, cy - 20, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    after = node.bounding_box()
+    assert abs(after["x"] - before["x"] + 80) < 2 and abs(after["y"] - before["y"] + 20) < 2, (before, after)
+    assert page.locator(".sw-remix-tree .sw-node-selected").get_attribute("data-clip-id") == target
+
+    # Fit: the whole tree as boxes on the canvas, no full node left in the page.
+    page.click(".sw-tree-fit")
+    page.wait_for_function(count.replace("=> ", "=> 0 === "), timeout=30_000)
+    inked = page.evaluate("""() => { const c = document.querySelector('.sw-remix-canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+    assert inked > 500
+    page.screenshot(path=str(artifacts_dir / "lineage-big-fit.png"), full_page=True)
+    assert not errors, errors
