@@ -52,6 +52,7 @@ __all__ = [
     "SCALE_STEP",
     "SEARCH_SIDE_PX",
     "STRONG_MATCH",
+    "VERIFY_SIDE_PX",
     "Sighting",
     "cameos_in_pixels",
     "find_cutouts",
@@ -65,6 +66,9 @@ SEARCH_SIDE_PX = 128
 MIN_HEIGHT_PX = 12
 #: Ratio between successive cut-out heights searched (each size is within ±10 % of one searched).
 SCALE_STEP = 1.2
+#: Sightings are checked again on frames shrunk to at most this longest side (px): a 1024 px clip's pixels
+#: add nothing a 512 px copy lacks, and cost four times as much.
+VERIFY_SIDE_PX = 512
 #: How many of a cameo's cut-outs are searched for (the still, then those least like the ones chosen).
 KEY_CUTOUTS = 3
 #: How many frames of a clip are searched, spread evenly over it (first and last included).
@@ -300,10 +304,17 @@ _FULL_SIZES = tuple(1.07**i for i in range(-3, 5))
 
 
 class _Frame:
-    """One sampled frame: full size (float32 RGB) and shrunk (RGB and a grey pyramid) for the search."""
+    """One sampled frame: at most VERIFY_SIDE_PX (float32 RGB, ``full``) and shrunk to SEARCH_SIDE_PX (RGB and
+    a grey pyramid) for the search."""
 
     def __init__(self, frame: np.ndarray) -> None:
-        self.full = np.ascontiguousarray(np.asarray(frame)[..., :3], dtype=np.float32)
+        frame = np.asarray(frame)[..., :3]
+        h, w = frame.shape[:2]
+        self.kv = min(1.0, VERIFY_SIDE_PX / max(h, w))
+        if self.kv < 1.0:
+            frame = cv2.resize(frame, (max(1, int(round(w * self.kv))), max(1, int(round(h * self.kv)))),
+                               interpolation=cv2.INTER_AREA)
+        self.full = np.ascontiguousarray(frame, dtype=np.float32)
         h, w = self.full.shape[:2]
         self.k = min(1.0, SEARCH_SIDE_PX / max(h, w))
         small = self.full
@@ -314,7 +325,7 @@ class _Frame:
         self.levels = _pyramid(np.ascontiguousarray(small.mean(axis=-1)))
 
     def search(self, keys: list[_Key]) -> tuple[float, tuple[int, int, int, int], bool]:
-        """Best sighting of any of ``keys``: (score at full size, box in full-size px, mirrored)."""
+        """Best sighting of any of ``keys``: (score at the checked size, box in the clip's px, mirrored)."""
         best: tuple[float, tuple[int, int, int, int], bool] = (-1.0, (0, 0, 0, 0), False)
         for key in keys:
             for _, h, cx, cy, level in _candidates(self.levels, key):
@@ -328,7 +339,7 @@ class _Frame:
                 elif _template(key, box[3] - box[1]) is None or _template(key, box[3] - box[1])[1].sum() < MIN_PIXELS:
                     continue
                 if score > best[0]:
-                    best = (score, box, key.mirrored)
+                    best = (score, tuple(v / self.kv for v in box), key.mirrored)
         return best
 
 
