@@ -53,6 +53,7 @@ def test_explorer_shows_the_featured_tree_and_hides_what_the_user_may_not_see(de
     assert playable
     ex.tree.selected = playable[0]  # what a click in the browser does
     assert playable[0] in ex.detail.value
+    ex.wait_player(60)  # the player is built on a background thread (the page does not wait for it)
     assert type(ex.player_box.children[0]).__name__ == "ClipPlayer"
     xyz = forest_positions(ex._forest_df)
     assert xyz.shape == (len(ex._forest_df), 3)

@@ -170,6 +170,7 @@ class RemixExplorer(W.VBox):
         lineage.sync(store)
         self._thumb_cache: dict[str, str] = {}
         self._rows: dict[str, dict] = {}
+        self._player_job: BackgroundJob | None = None
         self._opening: set[str] = set()  # clips being opened by _select (no second try when a tree lacks them)
         self._worker: BackgroundJob | None = None
         self._remixed = W.CallbackDispatcher()
@@ -322,7 +323,6 @@ class RemixExplorer(W.VBox):
             self._select(change["new"])
 
     def _select(self, clip_id: str) -> None:
-        from .clip_player import ClipPlayer
 
         row = self._rows.get(clip_id)
         if row is None and clip_id not in self._opening:
@@ -354,18 +354,49 @@ class RemixExplorer(W.VBox):
             parts.append(f"<span class='sw-lineage-note'>{escape(status_note)}</span>")
         self.detail.value = "<br>".join(parts)
         if isinstance(row.get("media_hash"), str):
-            try:
-                clip = self.store.get_clip(clip_id)
-                player = ClipPlayer(clip, title=str(row.get("prompt") or clip_id), display_px=256)
-                player.add_class("sw-remix-clip-player")
-                self.player_box.children = (player,)
-            except Exception as exc:  # a clip that cannot be decoded must not break browsing
-                self.player_box.children = (W.HTML(f"cannot play {escape(clip_id)}: {escape(str(exc))}"),)
+            self._load_player(clip_id, str(row.get("prompt") or clip_id))
         else:
             note = W.HTML("<i>A record without video: remix it to render one.</i>")
             note.add_class("sw-remix-novideo")
             self.player_box.children = (note,)
         self.remix_button.disabled = self.busy
+
+    def _load_player(self, clip_id: str, title: str) -> None:
+        """Decode the clip and build its player on a background thread: the tree and the panel show at once.
+
+        The player's first build in a kernel imports the audio analysis (librosa, numba: 5-12 s on a loaded
+        2-core machine), which used to hold the whole lineage page back; now only the player waits.
+        """
+        from .clip_player import ClipPlayer
+
+        loading = W.HTML("<i>loading the clip…</i>")
+        loading.add_class("sw-remix-player-loading")
+        self.player_box.children = (loading,)
+        store = self.store
+
+        def job(_on_progress, _cancel):
+            clip = store.get_clip(clip_id)
+            return clip, ClipPlayer.media_traits(clip)
+
+        def done(result) -> None:
+            if self.tree.selected != clip_id:  # another clip was chosen meanwhile: its own job shows it
+                return
+            clip, media = result
+            player = ClipPlayer(clip, title=title, display_px=256, media=media)
+            player.add_class("sw-remix-clip-player")
+            self.player_box.children = (player,)
+
+        def failed(exc: BaseException) -> None:  # a clip that cannot be decoded must not break browsing
+            if self.tree.selected == clip_id:
+                self.player_box.children = (W.HTML(f"cannot play {escape(clip_id)}: {escape(readable_error(exc))}"),)
+
+        self._player_job = BackgroundJob(job, name="sora-widgets-lineage-player", on_done=done, on_error=failed)
+        self._player_job.start()
+
+    def wait_player(self, timeout: float | None = None) -> None:
+        """Block until the selected clip's player is built (for notebooks and tests)."""
+        if self._player_job is not None:
+            self._player_job.join(timeout)
 
     # ------------------------------------------------------------------ remix
     @property
