@@ -185,6 +185,35 @@ def test_job_rows_in_the_store(store):
         jobs_log.record_now(store.home, {"job_id": "j2", "state": "lost"})
 
 
+# ====================================================================== stopping only what we started (no Ray)
+def test_stop_new_children_stops_and_reaps_only_what_started_after_the_snapshot():
+    from sora_widgets.service.procs import descendants, stop_tree
+
+    older = subprocess.Popen(["sleep", "60"])
+    try:
+        before = children()
+        assert older.pid in before
+        newer = [subprocess.Popen(["sleep", "60"]) for _ in range(2)]
+        stopped = stop_new_children(before, timeout_s=10)
+        assert sorted(stopped) == sorted(p.pid for p in newer)
+        assert not ({p.pid for p in newer} & children())  # gone and reaped: no zombie either
+        assert older.poll() is None  # started before the snapshot: untouched
+        # a tree (a "ray start --block" and the node under it): the root and every process below it
+        root = subprocess.Popen(["bash", "-c", "sleep 60 & sleep 60 & wait"])
+        deadline = time.monotonic() + 10
+        while len(descendants(root.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        below = descendants(root.pid)
+        assert len(below) == 2
+        assert stop_tree(root.pid, timeout_s=10) == []  # SIGTERM was enough
+        root.wait(10)
+        assert all(not os.path.exists(f"/proc/{p}") or open(f"/proc/{p}/stat").read().split(")")[-1].split()[0] == "Z"
+                   for p in below)
+    finally:
+        older.kill()
+        older.wait()
+
+
 # ====================================================================== a real two-node Ray cluster
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
