@@ -256,7 +256,7 @@ def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", 
     sound-alikes of harmful phrases; 30 harmful spoken lines) was read while tuning the soundtrack
     check, with the held-out harmful English prompts of the moderation set read aloud
     (``nonconsensual_likeness`` left out: it is about pictures, not words); voices rotate over
-    ``voices`` at 150-170 wpm. Its ``heldout`` split (115 benign, 40 harmful, written afterwards and
+    ``voices`` at 150-170 wpm. Its ``heldout`` split (115 benign, 30 harmful, written before tuning and
     not looked at while tuning) rotates over all of :data:`corpus.VOICES` x :data:`corpus.SPEEDS`.
     """
     import csv
