@@ -361,6 +361,18 @@ AXEL_AT = 1.0
 CARTWHEEL_S = 1.1  # one cartwheel (a full turn)
 
 
+def _reach(aim: tuple[float, float], lean: float, leg: float) -> tuple[float, float]:
+    """(shoulder, elbow) angles that put the near hand at ``aim`` (metres from the standing shoulder, facing
+    right) with the torso leaning by ``lean``: two-link inverse kinematics, the elbow bending forward."""
+    S = leg / (HUMAN["thigh"] + HUMAN["shin"])  # metres per share of the height
+    T, L1, L2 = HUMAN["torso"] * S, HUMAN["upper_arm"] * S, HUMAN["forearm"] * S
+    dx, dy = aim[0] - T * math.sin(lean), aim[1] - (T * math.cos(lean) - T)  # from the leaning shoulder
+    d = min(max(math.hypot(dx, dy), abs(L1 - L2) + 1e-3), L1 + L2 - 1e-3)
+    elbow = math.pi - math.acos((L1 * L1 + L2 * L2 - d * d) / (2 * L1 * L2))
+    alpha = math.acos((L1 * L1 + d * d - L2 * L2) / (2 * L1 * d))
+    return math.atan2(dx, -dy) - alpha - lean, elbow
+
+
 def _air(ctx: Ctx) -> tuple[float, float] | None:
     """(u, flight duration): where ``ctx.t`` is in its flight (0 take-off .. 1 landing), or None on the ground."""
     if ctx.flight is None:
@@ -444,15 +456,21 @@ def pose(action: str, ctx: Ctx) -> dict:
                 "kf": 0.15, "sn": -0.6, "sf": 0.9, "en": 0.3, "ef": 0.3}
         return _lerp(base, kick, math.sin(math.pi * u) ** 0.5)
     if action == "throw":
-        u = (t - THROW_AT + 0.45) / 0.9  # wind-up, release at u = 0.5, follow-through
-        if not 0.0 < u < 1.0:
-            return dict(STAND)
-        # released a little above the shoulder (1.8 rad from down), where physics.layout starts a throw's flight
-        arm = -2.2 * _smooth(u / 0.3) if u < 0.3 else -2.2 + 4.0 * _smooth((u - 0.3) / 0.2) if u < 0.5 else \
-            1.8 - 1.3 * _smooth((u - 0.5) / 0.5)
-        throw = {"lean": 0.25 * math.sin(math.pi * (u - 0.2)) if u > 0.2 else -0.1, "hn": 0.35, "kn": 0.2,
-                 "hf": -0.3, "kf": 0.1, "sn": arm, "en": 0.3 if u < 0.5 else 0.15, "sf": 0.6, "ef": 0.5}
-        return _lerp(STAND, throw, min(1.0, 4 * u, 4 * (1 - u)))
+        if t < THROW_AT:  # wind-up: lean back, then forward, the hand on the ball (it waits where its flight starts)
+            w = _smooth(t / 0.15)
+            lean = -0.22 * math.sin(math.pi * t / THROW_AT) ** 2 if t < 0.6 * THROW_AT else \
+                0.25 * _smooth((t - 0.6 * THROW_AT) / (0.4 * THROW_AT)) - 0.22 * math.sin(math.pi * t / THROW_AT) ** 2
+            p = {**STAND, "lean": lean * w, "hn": 0.35 * w, "kn": 0.25 * w, "hf": -0.3 * w, "kf": 0.1, "sf": 0.6,
+                 "ef": 0.5}
+            if ctx.aim is not None:
+                p["sn"], p["en"] = _reach(ctx.aim, p["lean"], ctx.leg)
+            return p
+        u = (t - THROW_AT) / 0.45  # follow-through
+        if u >= 1.0:
+            return _lerp({**STAND, "lean": 0.25, "sn": 0.4, "en": 0.2, "hn": 0.35, "kn": 0.25, "hf": -0.3},
+                         STAND, _smooth(u - 1.0))
+        return {**STAND, "lean": 0.25, "sn": 1.9 - 1.5 * _smooth(u), "en": 0.2, "hn": 0.35, "kn": 0.25, "hf": -0.3,
+                "sf": 0.6, "ef": 0.5}
     if action == "catch":
         if ctx.held:
             return {**STAND, "sn": 1.1, "sf": 1.0, "en": 1.3, "ef": 1.3}
@@ -887,7 +905,8 @@ def arrange(bodies: list[Body], world: World) -> None:
         if fig["action"] == "kick":
             reach = 0.27 * H + ball.half[1]  # the kicking foot's reach in front of the hips at contact
         else:
-            reach = human_points({**pose("throw", Ctx(t=THROW_AT))}, H)["hand_n"][0]
+            reach = 0.22 * H + ball.half[1]  # an arm's comfortable reach forward, the hand behind the ball
+            fig["partner"] = bodies.index(ball)
         # the figure stands inside the view (pymunk would push a body out of the wall at the edge); the ball's
         # flight moves with it
         x = float(np.clip(bx - sign * reach, b.half[0] + 0.05, world.w - b.half[0] - 0.05))
@@ -899,31 +918,19 @@ def arrange(bodies: list[Body], world: World) -> None:
             ball.init["control"] = _Hold(KICK_AT, (bx, r + 0.002), (vx, up))
             ball.init.update(p=(bx, r + 0.002), v=(0.0, 0.0), w=0.0)
         else:
-            ball.init["control"] = _Hold(THROW_AT, (bx, by), (vx, vy), hand_of=(b, H))
+            ball.init["control"] = _Hold(THROW_AT, (bx, by), (vx, vy), carried=True)
             ball.init.update(p=(bx, by), v=(0.0, 0.0), w=0.0)
 
 
-def _hand_world(b: Body, H: float, t: float, action: str, sign: float) -> tuple[float, float]:
-    """Where a standing figure's near hand is at ``t`` (metres, world), its root at its initial place."""
-    p = pose(action, Ctx(t=t))
-    pts = human_points(p, H)
-    low = min(pts[k][1] for k in pts if k.startswith(("ankle", "toe")))
-    hx, hy, _ = pts["hand_n"]
-    x0, y0 = b.init["p"]
-    return x0 + sign * hx, (y0 - b.half[1]) + (hy - low) + HUMAN["sole"] * H / _HUMAN_TOP
-
-
 class _Hold:
-    """A ball held before it is kicked or thrown: it stays on the ground (or follows the thrower's hand) and
-    leaves at ``t_release`` from ``p`` with velocity ``v`` (the flight physics.layout planned)."""
+    """A ball held before it is kicked or thrown: it waits on the ground (kick) or in the thrower's hand where
+    its flight starts (throw; ``carried``: it touches nothing meanwhile), and leaves at ``t_release`` from ``p``
+    with velocity ``v`` (the flight physics.layout planned). A carried ball does not move before the release,
+    so no one takes the wind-up for a flight."""
 
-    def __init__(self, t_release: float, p: tuple, v: tuple, hand_of: tuple | None = None) -> None:
-        self.t, self.p, self.v, self.hand_of = t_release, p, v, hand_of
+    def __init__(self, t_release: float, p: tuple, v: tuple, carried: bool = False) -> None:
+        self.t, self.p, self.v, self.carried = t_release, p, v, carried
         self.done = False
-        if hand_of is not None:  # the ball's centre sits this far from the hand at release
-            b, H = hand_of
-            hx, hy = _hand_world(b, H, t_release, "throw", 1.0 if v[0] >= 0 else -1.0)
-            self.offset = (p[0] - hx, p[1] - hy)
 
     def __call__(self, t: float, body) -> None:
         if self.done:
@@ -934,20 +941,11 @@ class _Hold:
             _held(body, False)
             self.done = True
             return
-        if self.hand_of is not None:
+        if self.carried:
             _held(body, True)  # in the hand it touches nothing (it would shove its thrower)
-        if self.hand_of is None:
-            body.velocity = (0.0, 0.0)
-            body.position = self.p
-            return
-        b, H = self.hand_of
-        sign = 1.0 if self.v[0] >= 0 else -1.0
-        hx, hy = _hand_world(b, H, t, "throw", sign)
-        x, y = hx + self.offset[0], hy + self.offset[1]
-        nx, ny = _hand_world(b, H, t + 1 / 240, "throw", sign)
-        body.position = (x, y)
-        body.velocity = ((nx - hx) * 240, (ny - hy) * 240)
+        body.velocity = (0.0, 0.0)
         body.angular_velocity = 0.0
+        body.position = self.p
 
 
 def _held(body, held: bool) -> None:
@@ -1049,12 +1047,13 @@ class Animator:
                 leg=(HUMAN["thigh"] + HUMAN["shin"]) * H / _HUMAN_TOP)
         partner = b.figure.get("partner")
         if partner is not None:
-            c.held = t >= CATCH_AT
+            c.held = t >= CATCH_AT if b.figure["action"] == "catch" else t < THROW_AT
             px, py = self.sim.pos[k, partner, :2]
             rx, ry = self.sim.pos[k, j, :2]
             shoulder_y = (ry - b.half[1]) + (HUMAN["thigh"] + HUMAN["shin"] + HUMAN["sole"] + HUMAN["torso"]) * H / \
                 _HUMAN_TOP
-            c.aim = (b.figure["facing"] * (px - rx), py - shoulder_y)
+            behind = 0.8 * self.bodies[partner].half[1] if b.figure["action"] == "throw" else 0.0  # hand behind
+            c.aim = (b.figure["facing"] * (px - rx) - behind, py - shoulder_y)
         return c
 
     def shapes(self, j: int, t: float) -> tuple[list, float, float]:
