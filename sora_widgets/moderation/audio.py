@@ -6,12 +6,14 @@ words. Two checks read the transcript:
 
 1. key phrases (:data:`KEYPHRASES`) found whole in it hold the clip for review
    (score ``keyphrase_score`` of the policy, below block);
-2. the text classifier, as for a prompt (:func:`check_prompts`).
+2. the text classifier, as for a prompt (:func:`check_prompts`), with the policy's speech settings
+   (the any-harm rule later; categories sound cannot show left out);
+3. key phrases the transcript misheard but the audio supports (:mod:`.spotting`).
 
 Words heard by a machine never block a clip on their own: a hit holds it for a person to
 listen (review), as the key-phrase pass always did. Each hit is weighed by how sure the
-recogniser is of the words it rests on (the lowest word probability under a span; the mean
-over the transcript when the classifier read the whole sentence). A hit on words below
+recogniser is of the words it rests on (the mean probability of the words under its span;
+a spotted phrase is always uncertain). A hit on words below
 :data:`SURE_WORD_P` is *uncertain*: its span and reason say so, for the reviewer. A hit
 resting on words below :data:`IGNORE_WORD_P` is dropped (kept in ``evidence["dropped"]``):
 the old recogniser turned a cat's "you are worthless, go away" into "... slit laying" and
@@ -20,7 +22,7 @@ weighing stay in ``evidence["scores_heard"]``.
 
 Tried and reverted: ignoring weak whole-sentence judgements of the text classifier (< 0.4) on
 speech. It spared 3 of 105 benign lines but let 17 more of 97 harmful lines through (misheard
-harmful speech scores weakly too); see docs/cameos.md.
+harmful speech scores weakly too); see docs/moderation.md (figures per split).
 """
 
 from __future__ import annotations
