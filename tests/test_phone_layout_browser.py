@@ -1,5 +1,6 @@
 """Every dashboard usable on a phone (issue 14 item 3): at 390x844 (and 1280x900) nothing visible runs off
-the screen or is clipped at its edge, on the demo community, as a creator and as an admin.
+the screen or is clipped at its edge, on the demo community, as a creator and as an admin; for the Studio
+and the lineage page also after an interaction (a Generate; a node opened).
 
 Only widgets that pan on purpose (class ``sw-scroll-x``: the lineage viewport) may hold wider content.
 Screenshots: test-artifacts/phone-<dashboard>.png and desktop-<dashboard>.png.
@@ -30,6 +31,33 @@ OFFENDERS_JS = """() => { const W = window.innerWidth; const out = [];
     }
   }
   return {scrollWidth: document.documentElement.scrollWidth, offenders: out.slice(0, 10)}; }"""
+
+
+def generate_a_clip(page) -> str:
+    """The Studio after a Generate: the clip plays under the form (its player, waveform and notes shown)."""
+    page.wait_for_selector("button.sw-generate:not([disabled])", timeout=120_000)
+    page.get_by_label("Prompt", exact=True).fill("a red ball bounces on a wooden floor")
+    page.wait_for_timeout(200)  # the prompt reaches the kernel before the click does
+    page.locator("button.sw-generate").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.sw-main-player video')].some(v => v.readyState >= 1)",
+                           timeout=120_000)
+    return "generated"
+
+
+def open_a_node(page) -> str:
+    """The lineage page after a node is chosen (Fit, then a click): its panel and player shown."""
+    page.wait_for_selector(".sw-remix-tree .sw-node", timeout=120_000)
+    page.click(".sw-tree-fit")
+    node = page.locator(".sw-remix-tree .sw-node:not(.sw-node-selected)").last
+    clip_id = node.get_attribute("data-clip-id")
+    node.click()
+    page.wait_for_function(f"() => [...document.querySelectorAll('.sw-selected-id')].some(e => e.textContent === '{clip_id}')",
+                           timeout=60_000)
+    return "node-opened"
+
+
+#: States after an interaction that change the layout (issue 14 item 3): checked like the first state.
+INTERACTIONS = {"studio.ipynb": generate_a_clip, "lineage.ipynb": open_a_node}
 
 
 @pytest.fixture(scope="module")
@@ -68,5 +96,13 @@ def test_no_dashboard_runs_off_the_screen(voila, browser, demo_home, artifacts_d
             page.screenshot(path=str(artifacts_dir / f"{size_name}-{nb.removesuffix('.ipynb')}.png"), full_page=True)
             if found["offenders"] or found["scrollWidth"] > width:
                 problems[nb] = found
+            if nb in INTERACTIONS and handle != ADMIN:
+                state = INTERACTIONS[nb](page)
+                page.wait_for_timeout(1000)
+                found = page.evaluate(OFFENDERS_JS)
+                page.screenshot(path=str(artifacts_dir / f"{size_name}-{nb.removesuffix('.ipynb')}-{state}.png"),
+                                full_page=True)
+                if found["offenders"] or found["scrollWidth"] > width:
+                    problems[f"{nb} ({state})"] = found
         ctx.close()
     assert not problems, problems
