@@ -106,7 +106,12 @@ def test_labelled_prompt_set_sweep():
     for k, item in enumerate(PROMPTS):
         problems = check_prompt(item, k)
         clip, a = clip_and_analysis(item["prompt"], k)
-        err = A.bounce_onset_errors([b["t"] for b in a.bounces], a.onsets)
+        # Sound at every bounce of the things the prompt names. An articulated figure (issue 18) is drawn as
+        # limbs that the colour-blob tracker splits and merges as they swing, which it reads as reversals with
+        # no sound; the figures' own footfall/landing sounds are checked in tests/test_sim_figures.py.
+        named = {o["color"] for o in item["expect"]["objects"]}
+        bounces = [b for b in a.bounces if not named or b.get("colour") in named]
+        err = A.bounce_onset_errors([b["t"] for b in bounces], a.onsets)
         errors.extend(err.tolist())
         bad_onsets += [(item["prompt"], float(e)) for e in err if e > 1 / clip.fps]
         bad_flights += [(item["prompt"], f["r2"]) for f in a.flights if f["r2"] < 0.98]
