@@ -83,23 +83,34 @@ def run_on_service(
         ServiceError: the worker died on both tries, or the service failed the job.
         Exception: whatever ``fn`` raised on the worker (``ValueError``, ``EngineUnavailable``...).
     """
-    import ray
-
-    from .cluster import forget, scheduler
-
     user = _user()
     home = _home()
     summary = {"engine": str(kwargs.get("engine", "sim")), "model": kwargs.get("model"),
                "prompt": str(kwargs.get("prompt", ""))[:500]}
     t_submit = time.time()
-    sched = scheduler()
-    try:
-        ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
-    except ray.exceptions.RayActorError:
-        # The scheduler was stopped (an admin killed it, its node died): the next one is made on demand.
-        forget()
-        sched = scheduler()
-        ticket = ray.get(sched.submit.remote(user, OWNER, summary, home))
+    for _ in range(RESUBMITS):
+        try:
+            return _submit_and_run(fn, kwargs, on_progress, cancel, user, home, summary, t_submit)
+        except _SchedulerGone:
+            continue  # the scheduler stopped while the job waited: submitted again to its replacement
+    raise ServiceError("the generation service's scheduler kept stopping; try again in a minute")
+
+
+#: How many times a job is submitted again when the scheduler stops under it (an admin restarts it).
+RESUBMITS = 3
+
+
+class _SchedulerGone(Exception):
+    """The scheduler died while a job of this caller was in its care (:func:`run_on_service` resubmits)."""
+
+
+def _submit_and_run(fn, kwargs, on_progress, cancel, user, home, summary, t_submit) -> Clip:
+    import ray
+
+    from .cluster import ask_scheduler, forget
+
+    # A stopped scheduler (an admin killed it, its node died) is made again on demand by ask_scheduler.
+    sched, ticket = ask_scheduler("submit", user, OWNER, summary, home)
     job_id = ticket["job_id"]
     row = {"job_id": job_id, "user_handle": user, "engine": summary["engine"], "model": summary["model"],
            "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow(), "attempts": 0}
@@ -109,6 +120,11 @@ def run_on_service(
     _alive(+1)
     try:
         clip = _run(sched, job_id, fn, kwargs, on_progress, cancel, say, ticket.get("position"), state, t_submit)
+    except _SchedulerGone:
+        forget()
+        jobs_log.record(home, {**row, **_timing_row(state), "state": "failed",
+                               "error": "the scheduler stopped; the job was submitted again"})
+        raise
     except BaseException as exc:
         end = "cancelled" if isinstance(exc, Cancelled) or (cancel is not None and cancel.is_set()) else "failed"
         why = str(exc)[:500]
@@ -118,7 +134,7 @@ def run_on_service(
         raise
     finally:
         _alive(-1)
-    ray.get(sched.finish.remote(job_id, "done"))
+    _safe(lambda: ray.get(sched.finish.remote(job_id, "done"), timeout=10))  # the clip is made whatever the bookkeeping
     jobs_log.record(home, {**row, **_timing_row(state), "state": "done"})
     clip.meta["service"] = {"job_id": job_id, "user": user, "queue_s": state["queue_s"], "worker": state["worker"],
                             "node": state["node"], "attempts": state["attempts"]}
@@ -138,7 +154,10 @@ def _run(sched, job_id, fn, kwargs, on_progress, cancel, say, position, state, t
             if position is not None and position != shown and say is not None:
                 say(f"queued: {ordinal(position)} in line")
                 shown = position
-            turn = ray.get(sched.wait_turn.remote(job_id, 0.5))
+            try:
+                turn = ray.get(sched.wait_turn.remote(job_id, 0.5))
+            except ray.exceptions.RayActorError:
+                raise _SchedulerGone() from None
             if turn["state"] == "granted":
                 break
             if turn["state"] == "queued":
@@ -160,7 +179,10 @@ def _run(sched, job_id, fn, kwargs, on_progress, cancel, say, position, state, t
         except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError) as exc:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("generation cancelled") from None
-            verdict = ray.get(sched.worker_failed.remote(job_id, worker_id, type(exc).__name__))
+            try:
+                verdict = ray.get(sched.worker_failed.remote(job_id, worker_id, type(exc).__name__))
+            except ray.exceptions.RayActorError:
+                raise _SchedulerGone() from None  # the scheduler went, and its workers with it
             if not verdict["retry"]:
                 raise ServiceError(verdict["reason"]) from None
             position, shown = 1, None

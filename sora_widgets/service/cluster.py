@@ -122,6 +122,36 @@ def scheduler():
         return _scheduler
 
 
+#: How long a caller waits for a stopped scheduler's replacement (``ray.kill`` returns before the actor is
+#: gone, so for a moment its name still finds the dying actor), seconds.
+SCHEDULER_RESTART_S = 60.0
+
+
+def ask_scheduler(method: str, *args, timeout: float | None = None):
+    """Call ``method(*args)`` on the scheduler and return ``(handle, answer)``. A scheduler that was stopped (an
+    admin killed it, its node died) is made again and asked instead, for up to :data:`SCHEDULER_RESTART_S`.
+
+    Args:
+        method (`str`): the :class:`.scheduler.Scheduler` method (``"submit"``, ``"status"``...).
+        *args: its arguments.
+        timeout (`float`, *optional*): seconds to wait for one answer (``None``: as long as it takes).
+    """
+    import time
+
+    import ray
+
+    end = time.monotonic() + SCHEDULER_RESTART_S
+    while True:
+        sched = scheduler()
+        try:
+            return sched, ray.get(getattr(sched, method).remote(*args), timeout=timeout)
+        except ray.exceptions.RayActorError:
+            forget()
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.5)
+
+
 def through_client() -> bool:
     """True when this process joined through Ray Client (``ray://``): it cannot consume streaming
     generators, so :mod:`.client` asks the worker for a job's items batch by batch instead."""
@@ -156,7 +186,6 @@ def status(*, start: bool = False) -> dict:
     out: dict = {"mode": mode if mode == "local" else "cluster", "address": mode}
     if not ray.is_initialized() and mode == "local" and not start and not _running_local():
         return {**out, "running": False, "note": "no local cluster yet: the first generate() starts one"}
-    sched = scheduler()
-    out.update(running=True, address=ray.get_runtime_context().gcs_address, **ray.get(sched.status.remote(),
-                                                                                       timeout=60))
+    _, answer = ask_scheduler("status", timeout=60)
+    out.update(running=True, address=ray.get_runtime_context().gcs_address, **answer)
     return out
