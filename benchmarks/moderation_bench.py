@@ -92,7 +92,8 @@ def audio_bench() -> None:
         t0 = time.perf_counter()
         check_audio(audio[None], sr)
         best = min(best, time.perf_counter() - t0)
-    print(f"audio (resample + 2 pocketsphinx passes + text check): real-time factor {best / seconds:.3f} "
+    print("audio (resample + Whisper transcription + phrase spotting + text check): "
+          f"real-time factor {best / seconds:.3f} "
           f"({seconds:.1f} s of speech in {best * 1000:.0f} ms, best of {REPEATS})")
 
 
