@@ -278,9 +278,11 @@ class TeenFeed(RuleBasedStateMachine):
         if not s["personalised"]:
             assert page.mode != "personalised", "a personalised page after the guardian turned it off"
         self.served_today += len(page.items)
-        if s["daily_limit_clips"] is not None:
+        # A guardian may lower a limit below what was already served today: then nothing more is served
+        # (checked when the page serves something, since earlier pages cannot be taken back).
+        if s["daily_limit_clips"] is not None and page.items:
             assert self.served_today <= s["daily_limit_clips"], (self.served_today, s)
-        if s["daily_limit_minutes"] is not None:
+        if s["daily_limit_minutes"] is not None and page.items:
             top = math.ceil(s["daily_limit_minutes"] * 60 / limits.SECONDS_PER_CLIP)
             assert self.served_today <= top, (self.served_today, s)
         if page.stopped:
