@@ -93,7 +93,8 @@ def generate_checked(
             :class:`~sora_widgets.engines.Cancelled` is raised.
         **generate_kwargs: every other argument of :func:`sora_widgets.generate` (``engine="sim"``, ``seed``,
             ``duration`` in seconds (default 4.0), ``fps`` (default 24), ``width``/``height`` in pixels
-            (default 256), ``negative_prompt``, ``steps``, ``guidance``, ``cameos``, engine options);
+            (default 256), ``negative_prompt``, ``steps``, ``guidance``, ``cameos``, ``image`` (a start picture,
+            checked by the image moderation first: a blocked picture raises ``Blocked``), engine options);
             their limits are :func:`sora_widgets.engines.engine_options`.
 
     Returns:
@@ -122,12 +123,34 @@ def generate_checked(
         given += resolve_mentions(store, " ".join(f"@{n}" for n in missing), user=user)
     if given:
         generate_kwargs["cameos"] = given
+    picture_verdict = _screen_picture(store, user, generate_kwargs.get("image"))
     clip = generate(prompt, on_progress=on_progress, cancel=cancel, **generate_kwargs)
     clip.meta["author"] = user
     clip.meta["prompt_verdict"] = verdict.decision
+    if picture_verdict is not None:
+        clip.meta["picture_verdict"] = picture_verdict.decision
     # Marked before anyone sees or checks it: the player, the pre-screen and the store share one marked encode.
     _provenance().ensure_marked(clip, creator=user)
     return clip
+
+
+def _screen_picture(store: Store, user: str, image: Any) -> Any:
+    """A start picture (``image=``) goes through the image check the clips' frames get (``moderation.visual``),
+    its verdict recorded like a prompt's; a blocked picture never reaches an engine (a doubtful one may: the
+    clip made from it is pre-screened before anyone sees it). None when there is no picture."""
+    if image is None:
+        return None
+    from .moderation.service import record_verdict
+    from .moderation.visual import check_frames
+    from .pictures import check_picture, picture_sha256
+
+    image = check_picture(image)
+    verdict = check_frames(image[None], 1.0)
+    record_verdict(store, verdict, target_kind="picture", target_id=picture_sha256(image), user=user)
+    if verdict.decision == "block":
+        raise Blocked(f"this picture can't be used: {'; '.join(verdict.reasons) or 'it breaks the content policy'}",
+                      verdict)
+    return verdict
 
 
 #: The earlier name of :func:`generate_checked` (it creates a clip but does not save it).

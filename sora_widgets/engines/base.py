@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..media import Clip
+from ..pictures import picture_sha256
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -98,6 +99,9 @@ class GenerationRequest:
             "cameo_ids": [getattr(c, "cameo_id", None) for c in self.cameos],
             "parent_id": (self.parent.meta.get("clip_id") if self.parent is not None else None),
             "has_image": self.image is not None,
+            # the start picture's pixels are not in the recipe (they can be megabytes); their hash is, so remix,
+            # lineage and provenance can tell which picture a clip started from
+            "image_sha256": None if self.image is None else picture_sha256(self.image),
             "options": {k: v for k, v in self.options.items() if _jsonable(v)},
         }
 

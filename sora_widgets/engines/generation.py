@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..media import Clip
+from ..pictures import check_picture
 from ..service.config import service_mode
 from .base import EngineUnavailable, GenerationRequest, ProgressCallback, check_cancel, get_engine
 from .options import (
@@ -60,6 +61,8 @@ def validate_request(req: GenerationRequest) -> GenerationRequest:
         raise ValueError("seed must be an integer between 0 and 4294967295 in a request (generate() picks one "
                          "when you pass None).")
     req = req.replace(**values)
+    if req.image is not None:  # a start picture: the one rule for its array (pictures.check_picture)
+        req = req.replace(image=check_picture(req.image))
     if len(req.prompt) > MAX_PROMPT_CHARS:
         req = req.replace(
             prompt=req.prompt[:MAX_PROMPT_CHARS],
@@ -132,7 +135,10 @@ def generate(
             How far a remix moves from ``parent``, 0 (keep it) .. 1 (ignore it); ``None`` means
             ``DEFAULT_REMIX_STRENGTH`` (0.6).
         image (`np.ndarray`, *optional*, defaults to `None`):
-            A start image, (H, W, 3) uint8, for image-to-video on the diffusers engines.
+            A start picture, (H, W, 3) uint8 RGB, 16 .. 1024 pixels a side (``sora_widgets.pictures.read_picture``
+            decodes and scales down a file): ``sim`` makes it the scene (the backdrop under a slow camera move,
+            the first thing the prompt names cut out of it and moved by the physics), the diffusers engines run
+            image-to-video from it. The recipe records its SHA-256 (``recipe["image_sha256"]``).
         steps (`int`, *optional*, defaults to `None`):
             Denoising steps, 1 .. 1000, for engines that denoise (``None``: the model's default). More steps:
             slower, usually cleaner.

@@ -23,6 +23,7 @@ from ..._threads import start_background
 from ...media import Clip
 from ..base import GenerationRequest, ProgressCallback, check_cancel
 from ..options import OptionSpec
+from . import picture as _picture
 from . import speech as _speech
 from .cameos import attach_cameos
 from .parse import apply_edit, leave_out, parse_prompt, warm_up
@@ -50,6 +51,10 @@ class SimEngine:
       ``gravity``: m/s² downwards, 0..30, replacing the gravity the prompt's setting implies (default: the
         setting's, e.g. 1.62 "on the moon").
       ``preview_every``: send a preview frame every this many frames (default: about 24 previews per clip).
+      ``picture_box``: with ``image=``, where the named thing is in the picture, [x0, y0, x1, y1] as fractions
+        of its width and height (default: its main subject; :mod:`.picture`).
+    ``request.image`` (a start picture) becomes the scene: the backdrop under a slow camera move, with the
+    first thing the prompt names cut out of it and moved by the physics (:mod:`.picture`).
     Types, ranges and defaults: :attr:`option_specs`.
     """
 
@@ -67,6 +72,9 @@ class SimEngine:
         OptionSpec("gravity", float, None, *GRAVITY_RANGE_MS2, unit="m/s²",
                    help="replaces the gravity of the prompt's setting"),
         OptionSpec("preview_every", int, None, 1, None, unit="frames", help="a preview frame every this many"),
+        OptionSpec("picture_box", object, None,
+                   help="with image=: the named thing's box in the picture, [x0, y0, x1, y1] as fractions 0..1 "
+                        "(default: the picture's main subject)"),
     )}
     options = frozenset(option_specs)
 
@@ -130,7 +138,15 @@ class SimEngine:
         scene, left_out = leave_out(scene, request.negative_prompt)
         if opts.get("gravity") is not None:
             scene["gravity"] = float(opts["gravity"])
-        scene, cameo_assets, cameo_notes = attach_cameos(scene, request.cameos)
+        pic = None
+        cameos = tuple(request.cameos)
+        if request.image is not None:  # a start picture: the backdrop, and the named thing cut out of it
+            scene, pic = _picture.prepare(scene, request.image, width, height, prompt=request.prompt,
+                                          box=_picture_box(opts.get("picture_box")))
+            notes.extend(pic.notes)
+            if pic.asset is not None:
+                cameos += (pic.asset,)
+        scene, cameo_assets, cameo_notes = attach_cameos(scene, cameos)
         notes.extend(cameo_notes)
         timings["parse"] = time.perf_counter() - t0
         check_cancel(cancel)
@@ -140,6 +156,8 @@ class SimEngine:
         world = make_world(scene, width, height)
         aspects = {name: a["aspect"] for name, a in cameo_assets.items()}
         bodies = layout(scene, world, duration, rng, aspects)
+        if pic is not None:
+            _picture.place(bodies, world, pic)
         notes.extend(dict.fromkeys(b.note for b in bodies if b.note))  # substitutions (e.g. no emoji font)
         sim = simulate(scene, world, bodies, duration)
         timings["physics"] = time.perf_counter() - t1
@@ -147,7 +165,8 @@ class SimEngine:
 
         t2 = time.perf_counter()
         renderer = Renderer(scene, world, bodies, sim, fps=fps, n_frames=n_frames, seed=int(request.seed),
-                            cameos={k: v["asset"] for k, v in cameo_assets.items()})
+                            cameos={k: v["asset"] for k, v in cameo_assets.items()},
+                            backdrop=None if pic is None else pic.backdrop)
         total = n_frames + 1  # every frame, then the sound
         every = int(opts.get("preview_every") or max(1, n_frames // 24))
         frames = np.empty((n_frames, height, width, 3), np.uint8)
@@ -186,6 +205,9 @@ class SimEngine:
             "loudness": loud,
             "lines": lines_meta,
         }
+        if pic is not None:
+            meta["picture"] = {"box": None if pic.box is None else list(pic.box),
+                               "group": pic.group, "camera_zoom": _picture.CAMERA_ZOOM}
         if notes:
             meta["notes"] = notes
         if substitutions:
@@ -196,6 +218,19 @@ class SimEngine:
 def make_engine() -> SimEngine:
     """The entry-point factory (``[project.entry-points."sora_widgets.engines"] sim``)."""
     return SimEngine()
+
+
+def _picture_box(box) -> tuple[float, float, float, float] | None:
+    """``picture_box`` checked: four fractions 0..1 with x0 < x1 and y0 < y1, or None."""
+    if box is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise ValueError("picture_box must be [x0, y0, x1, y1], fractions of the picture's width and height.") from None
+    if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+        raise ValueError(f"picture_box must have 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1; got {list(box)}.")
+    return x0, y0, x1, y1
 
 
 def _voice_option(opts: dict) -> dict:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import effects, figures, sprites, things, vocab
+from . import effects, figures, picture, sprites, things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["Renderer"]
@@ -250,7 +250,9 @@ class Renderer:
     """Draws frames of one simulation. ``frame(i)`` returns (H, W, 3) uint8."""
 
     def __init__(self, scene: dict, world: World, bodies: list[Body], sim: SimResult, *, fps: int, n_frames: int,
-                 seed: int, cameos: dict | None = None) -> None:
+                 seed: int, cameos: dict | None = None, backdrop: np.ndarray | None = None) -> None:
+        """``backdrop``: (H, W, 3) float32 drawn instead of the setting (a start picture, :mod:`.picture`),
+        under a slow camera move across it."""
         self.scene, self.world, self.bodies, self.sim = scene, world, bodies, sim
         self.fps, self.n_frames = fps, n_frames
         self.W, self.H = world.width_px, world.height_px
@@ -258,15 +260,16 @@ class Renderer:
         self.rng_seed = int(seed)
         self.cameos = cameos or {}
         self.light = vocab.TIMES.get(scene.get("time", "day"), vocab.TIMES["day"])["light"]
-        self.background = self._background()
+        self.picture = backdrop is not None
+        self.background = self._background() if backdrop is None else np.asarray(backdrop, np.float32)
         self.background_u8 = np.clip(self.background + 0.5, 0, 255).astype(np.uint8)
         self._sprites: dict = {}
         self._rigid_cache: dict = {}
         self._figures = figures.Animator(world, bodies, sim, self.light)  # articulated people, cats, dogs, birds
         self._prepare_sprites()
         self.floor_px = float(world.to_px(0.0, 0.0)[1])
-        self.camera = scene.get("camera", "static")
-        self._action_px = self._action_track() if self.camera != "static" else None
+        self.camera = "picture" if self.picture else scene.get("camera", "static")
+        self._action_px = self._action_track() if self.camera not in ("static", "picture") else None
 
     def _action_track(self) -> np.ndarray:
         """(n_frames, 2) px: where the camera looks — the bodies' mean position, smoothed over ±0.5 s."""
@@ -387,7 +390,7 @@ class Renderer:
         # bodies and shadows in float; a moving camera needs the whole frame in float for its resampling.
         img = self.background_u8.copy()
         gone = effects.hidden(self.sim.extras, k)  # broken: drawn as shards by effects.draw
-        if self.world.floor:
+        if self.world.floor and not self.picture:  # a picture has its own light and floor
             for j, b in enumerate(self.bodies):
                 if j not in gone:
                     self._shadow(img, b, pos[j])
@@ -533,6 +536,9 @@ class Renderer:
         u = i / max(self.n_frames - 1, 1)
         u = u * u * (3 - 2 * u)  # ease in and out
         H, W = self.H, self.W
+        if self.camera == "picture":  # a steady slow move across the start picture
+            cx, cy, z = picture.camera_window(i / max(self.n_frames - 1, 1), W, H)
+            return _resample(img, cx, cy, z)
         ax, ay = self._action_px[min(i, len(self._action_px) - 1)]
         if self.camera == "pan":  # follows the action sideways, keeping the ground in view
             z = 1.25
@@ -544,16 +550,22 @@ class Renderer:
             cy = H / 2 + (ay - H / 2) * (1 - 1 / z) * 2
         cx = float(np.clip(cx, W / (2 * z), W - W / (2 * z)))
         cy = float(np.clip(cy, H / (2 * z), H - H / (2 * z)))
-        ys = np.clip(cy + ((np.arange(H) + 0.5) - H / 2) / z - 0.5, 0, H - 1.001)
-        xs = np.clip(cx + ((np.arange(W) + 0.5) - W / 2) / z - 0.5, 0, W - 1.001)
-        y0 = ys.astype(np.intp)
-        x0 = xs.astype(np.intp)
-        fy = (ys - y0).astype(np.float32)[:, None, None]
-        fx = (xs - x0).astype(np.float32)[None, :, None]
-        # separable bilinear: rows first (contiguous gathers), then columns
-        rows = img[y0].astype(np.float32)
-        rows += (img[y0 + 1] - rows) * fy
-        out = rows[:, x0]
-        out += (rows[:, x0 + 1] - out) * fx
-        np.clip(out + 0.5, 0, 255, out=out)
-        return out.astype(np.uint8)
+        return _resample(img, cx, cy, z)
+
+
+def _resample(img: np.ndarray, cx: float, cy: float, z: float) -> np.ndarray:
+    """The view of ``img`` centred on (cx, cy) px at zoom ``z``, resampled bilinearly to the frame's size."""
+    H, W = img.shape[:2]
+    ys = np.clip(cy + ((np.arange(H) + 0.5) - H / 2) / z - 0.5, 0, H - 1.001)
+    xs = np.clip(cx + ((np.arange(W) + 0.5) - W / 2) / z - 0.5, 0, W - 1.001)
+    y0 = ys.astype(np.intp)
+    x0 = xs.astype(np.intp)
+    fy = (ys - y0).astype(np.float32)[:, None, None]
+    fx = (xs - x0).astype(np.float32)[None, :, None]
+    # separable bilinear: rows first (contiguous gathers), then columns
+    rows = img[y0].astype(np.float32)
+    rows += (img[y0 + 1] - rows) * fy
+    out = rows[:, x0]
+    out += (rows[:, x0 + 1] - out) * fx
+    np.clip(out + 0.5, 0, 255, out=out)
+    return out.astype(np.uint8)
