@@ -48,26 +48,35 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / np.float32(np.sqrt(2.0))))
 
 
+def _prepared_weights(path: Path) -> dict[str, np.ndarray]:
+    """The model's float32 weights as the encoder uses them, read from the shipped safetensors file."""
+    from safetensors.numpy import load_file
+
+    # Linear weights stored transposed and contiguous: x @ W.T on a strided view is ~4x slower.
+    return {
+        k.removeprefix("bert."): (np.ascontiguousarray(v.T) if k.endswith("dense.weight") or "self." in k and k.endswith(
+            ".weight") else v).astype(np.float32)
+        for k, v in load_file(str(path)).items()
+    }
+
+
 class MiniLMEncoder:
     """Mean-pooled, L2-normalised 384-d sentence embeddings (as sentence-transformers computes them)."""
 
     dim = EMBEDDING_DIM
 
     def __init__(self, folder: str | Path | None = None) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
+
+        from ._shared_weights import mapped_arrays
 
         folder = Path(folder) if folder is not None else model_dir()
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(_MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        w = load_file(str(folder / "model.safetensors"))
-        # Linear weights stored transposed and contiguous: x @ W.T on a strided view is ~4x slower.
-        self.w = {
-            k.removeprefix("bert."): (np.ascontiguousarray(v.T) if k.endswith("dense.weight") or "self." in k and k.endswith(
-                ".weight") else v).astype(np.float32)
-            for k, v in w.items()
-        }
+        weights = folder / "model.safetensors"
+        # Mapped read-only from one file on disk, so every kernel on the machine shares one copy (~90 MiB).
+        self.w = mapped_arrays("minilm", [weights], lambda: _prepared_weights(weights), version="1")
         self.n_layers = sum(1 for k in self.w if k.endswith("attention.self.query.weight"))
         self.n_heads = 12
 

@@ -22,6 +22,7 @@ import hashlib
 import os
 import threading
 from importlib import resources
+from pathlib import Path
 
 __all__ = ["MODEL_SHA256", "MODEL_NAME", "load", "model_lock"]
 
@@ -86,11 +87,49 @@ def _model_files() -> dict[str, bytes]:
 
 @functools.lru_cache(maxsize=1)
 def load():
-    """The process-wide ``faster_whisper.WhisperModel`` (int8 on CPU), loaded once (~2 s, ~250 MB)."""
+    """The process-wide ``faster_whisper.WhisperModel`` (int8 on CPU), loaded once (~2 s, ~120 MiB)."""
     # Belt and braces: the files come from memory, so nothing should ask a hub; if a code path ever
     # tried (e.g. a tokenizer fallback), it must fail here rather than reach the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from faster_whisper import WhisperModel
 
-    return WhisperModel(MODEL_NAME, device="cpu", compute_type="int8", cpu_threads=CPU_THREADS,
-                        files=_model_files())
+    from .._shared_weights import release_freed_heap
+
+    folder = _model_folder()
+    if folder is None:  # no writable cache folder: from memory, as before (~140 MiB more per process)
+        model = WhisperModel(MODEL_NAME, device="cpu", compute_type="int8", cpu_threads=CPU_THREADS,
+                             files=_model_files())
+    else:
+        model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=CPU_THREADS)
+    release_freed_heap()  # the loader's freed buffers (~70 MiB) back to the system
+    return model
+
+
+def _model_folder():
+    """The model's files joined once into a folder of the weights cache (hash-checked on every load), or None.
+
+    CTranslate2 reading ``model.bin`` from a file keeps one copy of the weights; handed the bytes, the
+    process kept ~140 MiB more for as long as it lived.
+    """
+    from .._shared_weights import cached_folder
+
+    try:
+        parts = [Path(str(resources.files(p) / "data" / f"model.bin.part{i}")) for i, p in enumerate(_PARTS, 1)]
+    except ModuleNotFoundError:
+        return None  # _model_files says what is missing
+
+    def write(folder: Path) -> None:
+        for name, data in _model_files().items():
+            (folder / name).write_bytes(data)
+
+    folder = cached_folder("whisper-base", parts, write, version=MODEL_SHA256[:12])
+    if folder is None:
+        return None
+    h = hashlib.sha256()
+    with open(folder / "model.bin", "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    if h.hexdigest() != MODEL_SHA256:
+        raise RuntimeError(f"speech model file {folder / 'model.bin'} has sha256 {h.hexdigest()}, expected "
+                           f"{MODEL_SHA256}: refusing to load it (delete the folder to rebuild it)")
+    return folder
