@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 
 import numpy as np
@@ -73,10 +74,13 @@ def read_picture(data: bytes, *, name: str = "the picture", limits: MediaLimits 
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # our own cap decides, below
             im = Image.open(io.BytesIO(data), formats=list(PICTURE_FORMATS))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        if isinstance(exc, UnidentifiedImageError):
-            raise MediaError(f"{name} is not a PNG, JPEG or WebP picture: save it in one of those formats.") from None
-        raise MediaError(f"{name} states too many pixels to decode safely: make it smaller.") from None
+    except UnidentifiedImageError:
+        raise MediaError(f"{name} is not a PNG, JPEG or WebP picture: save it in one of those formats.") from None
+    except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:  # a header that lies or stops short
+        raise MediaError(f"{name} could not be read ({exc}): the file is damaged; save it again.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise MediaError(f"{name} states more pixels than the {limits.max_source_pixels / 1e6:.0f} megapixels "
+                         "accepted: make it smaller.") from None
     with im:
         w, h = im.size
         if w * h > limits.max_source_pixels:
@@ -100,7 +104,7 @@ def read_picture(data: bytes, *, name: str = "the picture", limits: MediaLimits 
             if max(im.size) > side:
                 im.thumbnail((side, side), Image.Resampling.LANCZOS)
             pixels = np.asarray(im, dtype=np.uint8)
-        except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt data
+        except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:  # truncated or corrupt data
             raise MediaError(f"{name} could not be decoded ({exc}): the file is damaged; save it again.") from None
     return np.ascontiguousarray(pixels)
 

@@ -366,7 +366,8 @@ class Renderer:
                     a = f[..., 3:] / 255.0
                     prem = np.concatenate([f[..., :3] * a, a], axis=-1)
                     r = _resize_rgba(prem, h, w)
-                    r[..., :3] *= 0.6 + 0.4 * self.light
+                    if not self.picture:  # cut out of the start picture: it keeps the picture's own light
+                        r[..., :3] *= 0.6 + 0.4 * self.light
                     frames.append(r)
                 self._sprites[b.name] = frames
             elif b.thing is not None:
