@@ -189,6 +189,13 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store_serve(args: argparse.Namespace) -> int:
+    from .store import default_home
+    from .store.service import serve_forever
+
+    return serve_forever(default_home(), announce=lambda line: print(f"sora-widgets: {line}", flush=True))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     bench_dir = Path(__file__).resolve().parent.parent / "benchmarks"
     names = args.names or sorted(p.stem for p in bench_dir.glob("*_bench.py"))
@@ -349,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(func=cmd_seed_demo)
 
     _add_users_parser(sub)
+
+    s = sub.add_parser("store-serve", help="own the store's database in this process and serve the others on a "
+                       "Unix socket in the home (one long-lived DuckDB: no open/close per operation)")
+    s.set_defaults(func=cmd_store_serve)
 
     s = sub.add_parser("bench", help="run benchmarks (all, or the ones named)")
     s.add_argument("names", nargs="*")

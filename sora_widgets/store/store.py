@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import importlib.resources
 import json
@@ -38,7 +37,9 @@ import duckdb
 import numpy as np
 
 from ..media import Clip, EncodedMP4, MediaError, MediaLimits, atomic_write_bytes
+from .errors import NotFound, StoreError
 from .lineage_index import index_missing
+from .remote import db_file_lock, turn  # noqa: F401  (db_file_lock: re-exported)
 
 __all__ = ["Store", "open_store", "default_home", "StoreError", "NotFound", "ROLES", "CLIP_STATUSES", "parse_date"]
 
@@ -48,19 +49,6 @@ _HANDLE_RE = re.compile(r"^[a-z0-9_][a-z0-9_.]{1,29}$")
 # Stored clips were made or accepted by us already: no upload limits on reading them back.
 _NO_LIMITS = MediaLimits(max_bytes=1 << 62, max_duration_s=1e9, max_side_px=1 << 20, min_frames=1,
                          max_frame_bytes=1 << 62, max_source_pixels=1 << 62, max_sample_rate=192_000)
-
-
-@contextlib.contextmanager
-def db_file_lock(db_path: str | os.PathLike, *, write: bool) -> Iterator[None]:
-    """Hold the OS lock every process takes before opening ``db_path`` (``<db_path>.lock``):
-    exclusive to write, shared to read. A killed process drops it; the kernel does the bookkeeping."""
-    lock_path = Path(str(db_path) + ".lock")
-    with open(lock_path, "a+b") as lock_fh:
-        fcntl.flock(lock_fh, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_fh, fcntl.LOCK_UN)
 
 
 #: Every DuckDB connection of the product: DuckDB never installs or loads an extension by itself (a file
@@ -149,17 +137,6 @@ def committed(con: duckdb.DuckDBPyConnection, home: str | os.PathLike | None = N
         raise
 
 
-class StoreError(RuntimeError):
-    """A store operation that cannot be done, with a readable reason."""
-
-
-class NotFound(StoreError, KeyError):
-    """No such user, clip or media."""
-
-    def __str__(self) -> str:  # KeyError would add quotes
-        return str(self.args[0]) if self.args else ""
-
-
 def default_home() -> Path:
     """``$SORA_WIDGETS_HOME`` if set, else ``./data``."""
     return Path(os.environ.get("SORA_WIDGETS_HOME") or "data")
@@ -222,14 +199,15 @@ class Store:
             return
         if not write and not self.db_path.exists():
             write = True  # first use: the file must be created
-        with db_file_lock(self.db_path, write=write):
-            con = connect_db(self.db_path, read_only=not write)
-            self._local.held = (con, write)
-            try:
-                yield con
-            finally:
-                self._local.held = None
-                con.close()
+        # The home's store service when one runs (one long-lived DuckDB; remote.turn), else the file itself.
+        with turn(self.db_path, write=write) as backend:
+            with (backend.session(write) if backend is not None
+                  else contextlib.closing(connect_db(self.db_path, read_only=not write))) as con:
+                self._local.held = (con, write)
+                try:
+                    yield con
+                finally:
+                    self._local.held = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
