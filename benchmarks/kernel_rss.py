@@ -1,15 +1,20 @@
-"""Memory of one idle dashboard kernel, per dashboard, on the real server (issue 13 item 3).
+"""Memory of idle dashboard kernels, per dashboard, on the real server (issue 13 item 3).
 
-For each dashboard: a fresh Voila server with logins (``serve.start_voila``) on a small demo store,
-an admin logs in over HTTP, opens the page (the kernel renders it), keeps a websocket on the kernel
-as the page's JavaScript would (so it is not culled), waits ``--settle`` seconds (the Studio's
-background warm-up runs meanwhile) and reads the kernel process's memory: RSS, PSS (shared pages
-counted in proportion: the fair per-kernel cost) and USS (what it alone holds), in MiB, plus which
-heavy native libraries it has mapped. With ``--pool`` it also measures a warm pooled kernel
-(``auth/kernel_pool.py``) before any page takes it.
+For each dashboard and each count in ``--open`` (default 1 and 4): a fresh Voila server with logins
+(``serve.start_voila``) on a small demo store, an admin logs in over HTTP, opens the page that many
+times (each view starts its own kernel, which renders it), keeps a websocket on every kernel as the
+page's JavaScript would (so none is culled), waits ``--settle`` seconds (the Studio's background
+warm-up runs meanwhile) and reads each kernel's ``/proc/<pid>/smaps_rollup``: RSS, PSS (shared pages
+counted in proportion: the fair per-kernel cost) and USS (private pages: what it alone holds), in MiB,
+plus which heavy native libraries it has mapped. With several kernels open, PSS falls below RSS by
+what they share (code, and the model weights mapped from one file: ``sora_widgets/_shared_weights.py``).
+With ``--pool`` it also measures a warm pooled kernel (``auth/kernel_pool.py``) before any page takes it.
+``--stages`` prints, in one fresh process, the private memory each step of the Studio's warm-up adds
+(what an idle Studio kernel holds, and why).
 
-    .venv/bin/python benchmarks/kernel_rss.py                       # all dashboards, 60 s settle
-    .venv/bin/python benchmarks/kernel_rss.py --dashboards admin --settle 5   # quick check
+    .venv/bin/python benchmarks/kernel_rss.py                       # all dashboards, 1 and 4 open, 60 s settle
+    .venv/bin/python benchmarks/kernel_rss.py --dashboards admin --open 1 --settle 5   # quick check
+    .venv/bin/python benchmarks/kernel_rss.py --stages --dashboards   # the Studio's warm-up, step by step
 
 Prints one line per kernel and a JSON summary.
 """
@@ -82,9 +87,18 @@ def kernel_processes(server) -> dict[str, psutil.Process]:
     return out
 
 
+def smaps_rollup(pid: int) -> dict[str, int]:
+    """``/proc/<pid>/smaps_rollup`` in bytes: Rss, Pss, Private_Clean, Private_Dirty, ... (Linux >= 4.14)."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, value, *unit = line.split()
+        out[key.rstrip(":")] = int(value) * 1024  # kB
+    return out
+
+
 def memory(proc: psutil.Process) -> dict:
-    """RSS/PSS/USS in MiB and the heavy native libraries mapped."""
-    info = proc.memory_full_info()
+    """RSS/PSS/USS in MiB (from smaps_rollup) and the heavy native libraries mapped."""
+    r = smaps_rollup(proc.pid)
     libs = set()
     try:
         for m in proc.memory_maps(grouped=True):
@@ -94,8 +108,8 @@ def memory(proc: psutil.Process) -> dict:
     except psutil.AccessDenied:
         pass
     mib = 2**20
-    return {"rss_mib": round(info.rss / mib), "pss_mib": round(info.pss / mib), "uss_mib": round(info.uss / mib),
-            "heavy_libs": sorted(libs)}
+    return {"rss_mib": round(r["Rss"] / mib), "pss_mib": round(r["Pss"] / mib),
+            "uss_mib": round((r["Private_Clean"] + r["Private_Dirty"]) / mib), "heavy_libs": sorted(libs)}
 
 
 def seed(home: Path) -> None:
@@ -108,34 +122,45 @@ def seed(home: Path) -> None:
                    by=LOCAL_OWNER)
 
 
-def measure_page(home: Path, dashboard: str, settle_s: float) -> dict:
+def measure_page(home: Path, dashboard: str, settle_s: float, n_open: int = 1) -> list[dict]:
+    """Open ``dashboard`` ``n_open`` times at once (a kernel each), hold them, settle, and measure each kernel."""
+    from sora_widgets.auth.kernels import MAX_KERNELS_PER_USER_ENV
     from sora_widgets.serve import dashboards_dir, start_voila
 
-    env = {"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_KERNEL_POOL": "0"}
-    with start_voila(dashboards_dir(), env=env, timeout_s=120, log_path=home / f"rss-{dashboard}.log") as server:
+    env = {"SORA_WIDGETS_HOME": str(home), "SORA_WIDGETS_KERNEL_POOL": "0", MAX_KERNELS_PER_USER_ENV: str(n_open + 4)}
+    log = home / f"rss-{dashboard}-{n_open}.log"
+    with start_voila(dashboards_dir(), env=env, timeout_s=120, log_path=log) as server:
         client = Client(server.base_url)
         client.login("rss_admin")
-        t0 = time.perf_counter()
-        status, body = client.get(f"voila/render/{dashboard}.ipynb")
-        render_s = time.perf_counter() - t0
-        kernels = kernel_processes(server)
-        [kernel_id] = [k for k in dict.fromkeys(UUID.findall(body)) if k in kernels] or [None]
-        if status != 200 or kernel_id is None:
-            raise RuntimeError(f"{dashboard}: status {status}, no kernel in the page")
         loop = asyncio.new_event_loop()
+        conns, opened = [], []
         try:
-            conn = loop.run_until_complete(client.hold(kernel_id))
-            peak = 0
+            for _ in range(n_open):
+                t0 = time.perf_counter()
+                status, body = client.get(f"voila/render/{dashboard}.ipynb")
+                render_s = time.perf_counter() - t0
+                kernels = kernel_processes(server)
+                [kernel_id] = [k for k in dict.fromkeys(UUID.findall(body)) if k in kernels] or [None]
+                if status != 200 or kernel_id is None:
+                    raise RuntimeError(f"{dashboard}: status {status}, no kernel in the page")
+                conns.append(loop.run_until_complete(client.hold(kernel_id)))
+                opened.append((kernel_id, kernels[kernel_id], render_s))
+            peak = {k: 0 for k, _, _ in opened}
             deadline = time.monotonic() + settle_s
             while time.monotonic() < deadline:
-                peak = max(peak, kernels[kernel_id].memory_info().rss)
+                for k, proc, _ in opened:
+                    peak[k] = max(peak[k], proc.memory_info().rss)
                 loop.run_until_complete(asyncio.sleep(1.0))
-            out = {"kernel": f"{dashboard} page", "render_s": round(render_s, 1), **memory(kernels[kernel_id]),
-                   "peak_rss_mib": round(max(peak, kernels[kernel_id].memory_info().rss) / 2**20)}
-            conn.close()
+            rows = []
+            for i, (k, proc, render_s) in enumerate(opened, 1):
+                m = memory(proc)
+                rows.append({"kernel": f"{dashboard} page", "open": n_open, "index": i, "render_s": round(render_s, 1),
+                             **m, "peak_rss_mib": round(max(peak[k], proc.memory_info().rss) / 2**20)})
+            for c in conns:
+                c.close()
         finally:
             loop.close()
-    return out
+    return rows
 
 
 def measure_pool(home: Path, settle_s: float) -> dict:
@@ -154,28 +179,78 @@ def measure_pool(home: Path, settle_s: float) -> dict:
         return {"kernel": "pooled warm kernel", **memory(proc)}
 
 
+def stages() -> list[dict]:
+    """Private memory (USS, MiB) added by each step of the Studio's warm-up, in this fresh process."""
+    proc = psutil.Process()
+    rows, last = [], [0]
+
+    def step(name: str, fn) -> None:
+        t = time.process_time()
+        fn()
+        uss = (lambda r: r["Private_Clean"] + r["Private_Dirty"])(smaps_rollup(proc.pid)) / 2**20
+        rows.append({"stage": name, "uss_mib": round(uss), "adds_mib": round(uss - last[0]),
+                     "cpu_s": round(time.process_time() - t, 2)})
+        last[0] = uss
+        print(f"{name:<58} USS {uss:6.0f} MiB  +{rows[-1]['adds_mib']:4d}  cpu {rows[-1]['cpu_s']} s", flush=True)
+
+    clip = {}
+
+    def sim():
+        from sora_widgets.engines import generate
+        from sora_widgets.widgets._warm_up import WARM_CLIP
+
+        clip["c"] = generate("a ball bounces", engine="sim", **WARM_CLIP)
+
+    step("python + numpy", lambda: __import__("numpy"))
+    step("import sora_widgets.widgets.prompt_studio", lambda: __import__("sora_widgets.widgets.prompt_studio"))
+    step("text encoder (MiniLM)", lambda: __import__("sora_widgets.text_encoder", fromlist=["x"]).get_encoder())
+    step("prompt check", lambda: __import__("sora_widgets.moderation.text", fromlist=["x"]).check_prompt("a red ball"))
+    step("sim engine, first clip", sim)
+    step("player media (MP4, waveform, spectrogram: librosa/numba)",
+         lambda: __import__("sora_widgets.widgets.clip_player", fromlist=["x"]).ClipPlayer.media_traits(clip["c"]))
+    step("provenance marks", lambda: __import__("sora_widgets.provenance.stamp", fromlist=["x"]).mark(
+        clip["c"], creator="warm_up"))
+    step("engine list", lambda: __import__("sora_widgets.engines", fromlist=["x"]).available())
+    step("nudity detector (onnxruntime)", lambda: __import__("sora_widgets.moderation.visual", fromlist=["x"])._load())
+    step("speech recogniser (Whisper, CTranslate2)", lambda: __import__("sora_widgets.speech.model", fromlist=["x"]).load())
+    step("output check on the clip", lambda: __import__("sora_widgets.moderation.clip", fromlist=["x"]).check_clip(clip["c"]))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dashboards", nargs="*", default=list(DASHBOARDS), choices=DASHBOARDS)
-    ap.add_argument("--settle", type=float, default=60.0, help="seconds to wait after the page rendered (s)")
+    ap.add_argument("--open", nargs="*", type=int, default=[1, 4], help="how many views of a page to hold at once")
+    ap.add_argument("--settle", type=float, default=60.0, help="seconds to wait after the pages rendered (s)")
     ap.add_argument("--pool", action="store_true", help="also measure a warm pooled kernel")
+    ap.add_argument("--stages", action="store_true", help="print what each step of the Studio's warm-up adds")
     args = ap.parse_args(argv)
     rows = []
+    if args.stages:
+        rows += stages()
     with tempfile.TemporaryDirectory(prefix="kernel-rss-") as tmp:
         home = Path(tmp)
-        seed(home)
+        if args.dashboards or args.pool:
+            seed(home)
         for name in args.dashboards:
-            row = measure_page(home, name, args.settle)
-            rows.append(row)
-            print(f"{row['kernel']:<22} RSS {row['rss_mib']:>5} MiB  PSS {row['pss_mib']:>5} MiB  "
-                  f"USS {row['uss_mib']:>5} MiB  peak RSS {row['peak_rss_mib']:>5} MiB  render {row['render_s']} s  "
-                  f"libs: {', '.join(row['heavy_libs']) or '-'}", flush=True)
+            for n_open in args.open:
+                got = measure_page(home, name, args.settle, n_open)
+                rows += got
+                for row in got:
+                    print(f"{row['kernel']:<16} {row['index']}/{row['open']}  RSS {row['rss_mib']:>5} MiB  "
+                          f"PSS {row['pss_mib']:>5} MiB  USS {row['uss_mib']:>5} MiB  "
+                          f"peak RSS {row['peak_rss_mib']:>5} MiB  render {row['render_s']} s  "
+                          f"libs: {', '.join(row['heavy_libs']) or '-'}", flush=True)
+                if n_open > 1:
+                    print(f"{name} x{n_open}: sum RSS {sum(r['rss_mib'] for r in got)} MiB, "
+                          f"sum PSS {sum(r['pss_mib'] for r in got)} MiB", flush=True)
         if args.pool:
             row = measure_pool(home, args.settle)
             rows.append(row)
             print(f"{row['kernel']:<22} RSS {row['rss_mib']:>5} MiB  PSS {row['pss_mib']:>5} MiB  "
                   f"USS {row['uss_mib']:>5} MiB  libs: {', '.join(row['heavy_libs']) or '-'}", flush=True)
-    print(json.dumps({"settle_s": args.settle, "kernels": rows}))
+    print(json.dumps({"settle_s": args.settle, "load_avg": Path("/proc/loadavg").read_text().split()[:3],
+                      "kernels": rows}))
     return 0
 
 
