@@ -62,7 +62,7 @@ def _playable_child(page) -> str:
 
 def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
     home, summary = demo_home
-    open_dashboard(voila, page, home)
+    server = open_dashboard(voila, page, home)
     n_nodes = page.locator(".sw-remix-tree .sw-node").count()
     assert n_nodes >= 10, "the remix tree of the featured original should show its cascade"
     assert page.locator(".sw-edge-label").count() >= 1, "edges should carry author and edit"
@@ -83,8 +83,13 @@ def test_click_a_node_and_it_plays(voila, page, demo_home, artifacts_dir):
     assert played["audioBytes"] > 0, "no sound decoded"
     info = open_store(home).clip_info(target)
     assert f"@{info['owner']}" in page.locator(".sw-remix-detail").inner_text()
-    page.locator(".sw-remix-forest3d canvas").first.wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts_dir / "lineage-playing.png"), full_page=True)
+    assert not real_errors(page), real_errors(page)
+    # The 3D forest has its own page (its JS would double this page's weight: auth/page_extensions.py).
+    assert page.locator(".sw-remix-forest3d canvas").count() == 0
+    page.goto(server.url("forest3d.ipynb"))
+    page.wait_for_selector(".sw-remix-tree .sw-node", timeout=120_000)
+    page.locator(".sw-remix-forest3d canvas").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)  # ipyvolume draws a moment after the canvas appears
     page.locator(".sw-remix-forest3d").screenshot(path=str(artifacts_dir / "lineage-forest3d.png"))
     assert not real_errors(page), real_errors(page)

@@ -23,11 +23,14 @@ def auth_config(home: str | os.PathLike) -> Config:
     - ``Voila.cookie_secret``: persistent, from ``<home>/auth/cookie_secret`` (0600), so logins survive restarts;
     - ``VoilaConfiguration.prelaunch_hook``: hands the verified user to each kernel, gates pages by role;
     - ``Voila.authorizer_class`` + ``VoilaConfiguration.multi_kernel_manager_class``: a kernel answers
-      only the user it was started for (``kernels.py``).
+      only the user it was started for (``kernels.py``);
+    - ``VoilaConfiguration.page_config_hook``: each dashboard loads only the widget JavaScript its
+      metadata declares (``page_extensions.py``).
     """
     from .hook import prelaunch_hook
     from .kernels import KernelOwnerAuthorizer, OwnedKernelManager
     from .keys import cookie_secret
+    from .page_extensions import page_config_hook
     from .provider import SoraIdentityProvider
 
     c = Config()
@@ -36,6 +39,7 @@ def auth_config(home: str | os.PathLike) -> Config:
     c.VoilaConfiguration.multi_kernel_manager_class = OwnedKernelManager
     c.Voila.cookie_secret = cookie_secret(home)
     c.VoilaConfiguration.prelaunch_hook = prelaunch_hook
+    c.VoilaConfiguration.page_config_hook = page_config_hook
     c.SoraIdentityProvider.home = str(home)
     return c
 

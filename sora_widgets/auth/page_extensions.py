@@ -1,0 +1,149 @@
+"""Each dashboard loads only the widget JavaScript it uses (Voila's ``page_config_hook``).
+
+Voila puts every installed JupyterLab extension in every page's config, and the browser
+loads each one before the first widget shows: 142 files, 9.6 MB per dashboard with this
+package's dependencies (jupyter-vuetify alone is 2.4 MB, threejs 0.57 MB, ipywebrtc
+0.43 MB), whether or not the page draws a 3D view or opens a webcam.
+
+A dashboard names the widget libraries it uses in its notebook metadata, by their
+JupyterLab extension names::
+
+    "metadata": {"sora_widgets": {"extensions": ["anywidget", "jupyter-webrtc"]}}
+
+and :func:`page_config_hook` keeps only those, the extensions they share at run time
+(their ``package.json`` ``sharedPackages`` that are extensions themselves, e.g.
+jupyter-vuetify → jupyter-vue), and :data:`ALWAYS` (the widget managers every Voila
+page needs). A notebook that declares nothing keeps everything, as before, so a user's
+own notebook served beside ours never loses a widget library.
+
+What a library needs that its package does not declare (ipyvolume's figure is built
+from jupyter-threejs, jupyter-vue, jupyter-vuetify and bqscales models on the Python
+side) is written out in :data:`NEEDS`; ``tests/test_page_weight_browser.py`` opens
+every dashboard and fails on a widget that cannot be drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ALWAYS", "METADATA_KEY", "NEEDS", "declared_extensions", "page_config_hook", "with_needs"]
+
+#: Where a notebook lists its widget extensions: ``metadata["sora_widgets"][METADATA_KEY]``.
+METADATA_KEY = "extensions"
+
+#: Loaded on every page: the widget managers (Voila drops the one that does not match
+#: the installed ipywidgets) and the core ipywidgets controls.
+ALWAYS = (
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager7",
+    "@voila-dashboards/widgets-manager8",
+)
+
+#: Extensions a library's Python side creates models from without its JS package
+#: sharing them (found by listing the ``_model_module`` of every widget an
+#: ``ipyvolume.figure()`` + ``scatter`` makes).
+NEEDS: Mapping[str, tuple[str, ...]] = {
+    "ipyvolume": ("jupyter-threejs", "jupyter-vue", "jupyter-vuetify", "bqscales"),
+    "bqplot": ("bqscales",),
+}
+
+
+def declared_extensions(notebook: str | os.PathLike) -> list[str] | None:
+    """The extensions ``notebook`` declares in its metadata, or None when it declares none.
+
+    Args:
+        notebook (`str | os.PathLike`): path of the ``.ipynb`` file.
+
+    Returns:
+        `list[str] | None`: extension names as written; None for a notebook without the key,
+        one that cannot be read, or one whose value is not a list of strings (all are then kept).
+    """
+    try:
+        with open(notebook, encoding="utf-8") as f:
+            meta = (json.load(f).get("metadata") or {}).get("sora_widgets") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    names = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return list(names)
+
+
+def _shared_extensions(ext: Mapping[str, Any], available: set[str]) -> set[str]:
+    """The extensions ``ext`` shares at run time and does not bundle (from its package.json)."""
+    path = ext.get("ext_path")
+    if not path:
+        return set()
+    try:
+        with open(Path(path) / "package.json", encoding="utf-8") as f:
+            shared = (json.load(f).get("jupyterlab") or {}).get("sharedPackages") or {}
+    except (OSError, ValueError):
+        return set()
+    return {name for name, how in shared.items()
+            if name in available and isinstance(how, dict) and how.get("bundled") is False}
+
+
+def with_needs(names: Iterable[str], extensions: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """``names`` plus everything they need, transitively, among the installed ``extensions``.
+
+    Args:
+        names (`Iterable[str]`): extension names a page declares.
+        extensions (`Mapping[str, Mapping]`): installed federated extensions by name, as
+            ``jupyterlab_server.config.get_federated_extensions`` returns them (``ext_path`` is read).
+
+    Returns:
+        `set[str]`: the closure, :data:`ALWAYS` included.
+    """
+    available = set(extensions)
+    todo = [*names, *ALWAYS]
+    keep: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in keep:
+            continue
+        keep.add(name)
+        todo.extend(NEEDS.get(name, ()))
+        if name in extensions:
+            todo.extend(_shared_extensions(extensions[name], available))
+    return keep
+
+
+def page_config_hook(page_config: dict[str, Any], base_url: str, settings: dict[str, Any], log,
+                     voila_configuration, notebook_path: str) -> dict[str, Any]:
+    """Voila's ``VoilaConfiguration.page_config_hook``: keep the extensions the page declares.
+
+    Args:
+        page_config (`dict`): Voila's page config; ``federated_extensions`` is a list of
+            ``{"name", "load", ...}`` dicts, one per extension the browser will load.
+        base_url (`str`): the server's base URL (unused).
+        settings (`dict`): the tornado settings; ``contents_manager.root_dir`` is the served folder.
+        log (`logging.Logger`): where a declared but missing extension is reported.
+        voila_configuration: Voila's configuration (unused).
+        notebook_path (`str`): the notebook, relative to the served folder (or absolute).
+
+    Returns:
+        `dict`: the same config with ``federated_extensions`` cut to the declared set; unchanged
+        for a notebook that declares nothing.
+    """
+    root = getattr(settings.get("contents_manager"), "root_dir", None) or os.getcwd()
+    path = Path(notebook_path) if os.path.isabs(notebook_path) else Path(root) / notebook_path
+    names = declared_extensions(path)
+    if names is None:
+        return page_config
+    from jupyterlab_server.config import get_federated_extensions
+    from voila.utils import get_voila_labextensions_path
+
+    installed = get_federated_extensions(
+        get_voila_labextensions_path(getattr(voila_configuration, "extra_labextensions_path", None)))
+    keep = with_needs(names, installed)
+    missing = sorted(set(names) - set(installed))
+    if missing and log is not None:
+        log.warning("%s declares widget extensions that are not installed: %s", notebook_path, ", ".join(missing))
+    page_config = dict(page_config)
+    page_config["federated_extensions"] = [x for x in page_config.get("federated_extensions", [])
+                                           if x.get("name") in keep]
+    return page_config

@@ -1,0 +1,215 @@
+"""A lighter page (issues 11 and 14): each dashboard loads only the widget JavaScript it declares.
+
+Without ``auth.page_extensions`` every dashboard loaded all 14 installed JupyterLab extensions
+(142 JS files, 9.6 MB). The first tests check the hook itself on the installed extensions;
+the browser test opens every dashboard in chromium and checks that its JS stays under a stated
+budget, that no widget fails to draw for want of its library, and that the heavy widgets still
+render where they are (the 3D forest on its own page, forest3d.ipynb; the Space-time view in the
+Studio; the webcam in My cameo).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import TEST_PASSWORD, give_password, launch_chromium
+
+from sora_widgets.auth.page_extensions import (
+    ALWAYS,
+    METADATA_KEY,
+    declared_extensions,
+    page_config_hook,
+    with_needs,
+)
+from sora_widgets.serve import dashboards_dir
+
+MB = 1_000_000
+
+#: The JS a page may load (decoded bytes, MB; files). Measured at about 5.0 MB / 71 files for the
+#: light pages, 9.1 MB / 125 for the pages that draw ipyvolume; the budgets leave room for small
+#: upgrades of Voila, never for a heavy library coming back by accident.
+LIGHT_BUDGET = (5.6 * MB, 85)
+HEAVY_BUDGET = (9.4 * MB, 135)
+#: Extensions only a 3D view or the webcam needs: a light page must load none of their files.
+HEAVY_EXTENSIONS = ("jupyter-vuetify", "jupyter-vue", "jupyter-threejs", "ipyvolume", "jupyter-webrtc", "bqplot")
+
+#: Console words that mean a widget could not be drawn (its library was not loaded).
+MISSING_WIDGET_WORDS = ("Error creating view", "Could not create", "is not registered", "not found in module",
+                        "Failed to create module")
+
+
+def installed_extensions() -> dict:
+    from jupyterlab_server.config import get_federated_extensions
+    from voila.utils import get_voila_labextensions_path
+
+    return get_federated_extensions(get_voila_labextensions_path())
+
+
+# ------------------------------------------------------------------ the hook, without a browser
+def test_needs_follow_shared_packages_and_the_python_side():
+    installed = installed_extensions()
+    # jupyter-vuetify's package.json shares jupyter-vue (not bundled): it comes along.
+    assert {"jupyter-vuetify", "jupyter-vue"} <= with_needs(["jupyter-vuetify"], installed)
+    light = with_needs(["anywidget"], installed)
+    assert light == {"anywidget", *ALWAYS}
+    assert not light & set(HEAVY_EXTENSIONS)
+
+
+def test_ipyvolume_needs_every_module_its_figure_is_made_of():
+    """The models an ipyvolume figure + scatter creates come from extensions ``with_needs`` keeps."""
+    ipv = pytest.importorskip("ipyvolume")
+    from ipywidgets.widgets.widget import _instances
+
+    before = set(_instances)
+    fig = ipv.figure(width=100, height=100, controls=False)
+    ipv.scatter(*np.zeros((3, 2), np.float32))
+    made = {_instances[k]._model_module for k in set(_instances) - before}
+    fig.close()
+    core = {m for m in made if m.startswith("@jupyter-widgets/")}
+    assert "ipyvolume" in made and "jupyter-threejs" in made
+    assert made - core <= with_needs(["ipyvolume"], installed_extensions())
+
+
+def _notebook(tmp_path, meta: dict | None) -> str:
+    nb = {"cells": [], "metadata": {} if meta is None else {"sora_widgets": meta}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "page.ipynb").write_text(json.dumps(nb))
+    return "page.ipynb"
+
+
+class _Root:
+    def __init__(self, root_dir):
+        self.root_dir = str(root_dir)
+
+
+def _config(installed) -> dict:
+    return {"federated_extensions": [{"name": n, "load": "static/remoteEntry.js"} for n in installed]}
+
+
+@pytest.mark.parametrize("meta", [None, {}, {METADATA_KEY: "anywidget"}, {METADATA_KEY: [1, 2]}])
+def test_a_page_that_declares_nothing_keeps_every_extension(tmp_path, meta):
+    installed = installed_extensions()
+    cfg = _config(installed)
+    out = page_config_hook(cfg, "/", {"contents_manager": _Root(tmp_path)}, None, None, _notebook(tmp_path, meta))
+    assert [x["name"] for x in out["federated_extensions"]] == list(installed)
+
+
+def test_a_page_that_declares_keeps_only_what_it_needs(tmp_path):
+    installed = installed_extensions()
+    cfg = _config(installed)
+    nb = _notebook(tmp_path, {METADATA_KEY: ["anywidget", "jupyter-webrtc"]})
+    out = page_config_hook(cfg, "/", {"contents_manager": _Root(tmp_path)}, None, None, nb)
+    kept = {x["name"] for x in out["federated_extensions"]}
+    assert kept == ({"anywidget", "jupyter-webrtc", *ALWAYS} & set(installed))
+    assert len(cfg["federated_extensions"]) == len(installed), "Voila's own config is left unchanged"
+
+
+def test_every_dashboard_declares_installed_extensions():
+    installed = installed_extensions()
+    for nb in sorted(dashboards_dir().glob("*.ipynb")):
+        names = declared_extensions(nb)
+        assert names is not None, f"{nb.name} declares no widget extensions: it would load all of them"
+        assert set(names) <= set(installed), (nb.name, set(names) - set(installed))
+
+
+# ------------------------------------------------------------------ in chromium
+STAFF_PAGES = {"moderation.ipynb", "admin.ipynb"}
+#: What proves each page's widgets drew (beyond ``.jupyter-widgets``).
+DRAWN = {
+    "studio.ipynb": "button.sw-generate",
+    "lineage.ipynb": ".sw-remix-tree .sw-node",
+    "forest3d.ipynb": ".sw-remix-forest3d canvas",
+    "my_cameo.ipynb": ".lm-TabBar-tab",
+    "feed.ipynb": ".jupyter-widgets",
+}
+
+JS_JS = """() => performance.getEntriesByType('resource')
+  .filter(e => /\\.js(\\?|$)/.test(e.name))
+  .map(e => [e.name, e.decodedBodySize])"""
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    from sora_widgets.demo import ADMIN, CREATORS, seed_demo
+
+    home = tmp_path_factory.mktemp("weight-demo")
+    seed_demo(home, n_clips=20, n_rendered=2, seed=3)
+    for handle in (CREATORS[0], ADMIN):
+        give_password(home, handle)
+    return home
+
+
+def _log_in(page, server, handle):
+    page.goto(server.base_url + "login?next=/")
+    page.fill("#handle", handle)
+    page.fill("#password", TEST_PASSWORD)
+    with page.expect_navigation(timeout=60_000):
+        page.click("#sw-login-submit")
+
+
+def _open(page, server, nb) -> dict:
+    page.console_errors = []
+    page.goto(server.url(nb), wait_until="commit")
+    page.wait_for_selector(".jupyter-widgets", timeout=120_000)
+    page.wait_for_selector(DRAWN.get(nb, ".jupyter-widgets"), timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=60_000)  # every script the page asked for has arrived
+    files = page.evaluate(JS_JS)
+    return {"bytes": sum(size for _name, size in files), "files": len(files),
+            "extensions": sorted({n.split("/voila/labextensions/")[1].rsplit("/static/", 1)[0]
+                                  for n, _s in files if "/voila/labextensions/" in n})}
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_each_dashboard_loads_only_its_widget_js_and_still_draws(voila, playwright_driver, demo_home,
+                                                                  artifacts_dir):
+    from sora_widgets.demo import ADMIN, CREATORS
+
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(demo_home)}, name="page-weight")
+    # A fake camera, so My cameo's webcam panel can show a live picture through ipywebrtc.
+    browser = launch_chromium(playwright_driver, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+    weights, problems = {}, {}
+    try:
+        for handle in (CREATORS[0], ADMIN):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+            page = ctx.new_page()
+            page.console_errors = []
+            page.on("console", lambda m, p=page: m.type == "error" and p.console_errors.append(m.text))
+            page.on("pageerror", lambda e, p=page: p.console_errors.append(str(e)))
+            _log_in(page, server, handle)
+            for nb in sorted(p.name for p in dashboards_dir().glob("*.ipynb")):
+                if (nb in STAFF_PAGES) != (handle == ADMIN):
+                    continue
+                w = weights[nb] = _open(page, server, nb)
+                heavy = set(with_needs(declared_extensions(dashboards_dir() / nb), installed_extensions()))
+                budget = HEAVY_BUDGET if heavy & set(HEAVY_EXTENSIONS) else LIGHT_BUDGET
+                unexpected = set(w["extensions"]) - heavy
+                if w["bytes"] > budget[0] or w["files"] > budget[1] or unexpected:
+                    problems[nb] = {"weight": w, "budget": budget, "not declared": unexpected}
+                if nb == "my_cameo.ipynb":
+                    page.locator(".lm-TabBar-tab", has_text="Make a cameo").click()
+                    page.locator(".sw-cameo-maker").get_by_text("Record with the webcam").click()
+                    page.wait_for_function("""() => [...document.querySelectorAll('.sw-cameo-maker video')]
+                                              .some(v => v.srcObject && v.videoWidth > 0)""", timeout=60_000)
+                if nb == "studio.ipynb":
+                    page.get_by_label("Prompt", exact=True).fill("a red ball bounces")
+                    page.locator(".sw-duration input").fill("0.5")
+                    page.locator(".sw-duration input").press("Tab")
+                    page.wait_for_timeout(300)  # the values reach the kernel before the click does
+                    page.locator("button.sw-generate").click()
+                    page.locator(".sw-main-player video").wait_for(timeout=120_000)
+                    page.get_by_role("button", name="Space-time view").click()
+                    page.locator(".sw-spacetime canvas").first.wait_for(timeout=60_000)
+                broken = [e for e in page.console_errors if any(s in e for s in MISSING_WIDGET_WORDS)]
+                if broken:
+                    problems[f"{nb} console"] = broken[:5]
+                page.screenshot(path=str(artifacts_dir / f"weight-{nb.removesuffix('.ipynb')}.png"))
+            ctx.close()
+    finally:
+        browser.close()
+    print("JS per dashboard:", json.dumps({k: (round(v["bytes"] / MB, 2), v["files"]) for k, v in weights.items()}))
+    assert len(weights) == len(list(dashboards_dir().glob("*.ipynb")))
+    assert not problems, problems
+    light = [nb for nb in weights if not set(weights[nb]["extensions"]) & set(HEAVY_EXTENSIONS)]
+    assert "feed.ipynb" in light and "messages.ipynb" in light, weights
