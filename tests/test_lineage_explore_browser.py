@@ -96,15 +96,10 @@ def test_fit_zoom_drag_and_the_selected_clip_stays_in_view(voila, browser, demo_
 @pytest.fixture(scope="module")
 def big_home(tmp_path_factory):
     """Creators and one 1,500-clip cascade (above FULL_DRAW_MAX: drawn in layers), built as the benchmark does."""
-    import sys
-    from pathlib import Path
-
     from sora_widgets.demo import CREATORS
     from sora_widgets.social.accounts import sign_up
     from sora_widgets.store import open_store
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from lineage_page_bench import add_cascade, busy_clip
+    from sora_widgets.testing.cascade import add_cascade, busy_clip
 
     home = tmp_path_factory.mktemp("lineage-big")
     store = open_store(home)
