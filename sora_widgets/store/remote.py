@@ -364,6 +364,8 @@ class RemoteConnection:
 
     def _call(self, op: str, *args: Any) -> Any:
         if self._broken:
+            if op == "rollback":
+                return None  # the transaction died with the service: nothing is left to undo
             raise StoreError("this store session ended when the service stopped answering")
         try:
             self._conn.send((self._cid, op, args))

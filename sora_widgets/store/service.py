@@ -62,7 +62,7 @@ class StoreService:
         self._listener: Listener | None = None
         self._key = secrets.token_bytes(32)
         self._stopping = threading.Event()
-        self._sessions: set[threading.Thread] = set()
+        self._sessions: set[_Session] = set()
         self._private_dir: str | None = None
 
     # ------------------------------------------------------------------------------------------ life
@@ -138,8 +138,11 @@ class StoreService:
             with contextlib.suppress(OSError), Client(self.socket_path, family="AF_UNIX"):
                 pass  # wakes the accept loop, which then sees the flag
         deadline = time.monotonic() + STOP_GRACE_S
-        for t in list(self._sessions):
-            t.join(max(0.0, deadline - time.monotonic()))
+        while any(s.stack is not None for s in list(self._sessions)) and time.monotonic() < deadline:
+            time.sleep(0.01)  # a session in progress finishes (idle pooled connections are not waited for)
+        for s in list(self._sessions):
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(s.conn.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes its thread with end-of-file: it rolls back and ends
         self._close()
 
     def _close(self) -> None:
@@ -175,9 +178,7 @@ class StoreService:
             if self._stopping.is_set():
                 conn.close()
                 return
-            t = threading.Thread(target=self._serve_client, args=(conn,), name="store-session", daemon=True)
-            self._sessions.add(t)
-            t.start()
+            threading.Thread(target=self._serve_client, args=(conn,), name="store-session", daemon=True).start()
 
     def _serve_client(self, conn: Connection) -> None:
         try:
@@ -189,10 +190,14 @@ class StoreService:
                 conn.send(str(self.home))
             except Exception:  # wrong key, or it hung up: never read a message from it
                 return
-            _Session(self._owned, conn).run()
+            session = _Session(self._owned, conn)
+            self._sessions.add(session)
+            try:
+                session.run()
+            finally:
+                self._sessions.discard(session)
         finally:
             conn.close()
-            self._sessions.discard(threading.current_thread())
 
 
 def _same_user(conn: Connection) -> bool:
@@ -243,7 +248,8 @@ class _Session:
                     cur.close()
         self.cursors = {}
         if self.stack is not None:
-            self.stack.close()  # rolls back what the client left open, releases the write turn
+            with contextlib.suppress(duckdb.Error):
+                self.stack.close()  # rolls back what the client left open, releases the write turn
             self.stack = None
 
     def handle(self, cid: int, op: str, args: tuple) -> Any:
