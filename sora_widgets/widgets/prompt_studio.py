@@ -38,6 +38,7 @@ from .cameo_picker import CameoPicker
 from .clip_player import ClipPlayer
 from .studio_form import ASPECTS, SIZES_PX, GenerationForm, frame_size
 from .studio_history import HistoryEntry, TakeHistory
+from .studio_picture import PicturePanel
 from .studio_publish import PublishPanel
 from .understood import understood_html
 
@@ -130,6 +131,7 @@ class PromptStudio(W.VBox):
         self.form = GenerationForm()
         # Listed on the background thread (reads cameos and their pictures): see _start_background_work.
         self.cameo_picker = CameoPicker(self.store, self.user, prompt=self.form.prompt, load=False)
+        self.picture = PicturePanel(self._current_frame)  # "Start from a picture" (studio_picture.py)
         for name in _FORM_CONTROLS:
             setattr(self, name, getattr(self.form, name))
 
@@ -189,7 +191,7 @@ class PromptStudio(W.VBox):
         ])
         # Widgets a background thread may change while the page is still loading (see _frontend_ready).
         self.frontend_ready = FrontendReady(self._frontend_rendered)
-        return [self.frontend_ready, self.who, self.form, self.cameo_picker, run, self.status,
+        return [self.frontend_ready, self.who, self.form, self.cameo_picker, self.picture, run, self.status,
                 W.HBox([self.preview, result]), self.takes]
 
     def _frontend_rendered(self) -> None:
@@ -273,6 +275,8 @@ class PromptStudio(W.VBox):
         self.form.seed_for_next_take(self.history[-1].clip.meta.get("seed") if self.history else None)
         prompt = self.prompt.value
         kwargs = self.request_kwargs()
+        if self.picture.image is not None:
+            kwargs["image"] = self.picture.image
         store, user = self.store, self.user
 
         def job(on_progress, cancel):
@@ -380,6 +384,14 @@ class PromptStudio(W.VBox):
         self.spacetime_box.children = []
         self.spacetime_button.disabled = False
         self.publish_panel.show(entry)
+        self.picture.take_ready(True)
+
+    def _current_frame(self):
+        """The current take's frames, fps and the time its player shows (for "Use this frame"), or None."""
+        player = self.player
+        if self.clip is None or player is None:
+            return None
+        return self.clip.frames, self.clip.fps, float(player.current_time)
 
     @property
     def clip(self) -> Clip | None:
