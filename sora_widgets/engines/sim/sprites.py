@@ -12,6 +12,12 @@ one bitmap size, 109 px). Nothing is downloaded at run time.
 - :func:`outline`: the convex hull of the alpha as a polygon in units of the sprite's height, for the
   physics body (pymunk takes convex polygons).
 
+A second set gives breadth: Material Design Icons (Pictogrammers, fonts and icons Apache-2.0; the font ships in
+the PyPI package ``fonticon-materialdesignicons7``, a runtime dependency), about 7,300 monochrome icons of
+which about a thousand are things the emoji lack (limousine, tractor variants, tools, furniture, appliances,
+dinosaurs...). Their sprite ids read ``"mdi:<icon name>:<codepoint hex>:<CSS colour>"``; the glyph's alpha is
+filled with that colour, lit from above and outlined a shade darker, so tinting keeps a shading like an emoji's.
+
 If the font is missing, :func:`available` is False and :func:`base_rgba` raises :class:`SpriteUnavailable`
 with the install command; the engine then draws the thing as a hand-drawn box and records the
 substitution (see ``physics.layout``/``render``), never crashing.
@@ -26,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FONT_ENV", "FONT_PATHS", "SpriteUnavailable", "aspect", "available", "base_rgba", "font_path", "is_round", "outline",
-           "sprite"]
+__all__ = ["FONT_ENV", "FONT_PATHS", "MDI_PREFIX", "SpriteUnavailable", "aspect", "available", "base_rgba", "font_path",
+           "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite"]
 
 #: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
 FONT_ENV = "SORA_EMOJI_FONT"
@@ -79,18 +85,87 @@ def _font():
         raise SpriteUnavailable(f"cannot open the emoji font {p}: {exc}") from exc
 
 
+#: Sprite ids of Material Design Icons start with this.
+MDI_PREFIX = "mdi:"
+_MDI_PX = 128  # glyph size the icons are rendered at (their design grid is 24 units: 5.3 px a unit)
+
+
+def mdi_sprite_id(name: str, codepoint: int, color: str) -> str:
+    """The sprite id of a Material Design Icon filled with a CSS colour name (see the module docstring)."""
+    return f"{MDI_PREFIX}{name}:{codepoint:X}:{color}"
+
+
+@lru_cache(maxsize=1)
+def mdi_font_path() -> Path | None:
+    """Path of the Material Design Icons font of ``fonticon-materialdesignicons7``, or None if not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fonticon_mdi7")  # the package's own module is 250 kB of names: not imported
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "materialdesignicons-webfont.ttf"
+    return p if p.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def _mdi_font():
+    from PIL import ImageFont
+
+    p = mdi_font_path()
+    if p is None:
+        raise SpriteUnavailable("the Material Design Icons font is missing: pip install fonticon-materialdesignicons7")
+    return ImageFont.truetype(str(p), _MDI_PX)
+
+
+def _mdi_rgba(sprite_id: str) -> np.ndarray:
+    """The icon of ``"mdi:<name>:<hex>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha: the colour lit from
+    above (x1.18 at the top to x0.82 at the bottom) with a 2-px rim at x0.6, so its shape reads on any ground."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    from . import vocab
+
+    try:
+        _, _name, hexcp, color = sprite_id.split(":")
+        ch = chr(int(hexcp, 16))
+        rgb = np.asarray(vocab.hex_to_rgb(vocab.colors()[color]), np.float32)
+    except (ValueError, KeyError) as exc:
+        raise SpriteUnavailable(f"bad icon sprite id {sprite_id!r}") from exc
+    im = Image.new("L", (_MDI_PX + 16, _MDI_PX + 16), 0)
+    ImageDraw.Draw(im).text((8, 8), ch, font=_mdi_font(), fill=255)
+    alpha = np.asarray(im)
+    ys, xs = np.nonzero(alpha > 8)
+    if len(ys) == 0:
+        raise SpriteUnavailable(f"the icon font has no picture for {sprite_id!r}")
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    # pixels 2 px inside the edge keep the fill; the rim between is darker (an erosion of the alpha)
+    inner = np.asarray(im.filter(ImageFilter.MinFilter(5)))[y0:y1, x0:x1].astype(np.float32) / 255.0
+    a = alpha[y0:y1, x0:x1]
+    h = a.shape[0]
+    light = np.linspace(1.18, 0.82, h, dtype=np.float32)[:, None]
+    shade = light * (0.6 + 0.4 * inner)
+    out = np.empty(a.shape + (4,), np.uint8)
+    out[..., :3] = np.clip(rgb[None, None, :] * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
+    out[..., 3] = a
+    return out
+
+
 @lru_cache(maxsize=2048)
 def base_rgba(emoji: str) -> np.ndarray:
     """The emoji's picture at the font's bitmap size, cropped to its alpha: (H, W, 4) uint8, read-only.
 
     Args:
-        emoji (`str`): the emoji character(s), e.g. ``"\\U0001F40E"``.
+        emoji (`str`): the emoji character(s), e.g. ``"\\U0001F40E"``, or an icon's sprite id
+            (:func:`mdi_sprite_id`).
 
     Raises:
         SpriteUnavailable: no font, or the font draws nothing for ``emoji``.
     """
     from PIL import Image, ImageDraw
 
+    if emoji.startswith(MDI_PREFIX):
+        out = _mdi_rgba(emoji)
+        out.setflags(write=False)
+        return out
     font = _font()
     im = Image.new("RGBA", (_CANVAS, _CANVAS), (0, 0, 0, 0))
     ImageDraw.Draw(im).text((4, 4), emoji, font=font, embedded_color=True)

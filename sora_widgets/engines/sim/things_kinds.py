@@ -1,0 +1,86 @@
+"""Names of kinds drawn as their nearest catalogue picture, from WordNet's hyponyms — a developer tool.
+
+A beagle, a sedan or a birch has no picture of its own, but the catalogue has a dog, a car and a tree.
+:func:`kinds` walks WordNet down from each thing's meaning and gives it the names of the kinds below it, so
+"a beagle" is drawn as a dog (the record's ``kinds``; :mod:`.things` answers to them and says which thing
+stands in). Precision over reach: a name is taken only if
+
+- every noun meaning WordNet knows for it lies under that thing ("boxer" is also a fighter, "cardigan" a
+  sweater, "toy" anything: none of them is taken), and the nearest catalogue thing above it is that thing
+  ("taxi" is under "car", but the catalogue has a taxi);
+- it is one or two plain lower-case words in WordNet (no binomials, genera or proper names), and no name of
+  the catalogue, keyword of the prompt reader or action word already;
+- the thing's meaning is not one too broad for its picture (:data:`BROAD`: "herb", "medication").
+
+Needs, at build time only, ``nltk`` (pip) and the WordNet 3.0 database (Debian ``wordnet-base`` and
+``wordnet-sense-index``: copy ``/usr/share/wordnet`` to ``~/nltk_data/corpora/wordnet`` and add the standard
+``lexnames`` file, which Debian does not ship). WordNet's licence (Princeton, permissive) allows this use.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: WordNet lexicographer file a thing's meaning must come from, by the thing's emoji subgroup prefix.
+LEXNAMES: dict[str, tuple[str, ...]] = {
+    "animal": ("noun.animal",),
+    "plant": ("noun.plant",),
+    "food": ("noun.food", "noun.plant"),
+    "drink": ("noun.food", "noun.artifact"),
+}
+_DEFAULT_LEX = ("noun.artifact",)
+#: Catalogue things whose WordNet meaning is too broad for their picture to stand in for its kinds (all
+#: herbaceous plants are not a basil leaf, all works of art not a palette).
+BROAD = frozenset({"herb", "medication", "artist palette", "ornament", "tools", "package", "pill", "gem stone",
+                   "shield", "ring", "toolbox", "wrapped gift", "adhesive bandage", "nazar amulet", "scroll",
+                   "film frames", "bookmark tabs", "placard", "label", "dress", "kimono", "sari", "leaf fluttering in wind", "fallen leaf",
+                   "maple leaf", "rock", "wood", "bricks"})
+#: One or two plain lower-case words: WordNet writes genera, species and proper names with a capital.
+_PLAIN = re.compile(r"[a-z][a-z'-]*( [a-z][a-z'-]*)?")
+_TAXON = re.compile(r"^(genus|family|order|class|subfamily|suborder|superfamily|phylum) ")
+
+
+def _meaning(wn, record: dict):
+    """The WordNet synset of a catalogue record: the first noun meaning of its name (or, failing that, of an
+    alias) in the lexicographer file its class allows; None if none."""
+    prefix = record["group"].split("-")[0]
+    lex = LEXNAMES.get(prefix, _DEFAULT_LEX)
+    for name in (record["name"], *record["aliases"]):
+        for s in wn.synsets(name.replace(" ", "_"), "n"):
+            if s.lexname() in lex:
+                return s
+    return None
+
+
+def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str, list[str]]:
+    """Record key -> names of the kinds drawn as it (see the module docstring); extends ``taken``.
+
+    Args:
+        records (`list[dict]`): the catalogue records (``name``, ``aliases``, ``group``, ``key``).
+        taken (`set[str]`): names the catalogue already answers to.
+        reserved (`set[str]`): words that must stay the prompt reader's (keywords, action words).
+    """
+    from nltk.corpus import wordnet as wn
+
+    owner: dict = {}  # synset -> key of the record it means (the first record claiming it keeps it)
+    for r in records:
+        s = None if r["name"] in BROAD else _meaning(wn, r)
+        if s is not None:
+            owner.setdefault(s, r["key"])
+    out: dict[str, list[str]] = {}
+    for s, key in owner.items():
+        for h in (s, *s.closure(lambda x: x.hyponyms())):
+            # the nearest catalogue meaning at or above h must be s itself ("taxicab" is the taxi's, not the car's)
+            near = min(((d, o) for o, d in h.hypernym_distances() if o in owner), key=lambda t: t[0], default=None)
+            if near is None or near[1] != s:
+                continue
+            for lemma in h.lemmas():
+                low = lemma.name().replace("_", " ")
+                if low in taken or low in reserved or not _PLAIN.fullmatch(low) or _TAXON.match(low):
+                    continue
+                senses = wn.synsets(lemma.name(), "n")
+                if not senses or not all(s in {o for o, _ in x.hypernym_distances()} for x in senses):
+                    continue
+                taken.add(low)
+                out.setdefault(key, []).append(low)
+    return out
