@@ -11,13 +11,17 @@ the real migrations, so every index the product has is there), then measures:
   into pandas and rank there (the same score), as a ratio to the feed's ranking, in the same run;
 - with ``--before REV``: the same pages through ``social.feed`` as it was at git revision ``REV``
   (module and SQL read with ``git show``, run against this store), interleaved page by page with
-  today's, so a busy machine slows both alike: the ratio is the figure to trust.
+  today's, so a busy machine slows both alike: the ratio is the figure to trust;
+- with ``--service``: the same pages with the store file opened per operation (direct) and through a
+  store service (``sora-widgets store-serve``: one long-lived DuckDB), in alternating blocks of
+  ``--block`` pages in one run (wall and this process's CPU).
 
 Usage::
 
     nice .venv/bin/python benchmarks/feed_bench.py            # 1 M clips, 100 k users, 10 M events (minutes)
     nice .venv/bin/python benchmarks/feed_bench.py --quick    # 20 k clips, 2 k users, 200 k events (= --scale 0.02)
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --before c974678   # keep the store
+    nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service   # direct vs service
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import contextlib
 import datetime as dt
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,6 +47,7 @@ from sora_widgets.access import viewer_params, visible_clip_sql  # noqa: E402
 from sora_widgets.social import _sql, feed  # noqa: E402
 from sora_widgets.social.graph import COMPLETE_FRACTION, FRESHNESS_TAU_S  # noqa: E402
 from sora_widgets.store import open_store  # noqa: E402
+from sora_widgets.store.service import spawn, stop  # noqa: E402
 
 
 def build(store, *, clips: int, users: int, events: int, seed: float = 0.42) -> None:
@@ -207,6 +213,41 @@ def side_by_side(store, viewers: list[str], mode: str, before) -> dict[str, list
     return out
 
 
+def direct_vs_service(store, viewers: list[str], mode: str, block: int) -> dict[str, list[float]]:
+    """Each viewer's first and next page, with the store opened directly and through a store service, in
+    alternating blocks of ``block`` viewers (a service is started for each service block): wall ms
+    (``direct_first``, ``direct_next``, ``service_first``, ``service_next``) and CPU ms (``..._cpu``)."""
+    out: dict[str, list[float]] = {}
+    for start in range(0, len(viewers), block):
+        for backend in ("direct", "service"):
+            proc = spawn(store.home) if backend == "service" else None
+            try:
+                feed.page(store, viewers[start], mode=mode, size=20)  # connect / warm, not timed
+                served_cpu = _proc_cpu_ms(proc.pid) if proc else 0.0
+                for v in viewers[start:start + block]:
+                    cursor = None
+                    for which in ("first", "next"):
+                        t, c = time.perf_counter(), time.process_time()
+                        p = feed.page(store, v, mode=mode, size=20, cursor=cursor)
+                        out.setdefault(f"{backend}_{which}", []).append((time.perf_counter() - t) * 1000)
+                        out.setdefault(f"{backend}_{which}_cpu", []).append((time.process_time() - c) * 1000)
+                        cursor = p.next_cursor
+                        if cursor is None:
+                            break
+                if proc is not None:  # the service process's CPU for the block (clock ticks: summed, not per page)
+                    out.setdefault("service_process_cpu", []).append(_proc_cpu_ms(proc.pid) - served_cpu)
+            finally:
+                if proc is not None:
+                    stop(proc)
+    return out
+
+
+def _proc_cpu_ms(pid: int) -> float:
+    """User + system CPU of process ``pid`` so far, ms (from /proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def pct(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q))
 
@@ -219,6 +260,8 @@ def main() -> None:
     ap.add_argument("--home", help="keep the store in this folder and reuse it on the next run (same --scale)")
     ap.add_argument("--before", metavar="REV", help="also time social.feed as of this git revision, side by side")
     ap.add_argument("--pages-only", action="store_true", help="skip the ranking-growth and pandas figures")
+    ap.add_argument("--service", action="store_true", help="also: pages direct vs through a store service")
+    ap.add_argument("--block", type=int, default=10, help="--service: viewers per alternating block")
     args = ap.parse_args()
     scale = 0.02 if args.quick else args.scale
     clips, users, events = int(1_000_000 * scale), int(100_000 * scale), int(10_000_000 * scale)
@@ -249,6 +292,26 @@ def main() -> None:
             marker.write_text(json.dumps(size))
         if not reuse and not args.pages_only:
             report_ranking(store, viewers, events, small, small_base)
+        if args.service:
+            print(f"\ndirect vs store service, one run (first + next page per viewer, alternating blocks of "
+                  f"{args.block}), load {' '.join(open('/proc/loadavg').read().split()[:3])}:")
+            for mode in feed.MODES:
+                r = direct_vs_service(store, viewers, mode, args.block)
+                for which in ("first", "next"):
+                    d, sv = r.get(f"direct_{which}"), r.get(f"service_{which}")
+                    if not d or not sv:
+                        continue
+                    print(f"  {mode:<13} {which:<5} direct p50 {pct(d, 50):6.1f} / p95 {pct(d, 95):6.1f} ms   "
+                          f"service p50 {pct(sv, 50):6.1f} / p95 {pct(sv, 95):6.1f} ms   "
+                          f"p95 ratio x{pct(d, 95) / pct(sv, 95):.1f}   CPU p50 "
+                          f"{pct(r[f'direct_{which}_cpu'], 50):.0f} vs {pct(r[f'service_{which}_cpu'], 50):.0f} ms")
+                n_service = len(r.get("service_first", [])) + len(r.get("service_next", []))
+                both = sum(r.get("service_first_cpu", []) + r.get("service_next_cpu", []))
+                direct = r.get("direct_first_cpu", []) + r.get("direct_next_cpu", [])
+                if n_service and direct:
+                    print(f"  {mode:<13} CPU per page, mean, both processes: direct {sum(direct) / len(direct):.0f} ms, "
+                          f"service {(both + sum(r['service_process_cpu'])) / n_service:.0f} ms (client "
+                          f"{both / n_service:.0f} + service process {sum(r['service_process_cpu']) / n_service:.0f})")
         print(f"\nfeed.page(size=20) end to end, {len(viewers)} viewers each, {events:,} events:")
         for mode in feed.MODES:
             page_ms(store, viewers[:3], mode)  # warm the OS cache
