@@ -218,3 +218,31 @@ def test_a_person_is_cut_out_by_the_face_and_an_object_falls_to_the_bottom():
     r = cv2.matchTemplate(cup.frames[-1], tmpl, cv2.TM_SQDIFF_NORMED)
     _, _, (_, my), _ = cv2.minMaxLoc(r)
     assert my - (by0 + 4) > 0.15 * h  # it fell
+
+
+# ----------------------------------------------------------------------------- the diffusers engines
+def test_the_diffusers_start_image_fills_the_frame_without_stretching():
+    from sora_widgets.engines.base import GenerationRequest
+    from sora_widgets.engines.diffusers.common import start_image
+
+    wide = np.zeros((60, 180, 3), np.uint8)
+    wide[:, 60:120] = 255  # a white square between black thirds
+    got = start_image(GenerationRequest("the cat jumps", width=64, height=64, image=wide))
+    assert got.shape == (64, 64, 3) and got[:, 3:61].min() > 200  # the middle, cropped, not squeezed
+
+
+@pytest.mark.slow
+def test_ltx2_runs_image_to_video_from_a_photo(tmp_path):
+    """The real diffusers image-to-video pipeline class (LTX2ImageToVideoPipeline), tiny random weights."""
+    pytest.importorskip("diffusers")
+    from sora_widgets.testing.tiny_pipelines import save_tiny_model
+
+    folder = save_tiny_model("ltx2-two-stage", tmp_path / "ltx2")
+    kw = {"engine": "ltx2", "model": str(folder), "width": 64, "height": 64, "fps": 24, "duration": 0.375,
+          "steps": 2, "seed": 2}
+    cat = data.chelsea()
+    clip = sw.generate("the cat jumps", image=cat, **kw)
+    assert clip.meta["pipeline"] == "LTX2ImageToVideoPipeline" and clip.meta["route"] == "image-to-video"
+    assert clip.meta["recipe"]["image_sha256"] == picture_sha256(cat)
+    coffee = sw.generate("the cat jumps", image=data.coffee(), **kw)
+    assert not np.array_equal(clip.frames, coffee.frames)  # the picture conditions the result

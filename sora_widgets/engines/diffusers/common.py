@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...media import Clip
+from ...pictures import fit_picture
 from ..base import Cancelled, EngineUnavailable, GenerationRequest, ProgressCallback, check_cancel
 from ..options import OptionSpec
 from . import loading
@@ -134,15 +135,16 @@ def parent_frames(parent: Clip, num_frames: int, fps: float) -> np.ndarray:
 
 
 def start_image(request: GenerationRequest) -> np.ndarray | None:
-    """The start image for image-to-video: ``request.image``, else one made from the cameos.
+    """The start image for image-to-video: ``request.image`` fitted to the request's frame
+    (:func:`sora_widgets.pictures.fit_picture`: scaled to cover it, centre-cropped), else one made from the cameos.
 
     Cameo assets (from ``cameo.use``) enter a scene on these engines as the start frame:
     an asset with an ``image`` (or ``reference_image``) attribute holding (H, W, 3) uint8
     is used as it is; otherwise the cameos' cut-outs are composited into the scene the
     prompt describes (:func:`composited_first_frame`).
     """
-    if request.image is not None:
-        return _as_rgb_uint8(request.image, "image")
+    if request.image is not None:  # a picture of any aspect fills the frame, cropped, never stretched
+        return fit_picture(_as_rgb_uint8(request.image, "image"), int(request.width), int(request.height))
     for cameo in request.cameos:
         for attr in ("image", "reference_image"):
             img = getattr(cameo, attr, None)
