@@ -230,3 +230,41 @@ def test_real_kernel_holds_models_without_copies(cache_env):
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     del other
+
+
+def test_only_pages_that_generate_take_a_pooled_kernel():
+    """The pooled kernel preloads the Studio's models: the Studio, feed and lineage pages take it, no other."""
+    from sora_widgets.auth.kernel_pool import POOL_PAGES, pool_serves
+
+    for page in POOL_PAGES:
+        assert pool_serves(f"/voila/render/{page}")
+        assert pool_serves(f"/base/voila/render/{page}/")
+    for page in ("admin.ipynb", "moderation.ipynb", "my_cameo.ipynb", "messages.ipynb", "guardian.ipynb",
+                 "provenance.ipynb", "studio.ipynb.bak", "xstudio.ipynb"):
+        assert not pool_serves(f"/voila/render/{page}")
+    assert not pool_serves(None) and not pool_serves("")
+    assert pool_serves("/voila/render/admin.ipynb", pages=["admin.ipynb"])
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_admin_page_leaves_the_warm_kernel_for_the_studio(voila, tmp_home, artifacts_dir):
+    """On a real server with a pool: the admin page starts its own (small) kernel; the warm one keeps waiting."""
+    from conftest import make_account
+    from test_auth_browser import Http
+    from test_kernel_pool import login_without_a_page, warm_kernels
+
+    from sora_widgets.serve import dashboards_dir
+    from sora_widgets.store import open_store
+
+    make_account(open_store(tmp_home), "boss", role="admin")
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(tmp_home)}, name="kernel-memory-pool")
+    log_path = artifacts_dir / "kernel-memory-pool-voila.log"
+    [pooled] = warm_kernels(log_path, 1)
+    boss = Http(server)
+    login_without_a_page(boss, "boss")
+    _, status, body = boss.get("voila/render/admin.ipynb")
+    assert status == 200 and "(@boss)" in body
+    assert pooled not in body and "page served by warm kernel" not in log_path.read_text()
+    _, status, body = boss.get("voila/render/studio.ipynb")
+    assert status == 200 and pooled in body  # still there for the page that needs it

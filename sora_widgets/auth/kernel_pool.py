@@ -37,9 +37,10 @@ import os
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import ensure_async
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 
-__all__ = ["FIRST_STAGE_DONE", "PooledKernelManager", "POOL_ENV", "STILL_WARMING", "WARM_CODE"]
+__all__ = ["FIRST_STAGE_DONE", "POOL_PAGES", "PooledKernelManager", "POOL_ENV", "STILL_WARMING", "WARM_CODE",
+           "pool_serves"]
 
 #: The server environment variable that sets the pool size (0 turns the pool off).
 POOL_ENV = "SORA_WIDGETS_KERNEL_POOL"
@@ -58,6 +59,23 @@ FIRST_STAGE_DONE = "_sw_warm_up.first_stage.is_set()"
 STILL_WARMING = "_sw_warm_up.is_alive()"
 #: Seconds between two such questions.
 POLL_S = 0.5
+#: The dashboards a pooled kernel is handed to: those that generate (a take, a remix) and play clips, which
+#: is what it preloads. Any other page (admin, moderation, my_cameo, ...) gets a fresh kernel that loads only
+#: what that page uses: a pooled kernel holds ~420 MiB of private memory, an admin page's own kernel ~90 MiB.
+POOL_PAGES = ("studio.ipynb", "feed.ipynb", "lineage.ipynb")
+
+
+def pool_serves(script_name: str | None, pages=POOL_PAGES) -> bool:
+    """Whether a page request may take a pooled kernel.
+
+    Args:
+        script_name (`str | None`): the request's path as Voila puts it in the kernel's environment
+            (``SCRIPT_NAME``, e.g. ``/voila/render/studio.ipynb``); None or empty: not a page of ours.
+        pages (`Iterable[str]`, *optional*, defaults to :data:`POOL_PAGES`): notebook file names served.
+    """
+    if not script_name:
+        return False
+    return script_name.rstrip("/").rsplit("/", 1)[-1] in set(pages)
 
 
 def _fail_unless_ready(task: asyncio.Task, ready: asyncio.Future) -> None:
@@ -88,6 +106,10 @@ class PooledKernelManager(AsyncMappingKernelManager):
         5.0, help="Seconds after the page that took a pooled kernel connected to it before the next one starts "
                   "(s): starting a kernel takes a core for a second or two, and the page's first Generate "
                   "comes right after it connects."
+    ).tag(config=True)
+    pool_pages = List(
+        Unicode(), list(POOL_PAGES),
+        help="Notebook file names whose pages may take a pooled kernel (others start a fresh, smaller one).",
     ).tag(config=True)
     pool_refill_delay_s = Float(
         20.0, help="Seconds after a page took a pooled kernel before the next one starts if that page never "
@@ -191,10 +213,12 @@ class PooledKernelManager(AsyncMappingKernelManager):
             client.stop_channels()
         return kernel_id
 
-    async def _take_pooled(self, kernel_name: str | None, path) -> str | None:
+    async def _take_pooled(self, kernel_name: str | None, path, env: dict | None = None) -> str | None:
         """A pooled kernel's id for a request like this one, or None (then start a fresh kernel)."""
         if not self._pool or (kernel_name or self.pool_kernel_name) != self.pool_kernel_name:
             return None
+        if not pool_serves((env or {}).get("SCRIPT_NAME"), self.pool_pages):
+            return None  # a page that neither generates nor plays: its own kernel is a fifth of the size
         if self.cwd_for_path(path or "") != self.cwd_for_path(""):
             return None
         for failed in [f for f in self._pool if f.done() and f.exception() is not None]:
@@ -221,7 +245,7 @@ class PooledKernelManager(AsyncMappingKernelManager):
     async def start_kernel(self, *, kernel_id: str | None = None, path=None, **kwargs) -> str:
         """A kernel for a page: a warm pooled one when it fits, else a fresh one (jupyter_server's arguments)."""
         if kernel_id is None:
-            pooled = await self._take_pooled(kwargs.get("kernel_name"), path)
+            pooled = await self._take_pooled(kwargs.get("kernel_name"), path, kwargs.get("env"))
             if pooled is not None:
                 self.log.info("kernel pool: page served by warm kernel %s", pooled)
                 return pooled
