@@ -246,3 +246,27 @@ def test_ltx2_runs_image_to_video_from_a_photo(tmp_path):
     assert clip.meta["recipe"]["image_sha256"] == picture_sha256(cat)
     coffee = sw.generate("the cat jumps", image=data.coffee(), **kw)
     assert not np.array_equal(clip.frames, coffee.frames)  # the picture conditions the result
+
+
+# ----------------------------------------------------------------------------- moderation
+def test_the_picture_goes_through_the_image_check_before_the_engine(store):
+    from conftest import make_account
+
+    from sora_widgets import publishing
+
+    user = make_account(store, "pic_maker")
+    cat = data.chelsea()
+    clip = publishing.generate_checked(store, "the cat jumps", user=user, image=cat, seed=1, duration=0.25,
+                                       fps=FPS, width=64, height=64)
+    assert clip.meta["picture_verdict"] == "allow"
+    rows = store.sql("SELECT decision, target_id, user_handle FROM moderation_verdicts WHERE target_kind = 'picture'")
+    assert rows.values.tolist() == [["allow", picture_sha256(cat), user]]
+    # No picture: no picture verdict.
+    plain = publishing.generate_checked(store, "the cat jumps", user=user, seed=1, duration=0.25, fps=FPS,
+                                        width=64, height=64)
+    assert "picture_verdict" not in plain.meta
+    assert len(store.sql("SELECT 1 FROM moderation_verdicts WHERE target_kind = 'picture'")) == 1
+    # A bad picture is refused before anything is checked or recorded.
+    with pytest.raises(ValueError, match="image must be"):
+        publishing.generate_checked(store, "the cat jumps", user=user, image=np.zeros((64, 64), np.uint8))
+    assert len(store.sql("SELECT 1 FROM moderation_verdicts WHERE target_kind = 'picture'")) == 1
