@@ -70,11 +70,105 @@ def test_every_name_finds_its_own_thing_and_get_round_trips():
 
 
 def test_catalogue_breadth():
+    """Counted honestly: distinct pictures (no two things share one) and the names that lead to them."""
     all_ = things.all_things()
     names = {n for t in all_ for n in (t.name, *t.aliases)}
-    assert len(all_) >= 600 and len(names) >= 1000
+    assert len({t.emoji for t in all_}) == len(all_) >= 950
+    assert sum(t.emoji.startswith(sprites.MDI_PREFIX) for t in all_) >= 300
+    assert len(names) >= 7000 and sum(len(t.kinds) for t in all_) >= 5000
     groups = {t.group for t in all_}
     assert {"animal-mammal", "animal-bird", "transport-ground", "food-fruit", "drink", "musical-instrument"} <= groups
+
+
+# ----------------------------------------------------------------------------- icons and kinds
+@pytest.mark.parametrize(("word", "name"), [
+    ("limousine", "limousine car"), ("forklift", "forklift"), ("excavators", "excavator"),
+    ("school bus", "school bus"), ("dump truck", "dump truck"), ("chess knight", "chess knight"),
+    ("electric guitar", "electric guitar"), ("washing machine", "washing machine"), ("bulldozer", "bulldozer"),
+])
+def test_icon_things_have_their_own_pictures(word, name):
+    t = things.find(word)
+    assert t.name == name and t.emoji.startswith(sprites.MDI_PREFIX) and things.stands_in(word) is None
+
+
+def test_the_colour_emoji_keep_their_names():
+    for word in ("dog", "car", "horse", "bus", "guitar", "apple", "bicycle"):
+        assert not things.find(word).emoji.startswith(sprites.MDI_PREFIX), word
+
+
+@pytest.mark.parametrize(("word", "key"), [("mutt", "dog"), ("snare drum", "drum"), ("steamship", "ship"),
+                                           ("kookaburra", "bird"), ("oatmeal cookie", "cookie")])
+def test_a_kind_without_a_picture_is_drawn_as_its_nearest_thing_and_says_so(word, key):
+    assert things.find(word).key == key and things.stands_in(word).key == key
+    assert word in things.get(key).kinds
+
+
+def test_kinds_never_take_the_prompt_readers_words_or_a_plurals_stem():
+    from sora_widgets.engines.sim import figures
+
+    reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+    kinds = [k for t in things.all_things() for k in t.kinds]
+    assert len(kinds) == len(set(kinds))  # each kind is drawn as one thing
+    assert not reserved & set(kinds)
+    assert "orang" not in kinds  # the stem a reader cuts from "oranges"
+    objects = parse.parse_prompt("three bananas and two oranges")["objects"]
+    assert [(g["thing"], g["count"]) for g in objects] == [("banana", 3), ("tangerine", 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_every_kind_leads_to_the_thing_that_lists_it(data):
+    t = data.draw(st.sampled_from([t for t in things.all_things() if t.kinds]))
+    k = data.draw(st.sampled_from(t.kinds))
+    assert things.find(k) is t and things.stands_in(k) is t
+    assert things.stands_in(t.name) is None  # its own name is no stand-in
+
+
+def test_icon_names_read_as_english_and_skip_symbols_and_people():
+    from sora_widgets.engines.sim import things_icons as ti
+
+    assert ti.english_name("car-limousine") == "limousine car"
+    assert ti.english_name("bus-double-decker") == "double decker bus"
+    assert ti.english_name("coffee-maker") == "coffee maker" and ti.english_name("food-apple") == "apple"
+    assert ti.english_name("dog-side") == "dog" and ti.english_name("train-car-hopper-covered") is None
+    ok = {"name": "forklift", "tags": ["Transportation + Road"]}
+    assert ti.is_thing(ok)
+    assert not ti.is_thing({**ok, "name": "forklift-outline"})  # a line drawing of the same thing
+    assert not ti.is_thing({**ok, "deprecated": True})
+    assert not ti.is_thing({"name": "human-male", "tags": ["People / Family"]})
+    assert not ti.is_thing({"name": "weather-pouring", "tags": ["Weather", "Nature"]})
+    assert ti.group_of("dump truck", ["Transportation + Road"]) == "transport-ground"
+    assert ti.size_of("dump truck")[1] > ti.size_of("sports car")[1] > ti.size_of("electric bicycle")[1]
+
+
+def test_an_icon_is_drawn_in_its_colour_or_the_asked_one_with_shading():
+    e = things.find("forklift").emoji
+    own, blue = sprites.sprite(e, 64), sprites.sprite(e, 64, (20, 40, 230))
+    want = np.array(vocab.hex_to_rgb(vocab.colors()[things.find("forklift").color]), np.float32)
+    for pic, rgb in ((own, want), (blue, np.array([20, 40, 230], np.float32))):
+        inside = pic[..., 3] > 0.99
+        col = pic[..., :3][inside] / pic[..., 3:][inside]
+        assert np.abs(np.median(col, 0) - rgb).max() < 45, (np.median(col, 0), rgb)
+        assert col.std(0).max() > 8  # lit from above and rimmed: not one flat colour
+    with pytest.raises(sprites.SpriteUnavailable, match="bad icon sprite id"):
+        sprites.base_rgba("mdi:forklift:zz:notacolour")
+
+
+def test_an_icon_thing_falls_lands_and_is_drawn_where_its_body_is():
+    scene = _scene({"thing": things.find("forklift").key, "motion": "drop"})
+    world, bodies, sim, r, n = _run(scene)
+    (b,) = bodies
+    assert b.mass == pytest.approx(things.find("forklift").mass_kg) and b.material == "steel"
+    assert [e for e in sim.events if b.name in e["bodies"] and "floor" in e["bodies"]]  # it landed: a contact
+    frame, bg = r.frame(n - 1).astype(np.float32), r.background_u8.astype(np.float32)
+    pos, _ = r._state(n - 1)
+    cx, cy = (int(v) for v in world.to_px(pos[0, 0], pos[0, 1]))
+    hw, hh = (max(2, int(0.35 * v * world.scale)) for v in b.half)
+    patch, back = frame[cy - hh : cy + hh, cx - hw : cx + hw], bg[cy - hh : cy + hh, cx - hw : cx + hw]
+    changed = np.abs(patch - back).sum(-1) > 60
+    assert changed.mean() > 0.3
+    med = np.median(patch[changed], axis=0)
+    assert med[0] > med[1] + 60 and med[0] > med[2] + 60, med  # firebrick red
 
 
 def test_packaged_name_embeddings_are_fresh():

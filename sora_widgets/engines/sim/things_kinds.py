@@ -10,6 +10,8 @@ stands in). Precision over reach: a name is taken only if
   ("taxi" is under "car", but the catalogue has a taxi);
 - it is one or two plain lower-case words in WordNet (no binomials, genera or proper names), and no name of
   the catalogue, keyword of the prompt reader or action word already;
+- it is not what a plural of another word reads as once its ending is cut: "orang" (an orangutan) would
+  turn "two oranges" into orangutans, so a kind that is an English word less its final "e" is not taken;
 - the thing's meaning is not one too broad for its picture (:data:`BROAD`: "herb", "medication").
 
 Needs, at build time only, ``nltk`` (pip) and the WordNet 3.0 database (Debian ``wordnet-base`` and
@@ -78,6 +80,8 @@ def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str,
                 low = lemma.name().replace("_", " ")
                 if low in taken or low in reserved or not _PLAIN.fullmatch(low) or _TAXON.match(low):
                     continue
+                if wn.synsets((low + "e").replace(" ", "_")) or low + "e" in reserved or low + "e" in taken:
+                    continue  # "orang": the stem a reader cuts from "oranges"
                 senses = wn.synsets(lemma.name(), "n")
                 if not senses or not all(s in {o for o, _ in x.hypernym_distances()} for x in senses):
                     continue
