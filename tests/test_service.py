@@ -185,6 +185,34 @@ def test_job_rows_in_the_store(store):
         jobs_log.record_now(store.home, {"job_id": "j2", "state": "lost"})
 
 
+# ====================================================================== shared-memory frames (no Ray)
+def test_shared_frames_reach_only_a_caller_on_this_node_and_user_and_leave_nothing(monkeypatch):
+    from sora_widgets.service import shared_frames as sf
+
+    frames = np.random.default_rng(3).integers(0, 256, (6, 64, 48, 3), dtype=np.uint8)
+    me = sf.caller_identity("node-a")
+    assert me == {"node": "node-a", "uid": os.getuid()}
+    assert sf.write_frames(frames, me, "node-b") is None  # another machine's worker: pieces instead
+    assert sf.write_frames(frames, {**me, "uid": os.getuid() + 1}, "node-a") is None  # another user
+    assert sf.write_frames(frames, None, "node-a") is None
+    path = sf.write_frames(frames, me, "node-a")
+    assert path and oct(os.stat(path).st_mode & 0o777) == "0o600"
+    got = sf.read_frames(path, frames.shape)
+    assert not os.path.exists(path)  # unlinked on arrival: the memory goes with the array
+    assert np.array_equal(got, frames) and got.flags.writeable
+    got[:] = 0  # the caller's own copy: writing it changes nothing of the worker's
+    assert frames.any()
+    with pytest.raises(ValueError, match="not a shared frames file"):
+        sf.read_frames("/etc/passwd", (1,))
+    monkeypatch.setenv("SORA_WIDGETS_RAY_SHARED_FRAMES", "0")
+    assert sf.caller_identity("node-a") is None
+    # a caller that went away: its file is swept by the worker's next job, a fresh one is kept
+    old, new = sf.write_frames(frames, me, "node-a"), sf.write_frames(frames, me, "node-a")
+    os.utime(old, (time.time() - 600, time.time() - 600))
+    assert sf.sweep() == 1 and not os.path.exists(old) and os.path.exists(new)
+    os.unlink(new)
+
+
 # ====================================================================== stopping only what we started (no Ray)
 def test_stop_new_children_stops_and_reaps_only_what_started_after_the_snapshot():
     from sora_widgets.service.procs import descendants, stop_tree
@@ -364,17 +392,42 @@ def test_generate_through_the_service_gives_the_in_process_clip(cluster, store):
 
 
 @pytest.mark.slow
-def test_a_clip_larger_than_the_object_store_comes_back_whole(cluster):
+def test_a_clip_larger_than_the_object_store_comes_back_whole(cluster, monkeypatch):
     # 54 frames of 1024 px: 170 MB against 150 MB stores; it travels in pieces of <= FRAME_CHUNK_BYTES
+    # (this caller turns the shared-memory file off, so the pieces are what is tested, whichever node runs it)
     from sora_widgets.service.config import FRAME_CHUNK_BYTES
 
+    monkeypatch.setenv("SORA_WIDGETS_RAY_SHARED_FRAMES", "0")
     rec = Recorder()
     clip = _slow(steps=54, step_s=0.0, size=1024, on_progress=rec)
+    assert clip.meta["service"]["transport"] == "pieces"
     assert clip.frames.nbytes > 150 * 2**20 > 4 * FRAME_CHUNK_BYTES
     assert clip.frames.shape == (54, 1024, 1024, 3)
     assert [int(f[0, 0, 0]) for f in clip.frames] == list(range(54))  # every piece, in its place
     assert all(int(f.min()) == int(f.max()) for f in clip.frames[::13])
     assert rec.steps[-1] == (54, 54)
+
+
+@pytest.mark.slow
+def test_a_big_clip_from_a_worker_on_this_node_comes_through_shared_memory(cluster):
+    # 40 frames of 1024 px (126 MB, 8 pieces' worth), twice: the two workers may sit on either node. From
+    # the driver's own node the frames come in one shared-memory file, mapped and already unlinked; from
+    # the other node in pieces. Either way every frame is in its place and the clip is writable.
+    import ray
+
+    from sora_widgets.service.shared_frames import SHARED_DIR
+
+    here = ray.get_runtime_context().get_node_id()
+    for _ in range(2):
+        clip = _slow(steps=40, step_s=0.0, size=1024)
+        service = clip.meta["service"]
+        assert service["transport"] == ("shared memory" if service["node"] == here else "pieces")
+        assert clip.frames.shape == (40, 1024, 1024, 3) and clip.frames.flags.writeable
+        assert [int(f[0, 0, 0]) for f in clip.frames] == list(range(40))
+        assert all(int(f.min()) == int(f.max()) for f in clip.frames[::9])
+        clip.frames[0] = 0  # the caller's own memory
+        del clip
+    assert not list(SHARED_DIR.glob("sora-widgets-frames-*"))  # nothing left behind in /dev/shm
 
 
 @pytest.mark.slow

@@ -16,8 +16,11 @@ What the caller sees is what it sees in-process:
   a running one stops at its next step; ``Cancelled`` is raised.
 - The :class:`~sora_widgets.media.Clip`, its frames copied out of Ray's object
   store piece by piece as they arrive (so the clip owns its memory, as in-process,
-  and the store holds only the pieces in flight), ``meta["service"]`` saying which
-  job, worker and node ran it and how long it waited.
+  and the store holds only the pieces in flight) or, from a worker on this
+  kernel's own Ray node, mapped from the one shared-memory file the worker wrote
+  (:mod:`.shared_frames`: writable, freed with the array); ``meta["service"]``
+  saying which job, worker and node ran it, how long it waited and how the frames
+  came (``"transport"``: ``"pieces"`` or ``"shared memory"``).
 - Errors of the engine are raised as themselves (``ValueError``,
   ``EngineUnavailable``: a model that cannot load is reported, never retried).
   A worker that dies mid-job (killed, out of memory) is replaced and the job
@@ -42,6 +45,7 @@ from ..media import Clip
 from . import jobs_log
 from .config import CHUNKS_IN_FLIGHT, HEARTBEAT_S
 from .fairness import ordinal
+from .shared_frames import caller_identity, read_frames
 
 __all__ = ["ServiceError", "run_on_service"]
 
@@ -116,7 +120,7 @@ def _submit_and_run(fn, kwargs, on_progress, cancel, user, home, summary, t_subm
            "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow(), "attempts": 0}
     jobs_log.record(home, {**row, "state": "queued"})
     say = _label_callback(on_progress)
-    state = {"queue_s": None, "attempts": 0, "started": None, "worker": None, "node": None}
+    state = {"queue_s": None, "attempts": 0, "started": None, "worker": None, "node": None, "transport": None}
     _alive(+1)
     try:
         clip = _run(sched, job_id, fn, kwargs, on_progress, cancel, say, ticket.get("position"), state, t_submit)
@@ -137,7 +141,7 @@ def _submit_and_run(fn, kwargs, on_progress, cancel, user, home, summary, t_subm
     _safe(lambda: ray.get(sched.finish.remote(job_id, "done"), timeout=10))  # the clip is made whatever the bookkeeping
     jobs_log.record(home, {**row, **_timing_row(state), "state": "done"})
     clip.meta["service"] = {"job_id": job_id, "user": user, "queue_s": state["queue_s"], "worker": state["worker"],
-                            "node": state["node"], "attempts": state["attempts"]}
+                            "node": state["node"], "attempts": state["attempts"], "transport": state["transport"]}
     return clip
 
 
@@ -230,6 +234,11 @@ def _collect(items, on_progress, state, job_id) -> Clip:
             first, piece = item[1], item[2]
             frames[first:first + len(piece)] = piece
             filled += len(piece)
+            state["transport"] = "pieces"
+        elif kind == "frames-file":
+            frames = read_frames(item[1], head[1])
+            filled = len(frames)
+            state["transport"] = "shared memory"
         if head is not None and filled == head[1][0]:
             _kind, _shape, audio, fps, sample_rate, meta = head
             return Clip(frames=frames, audio=np.array(audio), fps=fps, sample_rate=sample_rate, meta=dict(meta))
@@ -240,8 +249,9 @@ def _streamed(worker, job_id, fn, kwargs) -> Iterator[tuple]:
     """The job's items from the worker's streaming generator (a caller of the cluster itself)."""
     import ray
 
+    caller = caller_identity(ray.get_runtime_context().get_node_id())  # a worker on this node may share memory
     gen = worker.run.options(num_returns="streaming", _generator_backpressure_num_objects=CHUNKS_IN_FLIGHT
-                             ).remote(job_id, fn, kwargs)
+                             ).remote(job_id, fn, kwargs, caller)
     for ref in gen:
         yield _unwrapped(lambda r=ref: ray.get(r))
         del ref  # a frame piece leaves the object store as soon as it is copied

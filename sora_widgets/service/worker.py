@@ -5,7 +5,8 @@ per process (``engines.diffusers.loading``), so the second job for a model
 finds it in memory. The scheduler gives a worker one job at a time; the caller
 then streams the job from it directly (:meth:`run`, a Ray streaming generator:
 progress items, then the clip's arrays, which travel through Ray's object store
-with no MP4 in between, the frames in pieces of ``FRAME_CHUNK_BYTES``), or, for a
+with no MP4 in between, the frames in pieces of ``FRAME_CHUNK_BYTES``, or, for a caller on this
+worker's own Ray node, in one shared-memory file: :mod:`.shared_frames`), or, for a
 caller through Ray Client, :meth:`start` and :meth:`take` (the same items, asked
 for batch by batch). :meth:`cancel` runs on a second thread of the actor
 (``max_concurrency`` > 1) and sets the job's cancel event, so the engine stops
@@ -32,6 +33,7 @@ import numpy as np
 from ..engines.base import Cancelled
 from .config import CHUNKS_IN_FLIGHT, FRAME_CHUNK_BYTES, PROGRESS_INTERVAL_S, RAY_ENV
 from .placement import offload_needed
+from .shared_frames import sweep, write_frames
 
 __all__ = ["GenerationWorker", "clip_items"]
 
@@ -82,17 +84,19 @@ class GenerationWorker:
             event.set()
         return event is not None
 
-    def run(self, job_id: str, fn: Callable[..., Any], kwargs: dict) -> Iterator[tuple]:
+    def run(self, job_id: str, fn: Callable[..., Any], kwargs: dict, caller: dict | None = None
+            ) -> Iterator[tuple]:
         """Run ``fn(**kwargs, on_progress=..., cancel=...)`` and stream it (a Ray streaming generator).
 
         Yields ``("started", worker_id, node_id, pid)``, then ``("progress", step, total, preview_or_None)`` at
         most every ``PROGRESS_INTERVAL_S`` seconds (the last step always; ``preview`` the latest frame the
         engine offered since the last item), then ``("clip", frames_shape, audio, fps, sample_rate, meta)``
         followed by ``("frames", first_frame_index, frames)`` pieces of at most ``FRAME_CHUNK_BYTES`` (the
-        caller copies them into one array). An exception of ``fn`` (``Cancelled`` included) is raised to the
-        caller.
+        caller copies them into one array), or by one ``("frames-file", path)`` when ``caller``
+        (:func:`.shared_frames.caller_identity`) shares this worker's node and user and the frames are
+        bigger than one piece. An exception of ``fn`` (``Cancelled`` included) is raised to the caller.
         """
-        yield from self._items(job_id, fn, kwargs, self._cancel_event(job_id))
+        yield from self._items(job_id, fn, kwargs, self._cancel_event(job_id), caller)
 
     def start(self, job_id: str, fn: Callable[..., Any], kwargs: dict) -> None:
         """Start the job of :meth:`run` in the background, its items read with :meth:`take`.
@@ -150,10 +154,12 @@ class GenerationWorker:
         self._cancels[job_id] = cancel
         return cancel
 
-    def _items(self, job_id: str, fn: Callable[..., Any], kwargs: dict, cancel: threading.Event) -> Iterator[tuple]:
+    def _items(self, job_id: str, fn: Callable[..., Any], kwargs: dict, cancel: threading.Event,
+               caller: dict | None = None) -> Iterator[tuple]:
         items: queue.Queue = queue.Queue()
         with self._one_at_a_time:  # a cancelled job finishes its step before the next job starts
             self.busy = job_id
+            sweep()  # shared frames files of callers that went away before reading them
             kwargs = self._placed(kwargs)
             last = [0.0, None]  # time of the last item sent, latest preview not yet sent
 
@@ -184,7 +190,7 @@ class GenerationWorker:
                     if item[0] == "result":
                         clip = item[1]
                         self._count(kwargs, clip.meta)
-                        yield from clip_items(clip)
+                        yield from clip_items(clip, caller)
                     else:
                         yield item
             finally:
@@ -224,11 +230,18 @@ class GenerationWorker:
             self.loads += 1
 
 
-def clip_items(clip) -> Iterator[tuple]:
+def clip_items(clip, caller: dict | None = None) -> Iterator[tuple]:
     """A clip as the items a worker sends: ``("clip", frames_shape, audio, fps, sample_rate, meta)``, then
-    ``("frames", first_frame_index, frames)`` pieces of at most ``FRAME_CHUNK_BYTES`` (one frame at least)."""
+    ``("frames", first_frame_index, frames)`` pieces of at most ``FRAME_CHUNK_BYTES`` (one frame at least),
+    or one ``("frames-file", path)`` for a ``caller`` on this node (:func:`.shared_frames.write_frames`)
+    when the frames are bigger than one piece."""
     frames = np.ascontiguousarray(clip.frames)
     yield ("clip", tuple(frames.shape), clip.audio, clip.fps, clip.sample_rate, clip.meta)
+    if frames.nbytes > FRAME_CHUNK_BYTES and caller is not None:
+        path = write_frames(frames, caller, _node_id())
+        if path is not None:
+            yield ("frames-file", path)
+            return
     per = max(1, FRAME_CHUNK_BYTES // max(1, frames[0].nbytes))
     for first in range(0, frames.shape[0], per):
         yield ("frames", first, frames[first:first + per])
