@@ -14,8 +14,7 @@ one bitmap size, 109 px). Nothing is downloaded at run time.
 
 A second set gives breadth: Material Design Icons (Pictogrammers, fonts and icons Apache-2.0; the font ships in
 the PyPI package ``fonticon-materialdesignicons7``, a runtime dependency), about 7,300 monochrome icons of
-which about a thousand are things the emoji lack (limousine, tractor variants, tools, furniture, appliances,
-dinosaurs...). Their sprite ids read ``"mdi:<icon name>:<codepoint hex>:<CSS colour>"``; the glyph's alpha is
+which about 340 are things the emoji lack (limousine, forklift, excavator, tools, furniture, appliances...). Their sprite ids read ``"mdi:<icon name>:<codepoint hex>:<CSS colour>"``; the glyph's alpha is
 filled with that colour, lit from above and outlined a shade darker, so tinting keeps a shading like an emoji's.
 
 If the font is missing, :func:`available` is False and :func:`base_rgba` raises :class:`SpriteUnavailable`

