@@ -9,6 +9,8 @@ arrays of the requested shape.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -65,17 +67,48 @@ def mel_spectrogram_db(
     Values lie in ``[-top_db, 0]``; row 0 is the lowest band. Empty audio gives
     one column of ``-top_db`` (silence), so callers need no special case.
     """
-    import librosa
-
     y = mono(audio)
     if y.size == 0 or not np.any(y):
         frames = max(1, 1 + y.size // hop_length)
         return np.full((n_mels, frames), -float(top_db), np.float32)
-    if y.size < n_fft:  # librosa warns and pads; do it ourselves, quietly
+    if y.size < n_fft:  # pad short sounds to one window, quietly
         y = np.pad(y, (0, n_fft - y.size))
-    s = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, power=2.0)
-    db = librosa.power_to_db(s, ref=np.max, top_db=top_db)
-    return db.astype(np.float32)
+    # The same computation as librosa.feature.melspectrogram + power_to_db(ref=np.max) (centred frames,
+    # zero padding, periodic Hann window, Slaney mel filters; tests/test_kernel_memory.py compares them), in
+    # numpy: librosa's import of numba and llvmlite cost every player's kernel ~60 MiB and ~1 s of CPU.
+    y = np.pad(y, n_fft // 2)
+    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)  # periodic Hann, as scipy's get_window("hann")
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop_length]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32) ** 2  # (frames, 1 + n_fft // 2)
+    s = _mel_filters(sr, n_fft, n_mels) @ power.T
+    amin = 1e-10
+    # the reference in float32, as the spectrogram: its peak is then exactly 0 dB
+    db = 10.0 * np.log10(np.maximum(amin, s)) - 10.0 * np.log10(np.maximum(np.float32(amin), s.max()))
+    return np.maximum(db, db.max() - top_db).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_filters(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """(n_mels, 1 + n_fft // 2) triangular mel filters on the Slaney scale, area-normalised (librosa's defaults:
+    ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)``, 0 Hz to ``sr / 2``)."""
+    f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0  # linear below 1 kHz, logarithmic above
+    min_log_mel = min_log_hz / f_sp
+
+    def hz_to_mel(f: np.ndarray) -> np.ndarray:
+        f = np.asarray(f, np.float64)
+        return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, min_log_hz) / min_log_hz) / logstep, f / f_sp)
+
+    def mel_to_hz(m: np.ndarray) -> np.ndarray:
+        return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+    mel_f = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2.0), n_mels + 2))
+    fft_f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fft_f[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper)) * (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    return weights.astype(np.float32)
 
 
 def spectrogram_rgb(db: np.ndarray, *, top_db: float = 80.0, height_px: int | None = None) -> np.ndarray:

@@ -268,3 +268,34 @@ def test_an_admin_page_leaves_the_warm_kernel_for_the_studio(voila, tmp_home, ar
     assert pooled not in body and "page served by warm kernel" not in log_path.read_text()
     _, status, body = boss.get("voila/render/studio.ipynb")
     assert status == 200 and pooled in body  # still there for the page that needs it
+
+
+@pytest.mark.slow  # librosa's own first call (numba) in the comparison
+def test_player_spectrogram_matches_librosa_without_loading_it():
+    """The player's mel spectrogram is librosa's (to 1e-3 dB), computed without importing librosa/numba (~60 MiB)."""
+    import librosa
+
+    from sora_widgets import audio_features as af
+
+    rng = np.random.default_rng(7)
+    t = np.arange(24_000) / 48_000
+    sounds = [((rng.standard_normal(n) * 0.3).astype(np.float32), sr) for n, sr in [(48_000, 48_000), (5_000, 16_000),
+                                                                                   (1_024, 44_100), (3_001, 22_050)]]
+    sounds.append(((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 48_000))
+    for y, sr in sounds:
+        ref = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_fft=1024, hop_length=256, n_mels=64),
+                                  ref=np.max, top_db=80.0)
+        got = af.mel_spectrogram_db(y, sr)
+        assert got.shape == ref.shape and got.dtype == np.float32
+        assert np.abs(got - ref).max() < 1e-3
+    code = textwrap.dedent("""
+        import sys
+        from sora_widgets.engines import generate
+        from sora_widgets.widgets.clip_player import ClipPlayer
+        clip = generate("a ball bounces", engine="sim", duration=0.5, fps=8, width=64, height=64, seed=0)
+        assert ClipPlayer.media_traits(clip)["spectrogram_png"].startswith(b"\\x89PNG")
+        print(sorted(m for m in ("numba", "librosa", "llvmlite") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
