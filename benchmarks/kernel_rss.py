@@ -3,8 +3,8 @@
 For each dashboard and each count in ``--open`` (default 1 and 4): a fresh Voila server with logins
 (``serve.start_voila``) on a small demo store, an admin logs in over HTTP, opens the page that many
 times (each view starts its own kernel, which renders it), keeps a websocket on every kernel as the
-page's JavaScript would (so none is culled), waits ``--settle`` seconds (the Studio's background
-warm-up runs meanwhile) and reads each kernel's ``/proc/<pid>/smaps_rollup``: RSS, PSS (shared pages
+page's JavaScript would (so none is culled), waits ``--settle`` seconds and then until every kernel is
+idle (the Studio's background warm-up done) and reads each kernel's ``/proc/<pid>/smaps_rollup``: RSS, PSS (shared pages
 counted in proportion: the fair per-kernel cost) and USS (private pages: what it alone holds), in MiB,
 plus which heavy native libraries it has mapped. With several kernels open, PSS falls below RSS by
 what they share (code, and the model weights mapped from one file: ``sora_widgets/_shared_weights.py``).
