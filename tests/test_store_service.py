@@ -8,6 +8,7 @@ opened directly, and through the service) and must give the same answers.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import signal
@@ -20,9 +21,12 @@ import threading
 import duckdb
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_visibility import add_clip, add_people
 
 import sora_widgets as sw
+from sora_widgets.access import viewer_params, visible_clip_sql
 from sora_widgets.social import feed, graph
 from sora_widgets.store import NotFound, StoreError, open_store
 from sora_widgets.store.remote import OwnedDatabase, RemoteConnection, find_service, lock_path, service_file, turn
@@ -324,3 +328,69 @@ def test_the_service_process_uses_its_own_connection(tmp_path):
     finally:
         owned.unregister()
         con.close()
+
+
+# ------------------------------------------------------------- random action sequences, both backends
+
+_ACTIONS = ("follow", "unfollow", "block", "unblock", "like", "unlike", "view")
+_examples = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def two_homes(tmp_path_factory):
+    """A home used directly and another served by a running service, shared by the examples (each uses
+    people and clips of its own)."""
+    direct = open_store(tmp_path_factory.mktemp("direct"))
+    served_home = tmp_path_factory.mktemp("served")
+    proc = spawn(served_home)
+    try:
+        yield direct, open_store(served_home)
+    finally:
+        stop(proc)
+
+
+def _act(s, people, clips, action, i, j):
+    """One social action; its result, or the name of the error it raised (what the test compares)."""
+    try:
+        if action in ("follow", "unfollow", "block", "unblock"):
+            return getattr(graph, action)(s, people[i], people[j])
+        if action == "view":
+            return graph.view(s, people[i], clips[j], watched_fraction=0.5)
+        return getattr(graph, action)(s, people[i], clips[j])
+    except Exception as exc:  # noqa: BLE001 - the refusal is the outcome compared
+        return type(exc).__name__
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_ACTIONS), st.integers(0, 3), st.integers(0, 3)), max_size=8))
+def test_any_sequence_of_social_actions_has_the_same_outcome_through_the_service(two_homes, steps):
+    """Follows, blocks, likes and views (self-follows, blocked people and a teen included) give the same
+    answers and refusals, the same rows and the same visibility (the block rule) on both backends."""
+    n = next(_examples)
+    people = [f"x{n}_{k}" for k in range(4)]
+    clips = [f"c{n}_{k}" for k in range(4)]
+    seen = []
+    for s in two_homes:
+        for k, h in enumerate(people):
+            s.create_user(h, birthdate="2011-05-05" if k == 3 else "1990-01-01")  # the last one a teen
+            add_clip(s, clips[k], h)
+        outcomes = [_act(s, people, clips, *step) for step in steps]
+        with s.read() as con:
+            rows = {t: sorted(con.execute(f"SELECT {cols} FROM {t} WHERE {cols.split(',')[0]} LIKE ?",
+                                          [f"x{n}_%"]).fetchall())
+                    for t, cols in (("follows", "follower, followee"), ("blocks", "blocker, blocked"),
+                                    ("likes", "handle, clip_id"))}
+        visible = {h: _visible(s, h, n) for h in people}
+        seen.append((outcomes, rows, visible))
+    assert seen[0] == seen[1]
+
+
+def _visible(s, viewer: str, n: int) -> list[str]:
+    """The clips of example ``n`` that ``viewer`` may see in a feed (``access.visible_clip_sql``)."""
+    p = viewer_params(s, viewer)
+    with s.read() as con:
+        rows = con.execute(f"SELECT c.clip_id FROM clips c WHERE c.clip_id LIKE $pattern AND {visible_clip_sql()}",
+                           {**p, "pattern": f"c{n}_%"}).fetchall()
+    return sorted(r[0] for r in rows)
