@@ -137,7 +137,9 @@ def _serve(target: Path, port: int, open_path: str) -> int:
     # SIGTERM (systemd, docker stop, a test's terminate()) must stop Voila and its kernels too: by default
     # it ends this process at once and leaves the server running, so it becomes an exit that runs `finally`.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    with start_voila(target, env=env, port=port, to_terminal=True, timeout_s=120) as server:
+    # A store service owns the home's database while we serve (one long-lived DuckDB for the server and
+    # every kernel: no file open per request); it stops after Voila.
+    with start_voila(target, env=env, port=port, to_terminal=True, timeout_s=120, store_service=True) as server:
         url = server.base_url + open_path
         users = _auth().list_users(open_store(home))
         if not any(u["has_password"] for u in users):

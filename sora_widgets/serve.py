@@ -148,6 +148,7 @@ def start_voila(
     preheat: bool = False,
     auth: bool = True,
     to_terminal: bool = False,
+    store_service: bool | None = None,
 ) -> Iterator[VoilaServer]:
     """Run Voila on ``target`` (default: the dashboards folder) until the block ends.
 
@@ -160,12 +161,31 @@ def start_voila(
         preheat: keep a warm kernel (only with ``auth=False``).
         auth: logins on (the default): every page needs a logged-in user.
         to_terminal: Voila's output goes to this process's terminal (the CLI) instead of ``log_path``.
+        store_service: run a store service for the home first (``sora-widgets store-serve``: one long-lived
+            DuckDB that the server and every kernel use, no file open per operation) and stop it after
+            Voila. Default: ``SORA_WIDGETS_STORE_SERVICE=1`` in the environment (the CLI's ``studio`` and
+            ``serve`` pass True).
     """
     target = Path(target or dashboards_dir()).resolve()
     port = port or free_port()
     full_env = served_env(env, auth=auth)
     refuse_served_home(full_env["SORA_WIDGETS_HOME"], target if target.is_dir() else target.parent)
     argv = voila_argv(target, port=port, preheat=preheat, auth=auth)
+    if store_service is None:
+        store_service = full_env.get("SORA_WIDGETS_STORE_SERVICE") == "1"
+    with contextlib.ExitStack() as service_stack:
+        if store_service:  # before Voila, so the server and every kernel find it; stopped after them
+            from .store import service as store_service_mod
+
+            proc = store_service_mod.spawn(full_env["SORA_WIDGETS_HOME"], env=full_env)
+            service_stack.callback(store_service_mod.stop, proc)
+        with _run_voila(argv, full_env, target, port, timeout_s, log_path, to_terminal) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def _run_voila(argv: list[str], full_env: dict[str, str], target: Path, port: int, timeout_s: float,
+               log_path: str | os.PathLike | None, to_terminal: bool) -> Iterator[VoilaServer]:
     log = None if to_terminal else open(log_path, "wb") if log_path else subprocess.DEVNULL
     cwd = target if target.is_dir() else target.parent
     proc = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
