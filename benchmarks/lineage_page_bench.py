@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nodes", type=int, default=10_000, help="clips in the big cascade (0: skip it)")
     p.add_argument("--home", default=None, help="store folder (default: a temporary one)")
+    p.add_argument("--page", default=LINEAGE, help="dashboard to open: lineage.ipynb (no 3D since the page split) or "
+                   "forest3d.ipynb (the explorer with the 3D forest, as lineage.ipynb was before)")
     args = p.parse_args(argv)
     if not check_chromium():
         return 1
@@ -162,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         browser = launch(pw)
         try:
             context = logged_in_context(browser, server, handle)
-            url = server.base_url + "voila/render/" + LINEAGE
+            url = server.base_url + "voila/render/" + args.page
             for label in ("cold server", "warm server"):
                 page, t = open_page(context, url)
-                print(f"demo community, {label}: first node drawn {t['drawn']:.2f} s, "
+                print(f"{args.page}, demo community, {label}: first node drawn {t['drawn']:.2f} s, "
                       f"interactive {t['interactive']:.2f} s (load {load()})")
                 page.close()
             if args.nodes:
