@@ -195,7 +195,8 @@ def cmd_store_serve(args: argparse.Namespace) -> int:
     from .store import default_home
     from .store.service import serve_forever
 
-    return serve_forever(default_home(), announce=lambda line: print(f"sora-widgets: {line}", flush=True))
+    return serve_forever(default_home(), announce=lambda line: print(f"sora-widgets: {line}", flush=True),
+                         parent_pid=args.parent_pid)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
 
     s = sub.add_parser("store-serve", help="own the store's database in this process and serve the others on a "
                        "Unix socket in the home (one long-lived DuckDB: no open/close per operation)")
+    s.add_argument("--parent-pid", type=int, default=None, help="also stop when this process dies")
     s.set_defaults(func=cmd_store_serve)
 
     s = sub.add_parser("bench", help="run benchmarks (all, or the ones named)")

@@ -177,8 +177,9 @@ def start_voila(
         if store_service:  # before Voila, so the server and every kernel find it; stopped after them
             from .store import service as store_service_mod
 
-            proc = store_service_mod.spawn(full_env["SORA_WIDGETS_HOME"], env=full_env)
-            service_stack.callback(store_service_mod.stop, proc)
+            if store_service_mod.running(full_env["SORA_WIDGETS_HOME"]) is None:  # else: someone else's to stop
+                proc = store_service_mod.spawn(full_env["SORA_WIDGETS_HOME"], env=full_env)
+                service_stack.callback(store_service_mod.stop, proc)
         with _run_voila(argv, full_env, target, port, timeout_s, log_path, to_terminal) as server:
             yield server
 

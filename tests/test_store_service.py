@@ -21,6 +21,7 @@ import threading
 import duckdb
 import numpy as np
 import pytest
+from conftest import wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_visibility import add_clip, add_people
@@ -30,7 +31,7 @@ from sora_widgets.access import viewer_params, visible_clip_sql
 from sora_widgets.social import feed, graph
 from sora_widgets.store import NotFound, StoreError, open_store
 from sora_widgets.store.remote import OwnedDatabase, RemoteConnection, find_service, lock_path, service_file, turn
-from sora_widgets.store.service import spawn, stop
+from sora_widgets.store.service import running, spawn, stop
 
 
 @pytest.fixture
@@ -308,6 +309,30 @@ def test_a_killed_service_gives_a_clear_error_and_nothing_half_written(served):
         assert {"alice", "bob"} <= set(s.sql("SELECT handle FROM users")["handle"])
     finally:
         stop(again)
+
+
+_PARENT = textwrap.dedent("""
+    import sys, time
+    from sora_widgets.store.service import spawn
+    proc = spawn(sys.argv[1])
+    print(proc.pid, flush=True)
+    time.sleep(600)
+""")
+
+
+def test_a_service_stops_when_the_process_that_started_it_dies(tmp_path):
+    home = tmp_path / "home"
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(home)], stdout=subprocess.PIPE, text=True)
+    service_pid = int(parent.stdout.readline())
+    assert running(home) == service_pid
+    parent.send_signal(signal.SIGKILL)  # no `finally`: the service notices its parent is gone
+    parent.wait(60)
+    parent.stdout.close()
+    assert wait_until(lambda: running(home) is None and not service_file(home / "sora.duckdb").exists(), 60)
+    s = open_store(home)  # the lock is free again
+    s.create_user("alice", birthdate="1990-05-01")
+    with s.read() as con:
+        assert isinstance(con, duckdb.DuckDBPyConnection)
 
 
 def test_the_service_process_uses_its_own_connection(tmp_path):

@@ -39,7 +39,7 @@ import duckdb
 from .remote import MAX_SOCKET_PATH, OwnedDatabase, find_service, lock_path, service_file
 from .store import Store, StoreError, connect_db
 
-__all__ = ["StoreService", "serve_forever", "spawn", "stop"]
+__all__ = ["StoreService", "running", "serve_forever", "spawn", "stop"]
 
 #: Seconds :meth:`StoreService.stop` waits for open sessions to end before closing the database.
 STOP_GRACE_S = 5.0
@@ -329,14 +329,16 @@ def _describe(exc: BaseException) -> tuple[str, str, str]:
 # ------------------------------------------------------------------------------------ running one
 
 
-def serve_forever(home: str | os.PathLike, *, announce=print) -> int:
+def serve_forever(home: str | os.PathLike, *, announce=print, parent_pid: int | None = None) -> int:
     """Run the service of ``home`` in this process until SIGTERM or Ctrl-C (``sora-widgets store-serve``).
 
     Args:
         home (`str | os.PathLike`): the store's folder.
         announce (`callable`): called with one line once the service is ready (``print`` by default).
+        parent_pid (`int`, *optional*): also stop when this process is no longer our parent (it died):
+            a deployment killed without its `finally` must not leave its service holding the store.
     Returns:
-        0 when stopped by a signal.
+        0 when stopped.
     """
     service = StoreService(home).start()
     stopped = threading.Event()
@@ -351,7 +353,8 @@ def serve_forever(home: str | os.PathLike, *, announce=print) -> int:
         with contextlib.suppress(AttributeError):
             sys.stdout.flush()
         while not stopped.wait(1.0):
-            pass
+            if parent_pid is not None and os.getppid() != parent_pid:
+                break
     finally:
         service.stop()
         for s, h in old.items():
@@ -360,7 +363,8 @@ def serve_forever(home: str | os.PathLike, *, announce=print) -> int:
 
 
 def spawn(home: str | os.PathLike, *, timeout_s: float = 60.0, env: dict | None = None) -> subprocess.Popen:
-    """Start ``sora-widgets store-serve`` for ``home`` in a new process and wait until it serves.
+    """Start ``sora-widgets store-serve`` for ``home`` in a new process and wait until it serves. It stops
+    by itself if this process dies without stopping it.
 
     Args:
         home (`str | os.PathLike`): the store's folder.
@@ -371,8 +375,9 @@ def spawn(home: str | os.PathLike, *, timeout_s: float = 60.0, env: dict | None 
     """
     home = Path(home).absolute()
     out = tempfile.TemporaryFile("w+")  # not a pipe: nobody reads it while the service runs
-    proc = subprocess.Popen([sys.executable, "-m", "sora_widgets.cli", "--home", str(home), "store-serve"],
-                            stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
+    argv = [sys.executable, "-m", "sora_widgets.cli", "--home", str(home), "store-serve",
+            "--parent-pid", str(os.getpid())]
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
     proc.output_file = out
     db_path = home / Store.DB_NAME
     deadline = time.monotonic() + timeout_s
@@ -386,6 +391,16 @@ def spawn(home: str | os.PathLike, *, timeout_s: float = 60.0, env: dict | None 
         time.sleep(0.02)
     stop(proc)
     raise StoreError(f"the store service of {home} was not ready after {timeout_s:.0f} s")
+
+
+def running(home: str | os.PathLike) -> int | None:
+    """The pid of the service serving ``home`` now, or None.
+
+    Raises:
+        StoreError: a socket answers for this home without its key (see ``remote.find_service``).
+    """
+    backend = find_service(Path(home).absolute() / Store.DB_NAME)
+    return getattr(backend, "pid", None)
 
 
 def stop(proc: subprocess.Popen, *, timeout_s: float = 30.0) -> int:
