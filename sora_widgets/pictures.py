@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
 import warnings
 
 import numpy as np
@@ -76,11 +75,11 @@ def read_picture(data: bytes, *, name: str = "the picture", limits: MediaLimits 
             im = Image.open(io.BytesIO(data), formats=list(PICTURE_FORMATS))
     except UnidentifiedImageError:
         raise MediaError(f"{name} is not a PNG, JPEG or WebP picture: save it in one of those formats.") from None
-    except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:  # a header that lies or stops short
-        raise MediaError(f"{name} could not be read ({exc}): the file is damaged; save it again.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaError(f"{name} states more pixels than the {limits.max_source_pixels / 1e6:.0f} megapixels "
                          "accepted: make it smaller.") from None
+    except Exception as exc:  # noqa: BLE001  Pillow's parsers raise many kinds on a header that lies or stops short
+        raise MediaError(f"{name} could not be read ({type(exc).__name__}): the file is damaged; save it again.") from None
     with im:
         w, h = im.size
         if w * h > limits.max_source_pixels:
@@ -104,8 +103,9 @@ def read_picture(data: bytes, *, name: str = "the picture", limits: MediaLimits 
             if max(im.size) > side:
                 im.thumbnail((side, side), Image.Resampling.LANCZOS)
             pixels = np.asarray(im, dtype=np.uint8)
-        except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:  # truncated or corrupt data
-            raise MediaError(f"{name} could not be decoded ({exc}): the file is damaged; save it again.") from None
+        except Exception as exc:  # noqa: BLE001  truncated or corrupt data: any parser error is the file's fault
+            raise MediaError(f"{name} could not be decoded ({type(exc).__name__}: {exc}): the file is damaged; "
+                             "save it again.") from None
     return np.ascontiguousarray(pixels)
 
 
