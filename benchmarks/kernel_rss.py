@@ -73,7 +73,9 @@ class Client:
 
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.jar)
         url = self.base_url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
-        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+        # Generous timeouts: on a loaded machine a kernel busy warming up answers the upgrade late.
+        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}, connect_timeout=300,
+                                                   request_timeout=300))
 
 
 def kernel_processes(server) -> dict[str, psutil.Process]:
