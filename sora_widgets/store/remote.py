@@ -229,6 +229,7 @@ class ServiceClient:
         self.key = bytes.fromhex(info["key"])
         self.stamp = stamp
         self._idle: list[Connection] = []
+        self._unanswered: set[int] = set()  # ids of idle connections whose end_session reply is unread
         self._lock = threading.Lock()
 
     def _connect(self) -> Connection | None:
@@ -275,17 +276,30 @@ class ServiceClient:
         return True
 
     def _take(self) -> Connection:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                conn = self._idle.pop()
+                unanswered = id(conn) in self._unanswered
+                self._unanswered.discard(id(conn))
+            if not unanswered:
+                return conn
+            try:
+                conn.recv()  # the previous session's end, sent without waiting
+                return conn
+            except (OSError, EOFError):
+                conn.close()
         conn = self._connect()
         if conn is None:
             raise self.gone(None)
         return conn
 
-    def _give_back(self, conn: Connection) -> None:
+    def _give_back(self, conn: Connection, *, unanswered: bool = False) -> None:
         with self._lock:
             self._idle.append(conn)
+            if unanswered:
+                self._unanswered.add(id(conn))
 
     def gone(self, exc: BaseException | None, *, committing: bool = False) -> StoreError:
         """The error for a service that stopped answering; ``committing``: it went during a commit."""
@@ -307,27 +321,22 @@ class ServiceClient:
         """One session on the service (its own DuckDB cursor there) for one store operation: write sessions
         one at a time, read sessions a read-only transaction (see :class:`OwnedDatabase`)."""
         conn = self._take()
-        rc = RemoteConnection(self, conn, 0)
-        try:
-            rc._call("begin_session", write)
-        except StoreError:
-            conn = self._take()  # a pooled connection of a service that restarted: one fresh try
-            rc = RemoteConnection(self, conn, 0)
-            rc._call("begin_session", write)
-        ok = False
+        # Round trips are what a session costs: the session begins with its first statement (one message)
+        # and ends without waiting for the answer (read when the connection is next taken).
+        rc = RemoteConnection(self, conn, 0, begin=write)
         try:
             yield rc
-            ok = True
         finally:
             if rc._broken:
                 conn.close()
+            elif rc._begin is not None:
+                self._give_back(conn)  # nothing was sent: no session was opened there
             else:
                 try:
-                    rc._call("end_session")
-                    self._give_back(conn)
-                except StoreError:
-                    if ok:
-                        raise
+                    conn.send([(0, "end_session", ())])
+                    self._give_back(conn, unanswered=True)
+                except OSError:
+                    conn.close()
 
 
 def _exception(module: str, name: str, message: str) -> BaseException:
@@ -355,10 +364,11 @@ class RemoteConnection:
     (rows as tuples, DataFrames, numpy dicts, Arrow tables).
     """
 
-    def __init__(self, client: ServiceClient, conn: Connection, cid: int):
+    def __init__(self, client: ServiceClient, conn: Connection, cid: int, *, begin: bool | None = None):
         self._client = client
         self._conn = conn
         self._cid = cid
+        self._begin = begin  # the session's write flag until its begin is sent with the first call
         self._broken = False
         self.description: list | None = None
 
@@ -367,8 +377,12 @@ class RemoteConnection:
             if op == "rollback":
                 return None  # the transaction died with the service: nothing is left to undo
             raise StoreError("this store session ended when the service stopped answering")
+        requests = [(self._cid, op, args)]
+        if self._begin is not None:
+            requests.insert(0, (0, "begin_session", (self._begin,)))
+            self._begin = None
         try:
-            self._conn.send((self._cid, op, args))
+            self._conn.send(requests)
             reply = self._conn.recv()
         except (OSError, EOFError) as exc:
             self._broken = True

@@ -225,12 +225,13 @@ class _Session:
         try:
             while True:
                 try:
-                    cid, op, args = self.conn.recv()
+                    requests = self.conn.recv()  # [(cursor id, operation, arguments), ...], answered once
                 except (EOFError, OSError):
                     return  # the client went: its open transaction is rolled back below
                 try:
-                    reply = ("ok", self.handle(cid, op, args))
-                except Exception as exc:
+                    for cid, op, args in requests:
+                        reply = ("ok", self.handle(cid, op, args))
+                except Exception as exc:  # the first error answers the message; the rest is not run
                     reply = ("err", *_describe(exc))
                 try:
                     self.conn.send(reply)
