@@ -219,7 +219,7 @@ def stages() -> list[dict]:
     step("text encoder (MiniLM)", lambda: __import__("sora_widgets.text_encoder", fromlist=["x"]).get_encoder())
     step("prompt check", lambda: __import__("sora_widgets.moderation.text", fromlist=["x"]).check_prompt("a red ball"))
     step("sim engine, first clip", sim)
-    step("player media (MP4, waveform, spectrogram: librosa/numba)",
+    step("player media (MP4, waveform, spectrogram)",
          lambda: __import__("sora_widgets.widgets.clip_player", fromlist=["x"]).ClipPlayer.media_traits(clip["c"]))
     step("provenance marks", lambda: __import__("sora_widgets.provenance.stamp", fromlist=["x"]).mark(
         clip["c"], creator="warm_up"))
