@@ -59,8 +59,8 @@ SERVICE_SUFFIX = ".service"
 #: Longest Unix socket path Linux accepts (``sun_path`` is 108 bytes with its NUL): longer homes put the
 #: socket in a private temporary folder and name it in the service file.
 MAX_SOCKET_PATH = 100
-#: How long a direct opener sleeps between looks while the lock is busy (doubling from 1 ms), seconds.
-_POLL_MAX_S = 0.05
+#: The longest a direct opener sleeps between looks while the lock is busy (doubling from 1 ms), seconds.
+_POLL_MAX_S = 0.01
 
 
 def lock_path(db_path: str | os.PathLike) -> Path:
