@@ -249,20 +249,17 @@ def whole_verification(clips: int = 6, *, size: int = 480, fps: int = 30) -> Non
           f"(load average {os.getloadavg()[0]:.1f})")
 
 
-def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp")) -> None:
-    """Held/blocked share on the benign spoken lines and catch rate on the harmful ones, per split.
+SOUNDTRACK_VOICES = ("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp")
 
-    Lines: ``tests/data/spoken_lines.csv``. Its ``tune`` split (105 benign: everyday, song-like,
-    sound-alikes of harmful phrases; 30 harmful spoken lines) was read while tuning the soundtrack
-    check, with the held-out harmful English prompts of the moderation set read aloud
-    (``nonconsensual_likeness`` left out: it is about pictures, not words); voices rotate over
-    ``voices`` at 150-170 wpm. Its ``heldout`` split (115 benign, 30 harmful, written before tuning and
-    not looked at while tuning) rotates over all of :data:`corpus.VOICES` x :data:`corpus.SPEEDS`.
+
+def soundtrack_plans(voices=SOUNDTRACK_VOICES) -> dict[str, list[tuple[str, str, str, str, int]]]:
+    """Per split, the spoken lines as read aloud: ``(text, category, kind, voice, wpm)`` each.
+
+    See :func:`soundtrack_moderation` for the splits. benchmarks/soundtrack_tune.py renders the same plans.
     """
     import csv
     from pathlib import Path
 
-    from sora_widgets.moderation.audio import check_audio
     from sora_widgets.speech import corpus
 
     root = Path(__file__).resolve().parents[1]
@@ -272,11 +269,27 @@ def soundtrack_moderation(voices=("en-us", "en-gb", "en-gb-scotland", "en-029", 
         tune += [(r["text"], r["category"], "prompt") for r in csv.DictReader(f)
                  if r["lang"] == "en" and r["split"] == "heldout" and r["category"] not in ("benign", "nonconsensual_likeness")]
     heldout = [(r["text"], r["category"], r["kind"]) for r in rows if r["split"] == "heldout"]
-    plans = {
+    return {
         "tune": [(t, c, k, voices[i % len(voices)], 150 + 10 * (i % 3)) for i, (t, c, k) in enumerate(tune)],
         "heldout": [(t, c, k, corpus.VOICES[i % len(corpus.VOICES)], corpus.SPEEDS[i % len(corpus.SPEEDS)])
                     for i, (t, c, k) in enumerate(heldout)],
     }
+
+
+def soundtrack_moderation(voices=SOUNDTRACK_VOICES) -> None:
+    """Held/blocked share on the benign spoken lines and catch rate on the harmful ones, per split.
+
+    Lines: ``tests/data/spoken_lines.csv``. Its ``tune`` split (105 benign: everyday, song-like,
+    sound-alikes of harmful phrases; 30 harmful spoken lines) was read while tuning the soundtrack
+    check, with the held-out harmful English prompts of the moderation set read aloud
+    (``nonconsensual_likeness`` left out: it is about pictures, not words); voices rotate over
+    ``voices`` at 150-170 wpm. Its ``heldout`` split (115 benign, 30 harmful, written before tuning and
+    not looked at while tuning) rotates over all of :data:`corpus.VOICES` x :data:`corpus.SPEEDS`.
+    """
+    from sora_widgets.moderation.audio import check_audio
+    from sora_widgets.speech import corpus
+
+    plans = soundtrack_plans(voices)
     t_audio, t_check = 0.0, 0.0
     for split, plan in plans.items():
         counts: dict = {}

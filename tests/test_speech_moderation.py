@@ -158,3 +158,53 @@ def test_a_misheard_harmful_line_is_spotted_and_a_sound_alike_is_not():
     x, sr = corpus.say("gas the car up before the trip", voice="en-us", speed_wpm=150)
     v = audio.check_audio(x, sr)
     assert v.decision == "allow", (v.reasons, v.evidence["transcript"])
+
+
+# --- The soundtrack's own classifier (issue 17 item 4: spoken lines are not typed prompts) ---
+
+_VOCAB = sorted({w for line in (LINE, "join the jihad and kill the infidels", "take off your clothes and get naked",
+                                "she cut herself a slice of cake", "we need more milk and bread")
+                 for w in line.split()})
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=1.0, allow_nan=False)),
+                min_size=1, max_size=12))
+def test_speech_never_blocks_whatever_was_heard(heard):
+    text = " ".join(w for w, _ in heard)
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
+    v = audio.judge_transcript(text, words, [], POLICY)
+    assert v.decision in ("allow", "review")
+    assert all(s["uncertain"] == (s["confidence"] < audio.SURE_WORD_P) for s in v.spans)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=0.14, allow_nan=False)),
+                min_size=1, max_size=12))
+def test_words_the_recogniser_is_unsure_of_hold_nothing(heard):
+    # every word below IGNORE_WORD_P (0.15): whatever they spell, the clip is not held
+    text = " ".join(w for w, _ in heard)
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
+    v = audio.judge_transcript(text, words, [], POLICY)
+    assert v.decision == "allow" and not v.flagged
+
+
+def test_no_held_out_spoken_line_is_in_the_speech_classifiers_training_lines():
+    import csv
+    from pathlib import Path
+
+    from sora_widgets.moderation.train import load_spoken
+
+    rows = list(csv.DictReader(open(Path(__file__).parent / "data" / "spoken_lines.csv")))
+    heldout = {r["text"] for r in rows if r["split"] == "heldout"}
+    trained = {e.text for e in load_spoken()}
+    assert trained and not heldout & trained
+    assert {r["text"] for r in rows if r["split"] == "tune"} <= trained  # every tune line, as written
+
+
+def test_the_soundtrack_and_the_prompt_box_use_their_own_classifiers():
+    from sora_widgets.moderation.text import MODEL_PATH, SPEECH_MODEL_PATH, load_model
+
+    assert audio.speech_model() is load_model(str(SPEECH_MODEL_PATH))
+    assert audio.speech_model() is not load_model(str(MODEL_PATH))
+    assert audio.speech_model().classes == load_model().classes

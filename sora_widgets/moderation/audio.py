@@ -6,8 +6,10 @@ words. Two checks read the transcript:
 
 1. key phrases (:data:`KEYPHRASES`) found whole in it hold the clip for review
    (score ``keyphrase_score`` of the policy, below block);
-2. the text classifier, as for a prompt (:func:`check_prompts`), with the policy's speech settings
-   (the any-harm rule later; categories sound cannot show left out);
+2. the speech classifier (:func:`speech_model`: the prompt classifier's features and training
+   prompts, plus spoken lines as written and as the recogniser heard them; everyday speech is not
+   a typed prompt: "she cut herself a slice of cake") through :func:`check_prompts`, with the
+   policy's speech settings (the any-harm rule later; categories sound cannot show left out);
 3. key phrases the transcript misheard but the audio supports (:mod:`.spotting`).
 
 Words heard by a machine never block a clip on their own: a hit holds it for a person to
@@ -34,11 +36,11 @@ import numpy as np
 
 from .policy import Policy, load_policy
 from .spotting import Spotted, spot
-from .text import check_prompts
+from .text import SPEECH_MODEL_PATH, TextModel, check_prompts, load_model
 from .verdict import CATEGORIES, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
-           "SPOTTED_CONFIDENCE", "spotted_verdict", "judge_transcript"]
+           "SPOTTED_CONFIDENCE", "spotted_verdict", "judge_transcript", "speech_model"]
 
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
@@ -203,14 +205,20 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     return v
 
 
-def _classified(text: str, policy: Policy) -> Verdict:
-    """The text classifier's verdict on a transcript, under the policy's speech settings.
+def speech_model() -> TextModel:
+    """The classifier that reads transcripts: the prompt classifier's features, trained also on
+    spoken lines and on what the recogniser heard of them (``python -m sora_widgets.moderation.train --speech``)."""
+    return load_model(str(SPEECH_MODEL_PATH))
+
+
+def _classified(text: str, policy: Policy, model: TextModel | None = None) -> Verdict:
+    """The speech classifier's verdict on a transcript, under the policy's speech settings.
 
     The any-harm rule uses ``speech_any_harm_review``; a category counts only from
     ``speech_classifier_min`` up and never when in ``speech_ignored``.
     """
     v = check_prompts([text], policy=replace(policy, any_harm_review=policy.speech_any_harm_review),
-                      source="transcript")[0]
+                      source="transcript", model=model or speech_model())[0]
     scores = {c: (0.0 if c in policy.speech_ignored or x < policy.speech_classifier_min else x)
               for c, x in v.scores.items()}
     decision, flagged = policy.decide(scores)
@@ -219,7 +227,8 @@ def _classified(text: str, policy: Policy) -> Verdict:
     return Verdict(decision, scores, reasons, spans, v.evidence, flagged)
 
 
-def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], policy: Policy) -> Verdict:
+def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], policy: Policy,
+                     model: TextModel | None = None) -> Verdict:
     """The soundtrack's verdict from what the recogniser heard (:func:`check_audio` after recognition).
 
     Args:
@@ -227,13 +236,15 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
         words: its words, each ``{"word", "start_s", "end_s", "probability"}`` (probability 0-1).
         spotted: key phrases the audio supports under misheard words (:func:`.spotting.spot`).
         policy: thresholds.
+        model: the classifier reading the transcript (default :func:`speech_model`; benchmarks pass
+            one trained without the lines they judge).
 
     Returns:
         The weighed :class:`Verdict` (review at most); see :func:`check_audio`.
     """
     verdicts = [spot_keyphrases(text, policy), spotted_verdict(spotted, words, policy)]
     if text.strip():
-        verdicts.append(_classified(text, policy))
+        verdicts.append(_classified(text, policy, model))
     evidence = {
         "speech": True,
         "transcript": text,

@@ -25,9 +25,12 @@ from .normalise import normalise
 from .policy import Policy, load_policy
 from .verdict import CATEGORIES, Verdict
 
-__all__ = ["check_prompt", "check_prompts", "features", "MODEL_PATH", "TextModel", "load_model"]
+__all__ = ["check_prompt", "check_prompts", "features", "MODEL_PATH", "SPEECH_MODEL_PATH", "TextModel", "load_model"]
 
 MODEL_PATH = Path(__file__).with_name("data") / "text_classifier.npz"
+#: The same classifier trained also on spoken lines (what people say in videos is not what they type
+#: as prompts), for soundtrack transcripts only (:mod:`.audio`); written by ``train --speech``.
+SPEECH_MODEL_PATH = Path(__file__).with_name("data") / "speech_classifier.npz"
 MAX_PROMPT_CHARS = 4000
 LEXICON_WEIGHT = 0.5  # scale of the lexicon features beside the unit-length embedding
 NGRAM_BUCKETS = 1 << 13  # hashed character 3-5-grams: the spelling the embedding smooths over
@@ -144,13 +147,21 @@ def _clean(text: str) -> str:
     return text
 
 
-def check_prompts(texts: list[str], *, policy: Policy | None = None, source: str = "prompt") -> list[Verdict]:
-    """Check many texts in one batch (embedding in batches is ~10x faster than one at a time)."""
+def check_prompts(texts: list[str], *, policy: Policy | None = None, source: str = "prompt",
+                  model: TextModel | None = None) -> list[Verdict]:
+    """Check many texts in one batch (embedding in batches is ~10x faster than one at a time).
+
+    Args:
+        texts: the texts (each at most ``MAX_PROMPT_CHARS`` characters).
+        policy: thresholds (default: the shipped policy).
+        source: what the texts are ("prompt", "transcript"), named in spans and evidence.
+        model: the classifier (default: the prompt classifier at :data:`MODEL_PATH`).
+    """
     texts = [_clean(t) for t in texts]
     if not texts:
         return []
     policy = policy or load_policy()
-    model = load_model()
+    model = model or load_model()
     x, hits = features(texts, model)
     probs = model.probabilities(x)
     out = []

@@ -2,9 +2,15 @@
 
     python -m sora_widgets.moderation.train            # retrain, write data/text_classifier.npz, print the report
     python -m sora_widgets.moderation.train --report   # only evaluate the committed model
+    python -m sora_widgets.moderation.train --speech   # retrain the soundtrack's classifier (data/speech_classifier.npz)
 
 The labelled set is ``data/prompts_labelled.csv`` (text, category, lang, split);
 "benign" is a class of its own. Held-out rows are never seen in training.
+
+The soundtrack's classifier (``--speech``) is fitted on the same train split plus
+``data/spoken_tune.csv``: the ``tune`` lines of tests/data/spoken_lines.csv and the tune
+prompts read aloud, each as written and as the recogniser heard it (written by
+``benchmarks/soundtrack_tune.py export``; the soundtrack's held-out lines are never in it).
 "harmful caught" counts a harmful held-out prompt as caught when the decision is
 review or block (whatever category); "benign allowed" counts decision allow.
 """
@@ -19,12 +25,26 @@ from pathlib import Path
 import numpy as np
 
 from .policy import load_policy
-from .text import MODEL_PATH, NGRAM_BUCKETS, TextModel, assemble, check_prompts, load_model, raw_features
+from .text import (
+    MODEL_PATH,
+    NGRAM_BUCKETS,
+    SPEECH_MODEL_PATH,
+    TextModel,
+    assemble,
+    check_prompts,
+    load_model,
+    raw_features,
+)
 from .verdict import CATEGORIES
 
-__all__ = ["DATA_PATH", "load_labelled", "train", "evaluate"]
+__all__ = ["DATA_PATH", "SPOKEN_PATH", "load_labelled", "load_spoken", "train", "train_speech", "fit_model", "evaluate"]
 
 DATA_PATH = Path(__file__).with_name("data") / "prompts_labelled.csv"
+SPOKEN_PATH = Path(__file__).with_name("data") / "spoken_tune.csv"
+#: How much one spoken line weighs in the speech classifier's fit against one typed prompt: the spoken
+#: lines are fewer (~400 against ~500) and are the texts it will read. Chosen by cross-validation on
+#: the tune split (benchmarks/soundtrack_tune.py cv).
+SPOKEN_WEIGHT = 3.0
 # Inverse regularisation strength: chosen on the train split by 5-fold cross-validation (see --search).
 C_DEFAULT = 32.0
 
@@ -53,14 +73,61 @@ def idf_of(counts) -> np.ndarray:
     return (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
 
 
-def _fit(dense: np.ndarray, counts, y: list[str], c: float):
+def load_spoken(path: Path = SPOKEN_PATH) -> list[Example]:
+    """The spoken training lines (text, category, source): as ``train``-split English examples."""
+    with open(path, newline="") as fh:
+        rows = [Example(r["text"], r["category"], "en", "train") for r in csv.DictReader(fh)]
+    unknown = {r.category for r in rows} - set(CATEGORIES) - {"benign"}
+    if unknown:
+        raise ValueError(f"{path}: unknown categories {sorted(unknown)}")
+    return rows
+
+
+def _fit(dense: np.ndarray, counts, y: list[str], c: float, sample_weight: np.ndarray | None = None):
     from sklearn.linear_model import LogisticRegression
 
     idf = idf_of(counts)
     # No class weights: the benign class is the largest on purpose, and weighting it down raised false alarms in CV.
     clf = LogisticRegression(C=c, max_iter=5000)
-    clf.fit(assemble(dense, counts, idf), y)
+    clf.fit(assemble(dense, counts, idf), y, sample_weight=sample_weight)
     return clf, idf
+
+
+def fit_model(dense: np.ndarray, counts, y: list[str], *, c: float = C_DEFAULT,
+              sample_weight: np.ndarray | None = None) -> TextModel:
+    """A classifier fitted on precomputed features (:func:`.text.raw_features`).
+
+    Args:
+        dense: (n, 392) embedding + lexicon features.
+        counts: (n, NGRAM_BUCKETS) character n-gram counts.
+        y: n class names ("benign" or a category).
+        c: inverse regularisation strength.
+        sample_weight: n weights (default: all 1).
+    """
+    clf, idf = _fit(dense, counts, y, c, sample_weight)
+    return TextModel(clf.coef_, clf.intercept_, [str(k) for k in clf.classes_], idf)
+
+
+def train_speech(examples: list[Example] | None = None, spoken: list[Example] | None = None, *,
+                 c: float = C_DEFAULT, weight: float = SPOKEN_WEIGHT, path: Path = SPEECH_MODEL_PATH) -> TextModel:
+    """Fit the soundtrack's classifier on the prompts' train split plus the spoken lines; write it to ``path``.
+
+    Args:
+        examples: labelled prompts (default :func:`load_labelled`); only the ``train`` split is used.
+        spoken: spoken lines (default :func:`load_spoken`).
+        c: inverse regularisation strength.
+        weight: each spoken line's weight against a prompt's 1.
+        path: where to write the weights.
+    """
+    examples = examples if examples is not None else load_labelled()
+    spoken = spoken if spoken is not None else load_spoken()
+    tr = [e for e in examples if e.split == "train"] + list(spoken)
+    dense, counts, _ = raw_features([e.text for e in tr])
+    w = np.array([1.0] * (len(tr) - len(spoken)) + [weight] * len(spoken))
+    model = fit_model(dense, counts, [e.category for e in tr], c=c, sample_weight=w)
+    model.save(path)
+    load_model.cache_clear()
+    return model
 
 
 def train(examples: list[Example] | None = None, *, c: float = C_DEFAULT, path: Path = MODEL_PATH) -> TextModel:
@@ -146,11 +213,16 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--report", action="store_true", help="evaluate the committed model without retraining")
     ap.add_argument("--search", action="store_true", help="cross-validate C on the train split, then stop")
+    ap.add_argument("--speech", action="store_true", help="retrain the soundtrack's classifier (see the module doc)")
     ap.add_argument("-C", type=float, default=C_DEFAULT, help=f"inverse regularisation (default {C_DEFAULT})")
     args = ap.parse_args(argv)
     examples = load_labelled()
     if args.search:
         _search(examples)
+        return
+    if args.speech:
+        train_speech(examples, c=args.C)
+        print(f"wrote {SPEECH_MODEL_PATH}; measure it with benchmarks/soundtrack_tune.py judge")
         return
     if not args.report:
         train(examples, c=args.C)

@@ -1,0 +1,183 @@
+"""Tune the soundtrack check on what the recogniser heard, without re-running the recogniser.
+
+    nice .venv/bin/python benchmarks/soundtrack_tune.py hear tune /tmp/heard_tune.json      # ~1 CPU s a line
+    nice .venv/bin/python benchmarks/soundtrack_tune.py hear heldout /tmp/heard_heldout.json
+    nice .venv/bin/python benchmarks/soundtrack_tune.py judge /tmp/heard_tune.json         # seconds
+    nice .venv/bin/python benchmarks/soundtrack_tune.py cv /tmp/heard_tune.json            # choose weight, thresholds
+    nice .venv/bin/python benchmarks/soundtrack_tune.py export /tmp/heard_tune.json        # the classifier's spoken lines
+    nice .venv/bin/python -m sora_widgets.moderation.train --speech                       # then refit it
+
+``hear`` renders a split of :func:`cameo_bench.soundtrack_plans` (the same lines, voices and speeds as
+``cameo_bench.py soundtrack``) and keeps, per line, what :func:`sora_widgets.moderation.audio.check_audio`
+computes before judging: the transcript, its words with probabilities, and the spotted key phrases.
+``judge`` runs :func:`~sora_widgets.moderation.audio.judge_transcript` (the classifier, the key phrases
+and the policy's audio section) over a saved file and prints the same counts as the benchmark. The
+recogniser and spotting do not change when the classifier or the policy does, so ``judge`` gives the
+benchmark's decisions in seconds (``cameo_bench.py soundtrack`` stays the figure of record).
+Never tune on the ``heldout`` file: judge it once, at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cameo_bench import soundtrack_plans  # noqa: E402
+
+BENIGN_KINDS = ("everyday", "song", "soundalike")
+
+
+def hear(split: str, out: Path) -> None:
+    """Render ``split``'s lines and save what the recogniser heard (and spotted) to ``out`` (JSON)."""
+    from sora_widgets.moderation import audio
+    from sora_widgets.moderation.policy import load_policy
+    from sora_widgets.moderation.spotting import spot
+    from sora_widgets.speech import corpus
+
+    policy = load_policy()
+    rows = []
+    t0 = time.process_time()
+    for i, (text, category, kind, voice, wpm) in enumerate(soundtrack_plans()[split]):
+        x, sr = corpus.say(text, voice=voice, speed_wpm=wpm)
+        pcm = audio.to_16k_mono(x, sr)
+        rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
+        row = {"text": text, "category": category, "kind": kind, "voice": voice, "wpm": wpm,
+               "speech": rms >= policy.min_speech_rms, "heard": "", "words": [], "spotted": []}
+        if row["speech"]:
+            a16 = pcm.astype(np.float32) / 32767
+            row["heard"], row["words"] = audio.transcribe(a16, audio.ASR_RATE)
+            row["spotted"] = [asdict(s) for s in spot(a16, audio.ASR_RATE, row["words"], audio.KEYPHRASES)] \
+                if row["words"] else []
+        rows.append(row)
+        print(f"{i:3d} {time.process_time() - t0:7.1f} CPU s  {voice}@{wpm} '{text}' -> '{row['heard']}'", flush=True)
+        out.write_text(json.dumps(rows, indent=0))
+
+
+def load_heard(path: Path) -> list[dict]:
+    """The rows ``hear`` saved."""
+    return json.loads(Path(path).read_text())
+
+
+def judge_rows(rows: list[dict], policy=None, model=None) -> list:
+    """The soundtrack verdict of each saved row (None where no speech was found), under ``policy`` and
+    the speech classifier ``model`` (defaults: the shipped ones)."""
+    from sora_widgets.moderation.audio import judge_transcript
+    from sora_widgets.moderation.policy import load_policy
+    from sora_widgets.moderation.spotting import Spotted
+
+    policy = policy or load_policy()
+    out = []
+    for r in rows:
+        if not r["speech"]:
+            out.append(None)
+            continue
+        out.append(judge_transcript(r["heard"], r["words"], [Spotted(**s) for s in r["spotted"]], policy, model))
+    return out
+
+
+def rates(rows: list[dict], verdicts: list) -> dict:
+    """Benign held or blocked, and harmful caught, counted as ``cameo_bench.py soundtrack`` counts them."""
+    decision = ["allow" if v is None else v.decision for v in verdicts]
+    benign = [d for r, d in zip(rows, decision, strict=True) if r["kind"] in BENIGN_KINDS]
+    out = {"benign_held": sum(d != "allow" for d in benign), "n_benign": len(benign),
+           "blocked": sum(d == "block" for d in decision)}
+    for kind in ("keyphrase", "prompt"):  # the harmful spoken lines, and the harmful prompts read aloud
+        harmful = [d for r, d in zip(rows, decision, strict=True) if r["kind"] == kind]
+        out[f"{kind}_caught"], out[f"n_{kind}"] = sum(d != "allow" for d in harmful), len(harmful)
+    return out
+
+
+def judge(path: Path) -> None:
+    """Print the rates of a saved file under the committed classifier and policy, and each wrong line."""
+    rows = load_heard(path)
+    verdicts = judge_rows(rows)
+    for r, v in zip(rows, verdicts, strict=True):
+        d = "allow" if v is None else v.decision
+        if (r["kind"] in BENIGN_KINDS) != (d == "allow"):
+            print(f"  wrong: {r['kind']:10s} {d:6s} {r['voice']}@{r['wpm']} '{r['text']}' heard '{r['heard']}'"
+                  f" {[] if v is None else v.flagged}")
+    print(json.dumps(rates(rows, verdicts)))
+
+
+def spoken_examples(row: dict) -> list[tuple[str, str, str]]:
+    """A saved row as training lines ``(text, category, source)``: as written, and as heard if different."""
+    out = [(row["text"], row["category"], "written")]
+    if row["heard"].strip() and row["heard"].strip() != row["text"]:
+        out.append((row["heard"].strip(), row["category"], "heard"))
+    return out
+
+
+def export(path: Path) -> None:
+    """Write the speech classifier's spoken lines (moderation/data/spoken_tune.csv) from a saved ``tune`` file."""
+    import csv
+
+    from sora_widgets.moderation.train import SPOKEN_PATH
+
+    rows = load_heard(path)
+    if any(r["kind"] not in BENIGN_KINDS + ("keyphrase", "prompt") for r in rows):
+        raise SystemExit("not a tune file")
+    lines = list(dict.fromkeys(x for r in rows for x in spoken_examples(r)))
+    with open(SPOKEN_PATH, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "category", "source"])
+        w.writerows(lines)
+    print(f"wrote {len(lines)} lines to {SPOKEN_PATH}")
+
+
+def cross_validate(path: Path, folds: int = 5, weights=(1.0, 3.0, 6.0), any_harm=(0.4, 0.5, 0.6, 0.7, 0.8),
+                   classifier_min=(0.0, 0.3, 0.4, 0.5)) -> None:
+    """Rates on a saved ``tune`` file, each line judged by a speech classifier fitted without it (k folds).
+
+    For each spoken-line weight and each (any-harm, classifier_min) of the policy's audio section;
+    the first row is today's prompt classifier on the same lines. Fixed seed.
+    """
+    from dataclasses import replace
+
+    from sora_widgets.moderation.policy import load_policy
+    from sora_widgets.moderation.text import load_model, raw_features
+    from sora_widgets.moderation.train import C_DEFAULT, fit_model, load_labelled
+
+    rows = load_heard(path)
+    policy = load_policy()
+    base = rates(rows, judge_rows(rows, policy, model=load_model()))
+    print(f"prompt classifier, shipped policy: {json.dumps(base)}", flush=True)
+    prompts = [e for e in load_labelled() if e.split == "train"]
+    spoken = [spoken_examples(r) for r in rows]
+    flat = [(i, t, c) for i, ex in enumerate(spoken) for t, c, _ in ex]
+    texts = [e.text for e in prompts] + [t for _, t, _ in flat]
+    y = np.array([e.category for e in prompts] + [c for _, _, c in flat])
+    owner = np.array([-1] * len(prompts) + [i for i, _, _ in flat])
+    dense, counts, _ = raw_features(texts)
+    fold = np.random.default_rng(0).permutation(len(rows)) % folds
+    for w in weights:
+        models = []
+        for k in range(folds):
+            keep = (owner < 0) | (fold[np.maximum(owner, 0)] != k)
+            sw = np.where(owner < 0, 1.0, w)[keep]
+            models.append(fit_model(dense[keep], counts[keep], list(y[keep]), c=C_DEFAULT, sample_weight=sw))
+        for a in any_harm:
+            for m in classifier_min:
+                p = replace(policy, speech_any_harm_review=a, speech_classifier_min=m)
+                verdicts = [judge_rows([r], p, model=models[fold[i]])[0] for i, r in enumerate(rows)]
+                print(f"weight {w:4.1f} any-harm {a:.2f} classifier_min {m:.2f}: {json.dumps(rates(rows, verdicts))}",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["hear"]:
+        hear(sys.argv[2], Path(sys.argv[3]))
+    elif sys.argv[1:2] == ["judge"]:
+        judge(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["export"]:
+        export(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["cv"]:
+        cross_validate(Path(sys.argv[2]))
+    else:
+        raise SystemExit(__doc__)
