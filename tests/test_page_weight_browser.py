@@ -20,6 +20,7 @@ from sora_widgets.auth.page_extensions import (
     ALWAYS,
     METADATA_KEY,
     declared_extensions,
+    immutable_static_paths,
     page_config_hook,
     with_needs,
 )
@@ -116,6 +117,29 @@ def test_every_dashboard_declares_installed_extensions():
         assert set(names) <= set(installed), (nb.name, set(names) - set(installed))
 
 
+def test_only_content_hashed_scripts_are_cached_for_long():
+    paths = immutable_static_paths("/prefix/")
+    assert paths and all(p.startswith("/prefix/voila/labextensions/") for p in paths)
+    assert not [p for p in paths if p.endswith("/style.js") or not p.endswith(".js")]
+    # Every extension's entry point is there (its name carries the hash of its content).
+    names = {p.split("/voila/labextensions/")[1].rsplit("/static/", 1)[0] for p in paths if "/remoteEntry." in p}
+    import logging
+
+    from voila.configuration import VoilaConfiguration
+    from voila.utils import get_page_config
+
+    voila_pages = get_page_config("/", {}, logging.getLogger(), VoilaConfiguration())["federated_extensions"]
+    assert {x["name"] for x in voila_pages} <= names, "every script Voila puts in a page is cacheable"
+    assert immutable_static_paths("/")[0].startswith("/voila/labextensions/")
+
+
+def _cache_control(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.headers.get("Cache-Control", "")
+
+
 # ------------------------------------------------------------------ in chromium
 STAFF_PAGES = {"moderation.ipynb", "admin.ipynb"}
 @pytest.fixture(scope="module")
@@ -144,6 +168,11 @@ def test_each_dashboard_loads_only_its_widget_js_and_still_draws(voila, playwrig
     from sora_widgets.demo import ADMIN, CREATORS
 
     server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(demo_home)}, name="page-weight")
+    # Hashed scripts are cached for a year; the unhashed style.js stays revalidated.
+    hashed = next(p for p in immutable_static_paths() if "/anywidget/static/remoteEntry." in p)
+    assert "immutable" in _cache_control(server.base_url + hashed.lstrip("/"))
+    style = "voila/labextensions/@jupyter-widgets/jupyterlab-manager/static/style.js"
+    assert "immutable" not in _cache_control(server.base_url + style)
     # A fake camera, so My cameo's webcam panel can show a live picture through ipywebrtc.
     browser = launch_chromium(playwright_driver, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
     weights, problems = {}, {}

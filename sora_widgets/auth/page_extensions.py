@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ALWAYS", "METADATA_KEY", "NEEDS", "declared_extensions", "page_config_hook", "with_needs"]
+__all__ = ["ALWAYS", "METADATA_KEY", "NEEDS", "declared_extensions", "immutable_static_paths", "page_config_hook",
+           "with_needs"]
 
 #: Where a notebook lists its widget extensions: ``metadata["sora_widgets"][METADATA_KEY]``.
 METADATA_KEY = "extensions"
@@ -147,3 +149,40 @@ def page_config_hook(page_config: dict[str, Any], base_url: str, settings: dict[
     page_config["federated_extensions"] = [x for x in page_config.get("federated_extensions", [])
                                            if x.get("name") in keep]
     return page_config
+
+
+#: A file name webpack gave a content hash (``remoteEntry.c8c9eed2cdefdeac.js``, ``528.d9f5934c.js``):
+#: its bytes never change under that name. ``style.js`` has none, so it is never cached for long.
+_HASHED = re.compile(r"\.[0-9a-f]{8,}\.js$")
+
+
+def immutable_static_paths(base_url: str = "/", extensions: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """URL paths of the widget JavaScript that may be cached for a year: content-hashed names only.
+
+    Voila serves ``/voila/labextensions/`` with ``Cache-Control: no-cache``, so a returning
+    visitor's browser asks again for each of a page's ~90 scripts. jupyter_server's
+    ``FileFindHandler`` sends ``public, max-age=31536000, immutable`` for any path that starts
+    with one of the tornado setting ``static_immutable_cache``'s entries; this lists each hashed
+    file exactly (a new version has a new name, so nothing stale is ever served).
+
+    Args:
+        base_url (`str`): the server's base URL (Voila's ``base_url``; ``/`` unless served under a prefix).
+        extensions (`Mapping`, *optional*): installed federated extensions by name (default: those
+            Voila finds).
+
+    Returns:
+        `list[str]`: ``<base_url>voila/labextensions/<name>/static/<hashed file>`` paths.
+    """
+    if extensions is None:
+        from jupyterlab_server.config import get_federated_extensions
+        from voila.utils import get_voila_labextensions_path
+
+        extensions = get_federated_extensions(get_voila_labextensions_path())
+    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    paths = []
+    for name, ext in sorted(extensions.items()):
+        static = Path(ext.get("ext_path", "")) / "static"
+        if static.is_dir():
+            paths += [f"{base}voila/labextensions/{name}/static/{f.name}"
+                      for f in sorted(static.iterdir()) if _HASHED.search(f.name)]
+    return paths

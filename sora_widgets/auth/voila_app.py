@@ -25,12 +25,14 @@ def auth_config(home: str | os.PathLike) -> Config:
     - ``Voila.authorizer_class`` + ``VoilaConfiguration.multi_kernel_manager_class``: a kernel answers
       only the user it was started for (``kernels.py``);
     - ``VoilaConfiguration.page_config_hook``: each dashboard loads only the widget JavaScript its
-      metadata declares (``page_extensions.py``).
+      metadata declares (``page_extensions.py``);
+    - ``Voila.tornado_settings["static_immutable_cache"]``: content-hashed widget scripts are cached
+      for a year (Voila sends them ``no-cache``), so a returning visitor fetches none of them again.
     """
     from .hook import prelaunch_hook
     from .kernels import KernelOwnerAuthorizer, OwnedKernelManager
     from .keys import cookie_secret
-    from .page_extensions import page_config_hook
+    from .page_extensions import immutable_static_paths, page_config_hook
     from .provider import SoraIdentityProvider
 
     c = Config()
@@ -40,6 +42,7 @@ def auth_config(home: str | os.PathLike) -> Config:
     c.Voila.cookie_secret = cookie_secret(home)
     c.VoilaConfiguration.prelaunch_hook = prelaunch_hook
     c.VoilaConfiguration.page_config_hook = page_config_hook
+    c.Voila.tornado_settings = {"static_immutable_cache": immutable_static_paths()}
     c.SoraIdentityProvider.home = str(home)
     return c
 
