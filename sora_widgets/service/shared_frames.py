@@ -31,6 +31,8 @@ SHARED_DIR = Path("/dev/shm")
 _PREFIX = "sora-widgets-frames-"
 #: Room left free in ``SHARED_DIR`` after the file (bytes): Ray's own object store lives there too.
 _MARGIN_BYTES = 256 * 2**20
+#: Bytes per write() call.
+_WRITE_BYTES = 64 * 2**20
 #: A file older than this (s) that no caller unlinked belongs to a caller that went away.
 _STALE_S = 300.0
 
@@ -70,9 +72,11 @@ def write_frames(frames: np.ndarray, caller: dict | None, node_id: str) -> str |
     path = SHARED_DIR / f"{_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.ftruncate(fd, frames.nbytes)
-        with mmap.mmap(fd, frames.nbytes) as mm:
-            np.frombuffer(mm, np.uint8, frames.nbytes)[:] = frames.reshape(-1)
+        # write(), not a mapping: the file system allocates its pages as it copies, about half the CPU of
+        # faulting them in one by one through mmap (0.15 against 0.32 CPU s for 377 MB here)
+        data, done = memoryview(frames).cast("B"), 0
+        while done < len(data):
+            done += os.write(fd, data[done:done + _WRITE_BYTES])
     except BaseException:
         os.close(fd)
         path.unlink(missing_ok=True)
