@@ -5,7 +5,8 @@ Without ``auth.page_extensions`` every dashboard loaded all 14 installed Jupyter
 the browser test opens every dashboard in chromium and checks that its JS stays under a stated
 budget, that no widget fails to draw for want of its library, and that the heavy widgets still
 render where they are (the 3D forest on its own page, forest3d.ipynb; the Space-time view in the
-Studio; the webcam in My cameo).
+Studio; the webcam in My cameo). Content-hashed scripts are served with a year-long cache header,
+the unhashed ``style.js`` without.
 """
 
 from __future__ import annotations
