@@ -201,16 +201,22 @@ def side_by_side(store, viewers: list[str], mode: str, before) -> dict[str, list
     out: dict[str, list[float]] = {}
     for v in viewers:
         for impl, key in ((feed, "new"), (before, "old")):
-            cursor = None
-            for which in ("first", "next"):
-                t, c = time.perf_counter(), time.process_time()
-                p = impl.page(store, v, mode=mode, size=20, cursor=cursor)
-                out.setdefault(f"{key}_{which}", []).append((time.perf_counter() - t) * 1000)
-                out.setdefault(f"{key}_{which}_cpu", []).append((time.process_time() - c) * 1000)
-                cursor = p.next_cursor
-                if cursor is None:
-                    break
+            first_and_next(impl, store, v, mode, key, out)
     return out
+
+
+def first_and_next(impl, store, viewer: str, mode: str, key: str, out: dict[str, list[float]]) -> None:
+    """Time ``viewer``'s first page and the next one through ``impl.page``: wall ms under ``<key>_first`` /
+    ``<key>_next`` and this process's CPU ms under the same + ``_cpu``, appended to ``out``."""
+    cursor = None
+    for which in ("first", "next"):
+        t, c = time.perf_counter(), time.process_time()
+        p = impl.page(store, viewer, mode=mode, size=20, cursor=cursor)
+        out.setdefault(f"{key}_{which}", []).append((time.perf_counter() - t) * 1000)
+        out.setdefault(f"{key}_{which}_cpu", []).append((time.process_time() - c) * 1000)
+        cursor = p.next_cursor
+        if cursor is None:
+            break
 
 
 def direct_vs_service(store, viewers: list[str], mode: str, block: int) -> dict[str, list[float]]:
@@ -225,15 +231,7 @@ def direct_vs_service(store, viewers: list[str], mode: str, block: int) -> dict[
                 feed.page(store, viewers[start], mode=mode, size=20)  # connect / warm, not timed
                 served_cpu = _proc_cpu_ms(proc.pid) if proc else 0.0
                 for v in viewers[start:start + block]:
-                    cursor = None
-                    for which in ("first", "next"):
-                        t, c = time.perf_counter(), time.process_time()
-                        p = feed.page(store, v, mode=mode, size=20, cursor=cursor)
-                        out.setdefault(f"{backend}_{which}", []).append((time.perf_counter() - t) * 1000)
-                        out.setdefault(f"{backend}_{which}_cpu", []).append((time.process_time() - c) * 1000)
-                        cursor = p.next_cursor
-                        if cursor is None:
-                            break
+                    first_and_next(feed, store, v, mode, backend, out)
                 if proc is not None:  # the service process's CPU for the block (clock ticks: summed, not per page)
                     out.setdefault("service_process_cpu", []).append(_proc_cpu_ms(proc.pid) - served_cpu)
             finally:

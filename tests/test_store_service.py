@@ -111,6 +111,9 @@ def test_a_failed_transaction_leaves_nothing_both_ways(backend_store):
     with pytest.raises(StoreError, match="read-only"):
         with s.read(), s.transaction():
             pass
+    with pytest.raises(duckdb.Error):  # analysts' SQL cannot write, either way
+        s.sql("DELETE FROM users")
+    assert s.sql("SELECT count(*) AS n FROM users")["n"][0] == 1
 
 
 def test_social_rules_and_the_feed_are_the_same_through_the_service(backend_store):
