@@ -19,13 +19,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _studio_page import PASSWORD, launch, logged_in_context  # noqa: E402
 
 from sora_widgets.auth.page_extensions import METADATA_KEY  # noqa: E402
 from sora_widgets.testing.page_weight import open_and_weigh  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "benchmark password, long enough"
 
 
 def undeclared_copy(src: Path, dst: Path) -> Path:
@@ -68,16 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         with start_voila(folders["all"], env=env, timeout_s=120) as s_all, \
                 start_voila(folders["declared"], env=env, timeout_s=120) as s_decl, sync_playwright() as pw:
             servers = {"all": s_all, "declared": s_decl}
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            browser = launch(pw)
             cookies = {}
             for key, server in servers.items():
-                ctx = browser.new_context()
-                page = ctx.new_page()
-                page.goto(server.base_url + "login?next=/")
-                page.fill("#handle", ADMIN)
-                page.fill("#password", PASSWORD)
-                with page.expect_navigation(timeout=60_000):
-                    page.click("#sw-login-submit")
+                ctx = logged_in_context(browser, server, ADMIN)
                 cookies[key] = ctx.storage_state()
                 ctx.close()
 
