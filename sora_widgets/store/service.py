@@ -143,6 +143,8 @@ class StoreService:
         for s in list(self._sessions):
             with contextlib.suppress(OSError), socket.socket(fileno=os.dup(s.conn.fileno())) as sock:
                 sock.shutdown(socket.SHUT_RDWR)  # wakes its thread with end-of-file: it rolls back and ends
+        for s in list(self._sessions):  # no thread may still use a cursor when the database closes
+            s.thread.join(max(0.5, deadline - time.monotonic()))
         self._close()
 
     def _close(self) -> None:
@@ -217,6 +219,7 @@ class _Session:
         self.owned = owned
         self.conn = conn
         self.stack: contextlib.ExitStack | None = None
+        self.thread = threading.current_thread()
         self.write = False
         self.cursors: dict[int, duckdb.DuckDBPyConnection] = {}
         self.next_id = 1
@@ -341,13 +344,19 @@ def serve_forever(home: str | os.PathLike, *, announce=print, parent_pid: int | 
     Returns:
         0 when stopped.
     """
-    service = StoreService(home).start()
     stopped = threading.Event()
 
     def _on_signal(_signum, _frame):
         stopped.set()
 
+    # Before start(): the service is announced inside it, and a SIGTERM right after must stop it cleanly.
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        service = StoreService(home).start()
+    except BaseException:
+        for s, h in old.items():
+            signal.signal(s, h)
+        raise
     try:
         announce(f"store service for {service.home} on {service.socket_path} (pid {os.getpid()}); "
                  "stop it with Ctrl-C or SIGTERM")
