@@ -2,7 +2,7 @@
 
 Measured cold costs on 2 cores: the prompt check's text model (~4 s before the
 text encoder was shared; the first Generate), the sim engine's first clip (~1 s),
-the MP4 encoder and librosa's first STFT (~1.5 s, the first player), the output
+the MP4 encoder and the player's first spectrogram (numpy: ``audio_features``), the output
 check's detectors (~5 s, the first pre-screen). The calls below are pure checks
 and a throwaway clip: nothing is recorded, saved or shown, and no decision is used.
 """
@@ -63,7 +63,7 @@ def warm_up_generate(*, engine: str | None):
             return None
         from .clip_player import ClipPlayer
 
-        _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (librosa)
+        _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (numpy)
         # The provenance marks every generated clip gets (generate_checked): their patterns, font and
         # fingerprint were ~1.8 s of CPU in a first Generate. A copy is marked: nothing is registered.
         from ..provenance.stamp import mark
