@@ -276,7 +276,7 @@ def soundtrack_plans(voices=SOUNDTRACK_VOICES) -> dict[str, list[tuple[str, str,
     }
 
 
-def soundtrack_moderation(voices=SOUNDTRACK_VOICES) -> None:
+def soundtrack_moderation(voices=SOUNDTRACK_VOICES, splits=("tune", "heldout")) -> None:
     """Held/blocked share on the benign spoken lines and catch rate on the harmful ones, per split.
 
     Lines: ``tests/data/spoken_lines.csv``. Its ``tune`` split (105 benign: everyday, song-like,
@@ -291,7 +291,8 @@ def soundtrack_moderation(voices=SOUNDTRACK_VOICES) -> None:
 
     plans = soundtrack_plans(voices)
     t_audio, t_check = 0.0, 0.0
-    for split, plan in plans.items():
+    for split in splits:
+        plan = plans[split]
         counts: dict = {}
         shown = []
         for text, category, kind, voice, wpm in plan:
@@ -342,8 +343,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["verify-take"]:  # only verify() of whole person takes (speech + face + liveness)
         whole_verification()
         raise SystemExit
-    if sys.argv[1:] == ["soundtrack"]:  # only soundtrack moderation
-        soundtrack_moderation()
+    if sys.argv[1:2] == ["soundtrack"]:  # only soundtrack moderation: [split]
+        soundtrack_moderation(splits=sys.argv[2:] or ("tune", "heldout"))
         raise SystemExit
 
     if sys.argv[1:2] == ["extraction"]:  # only "Find it in the video" on 100 frames at 256 px (issue 14)
