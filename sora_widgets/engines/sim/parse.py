@@ -38,7 +38,7 @@ import numpy as np
 
 from . import effects, figures, vocab
 from .things import ENCODER_THRESHOLD as THING_THRESHOLD
-from .things import THING_KIND, Thing, all_things, group_defaults
+from .things import THING_KIND, Thing, all_things, group_defaults, stands_in
 from .things import find as find_thing
 from .things import get as get_thing
 
@@ -269,6 +269,8 @@ def _read(text: str) -> Reading:
         t = _thing_exact(word)
         if t is not None:
             r.mentions.append(Mention(THING_KIND, t.key, pos, word))
+            if stands_in(word) is not None:  # a kind with no picture of its own ("minivan"): say what is drawn
+                r.substitutions.append(f"{word} drawn as {t.name}")
         elif not effects.claims(word, r.tokens):  # liquids, breaking, dominoes, boards: effects.read (issue 18)
             rest.append((pos, word))
     if rest:

@@ -402,7 +402,7 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False) -> list[d
         from . import figures, things_kinds
 
         reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
-        by_key = things_kinds.kinds(records, taken, reserved)
+        by_key = things_kinds.agree_with_encoder(records, things_kinds.kinds(records, taken, reserved))
         for r in records:
             r["kinds"] = by_key.get(r["key"], [])
     return records

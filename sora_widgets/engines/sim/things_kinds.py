@@ -12,6 +12,9 @@ stands in). Precision over reach: a name is taken only if
   the catalogue, keyword of the prompt reader or action word already;
 - it is not what a plural of another word reads as once its ending is cut: "orang" (an orangutan) would
   turn "two oranges" into orangutans, so a kind that is an English word less its final "e" is not taken;
+- the sentence encoder does not place it on another thing: where the catalogue's nearest name (MiniLM,
+  cosine >= ``things.ENCODER_THRESHOLD``) belongs to another thing, the encoder keeps deciding as before
+  ("minivan" stays the minibus, "pooch" the hand-drawn dog); below the threshold the kind adds reach;
 - the thing's meaning is not one too broad for its picture (:data:`BROAD`: "herb", "medication").
 
 Needs, at build time only, ``nltk`` (pip) and the WordNet 3.0 database (Debian ``wordnet-base`` and
@@ -87,4 +90,32 @@ def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str,
                     continue
                 taken.add(low)
                 out.setdefault(key, []).append(low)
+    return out
+
+
+def agree_with_encoder(records: list[dict], by_key: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``by_key`` without the kinds the sentence encoder places on another thing (see the module docstring).
+
+    Args:
+        records (`list[dict]`): the catalogue records; their ``name`` and ``aliases`` are what the encoder
+            compares with (as ``things.find`` does).
+        by_key (`dict[str, list[str]]`): record key -> kinds, from :func:`kinds`.
+    """
+    import numpy as np
+
+    from ...text_encoder import get_encoder
+    from .things import ENCODER_THRESHOLD
+
+    enc = get_encoder()
+    names = [(n, r["key"]) for r in records for n in (r["name"], *r["aliases"])]
+    E = enc.encode([n for n, _ in names])
+    pairs = [(k, key) for key, ks in by_key.items() for k in ks]
+    Q = enc.encode([k for k, _ in pairs])
+    S = np.einsum("ij,kj->ik", Q, E)
+    out: dict[str, list[str]] = {}
+    for (k, key), row in zip(pairs, S, strict=True):
+        j = int(np.argmax(row))
+        if row[j] >= ENCODER_THRESHOLD and names[j][1] != key:
+            continue
+        out.setdefault(key, []).append(k)
     return out
