@@ -208,3 +208,18 @@ def test_the_soundtrack_and_the_prompt_box_use_their_own_classifiers():
     assert audio.speech_model() is load_model(str(SPEECH_MODEL_PATH))
     assert audio.speech_model() is not load_model(str(MODEL_PATH))
     assert audio.speech_model().classes == load_model().classes
+
+
+def test_sexual_content_with_minors_is_read_by_both_classifiers_and_the_higher_score_counts():
+    # The speech classifier alone let this misheard line through; the prompt classifier holds it. For this one
+    # category a benign line held for a person to listen costs far less than a missed one.
+    from sora_widgets.moderation.text import check_prompts
+
+    heard = "and me naked picture of the kids"
+    assert "sexual_minors" in audio.READ_BY_BOTH
+    typed = check_prompts([heard], policy=POLICY)[0]
+    alone = check_prompts([heard], policy=POLICY, model=audio.speech_model())[0]
+    assert typed.scores["sexual_minors"] > alone.scores["sexual_minors"]
+    v = audio.judge_transcript(heard, _words([0.9] * len(heard.split()), heard), [], POLICY)
+    assert v.decision == "review" and "sexual_minors" in v.flagged  # held, never blocked
+    assert v.scores["sexual_minors"] >= min(typed.scores["sexual_minors"], POLICY.review["sexual_minors"])

@@ -211,19 +211,36 @@ def speech_model() -> TextModel:
     return load_model(str(SPEECH_MODEL_PATH))
 
 
+#: Categories where a transcript is read by the prompt classifier as well as the speech classifier, and the
+#: higher score counts. Sexual content involving minors is the one harm where a missed clip costs far more
+#: than a benign one held for a person to listen: the speech classifier, taught that "the kids were naked in
+#: the bath" is benign, let "send me naked pictures of the kids" through (heard "and me naked picture of the
+#: kids"), which the prompt classifier holds.
+READ_BY_BOTH = frozenset({"sexual_minors"})
+
+
 def _classified(text: str, policy: Policy, model: TextModel | None = None) -> Verdict:
     """The speech classifier's verdict on a transcript, under the policy's speech settings.
 
     The any-harm rule uses ``speech_any_harm_review``; a category counts only from
-    ``speech_classifier_min`` up and never when in ``speech_ignored``.
+    ``speech_classifier_min`` up and never when in ``speech_ignored``; a category of
+    :data:`READ_BY_BOTH` takes the prompt classifier's score when it is higher.
     """
-    v = check_prompts([text], policy=replace(policy, any_harm_review=policy.speech_any_harm_review),
-                      source="transcript", model=model or speech_model())[0]
+    speech_policy = replace(policy, any_harm_review=policy.speech_any_harm_review)
+    v = check_prompts([text], policy=speech_policy, source="transcript", model=model or speech_model())[0]
+    raw, spans = dict(v.scores), list(v.spans)
+    reason_of = dict(zip(v.flagged, v.reasons, strict=True))
+    typed = check_prompts([text], policy=speech_policy, source="transcript")[0]  # the prompt classifier
+    for c in READ_BY_BOTH:
+        if typed.scores.get(c, 0.0) > raw.get(c, 0.0):
+            raw[c] = typed.scores[c]
+            spans = [s for s in spans if s["category"] != c] + [s for s in typed.spans if s["category"] == c]
+            reason_of.update((k, r) for k, r in zip(typed.flagged, typed.reasons, strict=True) if k == c)
     scores = {c: (0.0 if c in policy.speech_ignored or x < policy.speech_classifier_min else x)
-              for c, x in v.scores.items()}
+              for c, x in raw.items()}
     decision, flagged = policy.decide(scores)
-    spans = [dict(s, transcript="open") for s in v.spans if s["category"] in flagged]
-    reasons = [r for c, r in zip(v.flagged, v.reasons, strict=True) if c in flagged]
+    spans = [dict(s, transcript="open") for s in spans if s["category"] in flagged]
+    reasons = [reason_of[c] for c in flagged if c in reason_of]
     return Verdict(decision, scores, reasons, spans, v.evidence, flagged)
 
 
