@@ -263,6 +263,15 @@ def login(page, server, handle: str, password: str = TEST_PASSWORD, *, notebook:
         raise AssertionError(f"login as @{handle} failed: {page.inner_text('.sw-error')}")
 
 
+def login_home(page, server, handle: str, password: str = TEST_PASSWORD, *, timeout_ms: float = 60_000) -> None:
+    """Log in as ``handle`` through the login page and land on the front door (``/``)."""
+    page.goto(server.base_url + "login?next=/")
+    page.fill("#handle", handle)
+    page.fill("#password", password)
+    with page.expect_navigation(timeout=timeout_ms):
+        page.click("#sw-login-submit")
+
+
 @pytest.fixture
 def chromium_available():
     if not shutil.which(CHROMIUM):

@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TEST_PASSWORD, give_password, launch_chromium
+from conftest import give_password, launch_chromium, login_home
 
 from sora_widgets.auth.page_extensions import (
     ALWAYS,
@@ -154,14 +154,6 @@ def demo_home(tmp_path_factory):
     return home
 
 
-def _log_in(page, server, handle):
-    page.goto(server.base_url + "login?next=/")
-    page.fill("#handle", handle)
-    page.fill("#password", TEST_PASSWORD)
-    with page.expect_navigation(timeout=60_000):
-        page.click("#sw-login-submit")
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_each_dashboard_loads_only_its_widget_js_and_still_draws(voila, playwright_driver, demo_home,
@@ -180,7 +172,7 @@ def test_each_dashboard_loads_only_its_widget_js_and_still_draws(voila, playwrig
     try:
         for handle in (CREATORS[0], ADMIN):
             login_ctx = browser.new_context()
-            _log_in(login_ctx.new_page(), server, handle)
+            login_home(login_ctx.new_page(), server, handle)
             cookies = login_ctx.storage_state()
             login_ctx.close()
             for nb in sorted(p.name for p in dashboards_dir().glob("*.ipynb")):

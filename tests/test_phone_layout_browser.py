@@ -9,7 +9,7 @@ Screenshots: test-artifacts/phone-<dashboard>.png and desktop-<dashboard>.png.
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_PASSWORD, give_password
+from conftest import give_password, login_home
 
 from sora_widgets.demo import ADMIN, CREATORS, seed_demo
 from sora_widgets.serve import dashboards_dir
@@ -69,14 +69,6 @@ def demo_home(tmp_path_factory):
     return home
 
 
-def log_in(page, server, handle):
-    page.goto(server.base_url + "login?next=/")
-    page.fill("#handle", handle)
-    page.fill("#password", TEST_PASSWORD)
-    with page.expect_navigation(timeout=60_000):
-        page.click("#sw-login-submit")
-
-
 @pytest.mark.parametrize("size_name", list(SIZES))
 def test_no_dashboard_runs_off_the_screen(voila, browser, demo_home, artifacts_dir, size_name):
     width, height = SIZES[size_name]
@@ -85,7 +77,7 @@ def test_no_dashboard_runs_off_the_screen(voila, browser, demo_home, artifacts_d
     for handle in (CREATORS[0], ADMIN):
         ctx = browser.new_context(viewport={"width": width, "height": height})
         page = ctx.new_page()
-        log_in(page, server, handle)
+        login_home(page, server, handle)
         for nb in sorted(p.name for p in dashboards_dir().glob("*.ipynb")):
             if (nb in STAFF_PAGES) != (handle == ADMIN):
                 continue
