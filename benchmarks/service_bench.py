@@ -137,8 +137,10 @@ def _overhead(args) -> None:
     def sim_call(seed=7):
         return sw.generate(**sim, seed=seed, on_progress=lambda s, t, p: None)
 
-    sim_call()
-    _in_process(sim_call)()  # both sides warm
+    # both sides warm: a new worker's first two clips render ~10x slower (its start-up work in the background)
+    for _ in range(3):
+        sim_call()
+    _in_process(sim_call)()
     here, there = _median_pair(_in_process(sim_call), sim_call, args.runs)
     print(f"overhead, sim {args.sim_duration:g} s clip at {args.sim_size} px: in-process {here:.2f} s, service {there:.2f} s, "
           f"ratio {there / here:.3f}")
