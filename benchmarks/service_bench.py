@@ -74,6 +74,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="interleaved runs of each side (overhead)")
     ap.add_argument("--sim-duration", type=float, default=20.0, help="seconds of sim clip")
     ap.add_argument("--sim-size", type=int, default=512, help="sim clip width = height in px")
+    ap.add_argument("--sim-prompt", default="a red ball bounces off the backboard",
+                    help="the sim clip's prompt (a figure with water takes >= 1 s in-process, the goal's size)")
     ap.add_argument("--tiny-steps", type=int, default=48, help="denoising steps of the tiny LTX-2 job")
     ap.add_argument("--jobs", type=int, default=8, help="CPU-bound jobs for the throughput part")
     ap.add_argument("--tp-rounds", type=int, default=3, help="alternating 1- and 2-worker rounds (throughput)")
@@ -131,7 +133,7 @@ def _overhead(args) -> None:
     import sora_widgets as sw
 
     # ---------------------------------------------------------------- 1. overhead
-    sim = {"prompt": "a red ball bounces off the backboard", "duration": args.sim_duration,
+    sim = {"prompt": args.sim_prompt, "duration": args.sim_duration,
            "width": args.sim_size, "height": args.sim_size}
 
     def sim_call(seed=7):
@@ -142,7 +144,8 @@ def _overhead(args) -> None:
         sim_call()
     _in_process(sim_call)()
     here, there = _median_pair(_in_process(sim_call), sim_call, args.runs)
-    print(f"overhead, sim {args.sim_duration:g} s clip at {args.sim_size} px: in-process {here:.2f} s, service {there:.2f} s, "
+    print(f"overhead, sim {args.sim_duration:g} s clip at {args.sim_size} px ({args.sim_prompt!r}): in-process {here:.2f} s, "
+          f"service {there:.2f} s, "
           f"ratio {there / here:.3f}")
     if not args.skip_tiny:
         import torch
