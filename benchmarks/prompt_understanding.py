@@ -88,7 +88,7 @@ def load(path: Path) -> list[Item]:
     return items
 
 
-def _resolve(name: str) -> tuple[str, str | None] | None:
+def resolve(name: str) -> tuple[str, str | None] | None:
     """What a label's name means, without the parser: ("kind", k) for a hand-drawn kind, ("thing", key) for an
     exact catalogue name, None when the engine cannot draw it (out of domain)."""
     lex = vocab.keyword_lexicon()
@@ -104,7 +104,7 @@ def _resolve(name: str) -> tuple[str, str | None] | None:
 def _groups_of(scene: dict, name: str) -> list[int]:
     """Groups of the scene that draw ``name``: its kind, its catalogue thing, or a thing named by it plus a
     word ("apple" is drawn by "green apple")."""
-    want = _resolve(name)
+    want = resolve(name)
     out = []
     for i, g in enumerate(scene["objects"]):
         if want is None:
@@ -177,7 +177,7 @@ def judge(items: list[Item]) -> dict:
                 continue
             m = _LABEL_RE.match(lab)
             a, op, b = m.group("a"), m.group("op"), m.group("b")
-            if _resolve(a) is None:
+            if resolve(a) is None:
                 continue  # out of the engine's domain: not counted
             ga = _groups_of(scene, a)
             if op is None:
@@ -199,7 +199,7 @@ def judge(items: list[Item]) -> dict:
                 t["on"].add(ok, f"{it.prompt} -> {a} not on {b}")
             elif op in "<>":
                 gb = _groups_of(scene, b)
-                if _resolve(b) is None:
+                if resolve(b) is None:
                     continue
                 if centres is None:
                     centres = rendered_centres(scene, k)
