@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from .config import NAMESPACE, RAY_ENV, SCHEDULER_NAME, service_mode, settings_from_env
@@ -72,6 +73,10 @@ def stop_local_head() -> None:
     subprocess.run([_cli(), "stop", "--force"], capture_output=True, text=True, timeout=120)
 
 
+#: Tries to join a cluster through Ray Client (``ray://``) before giving up.
+_CLIENT_TRIES = 3
+
+
 def connect() -> None:
     """Join the cluster ``SORA_WIDGETS_RAY`` names (starting the local one if needed), once per process."""
     import ray
@@ -84,8 +89,18 @@ def connect() -> None:
         raise RuntimeError(f"{RAY_ENV} is not set: generation runs in-process, there is no service to join")
     kw = dict(namespace=NAMESPACE, logging_level="ERROR", log_to_driver=False, configure_logging=False)
     if mode != "local":
-        ray.init(address=mode, **kw)
-        return
+        for attempt in range(_CLIENT_TRIES):
+            try:
+                ray.init(address=mode, **kw)
+                return
+            except ConnectionAbortedError:
+                # Ray Client's proxy starts a server process per client; that start can fail once under
+                # load ("Initialization failure from server": seen in a fresh-clone test run), and a
+                # second try gets a new one.
+                ray.shutdown()
+                if attempt == _CLIENT_TRIES - 1:
+                    raise
+                time.sleep(2.0)
     try:
         ray.init(address="auto", **kw)
         return
