@@ -26,6 +26,7 @@ CSS classes (styling hooks, also used by the browser tests): ``sw-remix-explorer
 from __future__ import annotations
 
 import base64
+import collections
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -184,6 +185,7 @@ class RemixExplorer(W.VBox):
         self.detail = W.HTML("<i>Click a clip in the tree to play it.</i>")
         self.detail.add_class("sw-remix-detail")
         self.player_box = W.Box(layout=W.Layout(min_height="40px"))
+        self._retired: collections.deque = collections.deque(maxlen=2)  # see _set_player
         self.player_box.add_class("sw-remix-player")
         self.prompt = W.Text(placeholder="now on the moon / make it blue / add two more balls",
                              description="Edit", layout=W.Layout(width="420px"))
@@ -334,12 +336,12 @@ class RemixExplorer(W.VBox):
             return
         if row is None:  # beyond the tree's TREE_MAX_NODES: say so rather than open it again and again
             self.detail.value = f"<b>{escape(str(clip_id))}</b>: this clip is too far down a very large tree to show here."
-            self.player_box.children = ()
+            self._set_player(())
             self.remix_button.disabled = True
             return
         if not self._visible(row):
             self.detail.value = f"<b>{escape(str(clip_id))}</b>: you cannot open this clip."
-            self.player_box.children = ()
+            self._set_player(())
             self.remix_button.disabled = True
             return
         status_note = lineage.lineage_status(self.store, clip_id)
@@ -358,8 +360,15 @@ class RemixExplorer(W.VBox):
         else:
             note = W.HTML("<i>A record without video: remix it to render one.</i>")
             note.add_class("sw-remix-novideo")
-            self.player_box.children = (note,)
+            self._set_player((note,))
         self.remix_button.disabled = self.busy
+
+    def _set_player(self, children: tuple) -> None:
+        """Show ``children`` in the player's box. The widgets they replace are kept for the next two swaps
+        instead of being dropped: a dropped widget is closed at once, and the browser may still be drawing
+        it ("widget model not found" when a remix selects its new clip while the last player appears)."""
+        self._retired.append(self.player_box.children)
+        self.player_box.children = children
 
     def _load_player(self, clip_id: str, title: str) -> None:
         """Decode the clip and build its player on a background thread: the tree and the panel show at once.
@@ -371,7 +380,7 @@ class RemixExplorer(W.VBox):
 
         loading = W.HTML("<i>loading the clip…</i>")
         loading.add_class("sw-remix-player-loading")
-        self.player_box.children = (loading,)
+        self._set_player((loading,))
         store = self.store
 
         def job(_on_progress, _cancel):
@@ -384,11 +393,11 @@ class RemixExplorer(W.VBox):
             clip, media = result
             player = ClipPlayer(clip, title=title, display_px=256, media=media)
             player.add_class("sw-remix-clip-player")
-            self.player_box.children = (player,)
+            self._set_player((player,))
 
         def failed(exc: BaseException) -> None:  # a clip that cannot be decoded must not break browsing
             if self.tree.selected == clip_id:
-                self.player_box.children = (W.HTML(f"cannot play {escape(clip_id)}: {escape(readable_error(exc))}"),)
+                self._set_player((W.HTML(f"cannot play {escape(clip_id)}: {escape(readable_error(exc))}"),))
 
         self._player_job = BackgroundJob(job, name="sora-widgets-lineage-player", on_done=done, on_error=failed)
         self._player_job.start()
