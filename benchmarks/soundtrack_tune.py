@@ -34,27 +34,33 @@ from cameo_bench import soundtrack_plans  # noqa: E402
 BENIGN_KINDS = ("everyday", "song", "soundalike")
 
 
-def hear(split: str, out: Path) -> None:
-    """Render ``split``'s lines and save what the recogniser heard (and spotted) to ``out`` (JSON)."""
+def heard_row(x: np.ndarray, sr: int, row: dict) -> dict:
+    """``row`` (text, category, kind, voice...) with what :func:`check_audio` computes before judging the
+    clip ``x`` at ``sr`` Hz: ``speech`` (loud enough), ``heard`` (transcript), ``words``, ``spotted``."""
     from sora_widgets.moderation import audio
     from sora_widgets.moderation.policy import load_policy
     from sora_widgets.moderation.spotting import spot
+
+    pcm = audio.to_16k_mono(x, sr)
+    rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
+    row = dict(row, speech=rms >= load_policy().min_speech_rms, heard="", words=[], spotted=[])
+    if row["speech"]:
+        a16 = pcm.astype(np.float32) / 32767
+        row["heard"], row["words"] = audio.transcribe(a16, audio.ASR_RATE)
+        row["spotted"] = [asdict(s) for s in spot(a16, audio.ASR_RATE, row["words"], audio.KEYPHRASES)] \
+            if row["words"] else []
+    return row
+
+
+def hear(split: str, out: Path) -> None:
+    """Render ``split``'s lines and save what the recogniser heard (and spotted) to ``out`` (JSON)."""
     from sora_widgets.speech import corpus
 
-    policy = load_policy()
     rows = []
     t0 = time.process_time()
     for i, (text, category, kind, voice, wpm) in enumerate(soundtrack_plans()[split]):
         x, sr = corpus.say(text, voice=voice, speed_wpm=wpm)
-        pcm = audio.to_16k_mono(x, sr)
-        rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
-        row = {"text": text, "category": category, "kind": kind, "voice": voice, "wpm": wpm,
-               "speech": rms >= policy.min_speech_rms, "heard": "", "words": [], "spotted": []}
-        if row["speech"]:
-            a16 = pcm.astype(np.float32) / 32767
-            row["heard"], row["words"] = audio.transcribe(a16, audio.ASR_RATE)
-            row["spotted"] = [asdict(s) for s in spot(a16, audio.ASR_RATE, row["words"], audio.KEYPHRASES)] \
-                if row["words"] else []
+        row = heard_row(x, sr, {"text": text, "category": category, "kind": kind, "voice": voice, "wpm": wpm})
         rows.append(row)
         print(f"{i:3d} {time.process_time() - t0:7.1f} CPU s  {voice}@{wpm} '{text}' -> '{row['heard']}'", flush=True)
         out.write_text(json.dumps(rows, indent=0))
