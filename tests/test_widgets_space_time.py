@@ -35,15 +35,46 @@ def test_points_are_capped_and_downsampled():
     assert motion_points(noisy, max_points=500)["x"].size == 500
 
 
-def test_view_builds_an_ipyvolume_figure_with_ipywidgets_controls(square_clip):
-    pytest.importorskip("ipyvolume")
+def test_view_draws_its_points_on_a_light_canvas_with_ipywidgets_controls(square_clip):
     from sora_widgets.widgets import SpaceTimeView
+    from sora_widgets.widgets.space_time import SpaceTimePlot
 
     v = SpaceTimeView(square_clip)
     assert "sw-spacetime" in v._dom_classes
+    assert isinstance(v.plot, SpaceTimePlot) and v.plot in v.children
     n0 = v.points["x"].size
-    assert len(v.scatter.x) == n0
-    v.threshold.value = 0.5  # stricter: fewer points
-    assert v.points["x"].size <= n0 and len(v.scatter.x) in (n0, v.points["x"].size)
+    assert v.plot.count == n0 > 0
+    # The bytes the browser draws are the points, in order: x, y, t, r, g, b.
+    table = np.frombuffer(v.plot.points, "<f4").reshape(-1, 6)
+    np.testing.assert_array_equal(table[:, 2], v.points["t"])
+    np.testing.assert_array_equal(table[:, 3:], v.points["color"])
+    assert v.plot.duration == pytest.approx(square_clip.duration)
+    v.threshold.value = 0.5  # stricter: fewer points, and the canvas gets them
+    assert v.points["x"].size <= n0 and v.plot.count == v.points["x"].size
     v.point_size.value = 5.0
-    assert v.scatter.size == 5.0
+    assert v.plot.point_size == 5.0
+
+
+def test_a_still_clip_draws_an_empty_box():
+    from sora_widgets.widgets import SpaceTimeView
+
+    frames = np.repeat(np.random.default_rng(1).integers(0, 255, (1, 40, 40, 3), dtype=np.uint8), 8, axis=0)
+    v = SpaceTimeView(Clip(frames, np.zeros((1, 0), np.float32), 8, 48_000))
+    assert v.plot.count == 0 and v.plot.points == b""
+    assert "0 moving points" in v.info.value
+
+
+def test_the_view_needs_no_3d_library():
+    """The Studio page loads only anywidget for this view (issue 11): no ipyvolume/threejs models."""
+    from ipywidgets.widgets.widget import _instances
+
+    from sora_widgets.widgets import SpaceTimeView
+
+    frames = np.zeros((6, 32, 32, 3), np.uint8)
+    for i in range(6):
+        frames[i, 10:16, 4 * i : 4 * i + 6] = 255
+    before = set(_instances)
+    v = SpaceTimeView(Clip(frames, np.zeros((1, 0), np.float32), 6, 48_000))
+    made = {_instances[k]._model_module for k in set(_instances) - before}
+    v.close()
+    assert made <= {"anywidget", "@jupyter-widgets/controls", "@jupyter-widgets/base"}, made

@@ -1,4 +1,4 @@
-"""``SpaceTimeView``: a clip as a 3D space-time volume (x, y, t) in ipyvolume.
+"""``SpaceTimeView``: a clip as a 3D space-time volume (x, y, t), drawn on a canvas.
 
 Whatever moves against the clip's background traces a tube through the volume:
 a falling ball draws a curve that bends at each bounce, a still frame draws
@@ -6,18 +6,28 @@ nothing. Motion is found without a model: each frame is compared with the
 per-pixel median over time (the background), and pixels that differ by more
 than a threshold become points, coloured as in the video.
 
-The view is built from ``ipv.figure()`` + ``ipv.scatter`` with its controls in
-ipywidgets (``quickvolshow``'s own panel is broken on ipyvue 3, see NOTES.md).
+The points are drawn by :class:`SpaceTimePlot`, an anywidget whose front end
+(``space_time.js``, ~6 KB) projects them on a 2D canvas and rotates on drag. It
+replaced an ipyvolume figure (issue 11): that one made the Studio page load
+jupyter-threejs, jupyter-vue, jupyter-vuetify and bqscales (about 4 MB of JS)
+before its first widget showed, for a view most visits never open. The controls
+are ipywidgets sliders.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import anywidget
 import ipywidgets as W
 import numpy as np
+import traitlets
 
 from ..media import Clip
 
-__all__ = ["SpaceTimeView", "motion_mask", "motion_points"]
+__all__ = ["SpaceTimePlot", "SpaceTimeView", "motion_mask", "motion_points", "pack_points"]
+
+_HERE = Path(__file__).parent
 
 
 def _downsample(frames: np.ndarray, max_side_px: int, max_frames: int) -> tuple[np.ndarray, int, int]:
@@ -82,50 +92,77 @@ def motion_points(
     }
 
 
+def pack_points(points: dict[str, np.ndarray]) -> bytes:
+    """``points`` (as :func:`motion_points` returns them) as the bytes :class:`SpaceTimePlot` draws.
+
+    Six little-endian float32 per point: x, y (in [0, 1], y up), t (seconds), r, g, b (in [0, 1]).
+    """
+    n = int(points["x"].size)
+    table = np.empty((n, 6), "<f4")
+    table[:, 0], table[:, 1], table[:, 2] = points["x"], points["y"], points["t"]
+    table[:, 3:] = np.asarray(points["color"], np.float32).reshape(n, 3)
+    return table.tobytes()
+
+
+class SpaceTimePlot(anywidget.AnyWidget):
+    """The canvas that draws packed (x, y, t, r, g, b) points in a box, rotatable by dragging.
+
+    Synced traits: ``points`` (:func:`pack_points` bytes), ``duration`` (seconds, the t axis
+    length), ``point_size`` (CSS pixels per dot), ``azimuth`` / ``elevation`` (degrees; the
+    browser updates them when the user drags), ``width_px`` / ``height_px`` (CSS pixels).
+    """
+
+    _esm = _HERE / "space_time.js"
+    _css = _HERE / "space_time.css"
+    points = traitlets.Bytes(b"").tag(sync=True)
+    duration = traitlets.Float(1.0).tag(sync=True)
+    point_size = traitlets.Float(3.0).tag(sync=True)
+    # Looked at from the side and a little above: looking down the t axis would hide the tube.
+    azimuth = traitlets.Float(60.0).tag(sync=True)
+    elevation = traitlets.Float(20.0).tag(sync=True)
+    width_px = traitlets.Int(420).tag(sync=True)
+    height_px = traitlets.Int(420).tag(sync=True)
+
+    @property
+    def count(self) -> int:
+        """How many points the plot holds."""
+        return len(self.points) // 24
+
+
 class SpaceTimeView(W.VBox):
     """Shows ``clip`` as an (x, y, t) volume; moving objects draw tubes.
 
-    Controls: the motion threshold and the point size. ``points`` holds the
-    current x / y / t / color arrays (see :func:`motion_points`).
+    Args:
+        clip (`Clip`): the clip to show.
+        threshold (`float`, *optional*, defaults to 0.12): the motion threshold slider's first value
+            (mean absolute RGB difference from the background, 0..1).
+        size_px (`int`, *optional*, defaults to 420): the canvas's width and height in CSS pixels.
+
+    Controls: the motion threshold and the point size (pixels). ``points`` holds the
+    current x / y / t / color arrays (see :func:`motion_points`); ``plot`` is the canvas.
     """
 
     def __init__(self, clip: Clip, *, threshold: float = 0.12, size_px: int = 420, **kwargs):
-        import ipyvolume as ipv
-
         if not isinstance(clip, Clip):
             raise TypeError(f"SpaceTimeView needs a sora_widgets Clip; got {type(clip).__name__}.")
         self.clip = clip
         self.points = motion_points(clip, threshold=threshold)
-        self.figure = ipv.figure(width=size_px, height=size_px, controls=True)
-        p = self.points
-        # ipyvolume needs at least one point; a still clip shows one invisible dot at the origin.
-        x, y, t, c = (p["x"], p["y"], p["t"], p["color"]) if p["x"].size else (
-            np.zeros(1, np.float32), np.zeros(1, np.float32), np.zeros(1, np.float32), np.zeros((1, 3), np.float32))
-        self.scatter = ipv.scatter(x, y, t, color=c, size=2.5, marker="box")
-        ipv.xyzlabel("x", "y", "t (s)")
-        ipv.xlim(0, 1)
-        ipv.ylim(0, 1)
-        ipv.zlim(0, max(clip.duration, 1e-3))
-        # Look from the side and a little above: looking down the t axis (the default) hides the tube.
-        ipv.view(azimuth=60, elevation=20)
+        self.plot = SpaceTimePlot(points=pack_points(self.points), duration=max(clip.duration, 1e-3),
+                                  width_px=size_px, height_px=size_px)
         self.threshold = W.FloatSlider(value=threshold, min=0.02, max=0.6, step=0.01, description="Motion threshold",
                                        continuous_update=False, style={"description_width": "initial"})
-        self.point_size = W.FloatSlider(value=2.5, min=0.5, max=8.0, step=0.5, description="Point size",
-                                        continuous_update=False)
+        self.point_size = W.FloatSlider(value=self.plot.point_size, min=1.0, max=8.0, step=0.5,
+                                        description="Point size", continuous_update=False)
         self.info = W.HTML()
         self.threshold.observe(self._recompute, names="value")
-        self.point_size.observe(lambda ch: setattr(self.scatter, "size", ch["new"]), names="value")
+        self.point_size.observe(lambda ch: setattr(self.plot, "point_size", float(ch["new"])), names="value")
         self._describe()
-        super().__init__([self.figure, W.HBox([self.threshold, self.point_size]), self.info], **kwargs)
+        super().__init__([self.plot, W.HBox([self.threshold, self.point_size]), self.info], **kwargs)
         self.add_class("sw-spacetime")
 
     def _recompute(self, change) -> None:
-        p = motion_points(self.clip, threshold=float(change["new"]))
-        self.points = p
-        if p["x"].size:
-            with self.scatter.hold_sync():
-                self.scatter.x, self.scatter.y, self.scatter.z = p["x"], p["y"], p["t"]
-                self.scatter.color = p["color"]
+        self.points = motion_points(self.clip, threshold=float(change["new"]))
+        self.plot.points = pack_points(self.points)
         self._describe()
 
     def _describe(self) -> None:
