@@ -232,6 +232,9 @@ class DiffusersEngine:
             vae_tiling=settings["vae_tiling"],
             compile_transformer=settings["compile"],
             pipeline_class=pipeline_class,
+            # the first load of a model takes seconds to minutes: say which part, and how long is left
+            on_progress=settings.get("on_progress"),
+            cancel=settings.get("cancel"),
         )
 
     @staticmethod
@@ -250,6 +253,7 @@ class DiffusersEngine:
         check_cancel(cancel)
         t0 = time.perf_counter()
         settings = self._settings(request)
+        settings.update(on_progress=on_progress, cancel=cancel)  # for _load: the first load reports its parts
         try:
             frames, audio, sample_rate, meta = self._run(request, settings, on_progress, cancel)
         except Cancelled:

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import importlib.util
+import inspect
+import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..base import EngineUnavailable
+from ..base import EngineUnavailable, check_cancel
 
 __all__ = [
     "LoadedPipeline",
     "choose_device",
     "choose_dtype",
+    "label_reporter",
+    "load_parts",
     "load_pipeline",
     "missing_packages",
     "offline_hub",
@@ -197,11 +203,22 @@ def load_pipeline(
     vae_tiling: bool = False,
     compile_transformer: bool = False,
     pipeline_class=None,
+    on_progress=None,
+    cancel: threading.Event | None = None,
 ) -> LoadedPipeline:
     """Load (once per process) the pipeline in ``folder`` for (device, dtype, placement options).
 
-    ``pipeline_class`` None loads whatever class ``model_index.json`` names. Loading shows
-    diffusers' own tqdm bar ("Loading pipeline components").
+    Args:
+        folder (`Path`): a diffusers pipeline folder (``model_index.json`` and one subfolder per part).
+        device (`str`), dtype: where and in what precision the weights go (:func:`choose_device`, :func:`choose_dtype`).
+        cpu_offload, vae_tiling, compile_transformer (`bool`): placement options (see :func:`place`).
+        pipeline_class: the pipeline class to build; None builds whatever ``model_index.json`` names.
+        on_progress (*optional*): the engine's progress callback. When it takes a ``label`` keyword it is
+            called as ``on_progress(0, 0, None, label="loading model: 3 of 7 parts (vae), about 4 s left")``
+            after each part (step and total stay 0 so the caller's ETA for the denoising steps is not measured
+            against the load). Nothing is reported on a cache hit. Otherwise diffusers' own tqdm bar shows.
+        cancel (`threading.Event`, *optional*): checked between parts; set, the load stops with
+            :class:`~sora_widgets.engines.base.Cancelled` and nothing is cached.
     """
     key = (str(Path(folder).resolve()), getattr(pipeline_class, "__name__", None), device, str(dtype),
            bool(cpu_offload), bool(vae_tiling), bool(compile_transformer))
@@ -213,14 +230,18 @@ def load_pipeline(
         import diffusers
 
         cls = pipeline_class or diffusers.DiffusionPipeline
+        say = label_reporter(on_progress)
         with offline_hub():
             try:
-                pipe = cls.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
+                parts = load_parts(Path(folder), dtype, say=say, cancel=cancel) if say is not None else {}
+                pipe = cls.from_pretrained(str(folder), dtype=dtype, local_files_only=True, **parts)
             except (OSError, ValueError) as exc:
                 raise EngineUnavailable(
                     f"could not load a pipeline from {str(folder)!r}: {exc}. Check the folder is complete "
                     "(every subfolder model_index.json names, with its weights)."
                 ) from exc
+        if say is not None:
+            say(f"loading model: placing it on {device}")
         place(pipe, device=device, cpu_offload=cpu_offload, vae_tiling=vae_tiling,
               compile_transformer=compile_transformer)
         loaded = LoadedPipeline(pipe, Path(folder), device, dtype, time.perf_counter() - t0)
@@ -250,3 +271,94 @@ def clear_cache() -> None:
     """Forget every cached pipeline (frees their memory once nothing else holds them)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+
+
+# ---------------------------------------------------------------- loading part by part, with progress
+#: Files holding weights; their size on disk is what loading a part mostly costs (read, then copied to the device).
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".ckpt")
+
+
+def label_reporter(on_progress) -> Callable[[str], None] | None:
+    """``say(text)`` calling ``on_progress(0, 0, None, label=text)`` when ``on_progress`` takes ``label``; else None.
+
+    Step and total stay 0: progress callbacks measure the pace of the steps from the first step > 0 on,
+    and a load counted as steps would make the first ETA of the denoising wildly wrong.
+    """
+    if on_progress is None:
+        return None
+    try:
+        params = inspect.signature(on_progress).parameters
+    except (TypeError, ValueError):
+        return None
+    if "label" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return lambda text: on_progress(0, 0, None, label=text)
+
+
+def weight_bytes(folder: Path) -> int:
+    """Bytes of weight files under ``folder`` (symlinks of the Hugging Face cache followed); 0 if none."""
+    if not folder.is_dir():
+        return 0
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.suffix in _WEIGHT_SUFFIXES and f.is_file())
+
+
+def _part_class(library: str, class_name: str):
+    """The class ``model_index.json`` names for a part: from ``diffusers``/``transformers``, or a diffusers
+    pipeline module (``"stable_audio"`` -> ``diffusers.pipelines.stable_audio``)."""
+    module_name = library if library in ("diffusers", "transformers") else f"diffusers.pipelines.{library}"
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def load_parts(folder: Path, dtype, *, say: Callable[[str], None],
+               cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Load the parts ``folder/model_index.json`` names one by one, saying after each how far loading is.
+
+    Args:
+        folder (`Path`): a diffusers pipeline folder.
+        dtype: torch dtype for the parts that are torch modules (tokenizers and schedulers have none).
+        say (`Callable[[str], None]`): receives "loading model: 3 of 7 parts (vae), about 4 s left"; the
+            estimate is the time so far per byte of weights read, times the bytes still to read (none until
+            a part with weights has loaded).
+        cancel (`threading.Event`, *optional*): checked before each part.
+
+    Returns:
+        name -> loaded part, for the pipeline's ``from_pretrained(**parts)``. A part this function cannot
+        load itself (an unusual class) is left out, so diffusers loads it with its own rules, and errors
+        are still raised by diffusers.
+    """
+    import torch
+
+    index = json.loads((folder / "model_index.json").read_text())
+    todo = [(name, spec[0], spec[1]) for name, spec in index.items()
+            if not name.startswith("_") and isinstance(spec, list) and len(spec) == 2 and spec[0] and spec[1]]
+    sizes = {name: weight_bytes(folder / name) for name, _, _ in todo}
+    total_bytes = sum(sizes.values())
+    loaded: dict[str, Any] = {}
+    done_bytes, t0 = 0, time.perf_counter()
+    say(f"loading model: 0 of {len(todo)} parts")
+    for i, (name, library, class_name) in enumerate(todo, start=1):
+        check_cancel(cancel)
+        try:
+            cls = _part_class(library, class_name)
+        except (ImportError, AttributeError):
+            cls = None
+        if cls is not None and hasattr(cls, "from_pretrained"):
+            is_module = isinstance(cls, type) and issubclass(cls, torch.nn.Module)
+            kwargs = {"dtype": dtype} if is_module else {}
+            loaded[name] = cls.from_pretrained(str(folder / name), local_files_only=True, **kwargs)
+        done_bytes += sizes[name]
+        left = ""
+        if 0 < done_bytes < total_bytes:
+            left = f", about {format_seconds((time.perf_counter() - t0) / done_bytes * (total_bytes - done_bytes))} left"
+        say(f"loading model: {i} of {len(todo)} parts ({name}){left}")
+    check_cancel(cancel)
+    return loaded
+
+
+def format_seconds(s: float) -> str:
+    """"0.4 s", "12 s", "3 min 05 s": an estimate as a person reads it."""
+    if s < 10:
+        return f"{s:.1f} s"
+    if s < 60:
+        return f"{s:.0f} s"
+    return f"{int(s // 60)} min {int(s % 60):02d} s"
