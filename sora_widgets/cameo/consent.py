@@ -33,6 +33,7 @@ from ..social.accounts import is_minor
 from ..social.graph import is_blocked
 from ..social.notifications import notify
 from ..store import NotFound, Store, new_id, normalise_handle
+from . import recognise
 from .asset import KINDS, CameoAsset, CameoError
 
 __all__ = [
@@ -177,6 +178,7 @@ def create(
     asset_hash = store.put_media_file_only(asset.to_bytes(), ".npz")
     source = clip.to_mp4_bytes()
     source_hash = store.put_media_file_only(source, ".mp4")
+    face = recognise.enrol(clip.frames) if kind == "person" else None  # compared at every publish (issue 13 item 5)
     cameo_id = new_id("cm")
     with store.transaction() as con:
         for digest, size, mime, suffix in ((asset_hash, None, "application/x-npz", ".npz"),
@@ -201,6 +203,8 @@ def create(
             "INSERT INTO cameos (cameo_id, owner, kind, name, audience, source_hash, asset_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [cameo_id, owner, kind, name, audience, source_hash, asset_hash],
         )
+        if kind == "person":
+            recognise.remember(con, cameo_id, face)
         store.audit(owner, "cameo.create", "cameo", cameo_id,
                     {"kind": kind, "name": name, "audience": audience, "challenge_id": challenge_id}, con=con)
     return cameo_id
@@ -459,6 +463,7 @@ def delete(store: Store, cameo_id: str, *, by: str, remove_past: bool = True) ->
         con.execute("UPDATE cameos SET status = 'deleted', revoked_at = coalesce(revoked_at, current_timestamp), "
                     "asset_hash = NULL, source_hash = NULL WHERE cameo_id = ?", [cameo_id])
         con.execute("DELETE FROM cameo_permissions WHERE cameo_id = ?", [cameo_id])
+        recognise.forget(con, cameo_id)  # the face descriptor is biometric data: it goes with the cameo
         files = []
         for digest in (c["asset_hash"], c["source_hash"]):
             if digest is None or _still_referenced(con, digest):

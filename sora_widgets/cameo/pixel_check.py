@@ -25,8 +25,9 @@ its aspect, moved, perhaps mirrored, its colours dimmed by the scene's light, th
 
 A cut-out with too little texture to tell it from a plain patch (:data:`MIN_TEXTURE`, e.g. a flat
 colour) is not searched: it cannot be told apart from ordinary pictures, so it proves nothing.
-What this does **not** find: a new recording of the same person (that needs face recognition, which
-the project's models do not include), a cut-out warped or recoloured beyond a gain and offset, or one
+A person cameo's *face* is also recognised (:mod:`.recognise`, dlib's face-recognition network): a new
+recording of the same person, or a generation that redraws them, is found that way when the face is at
+least ``recognise.MIN_FACE_PX`` tall. What neither finds: a cut-out warped or recoloured beyond a gain and offset, or one
 shown only between the sampled frames (docs/security.md section 8).
 """
 
@@ -92,7 +93,9 @@ class Sighting:
 
     cameo_id, name, owner : the cameo (from the ``cameos`` table). frame : index of the clip frame.
     box : (x0, y0, x1, y1) in the clip's pixels. score : colour correlation over the subject's pixels
-    (0..1). mirrored : whether the cut-out was drawn mirrored.
+    (0..1). mirrored : whether the cut-out was drawn mirrored. how : ``"cut-out"`` (its cut-outs were found)
+    or ``"face"`` (its owner's face was recognised, :mod:`.recognise`; ``score`` is then 1 - the descriptor
+    distance).
     """
 
     cameo_id: str
@@ -102,9 +105,12 @@ class Sighting:
     box: tuple[int, int, int, int]
     score: float
     mirrored: bool
+    how: str = "cut-out"
 
     def describe(self) -> str:
         """One phrase for a message: where the cameo was seen."""
+        if self.how == "face":
+            return f"the face of @{self.name} is recognised in its pictures (frame {self.frame})"
         return f"@{self.name} is shown in its pictures (frame {self.frame})"
 
 
@@ -423,7 +429,8 @@ def _keys_for(store: Store, asset_hash: str) -> list[_Key]:
 
 def cameos_in_pixels(store: Store, frames: np.ndarray, *, user: str | None = None, skip=(),
                      max_frames: int = MAX_FRAMES) -> list[Sighting]:
-    """The store's cameos shown in ``frames``: every cameo with media (active or revoked), except ``user``'s own.
+    """The store's cameos shown in ``frames`` (their cut-outs, or a person cameo's face: :mod:`.recognise`): every
+    cameo with media (active or revoked), except ``user``'s own.
 
     ``publishing.publish`` passes the cameo ids of these sightings to ``cameo.consent.link_uses`` with the
     recipe's: a cameo shown with no recorded use by the author refuses the clip. A person's own cameos are
@@ -439,6 +446,8 @@ def cameos_in_pixels(store: Store, frames: np.ndarray, *, user: str | None = Non
     Returns:
         `list[Sighting]`: one per cameo seen (its best frame), highest score first.
     """
+    from .recognise import faces_in_pixels
+
     owner = normalise_handle(user) if user else None
     with store.read() as con:
         rows = con.execute(
@@ -452,4 +461,7 @@ def cameos_in_pixels(store: Store, frames: np.ndarray, *, user: str | None = Non
     for cameo_id, (score, i, box, mirrored) in hits.items():
         _, name, cam_owner, _ = info[cameo_id]
         out.append(Sighting(cameo_id, name, cam_owner, i, box, round(score, 3), mirrored))
+    # Faces: compared with every stored person cameo's at once (a matrix, not a loop over cameos).
+    for f in faces_in_pixels(store, frames, user=owner, skip=skip | set(hits)):
+        out.append(Sighting(f.cameo_id, f.name, f.owner, f.frame, f.box, round(1.0 - f.distance, 3), False, "face"))
     return sorted(out, key=lambda s: -s.score)
