@@ -1,10 +1,14 @@
 """Studio timings in a real browser (Debian's chromium via Playwright), against the Voila dashboard with logins.
 
 Prints, for a 4 s 256x256 sim clip (the Studio's defaults):
-- page load -> first clip playable: a fresh server (cold), a logged-in user opens the
-  Studio, types a prompt as soon as Generate is enabled and clicks it; until the new
-  <video> can play (readyState >= 3). Also for later pages on the now warm server
-  (each page still gets a new kernel);
+- the issue-11 goal, "page load -> first clip playable (type, Generate) <= 2 s on a cold server",
+  read two ways on the fresh server's first page (a logged-in user opens the Studio, types a
+  prompt as soon as Generate is enabled and clicks it; until the new <video> can play,
+  readyState >= 3):
+  (a) navigation start -> first clip playable (everything the user waits for);
+  (b) page loaded (Generate enabled) -> type + Generate -> playable (what is left once the page
+      is usable: typing the prompt, the click, generating and encoding the first take).
+  Also (a) for later pages on the now warm server (each page still gets a new kernel);
 - page load -> interactive: until a widget round trip through the kernel works (the seed dice);
 - click -> first preview / click -> playable clip: on the first page, after its first generation.
 Targets (issues 4 and 11) on a 2-core machine: first clip playable <= 2 s from page load on a
@@ -149,8 +153,10 @@ def main() -> int:
     cold, warm = firsts[0], firsts[1:]
     print(f"studio benchmark ({os.cpu_count()} CPUs, logins on, sim 4 s 256x256 @ 24 fps)")
     print(f"  server start -> warm kernel in the pool      : {t_pool:.2f} s" + ("" if warm_ok else " (timed out)"))
-    print(f"  page load -> first clip playable, cold server : {cold['playable']:.2f} s "
-          f"(Generate enabled at {cold['enabled']:.2f} s)  (target <= 2 s)")
+    print("  cold server, first page (issue 11 goal: <= 2 s):")
+    print(f"    (a) navigation start -> first clip playable          : {cold['playable']:.2f} s")
+    print(f"        of which navigation start -> Generate enabled    : {cold['enabled']:.2f} s")
+    print(f"    (b) Generate enabled -> type + Generate -> playable  : {cold['playable'] - cold['enabled']:.2f} s")
     if warm:
         print(f"  page load -> first clip playable, warm server : median {_med([w['playable'] for w in warm]):.2f} s  "
               f"runs {[round(w['playable'], 2) for w in warm]}  (Generate enabled: median "

@@ -90,7 +90,7 @@ def one_page(context, url: str) -> dict:
     return {"t_enabled": t_enabled, "nav": nav, "res": res, "ms": ms, "frames": frames, "ws_open": ws_open}
 
 
-def report(r: dict, log_lines: list[str]) -> None:
+def report(r: dict, log_lines: list[str], waterfall: bool = False) -> None:
     nav, ms = r["nav"], r["ms"]
     s = lambda v: f"{v / 1000:6.2f}" if v is not None else "   n/a"  # noqa: E731
     print(f"  HTML first byte {s(nav['responseStart'])}  last byte {s(nav['responseEnd'])}  "
@@ -117,6 +117,11 @@ def report(r: dict, log_lines: list[str]) -> None:
     for res in slow:
         print(f"    {res['start'] / 1000:5.2f}-{res['end'] / 1000:5.2f} s {res['decoded'] / 1e3:8.0f} kB "
               f"{res['name'][-70:]}")
+    if waterfall:
+        # When each script was asked for and arrived, in order: what waits on what.
+        for res in sorted(r["res"], key=lambda x: x["start"]):
+            print(f"    wf {res['start'] / 1000:5.2f}-{res['end'] / 1000:5.2f} s {res['decoded'] / 1e3:7.0f} kB "
+                  f"{res['name'].split('//', 1)[-1].split('/', 1)[-1][-80:]}")
     enabled_s = (ms.get("enabled") or 0) / 1000
     before = [f for f in r["frames"] if f[0] <= r["t_enabled"]]
     kinds = collections.Counter((f[1], f[3]) for f in before)
@@ -135,6 +140,7 @@ def main() -> int:
     ap.add_argument("--spy", metavar="PATH", help="sample the server and its kernels with py-spy during the first "
                                                   "page (collapsed stacks in PATH)")
     ap.add_argument("--gap-s", type=float, default=0.0, help="seconds between pages (s)")
+    ap.add_argument("--waterfall", action="store_true", help="list every resource the page fetched, by start time")
     args = ap.parse_args()
     if not check_chromium():
         return 2
@@ -166,7 +172,7 @@ def main() -> int:
             time.sleep(0.5)
             new = server.log_path.read_text(errors="replace").splitlines()[n_log:]
             print(f"page {i + 1}:")
-            report(r, [ln[:160] for ln in new if "kernel" in ln.lower() or "Error" in ln][:12])
+            report(r, [ln[:160] for ln in new if "kernel" in ln.lower() or "Error" in ln][:12], args.waterfall)
             time.sleep(args.gap_s)
         browser.close()
     return 0

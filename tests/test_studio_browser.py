@@ -140,6 +140,18 @@ def test_cancel_a_long_generation_in_the_browser(voila, page, tmp_home, artifact
     assert not real_errors(page), real_errors(page)
 
 
+#: A canvas's picture: its data URL and how many pixels are clearly coloured (not the grey box or black).
+CANVAS_DIGEST_JS = """c => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let coloured = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const mx = Math.max(d[i], d[i + 1], d[i + 2]), mn = Math.min(d[i], d[i + 1], d[i + 2]);
+    if (mx - mn > 60) coloured++;
+  }
+  return {coloured, url: c.toDataURL()};
+}"""
+
+
 def test_compare_two_takes_in_sync_and_the_space_time_view(voila, page, tmp_home, artifacts_dir):
     open_studio(voila, page, tmp_home, "comparer")
     page.get_by_label("Prompt", exact=True).fill("a red ball bounces on a wooden floor")
@@ -173,7 +185,20 @@ def test_compare_two_takes_in_sync_and_the_space_time_view(voila, page, tmp_home
     page.screenshot(path=str(artifacts_dir / "studio-compare.png"), full_page=True)
 
     page.get_by_role("button", name="Space-time view").click()
-    page.locator(".sw-spacetime canvas").first.wait_for(timeout=60_000)
-    time.sleep(2)  # WebGL draws a few frames after the canvas appears
+    # The canvas (space_time.js) marks its element with how many points it drew: the bouncing ball's tube.
+    drawn = page.locator(".sw-spacetime [data-drawn]")
+    drawn.wait_for(timeout=60_000)
+    assert int(drawn.get_attribute("data-drawn")) > 20
+    canvas = page.locator(".sw-spacetime canvas").first
+    before = canvas.evaluate(CANVAS_DIGEST_JS)
+    assert before["coloured"] > 20, before  # dots in colour, not only the grey box
+    # Dragging rotates the view: the picture changes.
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 + 20, steps=5)
+    page.mouse.up()
+    page.wait_for_function("([el, d]) => el.toDataURL() !== d", arg=[canvas.element_handle(), before["url"]],
+                           timeout=10_000)
     page.locator(".sw-spacetime").screenshot(path=str(artifacts_dir / "studio-spacetime.png"))
     assert not real_errors(page), real_errors(page)

@@ -18,7 +18,8 @@ own notebook served beside ours never loses a widget library.
 
 What a library needs that its package does not declare (ipyvolume's figure is built
 from jupyter-threejs, jupyter-vue, jupyter-vuetify and bqscales models on the Python
-side) is written out in :data:`NEEDS`; ``tests/test_page_weight_browser.py`` opens
+side; only the 3D forest page, forest3d.ipynb, declares it since the Studio's
+space-time view became a canvas anywidget) is written out in :data:`NEEDS`; ``tests/test_page_weight_browser.py`` opens
 every dashboard and fails on a widget that cannot be drawn.
 """
 
