@@ -13,7 +13,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 from test_visibility import TEENS, add_clip, add_people, set_disabled
 
 from sora_widgets.social import feed, graph
@@ -87,6 +87,11 @@ class Feeds(RuleBasedStateMachine):
             getattr(graph, act)(self.store, viewer, cid)
         self.seen[viewer].add(cid)
 
+    @invariant()
+    def each_viewers_summary_row_is_exactly_their_events(self):
+        if hasattr(self, "store"):
+            assert viewer_summary(self.store) == events_by_viewer(self.store)
+
     # -------------------------------------------------------------- the model
     def blocked(self, a, b) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
@@ -153,6 +158,41 @@ Feeds.TestCase.settings = settings(max_examples=16, stateful_step_count=20, dead
                                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 test_pages_show_only_what_may_be_seen_never_repeat_and_never_the_same_creator_twice_in_a_row_while_others_are_left = pytest.mark.slow(
     Feeds.TestCase)
+
+
+def events_by_viewer(store) -> list[tuple]:
+    """Every feed event as (viewer, clip, kind, owner), sorted: the source of truth."""
+    with store.read() as con:
+        return sorted(con.execute("SELECT handle, clip_id, kind, owner FROM feed_events").fetchall(), key=str)
+
+
+def viewer_summary(store) -> list[tuple]:
+    """The same read from ``feed_viewer_events`` (each viewer's events in one row, kept on write), sorted."""
+    with store.read() as con:
+        return sorted(con.execute("SELECT handle, e.clip_id, e.kind, e.owner "
+                                  "FROM (SELECT handle, unnest(events) AS e FROM feed_viewer_events)").fetchall(), key=str)
+
+
+def test_the_viewer_summary_is_kept_with_each_event_and_rebuilt_alike(world):
+    """Events written through social.graph land in the viewer's summary row in the same transaction; a
+    failed action leaves neither; refresh_stats rebuilds the same rows; the personalised feed leaves out
+    what the summary says was seen."""
+    for i in range(6):
+        add_clip(world, f"s{i}", "ben", "published")
+    graph.view(world, "ada", "s0", watched_fraction=0.5)
+    graph.like(world, "ada", "s1")
+    graph.see_less(world, "ada", "s2")
+    graph.skip(world, "tia", "s0")
+    graph.view(world, "ada", "s0", watched_fraction=1.0)  # twice: both count
+    with pytest.raises(NotFound):
+        graph.like(world, "ada", "nope")
+    got = viewer_summary(world)
+    assert got == events_by_viewer(world) and len(got) == 5
+    assert {(h, c, k) for h, c, k, _ in got} >= {("ada", "s0", "view"), ("ada", "s1", "like"), ("tia", "s0", "skip")}
+    feed.refresh_stats(world)
+    assert viewer_summary(world) == got
+    served = [i.clip_id for i in feed.page(world, "ada", mode="personalised", size=10).items]
+    assert set(served) == {"s3", "s4", "s5"}
 
 
 # ---------------------------------------------------------------------- pagination while clips arrive

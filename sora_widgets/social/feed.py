@@ -330,9 +330,10 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     visibility fragment is left out there because the rows it returns are then checked, live, against
     ``access.visible_clip_sql`` on ``con``: the rule is applied once, on the store's current state.
 
-    The viewer's events (a scan of every event: DuckDB does not use the index for it) are read on the
-    first page of a session; later pages of the same session reuse them for :data:`EVENTS_REUSE_S`
-    (what the viewer watched meanwhile was served by this session, so it is left out anyway).
+    The viewer's events come from their one row of ``feed_viewer_events`` (migration 013: kept in step
+    with ``feed_events`` on write), read on the first page of a session; later pages of the same session
+    reuse it for :data:`EVENTS_REUSE_S` (what the viewer watched meanwhile was served by this session, so
+    it is left out anyway).
     """
     # Only the personalised feed reads the viewer's events (seen clips, liked authors), and only the
     # personalised and following feeds their follows: the other modes skip those reads (an empty table).
@@ -340,7 +341,7 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     src = con.cursor()  # its own cursor: Arrow results come from a relation (``sql``), which needs a clean one
     events = None if first or mode != "personalised" else _events_reuse(snap, params["viewer"])
     if events is None:
-        events = src.sql("SELECT handle, clip_id, kind, owner FROM feed_events WHERE handle = $viewer"
+        events = src.sql("SELECT handle, events FROM feed_viewer_events WHERE handle = $viewer"
                          + ("" if mode == "personalised" else " LIMIT 0"), params=live).to_arrow_table()
         if mode == "personalised":
             _events_keep(snap, params["viewer"], events)
@@ -351,7 +352,7 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     src.close()
     cur = snap.con.cursor()  # this thread's own cursor on the process's one in-memory connection
     try:
-        cur.register("feed_events", events)  # connection-local views, under the names the SQL reads
+        cur.register("feed_viewer_events", events)  # connection-local views, under the names the SQL reads
         cur.register("follows", follows)
         cur.register("_newer", newer)
         cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
@@ -444,7 +445,8 @@ def open_shared(store: Store, viewer: str, clip_id: str, *, now: dt.datetime | N
 
 
 def refresh_stats(store: Store) -> int:
-    """Rebuild ``clip_stats`` (every clip's engagement counters and score) from the source tables.
+    """Rebuild ``clip_stats`` (every clip's engagement counters and score) and ``feed_viewer_events`` (each
+    viewer's events in one row) from the source tables.
 
     ``social.graph`` keeps the counters in step with each action; this is for a bulk load (the
     benchmark, a demo) or to repair drift. Returns the number of clips scored.
@@ -455,4 +457,5 @@ def refresh_stats(store: Store) -> int:
     with store.transaction() as con:
         _sql.run(con, "refresh_stats.sql", {"complete": COMPLETE_FRACTION})
         _sql.run(con, "stats_rescore.sql", {"tau_s": FRESHNESS_TAU_S}, where="true")
+        _sql.run(con, "refresh_viewer_events.sql")
         return int(con.execute("SELECT count(*) FROM clip_stats").fetchone()[0])

@@ -131,9 +131,9 @@ def _bump(con, clip_id: str, **deltas: int) -> None:
 
 def _event(con, user: str, clip_id: str, kind: str, watched_fraction: float | None = None) -> str:
     event_id = new_id("e")
-    con.execute("INSERT INTO feed_events (event_id, handle, clip_id, kind, watched_fraction, owner) "
-                "SELECT ?, ?, ?, ?, ?, (SELECT owner FROM clips WHERE clip_id = ?)",
-                [event_id, user, clip_id, kind, watched_fraction, clip_id])
+    # social/sql/event_add.sql also appends it to the viewer's feed_viewer_events row (the feed reads that).
+    _sql.run(con, "event_add.sql", {"event": event_id, "handle": user, "clip": clip_id, "kind": kind,
+                                    "fraction": watched_fraction})
     return event_id
 
 

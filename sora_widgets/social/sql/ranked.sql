@@ -16,10 +16,11 @@
 -- (clip_stats.hot orders by engagement x freshness at every moment), the $pool newest and,
 -- personalised, the clips of the people you follow and the remixes of clips you liked.
 -- Clips are stored in creation order, so the $since/$now window lets DuckDB skip whole
--- row groups by their min/max; the viewer's own events come from one index lookup.
+-- row groups by their min/max; the viewer's own events come from their one row of
+-- feed_viewer_events (kept in step with feed_events on write), not from a scan of every event.
 WITH
-viewer_events AS MATERIALIZED (
-    SELECT clip_id, kind, owner FROM feed_events WHERE handle = $viewer
+viewer_events AS MATERIALIZED (   -- the viewer's events, from their one row (migration 013)
+    SELECT e.clip_id, e.kind, e.owner FROM (SELECT unnest(events) AS e FROM feed_viewer_events WHERE handle = $viewer)
 ),
 followed AS MATERIALIZED (SELECT followee AS owner FROM follows WHERE follower = $viewer),
 excluded AS MATERIALIZED (
