@@ -28,6 +28,7 @@ import json
 import re
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -40,6 +41,9 @@ DASHBOARDS = ("studio", "lineage", "my_cameo", "moderation", "admin")
 PASSWORD = "benchmark password, long enough"
 #: Most seconds to wait after ``--settle`` for the kernels to go idle (s).
 IDLE_WAIT_MAX_S = 600.0
+#: Most seconds to wait for a page's kernel to accept the held websocket (a Studio kernel warming up on a
+#: machine at load 35 took more than 300 s).
+HOLD_WAIT_S = 900.0
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Native libraries worth naming when a kernel has them mapped (what makes a kernel big).
 HEAVY_LIBS = ("libtorch", "onnxruntime", "libopencv", "cv2", "pocketsphinx", "libav", "numba", "llvmlite",
@@ -74,8 +78,8 @@ class Client:
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.jar)
         url = self.base_url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
         # Generous timeouts: on a loaded machine a kernel busy warming up answers the upgrade late.
-        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}, connect_timeout=300,
-                                                   request_timeout=300))
+        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}, connect_timeout=HOLD_WAIT_S,
+                                                   request_timeout=HOLD_WAIT_S))
 
 
 def kernel_processes(server) -> dict[str, psutil.Process]:
@@ -136,10 +140,17 @@ def measure_page(home: Path, dashboard: str, settle_s: float, n_open: int = 1) -
     with start_voila(dashboards_dir(), env=env, timeout_s=120, log_path=log) as server:
         client = Client(server.base_url)
         client.login("rss_admin")
+        # The held websockets are served by a loop of their own, all the time: the server pings each one every
+        # 30 s and closes it after 90 s without a pong, and its kernel is then culled within a minute. Served
+        # only between renders (as before), every earlier page was dropped while a later Studio page rendered
+        # for more than 90 s - what kept `--open 4` from finishing on a loaded machine.
         loop = asyncio.new_event_loop()
-        conns, opened = [], []
+        thread = threading.Thread(target=loop.run_forever, name="kernel-rss-websockets", daemon=True)
+        thread.start()
+        conns, holds, opened = [], [], []
+        t_start = time.perf_counter()
         try:
-            for _ in range(n_open):
+            for i in range(n_open):
                 t0 = time.perf_counter()
                 status, body = client.get(f"voila/render/{dashboard}.ipynb")
                 render_s = time.perf_counter() - t0
@@ -147,15 +158,24 @@ def measure_page(home: Path, dashboard: str, settle_s: float, n_open: int = 1) -
                 [kernel_id] = [k for k in dict.fromkeys(UUID.findall(body)) if k in kernels] or [None]
                 if status != 200 or kernel_id is None:
                     raise RuntimeError(f"{dashboard}: status {status}, no kernel in the page")
-                conns.append(loop.run_until_complete(client.hold(kernel_id)))
+                # Not waited for here: a kernel busy with its warm-up answers the upgrade late (minutes at load 35),
+                # and the next page renders meanwhile, as a person opening four tabs would.
+                holds.append(asyncio.run_coroutine_threadsafe(client.hold(kernel_id), loop))
                 opened.append((kernel_id, kernels[kernel_id], render_s))
+                print(f"  {dashboard} page {i + 1}/{n_open} rendered in {render_s:.1f} s "
+                      f"(t={time.perf_counter() - t_start:.0f} s)", flush=True)
+            conns = [h.result(timeout=HOLD_WAIT_S) for h in holds]
+            print(f"  {n_open} websockets held (t={time.perf_counter() - t_start:.0f} s)", flush=True)
             peak = {k: 0 for k, _, _ in opened}
             # At least settle_s, then until every kernel is idle (its warm-up done: under 0.1 s of CPU in the
             # last 5 s; on a loaded machine a Studio warm-up takes minutes), at most IDLE_WAIT_MAX_S more.
             start = time.monotonic()
             cpu = {k: [] for k, _, _ in opened}
+            last_report = 0.0
             while True:
                 for k, proc, _ in opened:
+                    if not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE:
+                        raise RuntimeError(f"{dashboard}: kernel {k} ended while held (culled? see {log})")
                     peak[k] = max(peak[k], proc.memory_info().rss)
                     t = proc.cpu_times()
                     cpu[k] = (cpu[k] + [t.user + t.system])[-6:]
@@ -163,15 +183,24 @@ def measure_page(home: Path, dashboard: str, settle_s: float, n_open: int = 1) -
                 idle = all(len(c) == 6 and c[-1] - c[0] < 0.1 for c in cpu.values())
                 if elapsed >= settle_s and (idle or elapsed >= settle_s + IDLE_WAIT_MAX_S):
                     break
-                loop.run_until_complete(asyncio.sleep(1.0))
+                if elapsed - last_report >= 30:  # a long wait says what it waits for
+                    last_report = elapsed
+                    busy = [f"{c[-1] - c[0]:.2f}" for c in cpu.values() if len(c) > 1]
+                    print(f"  waiting {elapsed:.0f} s for idle kernels; CPU s in the last 5 s: {', '.join(busy)}",
+                          flush=True)
+                time.sleep(1.0)
             rows = []
             for i, (k, proc, render_s) in enumerate(opened, 1):
                 m = memory(proc)
                 rows.append({"kernel": f"{dashboard} page", "open": n_open, "index": i, "render_s": round(render_s, 1),
                              **m, "peak_rss_mib": round(max(peak[k], proc.memory_info().rss) / 2**20)})
+            if "WebSocket ping timeout" in log.read_text(errors="replace"):
+                raise RuntimeError(f"{dashboard}: the server dropped a held page (ping timeout, see {log})")
             for c in conns:
-                c.close()
+                loop.call_soon_threadsafe(c.close)
         finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
             loop.close()
     return rows
 
