@@ -120,3 +120,80 @@ def test_remix_from_the_dashboard_adds_a_node(voila, page, demo_home, artifacts_
     edge = store.sql("SELECT author, edit FROM remix_edges WHERE child_id = ?", [child])
     assert edge["author"][0] == "bo" and "now on the moon" in edge["edit"][0]
     assert not real_errors(page), real_errors(page)
+
+
+# ------------------------------------------------------------------ a very wide tree at Fit (issue 14)
+FRAMES_JS = """() => { const v = document.querySelector('.sw-remix-viewport').getBoundingClientRect();
+  const nodes = [...document.querySelectorAll('.sw-remix-tree .sw-node')].map(n => {
+    const r = n.querySelector('.sw-node-frame').getBoundingClientRect();
+    return {id: n.getAttribute('data-clip-id'), x: r.left + r.width / 2, y: r.top + r.height / 2, side: r.width}; });
+  return {view: {left: v.left, top: v.top, right: v.right, bottom: v.bottom, height: v.height}, nodes}; }"""
+#: A node's frame at Fit is at least this wide on screen (FIT_MIN_NODE_PX in remix_tree.js, plus the frame).
+MIN_FIT_FRAME_PX = 24
+
+
+def _in_view(n, v) -> bool:
+    return v["left"] <= n["x"] <= v["right"] and v["top"] <= n["y"] <= v["bottom"]
+
+
+@pytest.fixture(scope="module")
+def wide_home(tmp_path_factory):
+    """Creators and one 400-clip cascade: a tree some 20 times wider than a screen (and drawn whole, in SVG)."""
+    from sora_widgets.demo import CREATORS
+    from sora_widgets.social.accounts import sign_up
+    from sora_widgets.testing.cascade import add_cascade
+
+    home = tmp_path_factory.mktemp("lineage-wide")
+    store = open_store(home)
+    for h in CREATORS:
+        sign_up(store, h, birthdate="1995-05-05")
+    return home, add_cascade(home, 400)
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+def test_fit_on_a_very_wide_tree_keeps_nodes_readable_and_pans_sideways(voila, browser, wide_home, artifacts_dir,
+                                                                       size):
+    """Fit used to show all of a wide tree: nodes 3 px wide in a 160 px strip. Now Fit shows the tree's whole
+    height with nodes at least MIN_FIT_FRAME_PX wide, starts at the original, and a drag sideways reaches the
+    rest; "All" still shows every node."""
+    home, root = wide_home
+    server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, name=f"lineage-wide-{size[0]}")
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = ctx.new_page()
+    login(page, server, give_password(home, "ana"), notebook="lineage.ipynb")
+    page.wait_for_selector(".sw-remix-tree .sw-node", timeout=120_000)
+    svg = page.locator(".sw-remix-svg")
+    tree_w, tree_h = int(svg.get_attribute("data-tree-width")), int(svg.get_attribute("data-tree-height"))
+    assert tree_w > 10 * size[0] and tree_h < tree_w / 10  # the shape this test is about
+
+    page.click(".sw-tree-fit")
+    page.wait_for_timeout(300)
+    page.locator(".sw-remix-viewport").scroll_into_view_if_needed()
+    fit = page.evaluate(FRAMES_JS)
+    view, nodes = fit["view"], fit["nodes"]
+    shown = [n for n in nodes if _in_view(n, view)]
+    page.screenshot(path=str(artifacts_dir / f"lineage-wide-fit-{size[0]}.png"), full_page=True)
+    assert view["height"] >= 300, view  # not a strip
+    assert min(n["side"] for n in nodes) >= MIN_FIT_FRAME_PX, min(n["side"] for n in nodes)
+    assert all(view["top"] <= n["y"] <= view["bottom"] for n in nodes)  # the whole height shows
+    assert any(n["id"] == root for n in shown)  # it starts at the original
+    assert 0 < len(shown) < len(nodes)  # the rest is sideways
+
+    # A drag to the left brings nodes from the right into view.
+    cx, cy = (view["left"] + view["right"]) / 2, (view["top"] + view["bottom"]) / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - size[0] / 2, cy, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    dragged = page.evaluate(FRAMES_JS)
+    newly = {n["id"] for n in dragged["nodes"] if _in_view(n, dragged["view"])} - {n["id"] for n in shown}
+    assert newly, "a drag sideways showed nothing new"
+
+    # "All": every node inside the view, however small.
+    page.click(".sw-tree-all")
+    page.wait_for_timeout(300)
+    every = page.evaluate(FRAMES_JS)
+    assert all(_in_view(n, every["view"]) for n in every["nodes"])
+    assert max(n["side"] for n in every["nodes"]) < MIN_FIT_FRAME_PX
+    ctx.close()

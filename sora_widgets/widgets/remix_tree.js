@@ -22,6 +22,11 @@ const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 4;
 const VIEW_HEIGHT_PX = 520;
 const DRAG_SLOP_PX = 4;
+// Fit on a very wide tree (issue 14: "a thin strip at Fit"): showing all of it made its nodes a few pixels
+// wide in a 160 px strip. Fit never draws a node smaller than this (thumbnail side, screen px) when the tree's
+// height would still fit at a larger size: it fits the height instead, starts at the original, and the
+// rest is a drag sideways away. "All" still shows the whole tree, however small.
+const FIT_MIN_NODE_PX = 24;
 
 // Large trees (more nodes than the `full_draw_max` trait, one definition in remix_explorer.py) are drawn in
 // two layers so a 10,000-node cascade stays smooth to pan: a canvas under the SVG draws every edge and
@@ -45,7 +50,9 @@ function render({ model, el }) {
   bar.className = "sw-tree-controls";
   const buttons = {};
   for (const [name, text, title] of [["in", "+", "Zoom in"], ["out", "\u2212", "Zoom out"],
-                                     ["fit", "Fit", "Show the whole tree"], ["sel", "Selected", "Show the selected clip"]]) {
+                                     ["fit", "Fit", "Fit the tree's height (drag sideways for the rest of a wide tree)"],
+                                     ["all", "All", "Show the whole tree, however small"],
+                                     ["sel", "Selected", "Show the selected clip"]]) {
     const b = document.createElement("button");
     b.className = `sw-tree-${name} jupyter-button`;
     b.textContent = text;
@@ -111,8 +118,8 @@ function render({ model, el }) {
     const w = viewport.clientWidth || 600;
     return Math.min(w / model.get("width_px"), VIEW_HEIGHT_PX / model.get("height_px"));
   }
-  function minZoom() {  // a big tree may be zoomed out until all of it shows
-    return big ? Math.max(1e-4, Math.min(MIN_ZOOM, fitZoom())) : MIN_ZOOM;
+  function minZoom() {  // any tree may be zoomed out until all of it shows ("All" on a very wide one)
+    return Math.max(1e-4, Math.min(MIN_ZOOM, fitZoom()));
   }
   function zoomAt(factor, px, py) {
     const k = Math.min(MAX_ZOOM, Math.max(minZoom(), view.k * factor));
@@ -122,11 +129,27 @@ function render({ model, el }) {
     view.k = k;
     apply();
   }
-  function fit() {
+  function showAll() {
     const w = viewport.clientWidth || 600;
     const tw = model.get("width_px");
     view.k = Math.min(1, Math.max(minZoom(), fitZoom()));
     view.x = -(w / view.k - tw) / 2;
+    view.y = 0;
+    apply();
+  }
+  function fit() {  // the whole tree if its nodes stay readable, else its height at a readable size (see above)
+    const w = viewport.clientWidth || 600;
+    const tw = model.get("width_px");
+    const heightZoom = VIEW_HEIGHT_PX / model.get("height_px");
+    const k = Math.min(1, Math.max(minZoom(), fitZoom(), Math.min(heightZoom, FIT_MIN_NODE_PX / THUMB)));
+    if (k * tw <= w + 1) {
+      showAll();
+      return;
+    }
+    view.k = k;
+    // Start at the original (the tree's root), the view kept inside the tree's width.
+    const root = treeNodes.find((n) => !byId.has(n.parent_id)) || { x: tw / 2 };
+    view.x = Math.max(0, Math.min(tw - w / k, root.x - w / (2 * k)));
     view.y = 0;
     apply();
   }
@@ -396,6 +419,7 @@ function render({ model, el }) {
   buttons.in.addEventListener("click", () => zoomAt(1.25, viewport.clientWidth / 2, size().h / 2));
   buttons.out.addEventListener("click", () => zoomAt(0.8, viewport.clientWidth / 2, size().h / 2));
   buttons.fit.addEventListener("click", fit);
+  buttons.all.addEventListener("click", showAll);
   buttons.sel.addEventListener("click", () => centreOn(model.get("selected"), true));
 
   // For benchmarks and tests: zoom to k around the view's centre; show clip `id` at zoom k.
