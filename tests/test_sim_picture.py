@@ -30,6 +30,7 @@ from sora_widgets.pictures import (
     picture_sha256,
     read_picture,
 )
+from sora_widgets.widgets.understood import understood_html
 
 FPS = 12
 
@@ -213,6 +214,9 @@ def test_a_person_is_cut_out_by_the_face_and_an_object_falls_to_the_bottom():
                         width=w, height=h)
     assert astro.meta["picture"]["box"] is not None
     assert "person was cut out" in astro.meta["notes"][0]  # found by her face (no oval fallback)
+    # The Studio's line under the clip says what was cut out in words, not the cut-out's internal name.
+    line = understood_html(astro.meta)
+    assert "the person cut out of your picture" in line and "@" not in line, line
     cup = sw.generate("the cup falls", image=data.coffee(), seed=1, duration=1.0, fps=FPS, width=w, height=h,
                       picture_box=[0.3, 0.0, 0.75, 0.6])
     bx0, by0, bx1, by1 = cup.meta["picture"]["box"]

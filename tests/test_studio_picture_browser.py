@@ -42,11 +42,13 @@ def test_drop_a_picture_and_animate_it_in_the_browser(voila, page, tmp_home, art
     open_studio(voila, page, tmp_home, "picture_tester")
 
     def choose(name: str, mime: str, content: bytes) -> None:
-        # ipywidgets' FileUpload opens a file chooser from its button (its <input type=file> is not in the page)
+        # the button opens the browser's file chooser (its <input type=file> is hidden)
         with page.expect_file_chooser() as fc:
             page.locator(".sw-picture-upload").click()
         fc.value.set_files(files=[{"name": name, "mimeType": mime, "buffer": content}])
 
+    # The button says what it does, without ipywidgets' upload counter ("Start from a picture (0)").
+    expect(page.get_by_role("button", name="Start from a picture", exact=True)).to_be_visible(timeout=60_000)
     # Not a picture: refused with words, nothing chosen.
     choose("notes.png", "image/png", b"not a picture")
     expect(page.locator(".sw-picture-error")).to_contain_text("not a PNG, JPEG or WebP", timeout=60_000)
@@ -62,6 +64,10 @@ def test_drop_a_picture_and_animate_it_in_the_browser(voila, page, tmp_home, art
     page.locator(".sw-main-player video").wait_for(timeout=180_000)
     expect(page.locator(".sw-progress-label")).to_contain_text("done", timeout=120_000)
     page.screenshot(path=str(artifacts_dir / "studio-picture.png"), full_page=True)
+    # The line under the clip says in words what was cut out (not the internal name "@picture").
+    expect(page.locator(".sw-understood")).to_contain_text("cut out of your picture", timeout=60_000)
+    expect(page.locator(".sw-understood")).not_to_contain_text("@picture")
+    expect(page.get_by_role("button", name="Start from a picture", exact=True)).to_be_visible()
 
     clip = Clip.from_bytes(base64.b64decode(page.evaluate(MP4_JS)))
     frames = clip.frames

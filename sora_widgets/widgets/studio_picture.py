@@ -10,19 +10,56 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
+import anywidget
 import ipywidgets as W
 import numpy as np
+import traitlets
 
 from ..media import MediaError
 from ..pictures import PICTURE_FORMATS, frame_of, read_picture
 from ._messages import html_escape
 
-__all__ = ["THUMB_SIDE_PX", "PicturePanel"]
+__all__ = ["THUMB_SIDE_PX", "PicturePanel", "PictureButton"]
 
 #: The thumbnail of the chosen picture, longest side in pixels.
 THUMB_SIDE_PX = 96
 _ACCEPT = ",".join(f"image/{f.lower()}" for f in PICTURE_FORMATS) + ",.png,.jpg,.jpeg,.webp"
+
+
+class PictureButton(anywidget.AnyWidget):
+    """A button that opens the browser's file chooser and hands the chosen file to :meth:`on_file`'s callback.
+
+    ipywidgets' ``FileUpload`` always adds a counter to its label ("Start from a picture (0)"); this one says
+    only its ``description``.
+    """
+
+    _esm = Path(__file__).with_name("studio_picture.js")
+
+    description = traitlets.Unicode("").tag(sync=True)
+    tooltip = traitlets.Unicode("").tag(sync=True)
+    accept = traitlets.Unicode("").tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._callbacks: list[Callable[[str, bytes], None]] = []
+        self.on_msg(self._handle)
+
+    def on_file(self, callback: Callable[[str, bytes], None]) -> None:
+        """Call ``callback(name, content)`` with each file the user chooses (its name and its bytes)."""
+        self._callbacks.append(callback)
+
+    def _handle(self, _widget, content, buffers) -> None:
+        if not isinstance(content, dict) or content.get("event") != "file" or not buffers:
+            return
+        self.choose(str(content.get("name") or "the picture"), bytes(buffers[0]))
+
+    def choose(self, name: str, content: bytes) -> None:
+        """What the browser does when a file is chosen: pass it to the callbacks (also for tests)."""
+        for cb in self._callbacks:
+            cb(name, content)
 
 
 class PicturePanel(W.VBox):
@@ -39,8 +76,8 @@ class PicturePanel(W.VBox):
     def __init__(self, current_frame: Callable[[], tuple[np.ndarray, float, float] | None]) -> None:
         self._current_frame = current_frame
         self.image: np.ndarray | None = None
-        self.upload = W.FileUpload(accept=_ACCEPT, multiple=False, description="Start from a picture",
-                                   layout=W.Layout(width="auto"))
+        self.upload = PictureButton(accept=_ACCEPT, description="Start from a picture",
+                                    tooltip="Upload a PNG, JPEG or WebP picture to start the next take from")
         self.upload.add_class("sw-picture-upload")
         self.use_frame = W.Button(description="Use this frame", disabled=True,
                                   tooltip="Start the next take from the frame the player shows")
@@ -51,7 +88,7 @@ class PicturePanel(W.VBox):
         self.thumb.add_class("sw-picture-thumb")
         self.message = W.HTML("")
         self.message.add_class("sw-picture-message")
-        self.upload.observe(self._uploaded, names="value")
+        self.upload.on_file(self._uploaded)
         self.use_frame.on_click(lambda _b: self.take_frame())
         self.clear.on_click(lambda _b: self.set_picture(None))
         super().__init__([W.HBox([self.upload, self.use_frame, self.clear], layout=W.Layout(align_items="center")),
@@ -62,20 +99,13 @@ class PicturePanel(W.VBox):
         """Enable "Use this frame" when there is a take to take it from."""
         self.use_frame.disabled = not ready
 
-    def _uploaded(self, change) -> None:
-        files = change["new"]
-        if not files:
-            return
-        f = files[0]
-        name = str(f.get("name") or "the picture")
+    def _uploaded(self, name: str, content: bytes) -> None:
         try:
-            img = read_picture(bytes(f["content"]), name=name)
+            img = read_picture(content, name=name)
         except MediaError as exc:
             self.set_picture(None)
             self._say(str(exc), error=True)
             return
-        finally:
-            self.upload.value = ()  # the same file may be chosen again
         self.set_picture(img, f"{name}, {img.shape[1]}×{img.shape[0]}")
 
     def take_frame(self) -> None:

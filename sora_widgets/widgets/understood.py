@@ -22,9 +22,12 @@ def _drawn(scene: dict) -> list[str]:
     out = []
     for g in scene.get("objects", []) or []:
         thing = str(g.get("thing") or "").replace("_", " ")  # a catalogue thing's key reads as its name
-        name = f"@{g['cameo']}" if g.get("cameo") else (thing or str(g.get("kind", "?")))
-        colour = g.get("color")
-        label = f"{colour} {name}" if colour and not g.get("cameo") else name
+        if g.get("cut_out"):  # the start picture's thing (engines/sim/picture.py): its own pixels, no colour
+            label = f"the {thing or g.get('kind', '?')} cut out of your picture"
+        else:
+            name = f"@{g['cameo']}" if g.get("cameo") else (thing or str(g.get("kind", "?")))
+            colour = g.get("color")
+            label = f"{colour} {name}" if colour and not g.get("cameo") else name
         count = int(g.get("count") or 1)
         out.append(f"{count} × {label}" if count > 1 else label)
     return out

@@ -167,6 +167,7 @@ def prepare(scene: dict, image: np.ndarray, width: int, height: int, *, prompt: 
     g = scene["objects"][gi]
     g["count"] = 1
     g["cameo"] = CUTOUT_NAME
+    g["cut_out"] = True  # what the Studio's "understood" line says instead of the cameo's name
     label = g.get("thing") or g["kind"]
     asset = _Cutout(CUTOUT_NAME, _CAMEO_KIND.get(g["kind"], "object"), np.ascontiguousarray(rgba[None]))
     said = str(label).replace("_", " ")
