@@ -23,7 +23,8 @@ landing, a thud.
 Actions (``scene["objects"][i]["action"]``, read from the prompt by :mod:`.parse` through
 :func:`action_phrase` / :func:`assign` / :func:`note_motion`): people ``stand``, ``walk``, ``run``, ``jump``,
 ``kick``, ``throw``, ``catch``, ``dance``, ``wave``, ``fall``, ``swim``, ``skate``, ``spin``, ``axel`` (a
-jump with ``turns`` turns), ``backflip``, ``cartwheel``; cats and dogs ``stand``, ``walk``, ``trot``,
+jump with ``turns`` turns), ``backflip``, ``cartwheel``, ``handle`` (hands working in front: playing,
+reading, drinking, knitting); cats and dogs ``stand``, ``walk``, ``trot``,
 ``gallop``; birds ``fly``. Units: metres, seconds, radians; a limb's angle is measured from straight down,
 positive forward (the way the figure faces).
 """
@@ -48,7 +49,7 @@ __all__ = ["ACTIONS", "Animator", "Control", "action_phrase", "add_contacts", "a
 #: What each kind of figure can do.
 ACTIONS: dict[str, frozenset[str]] = {
     "human": frozenset({"stand", "walk", "run", "jump", "kick", "throw", "catch", "dance", "wave", "fall", "swim",
-                        "skate", "spin", "axel", "backflip", "cartwheel"}),
+                        "skate", "spin", "axel", "backflip", "cartwheel", "handle"}),
     "quadruped": frozenset({"stand", "walk", "trot", "gallop", "jump"}),
     "bird": frozenset({"fly"}),
 }
@@ -86,6 +87,25 @@ _phrases("flying", action="fly", setting="grass")
 _phrases("waves|wave|waving|waved", action="wave", verb=True)
 _phrases("trips|stumbles|slips|falls over|falls down|trips over|keels over", action="fall")
 _phrases("figure skater", action="skate", setting="ice", noun="person")
+# Work with the hands (issue 18, VBench's human actions): the person stands, hands in front at chest height,
+# working in a steady rhythm ("playing guitar", "reading a book", "drinking coffee", "knitting").
+_phrases("playing|plays|play|reading|reads|drinking|drinks|eating|eats|writing|writes|cutting|cuts|knitting|"
+         "knits|sewing|sews|peeling|peels|ironing|irons|sharpening|strumming|strums|drumming|drums|typing|types|"
+         "cooking|cooks|cleaning|cleans|washing|washes|brushing|brushes|combing|grooming|folding|folds|smoking|"
+         "texting|tasting|barbequing|barbecuing|grilling|chopping|stirring|baking|bakes|fixing|repairing|"
+         "building|sculpting|carving|knitting|crocheting|shuffling|juggling|sipping|sips|holding|holds|"
+         "applauding|clapping|claps|counting|arranging|assembling|wrapping|polishing|scrubbing|sweeping|mopping|"
+         "shaving|pouring|feeding|petting|hugging|hugs|kissing|shaking hands|tying|sanding|painting nails|"
+         "doing nails|doing makeup|applying makeup|making tea|making coffee|making bed|making sushi|"
+         "making pizza|making a cake|making snowman|bartending|signing|unboxing|using computer|using a computer",
+         action="handle", verb=True)
+_phrases("marching|marches|hiking|hikes|strolling|wandering|walking the dog|walking dog", action="walk",
+         verb=True)
+_phrases("jogging|jogs|sprinting|running on treadmill", action="run", verb=True)
+_phrases("doing yoga|doing tai chi|doing exercise|doing exercises|doing push ups|doing sit ups|doing ballet|ballet|breakdancing|break dancing|salsa dancing|tap dancing|zumba|tai chi|yoga|"
+         "doing aerobics|aerobics|stretching|stretching leg|exercising|exercises|bending", action="dance")
+_phrases("skydiving|bungee jumping|high jump|long jump|triple jump|trampolining|jumping jacks|jumping rope|"
+         "skipping rope|pole vault|diving|climbing|rock climbing|climbing ladder|climbing a rope", action="jump")
 
 #: Words before a noun: an action word marked ``verb`` right after one of these is a noun ("the waves").
 _NOUN_BEFORE = frozenset("a an the this that these those his her their its my your our some big huge giant small "
@@ -108,7 +128,7 @@ _MOTION_ACTIONS: dict[str, tuple[str, str | None]] = {
     **{w: ("spin", "rest") for w in ("spin", "spins", "spinning")},
 }
 #: Actions whose figure stays where it is (the root rests; the rig does the moving).
-_ACTION_MOTION = {"fall": "rest", "dance": "rest", "spin": "rest"}
+_ACTION_MOTION = {"fall": "rest", "dance": "rest", "spin": "rest", "handle": "rest"}
 #: Catalogue animals have no rig (their picture is an emoji); a gait word still makes them move.
 _THING_GAIT_MOTION = {"gallop": "run", "trot": "run", "walk": "walk"}
 
@@ -174,6 +194,8 @@ def assign(groups: list[dict], value: dict, pending: dict) -> None:
             moved = True
     if moved and not doers:
         return
+    if not doers and action == "handle":
+        return  # hands at work need a person; nothing else takes it later
     if not doers:
         pending["action"] = action
         if "turns" in value:
@@ -185,8 +207,8 @@ def assign(groups: list[dict], value: dict, pending: dict) -> None:
             g["motion"] = _ACTION_MOTION[action]
         if "turns" in value:
             g["turns"] = float(value["turns"])
-        if action in ("gallop", "trot") and g.get("motion") in (None, "rest"):
-            g["motion"] = "run" if action == "gallop" else "walk"
+        if action in ("gallop", "trot", "walk", "run") and g.get("motion") in (None, "rest"):
+            g["motion"] = "run" if action in ("gallop", "run") else "walk"
 
 
 def note_motion(groups: list[dict], word: str) -> None:
@@ -483,6 +505,10 @@ def pose(action: str, ctx: Ctx) -> dict:
                 "hn": 0.15, "hf": 0.1}
     if action == "wave":
         return {**STAND, "sn": 2.75, "en": 0.45 + 0.5 * math.sin(2 * math.pi * 2.2 * t)}
+    if action == "handle":  # hands in front at chest height, working twice a second
+        c = math.sin(2 * math.pi * 2.0 * t)
+        return {**STAND, "lean": 0.08, "sn": 0.75 + 0.12 * c, "en": 1.35 - 0.2 * c, "sf": 0.65 - 0.1 * c,
+                "ef": 1.45 + 0.15 * c}
     if action == "dance":
         c = 2 * math.pi * t / 1.0  # one bar a second, a step on every beat
         up = max(0.0, math.sin(c))

@@ -50,7 +50,8 @@ MAX_TOKENS = 200  # longer prompts are read up to here; the rest is reported as 
 #: Similarity (cosine, MiniLM) a word needs to land on a concept of this slot. Motions, materials and sizes
 #: are abstract and cluster together in embedding space, so they need more evidence.
 _THRESHOLDS = {"object": 0.5, "setting": 0.5, "ambience": 0.5, "time": 0.55, "camera": 0.6, "color": 0.6,
-               "motion": 0.6, "material": 0.6, "size": 0.62, "outcome": 0.6, "direction": 0.65}
+               "motion": 0.6, "material": 0.6, "size": 0.62, "outcome": 0.6, "direction": 0.65,
+               "backdrop": 0.55, "style": 0.62}
 
 _EDIT_ADD = {"add", "adds", "more", "another", "extra", "plus", "ajoute", "ajouter"}
 _EDIT_REMOVE = {"remove", "without", "delete", "drop-out", "no", "sans", "enlève", "retire", "minus", "lose"}
@@ -341,7 +342,7 @@ def _followed_by_noun(r: Reading, m: Mention, unknown_at: set[int]) -> bool:
         return False
     nxt = at.get(j)
     if nxt is not None:
-        return nxt.slot in ("object", "special", THING_KIND, "collective", "setting", "ramp") or (
+        return nxt.slot in ("object", "special", THING_KIND, "collective", "setting", "backdrop", "ramp") or (
             nxt.slot == "ambience" and nxt.words in ("birds", "bird", "cars"))
     word = r.tokens[j]
     # an unknown word after a colour is its noun ("a red pillow") unless it reads as a verb ("camel crossing")
@@ -525,6 +526,9 @@ class _Changes:
     relations: list[dict] = field(default_factory=list)  # {"a": i, "rel": ..., "b": j, ("c": k)}
     places: dict[int, float] = field(default_factory=dict)  # group -> x fraction ("a dog on the left")
     strength: dict[str, float] = field(default_factory=dict)  # evidence behind each single-valued slot
+    backdrop: str | None = None  # vocab.BACKDROPS: the place drawn behind the action
+    style: str | None = None  # vocab.STYLES: the render style
+    style_words: list[str] = field(default_factory=list)  # "style", "in the style of": placed with a style
 
 
 _MODIFIERS = ("color", "size", "material", "count")
@@ -822,7 +826,12 @@ def _changes(r: Reading) -> _Changes:
             if m.value.get("setting") and stronger("setting", Mention("setting", m.value["setting"], m.pos,
                                                                       m.words, 0.5)):
                 ch.setting = str(m.value["setting"])  # skating: on ice, swimming: by the sea, unless told
-        elif m.slot == "setting":
+        elif m.slot == "style":
+            if m.value is None:
+                ch.style_words.append(m.words)
+            elif stronger("style", m):
+                ch.style = str(m.value)
+        elif m.slot in ("setting", "backdrop"):
             nxt = at.get(m.pos + m.n)
             if nxt is not None and nxt.slot in _NOUNS and nxt.slot != "pronoun":
                 continue  # "a school bus", "a kitchen robot": the place word describes the thing after it
@@ -831,6 +840,11 @@ def _changes(r: Reading) -> _Changes:
                 # "a wooden floor", "green grass": the modifiers describe the ground, not an object
                 pending = {k: v for k, v in pending.items() if k in ("motion", "direction", "place")}
                 pending_pos = None if not pending else pending_pos
+            if m.slot == "backdrop":  # a place: drawn behind, and its ground unless a ground was named
+                if stronger("backdrop", m):
+                    ch.backdrop = str(m.value)
+                m = Mention("setting", vocab.BACKDROPS[ch.backdrop]["setting"], m.pos, m.words, m.strength * 0.9,
+                            m.n)
             if stronger("setting", m):
                 ch.setting = str(m.value)
             if m.value == "gym" and m.words in ("hoop", "hoops", "backboard", "rim", "basket", "panier"):
@@ -915,6 +929,10 @@ def _apply(scene: dict, ch: _Changes, *, fresh: bool) -> dict:
         scene["time"] = ch.time
     if ch.camera is not None:
         scene["camera"] = ch.camera
+    if ch.backdrop is not None:
+        scene["backdrop"] = ch.backdrop
+    if ch.style is not None:
+        scene["style"] = ch.style
     if ch.ambience:
         scene["ambience"] = ch.ambience
     elif fresh and scene["setting"] in ("gym",) and scene["ambience"] == ["quiet"]:
@@ -1007,7 +1025,9 @@ def parse_prompt(text: str) -> dict:
     scene = default_scene()
     _apply(scene, ch, fresh=True)
     groups = ch.groups
-    if not groups:
+    if not groups and (ch.backdrop is not None or ch.setting is not None):
+        pass  # "alley", "a beach at sunset": the place is the scene; no default ball stands in
+    elif not groups:
         g = _group("ball")
         for k, v in ch.loose.items():
             if k == "count":
@@ -1020,7 +1040,8 @@ def parse_prompt(text: str) -> dict:
         scene["relations"] = _place(groups, ch.relations, ch.places)
     _finish_groups(scene)
     used = effects.read(r.tokens, scene)  # water, pouring, breaking, dominoes, boards (issue 18 item 4)
-    scene["unparsed"] = [w for w in dict.fromkeys(r.unparsed) if w not in used]
+    unplaced = r.unparsed + ([w for p in ch.style_words for w in p.split()] if ch.style is None else [])
+    scene["unparsed"] = [w for w in dict.fromkeys(unplaced) if w not in used]
     if r.substitutions:
         scene["substitutions"] = list(dict.fromkeys(r.substitutions))
     if r.notes:

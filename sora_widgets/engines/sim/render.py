@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import effects, figures, picture, sprites, things, vocab
+from . import backdrops, effects, figures, picture, sprites, styles, things, vocab
 from .physics import Body, SimResult, World
 
 __all__ = ["Renderer"]
@@ -295,6 +295,9 @@ class Renderer:
         if setting.get("sky") == "space" or self.scene.get("time") == "night" and self.scene["setting"] not in (
                 "floor", "gym"):
             _stars(img, self.rng, int(w.to_px(0, 0)[1]) if w.floor else self.H)
+        # the place the prompt named (issue 18), on the ground line, under the ground's contact shade
+        backdrops.draw(img, self.scene.get("backdrop"), float(w.to_px(0.0, 0.0)[1]) if w.floor else self.H,
+                       self.light, np.random.default_rng([self.rng_seed, 7]))
         if w.floor:
             fy = float(w.to_px(0.0, 0.0)[1])
             y0 = int(math.floor(fy))
@@ -399,9 +402,9 @@ class Renderer:
             if j not in gone:
                 self._body(img, j, b, pos[j], i, k)
         effects.draw(img, self.scene, self.world, self.sim.extras, i, k, self.fps, self.rng_seed, _PAINT)
-        if self.camera == "static":
-            return img
-        return self._camera(img, i)
+        if self.camera != "static":
+            img = self._camera(img, i)
+        return styles.apply(img, self.scene.get("style"), i / self.fps)
 
     def _shadow(self, img: np.ndarray, b: Body, p: np.ndarray) -> None:
         _w, s = self.world, self.world.scale
@@ -545,6 +548,18 @@ class Renderer:
             z = 1.25
             cx = ax
             cy = H - H / (2 * z)
+        elif self.camera in ("tilt_up", "tilt_down"):  # the view rises from the ground to the sky (or falls)
+            z = 1.4
+            v = u if self.camera == "tilt_up" else 1 - u
+            cx = W / 2
+            cy = H - H / (2 * z) - v * (H - H / z)
+        elif self.camera == "shake":  # a handheld camera shaken hard: jitter of ~2 % of the frame each frame
+            z = 1.12
+            j = np.random.default_rng([self.rng_seed, 11, i]).normal(0, 0.02, 2)
+            cx, cy = W / 2 + j[0] * W, H / 2 + j[1] * H
+        elif self.camera == "rack_focus":  # out of focus at first, sharp by the middle of the clip
+            blur = max(0.0, 1.0 - 2.0 * u)
+            return _defocus(img, blur) if blur > 0.02 else img
         else:  # zooms towards the action
             z = 1.0 + 0.45 * (u if self.camera == "zoom_in" else 1 - u)
             cx = W / 2 + (ax - W / 2) * (1 - 1 / z) * 2
@@ -552,6 +567,20 @@ class Renderer:
         cx = float(np.clip(cx, W / (2 * z), W - W / (2 * z)))
         cy = float(np.clip(cy, H / (2 * z), H - H / (2 * z)))
         return _resample(img, cx, cy, z)
+
+
+def _defocus(img: np.ndarray, amount: float) -> np.ndarray:
+    """``img`` out of focus by ``amount`` (0 sharp .. 1: a box blur of ~3 % of the width), as uint8."""
+    r = max(1, int(round(amount * 0.03 * img.shape[1])))
+    f = img.astype(np.float32)
+    for axis in (0, 1):  # separable box blur by cumulative sums
+        pad = [(0, 0)] * 3
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(f, pad, mode="edge"), axis=axis)
+        hi = np.take(c, np.arange(2 * r + 1, c.shape[axis]), axis=axis)
+        lo = np.take(c, np.arange(0, c.shape[axis] - 2 * r - 1), axis=axis)
+        f = (hi - lo) / (2 * r + 1)
+    return np.clip(f + 0.5, 0, 255).astype(np.uint8)
 
 
 def _resample(img: np.ndarray, cx: float, cy: float, z: float) -> np.ndarray:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 __all__ = [
     "AMBIENCES",
+    "BACKDROPS",
     "BASIC_COLORS",
     "CAMERAS",
     "CONCEPT_PHRASES",
@@ -31,6 +32,8 @@ __all__ = [
     "SETTINGS",
     "SIZES",
     "STOPWORDS",
+    "STYLES",
+    "STYLE_WORDS",
     "TIMES",
     "TRANSITIVE",
     "colors",
@@ -269,15 +272,163 @@ TIMES: dict[str, dict] = {
              "phrases": ["at sunrise"], "sky": ("#6f83c4", "#ffd3a5"), "light": 0.9},
 }
 
+#: Camera moves. The sim draws the scene from the front at eye level (an elevation), so "front view" / "side
+#: view" / "still frame" are the static camera; an aerial or wide view is a pull-back from above the action.
 CAMERAS: dict[str, dict] = {
-    "static": {"words": ["static", "fixed", "locked", "tripod", "steady"], "phrases": ["a static camera"]},
-    "pan": {"words": ["pan", "pans", "panning", "tracking", "follows", "dolly", "travelling"],
+    "static": {"words": ["static", "fixed", "locked", "tripod", "steady", "front view", "side view", "still frame",
+                         "tableau", "steady and smooth perspective", "smooth perspective", "locked-off",
+                         "stationary camera", "eye level", "frontal view"],
+               "phrases": ["a static camera"]},
+    "pan": {"words": ["pan", "pans", "panning", "tracking", "follows", "dolly", "travelling", "pan left",
+                      "pan right", "pans left", "pans right", "panning left", "panning right", "tracking shot",
+                      "dolly shot", "truck left", "truck right", "360 view", "rotating view", "orbit shot"],
             "phrases": ["the camera pans sideways"]},
-    "zoom_in": {"words": ["zoom", "zooms", "zooming", "closeup", "close-up", "push-in"],
+    "zoom_in": {"words": ["zoom", "zooms", "zooming", "closeup", "close-up", "push-in", "zoom in", "zooms in",
+                          "zooming in", "close up", "close-up view", "close up view", "dolly in", "dolly zoom",
+                          "macro"],
                 "phrases": ["the camera zooms in"]},
-    "zoom_out": {"words": ["zoom out", "zooms out", "zooming out", "pull back", "pulls back", "wide shot"],
+    "zoom_out": {"words": ["zoom out", "zooms out", "zooming out", "pull back", "pulls back", "wide shot",
+                           "aerial view", "aerial", "aerial shot", "bird's eye view", "birds eye view", "top view",
+                           "overhead view", "drone view", "drone shot", "panoramic view", "panoramic",
+                           "wide view", "wide angle", "dolly out"],
                  "phrases": ["the camera zooms out"]},
+    "tilt_up": {"words": ["tilt up", "tilts up", "tilting up", "tilt", "tilts", "tilting", "crane up",
+                          "pedestal up"],
+                "phrases": ["the camera tilts up"]},
+    "tilt_down": {"words": ["tilt down", "tilts down", "tilting down", "crane down", "pedestal down"],
+                  "phrases": ["the camera tilts down"]},
+    "shake": {"words": ["shaking", "shaky", "handheld", "hand-held", "camera shake", "shaking effect",
+                        "intense shaking effect", "with an intense shaking effect", "jittery", "earthquake"],
+              "phrases": ["a shaky handheld camera"]},
+    "rack_focus": {"words": ["racking focus", "rack focus", "focus pull", "pull focus", "shallow focus",
+                             "focus", "bokeh", "depth of field"],
+                   "phrases": ["the focus shifts"]},
 }
+
+#: Backdrops: the place a prompt names, drawn behind the action (issue 18: "alley", "bakery shop", "the Bund
+#: Shanghai", "a canyon"). Each has the ground setting it stands on (:data:`SETTINGS`), a structure that
+#: :mod:`.backdrops` draws over the sky ("city": buildings with windows, "shelves": a back wall with shelves and
+#: goods, "corridor": a hallway in perspective, "stairs", "mountains", "trees", "water": a horizon of water,
+#: "waterfall", "underwater", "landmark": a tower / temple / arch silhouette, "house", "clouds") and its colours
+#: (CSS names: main, second). A scene that names a place and no thing draws the place, not the default ball.
+BACKDROPS: dict[str, dict] = {
+    "city": {"words": ["city", "downtown", "skyline", "skyscraper", "skyscrapers", "metropolis", "bund", "shanghai",
+                       "new york", "manhattan", "tokyo", "london", "hong kong", "town", "cityscape", "urban",
+                       "buildings", "business district", "times square", "industrial area", "factory", "campus",
+                       "office building", "apartment", "apartments"],
+             "phrases": ["a city skyline with tall buildings", "downtown streets", "an urban landscape"],
+             "setting": "street", "draw": "city", "colors": ["slategray", "lightsteelblue"]},
+    "alley": {"words": ["alley", "alleyway", "lane", "backstreet", "narrow street"],
+              "phrases": ["a narrow alley between buildings"],
+              "setting": "street", "draw": "city", "colors": ["sienna", "rosybrown"]},
+    "street": {"words": ["crosswalk", "intersection", "gas station", "parking lot", "driveway",
+                         "bus station", "train station", "railway", "platform", "market", "bazaar",
+                         "plaza", "gas pump"],
+               "phrases": ["a busy street with shops", "a road with traffic"],
+               "setting": "street", "draw": "city", "colors": ["gray", "silver"]},
+    "shop": {"words": ["bakery", "bakery shop", "shop", "store", "supermarket", "grocery", "pharmacy", "drugstore",
+                       "boutique", "bookstore", "mall", "shopping mall", "food court", "cafeteria", "pub",
+                       "diner", "deli", "butcher shop", "candy store", "toy store", "clothing store", "florist",
+                       "ice cream parlor"],
+             "phrases": ["inside a shop with shelves of goods", "a store aisle"],
+             "setting": "floor", "draw": "shelves", "colors": ["peru", "khaki"]},
+    "library": {"words": ["library", "indoor library", "bookshelf", "bookshelves", "archive"],
+                "phrases": ["a library with shelves of books"],
+                "setting": "floor", "draw": "shelves", "colors": ["saddlebrown", "firebrick"]},
+    "museum": {"words": ["museum", "indoor museum", "gallery", "art gallery", "exhibition", "nursery", "classroom",
+                         "lobby", "hall", "auditorium", "church", "cathedral", "chapel"],
+               "phrases": ["inside a museum with pictures on the walls"],
+               "setting": "floor", "draw": "gallery", "colors": ["beige", "goldenrod"]},
+    "kitchen": {"words": ["kitchen", "bathroom", "laundromat", "laundry room", "locker room"],
+                "phrases": ["a kitchen with cupboards", "a tiled bathroom"],
+                "setting": "floor", "draw": "shelves", "colors": ["lightgray", "white"]},
+    "corridor": {"words": ["corridor", "hallway", "tunnel", "subway", "underground", "basement", "aisle"],
+                 "phrases": ["a long corridor", "a tunnel"],
+                 "setting": "floor", "draw": "corridor", "colors": ["dimgray", "wheat"]},
+    "stairs": {"words": ["staircase", "stairs", "stairway", "escalator"],
+               "phrases": ["a flight of stairs"],
+               "setting": "floor", "draw": "stairs", "colors": ["tan", "gray"]},
+    "mountains": {"words": ["mountain", "mountains", "peak", "peaks", "alps", "summit", "hills", "highlands",
+                            "rocky mountains", "mountain range", "ridge", "volcano", "valley", "meadow valley"],
+                  "phrases": ["snowy mountain peaks", "a mountain range"],
+                  "setting": "grass", "draw": "mountains", "colors": ["slategray", "white"]},
+    "glacier": {"words": ["glacier", "glaciers", "snowy mountains", "snowfield", "iceberg", "icebergs", "tundra",
+                          "ski slope", "ski resort"],
+                "phrases": ["a glacier of blue ice", "snow covered mountains"],
+                "setting": "ice", "draw": "mountains", "colors": ["lightsteelblue", "white"]},
+    "canyon": {"words": ["canyon", "canyons", "gorge", "mesa", "badlands", "grand canyon", "ravine", "cliff",
+                         "cliffs", "rock formation", "arch", "sandstone", "butte", "quarry"],
+               "phrases": ["a red rock canyon", "steep cliffs"],
+               "setting": "beach", "draw": "mountains", "colors": ["sienna", "peru"]},
+    "forest": {"words": ["forest road", "woodland", "trees", "pine forest", "rainforest", "bamboo forest",
+                         "bamboo", "grove", "tree farm", "vineyard"],
+               "phrases": ["a forest of tall trees"],
+               "setting": "grass", "draw": "trees", "colors": ["darkgreen", "saddlebrown"]},
+    "sea": {"words": ["coast", "coastal", "horizon", "harbor", "harbour", "pier", "port", "dock", "bay",
+                      "lagoon", "boathouse", "marina"],
+            "phrases": ["the sea on the horizon", "a harbour"],
+            "setting": "beach", "draw": "water", "colors": ["steelblue", "lightblue"]},
+    "waterfall": {"words": ["waterfall", "waterfalls", "cascade", "rapids", "stream", "creek", "fountain"],
+                  "phrases": ["a waterfall over rocks"],
+                  "setting": "grass", "draw": "waterfall", "colors": ["dimgray", "aliceblue"]},
+    "underwater": {"words": ["underwater", "coral reef", "reef", "aquarium", "seabed", "seafloor",
+                             "deep sea", "ocean floor"],
+                   "phrases": ["under the sea", "a coral reef under water"],
+                   "setting": "beach", "draw": "underwater", "colors": ["teal", "coral"]},
+    "landmark": {"words": ["eiffel tower", "eiffel", "paris", "lighthouse", "big ben", "monument",
+                           "statue of liberty", "skytower", "leaning tower", "pagoda", "minaret", "obelisk"],
+                 "phrases": ["a famous tower", "a landmark tower"],
+                 "setting": "street", "draw": "tower", "colors": ["dimgray", "lightgray"]},
+    "temple": {"words": ["temple", "parthenon", "acropolis", "ruins", "palace", "castle", "colosseum", "fortress",
+                         "athens", "rome", "petra", "mosque", "cathedral façade", "capitol",
+                         "great wall", "taj mahal"],
+               "phrases": ["an ancient temple with columns", "a palace", "ancient ruins"],
+               "setting": "street", "draw": "temple", "colors": ["wheat", "tan"]},
+    "bridge": {"words": ["bridge", "golden gate", "viaduct", "aqueduct"],
+               "phrases": ["a bridge over water"],
+               "setting": "beach", "draw": "bridge", "colors": ["firebrick", "steelblue"]},
+    "house": {"words": ["house", "barn", "farmhouse", "cottage", "cabin", "hut", "teahouse", "villa", "mansion",
+                        "home", "porch", "shed", "chalet", "hotel", "motel", "inn", "estate", "victorian house"],
+              "phrases": ["a house with a roof", "an old barn"],
+              "setting": "grass", "draw": "house", "colors": ["firebrick", "wheat"]},
+    "sky": {"words": ["sky", "clouds", "cloud", "cloudy", "skies", "heaven", "aurora", "northern lights",
+                      "rainbow", "sunbeams"],
+            "phrases": ["clouds drifting in the sky", "an open sky"],
+            "setting": "grass", "draw": "clouds", "colors": ["white", "lightsteelblue"]},
+}
+
+#: Render styles: a cheap pass over each finished frame (:mod:`.styles`) for the style words people write
+#: ("black and white", "in the style of Ukiyo", "watercolor painting"). "style" itself counts as placed only
+#: when a style was found.
+STYLES: dict[str, dict] = {
+    "black_and_white": {"words": ["black and white", "black-and-white", "monochrome", "grayscale", "greyscale",
+                                  "b&w", "film noir", "noir", "sepia"],
+                        "phrases": ["a black and white film"]},
+    "watercolor": {"words": ["watercolor", "watercolour", "watercolor painting", "watercolors", "aquarelle"],
+                   "phrases": ["a watercolour painting"]},
+    "pixel_art": {"words": ["pixel art", "pixel", "pixelated", "8-bit", "8 bit", "16-bit", "retro game",
+                            "voxel", "minecraft"],
+                  "phrases": ["retro pixel art"]},
+    "cyberpunk": {"words": ["cyberpunk", "neon", "synthwave", "vaporwave", "futuristic", "sci-fi", "blade runner"],
+                  "phrases": ["neon cyberpunk city lights"]},
+    "cartoon": {"words": ["animated", "animation", "cartoon", "cartoonish", "anime", "comic", "comics", "disney",
+                          "pixar", "3d animation", "claymation"],
+                "phrases": ["a cartoon animation"]},
+    "ukiyo_e": {"words": ["ukiyo", "ukiyo-e", "hokusai", "woodblock", "woodcut", "japanese print"],
+                "phrases": ["a japanese woodblock print"]},
+    "oil_painting": {"words": ["oil painting", "painting", "painted", "van gogh", "gogh", "monet", "impressionist",
+                               "impressionism", "expressionism", "oil on canvas", "canvas", "renaissance",
+                               "baroque", "pop art", "picasso", "cubism", "abstract", "fantasy art"],
+                     "phrases": ["an oil painting on canvas"]},
+    "surreal": {"words": ["surrealism", "surreal", "surrealist", "dali", "psychedelic", "dreamlike", "dreamy",
+                          "trippy"],
+                "phrases": ["a surreal dreamlike image"]},
+    "sketch": {"words": ["sketch", "pencil drawing", "pencil sketch", "charcoal", "line art", "ink drawing",
+                         "doodle"],
+               "phrases": ["a pencil sketch"]},
+}
+#: Words that introduce a style ("in cyberpunk style", "in the style of Ukiyo"): placed with the style.
+STYLE_WORDS = ("style", "styles", "styled", "in the style of", "aesthetic", "art style")
 
 AMBIENCES: dict[str, dict] = {
     "rain": {"words": ["rain", "rainy", "raining", "rainstorm", "downpour", "drizzle", "pluie", "storm", "stormy",
@@ -292,7 +443,8 @@ AMBIENCES: dict[str, dict] = {
               "phrases": ["birds singing"]},
     "traffic": {"words": ["traffic", "cars", "honking", "circulation", "highway", "rush"],
                 "phrases": ["busy city traffic"]},
-    "quiet": {"words": ["quiet", "silent", "silence", "calm", "peaceful", "silencieux", "hushed"],
+    "quiet": {"words": ["quiet", "silent", "silence", "calm", "peaceful", "silencieux", "hushed", "tranquil",
+                        "tranquility", "tranquillity", "serene", "serenity"],
               "phrases": ["complete silence"]},
 }
 
@@ -338,6 +490,8 @@ RELATIONS: dict[str, str] = {
     "right of": "right_of", "on the right side of": "right_of", "at the right of": "right_of",
     "on": "on", "onto": "on", "atop": "on", "on top of": "on", "upon": "on", "above": "above",
     "under": "under", "underneath": "under", "beneath": "under", "below": "under",
+    "on the bottom of": "under", "at the bottom of": "under", "on the underside of": "under",
+    "at the foot of": "under",
     "behind": "behind", "in front of": "front", "next to": "next_to", "beside": "next_to",
     "near": "next_to", "alongside": "next_to", "close to": "next_to", "nearby": "next_to",
     "between": "between", "in between": "between", "à gauche de": "left_of", "à droite de": "right_of",
@@ -415,7 +569,7 @@ def hex_to_rgb(h: str) -> tuple[int, int, int]:
 
 _SLOT_TABLES = {
     "object": OBJECTS, "material": MATERIALS, "size": SIZES, "motion": MOTIONS, "setting": SETTINGS,
-    "time": TIMES, "camera": CAMERAS, "ambience": AMBIENCES,
+    "time": TIMES, "camera": CAMERAS, "ambience": AMBIENCES, "backdrop": BACKDROPS, "style": STYLES,
 }
 
 
@@ -458,6 +612,8 @@ def keyword_lexicon() -> dict[str, tuple[str, object]]:
     lex["a couple"] = ("collective", ("person", 2))  # "a couple dancing": two people ("a couple of" is a count)
     for phrase, x in PLACES.items():
         lex[phrase] = ("place", x)
+    for phrase in STYLE_WORDS:
+        lex[phrase] = ("style", None)
     for w, (_agent, patient) in TRANSITIVE.items():
         lex.setdefault(w, ("motion", patient))
     # Words that are both a colour and something else in other senses: keep the other sense.
