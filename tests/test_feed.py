@@ -381,6 +381,29 @@ def test_removed_held_hidden_draft_blocked_disabled_and_mature_clips_never_appea
 
 
 @pytest.mark.parametrize("mode", feed.MODES)
+def test_a_page_whose_best_ranked_clips_were_taken_down_after_the_copy_still_fills_with_visible_ones(world, mode):
+    """The warm page checks its best-ranked rows first; when most of them were taken down since the copy was
+    taken, it checks the rest too, and the page is the same as checking all of them at once."""
+    from sora_widgets.social import feed_snapshot
+
+    s = world
+    creators = [f"p{k:02d}" for k in range(40)]
+    for h in creators:
+        s.create_user(h, birthdate="1990-01-01")
+        graph.follow(s, "ben", h)
+        add_clip(s, f"x{h}", h)
+    assert len(feed.page(s, "ben", mode=mode, size=2).items) == 2  # the first page takes the copy
+    snap = feed_snapshot.current(s, window_days=feed.CANDIDATE_DAYS + 1)
+    keep = {f"x{h}" for h in creators[::8]}  # 5 of 40 stay up, wherever they rank
+    for h in creators:
+        if f"x{h}" not in keep:
+            s.set_clip_status(f"x{h}", "removed", actor="test")
+    assert feed_snapshot.current(s, window_days=feed.CANDIDATE_DAYS + 1) is snap  # still the old copy
+    served = [i.clip_id for i in feed.page(s, "ben", mode=mode, size=5).items]
+    assert sorted(served) == sorted(keep)
+
+
+@pytest.mark.parametrize("mode", feed.MODES)
 def test_changes_after_the_warm_copy_was_taken_are_honoured_at_once(world, mode):
     from sora_widgets.access import MATURE_DECISION
     from sora_widgets.social import feed_snapshot

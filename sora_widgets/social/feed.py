@@ -45,6 +45,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import re
 import time
@@ -336,17 +337,19 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     it is left out anyway).
     """
     # Only the personalised feed reads the viewer's events (seen clips, liked authors), and only the
-    # personalised and following feeds their follows: the other modes skip those reads (an empty table).
+    # personalised and following feeds their follows: the other modes get empty tables made here (no
+    # round trip to the store service for a read whose answer is known).
     live = {"viewer": params["viewer"]}
     src = con.cursor()  # its own cursor: Arrow results come from a relation (``sql``), which needs a clean one
     events = None if first or mode != "personalised" else _events_reuse(snap, params["viewer"])
+    if events is None and mode != "personalised":
+        events = _empty("feed_viewer_events")
     if events is None:
-        events = src.sql("SELECT handle, events FROM feed_viewer_events WHERE handle = $viewer"
-                         + ("" if mode == "personalised" else " LIMIT 0"), params=live).to_arrow_table()
-        if mode == "personalised":
-            _events_keep(snap, params["viewer"], events)
-    follows = src.sql("SELECT follower, followee FROM follows WHERE follower = $viewer"
-                      + (" LIMIT 0" if mode == "popular" else ""), params=live).to_arrow_table()
+        events = src.sql("SELECT handle, events FROM feed_viewer_events WHERE handle = $viewer",
+                         params=live).to_arrow_table()
+        _events_keep(snap, params["viewer"], events)
+    follows = (_empty("follows") if mode == "popular" else
+               src.sql("SELECT follower, followee FROM follows WHERE follower = $viewer", params=live).to_arrow_table())
     newer = src.sql(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips WHERE created_at > $taken AND created_at <= $now",
                     params={"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
     src.close()
@@ -361,16 +364,57 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
                                     "limit": _RANKED_ROWS}, visible="true").fetchall()
     finally:
         cur.close()
-    if rows:  # the rule, live; and the prompt and media of what passes (the copy leaves them out)
-        ok = {r[0]: r[1:] for r in con.execute(
-            f"""SELECT c.clip_id, c.prompt, c.media_hash, c.thumb_hash FROM clips c
-                WHERE c.created_at >= $oldest AND c.clip_id IN (SELECT unnest($ids::VARCHAR[]))
-                  AND {visible_clip_sql('$viewer', 'c')}""",
-            {"oldest": min(r[6] for r in rows), "ids": [r[0] for r in rows], "viewer": params["viewer"],
-             "viewer_teen": params["viewer_teen"]}).fetchall()}
-        rows = [(r[0], r[1], ok[r[0]][0], r[3], ok[r[0]][1], ok[r[0]][2], *r[6:]) for r in rows if r[0] in ok]
-    chosen = rows[:want] if mode == "following" else _interleave(rows, want, last_owner)
+    # The rule, live, on the best-ranked rows first: a short id list whose oldest clip is recent lets the
+    # store skip most row groups of ``clips``. All rows are checked only when that head cannot make the
+    # page exactly as all of them would (too few pass, or the interleave had to put a creator twice in a
+    # row, where a row further down might have come between).
+    head = rows[:max(_CHECK_HEAD_MIN, _CHECK_HEAD_PER_ITEM * want)]
+    chosen = _pick(mode, _check_live(con, head, params), want, last_owner)
+    if len(head) < len(rows) and (len(chosen) < want or _twice_in_a_row(chosen, last_owner)):
+        chosen = _pick(mode, _check_live(con, rows, params), want, last_owner)
     return chosen if len(chosen) == want else None
+
+
+#: Ranked rows whose visibility a warm page checks first: this many per item wanted, at least the minimum
+#: (see _rank_warm; more only when these cannot make the page).
+_CHECK_HEAD_PER_ITEM, _CHECK_HEAD_MIN = 3, 30
+
+
+def _check_live(con, rows: list[tuple], params: dict) -> list[tuple]:
+    """``rows`` (ranked on the snapshot) that ``access.visible_clip_sql`` lets the viewer see on the store now,
+    in order, with the prompt and media hashes filled in from the store (the snapshot leaves them out)."""
+    if not rows:
+        return []
+    ok = {r[0]: r[1:] for r in con.execute(
+        f"""SELECT c.clip_id, c.prompt, c.media_hash, c.thumb_hash FROM clips c
+            WHERE c.created_at >= $oldest AND c.clip_id IN (SELECT unnest($ids::VARCHAR[]))
+              AND {visible_clip_sql('$viewer', 'c')}""",
+        {"oldest": min(r[6] for r in rows), "ids": [r[0] for r in rows], "viewer": params["viewer"],
+         "viewer_teen": params["viewer_teen"]}).fetchall()}
+    return [(r[0], r[1], ok[r[0]][0], r[3], ok[r[0]][1], ok[r[0]][2], *r[6:]) for r in rows if r[0] in ok]
+
+
+def _pick(mode: str, rows: list[tuple], want: int, last_owner: str | None) -> list[tuple]:
+    """The page's rows out of checked ``rows``: the first ``want`` for following, else interleaved."""
+    return rows[:want] if mode == "following" else _interleave(rows, want, last_owner)
+
+
+def _twice_in_a_row(rows: list[tuple], last_owner: str | None) -> bool:
+    """Does any creator (``row[1]``) come twice in a row, counting ``last_owner`` before the first row?"""
+    owners = [last_owner, *(r[1] for r in rows)]
+    return any(a is not None and a == b for a, b in zip(owners, owners[1:], strict=False))
+
+
+@functools.cache
+def _empty(table: str):
+    """An empty Arrow table in the shape of ``feed_viewer_events`` (migration 013) or ``follows`` (001): what
+    the modes that do not read them rank with (see _rank_warm). Made on first use: pyarrow loads lazily."""
+    import pyarrow as pa
+
+    if table == "follows":
+        return pa.table({"follower": pa.array([], pa.string()), "followee": pa.array([], pa.string())})
+    event = pa.struct([("clip_id", pa.string()), ("kind", pa.string()), ("owner", pa.string())])
+    return pa.table({"handle": pa.array([], pa.string()), "events": pa.array([], pa.list_(event))})
 
 
 #: Seconds a session's later pages may reuse the viewer's events read by an earlier page (see _rank_warm).
