@@ -29,6 +29,8 @@ __all__ = [
     "frame_of",
     "picture_sha256",
     "read_picture",
+    "store_picture",
+    "stored_picture",
 ]
 
 #: The formats a picture may come in (Pillow's names). Others (GIF, TIFF, BMP, SVG ...) are refused by name.
@@ -181,3 +183,34 @@ def frame_of(frames: np.ndarray, fps: float, t_s: float) -> np.ndarray:
     """
     i = int(np.clip(round(float(t_s) * float(fps)), 0, len(frames) - 1))
     return np.array(frames[i], dtype=np.uint8, copy=True)
+
+
+def store_picture(store, image: np.ndarray) -> str:
+    """Keep a start picture in the store's media, so a remix or a regenerate of the clip made from it can start
+    from the same picture; returns its media digest (SHA-256 of the PNG bytes, as for any media).
+
+    The picture is saved as a lossless PNG: :func:`stored_picture` gives back the same pixels, so the remix's
+    recipe records the same :func:`picture_sha256`. Media files are content-addressed and written owner-only
+    by the store; who may use the picture is who may see the clip that refers to it (``remix_request``
+    checks the parent first).
+
+    Args:
+        store (`Store`): the store (``sora_widgets.store.open_store``).
+        image (`np.ndarray`): the picture, (H, W, 3) uint8 (checked with :func:`check_picture`).
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(check_picture(image)).save(buf, format="PNG")
+    return store.put_media(buf.getvalue(), mime="image/png", suffix=".png")
+
+
+def stored_picture(store, digest: str) -> np.ndarray:
+    """The picture :func:`store_picture` kept under ``digest``, (H, W, 3) uint8.
+
+    Raises:
+        NotFound: no media under ``digest``.
+        StoreError: the stored file is damaged (checked against its digest).
+        MediaError: the media is not a picture.
+    """
+    return read_picture(store.media_bytes(digest), name="the stored picture")

@@ -29,6 +29,8 @@ from sora_widgets.pictures import (
     frame_of,
     picture_sha256,
     read_picture,
+    store_picture,
+    stored_picture,
 )
 from sora_widgets.widgets.understood import understood_html
 
@@ -277,3 +279,14 @@ def test_the_picture_goes_through_the_image_check_before_the_engine(store):
     with pytest.raises(ValueError, match="image must be"):
         publishing.generate_checked(store, "the cat jumps", user=user, image=np.zeros((64, 64), np.uint8))
     assert len(store.sql("SELECT 1 FROM moderation_verdicts WHERE target_kind = 'picture'")) == 1
+
+
+def test_a_kept_picture_comes_back_with_the_same_pixels_and_hash(store):
+    """What a remix of a picture clip needs: the picture itself, not only its hash, from the store's media."""
+    img = read_picture(_encode(data.chelsea(), "JPEG", quality=90))
+    digest = store_picture(store, img)
+    assert store_picture(store, img) == digest  # content-addressed: kept once
+    back = stored_picture(store, digest)
+    assert back.dtype == np.uint8 and np.array_equal(back, img)
+    assert picture_sha256(back) == picture_sha256(img)  # the remix's recipe records the same picture
+    assert store.media_path(digest).stat().st_mode & 0o077 == 0  # owner-only, like other media
