@@ -4,7 +4,7 @@
 
 The sheet has one row per class of the thing catalogue (engines/sim/things.py), showing the first things of
 that class as the engine draws them (sprites.sprite at 44 px, untinted): colour emoji first, then
-Material Design Icons (monochrome, in the class's colour), and a last row of frames the engine rendered from
+Material Design Icons and Tabler Icons (monochrome, in the class colour), and a last row of frames rendered from
 prompts (things tinted, falling, lying where they landed). ``docs/sim/things.md`` lists every name the
 catalogue answers to, by class, and the kinds each thing is drawn for (WordNet hyponyms).
 """
@@ -58,8 +58,12 @@ def sheet() -> np.ndarray:
     by_class = {}
     for label, subs in CLASSES.items():
         items = [t for t in things.all_things() if t.group in subs]
-        icons = [t for t in items if t.emoji.startswith(sprites.MDI_PREFIX)]
-        emoji = [t for t in items if not t.emoji.startswith(sprites.MDI_PREFIX)]
+        mono = (sprites.MDI_PREFIX, sprites.TABLER_PREFIX)
+        mdi = [t for t in items if t.emoji.startswith(sprites.MDI_PREFIX)]
+        tabler = [t for t in items if t.emoji.startswith(sprites.TABLER_PREFIX)]
+        # both sets, alternating
+        icons = [t for pair in zip(mdi, tabler, strict=False) for t in pair] + mdi[len(tabler):] + tabler[len(mdi):]
+        emoji = [t for t in items if not t.emoji.startswith(mono)]
         n_icons = min(len(icons), max(ICON_CELLS, COLS - len(emoji)))
         by_class[label] = (items, emoji[: COLS - n_icons] + icons[:n_icons])
     frame_h = 128
@@ -94,7 +98,9 @@ def sheet() -> np.ndarray:
 
 def listing() -> str:
     from sora_widgets.engines.sim import things
-    from sora_widgets.engines.sim.sprites import MDI_PREFIX as MDI
+    from sora_widgets.engines.sim.sprites import MDI_PREFIX, TABLER_PREFIX
+
+    mono = (MDI_PREFIX, TABLER_PREFIX)
 
     all_ = things.all_things()
     n_names = sum(1 + len(t.aliases) for t in all_)
@@ -104,13 +110,13 @@ def listing() -> str:
            f"{len(all_)} things (distinct pictures) under {n_names} names, of which {n_kinds} are kinds drawn as "
            "their nearest picture. By class: every thing as `name` (aliases), icons marked *, then the kinds each "
            "is drawn for. Besides these, the hand-drawn kinds: ball, box, triangle, bottle, can, cat, dog, person. "
-           "Pictures: Noto Color Emoji (SIL Open Font License 1.1) and Material Design Icons (*; Pictogrammers, "
-           "Apache-2.0); kinds: WordNet 3.0 (Princeton WordNet licence).\n"]
+           "Pictures: Noto Color Emoji (SIL Open Font License 1.1), Material Design Icons (*; Pictogrammers, "
+           "Apache-2.0) and Tabler Icons (*; MIT); kinds: WordNet 3.0 (Princeton WordNet licence).\n"]
     for label, subs in CLASSES.items():
         items = [t for t in all_ if t.group in subs]
         own = [a for t in items for a in t.aliases if a not in t.kinds]
         out.append(f"\n## {label} ({len(items)} things, {len(items) + len(own)} names)\n")
-        out.append(", ".join(("*" if t.emoji.startswith(MDI) else "") + t.name
+        out.append(", ".join(("*" if t.emoji.startswith(mono) else "") + t.name
                              + (f" ({', '.join(a for a in t.aliases if a not in t.kinds)})"
                                 if len(t.aliases) > len(t.kinds) else "") for t in items) + "\n")
         drawn = [t for t in items if t.kinds]

@@ -21,6 +21,17 @@ pytestmark = pytest.mark.skipif(not sprites.available() and not os.environ.get("
                                 reason="fonts-noto-color-emoji is not installed (make system-deps)")
 
 
+#: Tabler Icons things (engines/sim/things_tabler.py) with names no other set has.
+TABLER_WORDS = ("backhoe", "sleigh", "shredder", "crutches")
+#: VBench's COCO objects (the issue's list) the catalogue draws; the rest have no picture yet: sink,
+#: snowboard?, surfboard, baseball glove, parking meter (Tabler's is newer than tablerpy's SVGs), and "vase",
+#: which the prompt reader keeps as its hand-drawn bottle.
+COCO_DRAWN = ("umbrella", "fire hydrant", "bench", "oven", "dining table", "stop sign", "traffic light",
+              "toilet", "couch", "potted plant", "suitcase", "skis", "frisbee", "kite", "wine glass", "fork",
+              "knife", "spoon", "bowl", "microwave", "toaster", "refrigerator", "scissors", "teddy bear",
+              "hair drier", "toothbrush", "snowboard")
+
+
 # ----------------------------------------------------------------------------- names
 @pytest.mark.parametrize(("word", "key"), [
     ("horse", "horse"), ("Horses", "horse"), ("pony", "horse"), ("lion", "lion"), ("car", "automobile"),
@@ -139,6 +150,48 @@ def test_icon_names_read_as_english_and_skip_symbols_and_people():
     assert not ti.is_thing({"name": "weather-pouring", "tags": ["Weather", "Nature"]})
     assert ti.group_of("dump truck", ["Transportation + Road"]) == "transport-ground"
     assert ti.size_of("dump truck")[1] > ti.size_of("sports car")[1] > ti.size_of("electric bicycle")[1]
+
+
+def test_tabler_names_and_rules():
+    """Tabler icons: the set's category words dropped, signs and interface icons refused by category, word or
+    WordNet meaning, a COCO class always taken."""
+    from sora_widgets.engines.sim import things_tabler as tt
+
+    assert tt.english_name("device-laptop") == "laptop" and tt.english_name("ball-basketball") == "basketball"
+    assert tt.english_name("car-suv") == "suv car"
+    fridge = {"name": "fridge", "category": "Devices"}
+    assert tt.is_thing(fridge, "fridge", "noun.artifact")
+    assert not tt.is_thing(fridge, "fridge", "noun.communication")  # WordNet: not a physical thing
+    assert not tt.is_thing({"name": "http-get", "category": "Computers"}, "http get", "noun.artifact")
+    assert not tt.is_thing({"name": "fridge-off", "category": "Devices"}, "fridge off", "noun.artifact")
+    assert not tt.is_thing({"name": "coin", "category": "Currencies"}, "coin", "noun.artifact")
+    assert tt.is_thing({"name": "parking-meter", "category": "Map"}, "parking meter", None)  # a COCO class
+    assert tt.group_of("backhoe", "Vehicles", "noun.artifact") == "transport-ground"
+    assert tt.group_of("vacuum cleaner", None, "noun.artifact") == "household"
+
+
+@pytest.mark.parametrize("word", TABLER_WORDS)
+def test_tabler_things_are_drawn_filled_from_their_own_svgs(word):
+    """An outline icon becomes a solid body: its silhouette filled in the class colour, its own lines darker."""
+    t = things.find(word)
+    assert t is not None and t.emoji.startswith(sprites.TABLER_PREFIX), (word, t)
+    pic = sprites.base_rgba(t.emoji)
+    inside = pic[..., 3] > 200
+    assert inside.mean() > 0.3  # filled, not a line drawing (a stroke at 2/24 of the side covers far less)
+    lum = pic[..., :3][inside].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    assert np.percentile(lum, 90) > 1.4 * np.percentile(lum, 10)  # shaded: lit body, darker lines and rim
+    v = sprites.outline(t.emoji)
+    assert 3 <= len(v) <= 16
+
+
+def test_vbench_coco_objects_are_drawn():
+    """The COCO classes VBench's object prompts use are drawn as themselves (a catalogue picture), not the
+    default ball; those still without a picture are listed here so the gap stays visible."""
+    drawn = [o for o in COCO_DRAWN if things.find(o) is not None]
+    assert drawn == list(COCO_DRAWN), sorted(set(COCO_DRAWN) - set(drawn))
+    for o in ("umbrella", "fire hydrant", "bench", "refrigerator"):
+        (g,) = parse.parse_prompt(f"a red {o} falls")["objects"]
+        assert g["kind"] == "thing" and g["thing"] == things.find(o).key and g["color"] == "red", g
 
 
 def test_an_icon_is_drawn_in_its_colour_or_the_asked_one_with_shading():

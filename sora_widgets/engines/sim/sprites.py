@@ -17,6 +17,11 @@ the PyPI package ``fonticon-materialdesignicons7``, a runtime dependency), about
 which about 340 are things the emoji lack (limousine, forklift, excavator, tools, furniture, appliances...). Their sprite ids read ``"mdi:<icon name>:<codepoint hex>:<CSS colour>"``; the glyph's alpha is
 filled with that colour, lit from above and outlined a shade darker, so tinting keeps a shading like an emoji's.
 
+A third set: Tabler Icons (MIT; SVGs in the PyPI package ``tablerpy``, read with ``svgelements``), sprite ids
+``"tabler:<icon name>:<filled|outline>:<CSS colour>"``. A filled icon's paths are filled even-odd; an outline
+icon's strokes are drawn at the set's width and the silhouette they enclose filled, its own lines kept darker,
+so it reads as a solid thing shaded like the MDI ones.
+
 If the font is missing, :func:`available` is False and :func:`base_rgba` raises :class:`SpriteUnavailable`
 with the install command; the engine then draws the thing as a hand-drawn box and records the
 substitution (see ``physics.layout``/``render``), never crashing.
@@ -31,8 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FONT_ENV", "FONT_PATHS", "MDI_PREFIX", "SpriteUnavailable", "aspect", "available", "base_rgba", "font_path",
-           "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite"]
+__all__ = ["FONT_ENV", "FONT_PATHS", "MDI_PREFIX", "TABLER_PREFIX", "SpriteUnavailable", "aspect", "available",
+           "base_rgba", "font_path", "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite", "tabler_dir",
+           "tabler_sprite_id"]
 
 #: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
 FONT_ENV = "SORA_EMOJI_FONT"
@@ -116,36 +122,139 @@ def _mdi_font():
     return ImageFont.truetype(str(p), _MDI_PX)
 
 
-def _mdi_rgba(sprite_id: str) -> np.ndarray:
-    """The icon of ``"mdi:<name>:<hex>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha: the colour lit from
-    above (x1.18 at the top to x0.82 at the bottom) with a 2-px rim at x0.6, so its shape reads on any ground."""
-    from PIL import Image, ImageDraw, ImageFilter
-
+def _color_rgb(color: str, sprite_id: str) -> np.ndarray:
+    """The RGB (float32, 0-255) of a CSS colour name in a monochrome sprite id."""
     from . import vocab
 
     try:
-        _, _name, hexcp, color = sprite_id.split(":")
-        ch = chr(int(hexcp, 16))
-        rgb = np.asarray(vocab.hex_to_rgb(vocab.colors()[color]), np.float32)
-    except (ValueError, KeyError) as exc:
+        return np.asarray(vocab.hex_to_rgb(vocab.colors()[color]), np.float32)
+    except KeyError as exc:
         raise SpriteUnavailable(f"bad icon sprite id {sprite_id!r}") from exc
-    im = Image.new("L", (_MDI_PX + 16, _MDI_PX + 16), 0)
-    ImageDraw.Draw(im).text((8, 8), ch, font=_mdi_font(), fill=255)
-    alpha = np.asarray(im)
+
+
+def _shaded(alpha: np.ndarray, rgb: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray:
+    """A monochrome picture from its alpha (uint8, any size; cropped here): ``rgb`` lit from above (x1.18 at the
+    top to x0.82 at the bottom) with a 2-px rim at x0.6, so its shape reads on any ground; ``lines`` (bool, same
+    shape), an outline icon's own strokes, are drawn at the rim's shade inside the filled silhouette."""
+    from scipy.ndimage import binary_erosion
+
     ys, xs = np.nonzero(alpha > 8)
     if len(ys) == 0:
-        raise SpriteUnavailable(f"the icon font has no picture for {sprite_id!r}")
+        raise SpriteUnavailable("the icon has no picture")
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    # pixels 2 px inside the edge keep the fill; the rim between is darker (an erosion of the alpha)
-    inner = np.asarray(im.filter(ImageFilter.MinFilter(5)))[y0:y1, x0:x1].astype(np.float32) / 255.0
     a = alpha[y0:y1, x0:x1]
-    h = a.shape[0]
-    light = np.linspace(1.18, 0.82, h, dtype=np.float32)[:, None]
+    # pixels 2 px inside the edge keep the fill; the rim between is darker (an erosion of the alpha)
+    inner = binary_erosion(np.pad(a > 127, 2), np.ones((5, 5), bool))[2:-2, 2:-2].astype(np.float32)
+    if lines is not None:
+        inner = np.where(lines[y0:y1, x0:x1], 0.0, inner)
+    light = np.linspace(1.18, 0.82, a.shape[0], dtype=np.float32)[:, None]
     shade = light * (0.6 + 0.4 * inner)
     out = np.empty(a.shape + (4,), np.uint8)
     out[..., :3] = np.clip(rgb[None, None, :] * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
     out[..., 3] = a
     return out
+
+
+def _mdi_rgba(sprite_id: str) -> np.ndarray:
+    """The icon of ``"mdi:<name>:<hex>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded
+    (:func:`_shaded`)."""
+    from PIL import Image, ImageDraw
+
+    try:
+        _, _name, hexcp, color = sprite_id.split(":")
+        ch = chr(int(hexcp, 16))
+    except ValueError as exc:
+        raise SpriteUnavailable(f"bad icon sprite id {sprite_id!r}") from exc
+    rgb = _color_rgb(color, sprite_id)
+    im = Image.new("L", (_MDI_PX + 16, _MDI_PX + 16), 0)
+    ImageDraw.Draw(im).text((8, 8), ch, font=_mdi_font(), fill=255)
+    try:
+        return _shaded(np.asarray(im), rgb)
+    except SpriteUnavailable:
+        raise SpriteUnavailable(f"the icon font has no picture for {sprite_id!r}") from None
+
+
+#: Sprite ids of Tabler Icons start with this.
+TABLER_PREFIX = "tabler:"
+_TABLER_STROKE = 2.0  # the set's stroke width, in its 24-unit design grid
+
+
+def tabler_sprite_id(name: str, style: str, color: str) -> str:
+    """The sprite id of a Tabler icon (``style`` "filled" or "outline") in a CSS colour name."""
+    return f"{TABLER_PREFIX}{name}:{style}:{color}"
+
+
+@lru_cache(maxsize=1)
+def tabler_dir() -> Path | None:
+    """The folder of Tabler's SVGs in the PyPI package ``tablerpy`` (``filled/``, ``outline/``), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tablerpy")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(next(iter(spec.submodule_search_locations))) / "icons"
+    return p if p.is_dir() else None
+
+
+def _tabler_alpha(svg_path: Path, filled: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rasterise a Tabler SVG at ``_MDI_PX`` px: (alpha uint8, the strokes as bool or None).
+
+    A filled icon's subpaths are filled even-odd (a hole in a hole is filled again); an outline icon's strokes
+    are drawn with round joins at the set's width and the silhouette they enclose is filled, so the thing reads
+    as a solid body like the other sets' pictures, its own lines kept for :func:`_shaded`."""
+    from PIL import Image, ImageChops, ImageDraw
+    from scipy.ndimage import binary_fill_holes
+    from svgelements import SVG, Shape
+    from svgelements import Path as SvgPath
+
+    px, pad = _MDI_PX, 8
+    k = px / 24.0
+    polys: list[list[tuple[float, float]]] = []
+    for el in SVG.parse(str(svg_path)).elements():
+        if not isinstance(el, Shape) or str(el.values.get("stroke")) == str(el.values.get("fill")) == "none":
+            continue  # the set's invisible 24x24 frame
+        for sub in map(SvgPath, SvgPath(el).as_subpaths()):
+            seg = sub.npoint(np.linspace(0.0, 1.0, max(8, int(sub.length(error=1e-2) * k / 2))))
+            pts = [(pad + float(x) * k, pad + float(y) * k) for x, y in np.asarray(seg, np.float64)]
+            if len(pts) > 1:
+                polys.append(pts)
+    size = (px + 2 * pad, px + 2 * pad)
+    if filled:
+        im = Image.new("1", size, 0)
+        for pts in polys:
+            one = Image.new("1", size, 0)
+            ImageDraw.Draw(one).polygon(pts, fill=1)
+            im = ImageChops.logical_xor(im, one)
+        return np.asarray(im.convert("L")), None
+    im = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(im)
+    w = max(1, int(round(_TABLER_STROKE * k)))
+    for pts in polys:
+        draw.line(pts, fill=255, width=w, joint="curve")
+        for x, y in (pts[0], pts[-1]):  # round caps
+            draw.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=255)
+    lines = np.asarray(im) > 127
+    body = binary_fill_holes(lines)
+    return np.where(body, 255, 0).astype(np.uint8), lines
+
+
+def _tabler_rgba(sprite_id: str) -> np.ndarray:
+    """The icon of ``"tabler:<name>:<style>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded."""
+    try:
+        _, name, style, color = sprite_id.split(":")
+    except ValueError as exc:
+        raise SpriteUnavailable(f"bad icon sprite id {sprite_id!r}") from exc
+    d = tabler_dir()
+    if d is None:
+        raise SpriteUnavailable("the Tabler Icons are missing: pip install tablerpy")
+    path = d / style / f"{name}.svg"
+    if style not in ("filled", "outline") or not path.is_file():
+        raise SpriteUnavailable(f"Tabler has no picture for {sprite_id!r}")
+    alpha, lines = _tabler_alpha(path, style == "filled")
+    try:
+        return _shaded(alpha, _color_rgb(color, sprite_id), lines)
+    except SpriteUnavailable:
+        raise SpriteUnavailable(f"Tabler has no picture for {sprite_id!r}") from None
 
 
 @lru_cache(maxsize=2048)
@@ -161,8 +270,8 @@ def base_rgba(emoji: str) -> np.ndarray:
     """
     from PIL import Image, ImageDraw
 
-    if emoji.startswith(MDI_PREFIX):
-        out = _mdi_rgba(emoji)
+    if emoji.startswith((MDI_PREFIX, TABLER_PREFIX)):
+        out = _mdi_rgba(emoji) if emoji.startswith(MDI_PREFIX) else _tabler_rgba(emoji)
         out.setflags(write=False)
         return out
     font = _font()

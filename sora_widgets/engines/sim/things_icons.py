@@ -89,6 +89,20 @@ fire liquid landslide spot co articulated end meter induction hvac hydro wind so
 cfl spiral fluorescent tube expansion card gate terrain podium
 pokeball space invaders nintendo hololens tower classic
 """.split())
+#: The 80 COCO object classes (Lin et al. 2014; VBench's object and colour prompts use them): an icon whose
+#: English name is one passes the tag and word rules (MDI's bench and fire hydrant carry no tag, its snowboard
+#: the "People / Family" tag), so the public benchmarks' everyday objects are drawable.
+COCO_CLASSES = frozenset((
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
+    "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
+    "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
+    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
+    "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors", "teddy bear",
+    "hair drier", "toothbrush",
+))
 #: Icons whose picture is a symbol or a person although their name and tags pass (checked by eye on the
 #: contact sheet).
 SKIP_ICONS = frozenset({"car-wrench", "elevator-passenger", "escalator", "airbag", "air-conditioner",
@@ -198,17 +212,20 @@ def is_thing(entry: dict) -> bool:
     """Whether an icon of ``meta.json`` pictures a thing one can place (see the module docstring)."""
     tags = set(entry.get("tags", ()))
     words = entry["name"].split("-")
+    if not entry.get("deprecated") and english_name(entry["name"]) in COCO_CLASSES:
+        return True
     return (not entry.get("deprecated") and entry["name"] not in SKIP_ICONS and bool(tags & TAGS.keys())
             and not tags & SKIP_TAGS
             and not set(words) & SKIP_WORDS and not any(any(c.isdigit() for c in w) for w in words))
 
 
 def group_of(name: str, tags: list[str]) -> str:
-    """The emoji subgroup an icon's thing joins: by the words of its English name, else its first known tag."""
+    """The emoji subgroup an icon's thing joins: by the words of its English name, else its first known tag,
+    else (an untagged COCO class) "household"."""
     for w in name.split():
         if w in WORD_GROUPS:
             return WORD_GROUPS[w]
-    return next(TAGS[t] for t in tags if t in TAGS)
+    return next((TAGS[t] for t in tags if t in TAGS), "household")  # an untagged COCO class: a household thing
 
 
 def size_of(name: str) -> tuple | None:
