@@ -12,8 +12,10 @@ the real migrations, so every index the product has is there), then measures:
 - with ``--before REV``: the same pages through ``social.feed`` as it was at git revision ``REV``
   (module and SQL read with ``git show``, run against this store), interleaved page by page with
   today's, so a busy machine slows both alike: the ratio is the figure to trust;
+- with ``--ranking --before REV`` on a reused store: the ranking query alone, today's ranked.sql and
+  ``REV``'s alternately (what the store's growth costs, where no second store is built);
 - with ``--service``: the same pages with the store file opened per operation (direct) and through a
-  store service (``sora-widgets store-serve``: one long-lived DuckDB), in alternating blocks of
+  store service (``--before`` then runs through one too) (``sora-widgets store-serve``: one long-lived DuckDB), in alternating blocks of
   ``--block`` pages in one run (wall and this process's CPU).
 
 Usage::
@@ -22,6 +24,8 @@ Usage::
     nice .venv/bin/python benchmarks/feed_bench.py --quick    # 20 k clips, 2 k users, 200 k events (= --scale 0.02)
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --before c974678   # keep the store
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service   # direct vs service
+    nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service --before REV --ranking
+        # today vs REV through a service, and the ranking query alone, today's vs REV's ranked.sql
 """
 
 from __future__ import annotations
@@ -118,8 +122,9 @@ def add_events(store, n: int, *, clips: int, users: int, start: int) -> None:
             ON CONFLICT DO NOTHING""")
 
 
-def ranking_ms(store, viewer: str, *, personal: bool, reps: int) -> list[float]:
-    """The ranking query alone (ranked.sql on an open read connection), in ms, ``reps`` times."""
+def ranking_ms(store, viewer: str, *, personal: bool, reps: int, text: str | None = None) -> list[float]:
+    """The ranking query alone (ranked.sql on an open read connection), in ms, ``reps`` times; ``text``: another
+    version of ranked.sql to time instead (e.g. read with ``git show``)."""
     params = {**viewer_params(store, viewer), "served": [], "locale": "", "tau_s": FRESHNESS_TAU_S,
               "since": dt.datetime.now() - dt.timedelta(days=feed.CANDIDATE_DAYS),
               "since_new": dt.datetime.now() - dt.timedelta(days=1),
@@ -129,7 +134,10 @@ def ranking_ms(store, viewer: str, *, personal: bool, reps: int) -> list[float]:
         params["now"] = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
         for _ in range(reps):
             t = time.perf_counter()
-            _sql.run(con, "ranked.sql", params, visible=visible_clip_sql()).fetchall()
+            if text is None:
+                _sql.run(con, "ranked.sql", params, visible=visible_clip_sql()).fetchall()
+            else:
+                _sql.run_text(con, text.format(visible=visible_clip_sql()), params).fetchall()
             out.append((time.perf_counter() - t) * 1000)
     return out
 
@@ -260,6 +268,8 @@ def main() -> None:
     ap.add_argument("--pages-only", action="store_true", help="skip the ranking-growth and pandas figures")
     ap.add_argument("--service", action="store_true", help="also: pages direct vs through a store service")
     ap.add_argument("--block", type=int, default=10, help="--service: viewers per alternating block")
+    ap.add_argument("--ranking", action="store_true",
+                    help="on a reused store: the ranking query alone, today's and --before's ranked.sql alternately")
     args = ap.parse_args()
     scale = 0.02 if args.quick else args.scale
     clips, users, events = int(1_000_000 * scale), int(100_000 * scale), int(10_000_000 * scale)
@@ -290,6 +300,8 @@ def main() -> None:
             marker.write_text(json.dumps(size))
         if not reuse and not args.pages_only:
             report_ranking(store, viewers, events, small, small_base)
+        if args.ranking and args.before:
+            compare_ranking(store, viewers, args.before)
         if args.service:
             print(f"\ndirect vs store service, one run (first + next page per viewer, alternating blocks of "
                   f"{args.block}), load {' '.join(open('/proc/loadavg').read().split()[:3])}:")
@@ -317,15 +329,38 @@ def main() -> None:
             print(f"  {mode:<13} p50 {pct(ms, 50):6.1f} ms   p95 {pct(ms, 95):6.1f} ms   max {max(ms):6.1f} ms")
         if args.before:
             before = load_before(args.before)
-            print(f"\nside by side, one run (first + next page per viewer, alternating): today vs {args.before}")
+            via = "through a store service" if args.service else "store opened directly"
+            print(f"\nside by side, one run (first + next page per viewer, alternating, {via}): today vs "
+                  f"{args.before}, load {' '.join(open('/proc/loadavg').read().split()[:3])}")
+            proc = spawn(store.home) if args.service else None
+            try:
+                results = {mode: side_by_side(store, viewers, mode, before) for mode in feed.MODES}
+            finally:
+                if proc is not None:
+                    stop(proc)
             for mode in feed.MODES:
-                r = side_by_side(store, viewers, mode, before)
+                r = results[mode]
                 for which in ("first", "next"):
                     new, old = r[f"new_{which}"], r[f"old_{which}"]
                     print(f"  {mode:<13} {which:<5} today p50 {pct(new, 50):6.1f} / p95 {pct(new, 95):6.1f} ms   "
                           f"{args.before} p50 {pct(old, 50):6.1f} / p95 {pct(old, 95):6.1f} ms   "
                           f"p95 ratio x{pct(old, 95) / pct(new, 95):.1f}   CPU p50 "
                           f"{pct(r[f'new_{which}_cpu'], 50):.0f} vs {pct(r[f'old_{which}_cpu'], 50):.0f} ms")
+
+
+def compare_ranking(store, viewers: list[str], rev: str) -> None:
+    """The personalised ranking query alone, today's ranked.sql and ``rev``'s, alternately on each viewer."""
+    root = Path(__file__).resolve().parents[1]
+    old = subprocess.run(["git", "show", f"{rev}:sora_widgets/social/sql/ranked.sql"], cwd=root, check=True,
+                         capture_output=True, text=True).stdout
+    new_ms, old_ms = [], []
+    for v in viewers:
+        new_ms += ranking_ms(store, v, personal=True, reps=2)[1:]  # the second run: the first warms the cache
+        old_ms += ranking_ms(store, v, personal=True, reps=2, text=old)[1:]
+    print(f"\nranking query alone (personalised, one open connection, {len(viewers)} viewers alternating), load "
+          f"{' '.join(open('/proc/loadavg').read().split()[:3])}:")
+    print(f"  today median {statistics.median(new_ms):7.1f} ms   {rev} median {statistics.median(old_ms):7.1f} ms   "
+          f"ratio x{statistics.median(old_ms) / statistics.median(new_ms):.1f}")
 
 
 def report_ranking(store, viewers: list[str], events: int, small: list[float], small_base: list[float]) -> None:
