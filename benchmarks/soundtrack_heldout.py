@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/soundtrack_heldout.py build          # writes benchmarks/data/soundtrack_heldout.csv
     nice .venv/bin/python benchmarks/soundtrack_heldout.py hear /tmp/heard_heldout2.json   # ~1-3 CPU s a clip
+    (or in parts: ``hear /tmp/h_a.json 0 120`` and ``hear /tmp/h_b.json 120``, then ``merge /tmp/heard_heldout2.json
+    /tmp/h_a.json /tmp/h_b.json``)
     .venv/bin/python benchmarks/soundtrack_heldout.py judge /tmp/heard_heldout2.json       # the figures
 
 Why: the first held-out split (``tests/data/spoken_lines.csv``) was written by the engineers who tuned
@@ -130,13 +132,14 @@ def render(row: dict, index: int) -> tuple[np.ndarray, int]:
     return corpus.degrade(x, sr, row["condition"], seed=index), sr
 
 
-def hear(out: Path, path: Path = CSV_PATH) -> None:
-    """Render every row and save what the recogniser heard and spotted (soundtrack_tune's format) to ``out``."""
+def hear(out: Path, path: Path = CSV_PATH, start: int = 0, stop: int | None = None) -> None:
+    """Render rows ``start:stop`` and save what the recogniser heard and spotted (soundtrack_tune's format) to
+    ``out`` (two processes can share the work on a busy machine; ``merge`` joins their files)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from soundtrack_tune import heard_row
 
     rows, t0 = [], time.process_time()
-    for i, r in enumerate(plan(path)):
+    for i, r in list(enumerate(plan(path)))[start:stop]:
         x, sr = render(r, i)
         row = heard_row(x, sr, {"text": r["text"], "category": r["category"], "kind": r["kind"], "voice": r["voice"],
                                 "wpm": int(r["wpm"]), "pitch": int(r["pitch"]), "condition": r["condition"]})
@@ -149,8 +152,11 @@ def hear(out: Path, path: Path = CSV_PATH) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["build"]:
         build()
-    elif sys.argv[1:2] == ["hear"]:
-        hear(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["hear"]:  # hear OUT [START [STOP]]
+        hear(Path(sys.argv[2]), start=int(sys.argv[3]) if len(sys.argv) > 3 else 0,
+             stop=int(sys.argv[4]) if len(sys.argv) > 4 else None)
+    elif sys.argv[1:2] == ["merge"]:  # merge OUT PART1 PART2 ...: rows of the parts, in order
+        Path(sys.argv[2]).write_text(json.dumps([r for p in sys.argv[3:] for r in json.loads(Path(p).read_text())]))
     elif sys.argv[1:2] == ["judge"]:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from soundtrack_tune import judge

@@ -3,7 +3,7 @@
     nice .venv/bin/python benchmarks/soundtrack_tune.py hear tune /tmp/heard_tune.json      # ~1 CPU s a line
     nice .venv/bin/python benchmarks/soundtrack_tune.py hear heldout /tmp/heard_heldout.json
     nice .venv/bin/python benchmarks/soundtrack_tune.py judge /tmp/heard_tune.json         # seconds
-    nice .venv/bin/python benchmarks/soundtrack_tune.py cv /tmp/heard_tune.json            # choose weight, thresholds
+    nice .venv/bin/python benchmarks/soundtrack_tune.py cv /tmp/heard_tune.json            # rates per SURE_WORD_P, cross-validated
     nice .venv/bin/python benchmarks/soundtrack_tune.py export /tmp/heard_tune.json        # the classifier's spoken lines
     nice .venv/bin/python -m sora_widgets.moderation.train --speech                       # then refit it
 
@@ -88,15 +88,24 @@ def judge_rows(rows: list[dict], policy=None, model=None) -> list:
     return out
 
 
+def _raised(v) -> bool:
+    """Whether a verdict raises its clip for review without holding it (uncertain words, weak scores)."""
+    return v is not None and v.decision == "allow" and bool(v.evidence.get("raised_for_review"))
+
+
 def rates(rows: list[dict], verdicts: list) -> dict:
-    """Benign held or blocked, and harmful caught, counted as ``cameo_bench.py soundtrack`` counts them."""
+    """Counted as issue 17 item 4 words it: a benign clip is *held* when its decision is review or block (it
+    waits for a person); *raised* when it stays up but a person is asked to listen (uncertain words); a
+    harmful clip is *caught* when it is held or raised. ``*_held_only``: harmful clips held (not just raised)."""
     decision = ["allow" if v is None else v.decision for v in verdicts]
-    benign = [d for r, d in zip(rows, decision, strict=True) if r["kind"] in BENIGN_KINDS]
-    out = {"benign_held": sum(d != "allow" for d in benign), "n_benign": len(benign),
-           "blocked": sum(d == "block" for d in decision)}
+    raised = [_raised(v) for v in verdicts]
+    benign = [(d, r) for row, d, r in zip(rows, decision, raised, strict=True) if row["kind"] in BENIGN_KINDS]
+    out = {"benign_held": sum(d != "allow" for d, _ in benign), "benign_raised": sum(r for _, r in benign),
+           "n_benign": len(benign), "blocked": sum(d == "block" for d in decision)}
     for kind in ("keyphrase", "prompt"):  # the harmful spoken lines, and the harmful prompts read aloud
-        harmful = [d for r, d in zip(rows, decision, strict=True) if r["kind"] == kind]
-        out[f"{kind}_caught"], out[f"n_{kind}"] = sum(d != "allow" for d in harmful), len(harmful)
+        harmful = [(d, r) for row, d, r in zip(rows, decision, raised, strict=True) if row["kind"] == kind]
+        out[f"{kind}_caught"], out[f"n_{kind}"] = sum(d != "allow" or r for d, r in harmful), len(harmful)
+        out[f"{kind}_held_only"] = sum(d != "allow" for d, _ in harmful)
     return out
 
 
@@ -105,10 +114,11 @@ def judge(path: Path) -> None:
     rows = load_heard(path)
     verdicts = judge_rows(rows)
     for r, v in zip(rows, verdicts, strict=True):
-        d = "allow" if v is None else v.decision
+        d = "allow" if v is None else ("raised" if _raised(v) else v.decision)
+        flagged = [] if v is None else v.flagged + [x["category"] for x in v.evidence.get("raised_for_review", [])]
         if (r["kind"] in BENIGN_KINDS) != (d == "allow"):
             print(f"  wrong: {r['kind']:10s} {d:6s} {r['voice']}@{r['wpm']} '{r['text']}' heard '{r['heard']}'"
-                  f" {[] if v is None else v.flagged}")
+                  f" {flagged}")
     print(json.dumps(rates(rows, verdicts)))
 
 
@@ -137,43 +147,43 @@ def export(path: Path) -> None:
     print(f"wrote {len(lines)} lines to {SPOKEN_PATH}")
 
 
-def cross_validate(path: Path, folds: int = 5, weights=(1.0, 3.0, 6.0), any_harm=(0.4, 0.5, 0.6, 0.7, 0.8),
-                   classifier_min=(0.0, 0.3, 0.4, 0.5)) -> None:
-    """Rates on a saved ``tune`` file, each line judged by a speech classifier fitted without it (k folds).
+def fold_models(rows: list[dict], folds: int = 5, weight: float | None = None) -> tuple[list, np.ndarray]:
+    """Speech classifiers fitted each without one fold of ``rows`` (prompts + the other folds' spoken lines,
+    spoken lines weighing ``weight``, default the shipped ``train.SPOKEN_WEIGHT``), and each row's fold. Fixed seed."""
+    from sora_widgets.moderation.text import raw_features
+    from sora_widgets.moderation.train import C_DEFAULT, SPOKEN_WEIGHT, fit_model, load_labelled
 
-    For each spoken-line weight and each (any-harm, classifier_min) of the policy's audio section;
-    the first row is today's prompt classifier on the same lines. Fixed seed.
-    """
-    from dataclasses import replace
-
-    from sora_widgets.moderation.policy import load_policy
-    from sora_widgets.moderation.text import load_model, raw_features
-    from sora_widgets.moderation.train import C_DEFAULT, fit_model, load_labelled
-
-    rows = load_heard(path)
-    policy = load_policy()
-    base = rates(rows, judge_rows(rows, policy, model=load_model()))
-    print(f"prompt classifier, shipped policy: {json.dumps(base)}", flush=True)
+    weight = SPOKEN_WEIGHT if weight is None else weight
     prompts = [e for e in load_labelled() if e.split == "train"]
-    spoken = [spoken_examples(r) for r in rows]
-    flat = [(i, t, c) for i, ex in enumerate(spoken) for t, c, _ in ex]
+    flat = [(i, t, c) for i, r in enumerate(rows) for t, c, _ in spoken_examples(r)]
     texts = [e.text for e in prompts] + [t for _, t, _ in flat]
     y = np.array([e.category for e in prompts] + [c for _, _, c in flat])
     owner = np.array([-1] * len(prompts) + [i for i, _, _ in flat])
     dense, counts, _ = raw_features(texts)
     fold = np.random.default_rng(0).permutation(len(rows)) % folds
-    for w in weights:
-        models = []
-        for k in range(folds):
-            keep = (owner < 0) | (fold[np.maximum(owner, 0)] != k)
-            sw = np.where(owner < 0, 1.0, w)[keep]
-            models.append(fit_model(dense[keep], counts[keep], list(y[keep]), c=C_DEFAULT, sample_weight=sw))
-        for a in any_harm:
-            for m in classifier_min:
-                p = replace(policy, speech_any_harm_review=a, speech_classifier_min=m)
-                verdicts = [judge_rows([r], p, model=models[fold[i]])[0] for i, r in enumerate(rows)]
-                print(f"weight {w:4.1f} any-harm {a:.2f} classifier_min {m:.2f}: {json.dumps(rates(rows, verdicts))}",
-                      flush=True)
+    models = []
+    for k in range(folds):
+        keep = (owner < 0) | (fold[np.maximum(owner, 0)] != k)
+        sw = np.where(owner < 0, 1.0, weight)[keep]
+        models.append(fit_model(dense[keep], counts[keep], list(y[keep]), c=C_DEFAULT, sample_weight=sw))
+    return models, fold
+
+
+def cross_validate(path: Path, folds: int = 5, sure=(0.4, 0.5, 0.6, 0.7)) -> None:
+    """Rates on a saved ``tune`` file, each line judged by a speech classifier fitted without it (k folds),
+    for each :data:`~sora_widgets.moderation.audio.SURE_WORD_P` (the shipped policy otherwise)."""
+    from sora_widgets.moderation import audio
+
+    rows = load_heard(path)
+    models, fold = fold_models(rows, folds)
+    keep = audio.SURE_WORD_P
+    try:
+        for p_sure in sure:
+            audio.SURE_WORD_P = p_sure
+            verdicts = [judge_rows([r], model=models[fold[i]])[0] for i, r in enumerate(rows)]
+            print(f"sure {p_sure:.2f}: {json.dumps(rates(rows, verdicts))}", flush=True)
+    finally:
+        audio.SURE_WORD_P = keep
 
 
 if __name__ == "__main__":

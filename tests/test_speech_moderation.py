@@ -1,4 +1,5 @@
-"""Soundtrack moderation weighs the recogniser's word confidence: speech holds for review, guesses count for nothing."""
+"""Soundtrack moderation weighs the recogniser's word confidence: sure words hold for review, unsure words only raise
+the clip for review (never hold it), guesses count for nothing."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def _weighed(text: str, probs: list[float]):
 
 @given(st.lists(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), min_size=len(LINE.split()),
                 max_size=len(LINE.split())))
-def test_key_phrases_on_unsure_words_are_held_for_review_at_most_or_dropped(probs):
-    v, dropped = _weighed(LINE, probs)
+def test_key_phrases_on_unsure_words_are_raised_never_held_and_guesses_dropped(probs):
+    v, dropped, raised = _weighed(LINE, probs)
     words = LINE.split()
     # each key phrase hit is as sure as the mean of its words; the category takes its surest hit
     hits = [float(np.mean(probs[i:i + n])) for phrase in audio.KEYPHRASES["self_harm"]
@@ -38,26 +39,30 @@ def test_key_phrases_on_unsure_words_are_held_for_review_at_most_or_dropped(prob
     sure = max(hits)
     assert v.decision != "block"  # a key phrase alone never blocks (policy keyphrase_score)
     if sure < audio.IGNORE_WORD_P:
-        assert v.decision == "allow" and dropped and not v.flagged
+        assert v.decision == "allow" and dropped and not v.flagged and not raised
+    elif sure < audio.SURE_WORD_P:  # raised for a person to listen, the clip not held; its words shown as uncertain
+        assert v.decision == "allow" and not v.flagged and not dropped
+        assert [r["category"] for r in raised] == ["self_harm"] and "uncertain words" in raised[0]["reason"]
+        assert all(s["uncertain"] for s in raised[0]["spans"])
     else:
-        assert v.decision == "review" and v.flagged == ["self_harm"]
+        assert v.decision == "review" and v.flagged == ["self_harm"] and not raised
         assert all(s["uncertain"] == (audio._span_confidence(s, audio._word_offsets(_words(probs))) < audio.SURE_WORD_P)
                    for s in v.spans)
-        assert ("uncertain words" in v.reasons[0]) == (sure < audio.SURE_WORD_P)
+        assert "uncertain words" not in v.reasons[0]
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
-def test_a_classifier_block_on_heard_words_becomes_review_or_nothing(p):
+def test_a_classifier_block_on_heard_words_becomes_review_raised_or_nothing(p):
     words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w in LINE.split()]
     merged = merge_verdicts([audio.spot_keyphrases(LINE, POLICY), _CLASSIFIED])
-    v, _ = audio._weigh(merged, audio._word_offsets(words), POLICY)
+    v, _, raised = audio._weigh(merged, audio._word_offsets(words), POLICY)
     if p >= audio.SURE_WORD_P:
         assert v.decision == "review" and not any(s["uncertain"] for s in v.spans)  # held for a person
     elif p >= audio.IGNORE_WORD_P:
-        assert v.decision == "review" and all(s["uncertain"] for s in v.spans)
+        assert v.decision == "allow" and raised and all(s["uncertain"] for r in raised for s in r["spans"])
     else:
-        assert v.decision == "allow"
+        assert v.decision == "allow" and not raised
 
 
 _CLASSIFIED = check_prompts([LINE], policy=POLICY, source="transcript")[0]
@@ -118,18 +123,21 @@ _SPOT_WORDS = "you are what is wrong with".split()
                 max_size=len(_SPOT_WORDS)),
        st.floats(min_value=0.0, max_value=10.0, allow_nan=False),
        st.sampled_from(sorted(audio.KEYPHRASES)))
-def test_a_spotted_phrase_is_held_for_review_marked_uncertain_never_blocked_nor_dropped(probs, gap, category):
+def test_a_spotted_phrase_is_raised_for_review_marked_uncertain_never_held_nor_dropped(probs, gap, category):
     from sora_widgets.moderation.spotting import Spotted
 
     words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in zip(_SPOT_WORDS, probs, strict=True)]
     phrase = audio.KEYPHRASES[category][0]
     sv = audio.spotted_verdict([Spotted(phrase, category, "you are what is", 0, 3, 0.2, gap)], words, POLICY)
-    v, dropped = audio._weigh(merge_verdicts([sv]), audio._word_offsets(words), POLICY)
-    assert v.decision == "review" and v.flagged == [category] and not dropped
-    assert all(s["uncertain"] and s["spotted"] == phrase for s in v.spans)
-    assert "uncertain words" in v.reasons[0] and f"'{phrase}' (heard as 'you are what is')" in v.reasons[0]
+    v, dropped, raised = audio._weigh(merge_verdicts([sv]), audio._word_offsets(words), POLICY)
+    assert v.decision == "allow" and not v.flagged and not dropped
+    assert [r["category"] for r in raised] == [category]
+    spans = raised[0]["spans"]
+    assert all(s["uncertain"] and s["spotted"] == phrase for s in spans)
+    reason = raised[0]["reason"]
+    assert "uncertain words" in reason and f"'{phrase}' (heard as 'you are what is')" in reason
     text = " ".join(_SPOT_WORDS)
-    assert all(text[s["start"]:s["end"]] == s["text"] for s in v.spans)  # the reviewer's highlight is the heard words
+    assert all(text[s["start"]:s["end"]] == s["text"] for s in spans)  # the reviewer's highlight is the heard words
 
 
 def test_one_unsure_word_does_not_drop_a_clearly_heard_phrase():
@@ -153,8 +161,9 @@ def test_a_misheard_harmful_line_is_spotted_and_a_sound_alike_is_not():
     x, sr = corpus.say("join the jihad and kill the infidels", voice="en-029", speed_wpm=170)
     v = audio.check_audio(x, sr)
     assert "jihad" not in v.evidence["transcript"]
-    assert v.decision == "review" and "extremism" in v.flagged, (v.evidence["transcript"], v.spans)
-    assert any(s.get("spotted") and s["uncertain"] for s in v.spans)
+    raised = [r for r in v.evidence["raised_for_review"] if r["category"] == "extremism"]
+    assert v.decision == "allow" and raised, (v.evidence["transcript"], v.spans)  # raised, not held
+    assert any(s.get("spotted") and s["uncertain"] for r in raised for s in r["spans"])
     x, sr = corpus.say("gas the car up before the trip", voice="en-us", speed_wpm=150)
     v = audio.check_audio(x, sr)
     assert v.decision == "allow", (v.reasons, v.evidence["transcript"])
@@ -186,7 +195,24 @@ def test_words_the_recogniser_is_unsure_of_hold_nothing(heard):
     text = " ".join(w for w, _ in heard)
     words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
     v = audio.judge_transcript(text, words, [], POLICY)
+    assert v.decision == "allow" and not v.flagged and not v.evidence["raised_for_review"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=0.4999, allow_nan=False)),
+                min_size=1, max_size=12),
+       st.lists(st.sampled_from(sorted(audio.KEYPHRASES)), max_size=2))
+def test_words_below_sure_never_hold_a_clip_and_every_hit_is_shown_uncertain(heard, spotted_cats):
+    # the issue's rule: never hold on words the recogniser is unsure of; at most raise for review, words marked
+    from sora_widgets.moderation.spotting import Spotted
+
+    text = " ".join(w for w, _ in heard)
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
+    spotted = [Spotted(audio.KEYPHRASES[c][0], c, words[0]["word"], 0, 0, 0.2, 0.0) for c in spotted_cats]
+    v = audio.judge_transcript(text, words, spotted, POLICY)
     assert v.decision == "allow" and not v.flagged
+    for r in v.evidence["raised_for_review"]:
+        assert "uncertain words" in r["reason"] and r["spans"] and all(s["uncertain"] for s in r["spans"])
 
 
 def test_no_held_out_spoken_line_is_in_the_speech_classifiers_training_lines():
@@ -199,6 +225,8 @@ def test_no_held_out_spoken_line_is_in_the_speech_classifiers_training_lines():
     heldout = {r["text"] for r in rows if r["split"] == "heldout"}
     trained = {e.text for e in load_spoken()}
     assert trained and not heldout & trained
+    second = {r["text"] for r in csv.DictReader(open(Path(__file__).parents[1] / "benchmarks/data/soundtrack_heldout.csv"))}
+    assert len(second) >= 150 and not second & trained  # the second held-out set (fortunes, new voices) too
     assert {r["text"] for r in rows if r["split"] == "tune"} <= trained  # every tune line, as written
 
 

@@ -12,12 +12,15 @@ words. Two checks read the transcript:
    policy's speech settings (the any-harm rule later; categories sound cannot show left out);
 3. key phrases the transcript misheard but the audio supports (:mod:`.spotting`).
 
-Words heard by a machine never block a clip on their own: a hit holds it for a person to
+Words heard by a machine never block a clip on their own: a sure hit holds it for a person to
 listen (review), as the key-phrase pass always did. Each hit is weighed by how sure the
 recogniser is of the words it rests on (the mean probability of the words under its span;
-a spotted phrase is always uncertain). A hit on words below
-:data:`SURE_WORD_P` is *uncertain*: its span and reason say so, for the reviewer. A hit
-resting on words below :data:`IGNORE_WORD_P` is dropped (kept in ``evidence["dropped"]``):
+a spotted phrase is always uncertain). A hit on words below :data:`SURE_WORD_P` is *uncertain*
+and never holds the clip (issue 17 item 4: "never hold on words it is unsure of; a low-confidence
+hit can at most raise a clip for review with the words shown as uncertain"): the verdict allows
+it, and ``evidence["raised_for_review"]`` lists each such category with a sentence for the
+reviewer and its spans (marked uncertain); the caller opens a review case while the clip stays
+up. A hit resting on words below :data:`IGNORE_WORD_P` is dropped (kept in ``evidence["dropped"]``):
 the old recogniser turned a cat's "you are worthless, go away" into "... slit laying" and
 held the clip for self-harm; words that unsure are guesses, not speech. The scores before
 weighing stay in ``evidence["scores_heard"]``.
@@ -37,7 +40,7 @@ import numpy as np
 from .policy import Policy, load_policy
 from .spotting import Spotted, spot
 from .text import SPEECH_MODEL_PATH, TextModel, check_prompts, load_model
-from .verdict import CATEGORIES, Verdict, merge_verdicts
+from .verdict import CATEGORIES, CATEGORY_LABELS, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
            "SPOTTED_CONFIDENCE", "spotted_verdict", "judge_transcript", "speech_model"]
@@ -145,12 +148,29 @@ def _span_confidence(span: dict, offsets: list[tuple[int, int, float]]) -> float
     return float(np.mean(under))
 
 
-def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) -> tuple[Verdict, list[dict]]:
+def _raised(c: str, score: float, said: str, spans: list[dict]) -> dict:
+    """One entry of ``evidence["raised_for_review"]``: category, score, a sentence for the reviewer, the spans."""
+    label = CATEGORY_LABELS.get(c, c)
+    reason = f"raised for review as possible {label} (score {score:.2f}): the soundtrack may say {said} (uncertain words)"
+    return {"category": c, "score": round(float(score), 4), "reason": reason, "spans": spans}
+
+
+def _said(spans: list[dict]) -> str:
+    return ", ".join(dict.fromkeys(f"'{s['spotted']}' (heard as '{s['text']}')" if "spotted" in s else f"'{s['text']}'"
+                                   for s in spans))
+
+
+def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) -> tuple[Verdict, list[dict], list[dict]]:
     """``v`` with each flagged category weighed by its spans' confidence (see the module docstring).
 
-    Returns the weighed verdict (reasons rewritten) and the spans dropped as guesses.
+    A category whose surest span is at least :data:`SURE_WORD_P` holds the clip (review). One whose
+    surest span lies between :data:`IGNORE_WORD_P` and :data:`SURE_WORD_P` only *raises* the clip for
+    review: it is not flagged (the clip is not held) and goes to ``raised`` with its words marked
+    uncertain (the issue's rule: never hold on words the recogniser is unsure of).
+
+    Returns the weighed verdict (reasons rewritten), the spans dropped as guesses, and the raised entries.
     """
-    scores, spans, dropped, uncertain = dict(v.scores), [], [], set()
+    scores, spans, dropped, raised = dict(v.scores), [], [], []
     for c in v.flagged:
         mine = [s for s in v.spans if s["category"] == c]
         conf = [_span_confidence(s, offsets) for s in mine]  # decided unrounded, rounded for display
@@ -161,20 +181,16 @@ def _weigh(v: Verdict, offsets: list[tuple[int, int, float]], policy: Policy) ->
             dropped += mine
             scores[c] = min(scores[c], policy.review[c] * 0.99)  # below review: not flagged
             continue
+        if best < SURE_WORD_P:  # never held on words the recogniser is unsure of: raised for review only
+            raised.append(_raised(c, scores[c], _said(mine), mine))
+            scores[c] = min(scores[c], policy.review[c] * 0.99)
+            continue
         scores[c] = min(scores[c], policy.review[c])  # held for a person to listen, never blocked
-        if best < SURE_WORD_P:
-            uncertain.add(c)
         spans += mine
     decision, flagged = policy.decide(scores)
-    reasons = []
-    for c in flagged:
-        said = ", ".join(dict.fromkeys(f"'{s['spotted']}' (heard as '{s['text']}')" if "spotted" in s else f"'{s['text']}'"
-                                       for s in spans if s["category"] == c))
-        if c in uncertain:
-            reasons.append(policy.reason(c, scores[c], f"the soundtrack may say {said} (uncertain words)"))
-        else:
-            reasons.append(policy.reason(c, scores[c], f"the soundtrack says {said}"))
-    return Verdict(decision, scores, reasons, spans, v.evidence, flagged), dropped
+    reasons = [policy.reason(c, scores[c], f"the soundtrack says {_said([s for s in spans if s['category'] == c])}")
+               for c in flagged]
+    return Verdict(decision, scores, reasons, spans, v.evidence, flagged), dropped, raised
 
 
 def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = None) -> Verdict:
@@ -189,14 +205,16 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
 
     Returns:
         A :class:`Verdict`; ``evidence`` holds ``speech``, ``transcript``, ``words`` (each with its
-        probability), ``uncertain_words`` and ``dropped`` (hits resting on words too unsure to count).
-        Spans carry ``confidence`` and ``uncertain``.
+        probability), ``uncertain_words``, ``dropped`` (hits resting on words too unsure to count) and
+        ``raised_for_review`` (hits on uncertain words: each ``{"category", "score", "reason", "spans"}``;
+        they do not hold the clip, a person is asked to listen). Spans carry ``confidence`` and ``uncertain``.
     """
     policy = policy or load_policy()
     pcm = to_16k_mono(audio, sample_rate)
     rms = float(np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2))) if pcm.size else 0.0
     if rms < policy.min_speech_rms:
-        return Verdict("allow", {c: 0.0 for c in CATEGORIES}, evidence={"transcript": "", "speech": False})
+        return Verdict("allow", {c: 0.0 for c in CATEGORIES},
+                       evidence={"transcript": "", "speech": False, "raised_for_review": []})
     a16 = pcm.astype(np.float32) / 32767
     text, words = transcribe(a16, ASR_RATE)
     spotted = spot(a16, ASR_RATE, words, KEYPHRASES) if words else []
@@ -273,6 +291,7 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
     }
     merged = merge_verdicts(verdicts, evidence=evidence)
     evidence["scores_heard"] = {c: round(float(x), 4) for c, x in merged.scores.items()}
-    v, dropped = _weigh(merged, _word_offsets(words), policy)
+    v, dropped, raised = _weigh(merged, _word_offsets(words), policy)
     v.evidence["dropped"] = dropped
+    v.evidence["raised_for_review"] = raised
     return v
