@@ -78,8 +78,16 @@ class Client:
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.jar)
         url = self.base_url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
         # Generous timeouts: on a loaded machine a kernel busy warming up answers the upgrade late.
+        # The page's own protocol (JupyterLab's and Voila's JS ask for it), and every message read and dropped as
+        # the page does. Connected without the subprotocol (as before), Voila's websocket handler reads the
+        # first 8 bytes of each legacy-format binary message (the Studio player's video) as a count of offsets
+        # and builds a list that long: the server's event loop stalled and its memory grew by ~8 MB/s, so no
+        # further page rendered - what kept `--open 4` from finishing (py-spy showed the server in
+        # voila/.../kernel_websocket_handler.py read_header_from_binary_message).
         return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}, connect_timeout=HOLD_WAIT_S,
-                                                   request_timeout=HOLD_WAIT_S))
+                                                   request_timeout=HOLD_WAIT_S),
+                                       on_message_callback=lambda message: None,
+                                       subprotocols=["v1.kernel.websocket.jupyter.org"])
 
 
 def kernel_processes(server) -> dict[str, psutil.Process]:
@@ -141,9 +149,9 @@ def measure_page(home: Path, dashboard: str, settle_s: float, n_open: int = 1) -
         client = Client(server.base_url)
         client.login("rss_admin")
         # The held websockets are served by a loop of their own, all the time: the server pings each one every
-        # 30 s and closes it after 90 s without a pong, and its kernel is then culled within a minute. Served
-        # only between renders (as before), every earlier page was dropped while a later Studio page rendered
-        # for more than 90 s - what kept `--open 4` from finishing on a loaded machine.
+        # 30 s and closes it after 30 s without a pong (its log: "Setting websocket_ping_timeout=30000"), and its
+        # kernel is then culled within a minute. Served only between renders (as before), an earlier page could
+        # be dropped while a later Studio page rendered for longer than that on a loaded machine.
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="kernel-rss-websockets", daemon=True)
         thread.start()
