@@ -40,6 +40,10 @@ CONFIGS = [
     ("256² fig+water", "a gymnast does a backflip on a paddleboard", 256, 256),
     ("256² shatter", "a glass falls and shatters on the floor", 256, 256),
     ("256² dominoes", "a row of twelve dominoes topple", 256, 256),
+    # places, styles and camera moves (issue 18, VBench): a backdrop, a per-frame style pass, a moving camera
+    ("256² place+style", "a red ball bounces in the alley, watercolor painting, with an intense shaking effect",
+     256, 256),
+    ("256² place only", "The bund Shanghai, black and white, tilt up", 256, 256),
     ("16:9 448x256", "two teal balls and a yellow box roll right", 448, 256),
     ("9:16 256x448", "a stack of five boxes topples", 256, 448),
     ("512² ball", "a red ball bounces on a wooden floor", 512, 512),

@@ -69,8 +69,9 @@ def apply(frame: np.ndarray, style: str | None, t: float = 0.0) -> np.ndarray:
     elif style == "pixel_art":
         H, W = f.shape[:2]
         b = max(2, W // 48)
-        small = f[b // 2::b, b // 2::b]
-        f = np.repeat(np.repeat(_levels(small, 5), b, axis=0), b, axis=1)[:H, :W]
+        rows = np.minimum((np.arange(H) // b) * b + b // 2, H - 1)  # each block takes its centre pixel
+        cols = np.minimum((np.arange(W) // b) * b + b // 2, W - 1)
+        f = _levels(f[rows][:, cols], 5)
     elif style == "cyberpunk":
         lum = _luma(f)[..., None] / 255.0
         neon = np.array([255, 40, 200], np.float32) * (1 - lum) + np.array([40, 240, 255], np.float32) * lum

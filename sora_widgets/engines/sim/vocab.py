@@ -391,9 +391,11 @@ BACKDROPS: dict[str, dict] = {
                         "home", "porch", "shed", "chalet", "hotel", "motel", "inn", "estate", "victorian house"],
               "phrases": ["a house with a roof", "an old barn"],
               "setting": "grass", "draw": "house", "colors": ["firebrick", "wheat"]},
-    "sky": {"words": ["sky", "clouds", "cloud", "cloudy", "skies", "heaven", "aurora", "northern lights",
+    # "the sky" itself is always drawn: only clouds and lights in it are a backdrop ("a bird flies across the sky"
+    # keeps a clear sky, where the analyser follows it)
+    "clouds": {"words": ["clouds", "cloud", "cloudy", "aurora", "northern lights",
                       "rainbow", "sunbeams"],
-            "phrases": ["clouds drifting in the sky", "an open sky"],
+            "phrases": ["fluffy white clouds", "the northern lights"],
             "setting": "grass", "draw": "clouds", "colors": ["white", "lightsteelblue"]},
 }
 
