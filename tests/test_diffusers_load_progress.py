@@ -68,6 +68,7 @@ def test_first_load_says_each_part_then_steps_follow_and_a_cached_model_says_not
     assert not any(again)  # a model already loaded in this process has nothing to wait for
 
 
+@pytest.mark.slow  # two cold loads and two generations
 def test_parts_loaded_one_by_one_make_the_same_clip_as_diffusers_own_load(ltx2_folder):
     loading.clear_cache()
     ours = generate(ltx2_folder, lambda step, total, preview, label="": None)
