@@ -32,6 +32,7 @@ from ..session import current_user
 from ..store import Store, normalise_handle, open_store
 from ._frontend_ready import FrontendReady
 from ._messages import html_escape, readable_error
+from ._prompt_precheck import PromptPrecheck
 from ._warm_up import warm_up_generate, warm_up_output_check
 from ._worker import BackgroundJob, Progress, lower_thread_priority
 from .cameo_picker import CameoPicker
@@ -51,6 +52,13 @@ WARM_UP_NICE = 10
 #: Form controls the studio exposes under its own name (``studio.prompt`` is ``studio.form.prompt``).
 _FORM_CONTROLS = ("prompt", "negative_prompt", "engine", "engine_note", "duration", "fps", "aspect", "size",
                   "size_note", "seed", "dice", "new_seed", "steps", "guidance", "steps_box")
+
+
+def _check_prompt(text: str) -> None:
+    """The one prompt check Generate runs (imported on first use: it loads the classifier)."""
+    from ..moderation.text import check_prompt
+
+    check_prompt(text)
 
 
 class PromptStudio(W.VBox):
@@ -165,6 +173,10 @@ class PromptStudio(W.VBox):
         self.takes = TakeHistory()
         self.history_strip, self.compare_box, self.compare_hint = (self.takes.strip, self.takes.compare_box,
                                                                    self.takes.compare_hint)
+
+        # The prompt is checked while it is typed, so Generate's check (which still runs) finds it embedded.
+        self.prompt_precheck = PromptPrecheck(_check_prompt)
+        self.prompt.observe(lambda change: self.prompt_precheck.typed(change["new"]), "value")
 
         self.generate_button.on_click(lambda _b: self.generate())
         self.cancel_button.on_click(lambda _b: self.cancel())
