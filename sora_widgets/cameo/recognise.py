@@ -17,7 +17,7 @@ Why this model (docs/cameos.md, "Recognising a face"): it is the only face-recog
 weights ship inside a registry package and load offline: ``dlib_face_recognition_resnet_model_v1.dat``
 (22 MB) and ``shape_predictor_5_face_landmarks.dat`` (9 MB) from the PyPI package
 ``face_recognition_models`` (MIT; both models were released by dlib's author, Davis King, into the public
-domain, CC0), run by the ``dlib-bin`` wheel (Boost licence, a prebuilt dlib: no compiler at install). The
+domain, as the dlib-models README says), run by the ``dlib-bin`` wheel (Boost licence, a prebuilt dlib: no compiler at install). The
 package's 68-landmark model (iBUG 300-W, not for commercial use) is never loaded. Faces are found by
 :mod:`.faces` (CenterFace, which keeps faces tilted ±25°); dlib's 5-landmark model aligns each face to a
 150 px chip before the network. dlib's own figure for the network: 99.38 % on LFW at distance 0.6.
