@@ -1,7 +1,8 @@
 """Render styles: a cheap pass over each finished frame for the style a prompt asks for (issue 18).
 
-``scene["style"]`` names an entry of :data:`.vocab.STYLES`. Each pass is a few array operations on the
-(H, W, 3) uint8 frame (well under a millisecond at 256²), so a styled clip costs about what a plain one does.
+``scene["style"]`` names an entry of :data:`.vocab.STYLES`. Each pass is a few float array operations on the
+(H, W, 3) uint8 frame: 1 ms (black and white) to 12 ms (surreal) of CPU per 256² frame measured under load
+11, so a styled 4 s clip at 24 fps costs 0.1-1.2 CPU s more than a plain one (not yet optimised).
 They are approximations of the look, not painters: black and white is the luminance; watercolour is
 softened, lightened colour with fewer levels on paper; pixel art is blocks of 1/48 of the width with a small
 palette; cyberpunk is contrast pushed to magenta and cyan; cartoon is flat colour bands with dark edges;
@@ -32,9 +33,11 @@ def _edges(lum: np.ndarray) -> np.ndarray:
 
 
 def _blur(f: np.ndarray) -> np.ndarray:
-    """3x3 box blur (edges repeated)."""
-    p = np.pad(f, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    return sum(p[dy:dy + f.shape[0], dx:dx + f.shape[1]] for dy in range(3) for dx in range(3)) / 9.0
+    """3x3 box blur (edges repeated), separable: six shifted adds instead of nine."""
+    p = np.pad(f, ((1, 1), (0, 0), (0, 0)), mode="edge")
+    f = (p[:-2] + p[1:-1] + p[2:]) / 3.0
+    p = np.pad(f, ((0, 0), (1, 1), (0, 0)), mode="edge")
+    return (p[:, :-2] + p[:, 1:-1] + p[:, 2:]) / 3.0
 
 
 def _levels(f: np.ndarray, n: int) -> np.ndarray:
@@ -64,7 +67,7 @@ def apply(frame: np.ndarray, style: str | None, t: float = 0.0) -> np.ndarray:
     if style == "black_and_white":
         f = np.repeat(_luma(f)[..., None], 3, axis=2)
     elif style == "watercolor":
-        soft = _blur(_blur(f))
+        soft = _blur(f)
         f = _levels(_saturate(soft, 0.8) * 0.75 + 255 * 0.25, 8) * np.array([1.0, 0.98, 0.93], np.float32)
     elif style == "pixel_art":
         H, W = f.shape[:2]
