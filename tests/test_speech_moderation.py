@@ -161,9 +161,9 @@ def test_a_misheard_harmful_line_is_spotted_and_a_sound_alike_is_not():
     x, sr = corpus.say("join the jihad and kill the infidels", voice="en-029", speed_wpm=170)
     v = audio.check_audio(x, sr)
     assert "jihad" not in v.evidence["transcript"]
-    raised = [r for r in v.evidence["raised_for_review"] if r["category"] == "extremism"]
-    assert v.decision == "allow" and raised, (v.evidence["transcript"], v.spans)  # raised, not held
-    assert any(s.get("spotted") and s["uncertain"] for r in raised for s in r["spans"])
+    # "kill the infidels" is heard surely and holds the clip; the spotted "join the jihad" is shown beside it, uncertain
+    assert v.decision == "review" and "extremism" in v.flagged, (v.evidence["transcript"], v.spans)
+    assert any(s.get("spotted") and s["uncertain"] for s in v.spans)
     x, sr = corpus.say("gas the car up before the trip", voice="en-us", speed_wpm=150)
     v = audio.check_audio(x, sr)
     assert v.decision == "allow", (v.reasons, v.evidence["transcript"])
