@@ -21,6 +21,7 @@ from test_auth_browser import Http, is_login_page
 from test_kernel_pool import login_without_a_page
 
 from sora_widgets.auth.kernel_pool import POOL_ENV
+from sora_widgets.auth.kernel_socket import KERNEL_WS_PROTOCOL
 from sora_widgets.auth.kernels import MAX_KERNELS_ENV, MAX_KERNELS_PER_USER_ENV
 from sora_widgets.serve import CULL_IDLE_S, CULL_INTERVAL_S, dashboards_dir
 from sora_widgets.store import open_store
@@ -90,16 +91,18 @@ class LoopThread:
         self.loop.close()
 
 
-def connect(loop, http: Http, kernel_id: str):
-    """A websocket to the kernel, as the page's JavaScript opens it (with the user's login cookie)."""
+def connect(loop, http: Http, kernel_id: str, protocols: list[str] | None = None):
+    """A websocket to the kernel, as the page's JavaScript opens it (with the user's login cookie and the
+    v1 kernel protocol, unless ``protocols`` says otherwise)."""
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
     cookies = "; ".join(f"{c.name}={c.value}" for c in http.jar)
     url = http.server.base_url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
+    offered = [KERNEL_WS_PROTOCOL] if protocols is None else protocols
 
     async def opened():
-        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+        return await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}), subprotocols=offered or None)
 
     return loop.run_until_complete(opened())
 
@@ -151,6 +154,12 @@ def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
 
     loop = LoopThread()
     try:
+        # A websocket that does not ask for the v1 protocol is refused after the owner check: Voila would read
+        # its binary frames as v1 and hang the server for everyone (kernel_socket.py). A stranger still gets 403.
+        for who, offered, code in ((bob, [], 400), (bob, ["not.a.protocol"], 400), (carol, [], 403)):
+            with pytest.raises(Exception, match=str(code)):
+                connect(loop, who, bob1, protocols=offered)
+        assert bob.get(f"api/kernels/{bob1}")[1] == 200
         # 3. Closed pages make room: bob's first page connected and went away (a reload, a closed tab) ...
         close(loop, bob, bob1, connect(loop, bob, bob1))
         status, _, bob3 = open_page(bob)

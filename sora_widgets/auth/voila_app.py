@@ -13,7 +13,7 @@ import sys
 
 from traitlets.config import Config
 
-__all__ = ["auth_config", "main"]
+__all__ = ["auth_config", "main", "voila_class"]
 
 
 def auth_config(home: str | os.PathLike) -> Config:
@@ -47,13 +47,27 @@ def auth_config(home: str | os.PathLike) -> Config:
     return c
 
 
-def main(argv: list[str] | None = None) -> None:
+def voila_class():
+    """Voila's application class with the kernel websocket that speaks only v1 (``kernel_socket.py``).
+
+    A subclass, so every ``c.Voila.*`` setting above still applies to it.
+    """
     from voila.app import Voila
 
+    from .kernel_socket import replace_kernel_socket
+
+    class SoraVoila(Voila):
+        def init_handlers(self):
+            return replace_kernel_socket(super().init_handlers())
+
+    return SoraVoila
+
+
+def main(argv: list[str] | None = None) -> None:
     from ..store import default_home
 
     home = default_home().absolute()
-    Voila.launch_instance(argv if argv is not None else sys.argv[1:], config=auth_config(home))
+    voila_class().launch_instance(argv if argv is not None else sys.argv[1:], config=auth_config(home))
 
 
 if __name__ == "__main__":
