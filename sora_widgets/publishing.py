@@ -129,6 +129,10 @@ def generate_checked(
     clip.meta["prompt_verdict"] = verdict.decision
     if picture_verdict is not None:
         clip.meta["picture_verdict"] = picture_verdict.decision
+        # kept (owner-only, content-addressed) so a remix or a regenerate starts from the same picture
+        from .pictures import store_picture
+
+        clip.meta["picture_media"] = store_picture(store, generate_kwargs["image"])
     # Marked before anyone sees or checks it: the player, the pre-screen and the store share one marked encode.
     _provenance().ensure_marked(clip, creator=user)
     return clip

@@ -69,6 +69,11 @@ def remix_request(
     if engine == "sim":
         kwargs["prompt"] = edit_text or _SAME_SCENE
         options["base_scene"] = meta.get("scene") or _scene_of_prompt(info.get("prompt") or recipe.get("prompt"))
+        if meta.get("picture_media") and "image" not in changes:
+            # a clip made from a picture is remixed from that picture (checked above: the author may see it)
+            from .pictures import stored_picture
+
+            kwargs["image"] = stored_picture(store, meta["picture_media"])
     else:
         # Video-to-video: the parent's frames, the new prompt (or the parent's when only the seed/strength change).
         if not info.get("media_hash"):

@@ -290,3 +290,25 @@ def test_a_kept_picture_comes_back_with_the_same_pixels_and_hash(store):
     assert back.dtype == np.uint8 and np.array_equal(back, img)
     assert picture_sha256(back) == picture_sha256(img)  # the remix's recipe records the same picture
     assert store.media_path(digest).stat().st_mode & 0o077 == 0  # owner-only, like other media
+
+
+def test_a_remix_of_a_picture_clip_starts_from_the_same_picture(store):
+    """The picture is kept with the clip made from it; a remix gets the picture (not only its hash), and only
+    someone who may see the clip gets it."""
+    from conftest import make_account
+
+    from sora_widgets import publishing
+    from sora_widgets.remix import remix_request
+
+    maker, fan = make_account(store, "pic_maker"), make_account(store, "pic_fan")
+    cat = data.chelsea()
+    clip = publishing.generate_checked(store, "the cat jumps", user=maker, image=cat, seed=1, duration=0.25,
+                                       fps=FPS, width=64, height=64)
+    clip_id = store.save_clip(clip, owner=maker, status="published")
+    kw = remix_request(store, clip_id, "now at night", author=fan)
+    assert np.array_equal(kw["image"], check_picture(cat))
+    child = sw.generate(**kw)
+    assert child.meta["recipe"]["image_sha256"] == picture_sha256(cat)
+    draft = store.save_clip(clip, owner=maker, status="draft")
+    with pytest.raises(PermissionError):
+        remix_request(store, draft, "now at night", author=fan)
