@@ -392,6 +392,16 @@ def test_generate_through_the_service_gives_the_in_process_clip(cluster, store):
 
 
 @pytest.mark.slow
+def test_an_engines_own_label_reaches_the_caller(cluster):
+    """A diffusers model's first load says "loading model: 3 of 8 parts" through ``label``: through the service
+    too (the worker used to drop it and the Studio showed a bare "step 0/0")."""
+    rec = Recorder()
+    _slow(steps=2, step_s=0.01, label="loading model: 1 of 8 parts (vae)", on_progress=rec)
+    assert "loading model: 1 of 8 parts (vae)" in rec.labels
+    assert rec.steps[-1] == (2, 2)
+
+
+@pytest.mark.slow
 def test_a_clip_larger_than_the_object_store_comes_back_whole(cluster, monkeypatch):
     # 54 frames of 1024 px: 170 MB against 150 MB stores; it travels in pieces of <= FRAME_CHUNK_BYTES
     # (this caller turns the shared-memory file off, so the pieces are what is tested, whichever node runs it)

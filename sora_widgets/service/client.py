@@ -11,7 +11,8 @@ What the caller sees is what it sees in-process:
   last step always), and, while the job waits, ``on_progress(0, 0, None,
   label="queued: 3rd in line")`` when ``on_progress`` takes a ``label`` keyword
   (the widgets' ``BackgroundJob`` does; a plain 3-argument callback is never
-  given one).
+  given one); the engine's own labels ("loading model: 3 of 8 parts") arrive
+  the same way.
 - ``cancel`` (a ``threading.Event``): set it and a queued job leaves the queue,
   a running one stops at its next step; ``Cancelled`` is raised.
 - The :class:`~sora_widgets.media.Clip`, its frames copied out of Ray's object
@@ -220,10 +221,14 @@ def _collect(items, on_progress, state, job_id) -> Clip:
     :meth:`.worker.GenerationWorker.run`). The frames are copied out of the object store piece by piece, so
     the clip owns its memory (writable, as in-process) and the store holds only the pieces in flight."""
     head, frames, filled = None, None, 0
+    takes_label = _label_callback(on_progress) is not None
     for item in items:
         kind = item[0]
         if kind == "progress":
-            if on_progress is not None:
+            label = item[4] if len(item) > 4 else None  # the engine's own words (a model's first load)
+            if on_progress is not None and label and takes_label:
+                on_progress(item[1], item[2], item[3], label=label)
+            elif on_progress is not None:
                 on_progress(item[1], item[2], item[3])
         elif kind == "started":
             state["node"] = item[2]

@@ -88,7 +88,7 @@ class GenerationWorker:
             ) -> Iterator[tuple]:
         """Run ``fn(**kwargs, on_progress=..., cancel=...)`` and stream it (a Ray streaming generator).
 
-        Yields ``("started", worker_id, node_id, pid)``, then ``("progress", step, total, preview_or_None)`` at
+        Yields ``("started", worker_id, node_id, pid)``, then ``("progress", step, total, preview_or_None, label_or_None)`` at
         most every ``PROGRESS_INTERVAL_S`` seconds (the last step always; ``preview`` the latest frame the
         engine offered since the last item), then ``("clip", frames_shape, audio, fps, sample_rate, meta)``
         followed by ``("frames", first_frame_index, frames)`` pieces of at most ``FRAME_CHUNK_BYTES`` (the
@@ -163,14 +163,15 @@ class GenerationWorker:
             kwargs = self._placed(kwargs)
             last = [0.0, None]  # time of the last item sent, latest preview not yet sent
 
-            def on_progress(step: int, total: int, preview=None, *_args, **_kw) -> None:
+            def on_progress(step: int, total: int, preview=None, *_args, label: str | None = None, **_kw) -> None:
                 if preview is not None:
                     last[1] = preview
                 now = time.monotonic()
-                if now - last[0] >= PROGRESS_INTERVAL_S or (total > 0 and step >= total):
+                # a label ("loading model: 3 of 8 parts") is rare and says what a bare step can't: never held back
+                if label or now - last[0] >= PROGRESS_INTERVAL_S or (total > 0 and step >= total):
                     frame = None if last[1] is None else last[1].copy()  # the engine may reuse its buffer
                     last[0], last[1] = now, None
-                    items.put(("progress", int(step), int(total), frame))
+                    items.put(("progress", int(step), int(total), frame, str(label) if label else None))
 
             def work() -> None:
                 try:

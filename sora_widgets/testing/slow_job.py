@@ -26,14 +26,18 @@ def slow_clip(
     step_s: float = 0.1,
     *,
     size: int = 32,
+    label: str | None = None,
     on_progress: Callable | None = None,
     cancel: threading.Event | None = None,
     **meta,
 ) -> Clip:
     """``steps`` steps of ``step_s`` seconds (sleeping: no CPU), then a clip of ``steps`` grey frames
     (``size`` px square, frame k has value k) and 0.1 s of silence; ``meta`` is copied into ``clip.meta``
-    with ``pid`` (the process that ran it)."""
+    with ``pid`` (the process that ran it). ``label``: first said as ``on_progress(0, 0, None, label=label)``,
+    as an engine says "loading model: 1 of 8 parts"."""
     frames = np.zeros((steps, size, size, 3), np.uint8)
+    if label and on_progress is not None:
+        on_progress(0, 0, None, label=label)
     for k in range(steps):
         if cancel is not None and cancel.is_set():
             raise Cancelled("generation cancelled")
