@@ -279,9 +279,9 @@ def chromium_available():
 
 
 def click_tree_node(page, clip_id: str) -> None:
-    """Click a node of the lineage tree as a person would: "Fit" shows the whole tree (a node may be out
+    """Click a node of the lineage tree as a person would: "All" shows the whole tree (a node may be out
     of the pannable view), then a click on the node itself."""
-    page.locator(".sw-tree-fit").click()
+    page.locator(".sw-tree-all").click()
     node = page.locator(f".sw-node[data-clip-id='{clip_id}']")
     node.wait_for(state="attached")
     box = node.bounding_box()

@@ -46,7 +46,7 @@ def test_fit_zoom_drag_and_the_selected_clip_stays_in_view(voila, browser, demo_
     assert view["right"] <= size[0] + 1  # the explorer fits the screen
 
     # Fit: every node of the tree is inside the view.
-    page.click(".sw-tree-fit")
+    page.click(".sw-tree-all")
     page.locator(".sw-remix-viewport").scroll_into_view_if_needed()
     view = page.evaluate(VIEW_JS)
     nodes = page.evaluate(NODES_JS)
@@ -76,7 +76,7 @@ def test_fit_zoom_drag_and_the_selected_clip_stays_in_view(voila, browser, demo_
     assert [n["id"] for n in panned if n["sel"]] == selected_before
 
     # Pick a node after fitting, zoom far away from it, then "Selected" brings it back into view.
-    page.click(".sw-tree-fit")
+    page.click(".sw-tree-all")
     page.locator(".sw-remix-viewport").scroll_into_view_if_needed()
     view = page.evaluate(VIEW_JS)
     target = page.evaluate(NODES_JS)[-1]
@@ -156,7 +156,7 @@ def test_a_big_tree_draws_what_is_in_view_and_stays_usable(voila, browser, big_h
     assert page.locator(".sw-remix-tree .sw-node-selected").get_attribute("data-clip-id") == target
 
     # Fit: the whole tree as boxes on the canvas, no full node left in the page.
-    page.click(".sw-tree-fit")
+    page.click(".sw-tree-all")
     page.wait_for_function(count.replace("=> ", "=> 0 === "), timeout=30_000)
     inked = page.evaluate("""() => { const c = document.querySelector('.sw-remix-canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -72,7 +72,7 @@ def generate_a_clip(page) -> str:
 def open_a_node(page) -> str:
     """The lineage page after a node is chosen (Fit, then a click): its panel and player shown."""
     page.wait_for_selector(".sw-remix-tree .sw-node", timeout=120_000)
-    page.click(".sw-tree-fit")
+    page.click(".sw-tree-all")
     node = page.locator(".sw-remix-tree .sw-node:not(.sw-node-selected)").last
     clip_id = node.get_attribute("data-clip-id")
     node.click()
