@@ -287,10 +287,13 @@ def publish(
         case_id = (
             mod.hold_for_review(store, clip_id, verdict, user=user, requested_status=status)
             if final == "held"
-            else None
+            # words the recogniser was unsure of: the clip stays up and a person is asked to listen
+            else mod.raise_for_review(store, clip_id, verdict, user=user, requested_status=status)
         )
     if final == "held":
         message = f"saved as {clip_id}, held for review: {'; '.join(verdict.reasons)}"
     else:
         message = f"{'published' if final == 'published' else 'saved as draft'}: {clip_id}"
+        if case_id is not None:
+            message += " (a reviewer will listen to words in its soundtrack that could not be heard clearly)"
     return PublishResult(clip_id, final, message, verdict, case_id)

@@ -126,11 +126,28 @@ def may_open_case(con, *, clip_id: str, owner: str, actor: str, verdict_id: str 
                f"service on a 'review' verdict of this clip for its author @{owner}, can")
     if actor != owner or not verdict_id:
         return refusal
-    v = con.execute("SELECT decision, target_kind, target_id, user_handle FROM moderation_verdicts "
+    v = con.execute("SELECT decision, target_kind, target_id, user_handle, evidence FROM moderation_verdicts "
                     "WHERE verdict_id = ?", [verdict_id]).fetchone()
-    if v is None or v[0] != "review" or v[1] != "clip" or v[3] != owner or v[2] not in (None, clip_id):
+    if v is None or v[1] != "clip" or v[3] != owner or v[2] not in (None, clip_id):
+        return refusal
+    # "review" holds the clip; an "allow" that raised words the recogniser was unsure of asks a person to
+    # listen while the clip stays up (issue 17 item 4) — any other verdict opens nothing
+    if v[0] != "review" and not (v[0] == "allow" and raised_for_review(v[4])):
         return refusal
     return None
+
+
+def raised_for_review(evidence: Any) -> list[dict]:
+    """The hits a verdict raised for a person to check without holding the clip (the soundtrack's words the
+    recogniser was unsure of: ``evidence["raised_for_review"]``), from a verdict's evidence as a dict or as
+    the JSON text the store keeps; ``[]`` when none."""
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except ValueError:
+            return []
+    raised = (evidence or {}).get("raised_for_review") if isinstance(evidence, dict) else None
+    return [r for r in raised if isinstance(r, dict)] if isinstance(raised, list) else []
 
 
 def _insert_case(store: Store, con, *, clip_id: str, owner: str, category: str, evidence: dict, reason: str,
@@ -194,9 +211,12 @@ def open_case(
         refusal = may_open_case(con, clip_id=clip_id, owner=info[0], actor=actor, verdict_id=verdict_id)
         if refusal:
             raise PermissionError(refusal)
-        category = verdict.top_category or (max(CATEGORIES, key=lambda c: verdict.scores.get(c, 0.0)))
+        raised = raised_for_review(verdict.evidence) if verdict.decision != "review" else []
+        category = (raised[0].get("category") if raised else None) or verdict.top_category or (
+            max(CATEGORIES, key=lambda c: verdict.scores.get(c, 0.0)))
+        reason = "; ".join(str(r.get("reason", "")) for r in raised) if raised else "; ".join(verdict.reasons)
         return _insert_case(store, con, clip_id=clip_id, owner=info[0], category=category,
-                            evidence=verdict.to_dict(), reason="; ".join(verdict.reasons), actor=actor,
+                            evidence=verdict.to_dict(), reason=reason, actor=actor,
                             verdict_id=verdict_id, requested_status=requested_status)
 
 

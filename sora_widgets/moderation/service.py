@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..media import Clip
 from ..store import Store, new_id, normalise_handle, to_json
 from .clip import check_clip
-from .review import may_open_case, open_case
+from .review import may_open_case, open_case, raised_for_review
 from .text import check_prompt
 from .verdict import Verdict
 
@@ -58,6 +58,38 @@ def screen_clip(store: Store, clip: Clip, *, user: str, on_progress=None) -> Ver
     target = clip.meta.get("clip_id") if isinstance(clip.meta, dict) else None
     record_verdict(store, verdict, target_kind="clip", target_id=target, user=user)
     return verdict
+
+
+def raise_for_review(
+    store: Store, clip_id: str, verdict: Verdict, *, user: str, requested_status: str = "published"
+) -> str | None:
+    """Open a review case for saved clip ``clip_id`` without holding it, when ``verdict`` allowed the clip but
+    raised words the recogniser was unsure of (``evidence["raised_for_review"]``, issue 17 item 4: "a
+    low-confidence hit can at most raise a clip for review with the words shown as uncertain"); returns the
+    case id, or None when nothing was raised.
+
+    The clip keeps its status; a reviewer who decides "remove" takes it down. Who may: as for
+    :func:`hold_for_review` — staff, or the clip's owner with ``verdict`` a recorded verdict of their clip
+    (:func:`~sora_widgets.moderation.review.may_open_case`).
+
+    Args:
+        store: the store. clip_id: the saved clip. verdict: its recorded output-moderation verdict.
+        user: who asks (publish: the author). requested_status: what the author asked for.
+
+    Raises:
+        PermissionError: ``user`` may not open a case on this clip (nothing changes).
+    """
+    if verdict.decision == "review" or not raised_for_review(verdict.evidence):
+        return None
+    user = normalise_handle(user)
+    verdict_id = verdict.evidence.get("verdict_id")
+    with store.transaction() as con:
+        case_id = open_case(store, clip_id, verdict, actor=user, verdict_id=verdict_id,
+                            requested_status=requested_status)
+        if verdict_id:
+            con.execute("UPDATE moderation_verdicts SET target_id = ? WHERE verdict_id = ? AND target_id IS NULL",
+                        [clip_id, verdict_id])
+        return case_id
 
 
 def hold_for_review(
