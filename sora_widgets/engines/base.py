@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import inspect
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -235,6 +236,28 @@ def available(names: Iterable[str] | None = None) -> list[EngineInfo]:
             ok, reason, uses_steps = False, f"{type(exc).__name__}: {exc}", False
         infos.append(EngineInfo(name, ok, "" if ok else reason, desc, uses_steps))
     return infos
+
+
+def label_reporter(on_progress: Callable | None) -> Callable[[str], None] | None:
+    """``say(text)`` calling ``on_progress(0, 0, None, label=text)`` when ``on_progress`` takes ``label``; else None.
+
+    The one way engines and the generation service put words on a caller's progress line ("loading model:
+    3 of 8 parts", "queued: 3rd in line"); a plain 3-argument callback is never given one. Step and total
+    stay 0: callbacks measure the pace of the steps from the first step > 0 on, and words counted as steps
+    would make the first ETA wildly wrong.
+
+    Args:
+        on_progress: the caller's progress callback, or None.
+    """
+    if on_progress is None:
+        return None
+    try:
+        params = inspect.signature(on_progress).parameters
+    except (TypeError, ValueError):
+        return None
+    if "label" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return lambda text: on_progress(0, 0, None, label=text)
 
 
 def check_cancel(cancel: threading.Event | None) -> None:

@@ -30,7 +30,6 @@ What the caller sees is what it sees in-process:
 
 from __future__ import annotations
 
-import inspect
 import os
 import socket
 import threading
@@ -41,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engines.base import Cancelled
+from ..engines.base import Cancelled, label_reporter
 from ..media import Clip
 from . import jobs_log
 from .config import CHUNKS_IN_FLIGHT, HEARTBEAT_S
@@ -120,7 +119,7 @@ def _submit_and_run(fn, kwargs, on_progress, cancel, user, home, summary, t_subm
     row = {"job_id": job_id, "user_handle": user, "engine": summary["engine"], "model": summary["model"],
            "prompt": summary["prompt"], "submitted_at": jobs_log.utcnow(), "attempts": 0}
     jobs_log.record(home, {**row, "state": "queued"})
-    say = _label_callback(on_progress)
+    say = label_reporter(on_progress)
     state = {"queue_s": None, "attempts": 0, "started": None, "worker": None, "node": None, "transport": None}
     _alive(+1)
     try:
@@ -221,7 +220,7 @@ def _collect(items, on_progress, state, job_id) -> Clip:
     :meth:`.worker.GenerationWorker.run`). The frames are copied out of the object store piece by piece, so
     the clip owns its memory (writable, as in-process) and the store holds only the pieces in flight."""
     head, frames, filled = None, None, 0
-    takes_label = _label_callback(on_progress) is not None
+    takes_label = label_reporter(on_progress) is not None
     for item in items:
         kind = item[0]
         if kind == "progress":
@@ -325,19 +324,6 @@ def _home() -> str | None:
 
     home = default_home().absolute()
     return str(home) if (home / Store.DB_NAME).exists() else None
-
-
-def _label_callback(on_progress: Callable | None) -> Callable[[str], None] | None:
-    """``say(text)`` through ``on_progress(0, 0, None, label=text)`` if it takes ``label``, else None."""
-    if on_progress is None:
-        return None
-    try:
-        params = inspect.signature(on_progress).parameters
-    except (TypeError, ValueError):
-        return None
-    if "label" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return None
-    return lambda text: on_progress(0, 0, None, label=text)
 
 
 def _alive(delta: int) -> None:

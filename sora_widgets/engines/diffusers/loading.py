@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import importlib
 import importlib.util
-import inspect
 import json
 import os
 import threading
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..base import EngineUnavailable, check_cancel
+from ..base import EngineUnavailable, check_cancel, label_reporter
 
 __all__ = [
     "LoadedPipeline",
@@ -276,23 +275,6 @@ def clear_cache() -> None:
 # ---------------------------------------------------------------- loading part by part, with progress
 #: Files holding weights; their size on disk is what loading a part mostly costs (read, then copied to the device).
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".ckpt")
-
-
-def label_reporter(on_progress) -> Callable[[str], None] | None:
-    """``say(text)`` calling ``on_progress(0, 0, None, label=text)`` when ``on_progress`` takes ``label``; else None.
-
-    Step and total stay 0: progress callbacks measure the pace of the steps from the first step > 0 on,
-    and a load counted as steps would make the first ETA of the denoising wildly wrong.
-    """
-    if on_progress is None:
-        return None
-    try:
-        params = inspect.signature(on_progress).parameters
-    except (TypeError, ValueError):
-        return None
-    if "label" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return None
-    return lambda text: on_progress(0, 0, None, label=text)
 
 
 def weight_bytes(folder: Path) -> int:
