@@ -1025,8 +1025,10 @@ def parse_prompt(text: str) -> dict:
     scene = default_scene()
     _apply(scene, ch, fresh=True)
     groups = ch.groups
-    if not groups and (ch.backdrop is not None or ch.setting is not None):
-        pass  # "alley", "a beach at sunset": the place is the scene; no default ball stands in
+    # "alley", "a beach at sunset": the place is the scene and no default ball stands in; but a material with no
+    # noun names the thing ("a glass falls on the floor" is a drinking glass, "pebbles on the beach" stones)
+    if not groups and (ch.backdrop is not None or ch.setting is not None) and "material" not in ch.loose:
+        pass
     elif not groups:
         g = _group("ball")
         for k, v in ch.loose.items():
