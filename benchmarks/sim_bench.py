@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/sim_bench.py            # warm process, median of --repeat runs
     .venv/bin/python benchmarks/sim_bench.py --cold     # also: a fresh process's first clip
+    .venv/bin/python benchmarks/sim_bench.py --before HEAD~3   # each row also for that commit, same run
 
 Prints, per configuration, the median wall time of a generation without encoding, the split
 parse / physics / render / audio (engine timings), MP4 encoding (clip.to_mp4_bytes()), the
 real-time factor (clip seconds per wall second, without and with encoding) and the latency of the
-first preview frame (from the call to the first on_progress with a frame). Targets (issue 3, on a
+first preview frame (from the call to the first on_progress with a frame). ``--before REV`` checks REV out in a
+temporary git worktree and, row by row, times the same configuration with that code in a child process
+(``--code``), printing its CPU seconds and the ratio beside today's. Targets (issue 3, on a
 2-core machine): 4 s 24 fps 256² <= 0.4 s without encoding and <= 1 s with it; 512² <= 2 s; first
 preview <= 150 ms. The machine is shared: figures are noisy, so medians are reported.
 """
@@ -14,9 +17,11 @@ preview <= 150 ms. The machine is shared: figures are noisy, so medians are repo
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +49,13 @@ CONFIGS = [
     ("256² place+style", "a red ball bounces in the alley, watercolor painting, with an intense shaking effect",
      256, 256),
     ("256² place only", "The bund Shanghai, black and white, tilt up", 256, 256),
+    # one row per render style (the words are vocab.STYLES' first), each over a place with a ball, static camera
+    *[(f"256² {name}", f"a red ball bounces in the alley, {words}", 256, 256) for name, words in (
+        ("b&w", "black and white"), ("watercolor", "watercolor"), ("pixel art", "pixel art"),
+        ("cyberpunk", "cyberpunk"), ("cartoon", "cartoon"), ("ukiyo-e", "ukiyo-e"), ("oil", "oil painting"),
+        ("surreal", "surreal"), ("sketch", "sketch"))],
+    ("256² shake", "a red ball bounces in the alley, with an intense shaking effect", 256, 256),
+    ("256² rack focus", "a red ball bounces in the alley, racking focus", 256, 256),
     ("16:9 448x256", "two teal balls and a yellow box roll right", 448, 256),
     ("9:16 256x448", "a stack of five boxes topples", 256, 448),
     ("512² ball", "a red ball bounces on a wooden floor", 512, 512),
@@ -77,6 +89,23 @@ def run(prompt: str, width: int, height: int, duration: float, fps: int, repeat:
     med["rtf"] = duration / med["gen"]
     med["rtf_enc"] = duration / (med["gen"] + med["enc"])
     return med
+
+
+def _worktree(rev: str) -> Path:
+    """A detached git worktree of ``rev`` in a temporary folder, for ``--before`` (removed at the end)."""
+    root = Path(__file__).resolve().parent.parent
+    where = Path(tempfile.mkdtemp(prefix="sim_bench_before_")) / "tree"
+    subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(where), rev], check=True,
+                   capture_output=True)
+    return where
+
+
+def _run_before(tree: Path, prompt: str, w: int, h: int, args) -> dict:
+    """One row timed with the code in ``tree``, in a child process of this benchmark (same medians)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--code", str(tree), "--row", prompt, "--size", f"{w}x{h}",
+           "--repeat", str(args.repeat), "--duration", str(args.duration), "--fps", str(args.fps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=tree)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def cold_start() -> float:
@@ -145,7 +174,20 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true", help="also time a fresh process's first clip")
     ap.add_argument("--only", help="run only the configurations whose label contains this text")
     ap.add_argument("--figures", type=Path, help="write the pictures of docs/sim.md to this folder and stop")
+    ap.add_argument("--before", metavar="REV", help="also time each row with the code of this git commit")
+    ap.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # child of --before: import sora_widgets from here
+    ap.add_argument("--row", help=argparse.SUPPRESS)  # child of --before: time this one prompt, print JSON
+    ap.add_argument("--size", help=argparse.SUPPRESS)  # child of --before: WxH of --row
     args = ap.parse_args()
+    if args.code:
+        sys.path.insert(0, str(args.code))
+    if args.row:
+        w, h = (int(v) for v in args.size.split("x"))
+        from sora_widgets.engines import generate
+
+        generate("a ball", seed=0, duration=0.5, fps=12, width=64, height=64)  # first-call costs, as below
+        print(json.dumps(run(args.row, w, h, args.duration, args.fps, args.repeat)))
+        return
     if args.figures:
         figures(args.figures)
         return
@@ -158,17 +200,27 @@ def main() -> None:
     generate("a ball", seed=0, duration=0.5, fps=12, width=64, height=64)  # first-call costs (imports, caches)
     print(f"sim engine benchmark: {args.duration:g} s clips at {args.fps} fps, median of {args.repeat} runs")
     print(f"warm-up (encoder + audio libraries): {warm:.2f} s")
-    hdr = (f"{'config':14s} {'gen s':>6s} {'cpu s':>6s} {'RTF':>6s} {'+mp4 s':>7s} {'RTF+mp4':>8s} {'1st prev':>8s} | "
+    before = _worktree(args.before) if args.before else None
+    hdr = (f"{'config':16s} {'gen s':>6s} {'cpu s':>6s} {'RTF':>6s} {'+mp4 s':>7s} {'RTF+mp4':>8s} {'1st prev':>8s} | "
            f"{'parse':>6s} {'physics':>7s} {'render':>6s} {'audio':>6s} {'encode':>6s}")
+    if before:
+        hdr += f" | {'before cpu s':>12s} {'before/now':>10s}"
     print(hdr)
     print("-" * len(hdr))
     for label, prompt, w, h in CONFIGS:
         if args.only and args.only not in label:
             continue
         m = run(prompt, w, h, args.duration, args.fps, args.repeat)
-        print(f"{label:14s} {m['gen']:6.3f} {m['cpu']:6.3f} {m['rtf']:6.1f} {m['gen'] + m['enc']:7.3f} {m['rtf_enc']:8.1f} "
-              f"{m['first'] * 1000:6.0f}ms | {m['parse']:6.3f} {m['physics']:7.3f} {m['render']:6.3f} "
-              f"{m['audio']:6.3f} {m['enc']:6.3f}")
+        line = (f"{label:16s} {m['gen']:6.3f} {m['cpu']:6.3f} {m['rtf']:6.1f} {m['gen'] + m['enc']:7.3f} "
+                f"{m['rtf_enc']:8.1f} {m['first'] * 1000:6.0f}ms | {m['parse']:6.3f} {m['physics']:7.3f} "
+                f"{m['render']:6.3f} {m['audio']:6.3f} {m['enc']:6.3f}")
+        if before:
+            b = _run_before(before, prompt, w, h, args)
+            line += f" | {b['cpu']:12.3f} {b['cpu'] / m['cpu']:9.2f}x"
+        print(line, flush=True)
+    if before:
+        subprocess.run(["git", "-C", str(before), "worktree", "remove", "--force", str(before)], check=False,
+                       capture_output=True)
     if args.cold:
         print(f"cold start (fresh process: import + first 4 s 256² clip): {cold_start():.2f} s")
 

@@ -31,7 +31,7 @@ from .parse import apply_edit, leave_out, parse_prompt, warm_up
 __all__ = ["SimEngine", "apply_edit", "make_engine", "parse_prompt", "warm_up"]
 
 #: Bumped whenever the output for a given request changes.
-ENGINE_VERSION = "1.3.0"  # 1.1: articulated figures, water, pouring, breakage, dominoes; 1.2: a start picture; 1.3: backdrops, styles, camera moves, hand actions (issue 18)
+ENGINE_VERSION = "1.4.0"  # 1.1: articulated figures, water, pouring, breakage, dominoes; 1.2: a start picture; 1.3: backdrops, styles, camera moves, hand actions (issue 18); 1.4: styles and camera moves in uint8 (OpenCV), held things in hands
 LOUDNESS_RANGE_LUFS = (-40.0, -6.0)
 #: Gravity an option may set, m/s² (0: space; the Moon 1.62, the Earth 9.81, Jupiter 24.8).
 GRAVITY_RANGE_MS2 = (0.0, 30.0)
