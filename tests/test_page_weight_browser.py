@@ -7,12 +7,16 @@ budget, that no widget fails to draw for want of its library, and that the heavy
 render where they are (the 3D forest on its own page, forest3d.ipynb; the webcam in My cameo), and
 that the Studio, whose Space-time view is now a canvas anywidget instead of ipyvolume, is a light page
 that still draws that view. Content-hashed scripts are served with a year-long cache header,
-the unhashed ``style.js`` without.
+the unhashed ``style.js`` without. Each page's response asks the browser to preload its first
+scripts (``voila.js`` and its extensions' entry files) while the cells run; each is then fetched
+exactly once (a preload whose address differs from the page's own request would be fetched twice).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +27,9 @@ from sora_widgets.auth.page_extensions import (
     METADATA_KEY,
     declared_extensions,
     immutable_static_paths,
+    link_header,
     page_config_hook,
+    preload_urls,
     with_needs,
 )
 from sora_widgets.serve import dashboards_dir
@@ -54,6 +60,27 @@ def installed_extensions() -> dict:
 
 
 # ------------------------------------------------------------------ the hook, without a browser
+def test_a_page_preloads_voila_js_and_the_entry_file_of_each_extension_it_keeps():
+    installed = installed_extensions()
+    meta = json.loads((dashboards_dir() / "studio.ipynb").read_text())["metadata"]
+    urls = preload_urls(meta, "/", installed)
+    assert urls[0] == "/voila/static/voila.js"
+    kept = with_needs(declared_extensions(dashboards_dir() / "studio.ipynb"), installed) & set(installed)
+    # ipywidgets 8: Voila drops widgets-manager7, so its entry file would be fetched for nothing.
+    kept.discard("@voila-dashboards/widgets-manager7")
+    entries = {u.split("/voila/labextensions/", 1)[1].split("/static/", 1)[0]: u for u in urls[1:]}
+    assert set(entries) == kept, (entries, kept)
+    for name, url in entries.items():
+        assert re.fullmatch(rf"/voila/labextensions/{re.escape(name)}/static/remoteEntry\.[0-9a-f]+\.js", url), url
+        load = installed[name]["jupyterlab"]["_build"]["load"].removeprefix("./")
+        assert (Path(installed[name]["ext_path"]) / load).is_file(), url
+    # Under a base URL every address moves with it; a page that declares nothing preloads only voila.js
+    # (it loads all 14 extensions: too many to fetch ahead of need).
+    assert all(u.startswith("/sw/voila/") for u in preload_urls(meta, "/sw/", installed))
+    assert preload_urls({}, "/", installed) == ["/voila/static/voila.js"]
+    assert link_header(urls[:2]) == (f"<{urls[0]}>; rel=preload; as=script, <{urls[1]}>; rel=preload; as=script")
+
+
 def test_needs_follow_shared_packages_and_the_python_side():
     installed = installed_extensions()
     # jupyter-vuetify's package.json shares jupyter-vue (not bundled): it comes along.
@@ -155,6 +182,16 @@ def demo_home(tmp_path_factory):
     return home
 
 
+def _preloads_fetched(page) -> dict:
+    """What is wrong with the page's preloads: none sent, or one not fetched exactly once (empty: all right)."""
+    preloaded = re.findall(r"<([^>]+)>; rel=preload; as=script", getattr(page, "link_header", None) or "")
+    if "/voila/static/voila.js" not in preloaded:
+        return {"Link header": getattr(page, "link_header", None)}
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
+    wrong = {u: fetched.count(u) for u in preloaded if fetched.count(u) != 1}
+    return {"fetched other than once": wrong} if wrong else {}
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_each_dashboard_loads_only_its_widget_js_and_still_draws(voila, playwright_driver, demo_home,
@@ -185,7 +222,12 @@ def test_each_dashboard_loads_only_its_widget_js_and_still_draws(voila, playwrig
                 page.console_errors = []
                 page.on("console", lambda m, p=page: m.type == "error" and p.console_errors.append(m.text))
                 page.on("pageerror", lambda e, p=page: p.console_errors.append(str(e)))
+                page.on("response", lambda r, p=page: r.request.is_navigation_request()
+                        and setattr(p, "link_header", r.headers.get("link")))
                 w = weights[nb] = open_and_weigh(page, server.url(nb), nb)
+                preloads = _preloads_fetched(page)
+                if preloads:
+                    problems[f"{nb} preloads"] = preloads
                 declared = declared_extensions(dashboards_dir() / nb)
                 heavy = set(with_needs(declared, installed_extensions()))
                 budget = HEAVY_BUDGET if heavy & set(HEAVY_EXTENSIONS) else LIGHT_BUDGET

@@ -8,6 +8,12 @@ whose metadata says ``{"sora_widgets": {"needs_role": "reviewer" | "admin"}}`` i
 replaced, for anyone without that role, by a one-cell page saying so — no kernel
 code of that dashboard runs for them (the services check roles again anyway).
 
+The hook also tells the browser, in a ``Link`` header sent at once, which scripts the page
+will ask for first (``page_extensions.preload_urls``): Voila writes ``<script src=voila.js>``
+only after the last cell has run, so without it the browser fetches nothing while the kernel
+runs the cells. The headers go out before the kernel is taken (a flush): were the kernel then
+to fail to start, the browser gets a cut-off page rather than Voila's error page.
+
 Voila refuses ``preheat_kernel`` together with a prelaunch hook: a preheated
 kernel starts before anyone has logged in, so it could not know who it serves.
 """
@@ -24,6 +30,7 @@ from ..access import STAFF_ROLES
 from ..store import NotFound, default_home, open_store
 from .kernel_token import issue_token
 from .keys import kernel_key
+from .page_extensions import link_header, preload_urls
 from .pages import needs_role_html
 
 __all__ = ["prelaunch_hook", "NEEDS_ROLE"]
@@ -75,5 +82,12 @@ def prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookNode,
                         display_name=getattr(user, "display_name", None) or None)
     cell = nbformat.v4.new_code_cell(_IDENTITY_CELL.format(token=token, logout_url=logout_url))
     nb.cells.insert(0, cell)
+    _send_preloads(handler, nb.metadata)
     return nb
+
+
+def _send_preloads(handler: web.RequestHandler, metadata) -> None:
+    """Send the page's headers now, with a ``Link`` preload of its first scripts (see the module docstring)."""
+    handler.set_header("Link", link_header(preload_urls(metadata, handler.base_url)))
+    handler.flush()
 

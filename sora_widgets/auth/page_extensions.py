@@ -32,8 +32,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ALWAYS", "METADATA_KEY", "NEEDS", "declared_extensions", "immutable_static_paths", "page_config_hook",
-           "with_needs"]
+__all__ = ["ALWAYS", "METADATA_KEY", "NEEDS", "declared_extensions", "immutable_static_paths", "link_header",
+           "page_config_hook", "preload_urls", "with_needs"]
 
 #: Where a notebook lists its widget extensions: ``metadata["sora_widgets"][METADATA_KEY]``.
 METADATA_KEY = "extensions"
@@ -67,10 +67,16 @@ def declared_extensions(notebook: str | os.PathLike) -> list[str] | None:
     """
     try:
         with open(notebook, encoding="utf-8") as f:
-            meta = (json.load(f).get("metadata") or {}).get("sora_widgets") or {}
+            metadata = json.load(f).get("metadata")
     except (OSError, ValueError, AttributeError):
         return None
-    names = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+    return _declared_in(metadata)
+
+
+def _declared_in(metadata: Any) -> list[str] | None:
+    """The extension names a notebook's ``metadata`` declares (see :func:`declared_extensions`)."""
+    meta = (metadata.get("sora_widgets") if isinstance(metadata, Mapping) else None) or {}
+    names = meta.get(METADATA_KEY) if isinstance(meta, Mapping) else None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         return None
     return list(names)
@@ -115,6 +121,14 @@ def with_needs(names: Iterable[str], extensions: Mapping[str, Mapping[str, Any]]
     return keep
 
 
+def _installed(extra_path=None) -> dict[str, dict[str, Any]]:
+    """The federated extensions Voila finds (by name), as ``get_federated_extensions`` returns them."""
+    from jupyterlab_server.config import get_federated_extensions
+    from voila.utils import get_voila_labextensions_path
+
+    return get_federated_extensions(get_voila_labextensions_path(extra_path))
+
+
 def page_config_hook(page_config: dict[str, Any], base_url: str, settings: dict[str, Any], log,
                      voila_configuration, notebook_path: str) -> dict[str, Any]:
     """Voila's ``VoilaConfiguration.page_config_hook``: keep the extensions the page declares.
@@ -137,11 +151,7 @@ def page_config_hook(page_config: dict[str, Any], base_url: str, settings: dict[
     names = declared_extensions(path)
     if names is None:
         return page_config
-    from jupyterlab_server.config import get_federated_extensions
-    from voila.utils import get_voila_labextensions_path
-
-    installed = get_federated_extensions(
-        get_voila_labextensions_path(getattr(voila_configuration, "extra_labextensions_path", None)))
+    installed = _installed(getattr(voila_configuration, "extra_labextensions_path", None))
     keep = with_needs(names, installed)
     missing = sorted(set(names) - set(installed))
     if missing and log is not None:
@@ -187,3 +197,50 @@ def immutable_static_paths(base_url: str = "/", extensions: Mapping[str, Mapping
             paths += [f"{base}voila/labextensions/{name}/static/{f.name}"
                       for f in sorted(static.iterdir()) if _HASHED.search(f.name)]
     return paths
+
+
+def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
+                 extensions: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The scripts a dashboard's page will ask for first, so the browser can fetch them while the cells run.
+
+    Voila writes ``<script src=".../voila.js">`` only after the last cell has run, and voila.js asks
+    for each extension's ``remoteEntry`` only once it has started; until then the browser fetches
+    nothing. These are those files' URLs, exactly as the page will ask for them: ``voila.js``, then the
+    entry file of each extension the page keeps (:func:`with_needs` of what it declares, less the
+    widget manager Voila drops for the installed ipywidgets). Later scripts are webpack chunks whose
+    names only the running code knows; they are not listed.
+
+    Args:
+        metadata (`Mapping`): the notebook's metadata (``notebook.metadata``).
+        base_url (`str`, *optional*, defaults to ``"/"``): the server's base URL.
+        extensions (`Mapping`, *optional*): installed federated extensions by name (default: those Voila finds).
+
+    Returns:
+        `list[str]`: URL paths; only ``voila.js`` for a notebook that declares nothing (its page loads
+        every extension, too many to fetch ahead of need).
+    """
+    base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    urls = [f"{base}voila/static/voila.js"]
+    names = _declared_in(metadata)
+    if names is None:
+        return urls
+    if extensions is None:
+        extensions = _installed()
+    from voila.utils import get_voila_labextensions_path, maybe_inject_widgets_manager_extension
+
+    keep = [{"name": n} for n in sorted(with_needs(names, extensions)) if n in extensions]
+    keep = maybe_inject_widgets_manager_extension(keep, get_voila_labextensions_path())
+    for ext in keep:
+        load = ((extensions[ext["name"]].get("jupyterlab") or {}).get("_build") or {}).get("load")
+        if load:
+            urls.append(f"{base}voila/labextensions/{ext['name']}/{load.removeprefix('./')}")
+    return urls
+
+
+def link_header(urls: Iterable[str]) -> str:
+    """An HTTP ``Link`` header value asking the browser to preload each of ``urls`` as a script.
+
+    Args:
+        urls (`Iterable[str]`): URL paths (as :func:`preload_urls` gives them).
+    """
+    return ", ".join(f"<{u}>; rel=preload; as=script" for u in urls)
