@@ -900,7 +900,9 @@ def arrange(bodies: list[Body], world: World) -> None:
       then leaves with the shot's velocity;
     - a thrower stands where the ball's flight starts, the ball in its hand until the release
       (``THROW_AT``): the same flight, later;
-    - a catcher stands across the view; the ball is thrown to its hands and stays there.
+    - a catcher stands across the view; the ball is thrown to its hands and stays there;
+    - a person whose hands work (``handle``: "playing a guitar", "reading a book", "drinking from a cup") holds
+      the first thing small enough to hold in both hands for the whole clip (:class:`_InHands`).
 
     Args:
         bodies: every body of the scene, laid out.
@@ -908,6 +910,15 @@ def arrange(bodies: list[Body], world: World) -> None:
     """
     for b in bodies:
         fig = b.figure
+        if fig is not None and fig["kind"] == "human" and fig["action"] == "handle":
+            H = 2 * b.half[1]
+            thing = next((o for o in bodies if o.figure is None and not o.init.get("control")
+                          and max(o.half) <= HOLD_MAX_SHARE * H), None)
+            if thing is not None:
+                hold = _InHands(b, bodies.index(b))
+                thing.init["control"] = hold
+                thing.init.update(p=hold.where(0.0, b.init["p"]), v=(0.0, 0.0), w=0.0)
+            continue
         if fig is None or fig["kind"] != "human" or fig["action"] not in ("kick", "throw", "catch"):
             continue
         ball = next((o for o in bodies if o.figure is None and o.shape == "circle" and not o.init.get("control")),
@@ -978,6 +989,68 @@ def _held(body, held: bool) -> None:
     """A held ball is a sensor: it collides with nothing until it leaves the hand."""
     for shape in body.shapes:
         shape.sensor = held
+
+
+#: A person holds a thing whose half extent is at most this share of the person's height (a guitar, a cup, a
+#: book, an umbrella; not a table or a car).
+HOLD_MAX_SHARE = 0.35
+_HOLD_HZ = 60  # the hands' path is sampled this often (s⁻¹) and interpolated between samples
+
+
+def hands_at(action: str, height: float, t: float) -> tuple[float, float]:
+    """Where a standing person's two hands meet in pose ``action`` at ``t`` s: metres from the bottom centre of
+    the figure's root (x forward, facing right; y up), drawn exactly as :class:`Animator` places the pose.
+
+    Args:
+        action: a human action of :data:`ACTIONS`.
+        height: the figure's height, metres (``2 * body.half[1]``).
+        t: seconds since the start.
+    """
+    parts = _human_parts(pose(action, Ctx(t=t)), height, (0.0, 0.0, 0.0), 1.0)
+    low = min(_lowest(p) for p in parts)
+    hands = [p[1] for p in parts if p[6] in ("hand_n", "hand_f")]
+    return sum(h[0] for h in hands) / len(hands), sum(h[1] for h in hands) / len(hands) - low
+
+
+class _InHands:
+    """A thing held in a working person's hands: before every sub-step it is put where the hands are in the
+    figure's pose at that time (they move twice a second) relative to where the person's root is then, upright
+    and still, and it touches nothing (it would shove its holder).
+
+    Args:
+        person: the holder (a human figure).
+        index: the holder's index among the scene's bodies (its shapes carry it as ``sim_index``).
+    """
+
+    def __init__(self, person: Body, index: int) -> None:
+        self.index, self.half_h = index, person.half[1]
+        self.sign = person.figure["facing"]
+        self.height, self.action = 2 * person.half[1], person.figure["action"]
+        self.path: dict[int, tuple[float, float]] = {}
+        self.root = None  # the holder's pymunk body, found on the first sub-step
+
+    def where(self, t: float, root: tuple[float, float]) -> tuple[float, float]:
+        """The held thing's centre (world metres) at ``t`` s when the holder's root centre is at ``root``: the
+        hands' midpoint, interpolated between samples."""
+        k, u = divmod(t * _HOLD_HZ, 1.0)
+        a, b = (self._sample(int(k) + d) for d in (0, 1))
+        dx, dy = a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u
+        return root[0] + self.sign * dx, root[1] - self.half_h + dy
+
+    def _sample(self, k: int) -> tuple[float, float]:
+        if k not in self.path:
+            self.path[k] = hands_at(self.action, self.height, k / _HOLD_HZ)
+        return self.path[k]
+
+    def __call__(self, t: float, body) -> None:
+        if self.root is None:
+            self.root = next(o for o in body.space.bodies
+                             if any(getattr(s, "sim_index", None) == self.index for s in o.shapes))
+            _held(body, True)
+        body.position = self.where(t, tuple(self.root.position))
+        body.velocity = (0.0, 0.0)
+        body.angle = 0.0
+        body.angular_velocity = 0.0
 
 
 #: A thrown ball reaches the catcher's hands this many seconds after the start.
