@@ -25,6 +25,7 @@ from ..base import GenerationRequest, ProgressCallback, check_cancel
 from ..options import OptionSpec
 from . import picture as _picture
 from . import speech as _speech
+from . import vocab as _vocab
 from .cameos import attach_cameos
 from .parse import apply_edit, leave_out, parse_prompt, warm_up
 
@@ -152,19 +153,24 @@ class SimEngine:
         check_cancel(cancel)
 
         t1 = time.perf_counter()
+        # "slow motion" / "time lapse": the clip shows `pace` seconds of the simulated world per second. The
+        # world is simulated for duration * pace, drawn at fps / pace of its own time, and its sound is
+        # resampled onto the clip's duration (slowed sound is lower, as a slowed film's is).
+        pace = float(_vocab.PACES[scene["pace"]]["factor"]) if scene.get("pace") in _vocab.PACES else 1.0
+        sim_duration = duration * pace
         rng = np.random.default_rng([int(request.seed) & 0xFFFFFFFF, 0])
         world = make_world(scene, width, height)
         aspects = {name: a["aspect"] for name, a in cameo_assets.items()}
-        bodies = layout(scene, world, duration, rng, aspects)
+        bodies = layout(scene, world, sim_duration, rng, aspects)
         if pic is not None:
             _picture.place(bodies, world, pic)
         notes.extend(dict.fromkeys(b.note for b in bodies if b.note))  # substitutions (e.g. no emoji font)
-        sim = simulate(scene, world, bodies, duration)
+        sim = simulate(scene, world, bodies, sim_duration)
         timings["physics"] = time.perf_counter() - t1
         check_cancel(cancel)
 
         t2 = time.perf_counter()
-        renderer = Renderer(scene, world, bodies, sim, fps=fps, n_frames=n_frames, seed=int(request.seed),
+        renderer = Renderer(scene, world, bodies, sim, fps=fps / pace, n_frames=n_frames, seed=int(request.seed),
                             cameos={k: v["asset"] for k, v in cameo_assets.items()},
                             backdrop=None if pic is None else pic.backdrop)
         total = n_frames + 1  # every frame, then the sound
@@ -180,20 +186,24 @@ class SimEngine:
         check_cancel(cancel)
 
         t3 = time.perf_counter()
-        lines, lines_meta = _speak_lines(scene, bodies, sim, world, voice, cameo_assets, duration)
-        mix, loud = _audio.synthesize(scene, world, bodies, sim, duration, int(request.seed), lines,
+        lines, lines_meta = _speak_lines(scene, bodies, sim, world, voice, cameo_assets, sim_duration)
+        mix, loud = _audio.synthesize(scene, world, bodies, sim, sim_duration, int(request.seed), lines,
                                       target_lufs=lufs)
+        if pace != 1.0:
+            mix = _repace(mix, int(round(duration * _audio.SAMPLE_RATE)))
+            for line in lines_meta:
+                line["t"] = round(line["t"] / pace, 3)
         timings["audio"] = time.perf_counter() - t3
         check_cancel(cancel)
         if on_progress is not None:
             on_progress(total, total, None)
 
         events = [
-            {"t": round(float(e["t"]), 5), "kind": "contact", "bodies": list(e["bodies"]),
+            {"t": round(float(e["t"]) / pace, 5), "kind": "contact", "bodies": list(e["bodies"]),
              "impulse": round(float(e["impulse"]), 5),
              "x": round(float(world.to_px(e["wx"], e["wy"])[0]), 2),
              "y": round(float(world.to_px(e["wx"], e["wy"])[1]), 2)}
-            for e in sim.events if e["t"] <= duration
+            for e in sim.events if e["t"] <= sim_duration
         ]
         meta = {
             "scene": scene,
@@ -218,6 +228,12 @@ class SimEngine:
 def make_engine() -> SimEngine:
     """The entry-point factory (``[project.entry-points."sora_widgets.engines"] sim``)."""
     return SimEngine()
+
+
+def _repace(mix: np.ndarray, n: int) -> np.ndarray:
+    """A (2, N) float32 mix resampled linearly to ``n`` samples per channel (slow motion: longer and lower)."""
+    x = np.linspace(0.0, mix.shape[1] - 1, n)
+    return np.stack([np.interp(x, np.arange(mix.shape[1]), ch) for ch in mix]).astype(np.float32)
 
 
 def _picture_box(box) -> tuple[float, float, float, float] | None:

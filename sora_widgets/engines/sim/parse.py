@@ -529,6 +529,7 @@ class _Changes:
     backdrop: str | None = None  # vocab.BACKDROPS: the place drawn behind the action
     style: str | None = None  # vocab.STYLES: the render style
     style_words: list[str] = field(default_factory=list)  # "style", "in the style of": placed with a style
+    pace: str | None = None  # vocab.PACES: slow motion, time lapse
 
 
 _MODIFIERS = ("color", "size", "material", "count")
@@ -855,6 +856,10 @@ def _changes(r: Reading) -> _Changes:
         elif m.slot == "camera":
             if stronger("camera", m):
                 ch.camera = str(m.value)
+        elif m.slot == "pace":  # the longest phrase wins: "super slow motion" over "slow motion"
+            if ch.pace is None or len(m.words) > ch.strength.get("pace_len", 0):
+                ch.pace = str(m.value)
+                ch.strength["pace_len"] = len(m.words)
         elif m.slot == "ambience":
             if m.value not in ch.ambience:
                 ch.ambience.append(str(m.value))
@@ -929,6 +934,8 @@ def _apply(scene: dict, ch: _Changes, *, fresh: bool) -> dict:
         scene["time"] = ch.time
     if ch.camera is not None:
         scene["camera"] = ch.camera
+    if ch.pace is not None:
+        scene["pace"] = ch.pace
     if ch.backdrop is not None:
         scene["backdrop"] = ch.backdrop
     if ch.style is not None:

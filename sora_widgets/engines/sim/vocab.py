@@ -20,6 +20,7 @@ __all__ = [
     "BACKDROPS",
     "BASIC_COLORS",
     "CAMERAS",
+    "PACES",
     "CONCEPT_PHRASES",
     "COLLECTIVES",
     "COUNT_PHRASES",
@@ -270,6 +271,18 @@ TIMES: dict[str, dict] = {
               "phrases": ["at night", "in the dark"], "sky": ("#050914", "#1c2745"), "light": 0.6},
     "dawn": {"words": ["dawn", "sunrise", "daybreak", "aube", "matin"],
              "phrases": ["at sunrise"], "sky": ("#6f83c4", "#ffd3a5"), "light": 0.9},
+}
+
+#: Playback pace: how many seconds of the simulated world one second of the clip shows. "slow motion" shows
+#: 0.4 s a second (a 4 s clip is 1.6 s of physics, its sound slowed with it and so lower), "time lapse" 3 s.
+#: Read from exact phrases only (no encoder concept: concepts.npz is unchanged).
+PACES: dict[str, dict] = {
+    "slow_motion": {"factor": 0.4, "words": ["slow motion", "slow-motion", "slowmo", "slow mo", "in slow motion",
+                                             "slowed down", "bullet time"]},
+    "super_slow_motion": {"factor": 0.25, "words": ["super slow motion", "super slow-motion", "extreme slow motion",
+                                                   "ultra slow motion", "high speed camera"]},
+    "time_lapse": {"factor": 3.0, "words": ["time lapse", "time-lapse", "timelapse", "hyperlapse", "fast motion",
+                                            "fast forward", "sped up", "speeded up", "fast-forward"]},
 }
 
 #: Camera moves. The sim draws the scene from the front at eye level (an elevation), so "front view" / "side
@@ -616,6 +629,9 @@ def keyword_lexicon() -> dict[str, tuple[str, object]]:
         lex[phrase] = ("place", x)
     for phrase in STYLE_WORDS:
         lex[phrase] = ("style", None)
+    for value, spec in PACES.items():
+        for w in spec["words"]:
+            lex[w] = ("pace", value)
     for w, (_agent, patient) in TRANSITIVE.items():
         lex.setdefault(w, ("motion", patient))
     # Words that are both a colour and something else in other senses: keep the other sense.
