@@ -8,8 +8,8 @@ Prints, per configuration, the median wall time of a generation without encoding
 parse / physics / render / audio (engine timings), MP4 encoding (clip.to_mp4_bytes()), the
 real-time factor (clip seconds per wall second, without and with encoding) and the latency of the
 first preview frame (from the call to the first on_progress with a frame). ``--before REV`` checks REV out in a
-temporary git worktree and, row by row, times the same configuration with that code in a child process
-(``--code``), printing its CPU seconds and the ratio beside today's. Targets (issue 3, on a
+temporary git worktree, times every selected configuration with that code in one child process first
+(``--code``), then today's, and prints its CPU seconds and the ratio beside today's. Targets (issue 3, on a
 2-core machine): 4 s 24 fps 256² <= 0.4 s without encoding and <= 1 s with it; 512² <= 2 s; first
 preview <= 150 ms. The machine is shared: figures are noisy, so medians are reported.
 """
@@ -100,12 +100,15 @@ def _worktree(rev: str) -> Path:
     return where
 
 
-def _run_before(tree: Path, prompt: str, w: int, h: int, args) -> dict:
-    """One row timed with the code in ``tree``, in a child process of this benchmark (same medians)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--code", str(tree), "--row", prompt, "--size", f"{w}x{h}",
+def _run_before(tree: Path, args) -> dict[str, dict]:
+    """Every selected row timed with the code in ``tree``, in one child process of this benchmark (same
+    warm-up, same medians): label -> figures."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--code", str(tree), "--rows-json",
            "--repeat", str(args.repeat), "--duration", str(args.duration), "--fps", str(args.fps)]
+    if args.only:
+        cmd += ["--only", args.only]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=tree)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {r["label"]: r for r in map(json.loads, out.stdout.strip().splitlines()) if "label" in r}
 
 
 def cold_start() -> float:
@@ -176,17 +179,18 @@ def main() -> None:
     ap.add_argument("--figures", type=Path, help="write the pictures of docs/sim.md to this folder and stop")
     ap.add_argument("--before", metavar="REV", help="also time each row with the code of this git commit")
     ap.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # child of --before: import sora_widgets from here
-    ap.add_argument("--row", help=argparse.SUPPRESS)  # child of --before: time this one prompt, print JSON
-    ap.add_argument("--size", help=argparse.SUPPRESS)  # child of --before: WxH of --row
+    ap.add_argument("--rows-json", action="store_true", help=argparse.SUPPRESS)  # child of --before: JSON rows
     args = ap.parse_args()
     if args.code:
         sys.path.insert(0, str(args.code))
-    if args.row:
-        w, h = (int(v) for v in args.size.split("x"))
+    if args.rows_json:
         from sora_widgets.engines import generate
 
         generate("a ball", seed=0, duration=0.5, fps=12, width=64, height=64)  # first-call costs, as below
-        print(json.dumps(run(args.row, w, h, args.duration, args.fps, args.repeat)))
+        for label, prompt, w, h in CONFIGS:
+            if not args.only or args.only in label:
+                print(json.dumps({"label": label, **run(prompt, w, h, args.duration, args.fps, args.repeat)}),
+                      flush=True)
         return
     if args.figures:
         figures(args.figures)
@@ -201,6 +205,14 @@ def main() -> None:
     print(f"sim engine benchmark: {args.duration:g} s clips at {args.fps} fps, median of {args.repeat} runs")
     print(f"warm-up (encoder + audio libraries): {warm:.2f} s")
     before = _worktree(args.before) if args.before else None
+    old = {}
+    if before:
+        print(f"timing every row with {args.before} first (a child process, {before})", flush=True)
+        try:
+            old = _run_before(before, args)
+        finally:
+            subprocess.run(["git", "-C", str(before), "worktree", "remove", "--force", str(before)], check=False,
+                           capture_output=True)
     hdr = (f"{'config':16s} {'gen s':>6s} {'cpu s':>6s} {'RTF':>6s} {'+mp4 s':>7s} {'RTF+mp4':>8s} {'1st prev':>8s} | "
            f"{'parse':>6s} {'physics':>7s} {'render':>6s} {'audio':>6s} {'encode':>6s}")
     if before:
@@ -215,12 +227,9 @@ def main() -> None:
                 f"{m['rtf_enc']:8.1f} {m['first'] * 1000:6.0f}ms | {m['parse']:6.3f} {m['physics']:7.3f} "
                 f"{m['render']:6.3f} {m['audio']:6.3f} {m['enc']:6.3f}")
         if before:
-            b = _run_before(before, prompt, w, h, args)
+            b = old[label]
             line += f" | {b['cpu']:12.3f} {b['cpu'] / m['cpu']:9.2f}x"
         print(line, flush=True)
-    if before:
-        subprocess.run(["git", "-C", str(before), "worktree", "remove", "--force", str(before)], check=False,
-                       capture_output=True)
     if args.cold:
         print(f"cold start (fresh process: import + first 4 s 256² clip): {cold_start():.2f} s")
 
