@@ -70,3 +70,12 @@ def test_slow_motion_shows_the_bounce_later_and_time_lapse_sooner():
     sr = slow.sample_rate
     t_slow = slow.meta["events"][0]["t"]
     assert env[: int((t_slow - 0.2) * sr)].max() < 0.2 * env[int(t_slow * sr): int((t_slow + 0.3) * sr)].max()
+
+
+def test_a_backflip_in_slow_motion_still_lands_later_in_the_clip():
+    normal, slow = _clip("a gymnast does a backflip"), _clip("a gymnast does a backflip in slow motion")
+    assert slow.meta["scene"]["pace"] == "slow_motion"
+    # the first landing after the take-off (0.6 s of world): the flip happens, and is heard later in the clip
+    land_normal = min(e["t"] for e in normal.meta["events"] if e["t"] > 0.6)
+    land_slow = min(e["t"] for e in slow.meta["events"] if e["t"] > 1.2)
+    assert 1.8 < land_slow / land_normal < 2.6

@@ -34,6 +34,8 @@ __all__ = ["SimEngine", "apply_edit", "make_engine", "parse_prompt", "warm_up"]
 #: Bumped whenever the output for a given request changes.
 ENGINE_VERSION = "1.4.0"  # 1.1: articulated figures, water, pouring, breakage, dominoes; 1.2: a start picture; 1.3: backdrops, styles, camera moves, hand actions (issue 18); 1.4: styles and camera moves in uint8 (OpenCV), held things in hands
 LOUDNESS_RANGE_LUFS = (-40.0, -6.0)
+#: A slow-motion clip with a figure's action simulates at least this many seconds of world (or the whole clip).
+MIN_ACTION_WORLD_S = 2.0
 #: Gravity an option may set, m/s² (0: space; the Moon 1.62, the Earth 9.81, Jupiter 24.8).
 GRAVITY_RANGE_MS2 = (0.0, 30.0)
 #: Frames are held in memory (uint8 RGB): refuse requests whose frames alone would pass this many bytes.
@@ -158,6 +160,10 @@ class SimEngine:
         # resampled onto the clip's duration (slowed sound is lower, as a slowed film's is).
         pace = float(_vocab.PACES[scene["pace"]]["factor"]) if scene.get("pace") in _vocab.PACES else 1.0
         sim_duration = duration * pace
+        if pace < 1.0 and any(g.get("action") for g in scene["objects"]):
+            # a figure's scheduled move (a backflip lands ~1.6 s in, an axel ~1.8 s) needs that much world
+            sim_duration = max(sim_duration, min(duration, MIN_ACTION_WORLD_S))
+            pace = sim_duration / duration
         rng = np.random.default_rng([int(request.seed) & 0xFFFFFFFF, 0])
         world = make_world(scene, width, height)
         aspects = {name: a["aspect"] for name, a in cameo_assets.items()}
