@@ -135,9 +135,9 @@ def ranking_ms(store, viewer: str, *, personal: bool, reps: int, text: str | Non
         for _ in range(reps):
             t = time.perf_counter()
             if text is None:
-                _sql.run(con, "ranked.sql", params, visible=visible_clip_sql()).fetchall()
+                _sql.run(con, "ranked.sql", params, visible=visible_clip_sql(), **feed.STORE_SOURCES).fetchall()
             else:
-                _sql.run_text(con, text.format(visible=visible_clip_sql()), params).fetchall()
+                _sql.run_text(con, text.format(visible=visible_clip_sql(), **feed.STORE_SOURCES), params).fetchall()
             out.append((time.perf_counter() - t) * 1000)
     return out
 

@@ -318,8 +318,14 @@ def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> li
     if mode == "following":
         return _sql.run(con, "following.sql", {**params, "limit": want}, visible=visible).fetchall()
     rows = _sql.run(con, "ranked.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
-                                        "limit": _RANKED_ROWS}, visible=visible).fetchall()
+                                        "limit": _RANKED_ROWS}, visible=visible, **STORE_SOURCES).fetchall()
     return _interleave(rows, want, last_owner)
+
+
+#: Where ranked.sql's "hottest" and "newest" sources read on the store (the full tables); the warm path
+#: reads the snapshot's short head lists instead when they suffice (see _rank_warm).
+STORE_SOURCES = {"hot_rows": "clip_stats", "new_rows": "clips"}
+_SNAPSHOT_HEADS = {"hot_rows": "hot_top", "new_rows": "_newest"}
 
 
 def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want: int,
@@ -353,31 +359,57 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     newer = src.sql(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips WHERE created_at > $taken AND created_at <= $now",
                     params={"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
     src.close()
-    cur = snap.con.cursor()  # this thread's own cursor on the process's one in-memory connection
-    try:
-        cur.register("feed_viewer_events", events)  # connection-local views, under the names the SQL reads
-        cur.register("follows", follows)
-        cur.register("_newer", newer)
-        cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
-        name = "following.sql" if mode == "following" else "ranked.sql"
-        rows = _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
-                                    "limit": _RANKED_ROWS}, visible="true").fetchall()
-    finally:
-        cur.close()
+    # The hottest and newest candidates come from the snapshot's short head lists when they give the same
+    # pool as the full tables would (nearly always: only a long session or a heavy viewer uses them up).
+    excluded = set(params["served"])
+    if mode == "personalised":
+        excluded.update(e["clip_id"] for row in events.column("events").to_pylist() for e in row)
+    heads = snap.top_lists_suffice(since=params["since"], since_new=params["since_new"], now=params["now"],
+                                   excluded=excluded, pool=CANDIDATE_POOL)
+    rows = _ranked_on_snapshot(snap, mode, params, events, follows, newer, heads=heads)
     # The rule, live, on the best-ranked rows first: a short id list whose oldest clip is recent lets the
     # store skip most row groups of ``clips``. All rows are checked only when that head cannot make the
     # page exactly as all of them would (too few pass, or the interleave had to put a creator twice in a
     # row, where a row further down might have come between).
-    head = rows[:max(_CHECK_HEAD_MIN, _CHECK_HEAD_PER_ITEM * want)]
+    head = rows[:want + _CHECK_HEAD_SPARE]
     chosen = _pick(mode, _check_live(con, head, params), want, last_owner)
     if len(head) < len(rows) and (len(chosen) < want or _twice_in_a_row(chosen, last_owner)):
         chosen = _pick(mode, _check_live(con, rows, params), want, last_owner)
     return chosen if len(chosen) == want else None
 
 
-#: Ranked rows whose visibility a warm page checks first: this many per item wanted, at least the minimum
-#: (see _rank_warm; more only when these cannot make the page).
-_CHECK_HEAD_PER_ITEM, _CHECK_HEAD_MIN = 3, 30
+def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, follows, newer, *,
+                        heads: bool) -> list[tuple]:
+    """``ranked.sql`` (or ``following.sql``) run on the snapshot, unchecked.
+
+    Args:
+        snap: the snapshot.
+        mode: one of :data:`MODES`.
+        params: the SQL's parameters (see ranked.sql).
+        events, follows: Arrow tables in the shape of ``feed_viewer_events`` and ``follows``: the viewer's.
+        newer: Arrow table of the clips created since the snapshot (:data:`feed_snapshot.CLIP_COLUMNS`).
+        heads: the hottest and newest sources read the snapshot's short head lists (only where
+            ``Snapshot.top_lists_suffice``), else the full tables.
+    """
+    cur = snap.con.cursor()  # this thread's own cursor on the process's one in-memory connection
+    try:
+        cur.register("feed_viewer_events", events)  # connection-local views, under the names the SQL reads
+        cur.register("follows", follows)
+        cur.register("_newer", newer)
+        cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
+        cur.execute("CREATE TEMP VIEW _newest AS SELECT clip_id, created_at FROM memory.main.new_top "
+                    "UNION ALL SELECT clip_id, created_at FROM _newer")
+        name = "following.sql" if mode == "following" else "ranked.sql"
+        return _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
+                                    "limit": _RANKED_ROWS}, visible="true",
+                        **(_SNAPSHOT_HEADS if heads else STORE_SOURCES)).fetchall()
+    finally:
+        cur.close()
+
+
+#: Ranked rows beyond the page's size whose visibility a warm page checks first (see _rank_warm; all of them
+#: only when these cannot make the page). Each row checked costs the store a read of its row group (~0.3 ms).
+_CHECK_HEAD_SPARE = 10
 
 
 def _check_live(con, rows: list[tuple], params: dict) -> list[tuple]:
@@ -385,12 +417,15 @@ def _check_live(con, rows: list[tuple], params: dict) -> list[tuple]:
     in order, with the prompt and media hashes filled in from the store (the snapshot leaves them out)."""
     if not rows:
         return []
+    # The ids as a list of parameters, not an unnested array: DuckDB then reads those rows through the
+    # clips primary-key index (an unnested list scans the table); the rows are picked first and the rule
+    # applied to those few (with the rule in the same WHERE, DuckDB joined its subqueries first).
+    ids = {f"id{i}": r[0] for i, r in enumerate(rows)}
     ok = {r[0]: r[1:] for r in con.execute(
-        f"""SELECT c.clip_id, c.prompt, c.media_hash, c.thumb_hash FROM clips c
-            WHERE c.created_at >= $oldest AND c.clip_id IN (SELECT unnest($ids::VARCHAR[]))
-              AND {visible_clip_sql('$viewer', 'c')}""",
-        {"oldest": min(r[6] for r in rows), "ids": [r[0] for r in rows], "viewer": params["viewer"],
-         "viewer_teen": params["viewer_teen"]}).fetchall()}
+        f"""WITH picked AS MATERIALIZED (SELECT * FROM clips WHERE clip_id IN ({", ".join("$" + k for k in ids)}))
+            SELECT c.clip_id, c.prompt, c.media_hash, c.thumb_hash FROM picked c
+            WHERE {visible_clip_sql('$viewer', 'c')}""",
+        {**ids, "viewer": params["viewer"], "viewer_teen": params["viewer_teen"]}).fetchall()}
     return [(r[0], r[1], ok[r[0]][0], r[3], ok[r[0]][1], ok[r[0]][2], *r[6:]) for r in rows if r[0] in ok]
 
 

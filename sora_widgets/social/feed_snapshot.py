@@ -37,7 +37,7 @@ from .._threads import start_background
 from ..store import Store
 from ..store.store import DUCKDB_CONFIG
 
-__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "Snapshot", "current", "forget"]
+__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "Snapshot", "current", "forget"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,12 @@ MAX_STORES = 4
 #: million-clip store's copy is a few times smaller in each process.
 CLIP_COLUMNS = ("clip_id, owner, NULL::VARCHAR AS prompt, parent_id, NULL::VARCHAR AS media_hash, "
                 "NULL::VARCHAR AS thumb_hash, created_at, status")
+#: Rows of the two short candidate lists a snapshot keeps besides its tables: ``hot_top`` (the hottest
+#: ``clip_stats`` rows: clip_id, created_at, hot) and ``new_top`` (the newest ``clips``: clip_id,
+#: created_at). The ranked feed's "hottest" and "newest" sources read these few thousand rows instead of
+#: a week of the million-clip store (a top-N over ~250 k rows per page), whenever they hold enough rows
+#: for the session (:meth:`Snapshot.top_lists_suffice`); a session that used them up reads the full tables.
+TOP_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -65,10 +71,41 @@ class Snapshot:
     since: dt.datetime
     taken_mono: float
     store_key: str
+    hot_top: tuple[tuple[str, dt.datetime], ...] = ()
+    new_top: tuple[tuple[str, dt.datetime], ...] = ()
 
     def covers(self, since: dt.datetime) -> bool:
         """Does it hold every clip created after ``since`` (up to ``taken_at``)?"""
         return since >= self.since
+
+    def top_lists_suffice(self, *, since: dt.datetime, since_new: dt.datetime, now: dt.datetime,
+                          excluded: set[str], pool: int) -> bool:
+        """May the "hottest" and "newest" sources of ``ranked.sql`` read ``hot_top``/``new_top`` instead of
+        the full tables and give exactly the same candidates?
+
+        Each list is the head of its full table in the source's own order (hot, newest first), so the
+        rows of the head that pass the source's filter are the head of the rows of the full table that
+        pass it. The first ``pool`` passing rows are therefore the same whenever the head holds at least
+        ``pool`` of them, or the head is the whole table.
+
+        Args:
+            since, since_new: the lower bounds (exclusive) of the hottest and the newest sources.
+            now: the session's time (inclusive upper bound of both).
+            excluded: the clip ids the session leaves out (served, and for the personalised feed seen).
+            pool: the candidates each source gives (``social.feed.CANDIDATE_POOL``).
+        """
+        def enough(rows, lo):
+            if len(rows) < TOP_ROWS:
+                return True  # the list is the whole table
+            n = 0
+            for clip_id, created_at in rows:
+                if lo < created_at <= now and clip_id not in excluded:
+                    n += 1
+                    if n >= pool:
+                        return True
+            return False
+
+        return enough(self.hot_top, since) and enough(self.new_top, since_new)
 
 
 _lock = threading.Lock()
@@ -148,4 +185,13 @@ def _take(store: Store, window_days: int) -> Snapshot:
         con.register("_src", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _src")
         con.unregister("_src")
-    return Snapshot(con, taken_at, since, mono, str(store.db_path))
+    # The short candidate lists (see TOP_ROWS), in their source's order; the same rows in Python for
+    # Snapshot.top_lists_suffice.
+    con.execute(f"CREATE TABLE hot_top AS SELECT clip_id, created_at, hot FROM clip_stats "
+                f"ORDER BY hot DESC, clip_id LIMIT {TOP_ROWS}")
+    con.execute(f"CREATE TABLE new_top AS SELECT clip_id, created_at FROM clips "
+                f"ORDER BY created_at DESC, clip_id DESC LIMIT {TOP_ROWS}")
+    hot_top = tuple(con.execute("SELECT clip_id, created_at FROM hot_top ORDER BY hot DESC, clip_id").fetchall())
+    new_top = tuple(con.execute("SELECT clip_id, created_at FROM new_top ORDER BY created_at DESC, clip_id DESC")
+                    .fetchall())
+    return Snapshot(con, taken_at, since, mono, str(store.db_path), hot_top, new_top)

@@ -4,6 +4,10 @@
 --
 -- social.feed runs this file on the store, and on its warm in-memory copy of the same tables
 -- (social.feed_snapshot: {visible} is 'true' there and the rows are checked on the store after).
+-- {hot_rows} and {new_rows} are where the "hottest" and "newest" sources read: clip_stats and
+-- clips on the store; on the copy, its short head lists of those tables in the same order
+-- (hot_top, and new_top with the clips created since the copy) whenever they hold enough rows
+-- for the session to give the same candidates (feed_snapshot.Snapshot.top_lists_suffice).
 --
 -- Parameters: $viewer, $viewer_teen (access.viewer_params), $now (the session's as_of:
 -- nothing newer is ranked), $since (only clips created after it: social.feed.CANDIDATE_DAYS
@@ -34,11 +38,11 @@ affinity AS (
 ),
 liked AS (SELECT clip_id FROM viewer_events WHERE $personal AND kind = 'like'),
 pool AS (
-    (SELECT clip_id FROM clip_stats
+    (SELECT clip_id FROM {hot_rows}
      WHERE created_at > $since AND created_at <= $now AND clip_id NOT IN (SELECT clip_id FROM excluded)
      ORDER BY hot DESC LIMIT $pool)
     UNION
-    (SELECT clip_id FROM clips   -- the newest: clips nobody engaged with yet have no clip_stats row
+    (SELECT clip_id FROM {new_rows}   -- the newest: clips nobody engaged with yet have no clip_stats row
      WHERE created_at > $since_new AND created_at <= $now    -- (any status: {visible} decides, live)
        AND clip_id NOT IN (SELECT clip_id FROM excluded)
      ORDER BY created_at DESC LIMIT $pool)
