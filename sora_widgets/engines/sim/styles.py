@@ -91,12 +91,12 @@ def _grain(h: int, w: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _blocks(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """pixel art's block size 1/48 of the width: (centre rows, centre cols, block of each row, block of each col)."""
+def _blocks(h: int, w: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """pixel art's blocks, 1/48 of the width: (centre rows, centre cols, block size px)."""
     b = max(2, w // 48)
     centres_y = np.minimum(np.arange(0, h, b) + b // 2, h - 1)  # each block takes its centre pixel
     centres_x = np.minimum(np.arange(0, w, b) + b // 2, w - 1)
-    return centres_y, centres_x, np.arange(h) // b, np.arange(w) // b
+    return centres_y, centres_x, b
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
@@ -161,8 +161,11 @@ def apply(frame: np.ndarray, style: str | None, t: float = 0.0) -> np.ndarray:
     if style == "watercolor":
         return cv2.LUT(cv2.transform(_blur(img), matrix), lut)
     if style == "pixel_art":
-        ys, xs, by, bx = _blocks(*img.shape[:2])
-        return cv2.LUT(np.ascontiguousarray(img[ys][:, xs]), lut)[by][:, bx]
+        ys, xs, b = _blocks(*img.shape[:2])
+        small = cv2.LUT(np.ascontiguousarray(img[ys][:, xs]), lut)
+        # each block pixel drawn b x b (exact nearest: pixel x takes block x // b), cropped to the frame
+        big = cv2.resize(small, (small.shape[1] * b, small.shape[0] * b), interpolation=cv2.INTER_NEAREST_EXACT)
+        return big[: img.shape[0], : img.shape[1]]
     if style == "cyberpunk":
         neon = cv2.LUT(cv2.cvtColor(_grey(img), cv2.COLOR_GRAY2RGB), _neon())
         return cv2.add(cv2.LUT(img, lut), neon)  # saturating add: the clip at white
