@@ -12,6 +12,9 @@ the real migrations, so every index the product has is there), then measures:
 - with ``--before REV``: the same pages through ``social.feed`` as it was at git revision ``REV``
   (module and SQL read with ``git show``, run against this store), interleaved page by page with
   today's, so a busy machine slows both alike: the ratio is the figure to trust;
+- with ``--growth SMALL_HOME`` on a reused store: the ranking query alone and the pandas baseline on a
+  store of the same clips and users with 1/10 of the events (``SMALL_HOME``) and on this one, alternately
+  in one run: what the store's growth costs, and the baseline's ratio at both sizes;
 - with ``--ranking --before REV`` on a reused store: the ranking query alone, today's ranked.sql and
   ``REV``'s alternately (what the store's growth costs, where no second store is built);
 - with ``--service``: the same pages with the store file opened per operation (direct) and through a
@@ -26,6 +29,8 @@ Usage::
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service   # direct vs service
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service --before REV --ranking
         # today vs REV through a service, and the ranking query alone, today's vs REV's ranked.sql
+    nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --growth /tmp/feedstore_1m --pages 20
+        # 1 M vs 10 M events (feedstore_1m: a copy keeping 1/10 of the events, then feed.refresh_stats)
 """
 
 from __future__ import annotations
@@ -268,6 +273,11 @@ def main() -> None:
     ap.add_argument("--pages-only", action="store_true", help="skip the ranking-growth and pandas figures")
     ap.add_argument("--service", action="store_true", help="also: pages direct vs through a store service")
     ap.add_argument("--block", type=int, default=10, help="--service: viewers per alternating block")
+    ap.add_argument("--skip-direct", action="store_true",
+                    help="--service: skip the direct-vs-service blocks (only --before runs through a service)")
+    ap.add_argument("--growth", metavar="SMALL_HOME",
+                    help="on a reused store: the ranking query and the pandas baseline on SMALL_HOME (a store of the "
+                         "same clips and users with fewer events) and on --home, alternately in one run")
     ap.add_argument("--ranking", action="store_true",
                     help="on a reused store: the ranking query alone, today's and --before's ranked.sql alternately")
     args = ap.parse_args()
@@ -300,9 +310,11 @@ def main() -> None:
             marker.write_text(json.dumps(size))
         if not reuse and not args.pages_only:
             report_ranking(store, viewers, events, small, small_base)
+        if args.growth:
+            compare_growth(open_store(args.growth), store, viewers)
         if args.ranking and args.before:
             compare_ranking(store, viewers, args.before)
-        if args.service:
+        if args.service and not args.skip_direct:
             print(f"\ndirect vs store service, one run (first + next page per viewer, alternating blocks of "
                   f"{args.block}), load {' '.join(open('/proc/loadavg').read().split()[:3])}:")
             for mode in feed.MODES:
@@ -361,6 +373,33 @@ def compare_ranking(store, viewers: list[str], rev: str) -> None:
           f"{' '.join(open('/proc/loadavg').read().split()[:3])}:")
     print(f"  today median {statistics.median(new_ms):7.1f} ms   {rev} median {statistics.median(old_ms):7.1f} ms   "
           f"ratio x{statistics.median(old_ms) / statistics.median(new_ms):.1f}")
+
+
+def compare_growth(small, big, viewers: list[str], *, baseline_reps: int = 2) -> None:
+    """The personalised ranking query alone and the pandas baseline on two stores of the same clips and users
+    with fewer (``small``) and more (``big``) events, alternately in one run (a busy machine slows both alike)."""
+    stores = (("small", small), ("big", big))
+    events = {}
+    for k, s_ in stores:
+        with s_.read() as con:
+            events[k] = con.execute("SELECT count(*) FROM feed_events").fetchone()[0]
+    rank: dict[str, list[float]] = {"small": [], "big": []}
+    base: dict[str, list[float]] = {"small": [], "big": []}
+    for v in viewers:
+        for k, s_ in stores:
+            rank[k] += ranking_ms(s_, v, personal=True, reps=2)[1:]  # the second run: the first warms the cache
+    for _ in range(baseline_reps):
+        for k, s_ in stores:
+            base[k].append(pandas_baseline_ms(s_, viewers[0]))
+    print(f"\nranking growth, one run ({len(viewers)} viewers, stores alternating), load "
+          f"{' '.join(open('/proc/loadavg').read().split()[:3])}:")
+    for k, _ in stores:
+        r, b = statistics.median(rank[k]), statistics.median(base[k])
+        print(f"  {events[k]:>12,} events: ranking p50 {r:7.1f} / p95 {pct(rank[k], 95):7.1f} ms   pandas baseline "
+              f"median {b:8.1f} ms  (baseline / ranking x{b / r:.0f})")
+    print(f"  growth x{events['big'] / events['small']:.0f} events: ranking p50 "
+          f"x{statistics.median(rank['big']) / statistics.median(rank['small']):.2f}, "
+          f"baseline x{statistics.median(base['big']) / statistics.median(base['small']):.2f}")
 
 
 def report_ranking(store, viewers: list[str], events: int, small: list[float], small_base: list[float]) -> None:
