@@ -22,6 +22,10 @@ A third set: Tabler Icons (MIT; SVGs in the PyPI package ``tablerpy``, read with
 icon's strokes are drawn at the set's width and the silhouette they enclose filled, its own lines kept darker,
 so it reads as a solid thing shaded like the MDI ones.
 
+A fourth set: game-icons.net (CC BY 3.0; :mod:`.things_game`), drawn silhouettes of weapons, tools, creatures,
+plants and food the others lack, vendored as 1-bit pictures (``game_icons.npz``, with its licence file) so a plain
+pip install has them; sprite ids ``"game:<icon name>:<CSS colour>"``, shaded like the MDI ones.
+
 If the font is missing, :func:`available` is False and :func:`base_rgba` raises :class:`SpriteUnavailable`
 with the install command; the engine then draws the thing as a hand-drawn box and records the
 substitution (see ``physics.layout``/``render``), never crashing.
@@ -36,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FONT_ENV", "FONT_PATHS", "MDI_PREFIX", "TABLER_PREFIX", "SpriteUnavailable", "aspect", "available",
-           "base_rgba", "font_path", "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite", "tabler_dir",
+__all__ = ["FONT_ENV", "FONT_PATHS", "GAME_PREFIX", "MDI_PREFIX", "TABLER_PREFIX", "SpriteUnavailable", "aspect",
+           "available", "base_rgba", "font_path", "game_sprite_id", "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite", "tabler_dir",
            "tabler_sprite_id"]
 
 #: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
@@ -257,6 +261,27 @@ def _tabler_rgba(sprite_id: str) -> np.ndarray:
         raise SpriteUnavailable(f"Tabler has no picture for {sprite_id!r}") from None
 
 
+#: Sprite ids of game-icons.net pictures start with this.
+GAME_PREFIX = "game:"
+
+
+def game_sprite_id(name: str, color: str) -> str:
+    """The sprite id of a vendored game-icons.net picture (:mod:`.things_game`) in a CSS colour name."""
+    return f"{GAME_PREFIX}{name}:{color}"
+
+
+def _game_rgba(sprite_id: str) -> np.ndarray:
+    """The picture of ``"game:<name>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded."""
+    from . import things_game
+
+    try:
+        _, name, color = sprite_id.split(":")
+        alpha = things_game.picture(name)
+    except (ValueError, KeyError, OSError) as exc:
+        raise SpriteUnavailable(f"no vendored game-icons picture for {sprite_id!r}") from exc
+    return _shaded(alpha, _color_rgb(color, sprite_id))
+
+
 @lru_cache(maxsize=2048)
 def base_rgba(emoji: str) -> np.ndarray:
     """The emoji's picture at the font's bitmap size, cropped to its alpha: (H, W, 4) uint8, read-only.
@@ -270,8 +295,9 @@ def base_rgba(emoji: str) -> np.ndarray:
     """
     from PIL import Image, ImageDraw
 
-    if emoji.startswith((MDI_PREFIX, TABLER_PREFIX)):
-        out = _mdi_rgba(emoji) if emoji.startswith(MDI_PREFIX) else _tabler_rgba(emoji)
+    if emoji.startswith((MDI_PREFIX, TABLER_PREFIX, GAME_PREFIX)):
+        out = (_mdi_rgba(emoji) if emoji.startswith(MDI_PREFIX) else
+               _tabler_rgba(emoji) if emoji.startswith(TABLER_PREFIX) else _game_rgba(emoji))
         out.setflags(write=False)
         return out
     font = _font()

