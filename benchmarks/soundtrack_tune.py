@@ -5,6 +5,7 @@
     nice .venv/bin/python benchmarks/soundtrack_tune.py judge /tmp/heard_tune.json         # seconds
     nice .venv/bin/python benchmarks/soundtrack_tune.py cv /tmp/heard_tune.json            # rates per SURE_WORD_P, cross-validated
     nice .venv/bin/python benchmarks/soundtrack_tune.py export /tmp/heard_tune.json        # the classifier's spoken lines
+    .venv/bin/python benchmarks/soundtrack_tune.py quotes                                  # benign quotations (fortunes)
     nice .venv/bin/python -m sora_widgets.moderation.train --speech                       # then refit it
 
 ``hear`` renders a split of :func:`cameo_bench.soundtrack_plans` (the same lines, voices and speeds as
@@ -147,6 +148,36 @@ def export(path: Path) -> None:
     print(f"wrote {len(lines)} lines to {SPOKEN_PATH}")
 
 
+def quotes() -> None:
+    """Write the speech classifier's benign quotations (moderation/data/spoken_quotes.csv): every line of the
+    fortunes pool that ``soundtrack_heldout.py build`` drew its benign lines from (same files, same cleaning,
+    same everyday / song / sound-alike kinds), minus the lines of the frozen held-out CSV (matched by text).
+    Needs Debian's ``fortunes`` package at build time only; the CSV is committed."""
+    import csv
+
+    import soundtrack_heldout as ho
+
+    from sora_widgets.moderation.train import QUOTES_PATH
+
+    held = {r["text"] for r in ho.plan()}
+    rows, seen = [], set(held)
+    for name in ho.EVERYDAY_FILES + ho.SONG_FILES:
+        for q in ho._entries(name):
+            t = ho._spoken_text(q)
+            if t is None or t in seen:
+                continue
+            seen.add(t)
+            kind = "soundalike" if ho.TRIGGERS & set(t.split()) else ("song" if name in ho.SONG_FILES else "everyday")
+            rows.append((t, "benign", f"fortunes/{name} {kind}"))
+    with open(QUOTES_PATH, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "category", "source"])
+        w.writerows(rows)
+    kinds = [r[2].split()[-1] for r in rows]
+    print(f"wrote {len(rows)} lines to {QUOTES_PATH} ({', '.join(f'{k} {kinds.count(k)}' for k in BENIGN_KINDS)}); "
+          f"{len(held)} held-out lines left out")
+
+
 def fold_models(rows: list[dict], folds: int = 5, weight: float | None = None) -> tuple[list, np.ndarray]:
     """Speech classifiers fitted each without one fold of ``rows`` (prompts + the other folds' spoken lines,
     spoken lines weighing ``weight``, default the shipped ``train.SPOKEN_WEIGHT``), and each row's fold. Fixed seed."""
@@ -193,6 +224,8 @@ if __name__ == "__main__":
         judge(Path(sys.argv[2]))
     elif sys.argv[1:2] == ["export"]:
         export(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["quotes"]:
+        quotes()
     elif sys.argv[1:2] == ["cv"]:
         cross_validate(Path(sys.argv[2]))
     else:

@@ -219,11 +219,11 @@ def test_no_held_out_spoken_line_is_in_the_speech_classifiers_training_lines():
     import csv
     from pathlib import Path
 
-    from sora_widgets.moderation.train import load_spoken
+    from sora_widgets.moderation.train import load_speech_lines
 
     rows = list(csv.DictReader(open(Path(__file__).parent / "data" / "spoken_lines.csv")))
     heldout = {r["text"] for r in rows if r["split"] == "heldout"}
-    trained = {e.text for e in load_spoken()}
+    trained = {e.text for e, _ in load_speech_lines()}  # tune lines, own harmful lines, fortunes quotations
     assert trained and not heldout & trained
     second = {r["text"] for r in csv.DictReader(open(Path(__file__).parents[1] / "benchmarks/data/soundtrack_heldout.csv"))}
     assert len(second) >= 150 and not second & trained  # the second held-out set (fortunes, new voices) too
@@ -251,3 +251,37 @@ def test_sexual_content_with_minors_is_read_by_both_classifiers_and_the_higher_s
     v = audio.judge_transcript(heard, _words([0.9] * len(heard.split()), heard), [], POLICY)
     assert v.decision == "review" and "sexual_minors" in v.flagged  # held, never blocked
     assert v.scores["sexual_minors"] >= min(typed.scores["sexual_minors"], POLICY.review["sexual_minors"])
+
+
+def _constant_classifier(category: str, p: float):
+    """A speech classifier that reads every text as ``category`` with probability ``p`` (the rest benign)."""
+    from sora_widgets.moderation.text import NGRAM_BUCKETS, TextModel, load_model
+
+    classes = load_model().classes
+    n_features = audio.speech_model().weights.shape[1]
+    probs = np.full(len(classes), 1e-6)
+    probs[classes.index(category)] = max(p, 1e-6)
+    probs[classes.index("benign")] = max(1.0 - p, 1e-6)
+    return TextModel(np.zeros((len(classes), n_features)), np.log(probs), classes, np.ones(NGRAM_BUCKETS))
+
+
+_PLAIN = "we walked down to the shop and bought some bread"  # no key phrase, no lexicon word
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([c for c in audio.CATEGORIES if c not in POLICY.speech_ignored and c not in audio.READ_BY_BOTH]),
+       st.floats(min_value=0.0, max_value=0.999, allow_nan=False),
+       st.floats(min_value=audio.SURE_WORD_P, max_value=1.0, allow_nan=False))
+def test_the_classifier_alone_holds_only_a_sure_reading_and_raises_a_plausible_one(category, p, word_p):
+    # issue 17: "only a sure hit on a sure reading holds"; a plausible harmful reading raises (a person listens)
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": word_p} for w in _PLAIN.split()]
+    v = audio.judge_transcript(_PLAIN, words, [], POLICY, _constant_classifier(category, p))
+    score = v.evidence["scores_heard"][category]  # the classifier's score under the policy (any-harm rule included)
+    raised = [r["category"] for r in v.evidence["raised_for_review"]]
+    if score >= max(audio.SURE_CLASSIFIER_SCORE, POLICY.review[category]):
+        assert v.decision == "review" and v.flagged == [category] and not raised
+    elif score >= audio.RAISE_FRACTION * POLICY.review[category]:
+        assert v.decision == "allow" and raised == [category]
+        assert "not sure this is harmful" in v.evidence["raised_for_review"][0]["reason"]
+    else:
+        assert v.decision == "allow" and not raised

@@ -43,7 +43,8 @@ from .text import SPEECH_MODEL_PATH, TextModel, check_prompts, load_model
 from .verdict import CATEGORIES, CATEGORY_LABELS, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
-           "SPOTTED_CONFIDENCE", "spotted_verdict", "judge_transcript", "speech_model"]
+           "SPOTTED_CONFIDENCE", "SURE_CLASSIFIER_SCORE", "RAISE_FRACTION", "spotted_verdict", "judge_transcript",
+           "speech_model"]
 
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
@@ -66,6 +67,16 @@ IGNORE_WORD_P = 0.15
 #: The confidence given to a key phrase spotted under misheard words (:mod:`.spotting`): between
 #: :data:`IGNORE_WORD_P` and :data:`SURE_WORD_P`, so it is kept but always marked uncertain.
 SPOTTED_CONFIDENCE = (IGNORE_WORD_P + SURE_WORD_P) / 2
+#: A category the speech classifier alone flags (no key phrase heard whole) holds the clip only from this
+#: score (0-1) up: a sure hit on a sure reading. From the policy's review threshold up to here the clip is
+#: raised for review instead (it stays up, a person is asked to listen). Quotations heard right but read
+#: as harm ("hanging on in quiet desperation is the english way" as self-harm) score in this band.
+#: Set by judgement, not yet cross-validated (docs/moderation.md says what was measured).
+SURE_CLASSIFIER_SCORE = 0.6
+#: A plausible harmful reading: a category scoring at least this fraction of its review threshold (and not
+#: held) raises the clip for review, so harm the classifier reads weakly (misheard words) still reaches a
+#: person. Raised benign clips cost reviewers' time (docs/moderation.md gives the benign raised rate).
+RAISE_FRACTION = 0.6
 
 
 def to_16k_mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -148,10 +159,16 @@ def _span_confidence(span: dict, offsets: list[tuple[int, int, float]]) -> float
     return float(np.mean(under))
 
 
-def _raised(c: str, score: float, said: str, spans: list[dict]) -> dict:
-    """One entry of ``evidence["raised_for_review"]``: category, score, a sentence for the reviewer, the spans."""
+def _raised(c: str, score: float, said: str, spans: list[dict], *, sure_words: bool = False) -> dict:
+    """One entry of ``evidence["raised_for_review"]``: category, score, a sentence for the reviewer, the spans.
+
+    ``sure_words``: the words were heard surely and it is the reading that is unsure (:func:`_calibrate`)."""
     label = CATEGORY_LABELS.get(c, c)
-    reason = f"raised for review as possible {label} (score {score:.2f}): the soundtrack may say {said} (uncertain words)"
+    if sure_words:
+        reason = (f"raised for review as possible {label} (score {score:.2f}): the soundtrack says {said} "
+                  "(the check is not sure this is harmful)")
+    else:
+        reason = f"raised for review as possible {label} (score {score:.2f}): the soundtrack may say {said} (uncertain words)"
     return {"category": c, "score": round(float(score), 4), "reason": reason, "spans": spans}
 
 
@@ -292,6 +309,46 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
     merged = merge_verdicts(verdicts, evidence=evidence)
     evidence["scores_heard"] = {c: round(float(x), 4) for c, x in merged.scores.items()}
     v, dropped, raised = _weigh(merged, _word_offsets(words), policy)
+    v, raised = _calibrate(v, merged, raised, words, policy)
     v.evidence["dropped"] = dropped
     v.evidence["raised_for_review"] = raised
     return v
+
+
+def _calibrate(v: Verdict, heard: Verdict, raised: list[dict], words: list[dict],
+               policy: Policy) -> tuple[Verdict, list[dict]]:
+    """Hold only a sure hit on a sure reading; raise a plausible one (see :data:`SURE_CLASSIFIER_SCORE`,
+    :data:`RAISE_FRACTION`).
+
+    ``v`` is the verdict weighed by word confidence (:func:`_weigh`), ``heard`` the one before weighing (its
+    scores are the classifier's and the key phrases'), ``raised`` the entries already raised. A held
+    category resting only on the classifier's reading of the whole sentence, below
+    :data:`SURE_CLASSIFIER_SCORE`, is moved to the raised entries; a category no pass flagged that scores
+    at least :data:`RAISE_FRACTION` of its review threshold is raised, when the words are not guesses
+    (their mean probability reaches :data:`IGNORE_WORD_P`). Never adds a hold.
+    """
+    scores, keep, raised = dict(v.scores), [], list(raised)
+    done = {r["category"] for r in raised} | {s["category"] for s in v.evidence.get("dropped", [])}
+    for c in v.flagged:
+        mine = [s for s in v.spans if s["category"] == c]
+        if mine and all(s.get("transcript") == "open" for s in mine) and heard.scores[c] < SURE_CLASSIFIER_SCORE:
+            raised.append(_raised(c, heard.scores[c], _said(mine), mine, sure_words=True))
+            scores[c] = min(scores[c], policy.review[c] * 0.99)
+        else:
+            keep.append(c)
+    mean_p = float(np.mean([w["probability"] for w in words])) if words else 0.0
+    if mean_p >= IGNORE_WORD_P:
+        for c in CATEGORIES:
+            if c in v.flagged or c in done or c in policy.speech_ignored:
+                continue
+            if RAISE_FRACTION * policy.review[c] <= heard.scores[c] < policy.review[c]:
+                span = {"category": c, "start": 0, "end": len(heard.evidence.get("transcript", "")),
+                        "text": heard.evidence.get("transcript", ""), "source": "transcript", "transcript": "open",
+                        "confidence": round(mean_p, 3), "uncertain": mean_p < SURE_WORD_P}
+                raised.append(_raised(c, heard.scores[c], _said([span]), [span], sure_words=mean_p >= SURE_WORD_P))
+    if len(keep) == len(v.flagged):
+        return v, raised
+    decision, flagged = policy.decide(scores)
+    reasons = [r for c, r in zip(v.flagged, v.reasons, strict=True) if c in flagged]
+    spans = [s for s in v.spans if s["category"] in flagged]
+    return Verdict(decision, scores, reasons, spans, v.evidence, flagged), raised

@@ -10,7 +10,9 @@ The labelled set is ``data/prompts_labelled.csv`` (text, category, lang, split);
 The soundtrack's classifier (``--speech``) is fitted on the same train split plus
 ``data/spoken_tune.csv``: the ``tune`` lines of tests/data/spoken_lines.csv and the tune
 prompts read aloud, each as written and as the recogniser heard it (written by
-``benchmarks/soundtrack_tune.py export``; the soundtrack's held-out lines are never in it).
+``benchmarks/soundtrack_tune.py export``); ``data/spoken_harmful.csv`` (harmful lines in the team's
+own words); and ``data/spoken_quotes.csv`` (benign quotations from Debian's fortunes, written by
+``soundtrack_tune.py quotes``). The soundtrack's held-out lines are never in any of them.
 "harmful caught" counts a harmful held-out prompt as caught when the decision is
 review or block (whatever category); "benign allowed" counts decision allow.
 """
@@ -37,14 +39,24 @@ from .text import (
 )
 from .verdict import CATEGORIES
 
-__all__ = ["DATA_PATH", "SPOKEN_PATH", "load_labelled", "load_spoken", "train", "train_speech", "fit_model", "evaluate"]
+__all__ = ["DATA_PATH", "SPOKEN_PATH", "QUOTES_PATH", "HARMFUL_PATH", "load_labelled", "load_spoken",
+           "load_speech_lines", "train", "train_speech", "fit_model", "evaluate"]
 
 DATA_PATH = Path(__file__).with_name("data") / "prompts_labelled.csv"
 SPOKEN_PATH = Path(__file__).with_name("data") / "spoken_tune.csv"
+#: Benign quotations (Debian's fortunes, minus the soundtrack's second held-out set), written by
+#: ``benchmarks/soundtrack_tune.py quotes``: what people say that is not a typed prompt.
+QUOTES_PATH = Path(__file__).with_name("data") / "spoken_quotes.csv"
+#: Harmful spoken lines written by the team in their own words, of the kinds the soundtrack check missed
+#: (a bomb in a public place, martyrdom, threats as speech), never copied from a held-out set.
+HARMFUL_PATH = Path(__file__).with_name("data") / "spoken_harmful.csv"
 #: How much one spoken line weighs in the speech classifier's fit against one typed prompt: the spoken
 #: lines are fewer (~400 against ~500) and are the texts it will read. Chosen by cross-validation on
 #: the tune split (benchmarks/soundtrack_tune.py cv).
 SPOKEN_WEIGHT = 3.0
+#: The weight of one benign quotation (:data:`QUOTES_PATH`): there are ~3,700 of them, so each weighs less
+#: than a tune line (set by judgement; not yet cross-validated).
+QUOTE_WEIGHT = 1.0
 # Inverse regularisation strength: chosen on the train split by 5-fold cross-validation (see --search).
 C_DEFAULT = 32.0
 
@@ -74,13 +86,21 @@ def idf_of(counts) -> np.ndarray:
 
 
 def load_spoken(path: Path = SPOKEN_PATH) -> list[Example]:
-    """The spoken training lines (text, category, source): as ``train``-split English examples."""
+    """Spoken training lines (a CSV of text, category, source) as ``train``-split English examples: by default
+    the tune lines (:data:`SPOKEN_PATH`); :func:`load_speech_lines` gives every file the speech classifier reads."""
     with open(path, newline="") as fh:
         rows = [Example(r["text"], r["category"], "en", "train") for r in csv.DictReader(fh)]
     unknown = {r.category for r in rows} - set(CATEGORIES) - {"benign"}
     if unknown:
         raise ValueError(f"{path}: unknown categories {sorted(unknown)}")
     return rows
+
+
+def load_speech_lines() -> list[tuple[Example, float]]:
+    """Every spoken line the speech classifier is fitted on, each with its weight: the tune lines and the
+    team's own harmful lines (:data:`SPOKEN_WEIGHT`), and the benign quotations (:data:`QUOTE_WEIGHT`)."""
+    return ([(e, SPOKEN_WEIGHT) for e in load_spoken(SPOKEN_PATH) + load_spoken(HARMFUL_PATH)]
+            + [(e, QUOTE_WEIGHT) for e in load_spoken(QUOTES_PATH)])
 
 
 def _fit(dense: np.ndarray, counts, y: list[str], c: float, sample_weight: np.ndarray | None = None):
@@ -108,22 +128,21 @@ def fit_model(dense: np.ndarray, counts, y: list[str], *, c: float = C_DEFAULT,
     return TextModel(clf.coef_, clf.intercept_, [str(k) for k in clf.classes_], idf)
 
 
-def train_speech(examples: list[Example] | None = None, spoken: list[Example] | None = None, *,
-                 c: float = C_DEFAULT, weight: float = SPOKEN_WEIGHT, path: Path = SPEECH_MODEL_PATH) -> TextModel:
+def train_speech(examples: list[Example] | None = None, spoken: list[tuple[Example, float]] | None = None, *,
+                 c: float = C_DEFAULT, path: Path = SPEECH_MODEL_PATH) -> TextModel:
     """Fit the soundtrack's classifier on the prompts' train split plus the spoken lines; write it to ``path``.
 
     Args:
         examples: labelled prompts (default :func:`load_labelled`); only the ``train`` split is used.
-        spoken: spoken lines (default :func:`load_spoken`).
+        spoken: spoken lines, each with its weight against a prompt's 1 (default :func:`load_speech_lines`).
         c: inverse regularisation strength.
-        weight: each spoken line's weight against a prompt's 1.
         path: where to write the weights.
     """
     examples = examples if examples is not None else load_labelled()
-    spoken = spoken if spoken is not None else load_spoken()
-    tr = [e for e in examples if e.split == "train"] + list(spoken)
+    spoken = spoken if spoken is not None else load_speech_lines()
+    tr = [e for e in examples if e.split == "train"] + [e for e, _ in spoken]
     dense, counts, _ = raw_features([e.text for e in tr])
-    w = np.array([1.0] * (len(tr) - len(spoken)) + [weight] * len(spoken))
+    w = np.array([1.0] * (len(tr) - len(spoken)) + [x for _, x in spoken])
     model = fit_model(dense, counts, [e.category for e in tr], c=c, sample_weight=w)
     model.save(path)
     load_model.cache_clear()
