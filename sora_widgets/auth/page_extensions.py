@@ -233,7 +233,9 @@ def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
     for ext in keep:
         load = ((extensions[ext["name"]].get("jupyterlab") or {}).get("_build") or {}).get("load")
         if load:
-            urls.append(f"{base}voila/labextensions/{ext['name']}/{load.removeprefix('./')}")
+            # Some packages were built on Windows ("static\\remoteEntry…js", jupyter-threejs): the browser
+            # asks for the path with "/", and the header names it the same way.
+            urls.append(f"{base}voila/labextensions/{ext['name']}/{load.removeprefix('./').replace(chr(92), '/')}")
     return urls
 
 
