@@ -433,11 +433,7 @@ def collect_icons(meta_path: str | Path, taken: set[str]) -> list[dict]:
         if name is None or name in taken or name in reserved or SKIP.search(name):
             continue
         group = things_icons.group_of(name, e["tags"])
-        h, m, mat, upright = SUBGROUPS[group]
-        spec = things_icons.size_of(name) or SIZES.get(name)
-        if spec is not None:
-            h, m = float(spec[0]), float(spec[1])
-            mat = spec[2] if len(spec) > 2 else mat
+        h, m, mat, upright = _body_of(group, things_icons.size_of(name) or SIZES.get(name))
         color = things_icons.GROUP_COLORS[group]
         sid = sprites.mdi_sprite_id(e["name"], int(e["codepoint"], 16), color)
         try:
@@ -477,11 +473,7 @@ def collect_tabler(meta_path: str | Path, taken: set[str]) -> list[dict]:
         style = "filled" if "filled" in e.get("styles", {}) and (svgs / "filled" / f"{e['name']}.svg").is_file() \
             else "outline"
         group = things_tabler.group_of(name, e.get("category"), lex)
-        h, m, mat, upright = SUBGROUPS[group]
-        spec = things_icons.size_of(name) or SIZES.get(name)
-        if spec is not None:
-            h, m = float(spec[0]), float(spec[1])
-            mat = spec[2] if len(spec) > 2 else mat
+        h, m, mat, upright = _body_of(group, things_icons.size_of(name) or SIZES.get(name))
         color = things_icons.GROUP_COLORS[group]
         sid = sprites.tabler_sprite_id(e["name"], style, color)
         try:
@@ -528,11 +520,7 @@ def collect_game(icons_path: str | Path, taken: set[str]) -> list[dict]:
     out: list[dict] = []
     for icon, name, s in cands:
         group = things_game.group_of(name, s)
-        h, m, mat, upright = SUBGROUPS[group]
-        spec = things_game.size_of(name) or SIZES.get(name)
-        if spec is not None:
-            h, m = float(spec[0]), float(spec[1])
-            mat = spec[2] if len(spec) > 2 else mat
+        h, m, mat, upright = _body_of(group, things_game.size_of(name) or SIZES.get(name))
         color = things_icons.GROUP_COLORS[group]
         sid = sprites.game_sprite_id(icon, color)
         try:
@@ -589,6 +577,20 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
     E = get_encoder().encode(names)
     np.savez_compressed(OUT_NPZ, key=np.array(names_key(names)), E=E.astype(np.float16))
     return OUT_JSON, OUT_NPZ
+
+
+def _body_of(group: str, spec: tuple | None) -> tuple[float, float, str, bool]:
+    """(height m, mass kg, material, upright) of an icon thing: its group's defaults, overridden by a size spec.
+
+    Args:
+        group: the key of ``SUBGROUPS`` the thing falls in.
+        spec: ``(height m, mass kg[, material])`` from a set's own size table or ``SIZES``, or None.
+    """
+    h, m, mat, upright = SUBGROUPS[group]
+    if spec is not None:
+        h, m = float(spec[0]), float(spec[1])
+        mat = spec[2] if len(spec) > 2 else mat
+    return h, m, mat, upright
 
 
 if __name__ == "__main__":  # pragma: no cover
