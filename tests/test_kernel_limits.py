@@ -146,6 +146,10 @@ def test_kernels_are_bounded_reclaimed_and_culled(voila, tmp_home):
     _, _, bob2 = open_page(bob)
     status, body, _ = open_page(bob)
     assert status == 429 and "Too many open pages" in body and "you have 2 pages of this site open" in body
+    # The Studio's page sends its headers early with script preloads (auth/hook.py): never when the kernel would
+    # be refused, or the refusal would arrive as a cut-off page with status 200 instead of this one.
+    status, body, _ = open_page(bob, "voila/render/studio.ipynb")
+    assert status == 429 and "you have 2 pages of this site open" in body, (status, body[-500:])
     _, _, carol1 = open_page(carol)
     assert len(kernels(server)) == 3
     status, body, _ = open_page(dave)

@@ -82,12 +82,19 @@ def prelaunch_hook(handler: web.RequestHandler, notebook: nbformat.NotebookNode,
                         display_name=getattr(user, "display_name", None) or None)
     cell = nbformat.v4.new_code_cell(_IDENTITY_CELL.format(token=token, logout_url=logout_url))
     nb.cells.insert(0, cell)
-    _send_preloads(handler, nb.metadata)
+    _send_preloads(handler, nb.metadata, handle)
     return nb
 
 
-def _send_preloads(handler: web.RequestHandler, metadata) -> None:
-    """Send the page's headers now, with a ``Link`` preload of its first scripts (see the module docstring)."""
+def _send_preloads(handler: web.RequestHandler, metadata, handle: str) -> None:
+    """Send the page's headers now, with a ``Link`` preload of its first scripts (see the module docstring).
+
+    Only when the kernel manager has room for ``handle`` without reclaiming anything: a page it will refuse
+    must still be able to answer 429 "Too many open pages", which headers already sent would turn into a
+    cut-off page. Otherwise the ``Link`` header goes out with the page as usual.
+    """
     handler.set_header("Link", link_header(preload_urls(metadata, handler.base_url)))
-    handler.flush()
+    has_room = getattr(handler.kernel_manager, "has_room", None)
+    if has_room is not None and has_room(handle):
+        handler.flush()
 

@@ -92,23 +92,35 @@ class OwnedKernelManager(PooledKernelManager):
                 if (user is None or owner == user) and k in self._was_connected
                 and self._kernel_connections.get(k, 0) == 0]
 
+    def _over(self, user: str) -> tuple[bool, bool]:
+        """(``user`` is at their own limit, the server is at its limit), counting pages being started."""
+        mine = sum(1 for o in self.owners.values() if o == user) + self._starting[user]
+        total = len(self.owners) + sum(self._starting.values())
+        return mine >= self.max_kernels_per_user, total >= self.max_kernels
+
+    def has_room(self, user: str) -> bool:
+        """Whether ``user`` may start one more page kernel now, without reclaiming anyone's closed pages.
+
+        The prelaunch hook asks before it sends a page's headers early: a page refused after that could not
+        carry its 429 "Too many open pages" (``hook._send_preloads``).
+
+        Args:
+            user: the handle of the logged-in user asking for a page.
+        """
+        return not any(self._over(user))
+
     async def _make_room(self, user: str) -> None:
         """Reclaim closed pages' kernels until ``user`` may start one more; else raise :class:`TooManyPages`."""
-        def over() -> tuple[bool, bool]:
-            mine = sum(1 for o in self.owners.values() if o == user) + self._starting[user]
-            total = len(self.owners) + sum(self._starting.values())
-            return mine >= self.max_kernels_per_user, total >= self.max_kernels
-
         for scope in (user, None):  # the user's own closed pages first, then anyone's
-            mine_over, all_over = over()
+            mine_over, all_over = self._over(user)
             if not (mine_over or (all_over and scope is None)):
                 continue
             for kernel_id in self._closed_pages(scope):
                 self.log.info("kernel limits: shutting down %s (a closed page of @%s)", kernel_id, self.owners[kernel_id])
                 await ensure_async(self.shutdown_kernel(kernel_id))
-                if not any(over()):
+                if not any(self._over(user)):
                     return
-        mine_over, all_over = over()
+        mine_over, all_over = self._over(user)
         if mine_over:
             raise TooManyPages(f"Too many open pages: you have {self.max_kernels_per_user} pages of this site open. "
                                "Close one of them (or wait a minute after closing it), then reload this page.")
