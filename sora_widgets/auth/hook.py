@@ -12,7 +12,9 @@ The hook also tells the browser, in a ``Link`` header sent at once, which script
 will ask for first (``page_extensions.preload_urls``): Voila writes ``<script src=voila.js>``
 only after the last cell has run, so without it the browser fetches nothing while the kernel
 runs the cells. The headers go out before the kernel is taken (a flush): were the kernel then
-to fail to start, the browser gets a cut-off page rather than Voila's error page.
+to fail to start, the browser gets a cut-off page rather than Voila's error page. A page the kernel
+limits will refuse is the one foreseeable failure: the flush waits for ``has_room`` (kernels.py), so that
+page still answers 429 "Too many open pages" (two requests racing for the last slot aside).
 
 Voila refuses ``preheat_kernel`` together with a prelaunch hook: a preheated
 kernel starts before anyone has logged in, so it could not know who it serves.
