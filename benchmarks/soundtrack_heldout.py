@@ -125,22 +125,22 @@ def plan(path: Path = CSV_PATH) -> list[dict]:
 
 
 def render(row: dict, index: int) -> tuple[np.ndarray, int]:
-    """The clip of one row: espeak-ng, then its condition (seeded by the row's index)."""
+    """The clip of one row: espeak-ng, then its condition (seeded by ``index``: the row's, plus a set's offset)."""
     from sora_widgets.speech import corpus
 
     x, sr = corpus.say(row["text"], voice=row["voice"], speed_wpm=int(row["wpm"]), pitch=int(row["pitch"]))
     return corpus.degrade(x, sr, row["condition"], seed=index), sr
 
 
-def hear(out: Path, path: Path = CSV_PATH, start: int = 0, stop: int | None = None) -> None:
-    """Render rows ``start:stop`` and save what the recogniser heard and spotted (soundtrack_tune's format) to
+def hear(out: Path, path: Path = CSV_PATH, start: int = 0, stop: int | None = None, seed_offset: int = 0) -> None:
+    """Render rows ``start:stop`` (conditions seeded by index + ``seed_offset``) and save what the recogniser heard and spotted (soundtrack_tune's format) to
     ``out`` (two processes can share the work on a busy machine; ``merge`` joins their files)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from soundtrack_tune import heard_row
 
     rows, t0 = [], time.process_time()
     for i, r in list(enumerate(plan(path)))[start:stop]:
-        x, sr = render(r, i)
+        x, sr = render(r, i + seed_offset)
         row = heard_row(x, sr, {"text": r["text"], "category": r["category"], "kind": r["kind"], "voice": r["voice"],
                                 "wpm": int(r["wpm"]), "pitch": int(r["pitch"]), "condition": r["condition"]})
         rows.append(row)
