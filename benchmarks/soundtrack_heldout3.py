@@ -133,7 +133,7 @@ def build(fortunes: Path, out: Path = CSV_PATH) -> None:
     with open(out, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["text", "category", "kind", "source", "voice", "wpm", "pitch", "condition"])
-        for i, (text, category, kind, source) in enumerate(rows):
+        for text, category, kind, source in rows:
             w.writerow([text, category, kind, source, VOICES[int(rng.integers(len(VOICES)))],
                         SPEEDS[int(rng.integers(len(SPEEDS)))], PITCHES[int(rng.integers(len(PITCHES)))],
                         ho.CONDITIONS[int(rng.integers(len(ho.CONDITIONS)))]])
