@@ -38,7 +38,37 @@ def _onepole_lowpass(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
     return lfilter([1 - a], [1, -a], x).astype(np.float32)
 
 
-def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generator) -> np.ndarray:
+class _Ringing:
+    """What the impacts of one mix share, computed once: 2 pi f t and e^(-t/d) (float32, t = 0, 1/SR, ...) of
+    each mode's frequency and decay (a clip's hundreds of impacts ring with a few materials and sizes). The
+    sounds are those computed afresh to the bit. Bounded: past ``MAX_BYTES`` an array is computed and not kept."""
+
+    LONGEST = int(1.2 * SAMPLE_RATE)  # samples: an impact rings at most this long
+    MAX_BYTES = 32 << 20
+
+    def __init__(self) -> None:
+        self.t = np.arange(self.LONGEST, dtype=np.float32) / SAMPLE_RATE
+        self.kept: dict[tuple[str, float], np.ndarray] = {}
+        self.bytes = 0
+
+    def _keep(self, key: tuple[str, float], make) -> np.ndarray:
+        a = self.kept.get(key)
+        if a is None:
+            a = make()
+            if self.bytes + a.nbytes <= self.MAX_BYTES:
+                self.kept[key] = a
+                self.bytes += a.nbytes
+        return a
+
+    def omega_t(self, f: float) -> np.ndarray:
+        return self._keep(("w", f), lambda: 2 * np.pi * f * self.t)
+
+    def decay(self, d: float) -> np.ndarray:
+        return self._keep(("d", d), lambda: np.exp(-self.t / d))
+
+
+def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generator,
+            ringing: _Ringing | None = None) -> np.ndarray:
     """Mono impact sound (float32), starting with its sharpest sample at index 0."""
     mats = [m for m in event["materials"]]
     amp = 1.0 - math.exp(-event["impulse"] / _IMPULSE_REF)
@@ -61,12 +91,12 @@ def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generat
             longest = max(longest, d)
     noise_share = float(np.mean([vocab.MATERIALS.get(m, vocab.MATERIALS["wood"])["noise"] for m in mats]))
     n = int(min(1.2, 5 * longest + 0.02) * SAMPLE_RATE)
-    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
+    ring = ringing or _Ringing()
     out = np.zeros(n, np.float32)
     for f, d, w in modes:
         if f >= SAMPLE_RATE / 2:
             continue
-        out += w * np.sin(2 * np.pi * f * t + rng.uniform(0, 0.3)) * np.exp(-t / d)
+        out += w * np.sin(ring.omega_t(f)[:n] + rng.uniform(0, 0.3)) * ring.decay(d)[:n]
     out /= max(len(modes), 1) ** 0.5
     click_n = min(n, int(0.006 * SAMPLE_RATE))
     click = rng.standard_normal(click_n).astype(np.float32)
@@ -161,6 +191,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
     n = max(1, int(round(duration * SAMPLE_RATE)))
     mix = np.zeros((2, n), np.float32)
     by_name = {b.name: b for b in bodies}
+    ringing = _Ringing()
 
     # impacts (the loudest ones first if there are very many: stacks can make hundreds of tiny contacts)
     events = sorted(sim.events, key=lambda e: -e["impulse"])[:200]
@@ -168,7 +199,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
         i0 = int(round(ev["t"] * SAMPLE_RATE))
         if i0 >= n:
             continue
-        s = _impact(ev, by_name, rng)
+        s = _impact(ev, by_name, rng, ringing)
         m = min(len(s), n - i0)
         gl, gr = _pan(ev["wx"] / max(world.w, 1e-6))
         mix[0, i0 : i0 + m] += gl * s[:m]
@@ -205,7 +236,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
         while t_step < duration:
             k = min(int(t_step * (len(sim.t) - 1) / max(sim.t[-1], 1e-9)), len(sim.t) - 1)
             ev = {"impulse": 0.35 * b.half[1], "materials": [b.material, scene_ground(scene)], "bodies": [b.name]}
-            s = _impact(ev, by_name, rng)
+            s = _impact(ev, by_name, rng, ringing)
             i0 = int(round(t_step * SAMPLE_RATE))
             m = min(len(s), n - i0)
             gl, gr = _pan(sim.pos[k, j, 0] / max(world.w, 1e-6))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pymunk
+import pymunk.batch
 
 from . import effects, figures, sprites, things, vocab
 
@@ -353,11 +354,11 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
     space.iterations = 20
     space.gravity = (0.0, -world.gravity)
     setting = vocab.SETTINGS.get(scene.get("setting", "floor"), vocab.SETTINGS["floor"])
-    static = space.static_body
     statics: list[pymunk.Shape] = []
+    static_bodies: list[pymunk.Body] = []
 
     def seg(a, b, r, name, elasticity=None, friction=None):
-        s = pymunk.Segment(static, a, b, r)
+        s = pymunk.Segment(_static_body(static_bodies), a, b, r)
         s.elasticity = setting["elasticity"] if elasticity is None else elasticity
         s.friction = setting["friction"] if friction is None else friction
         s.sim_name = name
@@ -379,12 +380,12 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
         seg((hb["board_x"] + 0.04, hb["board_y"][0]), (hb["board_x"] + 0.04, hb["board_y"][1]), 0.04, "backboard",
             0.75, 0.5)
         for key in ("rim_front", "rim_back"):
-            c = pymunk.Circle(static, 0.025, hb[key])
+            c = pymunk.Circle(_static_body(static_bodies), 0.025, hb[key])
             c.elasticity, c.friction, c.sim_name = 0.6, 0.5, "rim"
             statics.append(c)
     if world.ramp is not None:
         seg(world.ramp[0], world.ramp[1], 0.05, "ramp", 0.3, 0.8)
-    space.add(*statics)
+    space.add(*static_bodies, *statics)
 
     pm_bodies = []
     for idx, b in enumerate(bodies):
@@ -432,62 +433,130 @@ def simulate(scene: dict, world: World, bodies: list[Body], duration: float) -> 
     nb = len(bodies)
     pos = np.zeros((n_steps, nb, 3))
     vel = np.zeros((n_steps, nb, 2))
-    rolling = np.zeros((n_steps, nb), np.float32)
+    touch = np.zeros((n_steps, nb), bool)  # body j touches something without an index (floor, wall, shard)
     events: list[dict] = []
-    last_event: dict[tuple, float] = {}
-    last_impulse: dict[tuple, float] = {}
-    state = {"step": 0}
-
-    def post_solve(arbiter: pymunk.Arbiter, space_: pymunk.Space, data) -> None:
-        a, b = arbiter.shapes
-        step = state["step"]
-        ia, ib = getattr(a, "sim_index", None), getattr(b, "sim_index", None)
-        imp = float(arbiter.total_impulse.length)
-        key = tuple(sorted((a.sim_name, b.sim_name)))
-        prev = last_impulse.get(key, 0.0)
-        last_impulse[key] = imp
-        # A new contact, or a spike in an existing one (a tumbling box landing on its next corner), is an
-        # impact. A resting contact re-made every few steps is not: require a real change of velocity
-        # (m/s) and 50 ms since the last event between the same two things.
-        if arbiter.is_first_contact or imp > 3.0 * prev + 1e-6:
-            masses = [s.body.mass for s in (a, b) if getattr(s, "sim_index", None) is not None]
-            dv = imp / min(masses) if masses else 0.0
-            t = step * dt
-            if dv > 0.35 and t - last_event.get(key, -1.0) > 0.05:
-                last_event[key] = t
-                pts = arbiter.contact_point_set.points
-                cp = pts[0].point_a if pts else a.body.position
-                events.append({"t": t, "bodies": [a.sim_name, b.sim_name], "impulse": imp, "dv": dv,
-                               "wx": float(cp.x), "wy": float(cp.y),
-                               "materials": [_shape_material(a, bodies, setting), _shape_material(b, bodies, setting)]})
-        for i, s_other in ((ia, b), (ib, a)):
-            if i is not None and getattr(s_other, "sim_index", None) is None:
-                rolling[step, i] = float(pm_bodies[i].velocity.length)
-
-    def separate(arbiter: pymunk.Arbiter, space_: pymunk.Space, data) -> None:
-        a, b = arbiter.shapes
-        last_impulse.pop(tuple(sorted((a.sim_name, b.sim_name))), None)
-
-    space.on_collision(post_solve=post_solve, separate=separate)
+    contacts = _Contacts(space, bodies, pm_bodies, statics, setting, events, touch, dt)
     more = effects.attach(scene, world, space, bodies, pm_bodies, events, dt)  # water, pouring, breaking
+    jumpers = [(j, pm_bodies[j]) for j, b in enumerate(bodies) if b.init.get("jump")]
+    controlled = [(b.init["control"], pm_bodies[j]) for j, b in enumerate(bodies) if b.init.get("control") is not None]
+    half_s = SUBSTEP_HZ // 2
 
     for step in range(n_steps):
         for j, body in enumerate(pm_bodies):
-            pos[step, j] = (body.position.x, body.position.y, body.angle)
-            vel[step, j] = (body.velocity.x, body.velocity.y)
-            if bodies[j].init.get("jump") and abs(body.velocity.y) < 0.05 and step % (SUBSTEP_HZ // 2) == 0 and step:
+            (pos[step, j, 0], pos[step, j, 1]), pos[step, j, 2] = body.position, body.angle
+            vel[step, j] = body.velocity
+        for _j, body in jumpers:
+            if abs(body.velocity.y) < 0.05 and step % half_s == 0 and step:
                 body.apply_impulse_at_local_point((0.0, body.mass * 3.5))
-            if bodies[j].init.get("control") is not None:  # a figure's take-offs, a held or caught ball
-                bodies[j].init["control"](step * dt, body)
-        state["step"] = step + 1
+        for control, body in controlled:  # a figure's take-offs, a held or caught ball
+            control(step * dt, body)
         if step < n_steps - 1:
             more.before_step(step)
             space.step(dt)
+            contacts.read(step + 1)
             more.after_step(step)
+    rolling = np.where(touch, np.sqrt(vel[..., 0] ** 2 + vel[..., 1] ** 2), 0.0).astype(np.float32)
     t = np.arange(n_steps) * dt
     result = SimResult(t, pos, vel, rolling, events, more.result())
     figures.add_contacts(world, bodies, result, setting.get("ground_material", "wood"))  # feet, paws, hands
     return result
+
+
+def _static_body(made: list) -> pymunk.Body:
+    """A static body of its own for one named static shape (floor, wall, rim...), appended to ``made``: a
+    contact read in a batch names its two bodies, so every static shape gets one (the physics is that of one
+    shared static body)."""
+    made.append(pymunk.Body(body_type=pymunk.Body.STATIC))
+    return made[-1]
+
+
+_ARBITER_FIELDS = (pymunk.batch.ArbiterFields.BODY_A_ID | pymunk.batch.ArbiterFields.BODY_B_ID
+                   | pymunk.batch.ArbiterFields.TOTAL_IMPULSE | pymunk.batch.ArbiterFields.IS_FIRST_CONTACT
+                   | pymunk.batch.ArbiterFields.CONTACT_COUNT | pymunk.batch.ArbiterFields.POINT_A_1)
+IMPACT_DV = 0.35  # m/s: a contact whose impulse changes the lighter body's velocity by less makes no sound
+IMPACT_GAP_S = 0.05  # seconds between two events of the same two things
+IMPACT_SPIKE = 3.0  # an ongoing contact is an impact again when its impulse jumps this many times
+
+
+class _Contacts:
+    """Contact events and ground contacts read after every sub-step from pymunk's arbiters in one batch (a
+    Python ``post_solve`` callback per contact per sub-step cost more than the rest of the simulation).
+
+    The rule: a new contact, or a spike in an existing one (a tumbling box landing on its next corner), is an
+    impact when it changes the lighter scene body's velocity by more than IMPACT_DV and the same two things
+    made no event in the last IMPACT_GAP_S. A resting contact re-made every few steps is not an impact.
+    Every contact of a scene body with a shape of no scene body (floor, walls, shards) marks ``touch``: the
+    body's speed is then its rolling/sliding speed for the sound.
+    """
+
+    def __init__(self, space: pymunk.Space, bodies: list[Body], pm_bodies: list, statics: list, setting: dict,
+                 events: list[dict], touch: np.ndarray, dt: float) -> None:
+        self.space, self.bodies, self.setting = space, bodies, setting
+        self.events, self.touch, self.dt = events, touch, dt
+        self.buf = pymunk.batch.Buffer()
+        # pymunk body id -> (name, scene index or -1, mass (inf: no scene body), material, shape or None)
+        self.info: dict[int, tuple] = {}
+        for sh in statics:
+            self.info[sh.body.id] = (sh.sim_name, -1, math.inf, _shape_material(sh, bodies, setting), None)
+        for j, pb in enumerate(pm_bodies):
+            sh = next(iter(pb.shapes))
+            # a held ball is a sensor for a while (figures._held): sensors make no contacts
+            watch = sh if bodies[j].init.get("control") is not None else None
+            self.info[pb.id] = (bodies[j].name, j, pb.mass, bodies[j].material, watch)
+        self.last_impulse: dict[tuple, float] = {}  # per pair of names: the impulse of the last sub-step
+        self.last_event: dict[tuple, float] = {}
+
+    def _learn(self) -> None:
+        """Bodies added during the simulation (shards of a broken thing): no scene index, no events."""
+        for pb in self.space.bodies:
+            if pb.id not in self.info:
+                sh = next(iter(pb.shapes), None)
+                name = getattr(sh, "sim_name", "") if sh is not None else ""
+                j = getattr(sh, "sim_index", None) if sh is not None else None
+                mat = _shape_material(sh, self.bodies, self.setting) if sh is not None else "wood"
+                self.info[pb.id] = (name, -1 if j is None else j, pb.mass if j is not None else math.inf, mat, None)
+
+    def read(self, step: int) -> None:
+        buf = self.buf
+        buf.clear()
+        pymunk.batch.get_space_arbiters(self.space, _ARBITER_FIELDS, buf)
+        ints = np.frombuffer(buf.int_buf(), np.uintp).reshape(-1, 4).tolist()  # a, b, first contact, count
+        if not ints:
+            if self.last_impulse:
+                self.last_impulse.clear()
+            return
+        flts = np.frombuffer(buf.float_buf(), np.float64).reshape(-1, 4).tolist()  # impulse x y, point a x y
+        info, last_impulse, last_event = self.info, self.last_impulse, self.last_event
+        t = step * self.dt
+        seen = set()
+        for (ida, idb, first, count), (jx, jy, px, py) in zip(ints, flts, strict=True):
+            if not count:  # a cached arbiter: the two have separated
+                continue
+            a, b = info.get(ida), info.get(idb)
+            if a is None or b is None:
+                self._learn()
+                a, b = info[ida], info[idb]
+            if (a[4] is not None and a[4].sensor) or (b[4] is not None and b[4].sensor):
+                continue
+            if a[1] >= 0 and b[1] < 0:
+                self.touch[step, a[1]] = True
+            elif b[1] >= 0 and a[1] < 0:
+                self.touch[step, b[1]] = True
+            key = (a[0], b[0]) if a[0] <= b[0] else (b[0], a[0])
+            seen.add(key)
+            imp = math.sqrt(jx * jx + jy * jy)
+            prev = last_impulse.get(key, 0.0)
+            last_impulse[key] = imp
+            if not (first or imp > IMPACT_SPIKE * prev + 1e-6):
+                continue
+            m = min(a[2], b[2])
+            dv = imp / m if m < math.inf else 0.0
+            if dv > IMPACT_DV and t - last_event.get(key, -1.0) > IMPACT_GAP_S:
+                last_event[key] = t
+                self.events.append({"t": t, "bodies": [a[0], b[0]], "impulse": imp, "dv": dv, "wx": px, "wy": py,
+                                    "materials": [a[3], b[3]]})
+        for key in [k for k in last_impulse if k not in seen]:  # separated: a new contact starts from nothing
+            del last_impulse[key]
 
 
 def _shape_material(shape, bodies: list[Body], setting: dict) -> str:
