@@ -8,7 +8,9 @@ JavaScript and CSS fetched (count, bytes, slowest); the websocket messages (coun
 by type) until Generate is enabled; and the server log lines about the page's kernel,
 stamped relative to the navigation.
 
-Usage: nice .venv/bin/python benchmarks/studio_page_timeline.py [--pages 2]
+Usage: nice .venv/bin/python benchmarks/studio_page_timeline.py [--pages 2] [--waterfall]
+       nice .venv/bin/python benchmarks/studio_page_timeline.py --pages 1 \
+           --record-scripts sora_widgets/auth/page_scripts.json   # after upgrading Voila or a widget library
 """
 
 from __future__ import annotations
@@ -134,6 +136,37 @@ def report(r: dict, log_lines: list[str], waterfall: bool = False) -> None:
         print("  log: " + line)
 
 
+def record_scripts(r: dict, path: Path) -> None:
+    """Write ``auth/page_scripts.json``'s content: the chunks the page fetched until Generate was enabled.
+
+    What ``page_extensions.preload_urls`` lists anyway (``voila.js``, the ``remoteEntry`` files) and what is
+    not a script of Voila or of an extension (the kernel API, CSS, the CDN) are left out; the order is kept.
+    """
+    from importlib.metadata import version
+    from urllib.parse import urlsplit
+
+    scripts = []
+    for res in r["res"]:
+        if res["end"] > (r["ms"].get("enabled") or 0):
+            continue
+        url = urlsplit(res["name"])
+        rel = url.path.lstrip("/") + (f"?{url.query}" if url.query else "")
+        if (url.path.endswith(".js") and rel.startswith(("voila/static/", "voila/labextensions/"))
+                and rel != "voila/static/voila.js" and "/remoteEntry." not in rel and rel not in scripts):
+            scripts.append(rel)
+    doc = {
+        "about": "Scripts a widget dashboard's page asks for, in order, after voila.js starts and before its first "
+                 "widget is drawn (webpack chunks whose names only the running code knows). Recorded from the Studio "
+                 "page in chromium by `benchmarks/studio_page_timeline.py --record-scripts "
+                 "sora_widgets/auth/page_scripts.json` (again after upgrading Voila or a widget library); "
+                 "page_extensions.preload_urls keeps those that exist and belong to an extension the page loads.",
+        "recorded_with": {name: version(name) for name in ("voila", "ipywidgets", "anywidget")},
+        "scripts": scripts,
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {len(scripts)} scripts to {path}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=2, help="pages opened one after another")
@@ -141,6 +174,9 @@ def main() -> int:
                                                   "page (collapsed stacks in PATH)")
     ap.add_argument("--gap-s", type=float, default=0.0, help="seconds between pages (s)")
     ap.add_argument("--waterfall", action="store_true", help="list every resource the page fetched, by start time")
+    ap.add_argument("--record-scripts", metavar="PATH",
+                    help="write the scripts the first page fetched until Generate was enabled (what "
+                         "auth/page_scripts.json lists: python -m sora_widgets.auth.page_extensions --record PATH)")
     args = ap.parse_args()
     if not check_chromium():
         return 2
@@ -164,6 +200,8 @@ def main() -> int:
                                        stderr=subprocess.DEVNULL)
                 time.sleep(1.0)  # py-spy attaches
             r = one_page(context, server.url(STUDIO))
+            if args.record_scripts and i == 0:
+                record_scripts(r, Path(args.record_scripts))
             if spy is not None:
                 import signal
 

@@ -8,8 +8,9 @@ render where they are (the 3D forest on its own page, forest3d.ipynb; the webcam
 that the Studio, whose Space-time view is now a canvas anywidget instead of ipyvolume, is a light page
 that still draws that view. Content-hashed scripts are served with a year-long cache header,
 the unhashed ``style.js`` without. Each page's response asks the browser to preload its first
-scripts (``voila.js`` and its extensions' entry files) while the cells run; each is then fetched
-exactly once (a preload whose address differs from the page's own request would be fetched twice).
+scripts (``voila.js``, its extensions' entry files and the webpack chunks recorded in
+``auth/page_scripts.json``) while the cells run; each is then fetched exactly once (a preload whose
+address differs from the page's own request would be fetched twice).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import give_password, launch_chromium, login_home
+from conftest import give_password, launch_chromium, login_home, served_here
 
 from sora_widgets.auth.page_extensions import (
     ALWAYS,
@@ -68,8 +69,10 @@ def test_a_page_preloads_voila_js_and_the_entry_file_of_each_extension_it_keeps(
     kept = with_needs(declared_extensions(dashboards_dir() / "studio.ipynb"), installed) & set(installed)
     # ipywidgets 8: Voila drops widgets-manager7, so its entry file would be fetched for nothing.
     kept.discard("@voila-dashboards/widgets-manager7")
-    entries = {u.split("/voila/labextensions/", 1)[1].split("/static/", 1)[0]: u for u in urls[1:]}
+    entries = {u.split("/voila/labextensions/", 1)[1].split("/static/", 1)[0]: u for u in urls[1:]
+               if "/remoteEntry." in u}
     assert set(entries) == kept, (entries, kept)
+    assert [u for u in urls[1:] if "/remoteEntry." in u] == urls[1:1 + len(kept)]  # the entry files come first
     for name, url in entries.items():
         assert re.fullmatch(rf"/voila/labextensions/{re.escape(name)}/static/remoteEntry\.[0-9a-f]+\.js", url), url
         load = installed[name]["jupyterlab"]["_build"]["load"].removeprefix("./")
@@ -83,6 +86,41 @@ def test_a_page_preloads_voila_js_and_the_entry_file_of_each_extension_it_keeps(
     for nb in dashboards_dir().glob("*.ipynb"):
         assert not any("\\" in u for u in preload_urls(json.loads(nb.read_text())["metadata"], "/", installed)), nb
     assert link_header(urls[:2]) == (f"<{urls[0]}>; rel=preload; as=script, <{urls[1]}>; rel=preload; as=script")
+
+
+def test_a_page_preloads_the_recorded_chunks_that_exist_and_belong_to_what_it_loads():
+    """After the entry files, the webpack chunks recorded from the Studio page (``page_scripts.json``): only files
+    this server has (an out-of-date list preloads fewer, never a 404), only of Voila and of kept extensions."""
+    installed = installed_extensions()
+    meta = json.loads((dashboards_dir() / "studio.ipynb").read_text())["metadata"]
+    urls = preload_urls(meta, "/", installed)
+    chunks = [u for u in urls[1:] if "/remoteEntry." not in u]
+    assert len(chunks) >= 60, len(chunks)  # Voila's own ~60, then the widget managers' and anywidget's
+    assert len(set(urls)) == len(urls)
+    from voila.paths import collect_static_paths
+
+    static_dirs = [Path(d) for d in collect_static_paths(["voila", "nbconvert"], "lab")]
+    for u in chunks:
+        path = u.split("?", 1)[0]
+        if path.startswith("/voila/static/"):
+            assert any((d / path.removeprefix("/voila/static/")).is_file() for d in static_dirs), u
+        else:
+            name, _, file = path.removeprefix("/voila/labextensions/").partition("/static/")
+            assert name in with_needs(["anywidget"], installed), u
+            assert (Path(installed[name]["ext_path"]) / "static" / file).is_file(), u
+            # the chunk loader asks with "?v=<hash of the name>": a preload without it would not serve the request
+            assert u.endswith("?v=" + file.split(".")[1]) or name == "anywidget", u
+    # A page that does not load anywidget preloads none of its chunks; every page keeps Voila's own.
+    other = preload_urls({"sora_widgets": {METADATA_KEY: []}}, "/", installed)
+    assert not any("/anywidget/" in u for u in other)
+    assert [u for u in other if u.startswith("/voila/static/")] == [u for u in urls if u.startswith("/voila/static/")]
+    # A recorded name this server does not have is left out (a list older than the installed Voila).
+    from sora_widgets.auth.page_extensions import _serves
+
+    assert not _serves("voila/static/0000.voila.js", installed)
+    assert not _serves("voila/labextensions/anywidget/static/0.00000000.js", installed)
+    assert not _serves("voila/labextensions/anywidget/static/../package.json", installed)
+    assert not _serves("voila/labextensions/not-installed/static/x.js", installed)
 
 
 def test_needs_follow_shared_packages_and_the_python_side():
@@ -180,9 +218,10 @@ def demo_home(tmp_path_factory):
     from sora_widgets.demo import ADMIN, CREATORS, seed_demo
 
     home = tmp_path_factory.mktemp("weight-demo")
-    seed_demo(home, n_clips=20, n_rendered=2, seed=3)
-    for handle in (CREATORS[0], ADMIN):
-        give_password(home, handle)
+    with served_here(home) as store:  # the same demo, seeded without a file open per operation
+        seed_demo(home, n_clips=20, n_rendered=2, seed=3)
+        for handle in (CREATORS[0], ADMIN):
+            give_password(store, handle)
     return home
 
 
@@ -191,8 +230,13 @@ def _preloads_fetched(page) -> dict:
     preloaded = re.findall(r"<([^>]+)>; rel=preload; as=script", getattr(page, "link_header", None) or "")
     if "/voila/static/voila.js" not in preloaded:
         return {"Link header": getattr(page, "link_header", None)}
-    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
-    wrong = {u: fetched.count(u) for u in preloaded if fetched.count(u) != 1}
+    # path and query: the widget manager's chunks are asked for with "?v=<hash>", and so preloaded
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => { const u = new URL(e.name); "
+                            "return u.pathname + u.search; })")
+    # ... and its path once in all (a preload named without the query would be fetched once under each name)
+    paths = [f.split("?", 1)[0] for f in fetched]
+    wrong = {u: fetched.count(u) for u in preloaded
+             if fetched.count(u) != 1 or paths.count(u.split("?", 1)[0]) != 1}
     return {"fetched other than once": wrong} if wrong else {}
 
 

@@ -25,6 +25,8 @@ every dashboard and fails on a widget that cannot be drawn.
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import json
 import os
 import re
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["ALWAYS", "METADATA_KEY", "NEEDS", "declared_extensions", "immutable_static_paths", "link_header",
-           "page_config_hook", "preload_urls", "with_needs"]
+           "page_config_hook", "preload_urls", "recorded_scripts", "with_needs"]
 
 #: Where a notebook lists its widget extensions: ``metadata["sora_widgets"][METADATA_KEY]``.
 METADATA_KEY = "extensions"
@@ -201,14 +203,18 @@ def immutable_static_paths(base_url: str = "/", extensions: Mapping[str, Mapping
 
 def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
                  extensions: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
-    """The scripts a dashboard's page will ask for first, so the browser can fetch them while the cells run.
+    """The scripts a dashboard's page will ask for before its first widget, so the browser fetches them while the cells run.
 
     Voila writes ``<script src=".../voila.js">`` only after the last cell has run, and voila.js asks
     for each extension's ``remoteEntry`` only once it has started; until then the browser fetches
     nothing. These are those files' URLs, exactly as the page will ask for them: ``voila.js``, then the
     entry file of each extension the page keeps (:func:`with_needs` of what it declares, less the
-    widget manager Voila drops for the installed ipywidgets). Later scripts are webpack chunks whose
-    names only the running code knows; they are not listed.
+    widget manager Voila drops for the installed ipywidgets), then the webpack chunks the running code
+    asks for next, in waves, each wave once the previous one has run (about 85 files: 60 of Voila's own,
+    the rest the widget managers' and the page's extensions'). Their names only the running code knows;
+    :func:`recorded_scripts` lists them as chromium fetched them for the Studio, and a page preloads those
+    that exist on this server and belong to Voila or to an extension it keeps (from an out-of-date list,
+    fewer are preloaded, never a missing file).
 
     Args:
         metadata (`Mapping`): the notebook's metadata (``notebook.metadata``).
@@ -216,8 +222,9 @@ def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
         extensions (`Mapping`, *optional*): installed federated extensions by name (default: those Voila finds).
 
     Returns:
-        `list[str]`: URL paths; only ``voila.js`` for a notebook that declares nothing (its page loads
-        every extension, too many to fetch ahead of need).
+        `list[str]`: URL paths (the chunks of an extension with the ``?v=`` query its loader adds); only
+        ``voila.js`` for a notebook that declares nothing (its page loads every extension, too many to fetch
+        ahead of need).
     """
     base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     urls = [f"{base}voila/static/voila.js"]
@@ -236,7 +243,42 @@ def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
             # Some packages were built on Windows ("static\\remoteEntry…js", jupyter-threejs): the browser
             # asks for the path with "/", and the header names it the same way.
             urls.append(f"{base}voila/labextensions/{ext['name']}/{load.removeprefix('./').replace(chr(92), '/')}")
+    kept = {ext["name"] for ext in keep}
+    urls += [base + path for path in recorded_scripts()
+             if _serves(path, {n: extensions[n] for n in kept if n in extensions})]
     return urls
+
+
+@functools.lru_cache(maxsize=1)
+def recorded_scripts() -> tuple[str, ...]:
+    """The scripts a widget page fetches after ``voila.js`` and the entry files, in order, as recorded.
+
+    From ``page_scripts.json`` beside this module (``benchmarks/studio_page_timeline.py --record-scripts``
+    writes it): paths relative to the base URL, ``voila/static/<chunk>`` or
+    ``voila/labextensions/<extension>/static/<chunk>?v=<hash>``.
+    """
+    text = (importlib.resources.files("sora_widgets.auth") / "page_scripts.json").read_text(encoding="utf-8")
+    return tuple(json.loads(text)["scripts"])
+
+
+@functools.lru_cache(maxsize=1)
+def _voila_static_files() -> frozenset[str]:
+    """Names of the files Voila serves under ``/voila/static/`` (its lab template's static folders)."""
+    from voila.paths import collect_static_paths
+
+    return frozenset(f.name for d in collect_static_paths(["voila", "nbconvert"], "lab") if os.path.isdir(d)
+                     for f in Path(d).iterdir())
+
+
+def _serves(path: str, kept: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether a recorded script ``path`` is a file this server has, of Voila or of one of the ``kept`` extensions."""
+    path = path.split("?", 1)[0]
+    if path.startswith("voila/static/"):
+        return path.removeprefix("voila/static/") in _voila_static_files()
+    name, sep, file = path.removeprefix("voila/labextensions/").partition("/static/")
+    if not path.startswith("voila/labextensions/") or not sep or name not in kept or "/" in file:
+        return False
+    return (Path(kept[name].get("ext_path", "")) / "static" / file).is_file()
 
 
 def link_header(urls: Iterable[str]) -> str:
