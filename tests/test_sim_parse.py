@@ -177,3 +177,24 @@ def test_edit_accepts_a_minimal_hand_made_scene():
     assert g["kind"] == "box" and g["color"] == "navy" and g["count"] == 1 and new["ambience"] == ["rain"]
     with pytest.raises(ValueError, match="setting 'mordor' is unknown"):
         apply_edit({"objects": [], "setting": "mordor"}, "in the rain")
+
+
+def test_a_holder_of_something_is_that_one_thing():
+    """"a cup of coffee" drew two things (a can for "cup" and the coffee); "a tray of cookies" added a container."""
+    s = parse_prompt("a cup of coffee on a table")
+    assert [(g["kind"], g.get("thing")) for g in s["objects"]] == [("thing", "hot_beverage")]
+    s = parse_prompt("two cups of tea")
+    assert [(g.get("thing"), g["count"]) for g in s["objects"]] == [("teacup_without_handle", 2)]
+    s = parse_prompt("a tray of cookies")
+    assert [g.get("thing") for g in s["objects"]] == ["cookie"] and not s.get("substitutions")
+    assert kinds(parse_prompt("a cup falls and breaks")) == kinds(parse_prompt("a cup falls"))  # a cup alone stays
+
+
+def test_a_fish_tank_is_an_aquarium_and_empty_is_no_thing():
+    """"fish tank" became a fish and a military tank; "empty" became a container."""
+    tank, aquarium = parse_prompt("a goldfish swims in a fish tank"), parse_prompt("a goldfish swims in an aquarium")
+    assert kinds(tank) == kinds(aquarium) and "tabler_tank" not in [g.get("thing") for g in tank["objects"]]
+    assert tank.get("backdrop") == aquarium.get("backdrop") == "underwater"
+    assert parse_prompt("a red tank drives left")["objects"][0]["thing"] == "tabler_tank"  # a tank alone still is one
+    empty, glass = parse_prompt("an empty glass"), parse_prompt("a glass")
+    assert kinds(empty) == kinds(glass) and not empty.get("substitutions")

@@ -174,6 +174,39 @@ def _hand_drawn(t: Thing | None) -> str | None:
     return str(hit[1]) if hit is not None and hit[0] == "object" else None
 
 
+#: "a cup of coffee" is one thing, the coffee (the catalogue's "hot beverage" is a cup of it); "a tray of cookies"
+#: is the cookies: the holder is not drawn as a second thing (a glass of water is the liquids' business).
+_HOLDERS = frozenset({"cup", "cups", "mug", "mugs", "tray", "trays", "plate", "plates", "bowl", "bowls"})
+#: Compound nouns whose words mean something else alone ("fish tank": not a fish and a military tank).
+_COMPOUNDS = {("fish", "tank"): ("aquarium",), ("fish", "tanks"): ("aquarium",), ("fishtank",): ("aquarium",),
+              ("fishbowl",): ("aquarium",), ("fish", "bowl"): ("aquarium",)}
+#: Words that describe a thing's state and are no thing ("an empty glass" is a glass, not an empty container).
+_STATE_WORDS = frozenset({"empty", "full", "half-full", "half-empty"})
+
+
+def _rewrite(tokens: list[str]) -> list[str]:
+    """Tokens with compound nouns replaced by the word they mean, holders of a content ("cup of") left out and
+    state words ("empty") dropped."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in (2, 1):
+            repl = _COMPOUNDS.get(tuple(tokens[i : i + n]))
+            if repl is not None:
+                out.extend(repl)
+                i += n
+                break
+        else:
+            tok = tokens[i]
+            if tok in _HOLDERS and i + 2 < len(tokens) and tokens[i + 1] == "of" and tokens[i + 2].isalpha():
+                i += 2  # "cup of coffee" -> "coffee"
+                continue
+            if tok not in _STATE_WORDS:
+                out.append(tok)
+            i += 1
+    return out
+
+
 def _read(text: str) -> Reading:
     r = Reading()
     quotes: list[str] = []
@@ -184,7 +217,7 @@ def _read(text: str) -> Reading:
 
     body = _QUOTE_RE.sub(_q, text)
     body = _ELISION_RE.sub(r"\1 ", body)  # French elisions: "l'herbe" -> "l herbe"
-    tokens = _TOKEN_RE.findall(body.lower())
+    tokens = _rewrite(_TOKEN_RE.findall(body.lower()))
     if len(tokens) > MAX_TOKENS:
         r.notes.append(f"prompt read up to {MAX_TOKENS} words; {len(tokens) - MAX_TOKENS} more ignored")
         tokens = tokens[:MAX_TOKENS]
