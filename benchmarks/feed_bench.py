@@ -15,6 +15,9 @@ the real migrations, so every index the product has is there), then measures:
 - with ``--growth SMALL_HOME`` on a reused store: the ranking query alone and the pandas baseline on a
   store of the same clips and users with 1/10 of the events (``SMALL_HOME``) and on this one, alternately
   in one run: what the store's growth costs, and the baseline's ratio at both sizes;
+- with ``--make-small SMALL_HOME`` on a reused store: make ``SMALL_HOME`` for ``--growth``: a copy of the store
+  keeping its first 1/10 of the events (those the build added first, so the same clips, users and follows),
+  the likes they gave, then ``feed.refresh_stats``;
 - with ``--ranking --before REV`` on a reused store: the ranking query alone, today's ranked.sql and
   ``REV``'s alternately (what the store's growth costs, where no second store is built);
 - with ``--service``: the same pages with the store file opened per operation (direct) and through a
@@ -29,6 +32,7 @@ Usage::
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service   # direct vs service
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --service --before REV --ranking
         # today vs REV through a service, and the ranking query alone, today's vs REV's ranked.sql
+    nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --make-small /tmp/feedstore_1m
     nice .venv/bin/python benchmarks/feed_bench.py --home /tmp/feedstore --pages-only --growth /tmp/feedstore_1m --pages 20
         # 1 M vs 10 M events (feedstore_1m: a copy keeping 1/10 of the events, then feed.refresh_stats)
 """
@@ -125,6 +129,29 @@ def add_events(store, n: int, *, clips: int, users: int, start: int) -> None:
             WHERE kind = 'like' AND event_id >= 'e' AND CAST(substr(event_id, 2) AS BIGINT) >= {start}
             GROUP BY 1, 2
             ON CONFLICT DO NOTHING""")
+
+
+def make_small(store, small_home: str, *, keep: int) -> None:
+    """``small_home``: a copy of ``store`` keeping only the first ``keep`` events (``e0`` .. ``e<keep-1>``, the ones
+    :func:`build` added first), the likes those events gave (as :func:`add_events` made them), then
+    ``feed.refresh_stats`` (clip counters and each viewer's events row)."""
+    import shutil
+
+    dest = Path(small_home)
+    if (dest / store.DB_NAME).exists():
+        raise SystemExit(f"{dest / store.DB_NAME} exists: remove it first")
+    dest.mkdir(parents=True, exist_ok=True)
+    with store.read():  # the file is consistent (nothing else writes the benchmark's store)
+        shutil.copyfile(store.db_path, dest / store.DB_NAME)
+    small = open_store(dest)
+    t = time.perf_counter()
+    with small.transaction() as con:
+        con.execute(f"DELETE FROM feed_events WHERE CAST(substr(event_id, 2) AS BIGINT) >= {keep}")
+        con.execute("DELETE FROM likes")
+        con.execute("""INSERT INTO likes (handle, clip_id, created_at)
+                       SELECT handle, clip_id, min(created_at) FROM feed_events WHERE kind = 'like' GROUP BY 1, 2""")
+    n = feed.refresh_stats(small)
+    print(f"small copy {dest}: {keep:,} events kept, refresh_stats ({n:,} clips) in {time.perf_counter() - t:.1f} s")
 
 
 def ranking_ms(store, viewer: str, *, personal: bool, reps: int, text: str | None = None) -> list[float]:
@@ -278,6 +305,8 @@ def main() -> None:
     ap.add_argument("--growth", metavar="SMALL_HOME",
                     help="on a reused store: the ranking query and the pandas baseline on SMALL_HOME (a store of the "
                          "same clips and users with fewer events) and on --home, alternately in one run")
+    ap.add_argument("--make-small", metavar="SMALL_HOME",
+                    help="on a reused store: make SMALL_HOME for --growth (a copy keeping 1/10 of the events)")
     ap.add_argument("--ranking", action="store_true",
                     help="on a reused store: the ranking query alone, today's and --before's ranked.sql alternately")
     args = ap.parse_args()
@@ -310,6 +339,10 @@ def main() -> None:
             marker.write_text(json.dumps(size))
         if not reuse and not args.pages_only:
             report_ranking(store, viewers, events, small, small_base)
+        if args.make_small:
+            if not reuse:
+                raise SystemExit("--make-small needs a built store (--home of an earlier run)")
+            make_small(store, args.make_small, keep=events // 10)
         if args.growth:
             compare_growth(open_store(args.growth), store, viewers)
         if args.ranking and args.before:
