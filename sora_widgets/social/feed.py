@@ -52,10 +52,10 @@ import time
 import zlib
 from dataclasses import dataclass, field, replace
 
-from ..access import viewer_params, visible_clip_sql
+from ..access import visible_clip_sql
 from ..store import NotFound, Store, normalise_handle
 from . import _sql, feed_snapshot
-from ._people import account_state
+from .accounts import band_of
 from .graph import COMPLETE_FRACTION, FRESHNESS_TAU_S
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "MODES", "SHARED_REASON", "FeedItem", "FeedPage", "open_shared", "page",
@@ -180,20 +180,30 @@ def page(
 
 
 def _viewer(store: Store, con, h: str) -> dict:
-    """The viewer's visibility parameters, after checking the account exists and is not disabled."""
-    state = account_state(con, h)
-    if state is None:
+    """The viewer's visibility parameters (``access.viewer_params``), after checking the account exists and is not
+    disabled, and the store's clock (``"clock"``), in one query: through a store service each statement is a round
+    trip, and a page used to make five for these (account state, role, age twice, the clock).
+
+    The same facts as ``_people.account_state`` (disabled: ``auth_accounts.disabled_at`` set) and ``viewer_params``
+    (teen protections: ``accounts.band_of`` of the stored birthdate, as ``accounts.is_minor``; an existing account
+    always has a role, so only the band decides).
+    """
+    row = con.execute(
+        "SELECT a.disabled_at IS NOT NULL, u.birthdate, u.birthdate_confirmed, current_timestamp::TIMESTAMP "
+        "FROM users u LEFT JOIN auth_accounts a ON a.handle = u.handle WHERE u.handle = ?", [h]).fetchone()
+    if row is None:
         raise NotFound(f"there is no user @{h}")
-    if state == "disabled":
+    if row[0]:
         raise PermissionError(f"@{h}'s account is disabled")
-    return viewer_params(store, h)
+    return {"viewer": h, "viewer_teen": band_of(row[1], bool(row[2])) == "teen", "clock": row[3]}
 
 
 def _serve(store: Store, con, h: str, params: dict, mode: str, session: _Session | None, size: int,
            locale: str | None, now: dt.datetime | None, *, count: bool) -> FeedPage:
     """The page itself, on an open connection (read-only, or the teen's transaction when ``count``)."""
     limits = _limits()
-    allowance = limits.feed_allowance(store, h, now=now) if limits else _Allowance()
+    clock = params.pop("clock")
+    allowance = limits.feed_allowance(store, h, now=now, minor=params["viewer_teen"]) if limits else _Allowance()
     if mode == "personalised" and not allowance.personalised:
         mode = "popular"  # a guardian's choice; the widget may not override it
     if session is not None and session.mode != mode:
@@ -202,7 +212,7 @@ def _serve(store: Store, con, h: str, params: dict, mode: str, session: _Session
                              "or start again")
         session = None  # personalisation was turned off mid-session: start a popular one
     if session is None:  # first page
-        as_of = now or con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+        as_of = now or clock
         session = _Session(h, mode, locale or "", as_of, 0, ())
     number = session.number
     here = _encode(session)
@@ -345,20 +355,13 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     # Only the personalised feed reads the viewer's events (seen clips, liked authors), and only the
     # personalised and following feeds their follows: the other modes get empty tables made here (no
     # round trip to the store service for a read whose answer is known).
-    live = {"viewer": params["viewer"]}
-    src = con.cursor()  # its own cursor: Arrow results come from a relation (``sql``), which needs a clean one
     events = None if first or mode != "personalised" else _events_reuse(snap, params["viewer"])
     if events is None and mode != "personalised":
         events = _empty("feed_viewer_events")
-    if events is None:
-        events = src.sql("SELECT handle, events FROM feed_viewer_events WHERE handle = $viewer",
-                         params=live).to_arrow_table()
+    fetch = events is None
+    events, follows, newer = _live_reads(con, snap, params, events=fetch, follows=mode != "popular", got_events=events)
+    if fetch:
         _events_keep(snap, params["viewer"], events)
-    follows = (_empty("follows") if mode == "popular" else
-               src.sql("SELECT follower, followee FROM follows WHERE follower = $viewer", params=live).to_arrow_table())
-    newer = src.sql(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips WHERE created_at > $taken AND created_at <= $now",
-                    params={"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
-    src.close()
     # The hottest and newest candidates come from the snapshot's short head lists when they give the same
     # pool as the full tables would (nearly always: only a long session or a heavy viewer uses them up).
     excluded = set(params["served"])
@@ -378,6 +381,40 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     return chosen if len(chosen) == want else None
 
 
+def _live_reads(con, snap: feed_snapshot.Snapshot, params: dict, *, events: bool, follows: bool, got_events):
+    """What a warm page reads live from the store, in one statement (a round trip through a store service):
+    the viewer's events row (``events``; else ``got_events`` is kept), their follows (``follows``; else none)
+    and the clips created since the snapshot (a second statement only when there are some).
+
+    Returns ``(events, follows, newer)`` as Arrow tables in the shapes of ``feed_viewer_events``, ``follows``
+    and :data:`feed_snapshot.CLIP_COLUMNS`.
+    """
+    import pyarrow as pa
+
+    viewer = params["viewer"]
+    row = con.execute(
+        f"""SELECT {"(SELECT events FROM feed_viewer_events WHERE handle = $viewer)" if events else "NULL"},
+                   {"(SELECT list(followee) FROM follows WHERE follower = $viewer)" if follows else "NULL"},
+                   EXISTS (SELECT 1 FROM clips WHERE created_at > $taken AND created_at <= $now)""",
+        {"taken": snap.taken_at, "now": params["now"], **({"viewer": viewer} if events or follows else {})},
+    ).fetchone()
+    if events:
+        empty = _empty("feed_viewer_events")
+        got_events = (pa.table({"handle": [viewer], "events": pa.array([row[0]], empty.schema.field("events").type)},
+                               schema=empty.schema) if row[0] is not None else empty)
+    followees = row[1] or []
+    follow_rows = pa.table({"follower": pa.array([viewer] * len(followees), pa.string()),
+                            "followee": pa.array(followees, pa.string())}) if follows else _empty("follows")
+    if row[2]:
+        src = con.cursor()  # its own cursor: Arrow results come from a relation (``sql``), which needs a clean one
+        newer = src.sql(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips WHERE created_at > $taken AND created_at <= $now",
+                        params={"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
+        src.close()
+    else:
+        newer = None
+    return got_events, follow_rows, newer
+
+
 def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, follows, newer, *,
                         heads: bool) -> list[tuple]:
     """``ranked.sql`` (or ``following.sql``) run on the snapshot, unchecked.
@@ -387,7 +424,8 @@ def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, e
         mode: one of :data:`MODES`.
         params: the SQL's parameters (see ranked.sql).
         events, follows: Arrow tables in the shape of ``feed_viewer_events`` and ``follows``: the viewer's.
-        newer: Arrow table of the clips created since the snapshot (:data:`feed_snapshot.CLIP_COLUMNS`).
+        newer: Arrow table of the clips created since the snapshot (:data:`feed_snapshot.CLIP_COLUMNS`), or None
+            when there are none.
         heads: the hottest and newest sources read the snapshot's short head lists (only where
             ``Snapshot.top_lists_suffice``), else the full tables.
     """
@@ -395,14 +433,17 @@ def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, e
     try:
         cur.register("feed_viewer_events", events)  # connection-local views, under the names the SQL reads
         cur.register("follows", follows)
-        cur.register("_newer", newer)
-        cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
-        cur.execute("CREATE TEMP VIEW _newest AS SELECT clip_id, created_at FROM memory.main.new_top "
-                    "UNION ALL SELECT clip_id, created_at FROM _newer")
+        sources = dict(_SNAPSHOT_HEADS if heads else STORE_SOURCES)
+        if newer is not None and newer.num_rows:
+            cur.register("_newer", newer)
+            cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
+            cur.execute("CREATE TEMP VIEW _newest AS SELECT clip_id, created_at FROM memory.main.new_top "
+                        "UNION ALL SELECT clip_id, created_at FROM _newer")
+        elif heads:  # no clip since the copy: the copy's own tables (binding a view over a union costs each page)
+            sources["new_rows"] = "new_top"
         name = "following.sql" if mode == "following" else "ranked.sql"
         return _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
-                                    "limit": _RANKED_ROWS}, visible="true",
-                        **(_SNAPSHOT_HEADS if heads else STORE_SOURCES)).fetchall()
+                                    "limit": _RANKED_ROWS}, visible="true", **sources).fetchall()
     finally:
         cur.close()
 
@@ -507,8 +548,9 @@ def open_shared(store: Store, viewer: str, clip_id: str, *, now: dt.datetime | N
         return None
     with store.transaction() as con:
         params = _viewer(store, con, h)
+        del params["clock"]
         limits = _limits()
-        allowance = limits.feed_allowance(store, h, now=now) if limits else _Allowance()
+        allowance = limits.feed_allowance(store, h, now=now, minor=params["viewer_teen"]) if limits else _Allowance()
         if allowance.remaining == 0:
             return None
         row = con.execute(

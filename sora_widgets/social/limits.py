@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ..store import Store, normalise_handle
-from .guardians import in_quiet_hours, settings_for
+from .guardians import ADULT_SETTINGS, in_quiet_hours, settings_for
 
 __all__ = ["SCROLL_BREAK_S", "SECONDS_PER_CLIP", "STOP_REASON", "Allowance", "feed_allowance", "record_served",
            "usage_today"]
@@ -75,19 +75,25 @@ def usage_today(store: Store, viewer: str, *, now: dt.datetime | None = None) ->
     return {"clips_served": clips, "active_s": active, "used_s": max(active, clips * SECONDS_PER_CLIP)}
 
 
-def feed_allowance(store: Store, viewer: str, *, now: dt.datetime | None = None) -> Allowance:
+def feed_allowance(store: Store, viewer: str, *, now: dt.datetime | None = None,
+                   minor: bool | None = None) -> Allowance:
     """May the feed be personalised for ``viewer``, and how many more clips may it serve today?
 
     Args:
         store: the store (works inside an open transaction).
         viewer: the logged-in viewer.
         now: the current time (default: the server's clock; tests step days with it).
+        minor: whether teen protections apply to ``viewer``, when the caller read it already
+            (``social.feed`` does, with the account): False skips reading the age again and takes the
+            adults' settings (``guardians.ADULT_SETTINGS``); None reads it (``guardians.settings_for``).
     """
     now = _now(now)
     viewer = normalise_handle(viewer)
     with store.read() as con:  # one connection for the settings and the counters (each open costs ~16 ms)
-        s = settings_for(store, viewer)
-        clips, active, _ = _usage(con, viewer, now.date())
+        s = ADULT_SETTINGS if minor is False else settings_for(store, viewer)
+        limited = s["daily_limit_clips"] is not None or s["daily_limit_minutes"] is not None
+        # The counters only matter under a limit (each read is a round trip through a store service).
+        clips, active, _ = _usage(con, viewer, now.date()) if limited else (0, 0.0, None)
     personalised = bool(s["personalised"])
     if in_quiet_hours(s, now):
         start, end = s["quiet_hours"]
