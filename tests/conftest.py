@@ -44,6 +44,22 @@ def store(tmp_home):
     return open_store(tmp_home)
 
 
+@contextlib.contextmanager
+def served_here(home):
+    """The Store of ``home`` with the home's store service run in this process (``StoreService``: the file lock,
+    one long-lived DuckDB, as ``sora-widgets studio`` serves a home): an operation costs a cursor instead of a
+    file open (~2 ms instead of ~50 ms CPU). For stateful tests of the rules, which make hundreds of operations;
+    the direct file path is what every ``store`` fixture test (and tests/test_store*.py) runs."""
+    from sora_widgets.store import open_store
+    from sora_widgets.store.service import StoreService
+
+    service = StoreService(home).start()
+    try:
+        yield open_store(home)
+    finally:
+        service.stop()
+
+
 # ------------------------------------------------------------------ a small real engine for widget tests
 class MovingSquareEngine:
     """A tiny real engine: a white square slides left to right over grey, with a 440 Hz tone.

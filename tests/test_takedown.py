@@ -17,6 +17,8 @@ uses) and checks that the audit log's last word on every clip is its status.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import shutil
 import tempfile
@@ -24,6 +26,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import served_here
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -35,7 +38,7 @@ from sora_widgets.media import Clip
 from sora_widgets.moderation import Verdict, review
 from sora_widgets.moderation.takedown import AlreadyTakenDown, restore, take_down
 from sora_widgets.social.accounts import sign_up
-from sora_widgets.store import NotFound, open_store
+from sora_widgets.store import NotFound
 
 CREATORS = ("ana", "bo", "cy", "dee")
 ROLES = {**{h: "creator" for h in CREATORS}, "rev": "reviewer", "boss": "admin"}
@@ -122,24 +125,46 @@ class Model:
         return self.base[clip]
 
 
+_TEMPLATE: dict = {}
+
+
+def _template_home() -> tuple[str, list[str]]:
+    """A migrated home with the six people and the two cameos (dee's, ana's), made once per process; each
+    example starts from a copy (0.2 s instead of ~3 s of migrations, sign-ups and cameo writes at load 7)."""
+    if not _TEMPLATE:
+        home = tempfile.mkdtemp(prefix="takedown-template")
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        with served_here(home) as store:
+            people(store)
+            _TEMPLATE.update(home=home, cameos=[tiny_cameo(store, o, f"cam_{o}") for o in ("dee", "ana")])
+    return _TEMPLATE["home"], _TEMPLATE["cameos"]
+
+
 class TakeDowns(RuleBasedStateMachine):
+    """Each example: a copy of the template home, served in this process (conftest.served_here), so a step
+    costs its own SQL rather than a file open per store operation (a read: ~2 ms instead of ~50 ms CPU). Same
+    examples, steps and checks as before: 22 s CPU for the whole run (was > 111 s, and past pytest's 600 s at load
+    16 on 2026-12-02)."""
+
     def __init__(self):
         super().__init__()
         self.home = tempfile.mkdtemp(prefix="takedown")
+        self.stack = contextlib.ExitStack()
 
     def teardown(self):
+        self.stack.close()
         shutil.rmtree(self.home, ignore_errors=True)
 
     @initialize(forest=forests(), linked=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 8)), max_size=4))
     def setup(self, forest, linked):
         parents, reuse, owners, statuses = forest
-        self.store = open_store(self.home)
-        people(self.store)
+        template, cameo_ids = _template_home()
+        shutil.copytree(template, self.home, dirs_exist_ok=True)
+        self.store = self.stack.enter_context(served_here(self.home))
         self.clips = records(self.store, parents, reuse, owners, statuses)
         self.model = Model(parents, reuse, owners, statuses)
-        # Two cameos (dee's and ana's), each used in a few clips by those clips' owners.
-        self.cameos = {tiny_cameo(self.store, o, f"cam_{o}"): {"owner": o, "clips": set(), "status": "active"}
-                       for o in ("dee", "ana")}
+        # Two cameos (dee's and ana's, from the template), each used in a few clips by those clips' owners.
+        self.cameos = {cid: {"owner": o, "clips": set(), "status": "active"} for cid, o in zip(cameo_ids, ("dee", "ana"), strict=True)}
         ids = list(self.cameos)
         for k, i in linked:
             cid, clip = ids[k], self.clips[i % len(self.clips)]
