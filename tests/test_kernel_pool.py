@@ -97,3 +97,17 @@ def test_the_pool_warm_up_code_runs_on_a_thread_and_reports_its_stages():
     assert eval(FIRST_STAGE_DONE, namespace) is True
     thread.join(300)
     assert eval(STILL_WARMING, namespace) is False
+
+
+def test_a_page_keeps_a_cells_late_output_on_a_busy_server(tmp_path):
+    """Voila's cell runner, as the server configures it, waits long for a cell's last messages: with nbclient's
+    default (4 s) the Studio's widget was dropped at load 25 and the page showed only its markdown."""
+    import nbformat
+    from voila.execute import VoilaExecutor
+
+    from sora_widgets.auth.voila_app import IOPUB_TIMEOUT_S, auth_config
+
+    nb = nbformat.v4.new_notebook()
+    assert VoilaExecutor(nb).iopub_timeout < 10  # what a page got before
+    runner = VoilaExecutor(nb, config=auth_config(tmp_path))
+    assert runner.iopub_timeout == IOPUB_TIMEOUT_S >= 60

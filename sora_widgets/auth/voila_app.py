@@ -13,7 +13,14 @@ import sys
 
 from traitlets.config import Config
 
-__all__ = ["auth_config", "main", "voila_class"]
+__all__ = ["IOPUB_TIMEOUT_S", "auth_config", "main", "voila_class"]
+
+#: Seconds Voila's cell runner waits, after a cell's reply, for the rest of its output (nbclient's
+#: ``iopub_timeout``, default 4). Past it the output still to come is dropped with only a log warning
+#: ("Timeout waiting for IOPub output"): the Studio's widget, displayed last, never reaches the page,
+#: which then shows its markdown and nothing else. It happened at load 25 (2026-12-02) while the server
+#: also served the page's preloaded scripts on the same event loop; the output does come, late.
+IOPUB_TIMEOUT_S = 60
 
 
 def auth_config(home: str | os.PathLike) -> Config:
@@ -27,7 +34,8 @@ def auth_config(home: str | os.PathLike) -> Config:
     - ``VoilaConfiguration.page_config_hook``: each dashboard loads only the widget JavaScript its
       metadata declares (``page_extensions.py``);
     - ``Voila.tornado_settings["static_immutable_cache"]``: content-hashed widget scripts are cached
-      for a year (Voila sends them ``no-cache``), so a returning visitor fetches none of them again.
+      for a year (Voila sends them ``no-cache``), so a returning visitor fetches none of them again;
+    - ``VoilaExecutor.iopub_timeout``: :data:`IOPUB_TIMEOUT_S`, so a busy server keeps a cell's late output.
     """
     from .hook import prelaunch_hook
     from .kernels import KernelOwnerAuthorizer, OwnedKernelManager
@@ -43,6 +51,7 @@ def auth_config(home: str | os.PathLike) -> Config:
     c.VoilaConfiguration.prelaunch_hook = prelaunch_hook
     c.VoilaConfiguration.page_config_hook = page_config_hook
     c.Voila.tornado_settings = {"static_immutable_cache": immutable_static_paths()}
+    c.VoilaExecutor.iopub_timeout = IOPUB_TIMEOUT_S
     c.SoraIdentityProvider.home = str(home)
     return c
 
