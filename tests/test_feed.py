@@ -491,3 +491,31 @@ def test_a_shared_link_follows_the_feed_rules_and_counts_for_a_teen(world):
     assert feed.open_shared(s, "tia", "ok") is None  # the day's limit is spent: a link does not get past it
     set_disabled(s, "ada", True)
     assert feed.open_shared(s, "adm", "ok") is None  # the author was disabled
+
+
+def test_an_adults_warm_page_through_a_store_service_makes_at_most_six_round_trips(tmp_path, monkeypatch):
+    """Through a store service every statement is a round trip (on a busy machine each waits for a core): an
+    adult's warm page makes one for the account, age and clock, one for the live inputs and one for the
+    visibility check, each with its fetch. The page before this rule made ~16 (age read three times, the daily
+    counters of an adult, a cursor per live read)."""
+    from sora_widgets.store.remote import RemoteConnection
+    from sora_widgets.store.service import spawn, stop
+
+    home = tmp_path / "home"
+    proc = spawn(home)
+    try:
+        s = open_store(home)
+        add_people(s)
+        for k in range(30):
+            add_clip(s, f"r{k}", ("ada", "rev", "uno")[k % 3])
+        graph.follow(s, "ben", "ada")
+        feed.refresh_stats(s)
+        feed.page(s, "ben", mode="personalised")  # takes this process's warm copy of the store
+        calls, real = [], RemoteConnection._call
+        monkeypatch.setattr(RemoteConnection, "_call", lambda self, op, *a: calls.append(op) or real(self, op, *a))
+        for mode in feed.MODES:
+            calls.clear()
+            assert len(feed.page(s, "ben", mode=mode, size=5).items) == 5  # a full page: no fallback to the store
+            assert len(calls) <= 6, (mode, calls)
+    finally:
+        stop(proc)
