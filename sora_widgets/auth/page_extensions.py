@@ -243,9 +243,8 @@ def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
             # Some packages were built on Windows ("static\\remoteEntry…js", jupyter-threejs): the browser
             # asks for the path with "/", and the header names it the same way.
             urls.append(f"{base}voila/labextensions/{ext['name']}/{load.removeprefix('./').replace(chr(92), '/')}")
-    kept = {ext["name"] for ext in keep}
-    urls += [base + path for path in recorded_scripts()
-             if _serves(path, {n: extensions[n] for n in kept if n in extensions})]
+    kept = {ext["name"]: extensions[ext["name"]] for ext in keep if ext["name"] in extensions}
+    urls += [base + path for path in recorded_scripts() if _serves(path, kept)]
     return urls
 
 
