@@ -8,12 +8,14 @@ changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import shutil
 import time
 
 import pytest
+from conftest import served_here
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -63,6 +65,23 @@ def _copy(template, tmp_path_factory):
     return open_store(home)
 
 
+class _ServedCopy:
+    """Stateful machines start from a copy of the template served in this process (conftest.served_here): their
+    hundreds of store operations each cost a cursor instead of a file open (DMs + teen feed: ~5x less CPU)."""
+
+    store = None
+
+    def _serve_copy(self, template, tmp_path_factory):
+        home = tmp_path_factory.mktemp("social")
+        shutil.copytree(template, home, dirs_exist_ok=True)
+        self._stack = contextlib.ExitStack()
+        self.store = self._stack.enter_context(served_here(home))
+
+    def teardown(self):
+        if self.store is not None:
+            self._stack.close()
+
+
 def _counts(store) -> dict:
     tables = ("messages", "conversations", "notifications", "guardian_links", "guardian_invitations", "follows")
     with store.read() as con:
@@ -78,7 +97,7 @@ def _link(store, guardian, teen, now=None):
 
 
 # ================================================================== DMs and guardians, stateful
-class DirectMessages(RuleBasedStateMachine):
+class DirectMessages(_ServedCopy, RuleBasedStateMachine):
     """Random links, unlinks, DM settings, follows, blocks and messages between adults and teens.
 
     Properties: no adult->teen (or teen->adult) message is delivered unless the adult is that
@@ -87,11 +106,9 @@ class DirectMessages(RuleBasedStateMachine):
     message changes nothing.
     """
 
-    store = None
-
     @initialize()
     def start(self):
-        self.store = _copy(DirectMessages.template, DirectMessages.factory)
+        self._serve_copy(DirectMessages.template, DirectMessages.factory)
         self.delivered = 0
 
     def _guardians(self, teen):
@@ -138,6 +155,28 @@ class DirectMessages(RuleBasedStateMachine):
             assert not linked
             return
         assert linked
+
+    @rule(g=st.sampled_from(ADULTS[:2]), t=st.sampled_from(TEENS), dms=st.sampled_from(guardians.DM_SETTINGS))
+    def guard_and_set_dms(self, g, t, dms):
+        """Link (when the teen has no guardian) and set their DMs in one step, so sequences often reach a teen
+        whose DMs are open: only then does the guardian check stand alone (the DM setting refuses strangers
+        otherwise). Without it, 100 examples missed an adult messaging a teen with no guardian check at all."""
+        had = self._guardians(t)
+        if not had:
+            _link(self.store, g, t)
+            had = {g}
+        guardians.update_settings(self.store, by=sorted(had)[0], teen=t, dms=dms)
+
+    @rule(a=st.sampled_from(ADULTS), t=st.sampled_from(TEENS), to_teen=st.booleans())
+    def across_the_age_line(self, a, t, to_teen):
+        """A message between an adult and a teen (the case the rules are about; ``send`` draws it 1 time in 3)."""
+        sender, recipient = (a, t) if to_teen else (t, a)
+        self.send(sender, recipient, "hi!")
+
+    @rule(first=st.sampled_from(TEENS))
+    def between_teens(self, first):
+        """A message between the two teens (each one's DM setting applies; ``send`` draws it 1 time in 15)."""
+        self.send(first, TEENS[1 - TEENS.index(first)], "hi!")
 
     @rule(t=st.sampled_from(TEENS), dms=st.sampled_from(guardians.DM_SETTINGS))
     def teen_tries_settings(self, t, dms):
@@ -227,7 +266,7 @@ def test_direct_message_rules_hold_for_any_sequence(people_template, tmp_path_fa
 
 
 # ================================================================== feed: personalisation and the daily limit
-class TeenFeed(RuleBasedStateMachine):
+class TeenFeed(_ServedCopy, RuleBasedStateMachine):
     """A teen scrolls with whatever the client sends (sizes, modes, old, foreign or forged cursors)
     while the guardian changes personalisation and limits and the clock moves.
 
@@ -236,11 +275,9 @@ class TeenFeed(RuleBasedStateMachine):
     limit; a new day starts a new count.
     """
 
-    store = None
-
     @initialize(limit=st.integers(1, 15))
     def start(self, limit):
-        self.store = _copy(TeenFeed.template, TeenFeed.factory)
+        self._serve_copy(TeenFeed.template, TeenFeed.factory)
         _link(self.store, "ada", "tia", now=NOW)
         guardians.update_settings(self.store, by="ada", teen="tia", daily_limit_clips=limit, daily_limit_minutes=None)
         self.now = NOW
