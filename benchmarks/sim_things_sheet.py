@@ -4,7 +4,7 @@
 
 The sheet has one row per class of the thing catalogue (engines/sim/things.py), showing the first things of
 that class as the engine draws them (sprites.sprite at 44 px, untinted): colour emoji first, then
-Material Design Icons, Tabler Icons and game-icons.net pictures (monochrome, in the class colour), and a last row of frames rendered from
+Material Design Icons, Tabler Icons, game-icons.net and the other icon sets' pictures (monochrome, in the class colour), and a last row of frames rendered from
 prompts (things tinted, falling, lying where they landed). ``docs/sim/things.md`` lists every name the
 catalogue answers to, by class, and the kinds each thing is drawn for (WordNet hyponyms).
 """
@@ -58,9 +58,9 @@ def sheet() -> np.ndarray:
     by_class = {}
     for label, subs in CLASSES.items():
         items = [t for t in things.all_things() if t.group in subs]
-        mono = (sprites.MDI_PREFIX, sprites.TABLER_PREFIX, sprites.GAME_PREFIX)
+        mono = sprites.MONO_PREFIXES
         sets = [[t for t in items if t.emoji.startswith(p)] for p in mono]
-        # the three icon sets, taking turns
+        # the icon sets, taking turns
         icons = [s[k] for k in range(max(map(len, sets), default=0)) for s in sets if k < len(s)]
         emoji = [t for t in items if not t.emoji.startswith(mono)]
         n_icons = min(len(icons), max(ICON_CELLS, COLS - len(emoji)))
@@ -97,9 +97,7 @@ def sheet() -> np.ndarray:
 
 def listing() -> str:
     from sora_widgets.engines.sim import things
-    from sora_widgets.engines.sim.sprites import GAME_PREFIX, MDI_PREFIX, TABLER_PREFIX
-
-    mono = (MDI_PREFIX, TABLER_PREFIX, GAME_PREFIX)
+    from sora_widgets.engines.sim.sprites import MONO_PREFIXES as mono
 
     all_ = things.all_things()
     n_names = sum(1 + len(t.aliases) for t in all_)
@@ -110,8 +108,9 @@ def listing() -> str:
            "their nearest picture. By class: every thing as `name` (aliases), icons marked *, then the kinds each "
            "is drawn for. Besides these, the hand-drawn kinds: ball, box, triangle, bottle, can, cat, dog, person. "
            "Pictures: Noto Color Emoji (SIL Open Font License 1.1), Material Design Icons (*; Pictogrammers, "
-           "Apache-2.0), Tabler Icons (*; MIT) and game-icons.net (*; Lorc, Delapouite and contributors, CC BY 3.0, "
-           "https://game-icons.net; see `GAME_ICONS_LICENSE.txt` beside `things.json`); kinds: WordNet 3.0 (Princeton WordNet licence).\n"]
+           "Apache-2.0), Tabler Icons (*; MIT), game-icons.net (*; Lorc, Delapouite and contributors, CC BY 3.0, "
+           "https://game-icons.net; see `GAME_ICONS_LICENSE.txt` beside `things.json`) and fourteen more open icon "
+           "sets (*; Apache-2.0, MIT, ISC, CC0, CC BY 4.0: see `ICONIFY_LICENSES.txt`); kinds: WordNet 3.0 (Princeton WordNet licence).\n"]
     for label, subs in CLASSES.items():
         items = [t for t in all_ if t.group in subs]
         own = [a for t in items for a in t.aliases if a not in t.kinds]

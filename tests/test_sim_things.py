@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sora_widgets.engines.sim import parse, sprites, things, things_game, vocab
+from sora_widgets.engines.sim import parse, sprites, things, things_game, things_iconify, vocab
 from sora_widgets.engines.sim.audio import SAMPLE_RATE, synthesize
 from sora_widgets.engines.sim.physics import THING_MASS_RANGE, layout, make_world, simulate
 from sora_widgets.engines.sim.render import Renderer
@@ -215,18 +215,32 @@ def test_a_glass_is_still_a_breakable_drinking_glass_and_eggs_are_eggs():
     assert (g.get("thing"), g["count"]) == ("egg", 12)  # Tabler's "eggs" picture (several eggs) is not taken
 
 
-def test_a_newer_picture_set_never_takes_a_name_an_older_one_has():
-    """The game icons come last: none answers to a name (or the plural of one) that an emoji, MDI or Tabler
-    thing, or the prompt reader, already has, and every older name still finds its own thing."""
-    older = [t for t in things.all_things() if not t.emoji.startswith(sprites.GAME_PREFIX)]
-    game = [t for t in things.all_things() if t.emoji.startswith(sprites.GAME_PREFIX)]
+#: The picture sets in the order the build reads them (a later one never takes an earlier one's name).
+SET_ORDER = ("", sprites.MDI_PREFIX, sprites.TABLER_PREFIX, sprites.GAME_PREFIX, sprites.ICONIFY_PREFIX)
+
+
+def _set_of(t) -> int:
+    return max(i for i, p in enumerate(SET_ORDER) if t.emoji.startswith(p))
+
+
+@pytest.mark.parametrize("newer", [sprites.GAME_PREFIX, sprites.ICONIFY_PREFIX])
+def test_a_newer_picture_set_never_takes_a_name_an_older_one_has(newer):
+    """game-icons.net, then the Iconify sets, come last: none answers to a name (or the plural of one, or the
+    name written as one word) that an older set's thing or the prompt reader already has, and every older name
+    still finds its own thing."""
+    k = SET_ORDER.index(newer)
+    older = [t for t in things.all_things() if _set_of(t) < k]
+    new = [t for t in things.all_things() if _set_of(t) == k]
     older_names = {n for t in older for n in (t.name, *t.aliases) if n not in t.kinds}
+    joined = {n.replace(" ", "").replace("-", "") for n in older_names}
     reserved = set(vocab.keyword_lexicon())
-    assert game
-    for t in game:
+    assert new
+    for t in new:
         for n in (t.name, *t.aliases):
             assert n not in older_names and n not in reserved, (n, t.key)
             assert not things_game.singular_taken(n, older_names | reserved), (n, t.key)
+            if newer == sprites.ICONIFY_PREFIX:
+                assert n.replace(" ", "") not in joined, (n, t.key)  # "wineglass" is the emoji wine glass
     for t in older:
         for n in (t.name, *t.aliases):
             if n not in t.kinds:
@@ -532,3 +546,60 @@ def test_big_things_stand_side_by_side_in_the_order_named():
     # shrunk together, sizes keep their order: the bus taller than the car, the elephant than the horse
     assert bodies[0].half[1] > bodies[1].half[1] and bodies[2].half[1] > bodies[3].half[1]
     assert np.all(np.abs(sim.pos[-1, :, 1] - sim.pos[0, :, 1]) < 0.1)  # nobody was thrown onto another
+
+
+#: Things of the Iconify sets (engines/sim/things_iconify.py) that no older set draws.
+ICONIFY_WORDS = ("seesaw", "defibrillator", "rocking horse", "trampoline", "gramophone")
+
+
+@pytest.mark.parametrize("word", ICONIFY_WORDS)
+def test_iconify_things_are_drawn_from_the_vendored_pictures(word):
+    t = things.find(word)
+    assert t is not None and t.emoji.startswith(sprites.ICONIFY_PREFIX) and things.stands_in(word) is None, (word, t)
+    pic = sprites.base_rgba(t.emoji)
+    inside = pic[..., 3] > 200
+    assert 0.1 < inside.mean() < 0.97
+    lum = pic[..., :3][inside].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    assert np.percentile(lum, 90) > 1.3 * np.percentile(lum, 10)  # shaded: lit from above, darker rim
+    assert 3 <= len(sprites.outline(t.emoji)) <= 16
+
+
+def test_iconify_names_and_rules():
+    """A set's style variants and numbered redraws are one icon (the filled one), class prefixes are dropped,
+    interface and circuit signs are no things."""
+    b = things_iconify.base_name
+    assert b("horse-fill") == b("horse-bold") == b("horse") == "horse"
+    assert b("kettle-one") == "kettle" and b("clothes-sweater") == "sweater" and b("anchor-simple-fill") == "anchor"
+    assert b("one") == "one" and b("fill") == "fill"  # a tail alone is a name
+    pick = things_iconify.pick_variants
+    assert pick(dict.fromkeys(["horse", "horse-bold", "horse-fill", "horse-duotone"])) == {"horse": "horse-fill"}
+    assert pick(dict.fromkeys(["kettle-two", "kettle-one"])) == {"kettle": "kettle-one"}
+    assert pick(dict.fromkeys(["mop-outline", "mop"])) == {"mop": "mop"}
+    for icon in ("eject-button", "hard-disk", "resistor", "android", "flaming-claw", "sword-01"):
+        assert things_iconify.english_name(icon) is None, icon
+    assert things_iconify.english_name("rocking-horse") == "rocking horse"
+
+
+def test_a_filled_tile_or_a_speck_is_no_iconify_picture():
+    """A colour emoji set's background tile or a screen renders as a filled rectangle: no shape to draw."""
+    m = np.zeros((128, 128), bool)
+    assert not things_iconify.is_shape(m)
+    m[10:120, 20:100] = True
+    assert not things_iconify.is_shape(m)  # a filled rectangle
+    yy, xx = np.mgrid[:128, :128]
+    assert things_iconify.is_shape((yy - 64) ** 2 + (xx - 64) ** 2 < 50**2)  # a disc: 79 % of its box
+    assert things_iconify.is_shape(m & (xx < 60 + (yy - 10) // 3))  # a rectangle with a corner cut off
+    assert not things_iconify.is_shape((yy < 4) & (xx < 4))  # a speck
+
+
+def test_the_vendored_iconify_pictures_are_every_iconify_things_credited_and_small():
+    names, bits, px = things_iconify._vendored()
+    new = [t for t in things.all_things() if t.emoji.startswith(sprites.ICONIFY_PREFIX)]
+    used = {t.emoji.split(":")[1] for t in new}
+    assert used == set(names) and px == things_iconify.PICTURE_PX and len(new) == len(used)
+    assert things_iconify.PICTURES.stat().st_size < 1_000_000
+    credit = things_iconify.LICENSE.read_text(encoding="utf-8")
+    for s in {n.split("/")[0] for n in names}:
+        ver, lic, who = things_iconify.SETS[s]
+        assert f"@iconify-json/{s} {ver}: {who}; licence {lic}" in credit, s
+        assert "-SA" not in lic  # no share-alike picture in the vendored file

