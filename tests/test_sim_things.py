@@ -23,13 +23,13 @@ pytestmark = pytest.mark.skipif(not sprites.available() and not os.environ.get("
 
 #: Tabler Icons things (engines/sim/things_tabler.py) with names no other set has.
 TABLER_WORDS = ("backhoe", "sleigh", "shredder", "vacuum cleaner")  # "crutches" is the emoji crutch now
-#: VBench's COCO objects (the issue's list) the catalogue draws; the rest have no picture yet: sink,
-#: snowboard?, surfboard, baseball glove, parking meter (Tabler's is newer than tablerpy's SVGs), and "vase",
+#: VBench's COCO objects (the issue's list) the catalogue draws (surfboard: MingCute's, via things_iconify); the
+#: rest have no picture yet: sink, baseball glove, parking meter (Tabler's is newer than tablerpy's SVGs), and "vase",
 #: which the prompt reader keeps as its hand-drawn bottle.
 COCO_DRAWN = ("umbrella", "fire hydrant", "bench", "oven", "dining table", "stop sign", "traffic light",
               "toilet", "couch", "potted plant", "suitcase", "skis", "frisbee", "kite", "wine glass", "fork",
               "knife", "spoon", "bowl", "microwave", "toaster", "refrigerator", "scissors", "teddy bear",
-              "hair drier", "toothbrush", "snowboard")
+              "hair drier", "toothbrush", "snowboard", "surfboard")
 
 
 # ----------------------------------------------------------------------------- names
