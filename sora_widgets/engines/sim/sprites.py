@@ -274,11 +274,16 @@ def _game_rgba(sprite_id: str) -> np.ndarray:
     """The picture of ``"game:<name>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded."""
     from . import things_game
 
+    return _vendored_rgba(sprite_id, things_game.picture)
+
+
+def _vendored_rgba(sprite_id: str, picture) -> np.ndarray:
+    """The picture of a vendored mask's sprite id ``"<prefix>:<name>:<colour>"``, ``picture(name)`` its alpha."""
     try:
         _, name, color = sprite_id.split(":")
-        alpha = things_game.picture(name)
+        alpha = picture(name)
     except (ValueError, KeyError, OSError) as exc:
-        raise SpriteUnavailable(f"no vendored game-icons picture for {sprite_id!r}") from exc
+        raise SpriteUnavailable(f"no vendored picture for {sprite_id!r}") from exc
     return _shaded(alpha, _color_rgb(color, sprite_id))
 
 
@@ -297,12 +302,7 @@ def _iconify_rgba(sprite_id: str) -> np.ndarray:
     """The picture of ``"iconify:<set>/<icon>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded."""
     from . import things_iconify
 
-    try:
-        _, name, color = sprite_id.split(":")
-        alpha = things_iconify.picture(name)
-    except (ValueError, KeyError, OSError) as exc:
-        raise SpriteUnavailable(f"no vendored icon picture for {sprite_id!r}") from exc
-    return _shaded(alpha, _color_rgb(color, sprite_id))
+    return _vendored_rgba(sprite_id, things_iconify.picture)
 
 
 @lru_cache(maxsize=2048)

@@ -225,25 +225,38 @@ def rasterise(d: str, px: int = PICTURE_PX, size: float = 512.0) -> np.ndarray:
 
 def write_pictures(icons: dict[str, str], names: list[str]) -> Path:
     """Rasterise ``names`` (icon names of ``icons``) and write them to :data:`PICTURES` (compressed)."""
-    bits = np.stack([np.packbits(rasterise(icons[n]).ravel()) for n in names]) if names else np.zeros((0, 0))
-    np.savez_compressed(PICTURES, names=np.array(names), bits=bits.astype(np.uint8), px=np.array(PICTURE_PX))
-    _vendored.cache_clear()
-    return PICTURES
+    return save_masks(PICTURES, {n: rasterise(icons[n]) for n in names})
 
 
-def picture(icon: str) -> np.ndarray:
-    """The vendored picture of a selected game icon: alpha (PICTURE_PX, PICTURE_PX) uint8 (0 or 255).
+def save_masks(path: Path, masks: dict[str, np.ndarray]) -> Path:
+    """Write bool masks (name -> (px, px), all one size) to ``path`` as packed bits (compressed npz)."""
+    names = list(masks)
+    bits = np.stack([np.packbits(masks[n].ravel()) for n in names]) if names else np.zeros((0, 0))
+    px = next(iter(masks.values())).shape[0] if names else PICTURE_PX
+    np.savez_compressed(path, names=np.array(names), bits=bits.astype(np.uint8), px=np.array(px))
+    read_masks.cache_clear()
+    return path
+
+
+def picture(icon: str, path: Path = PICTURES) -> np.ndarray:
+    """The vendored picture of a selected icon (of :data:`PICTURES`, or the npz ``path``): alpha (px, px) uint8
+    (0 or 255).
 
     Raises:
         KeyError: the icon is not among the vendored ones.
     """
-    names, bits, px = _vendored()
+    names, bits, px = read_masks(path)
     i = names[icon]
     return np.unpackbits(bits[i])[: px * px].reshape(px, px) * np.uint8(255)
 
 
-@lru_cache(maxsize=1)
 def _vendored() -> tuple[dict[str, int], np.ndarray, int]:
-    """(icon name -> row, packed bits, side px) of :data:`PICTURES`, read once."""
-    with np.load(PICTURES) as z:
+    """(icon name -> row, packed bits, side px) of :data:`PICTURES`."""
+    return read_masks(PICTURES)
+
+
+@lru_cache(maxsize=4)
+def read_masks(path: Path) -> tuple[dict[str, int], np.ndarray, int]:
+    """(name -> row, packed bits, side px) of a vendored masks file, read once."""
+    with np.load(path) as z:
         return {str(n): i for i, n in enumerate(z["names"])}, z["bits"], int(z["px"])

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -196,11 +195,7 @@ def rasterise(icon_json: str, stroked: bool = False, px: int = PICTURE_PX) -> np
 
 def write_pictures(pictures: dict[str, np.ndarray]) -> Path:
     """Write ``pictures`` ("<set>/<icon>" -> bool mask) to :data:`PICTURES` (compressed)."""
-    names = list(pictures)
-    bits = np.stack([np.packbits(pictures[n].ravel()) for n in names]) if names else np.zeros((0, 0))
-    np.savez_compressed(PICTURES, names=np.array(names), bits=bits.astype(np.uint8), px=np.array(PICTURE_PX))
-    _vendored.cache_clear()
-    return PICTURES
+    return things_game.save_masks(PICTURES, pictures)
 
 
 def write_license(counts: dict[str, int]) -> Path:
@@ -226,13 +221,9 @@ def picture(name: str) -> np.ndarray:
     Raises:
         KeyError: not among the vendored ones.
     """
-    names, bits, px = _vendored()
-    i = names[name]
-    return np.unpackbits(bits[i])[: px * px].reshape(px, px) * np.uint8(255)
+    return things_game.picture(name, PICTURES)
 
 
-@lru_cache(maxsize=1)
 def _vendored() -> tuple[dict[str, int], np.ndarray, int]:
-    """(name -> row, packed bits, side px) of :data:`PICTURES`, read once."""
-    with np.load(PICTURES) as z:
-        return {str(n): i for i, n in enumerate(z["names"])}, z["bits"], int(z["px"])
+    """(name -> row, packed bits, side px) of :data:`PICTURES`."""
+    return things_game.read_masks(PICTURES)
