@@ -4,6 +4,7 @@
     nice .venv/bin/python benchmarks/soundtrack_tune.py hear heldout /tmp/heard_heldout.json
     nice .venv/bin/python benchmarks/soundtrack_tune.py judge /tmp/heard_tune.json         # seconds
     nice .venv/bin/python benchmarks/soundtrack_tune.py cv /tmp/heard_tune.json            # rates per SURE_WORD_P, cross-validated
+    nice .venv/bin/python benchmarks/soundtrack_tune.py cv-readings /tmp/heard_tune.json   # rates per ALT_MIN_SCORE x support
     nice .venv/bin/python benchmarks/soundtrack_tune.py export /tmp/heard_tune.json        # the classifier's spoken lines
     .venv/bin/python benchmarks/soundtrack_tune.py quotes                                  # benign quotations (fortunes)
     nice .venv/bin/python -m sora_widgets.moderation.train --speech                       # then refit it
@@ -37,7 +38,8 @@ BENIGN_KINDS = ("everyday", "song", "soundalike")
 
 def heard_row(x: np.ndarray, sr: int, row: dict) -> dict:
     """``row`` (text, category, kind, voice...) with what :func:`check_audio` computes before judging the
-    clip ``x`` at ``sr`` Hz: ``speech`` (loud enough), ``heard`` (transcript), ``words``, ``spotted``."""
+    clip ``x`` at ``sr`` Hz: ``speech`` (loud enough), ``heard`` (transcript), ``words``, ``spotted``,
+    ``alternatives`` (the other readings, :func:`sora_widgets.moderation.audio.readings`)."""
     from sora_widgets.moderation import audio
     from sora_widgets.moderation.policy import load_policy
     from sora_widgets.moderation.spotting import spot
@@ -50,6 +52,7 @@ def heard_row(x: np.ndarray, sr: int, row: dict) -> dict:
         row["heard"], row["words"] = audio.transcribe(a16, audio.ASR_RATE)
         row["spotted"] = [asdict(s) for s in spot(a16, audio.ASR_RATE, row["words"], audio.KEYPHRASES)] \
             if row["words"] else []
+        row["alternatives"] = [asdict(r) for r in audio.readings(a16, audio.ASR_RATE, row["words"])]
     return row
 
 
@@ -75,6 +78,7 @@ def load_heard(path: Path) -> list[dict]:
 def judge_rows(rows: list[dict], policy=None, model=None) -> list:
     """The soundtrack verdict of each saved row (None where no speech was found), under ``policy`` and
     the speech classifier ``model`` (defaults: the shipped ones)."""
+    from sora_widgets.moderation import audio
     from sora_widgets.moderation.audio import judge_transcript
     from sora_widgets.moderation.policy import load_policy
     from sora_widgets.moderation.spotting import Spotted
@@ -85,7 +89,9 @@ def judge_rows(rows: list[dict], policy=None, model=None) -> list:
         if not r["speech"]:
             out.append(None)
             continue
-        out.append(judge_transcript(r["heard"], r["words"], [Spotted(**s) for s in r["spotted"]], policy, model))
+        out.append(judge_transcript(r["heard"], r["words"], [Spotted(**s) for s in r["spotted"]], policy, model,
+                                    alternatives=[a for a in r.get("alternatives", ())
+                                                  if audio.N_SAMPLED or not a.get("sampled")]))
     return out
 
 
@@ -217,6 +223,56 @@ def cross_validate(path: Path, folds: int = 5, sure=(0.4, 0.5, 0.6, 0.7)) -> Non
         audio.SURE_WORD_P = keep
 
 
+def cross_validate_readings(path: Path, folds: int = 5, min_scores=(-0.5, -0.7, -0.9, -1.1, -1.3, -1.6),
+                            supports=(1, 2, 3), sampled=(True, False)) -> None:
+    """Rates on a saved ``tune`` file for each :data:`~sora_widgets.moderation.audio.ALT_MIN_SCORE` x
+    ``ALT_MIN_SUPPORT``, with and without the sampled readings; each line judged by a speech classifier fitted
+    without its fold. Each reading is classified once (the grid is then counted, not re-judged)."""
+    from sora_widgets.moderation import audio
+    from sora_widgets.moderation.policy import load_policy
+    from sora_widgets.moderation.verdict import merge_verdicts
+
+    policy = load_policy()
+    rows = load_heard(path)
+    models, fold = fold_models(rows, folds)
+    base = [judge_rows([dict(r, alternatives=[])], model=models[fold[i]])[0] for i, r in enumerate(rows)]
+    # per row: (categories the verdict holds or raises already, [(score, sampled, categories the reading flags)])
+    found = []
+    for i, (r, v) in enumerate(zip(rows, base, strict=True)):
+        done = set() if v is None else set(v.flagged) | {x["category"] for x in v.evidence["raised_for_review"]}
+        alts = []
+        for a in r.get("alternatives", []):
+            if a["text"] == r["heard"]:
+                continue
+            hits = merge_verdicts([audio.spot_keyphrases(a["text"], policy),
+                                   audio._classified(a["text"], policy, models[fold[i]])])
+            alts.append((a["score"], bool(a.get("sampled")), set(hits.flagged) - done))
+        found.append(alts)
+    benign = [r["kind"] in BENIGN_KINDS for r in rows]
+    base_rates = rates(rows, base)
+    print(f"no readings: {json.dumps(base_rates)}", flush=True)
+    for with_sampled in sampled:
+        for sup in supports:
+            for ms in min_scores:
+                extra = []
+                for alts in found:
+                    count: dict[str, int] = {}
+                    for score, was_sampled, cats in alts:
+                        if score >= ms and (with_sampled or not was_sampled):
+                            for c in cats:
+                                count[c] = count.get(c, 0) + 1
+                    extra.append(any(n >= sup for n in count.values()))
+                caught = {k: sum(e and row["kind"] == k and (v is None or (v.decision == "allow"
+                                                                             and not _raised(v)))
+                                 for e, row, v in zip(extra, rows, base, strict=True)) for k in ("keyphrase", "prompt")}
+                raised = sum(e and b and (v is None or (v.decision == "allow" and not _raised(v)))
+                             for e, b, v in zip(extra, benign, base, strict=True))
+                print(f"sampled {with_sampled!s:5s} support {sup} min score {ms:5.2f}: benign held "
+                      f"{base_rates['benign_held']}/{base_rates['n_benign']}, newly raised {raised}; caught keyphrase "
+                      f"{base_rates['keyphrase_caught'] + caught['keyphrase']}/{base_rates['n_keyphrase']}, prompt "
+                      f"{base_rates['prompt_caught'] + caught['prompt']}/{base_rates['n_prompt']}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["hear"]:
         hear(sys.argv[2], Path(sys.argv[3]))
@@ -228,5 +284,7 @@ if __name__ == "__main__":
         quotes()
     elif sys.argv[1:2] == ["cv"]:
         cross_validate(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["cv-readings"]:
+        cross_validate_readings(Path(sys.argv[2]))
     else:
         raise SystemExit(__doc__)

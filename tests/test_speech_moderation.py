@@ -285,3 +285,57 @@ def test_the_classifier_alone_holds_only_a_sure_reading_and_raises_a_plausible_o
         assert "not sure this is harmful" in v.evidence["raised_for_review"][0]["reason"]
     else:
         assert v.decision == "allow" and not raised
+
+
+# --- Other readings of the speech (the beam's n best and samples; issue 17 item 4: mishearing) ---
+
+
+def _reading(text: str, score: float) -> dict:
+    return {"text": text, "score": score, "rank": 1, "sampled": False}
+
+
+def test_a_harm_only_another_reading_shows_raises_the_clip_and_never_holds_it():
+    heard = "we need more milk and bread"
+    words = _words([0.9] * 6, heard)
+    alone = audio.judge_transcript(heard, words, [], POLICY)
+    likely = audio.judge_transcript(heard, words, [], POLICY,
+                                    alternatives=[_reading("join the jihad and kill the infidels", -0.5)])
+    unlikely = audio.judge_transcript(heard, words, [], POLICY, alternatives=[
+        _reading("join the jihad and kill the infidels", audio.ALT_MIN_SCORE - 0.5)])
+    assert alone.decision == likely.decision == unlikely.decision == "allow" and not likely.flagged
+    assert not alone.evidence["raised_for_review"] and not unlikely.evidence["raised_for_review"]
+    (r,) = likely.evidence["raised_for_review"]
+    assert r["category"] == "extremism" and "another reading" in r["reason"] and "'join the jihad" in r["reason"]
+    assert all(s["uncertain"] and s["transcript"] == "alternative" for s in r["spans"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=1.0, allow_nan=False)),
+                min_size=1, max_size=10),
+       st.lists(st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
+                          st.floats(min_value=-5.0, max_value=0.0, allow_nan=False)), max_size=4))
+def test_other_readings_never_hold_a_clip_nor_change_what_the_transcript_holds(heard, readings):
+    # a benign speaker's clip must never be held on a reading the recogniser did not write: at most raised
+    text = " ".join(w for w, _ in heard)
+    words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
+    alone = audio.judge_transcript(text, words, [], POLICY)
+    v = audio.judge_transcript(text, words, [], POLICY, alternatives=[_reading(" ".join(t), s) for t, s in readings])
+    assert (v.decision, v.flagged, v.scores) == (alone.decision, alone.flagged, alone.scores)
+    extra = v.evidence["raised_for_review"][len(alone.evidence["raised_for_review"]):]
+    assert v.evidence["raised_for_review"][: len(alone.evidence["raised_for_review"])] == alone.evidence["raised_for_review"]
+    already = set(alone.flagged) | {r["category"] for r in alone.evidence["raised_for_review"]}
+    for r in extra:
+        assert r["category"] not in already and all(s["uncertain"] for s in r["spans"])
+        assert all(s["reading_score"] >= audio.ALT_MIN_SCORE and s["text"] != text for s in r["spans"])
+
+
+def test_the_third_held_out_set_is_in_no_training_line():
+    import csv
+    from pathlib import Path
+
+    from sora_widgets.moderation.train import load_speech_lines
+
+    third = list(csv.DictReader(open(Path(__file__).parents[1] / "benchmarks/data/soundtrack_heldout3.csv")))
+    trained = {e.text for e, _ in load_speech_lines()}
+    assert len(third) >= 140 and not {r["text"] for r in third} & trained
+    assert sum(r["category"] != "benign" for r in third) >= 40 and sum(r["category"] == "benign" for r in third) >= 100

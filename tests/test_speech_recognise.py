@@ -99,3 +99,15 @@ def test_score_phrases_skips_the_free_decoding_only_when_told():
     assert skipped.free is None and full.free is not None and len(asked) == 1
     assert [p.phrase for p in asked[0]] == cands
     assert skipped.phrases == full.phrases  # the same candidate scores either way
+
+
+def test_alternatives_hold_the_words_said_best_first_and_the_same_each_time():
+    # the beam's readings soundtrack moderation reads beside the transcript (moderation.audio.readings)
+    x, sr = corpus.say("please pass the salt and pepper", voice="en-us", speed_wpm=150)
+    rs = speech.alternatives(x, sr, n=3)
+    assert rs == speech.alternatives(x, sr, n=3)  # the beam is deterministic: the same audio, the same readings
+    assert rs and rs[0].rank == 0 and "salt and pepper" in rs[0].text and not any(r.sampled for r in rs)
+    assert [r.score for r in rs] == sorted((r.score for r in rs), reverse=True) and all(r.score <= 0 for r in rs)
+    drawn = speech.alternatives(x, sr, n=1, samples=3)
+    assert len({r.text for r in drawn}) == len(drawn) and any(r.sampled for r in drawn)
+    assert speech.alternatives(np.zeros(16_000, np.float32), 16_000, start_s=0.5, end_s=0.52) == ()  # too short

@@ -10,7 +10,9 @@ words. Two checks read the transcript:
    prompts, plus spoken lines as written and as the recogniser heard them; everyday speech is not
    a typed prompt: "she cut herself a slice of cake") through :func:`check_prompts`, with the
    policy's speech settings (the any-harm rule later; categories sound cannot show left out);
-3. key phrases the transcript misheard but the audio supports (:mod:`.spotting`).
+3. key phrases the transcript misheard but the audio supports (:mod:`.spotting`);
+4. other readings of the same speech (:func:`readings`: the decoder's beam n-best): a harm that only
+   they show can at most *raise* the clip for review (:func:`_alternative_hits`), never hold it.
 
 Words heard by a machine never block a clip on their own: a sure hit holds it for a person to
 listen (review), as the key-phrase pass always did. Each hit is weighed by how sure the
@@ -44,7 +46,7 @@ from .verdict import CATEGORIES, CATEGORY_LABELS, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
            "SPOTTED_CONFIDENCE", "SURE_CLASSIFIER_SCORE", "RAISE_FRACTION", "spotted_verdict", "judge_transcript",
-           "speech_model"]
+           "speech_model", "readings", "ALT_MIN_SCORE", "ALT_MIN_SUPPORT"]
 
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
@@ -94,6 +96,26 @@ def transcribe(audio: np.ndarray, sample_rate: int) -> tuple[str, list[dict]]:
     t = speech_transcribe(audio, sample_rate, vad=True)
     return t.text, [{"word": w.text, "start_s": w.start_s, "end_s": w.end_s, "probability": w.probability}
                     for w in t.words]
+
+
+#: Beam readings and sampled readings :func:`readings` asks the recogniser for (besides its transcript). No
+#: samples: CTranslate2's sampling was not reproducible here (two runs on one clip drew different readings),
+#: and a clip's verdict must not change when it is checked again.
+N_BEAM, N_SAMPLED = 5, 0
+#: Seconds of audio kept either side of the transcript's words when reading alternatives.
+_READ_MARGIN_S = 0.3
+
+
+def readings(a16: np.ndarray, rate: int, words: list[dict]):
+    """Other readings of the speech under ``words`` (:func:`sora_widgets.speech.alternatives`: the beam's
+    :data:`N_BEAM` best and :data:`N_SAMPLED` drawn at a temperature); none when no word was heard."""
+    from ..speech import alternatives
+
+    if not words:
+        return ()
+    return alternatives(a16, rate, n=N_BEAM, samples=N_SAMPLED,
+                        start_s=max(0.0, float(words[0]["start_s"]) - _READ_MARGIN_S),
+                        end_s=float(words[-1]["end_s"]) + _READ_MARGIN_S)
 
 
 def spot_keyphrases(transcript: str, policy: Policy) -> Verdict:
@@ -235,7 +257,7 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     a16 = pcm.astype(np.float32) / 32767
     text, words = transcribe(a16, ASR_RATE)
     spotted = spot(a16, ASR_RATE, words, KEYPHRASES) if words else []
-    v = judge_transcript(text, words, spotted, policy)
+    v = judge_transcript(text, words, spotted, policy, alternatives=readings(a16, ASR_RATE, words))
     v.evidence["audio_seconds"] = round(pcm.size / ASR_RATE, 3)
     return v
 
@@ -280,7 +302,7 @@ def _classified(text: str, policy: Policy, model: TextModel | None = None) -> Ve
 
 
 def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], policy: Policy,
-                     model: TextModel | None = None) -> Verdict:
+                     model: TextModel | None = None, alternatives=()) -> Verdict:
     """The soundtrack's verdict from what the recogniser heard (:func:`check_audio` after recognition).
 
     Args:
@@ -290,6 +312,8 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
         policy: thresholds.
         model: the classifier reading the transcript (default :func:`speech_model`; benchmarks pass
             one trained without the lines they judge).
+        alternatives: other readings of the speech (:func:`readings`: :class:`sora_widgets.speech.Reading`
+            or their dicts); a harm only they show raises the clip for review (:func:`_alternative_hits`).
 
     Returns:
         The weighed :class:`Verdict` (review at most); see :func:`check_audio`.
@@ -310,6 +334,7 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
     evidence["scores_heard"] = {c: round(float(x), 4) for c, x in merged.scores.items()}
     v, dropped, raised = _weigh(merged, _word_offsets(words), policy)
     v, raised = _calibrate(v, merged, raised, words, policy)
+    raised += _alternative_hits(text, alternatives, v, raised, policy, model)
     v.evidence["dropped"] = dropped
     v.evidence["raised_for_review"] = raised
     return v
@@ -352,3 +377,43 @@ def _calibrate(v: Verdict, heard: Verdict, raised: list[dict], words: list[dict]
     reasons = [r for c, r in zip(v.flagged, v.reasons, strict=True) if c in flagged]
     spans = [s for s in v.spans if s["category"] in flagged]
     return Verdict(decision, scores, reasons, spans, v.evidence, flagged), raised
+
+
+#: A reading other than the transcript counts when the decoder gave it at least this mean log probability per
+#: token (nats; the transcript of clear speech scores about -0.2 to -0.5, wandering samples below -1.5).
+ALT_MIN_SCORE = -1.0
+#: A harm shown only by other readings raises the clip when at least this many counted readings show it.
+ALT_MIN_SUPPORT = 1
+
+
+def _alternative_hits(text: str, alternatives, v: Verdict, raised: list[dict], policy: Policy,
+                      model: TextModel | None = None) -> list[dict]:
+    """Raised entries for harms that only other readings of the speech show (never a hold).
+
+    Each reading (not the transcript itself) whose score reaches :data:`ALT_MIN_SCORE` is read by the same
+    passes as the transcript (whole key phrases, the speech classifier); a category it flags that the
+    verdict neither holds nor raises already, flagged by at least :data:`ALT_MIN_SUPPORT` such readings,
+    is raised for review with those readings as its words, marked uncertain. The recogniser's 1-best
+    transcript of a fast voice in noise often misses the harmful words the beam's other readings keep.
+    """
+    done = set(v.flagged) | {r["category"] for r in raised}
+    support: dict[str, list[tuple[str, float, float]]] = {}
+    for r in alternatives:
+        r = r if isinstance(r, dict) else {"text": r.text, "score": r.score}
+        if r["text"] == text or r["score"] < ALT_MIN_SCORE:
+            continue
+        hits = merge_verdicts([spot_keyphrases(r["text"], policy), _classified(r["text"], policy, model)])
+        for c in hits.flagged:
+            if c not in done:
+                support.setdefault(c, []).append((r["text"], r["score"], hits.scores[c]))
+    out = []
+    for c, rs in support.items():
+        if len(rs) < ALT_MIN_SUPPORT:
+            continue
+        spans = [{"category": c, "start": 0, "end": len(t), "text": t, "source": "transcript",
+                  "transcript": "alternative", "reading_score": round(sc, 3), "confidence": 0.0, "uncertain": True}
+                 for t, sc, _ in rs]
+        entry = _raised(c, max(x for *_, x in rs), _said(spans), spans)
+        entry["reason"] = entry["reason"].replace("(uncertain words)", "(uncertain words: another reading of unclear speech)")
+        out.append(entry)
+    return out

@@ -9,13 +9,15 @@ with no network (:mod:`.model`).
 from .recognise import (
     SAMPLE_RATE,
     PhraseScore,
+    Reading,
     Scores,
     Transcript,
     Word,
+    alternatives,
     score_phrases,
     speech_span,
     to_16k,
     transcribe,
 )
 
-__all__ = ["SAMPLE_RATE", "PhraseScore", "Scores", "Transcript", "Word", "score_phrases", "speech_span", "to_16k", "transcribe"]
+__all__ = ["SAMPLE_RATE", "PhraseScore", "Reading", "Scores", "alternatives", "Transcript", "Word", "score_phrases", "speech_span", "to_16k", "transcribe"]

@@ -5,6 +5,9 @@ Two questions, one model (:mod:`.model`):
 - :func:`transcribe` - "what is said?": free decoding, each word with its
   probability (the mean of its tokens' probabilities, faster-whisper's
   ``word_timestamps``). Soundtrack moderation reads this.
+- :func:`alternatives` - "what else could it have been?": the n best readings of a stretch of
+  audio (beam search), each with its mean log probability per token. Soundtrack moderation
+  reads them so a harmful line the 1-best transcript misheard can still reach a person.
 - :func:`score_phrases` - "which of these phrases was said?": the audio is
   encoded once and every candidate is scored by teacher forcing (the log
   probability the decoder gives each of its tokens), plus a free greedy decoding
@@ -25,8 +28,8 @@ import numpy as np
 
 from .model import load, model_lock
 
-__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "to_16k", "transcribe", "score_phrases",
-           "speech_span"]
+__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "Reading", "to_16k", "transcribe",
+           "alternatives", "score_phrases", "speech_span"]
 
 #: The recogniser's sample rate (Hz).
 SAMPLE_RATE = 16_000
@@ -142,6 +145,81 @@ def transcribe(audio: np.ndarray, sample_rate: int, *, prompt: str | None = None
                       for s in segments for w in (s.words or []))
     words = tuple(w for w in words if w.text)
     return Transcript(" ".join(w.text for w in words), words)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One of :func:`alternatives`' readings: ``text`` (normalised words), ``score`` (mean natural-log
+    probability per token the decoder gave it; 0 is certain), ``rank`` (0 = the beam's best) and
+    ``sampled`` (drawn at a temperature rather than found by the beam)."""
+
+    text: str
+    score: float
+    rank: int
+    sampled: bool = False
+
+
+#: Longest stretch read at once by :func:`alternatives` (s); longer speech is read in stretches this long.
+_ALT_WINDOW_S = 28.0
+
+
+def alternatives(audio: np.ndarray, sample_rate: int, *, n: int = 5, samples: int = 0, temperature: float = 0.7,
+                 start_s: float = 0.0, end_s: float | None = None) -> tuple[Reading, ...]:
+    """The ``n`` best readings of ``audio`` between ``start_s`` and ``end_s`` (beam search of width ``n``).
+
+    Whisper's 1-best transcript of a fast or noisy voice is often wrong in a few words while the
+    beam's other readings hold the words actually said ("you are worthless no way" beside "you are
+    worthless go away"). Readings that normalise to the same words are kept once (the likelier).
+    Speech longer than :data:`_ALT_WINDOW_S` is read in consecutive stretches; each stretch's
+    readings are returned (a reading covers its stretch only).
+
+    Args:
+        audio: the sound, (C, N) or (N,) floats in [-1, 1].
+        sample_rate: its rate in Hz.
+        n: beam width and readings per stretch.
+        samples: readings drawn per stretch at ``temperature`` as well (seeded: the same audio gives the
+            same readings); the beam's readings differ in a word or two, samples wander further.
+        temperature: of the samples.
+        start_s, end_s: the part to read (e.g. from the first to the last word of :func:`transcribe`).
+
+    Returns:
+        :class:`Reading` s, per stretch best first.
+    """
+    import ctranslate2
+    from faster_whisper.tokenizer import Tokenizer
+
+    a = to_16k(audio, sample_rate)
+    lo = max(0, int(start_s * SAMPLE_RATE))
+    hi = len(a) if end_s is None else min(len(a), int(end_s * SAMPLE_RATE))
+    out: list[Reading] = []
+    step = int(_ALT_WINDOW_S * SAMPLE_RATE)
+    with model_lock:
+        m = load()
+        tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language="en")
+        start = [*tok.sot_sequence, tok.no_timestamps]
+        for s0 in range(lo, max(hi, lo + 1), step):
+            piece = a[s0 : min(hi, s0 + step)]
+            if len(piece) < SAMPLE_RATE // 10:
+                continue
+            enc, n_frames = _encode(m, piece)
+            res = m.model.generate(ctranslate2.StorageView.from_array(enc), [start], beam_size=n, num_hypotheses=n,
+                                   return_scores=True, max_length=8 + int(12 * n_frames / _FRAMES_PER_S),
+                                   no_repeat_ngram_size=3)[0]
+            found = [(ids, score, False) for ids, score in zip(res.sequences_ids, res.scores, strict=True)]
+            if samples:
+                ctranslate2.set_random_seed(s0 + 1)
+                drawn = m.model.generate(ctranslate2.StorageView.from_array(np.repeat(enc, samples, axis=0)),
+                                         [start] * samples, beam_size=1,
+                                         sampling_topk=0, sampling_temperature=temperature, return_scores=True,
+                                         max_length=8 + int(12 * n_frames / _FRAMES_PER_S), no_repeat_ngram_size=3)
+                found += [(r.sequences_ids[0], r.scores[0], True) for r in drawn]
+            seen: set[str] = set()
+            for ids, score, sampled in found:
+                text = _normalise(tok.decode([t for t in ids if t < tok.eot]))
+                if text and text not in seen:
+                    seen.add(text)
+                    out.append(Reading(text, round(float(score), 4), len(seen) - 1, sampled))
+    return tuple(out)
 
 
 def _encode(m, a: np.ndarray):
