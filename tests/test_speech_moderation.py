@@ -298,10 +298,12 @@ def test_a_harm_only_another_reading_shows_raises_the_clip_and_never_holds_it():
     heard = "we need more milk and bread"
     words = _words([0.9] * 6, heard)
     alone = audio.judge_transcript(heard, words, [], POLICY)
-    likely = audio.judge_transcript(heard, words, [], POLICY,
-                                    alternatives=[_reading("join the jihad and kill the infidels", -0.5)])
+    said = ["join the jihad and kill the infidels", "join the jihad and kill the infidel"][: audio.ALT_MIN_SUPPORT]
+    likely = audio.judge_transcript(heard, words, [], POLICY, alternatives=[_reading(t, -0.5) for t in said])
     unlikely = audio.judge_transcript(heard, words, [], POLICY, alternatives=[
-        _reading("join the jihad and kill the infidels", audio.ALT_MIN_SCORE - 0.5)])
+        _reading(t, audio.ALT_MIN_SCORE - 0.5) for t in said])
+    alone_reading = audio.judge_transcript(heard, words, [], POLICY, alternatives=[_reading(said[0], -0.5)])
+    assert audio.ALT_MIN_SUPPORT < 2 or not alone_reading.evidence["raised_for_review"]  # one reading is not enough
     assert alone.decision == likely.decision == unlikely.decision == "allow" and not likely.flagged
     assert not alone.evidence["raised_for_review"] and not unlikely.evidence["raised_for_review"]
     (r,) = likely.evidence["raised_for_review"]
@@ -309,7 +311,7 @@ def test_a_harm_only_another_reading_shows_raises_the_clip_and_never_holds_it():
     assert all(s["uncertain"] and s["transcript"] == "alternative" for s in r["spans"])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=1.0, allow_nan=False)),
                 min_size=1, max_size=10),
        st.lists(st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
