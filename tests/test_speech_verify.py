@@ -161,4 +161,6 @@ def test_the_model_runs_in_int8_only_where_int8_is_multiplied_without_saturating
 def test_the_loaded_model_uses_this_machines_compute_type():
     from sora_widgets.speech.model import compute_type, load
 
-    assert load().model.compute_type == compute_type()
+    # CTranslate2 names the type it runs in: int8 weights multiply float32 activations ("int8_float32"
+    # on x86); what matters is the weights' width, which is what saturates or not.
+    assert load().model.compute_type.split("_")[0] == compute_type()
