@@ -6,7 +6,22 @@ import duckdb
 
 from ..store import normalise_handle
 
-__all__ = ["account_state"]
+__all__ = ["account_state", "account_row"]
+
+#: The one statement for an account's facts: disabled (``auth_accounts.disabled_at`` set), the stored birthdate
+#: and whether it was confirmed, and the store's clock, so a caller that needs all four makes one round trip.
+_ACCOUNT_SQL = ("SELECT a.disabled_at IS NOT NULL, u.birthdate, u.birthdate_confirmed, current_timestamp::TIMESTAMP "
+                "FROM users u LEFT JOIN auth_accounts a ON a.handle = u.handle WHERE u.handle = ?")
+
+
+def account_row(con: duckdb.DuckDBPyConnection, h: str) -> tuple | None:
+    """``(disabled, birthdate, birthdate_confirmed, clock)`` of a normalised handle, or None if there is no such user.
+
+    Args:
+        con: an open store connection.
+        h: a normalised handle (``normalise_handle``), without '@'.
+    """
+    return con.execute(_ACCOUNT_SQL, [h]).fetchone()
 
 
 def account_state(con: duckdb.DuckDBPyConnection, handle: str) -> str | None:
@@ -20,9 +35,7 @@ def account_state(con: duckdb.DuckDBPyConnection, handle: str) -> str | None:
         h = normalise_handle(handle)
     except ValueError:
         return None
-    row = con.execute(
-        "SELECT a.disabled_at IS NOT NULL FROM users u LEFT JOIN auth_accounts a ON a.handle = u.handle "
-        "WHERE u.handle = ?", [h]).fetchone()
+    row = account_row(con, h)
     if row is None:
         return None
     return "disabled" if row[0] else "active"

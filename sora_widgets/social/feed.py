@@ -55,6 +55,7 @@ from dataclasses import dataclass, field, replace
 from ..access import visible_clip_sql
 from ..store import NotFound, Store, normalise_handle
 from . import _sql, feed_snapshot
+from ._people import account_row
 from .accounts import band_of
 from .graph import COMPLETE_FRACTION, FRESHNESS_TAU_S
 
@@ -184,13 +185,11 @@ def _viewer(store: Store, con, h: str) -> dict:
     disabled, and the store's clock (``"clock"``), in one query: through a store service each statement is a round
     trip, and a page used to make five for these (account state, role, age twice, the clock).
 
-    The same facts as ``_people.account_state`` (disabled: ``auth_accounts.disabled_at`` set) and ``viewer_params``
-    (teen protections: ``accounts.band_of`` of the stored birthdate, as ``accounts.is_minor``; an existing account
+    The same statement as ``_people.account_state`` (``_people.account_row``) and the same teen rule as
+    ``viewer_params`` (``accounts.band_of`` of the stored birthdate, as ``accounts.is_minor``; an existing account
     always has a role, so only the band decides).
     """
-    row = con.execute(
-        "SELECT a.disabled_at IS NOT NULL, u.birthdate, u.birthdate_confirmed, current_timestamp::TIMESTAMP "
-        "FROM users u LEFT JOIN auth_accounts a ON a.handle = u.handle WHERE u.handle = ?", [h]).fetchone()
+    row = account_row(con, h)
     if row is None:
         raise NotFound(f"there is no user @{h}")
     if row[0]:
