@@ -101,41 +101,43 @@ SEED = 2026_12_0203
 SEED_OFFSET = 30_000
 
 
-def _known() -> set[str]:
-    """Every line already in a spoken line file (training, tune, earlier held-out sets)."""
+def _known(also: tuple[Path, ...] = ()) -> set[str]:
+    """Every line already in a spoken line file (training, tune, earlier held-out sets, ``also``)."""
     out = set()
     for p in [*(ROOT / "sora_widgets/moderation/data").glob("spoken_*.csv"), ROOT / "tests/data/spoken_lines.csv",
-              ho.CSV_PATH]:
+              ho.CSV_PATH, *also]:
         out |= {r["text"] for r in csv.DictReader(open(p))}
     return out
 
 
-def build(fortunes: Path, out: Path = CSV_PATH) -> None:
-    """Write the frozen set from the fortunes files under ``fortunes`` (a folder holding ``law``, ``tao``...)."""
-    rng = np.random.default_rng(SEED)
+def build(fortunes: Path, out: Path = CSV_PATH, *, files=FILES, counts=COUNTS, excluded=EXCLUDED, harmful=HARMFUL,
+          voices=VOICES, speeds=SPEEDS, pitches=PITCHES, seed=SEED, also_known: tuple[Path, ...] = ()) -> None:
+    """Write the frozen set from the fortunes files under ``fortunes`` (a folder holding ``law``, ``tao``...);
+    the keywords make another set the same way (``soundtrack_heldout4.py``)."""
+    rng = np.random.default_rng(seed)
     ho.FORTUNES = Path(fortunes)
-    known = _known()
+    known = _known(also_known)
     pools: dict[str, list[tuple[str, str]]] = {"everyday": [], "soundalike": []}
     seen: set[str] = set()
-    for name in FILES:
+    for name in files:
         for q in ho._entries(name):
             t = ho._spoken_text(q)
-            if t is None or t in seen or t in known or t in EXCLUDED:
+            if t is None or t in seen or t in known or t in excluded:
                 continue
             seen.add(t)
             pools["soundalike" if ho.TRIGGERS & set(t.split()) else "everyday"].append((t, name))
     rows = []
-    for kind, n in COUNTS.items():
+    for kind, n in counts.items():
         pick = rng.choice(len(pools[kind]), size=n, replace=False)
         rows += [(pools[kind][i][0], "benign", kind, f"fortunes/{pools[kind][i][1]}") for i in sorted(pick)]
-    rows += [(text, category, "keyphrase", "written for this set") for category, text in HARMFUL]
+    rows += [(text, category, "keyphrase", "written for this set") for category, text in harmful]
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["text", "category", "kind", "source", "voice", "wpm", "pitch", "condition"])
         for text, category, kind, source in rows:
-            w.writerow([text, category, kind, source, VOICES[int(rng.integers(len(VOICES)))],
-                        SPEEDS[int(rng.integers(len(SPEEDS)))], PITCHES[int(rng.integers(len(PITCHES)))],
+            w.writerow([text, category, kind, source, voices[int(rng.integers(len(voices)))],
+                        speeds[int(rng.integers(len(speeds)))], pitches[int(rng.integers(len(pitches)))],
                         ho.CONDITIONS[int(rng.integers(len(ho.CONDITIONS)))]])
     print(f"wrote {len(rows)} lines to {out} ({', '.join(f'{k} {len(v)} in the pool' for k, v in pools.items())})")
 
