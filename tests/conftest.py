@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -58,6 +60,33 @@ def served_here(home):
         yield open_store(home)
     finally:
         service.stop()
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+def template_home(name: str, build) -> str:
+    """A home made once per test process by ``build(store)`` (migrations, people...), served while it is built;
+    stateful tests start each example from a copy (:func:`served_copy`) instead of migrating and signing up again."""
+    if name not in _TEMPLATES:
+        home = tempfile.mkdtemp(prefix=f"template-{name}-")
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        with served_here(home) as store:
+            build(store)
+        _TEMPLATES[name] = home
+    return _TEMPLATES[name]
+
+
+@contextlib.contextmanager
+def served_copy(template):
+    """:func:`served_here` on a fresh copy of the home ``template`` (see :func:`template_home`), removed after."""
+    home = tempfile.mkdtemp(prefix="served-copy-")
+    try:
+        shutil.copytree(template, home, dirs_exist_ok=True)
+        with served_here(home) as store:
+            yield store
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ a small real engine for widget tests
