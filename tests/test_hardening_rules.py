@@ -6,13 +6,13 @@ claim / decide / release / appeal sequences by reviewers who own clips themselve
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
-import shutil
-import tempfile
 
 import numpy as np
 import pytest
+from conftest import served_copy, template_home
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -22,7 +22,6 @@ from sora_widgets.cameo.asset import CameoAsset
 from sora_widgets.media import Clip
 from sora_widgets.moderation import Verdict, review
 from sora_widgets.moderation.service import hold_for_review, record_verdict
-from sora_widgets.store import open_store
 
 
 def _clip(tag: int, n: int = 2) -> Clip:
@@ -226,21 +225,26 @@ OWNERS = ("alice", "rev1", "rev2", "boss")
 LEASES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1.0, 600.0, 3600.0, 3601.0, 1e9]))
 
 
+def _rule_people(store) -> None:
+    for h, role in (("alice", "creator"), ("rev1", "reviewer"), ("rev2", "reviewer"), ("boss", "admin")):
+        store.create_user(h, birthdate="1990-01-01", role=role)
+
+
 class ReviewRules(RuleBasedStateMachine):
     """Reviewers who also publish claim, decide, release and appeal in any order."""
 
     def __init__(self):
         super().__init__()
-        self.home = tempfile.mkdtemp(prefix="h2rules")
+        self.stack = contextlib.ExitStack()
 
     def teardown(self):
-        shutil.rmtree(self.home, ignore_errors=True)
+        self.stack.close()
 
     @initialize(owners=st.lists(st.sampled_from(OWNERS), min_size=2, max_size=5))
     def setup(self, owners):
-        self.store = open_store(self.home)
-        for h, role in (("alice", "creator"), ("rev1", "reviewer"), ("rev2", "reviewer"), ("boss", "admin")):
-            self.store.create_user(h, birthdate="1990-01-01", role=role)
+        # A copy of a home with the four people, served in this process (conftest.served_copy): a step's store
+        # operations cost a cursor each instead of a file open.
+        self.store = self.stack.enter_context(served_copy(template_home("review-rules-people", _rule_people)))
         self.cases = []
         for i, owner in enumerate(owners):
             clip_id = self.store.save_clip(_clip(100 + i), owner=owner, status="published")
