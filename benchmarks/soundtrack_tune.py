@@ -5,6 +5,8 @@
     nice .venv/bin/python benchmarks/soundtrack_tune.py judge /tmp/heard_tune.json         # seconds
     nice .venv/bin/python benchmarks/soundtrack_tune.py cv /tmp/heard_tune.json            # rates per SURE_WORD_P, cross-validated
     nice .venv/bin/python benchmarks/soundtrack_tune.py cv-readings /tmp/heard_tune.json   # rates per ALT_MIN_SCORE x support
+    nice .venv/bin/python benchmarks/soundtrack_tune.py force IN.json OUT.json [soundtrack_heldout4]  # + prompted readings
+    nice .venv/bin/python benchmarks/soundtrack_tune.py cv-forced /tmp/heard_tune.json     # rates per FORCED_MIN_GAP
     nice .venv/bin/python benchmarks/soundtrack_tune.py export /tmp/heard_tune.json        # the classifier's spoken lines
     .venv/bin/python benchmarks/soundtrack_tune.py quotes                                  # benign quotations (fortunes)
     nice .venv/bin/python -m sora_widgets.moderation.train --speech                       # then refit it
@@ -53,6 +55,8 @@ def heard_row(x: np.ndarray, sr: int, row: dict) -> dict:
         row["spotted"] = [asdict(s) for s in spot(a16, audio.ASR_RATE, row["words"], audio.KEYPHRASES)] \
             if row["words"] else []
         row["alternatives"] = [asdict(r) for r in audio.readings(a16, audio.ASR_RATE, row["words"])]
+        f = audio.forced(a16, audio.ASR_RATE, row["heard"], row["words"])
+        row["forced"] = None if f is None else asdict(f)
     return row
 
 
@@ -91,7 +95,8 @@ def judge_rows(rows: list[dict], policy=None, model=None) -> list:
             continue
         out.append(judge_transcript(r["heard"], r["words"], [Spotted(**s) for s in r["spotted"]], policy, model,
                                     alternatives=[a for a in r.get("alternatives", ())
-                                                  if audio.N_SAMPLED or not a.get("sampled")]))
+                                                  if audio.N_SAMPLED or not a.get("sampled")],
+                                    forced_reading=r.get("forced")))
     return out
 
 
@@ -273,6 +278,72 @@ def cross_validate_readings(path: Path, folds: int = 5, min_scores=(-0.5, -0.7, 
                       f"{base_rates['prompt_caught'] + caught['prompt']}/{base_rates['n_prompt']}", flush=True)
 
 
+def force(path: Path, out: Path, heldout: str | None = None) -> None:
+    """Add the prompted reading (:func:`sora_widgets.moderation.audio.forced`) to each row of a saved file that
+    lacks one, re-rendering its clip: a ``tune`` file (espeak-ng as ``hear`` speaks it) or, with ``heldout``
+    (a ``soundtrack_heldout*.py`` module name), that set's rows in order. Saves to ``out`` after each row."""
+    import importlib
+
+    from sora_widgets.moderation import audio
+    from sora_widgets.speech import corpus
+
+    rows = load_heard(path)
+    mod = importlib.import_module(heldout) if heldout else None
+    plan = mod.ho.plan(mod.CSV_PATH) if mod and hasattr(mod, "ho") else (mod.plan() if mod else None)
+    t0 = time.process_time()
+    for i, r in enumerate(rows):
+        if "forced" in r or not r["speech"]:
+            continue
+        if plan is None:
+            x, sr = corpus.say(r["text"], voice=r["voice"], speed_wpm=r["wpm"])
+        else:
+            assert plan[i]["text"] == r["text"], (i, r["text"])
+            x, sr = mod.ho.render(plan[i], i + getattr(mod, "SEED_OFFSET", 0)) if hasattr(mod, "ho") \
+                else mod.render(plan[i], i)
+        a16 = audio.to_16k_mono(x, sr).astype(np.float32) / 32767
+        f = audio.forced(a16, audio.ASR_RATE, r["heard"], r["words"])
+        r["forced"] = None if f is None else asdict(f)
+        print(f"{i:3d} {time.process_time() - t0:7.1f} CPU s", flush=True)
+        out.write_text(json.dumps(rows, indent=0))
+
+
+def cross_validate_forced(path: Path, folds: int = 5, gaps=(-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -8.0, -10.0)) -> None:
+    """Rates on a saved ``tune`` file for each :data:`~sora_widgets.moderation.audio.FORCED_MIN_GAP`, each line
+    judged (readings included, as shipped) by a speech classifier fitted without its fold. The prompted reading
+    is classified once per row; the grid is then counted."""
+    from sora_widgets.moderation import audio
+    from sora_widgets.moderation.policy import load_policy
+
+    policy = load_policy()
+    rows = load_heard(path)
+    models, fold = fold_models(rows, folds)
+    base = [judge_rows([dict(r, forced=None)], model=models[fold[i]])[0] for i, r in enumerate(rows)]
+    hits = []  # per row: the prompted reading's gap when it would raise the clip, else None
+    for i, (r, v) in enumerate(zip(rows, base, strict=True)):
+        f = r.get("forced")
+        if v is None or f is None or not audio._wants_forced(v):
+            hits.append(None)
+            continue
+        keep = audio.FORCED_MIN_GAP
+        try:
+            audio.FORCED_MIN_GAP = -np.inf
+            hits.append(f["gap"] if audio._forced_hits(f, v, policy, models[fold[i]]) else None)
+        finally:
+            audio.FORCED_MIN_GAP = keep
+    base_rates = rates(rows, base)
+    print(f"no forced reading: {json.dumps(base_rates)}", flush=True)
+    print(f"rows reading it (nothing holds or raises them): {sum(v is not None and audio._wants_forced(v) for v in base)}"
+          f"/{len(rows)}", flush=True)
+    for g in gaps:
+        extra = [h is not None and h >= g for h in hits]
+        raised = sum(e and row["kind"] in BENIGN_KINDS for e, row in zip(extra, rows, strict=True))
+        caught = {k: sum(e and row["kind"] == k for e, row in zip(extra, rows, strict=True)) for k in ("keyphrase", "prompt")}
+        print(f"min gap {g:6.1f}: benign held {base_rates['benign_held']}/{base_rates['n_benign']}, newly raised "
+              f"{raised}; caught keyphrase {base_rates['keyphrase_caught'] + caught['keyphrase']}/"
+              f"{base_rates['n_keyphrase']}, prompt {base_rates['prompt_caught'] + caught['prompt']}/"
+              f"{base_rates['n_prompt']}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["hear"]:
         hear(sys.argv[2], Path(sys.argv[3]))
@@ -286,5 +357,9 @@ if __name__ == "__main__":
         cross_validate(Path(sys.argv[2]))
     elif sys.argv[1:2] == ["cv-readings"]:
         cross_validate_readings(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["force"]:  # force IN OUT [HELDOUT_MODULE]
+        force(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
+    elif sys.argv[1:2] == ["cv-forced"]:
+        cross_validate_forced(Path(sys.argv[2]))
     else:
         raise SystemExit(__doc__)

@@ -311,33 +311,68 @@ def test_a_harm_only_another_reading_shows_raises_the_clip_and_never_holds_it():
     assert all(s["uncertain"] and s["transcript"] == "alternative" for s in r["spans"])
 
 
+def test_a_harm_only_the_prompted_reading_shows_raises_a_clip_nothing_else_raised_and_never_holds_it():
+    heard = "we need more milk and bread"
+    words = _words([0.9] * 6, heard)
+
+    def judged(text, gap, **kw):
+        return audio.judge_transcript(heard, words, [], POLICY, forced_reading={"text": text, "heard": heard,
+                                                                                "gap": gap}, **kw)
+
+    near = judged("you are worthless and need more bread", audio.FORCED_MIN_GAP + 0.5)
+    far = judged("you are worthless and need more bread", audio.FORCED_MIN_GAP - 0.5)  # the prompt put the words there
+    same = judged(heard, 0.0)
+    assert near.decision == far.decision == same.decision == "allow" and not near.flagged
+    assert not far.evidence["raised_for_review"] and not same.evidence["raised_for_review"]
+    (r,) = near.evidence["raised_for_review"]
+    assert r["category"] == "harassment" and "told to listen" in r["reason"] and "'you are worthless" in r["reason"]
+    assert all(s["uncertain"] and s["transcript"] == "forced" for s in r["spans"])
+    # a clip other readings already raise is not read again (the prompted reading costs a decoding)
+    both = judged("join the jihad and kill the infidels", 0.0, alternatives=[
+        _reading(t, -0.5) for t in ["you are worthless go away", "you are worthless no way"]])
+    assert [x["category"] for x in both.evidence["raised_for_review"]] == ["harassment"]
+
+
 @settings(max_examples=12, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=1.0, allow_nan=False)),
                 min_size=1, max_size=10),
        st.lists(st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
-                          st.floats(min_value=-5.0, max_value=0.0, allow_nan=False)), max_size=4))
-def test_other_readings_never_hold_a_clip_nor_change_what_the_transcript_holds(heard, readings):
-    # a benign speaker's clip must never be held on a reading the recogniser did not write: at most raised
+                          st.floats(min_value=-5.0, max_value=0.0, allow_nan=False)), max_size=4),
+       st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
+                 st.floats(min_value=-10.0, max_value=10.0, allow_nan=False)))
+def test_other_readings_never_hold_a_clip_nor_change_what_the_transcript_holds(heard, readings, prompted):
+    # a benign speaker's clip must never be held on a reading the recogniser did not write (the beam's other
+    # readings, the reading prompted with the key phrases): at most raised
     text = " ".join(w for w, _ in heard)
     words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
     alone = audio.judge_transcript(text, words, [], POLICY)
-    v = audio.judge_transcript(text, words, [], POLICY, alternatives=[_reading(" ".join(t), s) for t, s in readings])
+    v = audio.judge_transcript(text, words, [], POLICY, alternatives=[_reading(" ".join(t), s) for t, s in readings],
+                               forced_reading={"text": " ".join(prompted[0]), "heard": text, "gap": prompted[1]})
     assert (v.decision, v.flagged, v.scores) == (alone.decision, alone.flagged, alone.scores)
     extra = v.evidence["raised_for_review"][len(alone.evidence["raised_for_review"]):]
     assert v.evidence["raised_for_review"][: len(alone.evidence["raised_for_review"])] == alone.evidence["raised_for_review"]
     already = set(alone.flagged) | {r["category"] for r in alone.evidence["raised_for_review"]}
     for r in extra:
         assert r["category"] not in already and all(s["uncertain"] for s in r["spans"])
-        assert all(s["reading_score"] >= audio.ALT_MIN_SCORE and s["text"] != text for s in r["spans"])
+        assert all(s["text"] != text for s in r["spans"])
+        assert all(s["reading_score"] >= audio.ALT_MIN_SCORE if s["transcript"] == "alternative"
+                   else s["transcript"] == "forced" and s["gap"] >= audio.FORCED_MIN_GAP for s in r["spans"])
 
 
-def test_the_third_held_out_set_is_in_no_training_line():
+@pytest.mark.parametrize(("name", "n_harmful", "n_benign"), [("soundtrack_heldout3", 40, 100),
+                                                             ("soundtrack_heldout4", 30, 60)])
+def test_the_third_and_fourth_held_out_sets_are_in_no_training_line_nor_each_other(name, n_harmful, n_benign):
     import csv
     from pathlib import Path
 
     from sora_widgets.moderation.train import load_speech_lines
 
-    third = list(csv.DictReader(open(Path(__file__).parents[1] / "benchmarks/data/soundtrack_heldout3.csv")))
+    data = Path(__file__).parents[1] / "benchmarks/data"
+    rows = list(csv.DictReader(open(data / f"{name}.csv")))
     trained = {e.text for e, _ in load_speech_lines()}
-    assert len(third) >= 140 and not {r["text"] for r in third} & trained
-    assert sum(r["category"] != "benign" for r in third) >= 40 and sum(r["category"] == "benign" for r in third) >= 100
+    assert not {r["text"] for r in rows} & trained
+    assert sum(r["category"] != "benign" for r in rows) >= n_harmful and sum(r["category"] == "benign" for r in rows) >= n_benign
+    if name.endswith("4"):  # the fourth set shares no line with any earlier one
+        earlier = {r["text"] for p in ("soundtrack_heldout.csv", "soundtrack_heldout3.csv")
+                   for r in csv.DictReader(open(data / p))}
+        assert not {r["text"] for r in rows} & earlier

@@ -111,3 +111,15 @@ def test_alternatives_hold_the_words_said_best_first_and_the_same_each_time():
     drawn = speech.alternatives(x, sr, n=1, samples=3)
     assert len({r.text for r in drawn}) == len(drawn) and any(r.sampled for r in drawn)
     assert speech.alternatives(np.zeros(16_000, np.float32), 16_000, start_s=0.5, end_s=0.52) == ()  # too short
+
+
+def test_the_prompted_reading_is_scored_against_the_audio_without_the_prompt():
+    # moderation.audio.forced: the gap says whether the audio supports the prompted reading over the transcript
+    x, sr = corpus.say("please pass the salt and pepper", voice="en-us", speed_wpm=150)
+    f = speech.recognise.forced_reading(x, sr, "please pass the salt and pepper", "salt, pepper, vinegar")
+    assert "salt and pepper" in f.text and abs(f.gap) < 1.0
+    wrong = speech.recognise.forced_reading(x, sr, "please pass the sultan paper", "salt, pepper, vinegar")
+    assert wrong.text == f.text and wrong.heard == "please pass the sultan paper" and wrong.gap > 3.0
+    # prompted, the decoder often says the line again: the reading ends where it starts over
+    assert speech.recognise._restart_cut("our team won the match our team won the") == "our team won the match"
+    assert speech.recognise._restart_cut("baby baby baby you") == "baby baby baby you"

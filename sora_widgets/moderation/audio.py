@@ -12,7 +12,11 @@ words. Two checks read the transcript:
    policy's speech settings (the any-harm rule later; categories sound cannot show left out);
 3. key phrases the transcript misheard but the audio supports (:mod:`.spotting`);
 4. other readings of the same speech (:func:`readings`: the decoder's beam n-best): a harm that only
-   they show can at most *raise* the clip for review (:func:`_alternative_hits`), never hold it.
+   they show can at most *raise* the clip for review (:func:`_alternative_hits`), never hold it;
+5. on a clip nothing else holds or raises, a reading *told what to listen for* (:func:`forced`: the
+   decoder prompted with the key phrases, then scored against the audio without the prompt beside the
+   transcript): a harm it shows, when the audio supports it (:data:`FORCED_MIN_GAP`), raises the clip
+   for review (:func:`_forced_hits`), never holds it.
 
 Words heard by a machine never block a clip on their own: a sure hit holds it for a person to
 listen (review), as the key-phrase pass always did. Each hit is weighed by how sure the
@@ -46,7 +50,7 @@ from .verdict import CATEGORIES, CATEGORY_LABELS, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
            "SPOTTED_CONFIDENCE", "SURE_CLASSIFIER_SCORE", "RAISE_FRACTION", "spotted_verdict", "judge_transcript",
-           "speech_model", "readings", "ALT_MIN_SCORE", "ALT_MIN_SUPPORT"]
+           "speech_model", "readings", "ALT_MIN_SCORE", "ALT_MIN_SUPPORT", "forced", "FORCED_MIN_GAP"]
 
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
@@ -258,6 +262,8 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     text, words = transcribe(a16, ASR_RATE)
     spotted = spot(a16, ASR_RATE, words, KEYPHRASES) if words else []
     v = judge_transcript(text, words, spotted, policy, alternatives=readings(a16, ASR_RATE, words))
+    if _wants_forced(v):  # only clips nothing holds or raises pay for the prompted reading
+        v.evidence["raised_for_review"] += _forced_hits(forced(a16, ASR_RATE, text, words), v, policy)
     v.evidence["audio_seconds"] = round(pcm.size / ASR_RATE, 3)
     return v
 
@@ -302,7 +308,7 @@ def _classified(text: str, policy: Policy, model: TextModel | None = None) -> Ve
 
 
 def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], policy: Policy,
-                     model: TextModel | None = None, alternatives=()) -> Verdict:
+                     model: TextModel | None = None, alternatives=(), forced_reading=None) -> Verdict:
     """The soundtrack's verdict from what the recogniser heard (:func:`check_audio` after recognition).
 
     Args:
@@ -314,6 +320,8 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
             one trained without the lines they judge).
         alternatives: other readings of the speech (:func:`readings`: :class:`sora_widgets.speech.Reading`
             or their dicts); a harm only they show raises the clip for review (:func:`_alternative_hits`).
+        forced_reading: the prompted reading (:func:`forced`: :class:`sora_widgets.speech.recognise.Forced` or
+            its dict), read only when nothing else holds or raises the clip (:func:`_forced_hits`).
 
     Returns:
         The weighed :class:`Verdict` (review at most); see :func:`check_audio`.
@@ -337,6 +345,8 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
     raised += _alternative_hits(text, alternatives, v, raised, policy, model)
     v.evidence["dropped"] = dropped
     v.evidence["raised_for_review"] = raised
+    if forced_reading is not None and _wants_forced(v):
+        raised += _forced_hits(forced_reading, v, policy, model)
     return v
 
 
@@ -417,5 +427,57 @@ def _alternative_hits(text: str, alternatives, v: Verdict, raised: list[dict], p
                  for t, sc, _ in rs]
         entry = _raised(c, max(x for *_, x in rs), _said(spans), spans)
         entry["reason"] = entry["reason"].replace("(uncertain words)", "(uncertain words: another reading of unclear speech)")
+        out.append(entry)
+    return out
+
+
+#: What the decoder is told to listen for in :func:`forced` (Whisper's prompt): the key phrases.
+FORCED_VOCABULARY = ", ".join(p for ps in KEYPHRASES.values() for p in ps)
+#: The prompted reading counts when the audio, scored without the prompt, makes it at most this many nats (summed
+#: over tokens) less likely than the transcript. Chosen by 5-fold cross-validation on the tune split
+#: (``soundtrack_tune.py cv-forced``); see docs/moderation.md.
+FORCED_MIN_GAP = -4.0
+
+
+def forced(a16: np.ndarray, rate: int, text: str, words: list[dict]):
+    """The reading of the speech under ``words`` the decoder writes when told to listen for the key phrases
+    (:func:`sora_widgets.speech.recognise.forced_reading`), with its gap to the transcript ``text``; None when
+    no word was heard."""
+    from ..speech.recognise import forced_reading
+
+    if not words:
+        return None
+    return forced_reading(a16, rate, text, FORCED_VOCABULARY,
+                          start_s=max(0.0, float(words[0]["start_s"]) - _READ_MARGIN_S),
+                          end_s=float(words[-1]["end_s"]) + _READ_MARGIN_S)
+
+
+def _wants_forced(v: Verdict) -> bool:
+    """Whether a clip is left uncertain enough to pay for :func:`forced`: nothing holds it and nothing raised it."""
+    return v.decision == "allow" and not v.evidence.get("raised_for_review")
+
+
+def _forced_hits(f, v: Verdict, policy: Policy, model: TextModel | None = None) -> list[dict]:
+    """Raised entries for harms the prompted reading ``f`` shows (never a hold).
+
+    The reading counts when it differs from the transcript and its gap reaches :data:`FORCED_MIN_GAP` (the
+    audio, heard without the prompt, nearly supports it). It is read by the key phrases and the speech
+    classifier; each category it flags that the verdict does not hold is raised, its words marked uncertain.
+    """
+    if f is None:
+        return []
+    f = f if isinstance(f, dict) else {"text": f.text, "heard": f.heard, "gap": f.gap}
+    if f["text"] == f["heard"] or f["gap"] < FORCED_MIN_GAP:
+        return []
+    hits = merge_verdicts([spot_keyphrases(f["text"], policy), _classified(f["text"], policy, model)])
+    out = []
+    for c in hits.flagged:
+        if c in v.flagged:
+            continue
+        span = {"category": c, "start": 0, "end": len(f["text"]), "text": f["text"], "source": "transcript",
+                "transcript": "forced", "gap": round(float(f["gap"]), 3), "confidence": 0.0, "uncertain": True}
+        entry = _raised(c, hits.scores[c], _said([span]), [span])
+        entry["reason"] = entry["reason"].replace(
+            "(uncertain words)", "(uncertain words: the recogniser's reading when told to listen for harmful phrases)")
         out.append(entry)
     return out
