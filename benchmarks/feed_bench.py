@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import importlib.util
 import json
 import os
@@ -169,7 +170,9 @@ def ranking_ms(store, viewer: str, *, personal: bool, reps: int, text: str | Non
             if text is None:
                 _sql.run(con, "ranked.sql", params, visible=visible_clip_sql(), **feed.STORE_SOURCES).fetchall()
             else:
-                _sql.run_text(con, text.format(visible=visible_clip_sql(), **feed.STORE_SOURCES), params).fetchall()
+                # before the candidates carried their columns, ranked.sql read its sources from these two tables
+                sources = feed.STORE_SOURCES if "{clip_rows}" in text else {"hot_rows": "clip_stats", "new_rows": "clips"}
+                _sql.run_text(con, text.format(visible=visible_clip_sql(), **sources), params).fetchall()
             out.append((time.perf_counter() - t) * 1000)
     return out
 
@@ -214,15 +217,23 @@ def load_before(rev: str):
     """``sora_widgets.social.feed`` as it was at git revision ``rev``, reading its SQL from ``rev`` too."""
     root = Path(__file__).resolve().parents[1]
 
+    @functools.cache  # read once: a git process per query would sit inside the old pages' wall time
     def show(path: str) -> str:
         return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True,
                               text=True).stdout
 
-    spec = importlib.util.spec_from_loader("sora_widgets.social._feed_before", loader=None)
-    mod = importlib.util.module_from_spec(spec)
-    mod.__package__ = "sora_widgets.social"
-    sys.modules[spec.name] = mod  # dataclasses look their module up there
-    exec(compile(show("sora_widgets/social/feed.py"), f"{rev}:feed.py", "exec"), mod.__dict__)  # noqa: S102
+    def module(name: str):
+        spec = importlib.util.spec_from_loader(f"sora_widgets.social._{name}_before", loader=None)
+        mod = importlib.util.module_from_spec(spec)
+        mod.__package__ = "sora_widgets.social"
+        sys.modules[spec.name] = mod  # dataclasses look their module up there
+        exec(compile(show(f"sora_widgets/social/{name}.py"), f"{rev}:{name}.py", "exec"), mod.__dict__)  # noqa: S102
+        return mod
+
+    # Its own warm copy too (the copy's tables are what its ranked.sql reads), kept apart from today's.
+    snapshot = module("feed_snapshot")
+    mod = module("feed")
+    mod.feed_snapshot = snapshot
 
     class _OldSql:  # the old module's _sql, with the SQL files of ``rev``
         @staticmethod

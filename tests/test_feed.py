@@ -517,5 +517,10 @@ def test_an_adults_warm_page_through_a_store_service_makes_at_most_six_round_tri
             calls.clear()
             assert len(feed.page(s, "ben", mode=mode, size=5).items) == 5  # a full page: no fallback to the store
             assert len(calls) <= 6, (mode, calls)
+        # Ben follows ada's 10 clips, all in the week: the copy cannot fill a page of 20, and the store's page over
+        # all time is the page (one statement and its fetch more; it used to read the window first: 10).
+        calls.clear()
+        assert len(feed.page(s, "ben", mode="following", size=20).items) == 10
+        assert len(calls) <= 8, calls
     finally:
         stop(proc)

@@ -313,7 +313,13 @@ def _new_page(store: Store, con, session: _Session, want: int, params: dict) -> 
     chosen = (_rank_warm(con, snap, session.mode, ranking, want, last, first=not session.pages)
               if snap.covers(since) else None)
     if chosen is None:
-        for lo, lo_new in ((since, since_new), (_EPOCH, _EPOCH)):  # further back only when they run out
+        # Further back only when the window runs out. The following feed is newest first, so its page over all
+        # time starts with its page over the window: when the copy could not fill it from the window (it holds
+        # the whole window), one statement over all time gives the page (one round trip, one scan, not two).
+        windows = ((since, since_new), (_EPOCH, _EPOCH))
+        if session.mode == "following" and snap.covers(since):
+            windows = windows[1:]
+        for lo, lo_new in windows:
             chosen = _rank(con, session.mode, {**ranking, "since": lo, "since_new": lo_new}, want, last)
             if len(chosen) == want:
                 break
@@ -331,10 +337,13 @@ def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> li
     return _interleave(rows, want, last_owner)
 
 
-#: Where ranked.sql's "hottest" and "newest" sources read on the store (the full tables); the warm path
-#: reads the snapshot's short head lists instead when they suffice (see _rank_warm).
-STORE_SOURCES = {"hot_rows": "clip_stats", "new_rows": "clips"}
-_SNAPSHOT_HEADS = {"hot_rows": "hot_top", "new_rows": "_newest"}
+#: Where ranked.sql's candidate rows come from on the store: each clip with its ``clip_stats.hot`` (the columns
+#: scoring and the visibility rule read), and its "hottest" and "newest" sources read the window of those rows.
+#: The warm path reads the snapshot's ``clip_rows`` (the same join, made once per copy) and its short head lists
+#: of it when they suffice (see _rank_warm, _ranked_on_snapshot).
+STORE_SOURCES = {"clip_rows": "(SELECT c.clip_id, c.owner, c.prompt, c.parent_id, c.media_hash, c.thumb_hash, "
+                              "c.created_at, c.status, s.hot FROM clips c LEFT JOIN clip_stats s ON s.clip_id = c.clip_id)",
+                 "hot_rows": "clip_stats", "new_rows": "clips", "cand_rows": "in_window"}
 
 
 def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want: int,
@@ -432,14 +441,23 @@ def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, e
     try:
         cur.register("feed_viewer_events", events)  # connection-local views, under the names the SQL reads
         cur.register("follows", follows)
-        sources = dict(_SNAPSHOT_HEADS if heads else STORE_SOURCES)
+        # Candidates carry their columns (ranked.sql): the copy's clip_rows and its head lists of it; with no clip
+        # since the copy, the copy's own tables (binding a view over a union costs each page).
+        sources = {"clip_rows": "clip_rows", "hot_rows": "in_window", "new_rows": "in_window", "cand_rows": "in_window"}
         if newer is not None and newer.num_rows:
             cur.register("_newer", newer)
             cur.execute("CREATE TEMP VIEW clips AS SELECT * FROM memory.main.clips UNION ALL SELECT * FROM _newer")
-            cur.execute("CREATE TEMP VIEW _newest AS SELECT clip_id, created_at FROM memory.main.new_top "
-                        "UNION ALL SELECT clip_id, created_at FROM _newer")
-        elif heads:  # no clip since the copy: the copy's own tables (binding a view over a union costs each page)
-            sources["new_rows"] = "new_top"
+            cur.execute("CREATE TEMP VIEW _clip_rows AS SELECT * FROM memory.main.clip_rows "
+                        "UNION ALL SELECT *, NULL::DOUBLE AS hot FROM _newer")
+            sources["clip_rows"] = "_clip_rows"
+        if heads:
+            newest = "new_top"
+            if sources["clip_rows"] == "_clip_rows":
+                cur.execute("CREATE TEMP VIEW _newest AS SELECT * FROM memory.main.new_top "
+                            "UNION ALL SELECT *, NULL::DOUBLE AS hot FROM _newer")
+                newest = "_newest"
+            sources.update(hot_rows="hot_top", new_rows=newest,
+                           cand_rows=f"(SELECT * FROM hot_top UNION ALL SELECT * FROM {newest})")
         name = "following.sql" if mode == "following" else "ranked.sql"
         return _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
                                     "limit": _RANKED_ROWS}, visible="true", **sources).fetchall()

@@ -10,9 +10,9 @@ each process keeps one long-lived *in-memory* DuckDB connection holding a copy o
 take their own cursor on it), and ``social.feed`` ranks there.
 
 What it holds: for the ``window_days`` before it was taken, the ``clips`` rows (id, owner, parent,
-creation time, status; see :data:`CLIP_COLUMNS`), their ``clip_stats`` rows (creation time, ``hot``), the
-``remix_edges`` and every user's ``locale`` — the global inputs of ``ranked.sql`` and ``following.sql``,
-under the same table names, so the same SQL runs on it. Nothing here decides who may see what: every
+creation time, status; see :data:`CLIP_COLUMNS`), the same rows with their ``clip_stats.hot`` (``clip_rows``,
+the candidate rows ``ranked.sql`` reads), the ``remix_edges`` and every user's ``locale`` — the global inputs of
+``ranked.sql`` and ``following.sql``, under the same table names, so the same SQL runs on it. Nothing here decides who may see what: every
 clip the feed picks from it is checked on the store itself with ``access.visible_clip_sql`` in the
 page's own read, and the viewer's own facts (events, follows) and clips created since the snapshot
 are read live too. Only ranking signals (``hot``, remix velocity) may lag, by at most
@@ -53,8 +53,8 @@ MAX_STORES = 4
 CLIP_COLUMNS = ("clip_id, owner, NULL::VARCHAR AS prompt, parent_id, NULL::VARCHAR AS media_hash, "
                 "NULL::VARCHAR AS thumb_hash, created_at, status")
 #: Rows of the two short candidate lists a snapshot keeps besides its tables: ``hot_top`` (the hottest
-#: ``clip_stats`` rows: clip_id, created_at, hot) and ``new_top`` (the newest ``clips``: clip_id,
-#: created_at). The ranked feed's "hottest" and "newest" sources read these few thousand rows instead of
+#: ``clip_rows``, those with a hot score) and ``new_top`` (the newest ``clip_rows``), with every column
+#: ranking reads. The ranked feed's "hottest" and "newest" sources read these few thousand rows instead of
 #: a week of the million-clip store (a top-N over ~250 k rows per page), whenever they hold enough rows
 #: for the session (:meth:`Snapshot.top_lists_suffice`); a session that used them up reads the full tables.
 TOP_ROWS = 5000
@@ -181,16 +181,19 @@ def _take(store: Store, window_days: int) -> Snapshot:
         src.close()
     mono = time.monotonic()
     con = duckdb.connect(":memory:", config=dict(DUCKDB_CONFIG))
-    for name, table in (("clips", clips), ("clip_stats", stats), ("remix_edges", edges), ("users", users)):
+    for name, table in (("clips", clips), ("_stats", stats), ("remix_edges", edges), ("users", users)):
         con.register("_src", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _src")
         con.unregister("_src")
-    # The short candidate lists (see TOP_ROWS), in their source's order; the same rows in Python for
-    # Snapshot.top_lists_suffice.
-    con.execute(f"CREATE TABLE hot_top AS SELECT clip_id, created_at, hot FROM clip_stats "
+    # ranked.sql's candidate rows: each clip with its hot score (the join its store path makes per page, made
+    # once here), in creation order; then the short candidate lists (see TOP_ROWS) of those rows, in their
+    # source's order, and the same rows' ids and times in Python for Snapshot.top_lists_suffice.
+    con.execute("CREATE TABLE clip_rows AS SELECT c.*, s.hot FROM clips c LEFT JOIN _stats s ON s.clip_id = c.clip_id "
+                "ORDER BY c.created_at")
+    con.execute("DROP TABLE _stats")
+    con.execute(f"CREATE TABLE hot_top AS SELECT * FROM clip_rows WHERE hot IS NOT NULL "
                 f"ORDER BY hot DESC, clip_id LIMIT {TOP_ROWS}")
-    con.execute(f"CREATE TABLE new_top AS SELECT clip_id, created_at FROM clips "
-                f"ORDER BY created_at DESC, clip_id DESC LIMIT {TOP_ROWS}")
+    con.execute(f"CREATE TABLE new_top AS SELECT * FROM clip_rows ORDER BY created_at DESC, clip_id DESC LIMIT {TOP_ROWS}")
     # One thread per query: a page's queries read a few thousand rows, and on a shared machine a second thread
     # mostly waits for a core (personalised ranking on the copy at load 15: CPU p50 38 vs 40-51 ms, wall p95
     # 320-440 vs 560-740 ms with two).

@@ -4,15 +4,20 @@
 --
 -- social.feed runs this file on the store, and on its warm in-memory copy of the same tables
 -- (social.feed_snapshot: {visible} is 'true' there and the rows are checked on the store after).
--- {hot_rows} and {new_rows} are where the "hottest" and "newest" sources read: clip_stats and
--- clips on the store; on the copy, its short head lists of those tables in the same order
--- (hot_top, and new_top with the clips created since the copy) whenever they hold enough rows
--- for the session to give the same candidates (feed_snapshot.Snapshot.top_lists_suffice).
+-- Candidates carry the columns scoring and {visible} read (clip_id, owner, prompt, parent_id,
+-- media_hash, thumb_hash, created_at, status, hot), so scoring joins nothing big: {clip_rows} is
+-- where those rows come from (on the store, clips LEFT JOIN clip_stats: feed.STORE_SOURCES; on the
+-- copy, its clip_rows table, the same join made once per copy). {hot_rows} and {new_rows} are where
+-- the "hottest" and "newest" sources pick their ids: clip_stats and clips on the store; on the copy,
+-- its short head lists of clip_rows in the same order (hot_top, and new_top with the clips created
+-- since the copy) whenever they hold enough rows for the session to give the same candidates
+-- (feed_snapshot.Snapshot.top_lists_suffice), else in_window. {cand_rows} is where those ids' rows
+-- are read: in_window, or on the copy with the head lists, those lists themselves (no scan of the window).
 --
 -- Parameters: $viewer, $viewer_teen (access.viewer_params), $now (the session's as_of:
 -- nothing newer is ranked), $since (only clips created after it: social.feed.CANDIDATE_DAYS
 -- before $now, or the epoch once those are used up), $since_new (the same for the "newest" source:
--- one day first), $served (the clip ids the session served: left out),
+-- one day first; never before $since), $served (the clip ids the session served: left out),
 -- $personal, $locale ('' for every locale), $pool (how many candidates each source gives),
 -- $tau_s (social.feed.FRESHNESS_TAU_S), $limit (rows returned).
 --
@@ -37,21 +42,29 @@ affinity AS (
     FROM viewer_events WHERE $personal AND kind IN ('like', 'see_less') GROUP BY owner
 ),
 liked AS (SELECT clip_id FROM viewer_events WHERE $personal AND kind = 'like'),
+in_window AS (   -- the window's clips with their hot score (NULL: no clip_stats row yet)
+    SELECT clip_id, owner, prompt, parent_id, media_hash, thumb_hash, created_at, status, hot FROM {clip_rows}
+    WHERE created_at > $since AND created_at <= $now
+),
 pool AS (
-    (SELECT clip_id FROM {hot_rows}
-     WHERE created_at > $since AND created_at <= $now AND clip_id NOT IN (SELECT clip_id FROM excluded)
-     ORDER BY hot DESC LIMIT $pool)
+    SELECT * FROM {cand_rows}
+    WHERE clip_id IN (
+        (SELECT clip_id FROM {hot_rows}
+         WHERE hot IS NOT NULL AND created_at > $since AND created_at <= $now
+           AND clip_id NOT IN (SELECT clip_id FROM excluded)
+         ORDER BY hot DESC LIMIT $pool)
+        UNION ALL
+        (SELECT clip_id FROM {new_rows}   -- the newest: clips nobody engaged with yet have no hot score
+         WHERE created_at > $since_new AND created_at <= $now    -- (any status: {visible} decides, live)
+           AND clip_id NOT IN (SELECT clip_id FROM excluded)
+         ORDER BY created_at DESC LIMIT $pool))
     UNION
-    (SELECT clip_id FROM {new_rows}   -- the newest: clips nobody engaged with yet have no clip_stats row
-     WHERE created_at > $since_new AND created_at <= $now    -- (any status: {visible} decides, live)
-       AND clip_id NOT IN (SELECT clip_id FROM excluded)
-     ORDER BY created_at DESC LIMIT $pool)
+    (SELECT * FROM in_window WHERE $personal AND owner IN (SELECT owner FROM followed))
     UNION
-    (SELECT clip_id FROM clips
-     WHERE $personal AND created_at > $since AND created_at <= $now AND owner IN (SELECT owner FROM followed))
-    UNION
-    (SELECT child_id FROM remix_edges
-     WHERE $personal AND created_at > $since AND created_at <= $now AND parent_id IN (SELECT clip_id FROM liked))
+    (SELECT * FROM in_window
+     WHERE $personal AND clip_id IN (SELECT child_id FROM remix_edges
+                                     WHERE created_at > $since AND created_at <= $now
+                                       AND parent_id IN (SELECT clip_id FROM liked)))
 ),
 velocity AS (
     SELECT parent_id AS clip_id, count(*) AS n FROM remix_edges
@@ -60,20 +73,17 @@ velocity AS (
 scored AS (
     SELECT c.clip_id, c.owner, c.prompt, c.parent_id, c.media_hash, c.thumb_hash, c.created_at,
            -- base x exp(-age / tau); a clip nobody engaged with yet has the prior base 0.05
-           exp(coalesce(s.hot, ln(0.05) + epoch(c.created_at) / $tau_s) - epoch($now) / $tau_s) AS fresh,
+           exp(coalesce(c.hot, ln(0.05) + epoch(c.created_at) / $tau_s) - epoch($now) / $tau_s) AS fresh,
            f.owner IS NOT NULL AS followed,
            c.parent_id IN (SELECT clip_id FROM liked) AS remix_of_liked,
            coalesce(a.liked_n, 0) AS liked_author_n,
            coalesce(a.less_n, 0) AS less_n,
            coalesce(v.n, 0) AS remixes_today
-    FROM clips c
-    LEFT JOIN clip_stats s ON s.clip_id = c.clip_id
+    FROM pool c
     LEFT JOIN followed f ON $personal AND f.owner = c.owner
     LEFT JOIN affinity a ON a.owner = c.owner
     LEFT JOIN velocity v ON v.clip_id = c.clip_id
-    WHERE c.created_at > $since AND c.created_at <= $now
-      AND c.clip_id IN (SELECT clip_id FROM pool)
-      AND c.clip_id NOT IN (SELECT clip_id FROM excluded)
+    WHERE c.clip_id NOT IN (SELECT clip_id FROM excluded)
       AND c.owner <> $viewer
       AND ($locale = '' OR c.owner IN (SELECT handle FROM users WHERE locale = $locale))
       AND {visible}
