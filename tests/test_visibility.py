@@ -209,10 +209,12 @@ def test_each_exclusion_hides_a_published_clip_from_others_but_not_its_owner_or_
     for viewer in ("ben",):
         d = can_view(store, "pub", viewer)
         assert not d and "block" in d.reason
+        assert sql_answers(store, viewer)["pub"] == (False, False)
     assert can_view(store, "pub", "ada") and can_view(store, "pub", "rev") and can_view(store, "pub", "tia")
     graph.unblock(store, "ben", "ada")
     graph.block(store, "ada", "ben")  # the other direction hides it too
     assert not can_view(store, "pub", "ben")
+    assert sql_answers(store, "ben")["pub"] == (False, False)  # and the list form (feed, lineage) agrees
 
     set_disabled(store, "ada", True)
     d = can_view(store, "pub", "tia")
