@@ -13,7 +13,7 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
-from conftest import TEST_PASSWORD, make_account
+from conftest import TEST_PASSWORD, make_account, served_copy, template_home
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -183,10 +183,15 @@ def test_attempts_per_minute_under_throttling():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(gaps=st.lists(st.floats(min_value=0.0, max_value=40.0), min_size=1, max_size=14))
-def test_throttle_never_lets_a_check_through_early_and_always_ends(tmp_path_factory, gaps):
+def test_throttle_never_lets_a_check_through_early_and_always_ends(gaps):
     """Whatever the rhythm of failures, no password is checked while locked, locks follow the policy,
-    and after ``max_delay_s`` of quiet the account is open again."""
-    store = open_store(tmp_path_factory.mktemp("throttle"))
+    and after ``max_delay_s`` of quiet the account is open again. Each example: a copy of a migrated home
+    served in this process (conftest.served_copy)."""
+    with served_copy(template_home("migrated", lambda store: None)) as store:
+        _throttle_holds(store, gaps)
+
+
+def _throttle_holds(store, gaps) -> None:
     policy = throttle.BackoffPolicy(free_failures=3, base_delay_s=1.0, max_delay_s=30.0)
     t, failures, lock_end = 1000.0, 0, 0.0
     for gap in gaps:
@@ -333,16 +338,16 @@ ROLE_HANDLES = ("root", "ann", "ben", "tia")
                                 st.sampled_from(ROLE_HANDLES + (auth.LOCAL_OWNER,)),
                                 st.sampled_from(("creator", "reviewer", "admin", "guardian"))),
                       min_size=1, max_size=12))
-def test_role_rules_hold_whatever_admins_do(role_home_template, tmp_path_factory, steps):
+def test_role_rules_hold_whatever_admins_do(role_home_template, steps):
     """Any sequence of grants, disables and enables by anyone: someone can always administer, no teen is staff,
-    only admins (or the local owner) change anything, and every change that happened is audited once."""
-    import shutil
+    only admins (or the local owner) change anything, and every change that happened is audited once.
+    Each example: a copy of the template served in this process (conftest.served_copy): a cursor per operation."""
+    with served_copy(role_home_template) as store:
+        _role_rules_hold(store, steps)
 
+
+def _role_rules_hold(store, steps) -> None:
     from sora_widgets.access import STAFF_ROLES
-
-    home = tmp_path_factory.mktemp("roles")
-    shutil.copytree(role_home_template, home, dirs_exist_ok=True)
-    store = open_store(home)
 
     def state():
         return {u["handle"]: (u["role"], u["disabled"]) for u in auth.list_users(store)}
