@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import served_here
 
 from sora_widgets import lineage
 from sora_widgets.demo import seed_demo
@@ -29,7 +30,8 @@ def test_tree_layout_puts_parents_over_children_without_overlap():
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     home = tmp_path_factory.mktemp("explorer")
-    summary = seed_demo(home, n_clips=80, n_rendered=4, seed=5)
+    with served_here(home):  # the same demo, seeded without a file open per store operation
+        summary = seed_demo(home, n_clips=80, n_rendered=4, seed=5)
     return open_store(home), summary
 
 
