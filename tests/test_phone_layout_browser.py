@@ -8,11 +8,14 @@ Screenshots: test-artifacts/phone-<dashboard>.png and desktop-<dashboard>.png.
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from conftest import give_password, login_home
+from conftest import give_password, login_home, served_here
 
 from sora_widgets.demo import ADMIN, CREATORS, seed_demo
 from sora_widgets.serve import dashboards_dir
+from sora_widgets.testing.page_weight import DRAWN
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -81,6 +84,29 @@ def open_a_node(page) -> str:
     return "node-opened"
 
 
+#: A page has settled when its kernel sent nothing for this long (widgets that fill in from a background thread
+#: reach the page as comm messages on the kernel's websocket), or after SETTLE_MAX_S (the fixed wait it replaced).
+QUIET_S = 1.0
+SETTLE_MAX_S = 3.0
+
+
+def watch_kernel_messages(page) -> dict:
+    """{"last": monotonic time of the last websocket frame the page received}, kept up to date."""
+    seen = {"last": time.monotonic()}
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _f: seen.update(last=time.monotonic())))
+    return seen
+
+
+def settle(page, seen: dict, *, quiet_s: float = QUIET_S, max_s: float = SETTLE_MAX_S) -> float:
+    """Wait until the page's kernel has been quiet for ``quiet_s`` (at most ``max_s``); returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < max_s:
+        page.wait_for_timeout(100)  # frames are reported to us while Playwright waits
+        if time.monotonic() - seen["last"] >= quiet_s:
+            break
+    return time.monotonic() - t0
+
+
 #: States after an interaction that change the layout (issue 14 item 3): checked like the first state.
 INTERACTIONS = {"studio.ipynb": generate_a_clip, "lineage.ipynb": open_a_node}
 
@@ -88,9 +114,10 @@ INTERACTIONS = {"studio.ipynb": generate_a_clip, "lineage.ipynb": open_a_node}
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("phone-demo")
-    seed_demo(home, n_clips=60, n_rendered=4, seed=1)
-    for handle in (CREATORS[0], ADMIN):
-        give_password(home, handle)
+    with served_here(home) as store:  # the same demo, seeded without a file open per store operation
+        seed_demo(home, n_clips=60, n_rendered=4, seed=1)
+        for handle in (CREATORS[0], ADMIN):
+            give_password(store, handle)
     return home
 
 
@@ -98,28 +125,31 @@ def demo_home(tmp_path_factory):
 def test_no_dashboard_runs_off_the_screen(voila, browser, demo_home, artifacts_dir, size_name):
     width, height = SIZES[size_name]
     server = voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(demo_home)}, name=f"layout-{size_name}")
-    problems = {}
+    problems, waited = {}, {}
     for handle in (CREATORS[0], ADMIN):
         ctx = browser.new_context(viewport={"width": width, "height": height})
         page = ctx.new_page()
+        seen = watch_kernel_messages(page)
         login_home(page, server, handle)
         for nb in sorted(p.name for p in dashboards_dir().glob("*.ipynb")):
             if (nb in STAFF_PAGES) != (handle == ADMIN):
                 continue
             page.goto(server.url(nb), wait_until="commit")
             page.wait_for_selector(".jupyter-widgets", timeout=120_000)
-            page.wait_for_timeout(3000)  # widgets that fill in from a background thread
+            page.wait_for_selector(DRAWN.get(nb, ".jupyter-widgets"), timeout=120_000)  # its own widgets drew
+            waited[f"{handle} {nb}"] = round(settle(page, seen), 1)  # and what fills in from a background thread has arrived
             found = layout_problems(page, width)
             page.screenshot(path=str(artifacts_dir / f"{size_name}-{nb.removesuffix('.ipynb')}.png"), full_page=True)
             if found:
                 problems[nb] = found
             if nb in INTERACTIONS and handle != ADMIN:
                 state = INTERACTIONS[nb](page)
-                page.wait_for_timeout(1000)
+                settle(page, seen, max_s=1.0)
                 found = layout_problems(page, width)
                 page.screenshot(path=str(artifacts_dir / f"{size_name}-{nb.removesuffix('.ipynb')}-{state}.png"),
                                 full_page=True)
                 if found:
                     problems[f"{nb} ({state})"] = found
         ctx.close()
+    print("seconds each page took to settle:", waited)
     assert not problems, problems
