@@ -7,7 +7,7 @@ Screenshots land in test-artifacts/lineage-*.png.
 from __future__ import annotations
 
 import pytest
-from conftest import click_tree_node, give_password, login
+from conftest import click_tree_node, give_password, login, served_here
 
 from sora_widgets.demo import seed_demo
 from sora_widgets.serve import dashboards_dir
@@ -34,7 +34,8 @@ PLAY_JS = """async () => {
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("lineage-demo")
-    summary = seed_demo(home, n_clips=120, n_rendered=8, seed=3)
+    with served_here(home):  # the same demo, seeded without a file open per store operation
+        summary = seed_demo(home, n_clips=120, n_rendered=8, seed=3)
     return home, summary
 
 
@@ -144,10 +145,10 @@ def wide_home(tmp_path_factory):
     from sora_widgets.testing.cascade import add_cascade
 
     home = tmp_path_factory.mktemp("lineage-wide")
-    store = open_store(home)
-    for h in CREATORS:
-        sign_up(store, h, birthdate="1995-05-05")
-    return home, add_cascade(home, 400)
+    with served_here(home) as store:  # built without a file open per store operation
+        for h in CREATORS:
+            sign_up(store, h, birthdate="1995-05-05")
+        return home, add_cascade(home, 400)
 
 
 @pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])

@@ -7,7 +7,7 @@ screenshots in test-artifacts/lineage-explore-*.png.
 from __future__ import annotations
 
 import pytest
-from conftest import give_password, login
+from conftest import give_password, login, served_here
 
 from sora_widgets.demo import seed_demo
 from sora_widgets.serve import dashboards_dir
@@ -30,7 +30,8 @@ def inside(n, v) -> bool:
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("lineage-explore")
-    seed_demo(home, n_clips=120, n_rendered=4, seed=3)
+    with served_here(home):  # the same demo, seeded without a file open per store operation
+        seed_demo(home, n_clips=120, n_rendered=4, seed=3)
     return home
 
 
@@ -98,15 +99,14 @@ def big_home(tmp_path_factory):
     """Creators and one 1,500-clip cascade (above FULL_DRAW_MAX: drawn in layers), built as the benchmark does."""
     from sora_widgets.demo import CREATORS
     from sora_widgets.social.accounts import sign_up
-    from sora_widgets.store import open_store
     from sora_widgets.testing.cascade import add_cascade, busy_clip
 
     home = tmp_path_factory.mktemp("lineage-big")
-    store = open_store(home)
-    for h in CREATORS:
-        sign_up(store, h, birthdate="1995-05-05")
-    root = add_cascade(home, 1500)
-    return home, busy_clip(home, root)
+    with served_here(home) as store:  # built without a file open per store operation
+        for h in CREATORS:
+            sign_up(store, h, birthdate="1995-05-05")
+        root = add_cascade(home, 1500)
+        return home, busy_clip(home, root)
 
 
 def test_a_big_tree_draws_what_is_in_view_and_stays_usable(voila, browser, big_home, artifacts_dir):
