@@ -186,8 +186,9 @@ def test_tabler_things_are_drawn_filled_from_their_own_svgs(word):
 
 #: game-icons.net things (engines/sim/things_game.py): kinds no other set draws.
 GAME_WORDS = ("crossbow", "anvil", "trilobite", "corkscrew", "rifle")
-#: Things of the Iconify sets (engines/sim/things_iconify.py) that no older set draws.
-ICONIFY_WORDS = ("seesaw", "defibrillator", "rocking horse", "trampoline", "gramophone")
+#: Things of the Iconify sets (engines/sim/things_iconify.py) that no older set draws (beluga: OpenMoji, in a file of
+#: its own).
+ICONIFY_WORDS = ("seesaw", "defibrillator", "rocking horse", "trampoline", "gramophone", "pulley", "beluga")
 #: Everyday words and the picture each had before game-icons.net came (stop 25's catalogue): a new set must not
 #: take them. ("mug", which no set names, now finds game-icons.net's coffee mug through the encoder, nearer than
 #: the emoji beer mug; "bottle" and "glass" are the reader's own.)
@@ -581,12 +582,19 @@ def test_a_filled_tile_or_a_speck_is_no_iconify_picture():
 
 def test_the_vendored_iconify_pictures_are_every_iconify_things_credited_and_small():
     names, bits, px = things_iconify._vendored()
+    own = {s: set(things_iconify._vendored(things_iconify.pictures_file(s))[0]) for s in things_iconify.OWN_FILES}
     new = [t for t in things.all_things() if t.emoji.startswith(sprites.ICONIFY_PREFIX)]
     used = {t.emoji.split(":")[1] for t in new}
-    assert used == set(names) and px == things_iconify.PICTURE_PX and len(new) == len(used)
+    assert used == set(names).union(*own.values()) and px == things_iconify.PICTURE_PX and len(new) == len(used)
     assert things_iconify.PICTURES.stat().st_size < 1_000_000
     credit = things_iconify.LICENSE.read_text(encoding="utf-8")
-    for s in {n.split("/")[0] for n in names}:
+    for s in {n.split("/")[0] for n in used}:
         ver, lic, who = things_iconify.SETS[s]
         assert f"@iconify-json/{s} {ver}: {who}; licence {lic}" in credit, s
-        assert "-SA" not in lic  # no share-alike picture in the vendored file
+    for n in names:
+        assert "-SA" not in things_iconify.SETS[n.split("/")[0]][1], n  # no share-alike picture in the shared file
+    for s, ns in own.items():  # a share-alike set's pictures: its own file, only its own, with the licence beside
+        assert ns and {n.split("/")[0] for n in ns} == {s}, s
+        assert things_iconify.pictures_file(f"{s}/x") != things_iconify.PICTURES
+        text = things_iconify.PICTURES.with_name(things_iconify.OWN_LICENSES[s]).read_text(encoding="utf-8")
+        assert "Attribution-ShareAlike 4.0 International Public License" in text and things_iconify.OWN_FILES[s] in text

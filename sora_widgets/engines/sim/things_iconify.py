@@ -43,9 +43,10 @@ import numpy as np
 
 from . import things_game
 
-#: Set prefix -> (npm version of ``@iconify-json/<set>``, licence (SPDX), authors). The order is the collector's:
+#: Set prefix -> (npm version of ``@iconify-json/<set>``, licence (SPDX), authors). Line Awesome is not read: its
+#: icons under thing names are mostly brand logos (``blackberry``, ``cuttlefish``, ``hornbill``). The order is the collector's:
 #: an earlier set keeps a name. Share-alike sets (OpenMoji, CC BY-SA 4.0) are left out: their adapted pictures
-#: would bind the vendored file to that licence.
+#: would bind the vendored file to that licence: they come last and go to a file of their own (:data:`OWN_FILES`).
 SETS: dict[str, tuple[str, str, str]] = {
     "icon-park-solid": ("1.2.4", "Apache-2.0", "ByteDance (IconPark)"),
     "icon-park-outline": ("1.2.4", "Apache-2.0", "ByteDance (IconPark)"),
@@ -64,9 +65,36 @@ SETS: dict[str, tuple[str, str, str]] = {
     "streamline": ("1.2.5", "CC-BY-4.0", "Streamline"),
     "emojione-monotone": ("1.2.1", "CC-BY-4.0", "Emoji One"),
     "twemoji": ("1.2.5", "CC-BY-4.0", "Twitter (Twemoji)"),
+    "hugeicons": ("1.2.35", "MIT", "Hugeicons"),
+    "mdi": ("1.2.3", "Apache-2.0", "Pictogrammers (Material Design Icons, newer than the font's 7.2.96)"),
+    "tabler": ("1.2.41", "MIT", "Pawel Kuna (Tabler Icons, newer than tablerpy's)"),
+    "lucide-lab": ("1.2.3", "ISC", "Lucide Contributors (Lucide Lab)"),
+    "tdesign": ("1.2.19", "MIT", "Tencent (TDesign Icons)"),
+    "streamline-ultimate": ("1.2.2", "CC-BY-4.0", "Streamline (Ultimate free icons)"),
+    "solar": ("1.2.13", "CC-BY-4.0", "480 Design (Solar)"),
+    "fa7-solid": ("1.2.5", "CC-BY-4.0", "Dave Gandy (Font Awesome 7 Free solid)"),
+    "ri": ("1.2.10", "Apache-2.0", "Remix Design (Remix Icon)"),
+    "uil": ("1.2.3", "Apache-2.0", "Iconscout (Unicons)"),
+    "gis": ("1.2.5", "CC-BY-4.0", "Jean-Marc Viglino (Font-GIS)"),
+    "streamline-freehand-color": ("1.2.2", "CC-BY-4.0", "Streamline (Freehand color icons)"),
+    "pepicons-pop": ("1.2.4", "CC-BY-4.0", "CyCraft (Pepicons Pop!)"),
+    "clarity": ("1.2.4", "MIT", "VMware (Clarity)"),
+    "guidance": ("1.2.2", "CC-BY-4.0", "Streamline (Guidance)"),
+    "iconoir": ("1.2.11", "MIT", "Luca Burgio (Iconoir)"),
+    "fontisto": ("1.2.1", "MIT", "Kenan Gundogan (Fontisto)"),
+    "streamline-flex": ("1.2.3", "CC-BY-4.0", "Streamline (Flex free icons)"),
+    "wpf": ("1.2.0", "MIT", "Icons8 (Windows 8 icons)"),
+    "bxs": ("1.2.3", "MIT", "Atisa (Boxicons solid)"),
+    "f7": ("1.2.2", "MIT", "Vladimir Kharlampidi (Framework7 Icons)"),
+    "openmoji": ("1.2.29", "CC-BY-SA-4.0", "OpenMoji (HfG Schwaebisch Gmuend)"),
 }
+#: Share-alike sets, each vendored in a file of its own beside the others (set -> file), with the licence's text
+#: beside it (:data:`OWN_LICENSES`: the credit and the licence's full text): CC BY-SA 4.0 binds those adapted
+#: pictures, not the other files nor the code reading them.
+OWN_FILES: dict[str, str] = {"openmoji": "openmoji_icons.npz"}
+OWN_LICENSES: dict[str, str] = {"openmoji": "OPENMOJI_LICENSE.txt"}
 #: Sets drawn with strokes: the mask is the area the strokes enclose (holes filled), like Tabler's outline icons.
-STROKED = frozenset({"icon-park-outline", "lucide"})
+STROKED = frozenset({"icon-park-outline", "lucide", "hugeicons", "lucide-lab", "tabler", "guidance", "iconoir"})
 #: Style suffixes, most wanted first: of an icon's variants the first the set has is its picture.
 VARIANTS = ("-fill", "-filled", "-solid", "", "-simple-fill", "-simple", "-bold", "-regular", "-outline",
             "-outlined", "-line", "-duotone", "-twotone", "-rounded", "-sharp", "-light", "-thin", "-negative")
@@ -97,7 +125,15 @@ drink drinking noodle seafood chips avocado kanji doorbell ink handball sports s
 geometric dirty moving roofing spoke dinner instrument dragonhead mound viruses unlock no short vicia deck mitre
 detector dessert bean shuttle booth cones recycle mastodon braces keyhole charger loupe rag sweats feeder toast
 photograph boules gauze reel bleachers sculpture cushion aerialway stereo bath sandglass
+google facebook brand internet python spam mollie bootstrap setup radial hologram releases restore dot currency
+workplace nuke mine railroad wrap vintage wan separator duplicate electronics amex delicious pix calender scenery
+poi pois revers rails cutout backdrop content shutter dial mri myna tux simple trump colossus figure component
+vehicle surface launchpad pockets capacitor inductor chemical hole controller aed fuse earth story minimalistic
 """.split())
+#: Whole names seen on the contact sheet to picture a sign (``root``: a square-root sign, ``roast``: a face) or a
+#: thing an older set already draws under a wider or narrower WordNet meaning (``hydrant``: the fire hydrant,
+#: ``wristwatch``: the watch) or a brand logo (``blackberry``: the phone). Exclusions only: no name is ever added to the catalogue by hand.
+SKIP_NAMES = frozenset("root pocket roast hydrant magnifier wristwatch cutlery crockery lens maps blackberry".split())
 #: Side of the vendored 1-bit pictures (px), as :data:`.things_game.PICTURE_PX`.
 PICTURE_PX = things_game.PICTURE_PX
 #: The vendored pictures (``"<set>/<icon>"`` names and packed bits) and the sets' credits, beside ``things.json``.
@@ -136,7 +172,7 @@ def pick_variants(icons: dict) -> dict[str, str]:
 def english_name(base: str) -> str | None:
     """A base name read as English by :func:`.things_game.english_name`, or None (also for :data:`SKIP_WORDS`)."""
     name = things_game.english_name(base)
-    if name is None or set(name.split()) & SKIP_WORDS:
+    if name is None or set(name.split()) & SKIP_WORDS or name in SKIP_NAMES:
         return None
     return name
 
@@ -193,9 +229,21 @@ def rasterise(icon_json: str, stroked: bool = False, px: int = PICTURE_PX) -> np
     return binary_fill_holes(mask) if stroked else mask
 
 
-def write_pictures(pictures: dict[str, np.ndarray]) -> Path:
-    """Write ``pictures`` ("<set>/<icon>" -> bool mask) to :data:`PICTURES` (compressed)."""
-    return things_game.save_masks(PICTURES, pictures)
+def pictures_file(name: str) -> Path:
+    """The vendored file of a picture ``"<set>/<icon>"`` (or of a set): :data:`PICTURES`, or a share-alike set's
+    own file (:data:`OWN_FILES`)."""
+    s = name.split("/")[0]
+    return PICTURES.with_name(OWN_FILES[s]) if s in OWN_FILES else PICTURES
+
+
+def write_pictures(pictures: dict[str, np.ndarray]) -> list[Path]:
+    """Write ``pictures`` ("<set>/<icon>" -> bool mask) to :data:`PICTURES` and the share-alike sets' own files
+    (compressed; the licence text beside each, :data:`OWN_LICENSES`, is kept in the repository, not written)."""
+    files: dict[Path, dict[str, np.ndarray]] = {PICTURES: {}}
+    files.update({PICTURES.with_name(f): {} for f in OWN_FILES.values()})
+    for n, m in pictures.items():
+        files[pictures_file(n)][n] = m
+    return [things_game.save_masks(f, ms) for f, ms in files.items()]
 
 
 def write_license(counts: dict[str, int]) -> Path:
@@ -207,7 +255,9 @@ def write_license(counts: dict[str, int]) -> Path:
     urls = {"Apache-2.0": "https://www.apache.org/licenses/LICENSE-2.0", "MIT": "https://opensource.org/license/mit",
             "ISC": "https://opensource.org/license/isc-license-txt",
             "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
-            "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/ (changes: rendered to one-bit masks)"}
+            "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/ (changes: rendered to one-bit masks)",
+            "CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/ (changes: rendered to one-bit masks; "
+                            "vendored in a file of its own with the licence text, see OWN_FILES)"}
     for s, (ver, lic, who) in SETS.items():
         if counts.get(s):
             lines.append(f"- @iconify-json/{s} {ver}: {who}; licence {lic} ({urls[lic]}); {counts[s]} pictures")
@@ -221,9 +271,9 @@ def picture(name: str) -> np.ndarray:
     Raises:
         KeyError: not among the vendored ones.
     """
-    return things_game.picture(name, PICTURES)
+    return things_game.picture(name, pictures_file(name))
 
 
-def _vendored() -> tuple[dict[str, int], np.ndarray, int]:
-    """(name -> row, packed bits, side px) of :data:`PICTURES`."""
-    return things_game.read_masks(PICTURES)
+def _vendored(path: Path = PICTURES) -> tuple[dict[str, int], np.ndarray, int]:
+    """(name -> row, packed bits, side px) of :data:`PICTURES` (or a share-alike set's own file)."""
+    return things_game.read_masks(path)
