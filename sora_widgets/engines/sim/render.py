@@ -265,6 +265,7 @@ class Renderer:
         self.background_u8 = np.clip(self.background + 0.5, 0, 255).astype(np.uint8)
         self._sprites: dict = {}
         self._rigid_cache: dict = {}
+        self._last_shadow: dict = {}  # body name -> (its shadow's geometry, the (h, w, 1) darkening factor)
         self._figures = figures.Animator(world, bodies, sim, self.light)  # articulated people, cats, dogs, birds
         self._prepare_sprites()
         self.floor_px = float(world.to_px(0.0, 0.0)[1])
@@ -410,21 +411,29 @@ class Renderer:
         _w, s = self.world, self.world.scale
         height = max(0.0, p[1] - b.half[1])
         strength = 0.36 * math.exp(-height / 2.0) * (0.5 + 0.5 * self.light)  # soft: never darker than 64 %
-        cx = p[0] * s
+        # a thing at rest casts the same shadow every frame: with its geometry rounded to 1/8 px (and the
+        # strength to 1/512), the last frame's darkening factor is reused while the geometry stays the same
+        cx = round(p[0] * s * 8) / 8
         cy = self.floor_px + 0.02 * s
-        rx = (b.half[0] * 1.1 + 0.15 * height) * s + 1.0
-        ry = max(1.5, 0.09 * s * (1 + 0.2 * height))
+        rx = round(((b.half[0] * 1.1 + 0.15 * height) * s + 1.0) * 8) / 8
+        ry = round(max(1.5, 0.09 * s * (1 + 0.2 * height)) * 8) / 8
+        strength = round(strength * 512) / 512
         box = (cx - rx - 2, cy - ry - 2, cx + rx + 2, cy + ry + 2)
         H, W = img.shape[:2]
         x0, y0, x1, y1 = max(0, int(box[0])), max(0, int(box[1])), min(W, int(box[2]) + 1), min(H, int(box[3]) + 1)
         if x1 <= x0 or y1 <= y0:
             return
-        x = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
-        y = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
-        d2 = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
-        a = strength * np.clip(1.0 - d2, 0, 1) ** 1.5  # soft: fades to zero at the rim
+        key = (x0, y0, x1, y1, cx, cy, rx, ry, strength)
+        last_key, factor = self._last_shadow.get(b.name, (None, None))
+        if key != last_key:
+            x = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
+            y = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
+            d2 = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
+            a = strength * np.clip(1.0 - d2, 0, 1) ** 1.5  # soft: fades to zero at the rim
+            factor = (1.0 - a)[..., None]
+            self._last_shadow[b.name] = (key, factor)
         with _float_patch(img, y0, y1, x0, x1) as patch:
-            patch *= (1.0 - a)[..., None]
+            patch *= factor
 
     def _body(self, img: np.ndarray, j: int, b: Body, p: np.ndarray, i: int, k: int) -> None:
         w = self.world
