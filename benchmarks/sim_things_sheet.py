@@ -111,7 +111,9 @@ def listing() -> str:
            "Apache-2.0), Tabler Icons (*; MIT), game-icons.net (*; Lorc, Delapouite and contributors, CC BY 3.0, "
            "https://game-icons.net; see `GAME_ICONS_LICENSE.txt` beside `things.json`) and more open icon "
            "sets (*; Apache-2.0, MIT, ISC, CC0, CC BY 4.0: see `ICONIFY_LICENSES.txt`; OpenMoji, CC BY-SA 4.0, in "
-           "`openmoji_icons.npz` with `OPENMOJI_LICENSE.txt`); kinds: WordNet 3.0 (Princeton WordNet licence).\n"]
+           "`openmoji_icons.npz` with `OPENMOJI_LICENSE.txt`) and drawings of the Open Clip Art Library (*; public "
+           "domain, Debian's `openclipart-svg`, in `openclipart_icons.npz` with `OPENCLIPART_LICENSE.txt`); kinds: "
+           "WordNet 3.0 (Princeton WordNet licence).\n"]
     for label, subs in CLASSES.items():
         items = [t for t in all_ if t.group in subs]
         own = [a for t in items for a in t.aliases if a not in t.kinds]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sora_widgets.engines.sim import parse, sprites, things, things_game, things_iconify, vocab
+from sora_widgets.engines.sim import parse, sprites, things, things_game, things_iconify, things_openclipart, vocab
 from sora_widgets.engines.sim.audio import SAMPLE_RATE, synthesize
 from sora_widgets.engines.sim.physics import THING_MASS_RANGE, layout, make_world, simulate
 from sora_widgets.engines.sim.render import Renderer
@@ -189,6 +189,8 @@ GAME_WORDS = ("crossbow", "anvil", "trilobite", "corkscrew", "rifle")
 #: Things of the Iconify sets (engines/sim/things_iconify.py) that no older set draws (beluga: OpenMoji, in a file of
 #: its own).
 ICONIFY_WORDS = ("seesaw", "defibrillator", "rocking horse", "trampoline", "gramophone", "pulley", "beluga")
+#: Open Clip Art Library things (engines/sim/things_openclipart.py): drawings no icon set has.
+OPENCLIPART_WORDS = ("damselfly", "badminton racket", "toadstool", "emperor penguin")
 #: Everyday words and the picture each had before game-icons.net came (stop 25's catalogue): a new set must not
 #: take them. ("mug", which no set names, now finds game-icons.net's coffee mug through the encoder, nearer than
 #: the emoji beer mug; "bottle" and "glass" are the reader's own.)
@@ -251,7 +253,8 @@ def test_a_newer_picture_set_never_takes_a_name_an_older_one_has(newer):
 
 
 @pytest.mark.parametrize(("word", "prefix"), [(w, sprites.GAME_PREFIX) for w in GAME_WORDS]
-                         + [(w, sprites.ICONIFY_PREFIX) for w in ICONIFY_WORDS])
+                         + [(w, sprites.ICONIFY_PREFIX) for w in ICONIFY_WORDS]
+                         + [(w, f"{sprites.ICONIFY_PREFIX}{things_openclipart.PREFIX}/") for w in OPENCLIPART_WORDS])
 def test_vendored_icon_things_are_drawn_from_their_pictures(word, prefix):
     t = things.find(word)
     assert t is not None and t.emoji.startswith(prefix) and things.stands_in(word) is None, (word, t)
@@ -583,7 +586,8 @@ def test_a_filled_tile_or_a_speck_is_no_iconify_picture():
 def test_the_vendored_iconify_pictures_are_every_iconify_things_credited_and_small():
     names, bits, px = things_iconify._vendored()
     own = {s: set(things_iconify._vendored(things_iconify.pictures_file(s))[0]) for s in things_iconify.OWN_FILES}
-    new = [t for t in things.all_things() if t.emoji.startswith(sprites.ICONIFY_PREFIX)]
+    clipart = f"{sprites.ICONIFY_PREFIX}{things_openclipart.PREFIX}/"  # its own file: the test below
+    new = [t for t in things.all_things() if t.emoji.startswith(sprites.ICONIFY_PREFIX) and not t.emoji.startswith(clipart)]
     used = {t.emoji.split(":")[1] for t in new}
     assert used == set(names).union(*own.values()) and px == things_iconify.PICTURE_PX and len(new) == len(used)
     assert things_iconify.PICTURES.stat().st_size < 1_000_000
@@ -598,3 +602,56 @@ def test_the_vendored_iconify_pictures_are_every_iconify_things_credited_and_sma
         assert things_iconify.pictures_file(f"{s}/x") != things_iconify.PICTURES
         text = things_iconify.PICTURES.with_name(things_iconify.OWN_LICENSES[s]).read_text(encoding="utf-8")
         assert "Attribution-ShareAlike 4.0 International Public License" in text and things_iconify.OWN_FILES[s] in text
+
+
+def test_openclipart_titles_and_rules():
+    """A drawing's title read as English (credit, numbers, colour and style words dropped); signs, patterns,
+    cards, people and names seen to picture something else are no things; a scene of many parts, a filled
+    rectangle (a background, a frame) or a speck is no object; a stray mark far off is dropped."""
+    en = things_openclipart.english_name
+    assert en("Clipart by Nicu Buculei - pear") == "pear" and en("Brown Fish") == "fish"
+    assert en("Badminton Racket") == "badminton racket" and en("horse#1") == "horse"
+    for title in ("card", "SVG Road Signs", "herringbone 1 pattern", "Martin Luther King Jr.", "mule", "", "42"):
+        assert en(title) is None, title
+    yy, xx = np.mgrid[:512, :512]
+    disc = ((yy - 256) ** 2 + (xx - 256) ** 2 < 150**2).astype(np.uint8) * 255
+    mask, m = things_openclipart.silhouette(disc)
+    assert mask.shape == (things_openclipart.PICTURE_PX,) * 2 and things_openclipart.is_object(m) and m["parts"] == 1
+    ring = disc * ((yy - 256) ** 2 + (xx - 256) ** 2 > 120**2)
+    assert things_openclipart.silhouette(ring)[0].sum() == pytest.approx(mask.sum(), rel=0.02)  # holes filled
+    speck = disc.copy()
+    speck[500:504, 500:504] = 255
+    assert things_openclipart.silhouette(speck)[1]["parts"] == 1  # a stray mark is dropped, not drawn
+    rect = np.zeros((512, 512), np.uint8)
+    rect[50:450, 80:400] = 255
+    assert not things_openclipart.is_object(things_openclipart.silhouette(rect)[1])  # a background or frame
+    scene = np.zeros((512, 512), np.uint8)
+    for cy, cx in ((100, 100), (100, 400), (400, 100), (400, 400)):
+        scene[((yy - cy) ** 2 + (xx - cx) ** 2) < 60**2] = 255
+    assert not things_openclipart.is_object(things_openclipart.silhouette(scene)[1])  # four things: a scene
+
+
+def test_the_vendored_openclipart_pictures_are_its_things_public_domain_packaged_and_small():
+    """The Open Clip Art Library drawings are vendored in a file of their own (the Iconify reader's sprite ids
+    routed there), every one used and listed with its author beside the package's public-domain statement, and
+    pyproject's package-data ships both files: neither a pip install nor CI needs Debian's openclipart-svg."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    oc = things_openclipart
+    mine = [t for t in things.all_things() if t.emoji.startswith(f"{sprites.ICONIFY_PREFIX}{oc.PREFIX}/")]
+    used = {t.emoji.split(":")[1] for t in mine}
+    names, _, px = things_game.read_masks(oc.PICTURES)
+    assert mine and used == set(names) and px == oc.PICTURE_PX and len(mine) == len(used)
+    assert things_iconify.pictures_file(f"{oc.PREFIX}/animals/x") == oc.PICTURES
+    assert not set(things_iconify._vendored()[0]) & used  # none in the shared Iconify file
+    assert oc.PICTURES.stat().st_size < 100_000
+    text = oc.LICENSE.read_text(encoding="utf-8")
+    assert "Public Domain Dedication" in text and oc.OPENCLIPART_VERSION in text
+    for n in used:
+        assert f"- {n.split('/', 1)[1]}.svg: " in text, n
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    for f in (oc.PICTURES.name, oc.LICENSE.name):
+        assert any(fnmatch.fnmatch(f, g) for g in globs), f

