@@ -126,6 +126,34 @@ def test_kinds_never_take_the_prompt_readers_words_or_a_plurals_stem():
     assert [(g["thing"], g["count"]) for g in objects] == [("banana", 3), ("tangerine", 2)]
 
 
+def test_a_kind_equally_near_two_things_goes_to_the_one_first_in_the_catalogue_whatever_the_set_order():
+    """``things_kinds.nearest_owner`` on fake synsets (no WordNet needed): WordNet hands the hypernyms over as a
+    set whose order follows PYTHONHASHSEED; the answer must not."""
+    from itertools import permutations
+
+    from sora_widgets.engines.sim import things_kinds
+
+    class Synset:
+        def __init__(self, name):
+            self.name, self.above = name, []
+
+        def hypernym_distances(self):
+            return list(self.above)
+
+    turtleneck, jersey, sweater, garment = (Synset(n) for n in ("turtleneck", "jersey", "sweater", "garment"))
+    up = [(turtleneck, 0), (jersey, 1), (sweater, 1), (garment, 2)]
+    for order in permutations(up):
+        turtleneck.above = order
+        assert things_kinds.nearest_owner(turtleneck, {jersey: 0, sweater: 1, garment: 2}) is jersey
+        assert things_kinds.nearest_owner(turtleneck, {sweater: 0, jersey: 1, garment: 2}) is sweater
+        assert things_kinds.nearest_owner(turtleneck, {garment: 0, sweater: 1}) is sweater  # nearer beats older
+        assert things_kinds.nearest_owner(turtleneck, {garment: 0, turtleneck: 1}) is turtleneck
+        assert things_kinds.nearest_owner(turtleneck, {garment: 0}) is garment
+        assert things_kinds.nearest_owner(turtleneck, {}) is None
+    # the shipped catalogue, built so: WordNet's turtleneck is one step below the t-shirt's and the sweater's meanings
+    assert things.stands_in("turtleneck").key == "t-shirt"
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_every_kind_leads_to_the_thing_that_lists_it(data):

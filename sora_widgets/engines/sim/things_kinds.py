@@ -7,7 +7,8 @@ stands in). Precision over reach: a name is taken only if
 
 - every noun meaning WordNet knows for it lies under that thing ("boxer" is also a fighter, "cardigan" a
   sweater, "toy" anything: none of them is taken), and the nearest catalogue thing above it is that thing
-  ("taxi" is under "car", but the catalogue has a taxi);
+  ("taxi" is under "car", but the catalogue has a taxi; two equally near: the one first in the catalogue,
+  :func:`nearest_owner`);
 - it is one or two plain lower-case words in WordNet (no binomials, genera or proper names), and no name of
   the catalogue, keyword of the prompt reader or action word already;
 - it is not what a plural of another word reads as once its ending is cut: "orang" (an orangutan) would
@@ -57,6 +58,16 @@ def _meaning(wn, record: dict):
     return None
 
 
+def nearest_owner(synset, rank: dict):
+    """The catalogue meaning nearest above ``synset`` (or it), or None: of the meanings of ``rank`` (synset -> its
+    place in the catalogue) among its hypernyms, the fewest steps up, a tie going to the one first in the
+    catalogue ("turtleneck" is one step below both the emoji t-shirt's jersey and IconPark's sweater: the
+    t-shirt's). WordNet gives the hypernyms as a set, whose order follows Python's string hash
+    (``PYTHONHASHSEED``): the tie is broken here, never by that order, so a build is a function of its inputs."""
+    return min(((d, rank[o], o) for o, d in synset.hypernym_distances() if o in rank),
+               key=lambda t: t[:2], default=(None, None, None))[2]
+
+
 def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str, list[str]]:
     """Record key -> names of the kinds drawn as it (see the module docstring); extends ``taken``.
 
@@ -72,12 +83,13 @@ def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str,
         s = None if r["name"] in BROAD else _meaning(wn, r)
         if s is not None:
             owner.setdefault(s, r["key"])
+    rank = {s: i for i, s in enumerate(owner)}  # catalogue order: the older picture first
     out: dict[str, list[str]] = {}
     for s, key in owner.items():
-        for h in (s, *s.closure(lambda x: x.hyponyms())):
+        # by name: WordNet keeps a synset's hyponyms in a set, so their order, too, would follow the hash seed
+        for h in (s, *s.closure(lambda x: sorted(x.hyponyms()))):
             # the nearest catalogue meaning at or above h must be s itself ("taxicab" is the taxi's, not the car's)
-            near = min(((d, o) for o, d in h.hypernym_distances() if o in owner), key=lambda t: t[0], default=None)
-            if near is None or near[1] != s:
+            if nearest_owner(h, rank) != s:
                 continue
             for lemma in h.lemmas():
                 low = lemma.name().replace("_", " ")
