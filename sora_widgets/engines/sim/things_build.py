@@ -557,7 +557,6 @@ def collect_iconify(folder: str | Path, taken: set[str]) -> list[dict]:
     pictures to ``things_iconify.PICTURES`` and the sets' credits to ``things_iconify.LICENSE``."""
     from nltk.corpus import wordnet as wn
 
-    from ...text_encoder import get_encoder
     from . import figures, sprites, things_game, things_iconify, things_icons, vocab
 
     reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
@@ -583,16 +582,7 @@ def collect_iconify(folder: str | Path, taken: set[str]) -> list[dict]:
                 bodies[f"{prefix}/{icon}"] = icons[icon]
                 cands.append((prefix, icon, name, s))
     # a name the encoder places on an existing picture, or on one taken just before, is that picture's
-    enc = get_encoder()
-    E = enc.encode([c[2] for c in cands]) if cands else np.zeros((0, 1))
-    near_old = (E @ enc.encode(sorted(taken)).T).max(axis=1) if cands else np.zeros(0)
-    kept: list[int] = []
-    for i in range(len(cands)):
-        if near_old[i] >= things_game.STEAL_COSINE:
-            continue
-        if kept and float((E[kept] @ E[i]).max()) >= things_game.STEAL_COSINE:
-            continue
-        kept.append(i)
+    kept = _apart_from_taken([c[2] for c in cands], taken)
     pictures: dict[str, np.ndarray] = {}
     out: list[dict] = []
     for i in kept:
@@ -617,6 +607,33 @@ def collect_iconify(folder: str | Path, taken: set[str]) -> list[dict]:
     return out
 
 
+def _apart_from_taken(names: list[str], taken: set[str]) -> list[int]:
+    """Indices of ``names``, in order, that the sentence encoder places neither on a name in ``taken`` nor on a
+    name kept before them (cosine < ``things_game.STEAL_COSINE``): a newer set never takes an older picture's
+    meaning, and two of its own pictures never share one.
+
+    Args:
+        names (`list[str]`): candidate names, in the order they are offered.
+        taken (`set[str]`): names the catalogue already answers to.
+    """
+    from ...text_encoder import get_encoder
+    from . import things_game
+
+    if not names:
+        return []
+    enc = get_encoder()
+    E = enc.encode(names)
+    near_old = (E @ enc.encode(sorted(taken)).T).max(axis=1)
+    kept: list[int] = []
+    for i in range(len(names)):
+        if near_old[i] >= things_game.STEAL_COSINE:
+            continue
+        if kept and float((E[kept] @ E[i]).max()) >= things_game.STEAL_COSINE:
+            continue
+        kept.append(i)
+    return kept
+
+
 def collect_openclipart(root: str | Path, taken: set[str]) -> list[dict]:
     """Records of the Open Clip Art Library drawings under ``root`` (Debian's ``openclipart-svg``:
     ``things_openclipart.ROOT``) that picture things by the rules of :mod:`.things_openclipart`, under names not in
@@ -626,7 +643,6 @@ def collect_openclipart(root: str | Path, taken: set[str]) -> list[dict]:
     selected pictures to ``things_openclipart.PICTURES`` and their credits to ``things_openclipart.LICENSE``."""
     from nltk.corpus import wordnet as wn
 
-    from ...text_encoder import get_encoder
     from . import figures, sprites, things_game, things_iconify, things_icons, things_openclipart, vocab
 
     reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
@@ -647,16 +663,7 @@ def collect_openclipart(root: str | Path, taken: set[str]) -> list[dict]:
             synset[name] = s
         by_name.setdefault(name, []).append(pic)
     names = list(by_name)
-    enc = get_encoder()
-    E = enc.encode(names) if names else np.zeros((0, 1))
-    near_old = (E @ enc.encode(sorted(taken)).T).max(axis=1) if names else np.zeros(0)
-    kept: list[int] = []
-    for i in range(len(names)):
-        if near_old[i] >= things_game.STEAL_COSINE:
-            continue
-        if kept and float((E[kept] @ E[i]).max()) >= things_game.STEAL_COSINE:
-            continue
-        kept.append(i)
+    kept = _apart_from_taken(names, taken)
     pictures: dict[str, np.ndarray] = {}
     out: list[dict] = []
     for i in kept:
