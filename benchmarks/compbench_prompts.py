@@ -31,7 +31,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from prompt_understanding import GOALS, Item, judge, resolve
+from prompt_understanding import GOALS, Item, judge, label_names, resolve
 
 from sora_widgets.engines.sim import parse as sim_parse
 
@@ -69,7 +69,7 @@ def in_domain(labels: list[str]) -> tuple[list[str], int, list[str]]:
     """The labels whose every name the engine can draw, the number of names read, and the names it cannot."""
     kept, n, out = [], 0, []
     for lab in labels:
-        names = lab.split("=")[0:1] if "=" in lab else [p for op in "<>" if op in lab for p in lab.split(op)]
+        names = label_names(lab)
         n += len(names)
         missing = [name for name in names if resolve(name) is None]
         out += missing

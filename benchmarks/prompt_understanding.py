@@ -90,6 +90,15 @@ def load(path: Path) -> list[Item]:
     return items
 
 
+def label_names(label: str) -> list[str]:
+    """The thing names a label is about: both sides of a relation (``A<B``, ``A>B``, ``A^B``), the one name of
+    the others (``A``, ``A:colour``, ``A=N``, ``A~motion``); none for a setting (``@place``)."""
+    m = _LABEL_RE.match(label)
+    if m is None:
+        return []
+    return [m.group("a"), m.group("b")] if m.group("op") in ("<", ">", "^") else [m.group("a")]
+
+
 def resolve(name: str) -> tuple[str, str | None] | None:
     """What a label's name means, without the parser: ("kind", k) for a hand-drawn kind, ("thing", key) for an
     exact catalogue name, None when the engine cannot draw it (out of domain)."""

@@ -44,7 +44,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from prompt_understanding import GOALS, Item, judge, report, resolve
+from prompt_understanding import GOALS, Item, judge, label_names, report, resolve
 
 from sora_widgets.engines.sim import parse as sim_parse
 
@@ -112,7 +112,7 @@ def judgeable(labels: list[str]) -> list[str]:
     """``labels`` less the relations with a name the engine cannot draw. prompt_understanding's ``judge`` skips
     an out-of-domain left/right partner but counts an out-of-domain 'on' partner as a miss; here both are
     skipped, as the issue's figures are in domain."""
-    return [lab for lab in labels if ":" in lab or len(_names(lab)) == 1 or all(resolve(n) for n in _names(lab))]
+    return [lab for lab in labels if ":" in lab or len(label_names(lab)) == 1 or all(resolve(n) for n in label_names(lab))]
 
 
 def items_of(entries: list[dict]) -> tuple[list[Item], dict[str, list[Item]]]:
@@ -130,16 +130,9 @@ def items_of(entries: list[dict]) -> tuple[list[Item], dict[str, list[Item]]]:
 
 def domain(items: list[Item]) -> tuple[int, int, Counter]:
     """Labelled names the engine can draw, all labelled names, and a count of those it cannot."""
-    names = [n for it in items for lab in it.labels for n in _names(lab)]
+    names = [n for it in items for lab in it.labels for n in label_names(lab)]
     out = Counter(n for n in names if resolve(n) is None)
     return len(names) - sum(out.values()), len(names), out
-
-
-def _names(label: str) -> list[str]:
-    for op in "<>^":
-        if op in label:
-            return label.split(op)
-    return [label.split(":")[0]]
 
 
 def _pct(x: float) -> str:
