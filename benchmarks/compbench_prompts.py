@@ -27,11 +27,10 @@ behind, in front of, on, under) have no pixel check here and are not judged.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
-from prompt_understanding import GOALS, Item, judge, label_names, resolve
+from prompt_understanding import GOALS, Item, held_half, judge, label_names, resolve
 
 from sora_widgets.engines.sim import parse as sim_parse
 
@@ -45,8 +44,7 @@ def split(entries: list[dict], half: str) -> list[dict]:
     SHA-256 of their text; odd ranks are held out; a prompt listed twice is in one half only)."""
     if half == "all":
         return list(entries)
-    ranked = sorted({e["prompt"] for e in entries}, key=lambda p: hashlib.sha256(p.encode()).hexdigest())
-    held = set(ranked[1::2])
+    held = held_half(e["prompt"] for e in entries)
     return [e for e in entries if (e["prompt"] in held) == (half == "held")]
 
 

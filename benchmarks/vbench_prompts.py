@@ -38,13 +38,12 @@ they count in the fallback and ignored-words figures only.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import zipfile
 from collections import Counter
 from pathlib import Path
 
-from prompt_understanding import GOALS, Item, judge, label_names, report, resolve
+from prompt_understanding import GOALS, Item, held_half, judge, label_names, report, resolve
 
 from sora_widgets.engines.sim import parse as sim_parse
 
@@ -75,9 +74,7 @@ def split(entries: list[dict], half: str) -> list[dict]:
         first.setdefault(e["prompt_en"], e["dimension"][0])
     held: set[str] = set()
     for dim in sorted(set(first.values())):
-        ranked = sorted((p for p, d in first.items() if d == dim),
-                        key=lambda p: hashlib.sha256(p.encode()).hexdigest())
-        held.update(ranked[1::2])
+        held |= held_half(p for p, d in first.items() if d == dim)
     return [e for e in entries if (e["prompt_en"] in held) == (half == "held")]
 
 
