@@ -300,9 +300,17 @@ def iconify_sprite_id(name: str, color: str) -> str:
 
 def _iconify_rgba(sprite_id: str) -> np.ndarray:
     """The picture of ``"iconify:<set>/<icon>:<colour>"`` as (H, W, 4) uint8 cropped to its alpha, shaded."""
-    from . import things_iconify
+    return _vendored_rgba(sprite_id, _iconify_picture)
 
-    return _vendored_rgba(sprite_id, things_iconify.picture)
+
+def _iconify_picture(name: str) -> np.ndarray:
+    """The vendored alpha of ``"<set>/<icon>"``: an Open Clip Art Library drawing's (``things_openclipart``,
+    prefix ``openclipart``) or an Iconify set's (``things_iconify``)."""
+    from . import things_iconify, things_openclipart
+
+    if name.split("/")[0] == things_openclipart.PREFIX:
+        return things_openclipart.picture(name)
+    return things_iconify.picture(name)
 
 
 @lru_cache(maxsize=2048)

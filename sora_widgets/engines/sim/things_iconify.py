@@ -230,14 +230,11 @@ def rasterise(icon_json: str, stroked: bool = False, px: int = PICTURE_PX) -> np
 
 
 def pictures_file(name: str) -> Path:
-    """The vendored file of a picture ``"<set>/<icon>"`` (or of a set): :data:`PICTURES`, a share-alike set's
-    own file (:data:`OWN_FILES`), or the Open Clip Art Library drawings' (``things_openclipart.PICTURES``: the
-    same sprite ids, ``"iconify:openclipart/<drawing>:<colour>"``)."""
-    from . import things_openclipart
-
+    """The vendored file of a picture ``"<set>/<icon>"`` (or of a set): :data:`PICTURES`, or a share-alike set's
+    own file (:data:`OWN_FILES`). The Open Clip Art Library drawings share the sprite ids
+    (``"iconify:openclipart/<drawing>:<colour>"``) but not this module: ``sprites`` routes them to
+    ``things_openclipart.picture``, which builds on this module's name rules."""
     s = name.split("/")[0]
-    if s == things_openclipart.PREFIX:
-        return things_openclipart.PICTURES
     return PICTURES.with_name(OWN_FILES[s]) if s in OWN_FILES else PICTURES
 
 

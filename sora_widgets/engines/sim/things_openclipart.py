@@ -7,7 +7,7 @@ reads the package (``apt-get install openclipart-svg``; :data:`ROOT`); the selec
 1-bit :data:`PICTURE_PX` square masks of their filled silhouette, in ``openclipart_icons.npz`` beside
 ``things.json`` (with :data:`LICENSE`, the package's public-domain statement), so neither a ``pip install`` nor CI
 needs the package. Sprite ids read ``"iconify:openclipart/<drawing>:<CSS colour>"`` (the Iconify sets' reader,
-routed to this file by ``things_iconify.pictures_file``).
+routed to this file by ``sprites``).
 
 Rules, on the drawing's own name (its SVG ``<dc:title>``), as for the icon sets (:mod:`.things_game`,
 :mod:`.things_iconify`):
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import things_game
+from . import things_game, things_iconify
 
 #: The Debian package version whose drawings the build read.
 OPENCLIPART_VERSION = "1:0.18+dfsg-19"
@@ -91,8 +91,6 @@ def english_name(title: str, wn=None) -> str | None:
         title (`str`): the drawing's ``<dc:title>``.
         wn: nltk's WordNet reader, or None (no singular).
     """
-    from . import things_iconify
-
     t = re.sub(r"(?i)^clip\s*art by [^-]*-\s*", "", title)
     t = re.sub(r"\([^)]*\)|#\d+", " ", t)
     t = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", t)
