@@ -32,7 +32,7 @@ from .parse import apply_edit, leave_out, parse_prompt, warm_up
 __all__ = ["SimEngine", "apply_edit", "make_engine", "parse_prompt", "warm_up"]
 
 #: Bumped whenever the output for a given request changes.
-ENGINE_VERSION = "1.4.4"  # 1.1: articulated figures, water, pouring, breakage, dominoes; 1.2: a start picture; 1.3: backdrops, styles, camera moves, hand actions (issue 18); 1.4: styles and camera moves in uint8 (OpenCV), held things in hands; 1.4.1: "a cup of coffee", "fish tank", "empty" read as one thing / an aquarium / no thing; 1.4.2: more catalogue pictures (names like "beluga", "pulley", "loom" draw their own); 1.4.3: impacts rung from cached sine/cosine parts, a resting thing's shadow reused (within float rounding and 1/8 px of 1.4.2); 1.4.4: Open Clip Art Library pictures ("cello", "oboe", "damselfly", "wagon" draw their own)
+ENGINE_VERSION = "1.4.5"  # 1.1: articulated figures, water, pouring, breakage, dominoes; 1.2: a start picture; 1.3: backdrops, styles, camera moves, hand actions (issue 18); 1.4: styles and camera moves in uint8 (OpenCV), held things in hands; 1.4.1: "a cup of coffee", "fish tank", "empty" read as one thing / an aquarium / no thing; 1.4.2: more catalogue pictures (names like "beluga", "pulley", "loom" draw their own); 1.4.3: impacts rung from cached sine/cosine parts, a resting thing's shadow reused (within float rounding and 1/8 px of 1.4.2); 1.4.4: Open Clip Art Library pictures ("cello", "oboe", "damselfly", "wagon" draw their own); 1.4.5: beds and rolling from shared circular noise tables (same spectra, other samples), impact ringing shared across clips
 LOUDNESS_RANGE_LUFS = (-40.0, -6.0)
 #: A slow-motion clip with a figure's action simulates at least this many seconds of world (or the whole clip).
 MIN_ACTION_WORLD_S = 2.0
@@ -95,6 +95,10 @@ class SimEngine:
         def work() -> None:
             warm_up()
             import pyloudnorm  # noqa: F401  (imports scipy.signal: ~2 s cold)
+
+            from .audio import warm_noise
+
+            warm_noise()
 
         if background:
             return start_background(work, name="sim-warm-up")

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,17 +33,19 @@ def _pan(x_frac: float) -> tuple[float, float]:
     return math.cos(p), math.sin(p)
 
 
-def _onepole_lowpass(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
+def _onepole_lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float = SAMPLE_RATE) -> np.ndarray:
+    """``x`` (sampled at ``rate_hz``) through a one-pole low-pass at ``cutoff_hz``, as float32."""
     from scipy.signal import lfilter
 
-    a = math.exp(-2 * math.pi * cutoff_hz / SAMPLE_RATE)
+    a = math.exp(-2 * math.pi * cutoff_hz / rate_hz)
     return lfilter([1 - a], [1, -a], x).astype(np.float32)
 
 
 class _Ringing:
-    """What the impacts of one mix share, computed once: each mode's ringing sin(2 pi f t) e^(-t/d) and its
-    cosine twin (float32, t = 0, 1/SR, ...; a clip's hundreds of impacts ring with a few materials and sizes),
-    so an impact at any phase costs no sine. Bounded: past ``MAX_BYTES`` an array is computed and not kept."""
+    """What the impacts of every mix in a process share, computed once: each mode's ringing sin(2 pi f t) e^(-t/d)
+    and its cosine twin (float32, read-only, t = 0, 1/SR, ...; a clip's hundreds of impacts, and a kernel's later
+    clips, ring with a few materials and sizes), so an impact at any phase costs no sine. Bounded: past
+    ``MAX_BYTES`` an array is computed and not kept. Safe to share between threads (a lock guards the keeping)."""
 
     LONGEST = int(1.2 * SAMPLE_RATE)  # samples: an impact rings at most this long
     MAX_BYTES = 32 << 20
@@ -50,24 +54,31 @@ class _Ringing:
         self.t = np.arange(self.LONGEST, dtype=np.float32) / SAMPLE_RATE
         self.kept: dict[tuple[str, float], np.ndarray] = {}
         self.bytes = 0
+        self._lock = threading.Lock()
 
     def _keep(self, key: tuple[str, float], make) -> np.ndarray:
         a = self.kept.get(key)
         if a is None:
             a = make()
-            if self.bytes + a.nbytes <= self.MAX_BYTES:
-                self.kept[key] = a
-                self.bytes += a.nbytes
+            a.flags.writeable = False
+            with self._lock:
+                if key not in self.kept and self.bytes + a.nbytes <= self.MAX_BYTES:
+                    self.kept[key] = a
+                    self.bytes += a.nbytes
         return a
 
     def decay(self, d: float) -> np.ndarray:
         return self._keep(("d", d), lambda: np.exp(-self.t / d))
 
     def ring(self, f: float, d: float) -> tuple[np.ndarray, np.ndarray]:
-        """sin(2 pi f t) e^(-t/d) and cos(2 pi f t) e^(-t/d): a mode started at any phase p is
-        ``cos(p) * sin_part + sin(p) * cos_part``, two multiply-adds instead of a sine per sample."""
+        """sin(2 pi f t) e^(-t/d) and cos(2 pi f t) e^(-t/d) over :data:`LONGEST` samples (float32)."""
         return (self._keep(("s", f, d), lambda: np.sin(2 * np.pi * f * self.t) * self.decay(d)),
                 self._keep(("c", f, d), lambda: np.cos(2 * np.pi * f * self.t) * self.decay(d)))
+
+
+#: The ringing every mix shares (bounded by ``_Ringing.MAX_BYTES``): a kernel's or a worker's later clips ring
+#: with the same materials, so their impacts cost no sine at all.
+_RINGING = _Ringing()
 
 
 def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generator,
@@ -94,7 +105,7 @@ def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generat
             longest = max(longest, d)
     noise_share = float(np.mean([vocab.MATERIALS.get(m, vocab.MATERIALS["wood"])["noise"] for m in mats]))
     n = int(min(1.2, 5 * longest + 0.02) * SAMPLE_RATE)
-    ring = ringing or _Ringing()
+    ring = ringing or _RINGING
     out = np.zeros(n, np.float32)
     for f, d, w in modes:
         if f >= SAMPLE_RATE / 2:
@@ -126,8 +137,51 @@ def scene_ground(scene: dict) -> str:
     return vocab.SETTINGS.get(scene.get("setting", "floor"), vocab.SETTINGS["floor"]).get("ground_material", "wood")
 
 
-def _noise(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.standard_normal(n, dtype=np.float32)
+#: Samples in the shared noise tables (about 10.9 s at 48 kHz): longer than most clips, so a clip's beds are
+#: slices of one table at seeded offsets, and a longer clip wraps around (the tables are circular).
+_NOISE_TABLE_N = 1 << 19
+#: Cut-offs (Hz) of the low-passed tables the beds use, made by :func:`warm_noise` before a first clip needs them.
+NOISE_CUTOFFS_HZ = (180.0, 350.0, 400.0, 600.0, 700.0, 1500.0, 1800.0)
+
+
+@lru_cache(maxsize=16)
+def _noise_table(cutoff_hz: float | None) -> np.ndarray:
+    """The shared noise table (read-only float32, :data:`_NOISE_TABLE_N` samples, unit-variance white noise from a
+    fixed seed), low-passed at ``cutoff_hz`` when given. Filtered circularly (the filter's state primed on the
+    table's last 8,192 samples, far past the one-pole's settling) so a slice wrapping past the end is seamless."""
+    from scipy.signal import lfilter
+
+    if cutoff_hz is None:
+        table = np.random.default_rng(0x50A4).standard_normal(_NOISE_TABLE_N, dtype=np.float32)
+    else:
+        white = _noise_table(None)
+        a = math.exp(-2 * math.pi * cutoff_hz / SAMPLE_RATE)
+        _, state = lfilter([1 - a], [1, -a], white[-8192:], zi=[0.0])
+        table = lfilter([1 - a], [1, -a], white, zi=state)[0].astype(np.float32)
+    table.flags.writeable = False
+    return table
+
+
+def warm_noise() -> None:
+    """Make the shared noise tables now (about 10 ms each), so that a first clip does not."""
+    for c in NOISE_CUTOFFS_HZ:
+        _noise_table(c)
+
+
+def _noise(rng: np.random.Generator, n: int, cutoff_hz: float | None = None, *, high: bool = False) -> np.ndarray:
+    """``n`` samples of noise (float32), white, or low-passed at ``cutoff_hz`` Hz (a one-pole filter, as
+    :func:`_onepole_lowpass`), or with ``high`` the white noise less that low-passed part (a high-pass): a slice of
+    the shared tables from an offset drawn from ``rng``, so a clip's beds cost a copy, not a Gaussian draw and a
+    filter pass per sample each time. Read-only unless ``high``."""
+    start = int(rng.integers(0, _NOISE_TABLE_N))
+
+    def piece(table: np.ndarray) -> np.ndarray:
+        if start + n <= _NOISE_TABLE_N:
+            return table[start:start + n]
+        return np.resize(np.roll(table, -start), n)
+
+    low = piece(_noise_table(cutoff_hz))
+    return piece(_noise_table(None)) - low if high else low
 
 
 def _ambience(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -136,9 +190,7 @@ def _ambience(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
     out = np.zeros((2, n), np.float32)
     if kind == "rain":
         for c in range(2):
-            hiss = _noise(rng, n)
-            hiss = hiss - _onepole_lowpass(hiss, 1500.0)  # high-passed: the hiss of many small drops
-            out[c] = 0.05 * hiss
+            out[c] = 0.05 * _noise(rng, n, 1500.0, high=True)  # high-passed: the hiss of many small drops
         drops = rng.integers(0, n, int(n / SAMPLE_RATE * 90))
         for k, i in enumerate(drops):
             m = min(n - i, 240)
@@ -147,12 +199,12 @@ def _ambience(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
                 2 * np.pi * rng.uniform(2000, 5000) * np.arange(m) / SAMPLE_RATE).astype(np.float32)
     elif kind == "wind":
         for c in range(2):
-            w = _onepole_lowpass(_noise(rng, n), 400.0)
+            w = _noise(rng, n, 400.0)
             gust = 0.6 + 0.4 * np.sin(2 * np.pi * (0.17 + 0.05 * c) * t + rng.uniform(0, 6))
             out[c] = 0.35 * w * gust
     elif kind == "crowd":
         for c in range(2):
-            babble = _onepole_lowpass(_noise(rng, n), 1800.0)
+            babble = _noise(rng, n, 1800.0)
             babble = babble - _onepole_lowpass(babble, 250.0)
             mod = 0.7 + 0.3 * np.sin(2 * np.pi * 3.1 * t + c) * np.sin(2 * np.pi * 0.4 * t)
             out[c] = 0.25 * babble * mod
@@ -173,19 +225,19 @@ def _ambience(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
             out[1, i : i + m] += gr * s
     elif kind == "traffic":
         for c in range(2):
-            rumble = _onepole_lowpass(_onepole_lowpass(_noise(rng, n), 180.0), 180.0)
+            rumble = _onepole_lowpass(_noise(rng, n, 180.0), 180.0)
             out[c] = 1.2 * rumble
         for _ in range(max(1, int(n / SAMPLE_RATE / 2))):
             centre = rng.uniform(0, n / SAMPLE_RATE)
             width = rng.uniform(0.8, 1.6)
             swell = np.exp(-((t - centre) / width) ** 2)
-            car = _onepole_lowpass(_noise(rng, n), 700.0)
+            car = _noise(rng, n, 700.0)
             pan = np.clip((t - centre) / (2 * width) + 0.5, 0, 1)
             out[0] += 0.5 * car * swell * np.cos(pan * np.pi / 2)
             out[1] += 0.5 * car * swell * np.sin(pan * np.pi / 2)
     else:  # quiet: a faint room tone keeps the track from being digital silence
         for c in range(2):
-            out[c] = 0.0015 * _onepole_lowpass(_noise(rng, n), 600.0)
+            out[c] = 0.0015 * _noise(rng, n, 600.0)
     return out
 
 
@@ -197,7 +249,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
     n = max(1, int(round(duration * SAMPLE_RATE)))
     mix = np.zeros((2, n), np.float32)
     by_name = {b.name: b for b in bodies}
-    ringing = _Ringing()
+    ringing = _RINGING
 
     # impacts (the loudest ones first if there are very many: stacks can make hundreds of tiny contacts)
     events = sorted(sim.events, key=lambda e: -e["impulse"])[:200]
@@ -214,16 +266,18 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
     # rolling / sliding: noise following each body's speed on the ground
     if sim.rolling.size and sim.rolling.max() > 0.05:
         t_samples = np.arange(n, dtype=np.float64) / SAMPLE_RATE
+        rate = (len(sim.t) - 1) / max(float(sim.t[-1] - sim.t[0]), 1e-9)  # Hz: the physics' sub-steps
         for j, b in enumerate(bodies):
             speed = sim.rolling[:, j]
             if speed.max() <= 0.05:
                 continue
-            env = np.interp(t_samples, sim.t, np.clip(speed / 4.0, 0, 1)).astype(np.float32)
-            # smooth the on/off so contact flicker does not make clicks (or fake onsets)
-            env = _onepole_lowpass(env, 15.0)
+            # smooth the on/off so contact flicker does not make clicks (or fake onsets): at the physics' own rate,
+            # then drawn out to the samples (a 15 Hz envelope needs no 48 kHz filter pass)
+            env = np.interp(t_samples, sim.t, _onepole_lowpass(np.clip(speed / 4.0, 0, 1), 15.0, rate)).astype(
+                np.float32)
             rolling = b.shape == "circle" or _wheeled(b)
             bright = 350.0 if rolling else 1800.0
-            src = _onepole_lowpass(_noise(rng, n), bright)
+            src = _noise(rng, n, bright)
             level = 0.5 if rolling else 0.12
             x = np.interp(t_samples, sim.t, sim.pos[:, j, 0] / max(world.w, 1e-6)).astype(np.float32)
             p = np.clip(x, 0, 1) * (np.pi / 2)
