@@ -1,0 +1,98 @@
+"""A blind sample of the names the sim engine draws with another name's picture, for a person to judge.
+
+    .venv/bin/python benchmarks/sim_kinds_audit.py                 # 100 kinds, seed 20261203
+    .venv/bin/python benchmarks/sim_kinds_audit.py --n 60 --seed 7 --sheet /tmp/audit.png
+
+Most names in the thing catalogue (``engines/sim/things.json``) are *kinds* (WordNet hyponyms: "mustang",
+"shelduck", "pew") drawn as their nearest picture ("horse", "duck", "bench"); whether the catalogue answers a
+prompt with a plausible shape rests on those pairs. This draws a seeded random sample of them (a sample nobody
+chose), prints each ``kind -> picture`` with its size and material, and writes a contact sheet (each picture as
+the engine draws it, the kind's name under it) so a person can mark the implausible ones; docs/sim.md records the
+judgement of the default sample. Prints the catalogue's counts first: things (distinct pictures), their own names
+and aliases, kinds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CELL_W, CELL_H, COLS = 128, 92, 10
+
+
+def sample(n: int, seed: int) -> list[tuple[str, object]]:
+    """``n`` (kind, thing) pairs drawn without replacement from every kind of every thing, in catalogue order
+    first, so a seed always gives the same sample of the same catalogue.
+
+    Args:
+        n (`int`): pairs wanted (at most the number of kinds).
+        seed (`int`): the random seed.
+    """
+    from sora_widgets.engines.sim import things
+
+    pairs = [(k, t) for t in things.all_things() for k in t.kinds]
+    return random.Random(seed).sample(pairs, min(n, len(pairs)))
+
+
+def contact_sheet(pairs: list[tuple[str, object]]) -> np.ndarray:
+    """(H, W, 3) uint8: each pair's picture (``sprites.sprite`` at 56 px, untinted) with the kind's name under it
+    and the picture's own name in grey."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from sora_widgets.engines.sim import sprites
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 11)
+    rows = (len(pairs) + COLS - 1) // COLS
+    img = Image.new("RGB", (CELL_W * COLS, CELL_H * rows), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    for i, (kind, t) in enumerate(pairs):
+        x, y = (i % COLS) * CELL_W, (i // COLS) * CELL_H
+        spr = sprites.sprite(t.emoji, 56)
+        h, w = spr.shape[:2]
+        if w > CELL_W - 8:
+            spr = sprites.sprite(t.emoji, max(2, int(56 * (CELL_W - 8) / w)))
+            h, w = spr.shape[:2]
+        x0, y0 = x + (CELL_W - w) // 2, y + 2 + (58 - h) // 2
+        tile = np.asarray(img.crop((x0, y0, x0 + w, y0 + h)), np.float32)
+        tile = tile * (1 - spr[..., 3:]) + spr[..., :3]
+        img.paste(Image.fromarray(np.clip(tile + 0.5, 0, 255).astype(np.uint8)), (x0, y0))
+        draw.text((x + 4, y + 62), f"{i + 1}. {kind}"[:21], fill=(10, 10, 10), font=font)
+        draw.text((x + 4, y + 76), f"as {t.name}"[:21], fill=(120, 120, 120), font=font)
+    return np.asarray(img)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=100, help="kinds to sample")
+    ap.add_argument("--seed", type=int, default=20261203, help="random seed of the sample")
+    ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "sim" / "kinds_audit.png",
+                    help="where to write the contact sheet (PNG)")
+    args = ap.parse_args()
+    from PIL import Image
+
+    from sora_widgets.engines.sim import things
+
+    all_ = things.all_things()
+    n_kinds = sum(len(t.kinds) for t in all_)
+    n_own = sum(1 + len([a for a in t.aliases if a not in t.kinds]) for t in all_)
+    print(f"catalogue: {len(all_)} things (distinct pictures), {n_own} own names and aliases, {n_kinds} kinds "
+          "drawn as their nearest picture")
+    pairs = sample(args.n, args.seed)
+    print(f"sample of {len(pairs)} kinds (seed {args.seed}): number. kind -> picture (height m, mass kg, material)")
+    for i, (kind, t) in enumerate(pairs, 1):
+        print(f"{i:3d}. {kind} -> {t.name} ({t.height_m:g} m, {t.mass_kg:g} kg, {t.material})")
+    args.sheet.parent.mkdir(parents=True, exist_ok=True)
+    sheet = Image.fromarray(contact_sheet(pairs)).quantize(256, method=Image.Quantize.MEDIANCUT)  # a third the bytes
+    sheet.save(args.sheet, optimize=True)
+    print(f"contact sheet: {args.sheet}")
+
+
+if __name__ == "__main__":
+    main()
