@@ -45,8 +45,7 @@ def contact_sheet(pairs: list[tuple[str, object]]) -> np.ndarray:
     """(H, W, 3) uint8: each pair's picture (``sprites.sprite`` at 56 px, untinted) with the kind's name under it
     and the picture's own name in grey."""
     from PIL import Image, ImageDraw, ImageFont
-
-    from sora_widgets.engines.sim import sprites
+    from sim_things_sheet import paste_picture
 
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 11)
     rows = (len(pairs) + COLS - 1) // COLS
@@ -54,15 +53,7 @@ def contact_sheet(pairs: list[tuple[str, object]]) -> np.ndarray:
     draw = ImageDraw.Draw(img)
     for i, (kind, t) in enumerate(pairs):
         x, y = (i % COLS) * CELL_W, (i // COLS) * CELL_H
-        spr = sprites.sprite(t.emoji, 56)
-        h, w = spr.shape[:2]
-        if w > CELL_W - 8:
-            spr = sprites.sprite(t.emoji, max(2, int(56 * (CELL_W - 8) / w)))
-            h, w = spr.shape[:2]
-        x0, y0 = x + (CELL_W - w) // 2, y + 2 + (58 - h) // 2
-        tile = np.asarray(img.crop((x0, y0, x0 + w, y0 + h)), np.float32)
-        tile = tile * (1 - spr[..., 3:]) + spr[..., :3]
-        img.paste(Image.fromarray(np.clip(tile + 0.5, 0, 255).astype(np.uint8)), (x0, y0))
+        paste_picture(img, t.emoji, (x, y + 2, CELL_W, 58), 56, CELL_W - 8)
         draw.text((x + 4, y + 62), f"{i + 1}. {kind}"[:21], fill=(10, 10, 10), font=font)
         draw.text((x + 4, y + 76), f"as {t.name}"[:21], fill=(120, 120, 120), font=font)
     return np.asarray(img)

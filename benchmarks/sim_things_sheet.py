@@ -48,6 +48,31 @@ PROMPTS = [
 ICON_CELLS = 7  # of a row's COLS cells, those kept for the class's icons (after its emoji)
 
 
+def paste_picture(img, sprite_id: str, box: tuple[int, int, int, int], height_px: int, max_width_px: int) -> None:
+    """Draw a catalogue picture on a contact sheet, as the engine draws it (``sprites.sprite``, untinted).
+
+    Args:
+        img (`PIL.Image.Image`): the RGB sheet, drawn on in place.
+        sprite_id (`str`): the thing's ``emoji`` (an emoji or a vendored picture's sprite id).
+        box (`tuple`): (x, y, width, height) px of the cell; the picture is centred in it.
+        height_px (`int`): the picture's height, px; a wide picture is drawn smaller.
+        max_width_px (`int`): the widest a picture may be, px.
+    """
+    from PIL import Image
+
+    from sora_widgets.engines.sim import sprites
+
+    spr = sprites.sprite(sprite_id, height_px)
+    h, w = spr.shape[:2]
+    if w > max_width_px:  # wide pictures: fit the cell
+        spr = sprites.sprite(sprite_id, max(2, int(height_px * max_width_px / w)))
+        h, w = spr.shape[:2]
+    x0, y0 = box[0] + (box[2] - w) // 2, box[1] + (box[3] - h) // 2
+    tile = np.asarray(img.crop((x0, y0, x0 + w, y0 + h)), np.float32)
+    tile = tile * (1 - spr[..., 3:]) + spr[..., :3]
+    img.paste(Image.fromarray(np.clip(tile + 0.5, 0, 255).astype(np.uint8)), (x0, y0))
+
+
 def sheet() -> np.ndarray:
     from PIL import Image, ImageDraw, ImageFont
 
@@ -77,15 +102,7 @@ def sheet() -> np.ndarray:
         draw.text((8, y + CELL // 2 - 16), label, fill=(20, 20, 20), font=font)
         draw.text((8, y + CELL // 2 + 1), f"{len(items)} things", fill=(110, 110, 110), font=font)
         for c, t in enumerate(shown):
-            spr = sprites.sprite(t.emoji, CELL - 8)
-            h, w = spr.shape[:2]
-            if w > CELL - 4:  # wide pictures: fit the cell
-                spr = sprites.sprite(t.emoji, max(2, int((CELL - 8) * (CELL - 4) / w)))
-                h, w = spr.shape[:2]
-            x0, y0 = LABEL_W + c * CELL + (CELL - w) // 2, y + (CELL - h) // 2
-            tile = np.asarray(img.crop((x0, y0, x0 + w, y0 + h)), np.float32)
-            tile = tile * (1 - spr[..., 3:]) + spr[..., :3]
-            img.paste(Image.fromarray(np.clip(tile + 0.5, 0, 255).astype(np.uint8)), (x0, y0))
+            paste_picture(img, t.emoji, (LABEL_W + c * CELL, y, CELL, CELL), CELL - 8, CELL - 4)
     y = CELL * len(CLASSES) + 8
     x = 0
     for p in PROMPTS:
