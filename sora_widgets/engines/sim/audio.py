@@ -33,12 +33,18 @@ def _pan(x_frac: float) -> tuple[float, float]:
     return math.cos(p), math.sin(p)
 
 
+def _onepole(cutoff_hz: float, rate_hz: float = SAMPLE_RATE) -> tuple[list[float], list[float]]:
+    """The (b, a) coefficients, for ``scipy.signal.lfilter``, of a one-pole low-pass at ``cutoff_hz`` for a signal
+    sampled at ``rate_hz``."""
+    a = math.exp(-2 * math.pi * cutoff_hz / rate_hz)
+    return [1 - a], [1, -a]
+
+
 def _onepole_lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float = SAMPLE_RATE) -> np.ndarray:
-    """``x`` (sampled at ``rate_hz``) through a one-pole low-pass at ``cutoff_hz``, as float32."""
+    """``x`` (sampled at ``rate_hz``) through a one-pole low-pass at ``cutoff_hz`` (:func:`_onepole`), as float32."""
     from scipy.signal import lfilter
 
-    a = math.exp(-2 * math.pi * cutoff_hz / rate_hz)
-    return lfilter([1 - a], [1, -a], x).astype(np.float32)
+    return lfilter(*_onepole(cutoff_hz, rate_hz), x).astype(np.float32)
 
 
 class _Ringing:
@@ -81,8 +87,7 @@ class _Ringing:
 _RINGING = _Ringing()
 
 
-def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generator,
-            ringing: _Ringing | None = None) -> np.ndarray:
+def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generator) -> np.ndarray:
     """Mono impact sound (float32), starting with its sharpest sample at index 0."""
     mats = [m for m in event["materials"]]
     amp = 1.0 - math.exp(-event["impulse"] / _IMPULSE_REF)
@@ -105,13 +110,12 @@ def _impact(event: dict, bodies_by_name: dict[str, Body], rng: np.random.Generat
             longest = max(longest, d)
     noise_share = float(np.mean([vocab.MATERIALS.get(m, vocab.MATERIALS["wood"])["noise"] for m in mats]))
     n = int(min(1.2, 5 * longest + 0.02) * SAMPLE_RATE)
-    ring = ringing or _RINGING
     out = np.zeros(n, np.float32)
     for f, d, w in modes:
         if f >= SAMPLE_RATE / 2:
             continue
         phase = rng.uniform(0, 0.3)
-        sin_part, cos_part = ring.ring(f, d)
+        sin_part, cos_part = _RINGING.ring(f, d)
         out += (w * math.cos(phase)) * sin_part[:n]
         out += (w * math.sin(phase)) * cos_part[:n]
     out /= max(len(modes), 1) ** 0.5
@@ -155,9 +159,9 @@ def _noise_table(cutoff_hz: float | None) -> np.ndarray:
         table = np.random.default_rng(0x50A4).standard_normal(_NOISE_TABLE_N, dtype=np.float32)
     else:
         white = _noise_table(None)
-        a = math.exp(-2 * math.pi * cutoff_hz / SAMPLE_RATE)
-        _, state = lfilter([1 - a], [1, -a], white[-8192:], zi=[0.0])
-        table = lfilter([1 - a], [1, -a], white, zi=state)[0].astype(np.float32)
+        b, a = _onepole(cutoff_hz)
+        _, state = lfilter(b, a, white[-8192:], zi=[0.0])
+        table = lfilter(b, a, white, zi=state)[0].astype(np.float32)
     table.flags.writeable = False
     return table
 
@@ -249,15 +253,13 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
     n = max(1, int(round(duration * SAMPLE_RATE)))
     mix = np.zeros((2, n), np.float32)
     by_name = {b.name: b for b in bodies}
-    ringing = _RINGING
-
     # impacts (the loudest ones first if there are very many: stacks can make hundreds of tiny contacts)
     events = sorted(sim.events, key=lambda e: -e["impulse"])[:200]
     for ev in sorted(events, key=lambda e: e["t"]):
         i0 = int(round(ev["t"] * SAMPLE_RATE))
         if i0 >= n:
             continue
-        s = _impact(ev, by_name, rng, ringing)
+        s = _impact(ev, by_name, rng)
         m = min(len(s), n - i0)
         gl, gr = _pan(ev["wx"] / max(world.w, 1e-6))
         mix[0, i0 : i0 + m] += gl * s[:m]
@@ -296,7 +298,7 @@ def synthesize(scene: dict, world: World, bodies: list[Body], sim: SimResult, du
         while t_step < duration:
             k = min(int(t_step * (len(sim.t) - 1) / max(sim.t[-1], 1e-9)), len(sim.t) - 1)
             ev = {"impulse": 0.35 * b.half[1], "materials": [b.material, scene_ground(scene)], "bodies": [b.name]}
-            s = _impact(ev, by_name, rng, ringing)
+            s = _impact(ev, by_name, rng)
             i0 = int(round(t_step * SAMPLE_RATE))
             m = min(len(s), n - i0)
             gl, gr = _pan(sim.pos[k, j, 0] / max(world.w, 1e-6))
