@@ -122,7 +122,7 @@ def resolve(name: str) -> tuple[str, str | None] | None:
 
 def _groups_of(scene: dict, name: str) -> list[int]:
     """Groups of the scene that draw ``name``: its kind, its catalogue thing, or a thing named by it plus a
-    word ("apple" is drawn by "green apple")."""
+    word ("apple" is drawn by "green apple", a hand-drawn "bottle" by the catalogue's "water bottle")."""
     want = resolve(name)
     out = []
     for i, g in enumerate(scene["objects"]):
@@ -130,7 +130,7 @@ def _groups_of(scene: dict, name: str) -> list[int]:
             continue
         if want == ("kind", g["kind"]) or want == ("thing", g.get("thing")):
             out.append(i)
-        elif g.get("thing") and want[0] == "thing":
+        elif g.get("thing"):
             t = get_thing(g["thing"])
             if name in t.aliases or name in t.name.split():
                 out.append(i)

@@ -9,7 +9,8 @@ prompt with a plausible shape rests on those pairs. This draws a seeded random s
 chose), prints each ``kind -> picture`` with its size and material, and writes a contact sheet (each picture as
 the engine draws it, the kind's name under it) so a person can mark the implausible ones; docs/sim.md records the
 judgement of the default sample. Prints the catalogue's counts first: things (distinct pictures), their own names
-and aliases, kinds.
+and aliases, kinds, and the things still at their class's default size (``things_build.SUBGROUPS``: plausible for a
+class of like things such as fruit, a guess for a mixed one).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -69,12 +71,17 @@ def main() -> None:
     from PIL import Image
 
     from sora_widgets.engines.sim import things
+    from sora_widgets.engines.sim.things_build import SUBGROUPS
 
     all_ = things.all_things()
     n_kinds = sum(len(t.kinds) for t in all_)
     n_own = sum(1 + len([a for a in t.aliases if a not in t.kinds]) for t in all_)
     print(f"catalogue: {len(all_)} things (distinct pictures), {n_own} own names and aliases, {n_kinds} kinds "
           "drawn as their nearest picture")
+    at_default = Counter(t.group for t in all_ if t.group in SUBGROUPS
+                         and (t.height_m, t.mass_kg, t.material) == SUBGROUPS[t.group][:3])
+    print(f"at their class's default size: {sum(at_default.values())} things ("
+          + ", ".join(f"{g} {n}" for g, n in at_default.most_common()) + ")")
     pairs = sample(args.n, args.seed)
     print(f"sample of {len(pairs)} kinds (seed {args.seed}): number. kind -> picture (height m, mass kg, material)")
     for i, (kind, t) in enumerate(pairs, 1):

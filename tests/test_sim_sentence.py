@@ -44,6 +44,12 @@ def test_colour_binds_to_its_noun_and_a_colour_name_that_is_a_noun_stays_a_noun(
     assert parse_prompt("the ball is orange")["objects"][0]["color"] == "orange"
     # a colour of something the engine cannot place does not leak onto another thing
     assert parse_prompt("a black cat sleeping on a red xyzzy")["objects"][0]["color"] == "black"
+    # "side by side" is no "side" that "orange" colours; a colour name that is a thing starts a thing's name
+    assert [g.get("thing") for g in parse_prompt("an apple and an orange side by side")["objects"]] == [
+        "red_apple", "tangerine"]
+    assert [g.get("thing") for g in parse_prompt("a man slips on a banana peel")["objects"]][-1] == "game_banana_peel"
+    assert groups(parse_prompt("a red apple"))[0][2] == "red" and groups(parse_prompt("a black cat"))[0][:2] == (
+        "cat", 1)
 
 
 def test_coreference_names_one_thing_once():

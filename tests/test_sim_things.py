@@ -108,10 +108,35 @@ def test_the_colour_emoji_keep_their_names():
 
 
 @pytest.mark.parametrize(("word", "key"), [("mutt", "dog"), ("snare drum", "drum"), ("steamship", "ship"),
-                                           ("kookaburra", "bird"), ("oatmeal cookie", "cookie")])
+                                           ("kookaburra", "bird"), ("oatmeal cookie", "cookie"),
+                                           # family meanings (things_kinds.MEANINGS): a crane is no 15 cm songbird
+                                           ("whooping crane", "flamingo"), ("capercaillie", "chicken"),
+                                           ("kestrel", "eagle"), ("imou pine", "evergreen_tree")])
 def test_a_kind_without_a_picture_is_drawn_as_its_nearest_thing_and_says_so(word, key):
     assert things.find(word).key == key and things.stands_in(word).key == key
     assert word in things.get(key).kinds
+
+
+@pytest.mark.parametrize("word", ["backspace", "three-point switch", "wheeled vehicle", "serving cart"])
+def test_no_kind_is_drawn_as_an_icon_too_narrow_for_its_wordnet_meaning(word):
+    """WordNet files keyboard keys under lever, switches under controller and the wheeled vehicle under container;
+    the lever, gamepad and chip-like container icons can't stand in for them (kinds audit)."""
+    t = things.find(word)
+    assert t is None or t.key not in {"tabler_container", "mdi_controller", "game_lever"}
+
+
+def test_a_shotgun_is_drawn_as_a_gun():
+    """game-icons.net's "shotgun" pictures a car seat: the set's icon is skipped and the word draws the rifle."""
+    assert things.find("shotgun").name == "rifle"
+    assert not any(t.emoji.startswith("game:shotgun:") for t in things.all_things())
+
+
+def test_young_and_game_birds_are_drawn_as_their_kind():
+    """WordNet also reads "duckling" and "pheasant" as meat, so no kind took them: ten ducklings were ten people."""
+    assert [things.find(w).key for w in ("ducklings", "gosling", "pheasant", "grouse")] == [
+        "duck", "goose", "chicken", "chicken"]
+    assert ("duck", 10) in [(g.get("thing"), g["count"]) for g in parse.parse_prompt("ten ducklings following their mother")[
+        "objects"]]
 
 
 def test_kinds_never_take_the_prompt_readers_words_or_a_plurals_stem():
@@ -386,6 +411,23 @@ def test_sizes_and_masses_are_plausible():
     # shown sizes keep the order of real ones
     assert things.display_height(g["elephant"]) >= things.display_height(g["horse"]) > things.display_height(
         g["dog"]) > things.display_height(g["red_apple"])
+
+
+def test_things_of_mixed_classes_have_sizes_of_their_own():
+    """A class's default size suits a class of like things (fruit, bugs), not a mixed one: the household class held
+    a safety pin, a cowbell and a ferris wheel at 0.8 m and 20 kg of wood, and transport-ground a bugle and a seat
+    belt at 1.5 m and 1.2 t (kinds audit)."""
+    from sora_widgets.engines.sim.things_build import SUBGROUPS
+
+    mixed = {"household", "transport-ground", "transport-water", "transport-air", "computer", "musical-instrument"}
+    at_default = [t.name for t in things.all_things() if t.group in mixed
+                  and (t.height_m, t.mass_kg, t.material) == SUBGROUPS[t.group][:3]]
+    assert at_default == []
+    by_name = {t.name: t for t in things.all_things()}
+    assert by_name["safety pin"].height_m < 0.1 and by_name["safety pin"].material == "steel"
+    assert by_name["ferris wheel"].height_m > 10 > by_name["bell"].height_m
+    assert by_name["traffic cone"].mass_kg < 10 and not by_name["traffic cone"].upright  # it tumbles
+    assert by_name["blender"].material == "plastic" and by_name["keg"].mass_kg > 10
 
 
 # ----------------------------------------------------------------------------- sprites

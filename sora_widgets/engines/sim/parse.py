@@ -154,8 +154,10 @@ def _cosine(a: str, b: str) -> float:
 
 def _catalogue_phrase(tokens: list[str], i: int, shorter_than: int, lex: dict) -> tuple[int, Thing] | None:
     """A catalogue name of 2-3 words starting at ``tokens[i]`` and longer than the keyword found there
-    (``(words, thing)``), unless it starts with a modifier ("black cat" is a black hand-drawn cat)."""
-    if tokens[i] in lex and lex[tokens[i]][0] in ("color", "size", "material", "count"):
+    (``(words, thing)``), unless it starts with a modifier ("black cat" is a black hand-drawn cat) that is no
+    thing itself ("banana" is a colour name too, but "a banana peel" is the peel)."""
+    if (tokens[i] in lex and lex[tokens[i]][0] in ("color", "size", "material", "count")
+            and _thing_exact(tokens[i]) is None):
         return None
     for n in (3, 2):
         if n <= shorter_than or i + n > len(tokens) or not all(t.isalpha() for t in tokens[i : i + n]):
@@ -177,9 +179,11 @@ def _hand_drawn(t: Thing | None) -> str | None:
 #: "a cup of coffee" is one thing, the coffee (the catalogue's "hot beverage" is a cup of it); "a tray of cookies"
 #: is the cookies: the holder is not drawn as a second thing (a glass of water is the liquids' business).
 _HOLDERS = frozenset({"cup", "cups", "mug", "mugs", "tray", "trays", "plate", "plates", "bowl", "bowls"})
-#: Compound nouns whose words mean something else alone ("fish tank": not a fish and a military tank).
+#: Compound nouns whose words mean something else alone ("fish tank": not a fish and a military tank), and phrases
+#: that say only what the layout does anyway ("an apple and an orange side by side": "orange" is no colour of a
+#: "side").
 _COMPOUNDS = {("fish", "tank"): ("aquarium",), ("fish", "tanks"): ("aquarium",), ("fishtank",): ("aquarium",),
-              ("fishbowl",): ("aquarium",), ("fish", "bowl"): ("aquarium",)}
+              ("fishbowl",): ("aquarium",), ("fish", "bowl"): ("aquarium",), ("side", "by", "side"): ()}
 #: Words that describe a thing's state and are no thing ("an empty glass" is a glass, not an empty container).
 _STATE_WORDS = frozenset({"empty", "full", "half-full", "half-empty"})
 
@@ -190,7 +194,7 @@ def _rewrite(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for n in (2, 1):
+        for n in (3, 2, 1):
             repl = _COMPOUNDS.get(tuple(tokens[i : i + n]))
             if repl is not None:
                 out.extend(repl)

@@ -13,7 +13,7 @@ built with both::
 
 Sizes: ``height_m`` is the real height of what the picture shows (a side-on car: 1.5 m; a whale: its body
 height), ``mass_kg`` a typical adult/standard specimen. Values come from the per-subgroup defaults below,
-replaced by :data:`SIZES` for named things (common knowledge: encyclopaedic typical values, rounded).
+replaced by ``things_sizes.SIZES`` for named things (common knowledge: encyclopaedic typical values, rounded).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
+
+from .things_sizes import SIZES
 
 HERE = Path(__file__).parent
 OUT_JSON = HERE / "things.json"
@@ -86,144 +88,6 @@ SKIP = re.compile(r"o’clock|thirty|chart|speaker|with slash|arrow|musical note
                   r"harambe|smoking|hamsa|nazar|placard|identification card|low battery|receipt|red envelope|"
                   r"^(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)")
 
-#: name -> (height m, mass kg[, material[, upright]]) replacing the subgroup's defaults.
-SIZES: dict[str, tuple] = {
-    # mammals
-    "horse": (1.6, 500), "horse face": (0.7, 500), "cow": (1.4, 700), "cow face": (0.6, 700), "ox": (1.5, 900),
-    "water buffalo": (1.6, 900), "pig": (0.9, 150), "pig face": (0.5, 150), "boar": (0.9, 100),
-    "elephant": (3.0, 5000), "giraffe": (5.0, 1200), "zebra": (1.4, 350), "lion": (1.2, 190),
-    "tiger": (1.0, 220), "tiger face": (0.5, 220), "leopard": (0.7, 60), "rabbit": (0.25, 2),
-    "rabbit face": (0.25, 2), "mouse": (0.05, 0.02), "mouse face": (0.05, 0.02), "rat": (0.08, 0.3),
-    "hamster": (0.06, 0.1), "dog": (0.6, 25), "dog face": (0.3, 25), "service dog": (0.6, 30),
-    "guide dog": (0.6, 30), "poodle": (0.5, 12), "cat": (0.3, 4), "cat face": (0.2, 4), "black cat": (0.3, 4),
-    "monkey": (0.5, 10), "monkey face": (0.25, 10), "gorilla": (1.6, 160), "orangutan": (1.3, 80),
-    "bear": (1.5, 300), "polar bear": (1.6, 450), "panda": (1.2, 100), "koala": (0.7, 10),
-    "kangaroo": (1.5, 60), "camel": (2.0, 500), "two-hump camel": (2.0, 500), "llama": (1.8, 150),
-    "deer": (1.2, 100), "moose": (2.0, 500), "donkey": (1.3, 250), "goat": (0.8, 60), "ram": (0.9, 90),
-    "ewe": (0.8, 70), "fox": (0.4, 7), "wolf": (0.8, 45), "rhinoceros": (1.7, 2300),
-    "hippopotamus": (1.5, 1800), "bison": (1.8, 900), "mammoth": (3.4, 6000), "unicorn": (1.6, 500),
-    "raccoon": (0.3, 7), "sloth": (0.6, 5), "otter": (0.3, 10), "badger": (0.3, 12), "beaver": (0.4, 20),
-    "skunk": (0.3, 3), "hedgehog": (0.15, 0.8), "chipmunk": (0.1, 0.1), "bat": (0.1, 0.03),
-    "pig nose": (0.1, 0.2),
-    # birds, sea, reptiles, bugs
-    "chicken": (0.4, 2.5), "rooster": (0.6, 3.5), "turkey": (1.0, 9), "eagle": (0.9, 5), "owl": (0.5, 1.5),
-    "duck": (0.4, 1.2), "swan": (1.2, 10), "goose": (0.8, 4), "penguin": (0.9, 25), "flamingo": (1.3, 3),
-    "parrot": (0.4, 1), "peacock": (1.1, 5), "dove": (0.3, 0.3), "bird": (0.15, 0.05), "black bird": (0.2, 0.1),
-    "baby chick": (0.08, 0.05), "hatching chick": (0.08, 0.05), "front-facing baby chick": (0.08, 0.05),
-    "dodo": (0.8, 15), "phoenix": (1.0, 10), "feather": (0.2, 0.01, "cloth", False), "wing": (0.5, 0.3),
-    "whale": (4.0, 40000), "spouting whale": (4.0, 40000), "dolphin": (0.8, 150), "shark": (1.2, 800),
-    "fish": (0.15, 0.5), "tropical fish": (0.1, 0.2), "blowfish": (0.2, 1), "octopus": (0.6, 15),
-    "seal": (0.8, 150), "jellyfish": (0.3, 0.5), "coral": (0.3, 2, "stone", False),
-    "spiral shell": (0.1, 0.1, "stone", False), "crab": (0.1, 0.5, "plastic"), "lobster": (0.15, 0.8, "plastic"),
-    "shrimp": (0.05, 0.02), "squid": (0.4, 2), "oyster": (0.08, 0.1, "stone"),
-    "crocodile": (0.5, 400), "snake": (0.2, 3), "turtle": (0.3, 20), "lizard": (0.08, 0.2),
-    "T-Rex": (4.0, 8000), "sauropod": (8.0, 30000), "dragon": (3.0, 2000), "dragon face": (1.5, 2000),
-    "frog": (0.08, 0.1), "butterfly": (0.05, 0.0005), "snail": (0.04, 0.02), "spider": (0.03, 0.01),
-    "scorpion": (0.05, 0.03), "worm": (0.01, 0.005), "beetle": (0.03, 0.005),
-    # plants
-    "evergreen tree": (5.0, 500), "deciduous tree": (5.0, 800), "palm tree": (6.0, 400), "cactus": (1.5, 40),
-    "Christmas tree": (2.0, 20), "potted plant": (0.5, 3, "stone"), "seedling": (0.1, 0.05),
-    "sunflower": (1.8, 1), "rose": (0.6, 0.05), "tulip": (0.4, 0.05), "bouquet": (0.5, 0.5),
-    # food and drink
-    "watermelon": (0.3, 6), "melon": (0.2, 1.5), "pineapple": (0.3, 1.5), "red apple": (0.08, 0.2),
-    "green apple": (0.08, 0.2), "pear": (0.1, 0.2), "peach": (0.08, 0.15), "banana": (0.2, 0.12),
-    "coconut": (0.15, 1.4, "wood"), "grapes": (0.15, 0.5), "cherries": (0.05, 0.02), "strawberry": (0.04, 0.02),
-    "lemon": (0.08, 0.1), "tangerine": (0.06, 0.1), "mango": (0.12, 0.3), "kiwi fruit": (0.06, 0.08),
-    "avocado": (0.1, 0.2), "tomato": (0.07, 0.15), "eggplant": (0.2, 0.3), "carrot": (0.2, 0.07),
-    "potato": (0.08, 0.2), "broccoli": (0.15, 0.3), "ear of corn": (0.2, 0.25), "jack-o-lantern": (0.3, 5),
-    "egg": (0.06, 0.06), "bread": (0.12, 0.5), "baguette bread": (0.6, 0.25), "croissant": (0.06, 0.06),
-    "hamburger": (0.1, 0.25), "pizza": (0.2, 0.15), "hot dog": (0.05, 0.1), "doughnut": (0.1, 0.07),
-    "cookie": (0.08, 0.03), "birthday cake": (0.15, 1.5), "shortcake": (0.08, 0.15), "cupcake": (0.08, 0.07),
-    "cheese wedge": (0.08, 0.3), "pie": (0.05, 1), "honey pot": (0.12, 0.5, "stone"),
-    "glass of milk": (0.15, 0.3), "wine glass": (0.2, 0.2), "cocktail glass": (0.18, 0.2),
-    "tumbler glass": (0.1, 0.3), "beer mug": (0.18, 0.8), "clinking beer mugs": (0.18, 1.6),
-    "baby bottle": (0.15, 0.2, "plastic"), "bottle with popping cork": (0.3, 1.5),
-    "teapot": (0.2, 1.0, "stone"), "hot beverage": (0.1, 0.3, "stone"), "teacup without handle": (0.08, 0.2, "stone"),
-    "cup with straw": (0.2, 0.4, "plastic"), "beverage box": (0.12, 0.25, "cardboard"),
-    "bubble tea": (0.2, 0.5, "plastic"), "canned food": (0.11, 0.4, "steel"), "jar": (0.15, 0.5),
-    "amphora": (0.6, 8, "stone"), "ice": (0.05, 0.03, "glass"),
-    # vehicles
-    "automobile": (1.5, 1300), "oncoming automobile": (1.5, 1300), "taxi": (1.5, 1400),
-    "oncoming taxi": (1.5, 1400), "police car": (1.5, 1500), "oncoming police car": (1.5, 1500),
-    "racing car": (1.1, 750), "sport utility vehicle": (1.8, 2000), "pickup truck": (1.9, 2200),
-    "delivery truck": (3.0, 7000), "articulated lorry": (4.0, 15000), "bus": (3.2, 12000),
-    "oncoming bus": (3.2, 12000), "minibus": (2.3, 3000), "trolleybus": (3.2, 12000), "ambulance": (2.6, 4000),
-    "fire engine": (3.2, 15000), "tractor": (2.8, 5000), "motorcycle": (1.1, 200), "motor scooter": (1.1, 110),
-    "bicycle": (1.0, 12), "kick scooter": (1.0, 5), "skateboard": (0.12, 3, "wood"),
-    "roller skate": (0.2, 1.5, "plastic"), "manual wheelchair": (0.9, 15), "motorized wheelchair": (1.0, 100),
-    "auto rickshaw": (1.7, 350), "locomotive": (4.5, 100000), "railway car": (4.0, 40000),
-    "high-speed train": (4.0, 50000), "bullet train": (4.0, 50000), "train": (4.0, 40000), "metro": (3.5, 30000),
-    "light rail": (3.5, 30000), "tram": (3.5, 30000), "tram car": (3.5, 30000), "monorail": (3.5, 20000),
-    "mountain railway": (3.5, 20000), "suspension railway": (3.0, 10000), "mountain cableway": (3.0, 3000),
-    "aerial tramway": (3.0, 3000), "airplane": (4.0, 40000), "small airplane": (2.5, 1000),
-    "helicopter": (3.5, 2500), "rocket": (6.0, 50000), "flying saucer": (3.0, 5000), "satellite": (3.0, 1000),
-    "parachute": (5.0, 10, "cloth"), "seat": (1.0, 10, "cloth"), "ship": (15.0, 5e6, "steel"),
-    "passenger ship": (20.0, 1e7, "steel"), "ferry": (10.0, 1e6, "steel"), "motor boat": (2.0, 1500, "plastic"),
-    "speedboat": (1.5, 1200, "plastic"), "sailboat": (8.0, 3000), "canoe": (0.5, 30),
-    "ring buoy": (0.75, 2.5, "plastic", False), "anchor": (1.0, 100, "steel", False), "sled": (0.4, 8, "wood"),
-    "wheel": (0.7, 10, "rubber", False), "oil drum": (0.9, 20, "steel", False), "stop sign": (2.2, 20),
-    "horizontal traffic light": (1.0, 30), "vertical traffic light": (3.0, 50), "fuel pump": (1.8, 300),
-    "police car light": (0.2, 1, "plastic", False),
-    # sport and games
-    "soccer ball": (0.22, 0.43), "basketball": (0.24, 0.62), "baseball": (0.075, 0.145, "cloth"),
-    "softball": (0.097, 0.19, "cloth"), "volleyball": (0.21, 0.27), "american football": (0.17, 0.41),
-    "rugby football": (0.2, 0.44), "tennis": (0.067, 0.058), "pool 8 ball": (0.057, 0.17, "stone"),
-    "bowling": (0.38, 1.5, "plastic"), "skis": (1.7, 3, "wood"), "ice skate": (0.3, 1.2, "steel"),
-    "curling stone": (0.3, 19, "stone"), "boxing glove": (0.3, 0.4, "cloth"), "goal net": (2.4, 50, "cloth"),
-    "trophy": (0.35, 2, "steel"), "flying disc": (0.03, 0.175, "plastic"), "ping pong": (0.25, 0.1, "wood"),
-    "cricket game": (0.9, 1.3, "wood"), "ice hockey": (1.5, 0.7, "wood"), "field hockey": (0.9, 0.6, "wood"),
-    "lacrosse": (1.0, 0.5, "plastic"), "badminton": (0.7, 0.1, "plastic"), "fishing pole": (2.0, 0.5, "plastic"),
-    "teddy bear": (0.4, 0.5, "cloth"), "kite": (1.0, 0.3, "cloth"), "yo-yo": (0.06, 0.05, "plastic"),
-    "chess pawn": (0.05, 0.01, "wood"), "game die": (0.016, 0.004, "plastic"), "puzzle piece": (0.03, 0.002),
-    "balloon": (0.4, 0.01, "rubber"), "wrapped gift": (0.3, 1, "cardboard"), "piñata": (0.6, 1.5, "cardboard"),
-    "nesting dolls": (0.15, 0.3, "wood"), "crystal ball": (0.15, 2, "glass"), "mirror ball": (0.3, 2, "glass"),
-    # instruments and equipment
-    "guitar": (1.0, 3), "violin": (0.6, 0.5), "saxophone": (0.8, 3, "steel"), "trumpet": (0.5, 1.1, "steel"),
-    "drum": (0.5, 5), "long drum": (0.8, 6), "musical keyboard": (0.15, 10, "plastic"), "banjo": (0.9, 3),
-    "accordion": (0.5, 8), "flute": (0.67, 0.4, "steel"), "maracas": (0.25, 0.3), "postal horn": (0.3, 1, "steel"),
-    "studio microphone": (0.3, 0.5, "steel"), "microphone": (0.2, 0.3, "steel"), "radio": (0.3, 2),
-    "headphone": (0.2, 0.3), "television": (0.6, 10), "laptop": (0.25, 2), "desktop computer": (0.5, 7),
-    "printer": (0.3, 8), "mobile phone": (0.15, 0.2), "telephone": (0.15, 1), "camera": (0.1, 0.5),
-    "movie camera": (0.3, 3), "video camera": (0.15, 1), "film projector": (0.4, 10),
-    "light bulb": (0.11, 0.03, "glass"), "candle": (0.2, 0.3, "wood"), "flashlight": (0.25, 0.3, "steel"),
-    "battery": (0.05, 0.02, "steel"), "bomb": (0.3, 5, "steel"), "microscope": (0.4, 5, "steel"),
-    "telescope": (1.2, 10, "steel"), "satellite antenna": (1.0, 20, "steel"),
-    "test tube": (0.15, 0.02), "alembic": (0.3, 1), "magnet": (0.1, 0.3),
-    # household, tools, clothing
-    "door": (2.0, 30), "toilet": (0.8, 40, "stone"), "shower": (2.0, 10, "steel"), "bathtub": (0.6, 100, "stone"),
-    "couch and lamp": (1.5, 60, "cloth"), "bed": (1.0, 80), "chair": (0.9, 7), "window": (1.2, 20, "glass"),
-    "mirror": (1.0, 10, "glass"), "elevator": (2.2, 1000, "steel"), "shopping cart": (1.0, 30, "steel"),
-    "broom": (1.4, 1), "bucket": (0.3, 1, "plastic"), "basket": (0.3, 1), "plunger": (0.5, 0.5, "rubber"),
-    "toothbrush": (0.19, 0.02, "plastic"), "sponge": (0.05, 0.02, "cloth"), "soap": (0.04, 0.1, "plastic"),
-    "roll of paper": (0.11, 0.1, "cardboard"), "fire extinguisher": (0.6, 9, "steel"),
-    "lotion bottle": (0.2, 0.3, "plastic"), "mouse trap": (0.05, 0.05), "razor": (0.15, 0.05, "plastic"),
-    "bellhop bell": (0.08, 0.3, "steel"), "luggage": (0.7, 15, "plastic"), "shopping bags": (0.4, 1, "cardboard"),
-    "ladder": (2.0, 8, "wood"), "axe": (0.8, 2.5, "steel"), "hammer": (0.3, 0.6, "steel"),
-    "wrench": (0.25, 0.4, "steel"), "screwdriver": (0.2, 0.1, "steel"), "carpentry saw": (0.6, 0.6, "steel"),
-    "toolbox": (0.25, 5, "steel"), "chains": (0.5, 3, "steel"), "shield": (0.8, 5, "steel"),
-    "dagger": (0.3, 0.4, "steel"), "crossed swords": (1.0, 2.5, "steel"), "bow and arrow": (1.5, 1.5, "wood"),
-    "boomerang": (0.5, 0.3, "wood"), "water pistol": (0.2, 0.3, "plastic"), "coffin": (0.6, 50, "wood"),
-    "headstone": (1.0, 150, "stone"), "moai": (4.0, 14000, "stone"), "funeral urn": (0.3, 2, "stone"),
-    "kitchen knife": (0.3, 0.2, "steel"), "spoon": (0.15, 0.04, "steel"), "wastebasket": (0.35, 1, "plastic"),
-    "file cabinet": (1.3, 40, "steel"), "scissors": (0.2, 0.1, "steel"), "pencil": (0.19, 0.006, "wood"),
-    "crayon": (0.09, 0.005, "plastic"), "paperclip": (0.03, 0.001, "steel"), "abacus": (0.2, 0.5, "wood"),
-    "old key": (0.08, 0.05, "steel"), "key": (0.06, 0.01, "steel"), "locked": (0.06, 0.2, "steel"),
-    "package": (0.3, 2, "cardboard"), "envelope": (0.11, 0.02, "cardboard"), "postbox": (1.2, 80, "steel"),
-    "crown": (0.2, 1.5, "steel"), "gem stone": (0.03, 0.01, "glass"), "ring": (0.02, 0.005, "steel"),
-    "top hat": (0.2, 0.3), "running shoe": (0.12, 0.3, "rubber"), "backpack": (0.5, 2),
-    "military helmet": (0.2, 1.5, "steel"), "rescue worker’s helmet": (0.2, 0.5, "plastic"),
-    "glasses": (0.05, 0.03, "plastic"), "sunglasses": (0.05, 0.03, "plastic"), "hourglass done": (0.2, 0.5, "glass"),
-    "hourglass not done": (0.2, 0.5, "glass"), "alarm clock": (0.15, 0.4, "steel"), "watch": (0.05, 0.1, "steel"),
-    "mantelpiece clock": (0.3, 2, "wood"), "coin": (0.025, 0.007, "steel"), "money bag": (0.4, 5, "cloth"),
-    "books": (0.25, 3, "cardboard"), "scroll": (0.3, 0.1, "cardboard"), "newspaper": (0.3, 0.2, "cardboard"),
-    # Open Clip Art Library things (things_openclipart.py) the class defaults get wrong
-    "emperor penguin": (1.1, 30), "damselfly": (0.04, 0.001), "altum angelfish": (0.35, 0.3),
-    "clown loach": (0.2, 0.2), "giraffe cichlid": (0.5, 2), "labrador retriever": (0.6, 32),
-    "paperback book": (0.18, 0.3, "cardboard"), "transistor": (0.02, 0.002, "plastic"),
-    "badminton racket": (0.67, 0.09, "plastic"), "scrub brush": (0.2, 0.2, "wood"),
-    "hurricane lamp": (0.3, 1, "glass"), "bass guitar": (1.15, 4, "wood"), "cello": (1.2, 3, "wood"),
-    "oboe": (0.65, 0.7, "wood"), "daffodil": (0.35, 0.05), "toadstool": (0.1, 0.05), "bypass lopper": (0.7, 1, "steel"),
-}
 
 #: extra everyday names that the emoji annotations lack, -> CLDR name of the thing they mean.
 ALIASES: dict[str, str] = {
@@ -302,6 +166,12 @@ NEAREST: dict[str, str] = {
     "hornet": "honeybee", "slug": "snail", "iguana": "lizard", "gecko": "lizard", "chameleon": "lizard",
     "salamander": "lizard", "newt": "lizard", "cobra": "snake", "python snake": "snake", "rattlesnake": "snake",
     "viper": "snake", "boa": "snake", "pancake": "pancakes",
+    # game birds WordNet also reads as their meat, so no kind takes them; a shotgun (game-icons' "shotgun" is a car
+    # seat) and a teakettle (a kettle, which WordNet files under containers)
+    "pheasant": "chicken", "grouse": "chicken", "partridge": "chicken", "quail": "chicken", "shotgun": "rifle",
+    "teakettle": "teapot", "tea kettle": "teapot",
+    # young birds WordNet also reads as their meat
+    "duckling": "duck", "gosling": "goose", "cygnet": "swan",
     # COCO classes (VBench's objects) the sets picture under another name: a fridge is WordNet's refrigerator,
     # a dining table a table, an oven is drawn as the stove (a kitchen range) it is usually part of
     "refrigerator": "fridge", "oven": "stove", "dining table": "furniture table", "kitchen table": "furniture table",
@@ -447,7 +317,7 @@ def collect_icons(meta_path: str | Path, taken: set[str]) -> list[dict]:
         if name is None or name in taken or name in reserved or SKIP.search(name):
             continue
         group = things_icons.group_of(name, e["tags"])
-        h, m, mat, upright = _body_of(group, things_icons.size_of(name) or SIZES.get(name))
+        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_icons.size_of(name))
         color = things_icons.GROUP_COLORS[group]
         sid = sprites.mdi_sprite_id(e["name"], int(e["codepoint"], 16), color)
         try:
@@ -487,7 +357,7 @@ def collect_tabler(meta_path: str | Path, taken: set[str]) -> list[dict]:
         style = "filled" if "filled" in e.get("styles", {}) and (svgs / "filled" / f"{e['name']}.svg").is_file() \
             else "outline"
         group = things_tabler.group_of(name, e.get("category"), lex)
-        h, m, mat, upright = _body_of(group, things_icons.size_of(name) or SIZES.get(name))
+        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_icons.size_of(name))
         color = things_icons.GROUP_COLORS[group]
         sid = sprites.tabler_sprite_id(e["name"], style, color)
         try:
@@ -534,7 +404,7 @@ def collect_game(icons_path: str | Path, taken: set[str]) -> list[dict]:
     out: list[dict] = []
     for icon, name, s in cands:
         group = things_game.group_of(name, s)
-        h, m, mat, upright = _body_of(group, things_game.size_of(name) or SIZES.get(name))
+        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_game.size_of(name))
         color = things_icons.GROUP_COLORS[group]
         sid = sprites.game_sprite_id(icon, color)
         try:
@@ -592,7 +462,7 @@ def collect_iconify(folder: str | Path, taken: set[str]) -> list[dict]:
             continue
         pictures[f"{prefix}/{icon}"] = mask
         group = things_game.group_of(name, s)
-        h, m, mat, upright = _body_of(group, things_game.size_of(name) or SIZES.get(name))
+        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_game.size_of(name))
         color = things_icons.GROUP_COLORS[group]
         taken.add(name)
         out.append({"key": prefix.replace("-", "") + "_" + name.replace(" ", "_"), "name": name, "aliases": [],
@@ -683,7 +553,7 @@ def collect_openclipart(root: str | Path, taken: set[str]) -> list[dict]:
         pictures[pic] = mask
         s = synset[name]
         group = things_game.group_of(name, s)
-        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_game.size_of(name))  # its own size first
+        h, m, mat, upright = _body_of(group, SIZES.get(name) or things_game.size_of(name))
         color = things_icons.GROUP_COLORS[group]
         taken.add(name)
         out.append({"key": "openclipart_" + name.replace(" ", "_"), "name": name, "aliases": [],
@@ -759,12 +629,13 @@ def _body_of(group: str, spec: tuple | None) -> tuple[float, float, str, bool]:
 
     Args:
         group: the key of ``SUBGROUPS`` the thing falls in.
-        spec: ``(height m, mass kg[, material])`` from a set's own size table or ``SIZES``, or None.
+        spec: ``(height m, mass kg[, material[, upright]])`` from a set's own size table or ``SIZES``, or None.
     """
     h, m, mat, upright = SUBGROUPS[group]
     if spec is not None:
         h, m = float(spec[0]), float(spec[1])
         mat = spec[2] if len(spec) > 2 else mat
+        upright = spec[3] if len(spec) > 3 else upright
     return h, m, mat, upright
 
 

@@ -10,6 +10,7 @@ set has no categories), the icons that picture a thing:
 - the name has at most three words, no digit, and no word of :data:`SKIP_WORDS` (body parts, signs, emblems,
   fantasy effects: ``flaming-claw``, ``eagle-emblem``), nor of ``things_icons.SKIP_WORDS`` /
   ``things_tabler.SKIP_WORDS`` (the other sets' rules);
+- it is not one of :data:`SKIP_ICONS` (icons whose picture is not what their name says);
 - read as English (words joined) it is a WordNet noun of an artefact, an animal, a plant or a food, either as a
   whole (``meat-hook``) or, for two words, by its head (the last word: ``gardening-shears``) when that head
   is not a name some picture already has (``seated-mouse`` is another mouse, not a new thing);
@@ -69,6 +70,8 @@ tornado rolling spinning floating three two next previous hell hot shambling dig
 target robot bot diagram maze circuitry crossroad grab headshot shot console choc court ring carpet reactor mill
 ropeway well galea fuji sling swallow bug cloudy eating grasping time dervish knee snout hoof udder fetus embryo carrion creature reptile pod antennas
 """.split())
+#: Icons whose picture is not what their name says: ``shotgun`` is a car seat (the front passenger's), not a gun.
+SKIP_ICONS = frozenset({"shotgun"})
 #: Words of a name -> the emoji subgroup (on top of ``things_icons.WORD_GROUPS``): weapons and armour are
 #: steel tools, the set's many boats and birds their class.
 WORD_GROUPS: dict[str, str] = {
@@ -106,7 +109,7 @@ def english_name(icon: str) -> str | None:
         icon (`str`): the icon's name in the set.
     """
     words = icon.split("-")
-    if not 0 < len(words) <= 3 or any(any(c.isdigit() for c in w) or len(w) < 2 for w in words):
+    if icon in SKIP_ICONS or not 0 < len(words) <= 3 or any(any(c.isdigit() for c in w) or len(w) < 2 for w in words):
         return None
     if set(words) & (SKIP_WORDS | things_icons.SKIP_WORDS | things_tabler.SKIP_WORDS):
         return None

@@ -15,7 +15,7 @@ and category tags), not by hand per icon:
   already has is not taken: the colour emoji keep "dog" and "car", the reader keeps "fire" and "swim";
 - its class (the emoji subgroup it joins: sizes, materials, vehicles, the contact sheet's rows) comes from
   the words of its name (:data:`WORD_GROUPS`), else its tag (:data:`TAGS`); its size and mass from
-  :data:`WORD_SIZES`, else ``things_build.SIZES`` by name, else the class's default; its colour from
+  ``things_sizes.SIZES`` by name, else :data:`WORD_SIZES`, else the class's default; its colour from
   :data:`GROUP_COLORS` (asking for another colour tints it, as with the emoji).
 
 The metadata is read at build time only, from the npm package ``@mdi/svg`` of the font's version::

@@ -16,7 +16,10 @@ stands in). Precision over reach: a name is taken only if
 - the sentence encoder does not place it on another thing: where the catalogue's nearest name (MiniLM,
   cosine >= ``things.ENCODER_THRESHOLD``) belongs to another thing, the encoder keeps deciding as before
   ("minivan" stays the minibus, "pooch" the hand-drawn dog); below the threshold the kind adds reach;
-- the thing's meaning is not one too broad for its picture (:data:`BROAD`: "herb", "medication").
+- the thing's meaning is not one too broad for its picture (:data:`BROAD`: "herb", "medication", "container").
+
+A thing's meaning is the first noun meaning of its name, or the family :data:`MEANINGS` gives it: the evergreen
+tree stands for every conifer, the flamingo for the cranes, herons and storks.
 
 Needs, at build time only, ``nltk`` (pip) and the WordNet 3.0 database (Debian ``wordnet-base`` and
 ``wordnet-sense-index``: copy ``/usr/share/wordnet`` to ``~/nltk_data/corpora/wordnet`` and add the standard
@@ -40,10 +43,37 @@ _DEFAULT_LEX = ("noun.artifact",)
 BROAD = frozenset({"herb", "medication", "artist palette", "ornament", "tools", "package", "pill", "gem stone",
                    "shield", "ring", "toolbox", "wrapped gift", "adhesive bandage", "nazar amulet", "scroll",
                    "film frames", "bookmark tabs", "placard", "label", "dress", "kimono", "sari", "leaf fluttering in wind", "fallen leaf",
-                   "maple leaf", "rock", "wood", "bricks"})
+                   "maple leaf", "rock", "wood", "bricks",
+                   # WordNet's container holds bags, boxes, vitrines and even the wheeled vehicle, its lever every
+                   # pedal and keyboard key: one icon can't stand in for them (kinds audit: "teakettle" and
+                   # "serving cart" drawn as a container, "backspace" as a lever, "three-point switch" as a gamepad)
+                   "container", "lever",
+                   # Material Design's controller is a gamepad; WordNet's, every switch and valve
+                   "controller"})
+#: Catalogue things that stand for more than the first noun meaning of their names (WordNet synset names): the
+#: evergreen tree (a conifer's picture) answers to "pine tree", but WordNet's pine alone would leave spruces, firs,
+#: yews and podocarps to the broadleaf picture of "tree"; the flamingo, chicken, eagle and duck stand for their
+#: bird families, which the small songbird of "bird" drew at 15 cm (kinds audit: "imou pine" drawn as a broadleaf,
+#: "whooping crane" and "capercaillie" as a 15 cm songbird). Shorebirds (yellowlegs, plovers) stay "bird".
+MEANINGS: dict[str, tuple[str, ...]] = {
+    "evergreen tree": ("conifer.n.01",),
+    "flamingo": ("flamingo.n.01", "crane.n.05", "heron.n.02", "stork.n.01", "spoonbill.n.01"),
+    "chicken": ("chicken.n.02", "gallinaceous_bird.n.01"),
+    "eagle": ("eagle.n.01", "bird_of_prey.n.01"),
+    "duck": ("duck.n.01", "anseriform_bird.n.01"),
+}
 #: One or two plain lower-case words: WordNet writes genera, species and proper names with a capital.
 _PLAIN = re.compile(r"[a-z][a-z'-]*( [a-z][a-z'-]*)?")
 _TAXON = re.compile(r"^(genus|family|order|class|subfamily|suborder|superfamily|phylum) ")
+
+
+def _meanings(wn, record: dict) -> list:
+    """The WordNet synsets a catalogue record stands for: those :data:`MEANINGS` gives it, else its
+    :func:`_meaning` (none if that is None)."""
+    if record["name"] in MEANINGS:
+        return [wn.synset(n) for n in MEANINGS[record["name"]]]
+    s = _meaning(wn, record)
+    return [] if s is None else [s]
 
 
 def _meaning(wn, record: dict):
@@ -80,8 +110,7 @@ def kinds(records: list[dict], taken: set[str], reserved: set[str]) -> dict[str,
 
     owner: dict = {}  # synset -> key of the record it means (the first record claiming it keeps it)
     for r in records:
-        s = None if r["name"] in BROAD else _meaning(wn, r)
-        if s is not None:
+        for s in [] if r["name"] in BROAD else _meanings(wn, r):
             owner.setdefault(s, r["key"])
     rank = {s: i for i, s in enumerate(owner)}  # catalogue order: the older picture first
     out: dict[str, list[str]] = {}
