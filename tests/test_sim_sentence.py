@@ -171,6 +171,10 @@ def test_unknown_nouns_come_from_the_catalogue_and_substitutions_are_reported():
     assert s["objects"][0]["kind"] == "thing" and s["setting"] == "grass"
     s = parse_prompt("a minivan parked on the street")  # not a catalogue name: the encoder's nearest thing
     assert s["objects"][0]["kind"] == "thing" and any(x.startswith("minivan drawn as") for x in s["substitutions"])
+    # a hand-listed stand-in says so too; the same thing under another name does not
+    assert "cheetah drawn as leopard" in parse_prompt("a cheetah runs across the savanna")["substitutions"]
+    assert "shotgun drawn as rifle" in parse_prompt("a hunter with a shotgun")["substitutions"]
+    assert not parse_prompt("a refrigerator in a kitchen").get("substitutions")
     # a hand-drawn keyword beats the catalogue
     assert parse_prompt("a dog")["objects"][0]["kind"] == "dog"
     validate_scene(s)

