@@ -307,8 +307,7 @@ def _read(text: str) -> Reading:
         t = _thing_exact(word)
         if t is not None:
             r.mentions.append(Mention(THING_KIND, t.key, pos, word))
-            if stands_in(word) is not None:  # a kind with no picture of its own ("minivan"): say what is drawn
-                r.substitutions.append(f"{word} drawn as {t.name}")
+            _say_if_stand_in(r, word, t)
         elif not effects.claims(word, r.tokens):  # liquids, breaking, dominoes, boards: effects.read (issue 18)
             rest.append((pos, word))
     if rest:
@@ -386,6 +385,12 @@ def _followed_by_noun(r: Reading, m: Mention, unknown_at: set[int]) -> bool:
     return j in unknown_at and (_thing_exact(word) is not None or not word.endswith(_VERB_ENDINGS))
 
 
+def _say_if_stand_in(r: Reading, word: str, t: Thing) -> None:
+    """Note "minivan drawn as minibus" when ``word`` names a kind with no picture of its own, drawn as ``t``."""
+    if stands_in(word) is not None:
+        r.substitutions.append(f"{word} drawn as {t.name}")
+
+
 def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> list[tuple[int, str]]:
     """Colour names that are nouns ("an apple", "in the mud") and sound words used as things ("a blue bird",
     "two cars") become catalogue things when they stand where a noun stands; returns the colour names that
@@ -402,11 +407,13 @@ def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> list[
             if t is not None and head in vocab.colors():
                 out.append(Mention("color", head, m.pos, head, 1.0, m.n - 1))
                 out.append(Mention(THING_KIND, t.key, m.pos + m.n - 1, last))
+                _say_if_stand_in(r, last, t)
                 continue
         if m.slot == "color" and m.n == 1 and prev not in _COPULAS and not _followed_by_noun(r, m, unknown_at):
             t = _thing_exact(word)
             if t is not None:
                 out.append(Mention(THING_KIND, t.key, m.pos, word))
+                _say_if_stand_in(r, word, t)  # "a raspberry" is drawn as the strawberry
                 continue
             if prev in _DETERMINERS and prev not in ("of",):  # "in the sky", "the mud": a noun, not a colour
                 nouns.append((m.pos, word))
@@ -416,6 +423,7 @@ def _nouns_that_look_like_other_slots(r: Reading, unknown_at: set[int]) -> list[
             t = _thing_exact(word)
             if t is not None:
                 out.append(Mention(THING_KIND, t.key, m.pos, word))
+                _say_if_stand_in(r, word, t)
                 if word in ("bird", "birds"):
                     out.append(m)  # a bird in the picture sings too
                 continue
