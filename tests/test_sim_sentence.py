@@ -176,6 +176,7 @@ def test_unknown_nouns_come_from_the_catalogue_and_substitutions_are_reported():
     assert "shotgun drawn as rifle" in parse_prompt("a hunter with a shotgun")["substitutions"]
     assert not parse_prompt("a refrigerator in a kitchen").get("substitutions")
     assert "raspberry drawn as strawberry" in parse_prompt("a raspberry on a plate")["substitutions"]  # a colour name
+    assert "whooping cranes drawn as flamingo" in parse_prompt("two whooping cranes")["substitutions"]  # two words
     # a hand-drawn keyword beats the catalogue
     assert parse_prompt("a dog")["objects"][0]["kind"] == "dog"
     validate_scene(s)

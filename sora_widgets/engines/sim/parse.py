@@ -279,6 +279,7 @@ def _read(text: str) -> Reading:
         if thing is not None:  # "teddy bear", "hot air balloon": a longer catalogue name beats a keyword in it
             n, t = thing
             r.mentions.append(Mention(THING_KIND, t.key, i, " ".join(tokens[i : i + n]), 1.0, n))
+            _say_if_stand_in(r, " ".join(tokens[i : i + n]), t)  # "two whooping cranes" are drawn as flamingos
             r.clause_of.extend([clause] * n)
             i += n
             continue
