@@ -278,8 +278,9 @@ def _read(text: str) -> Reading:
         thing = _catalogue_phrase(tokens, i, hit[0] if hit else 0, lex)
         if thing is not None:  # "teddy bear", "hot air balloon": a longer catalogue name beats a keyword in it
             n, t = thing
-            r.mentions.append(Mention(THING_KIND, t.key, i, " ".join(tokens[i : i + n]), 1.0, n))
-            _say_if_stand_in(r, " ".join(tokens[i : i + n]), t)  # "two whooping cranes" are drawn as flamingos
+            words = " ".join(tokens[i : i + n])
+            r.mentions.append(Mention(THING_KIND, t.key, i, words, 1.0, n))
+            _say_if_stand_in(r, words, t)  # "two whooping cranes" are drawn as flamingos
             r.clause_of.extend([clause] * n)
             i += n
             continue

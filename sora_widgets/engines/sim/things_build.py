@@ -250,14 +250,7 @@ def collect(mdi_meta: str | Path | None = None, wordnet: bool = False,
             aliases.append(unicodedata.name(ch[0]).lower())
         except ValueError:
             pass
-        h, m, mat, upright = SUBGROUPS[sub]
-        spec = SIZES.get(name)
-        if spec is not None:
-            h, m = float(spec[0]), float(spec[1])
-            if len(spec) > 2:
-                mat = spec[2]
-            if len(spec) > 3:
-                upright = spec[3]
+        h, m, mat, upright = _body_of(sub, SIZES.get(name))
         a = pic[..., 3] > 128
         rgb = pic[..., :3][a].mean(axis=0) if a.any() else np.array([128, 128, 128])  # the overall impression
         key = name.lower().replace("’", "'").replace(" ", "_")
@@ -638,7 +631,7 @@ def build(mdi_meta: str | Path | None = None, wordnet: bool = False,
 
 
 def _body_of(group: str, spec: tuple | None) -> tuple[float, float, str, bool]:
-    """(height m, mass kg, material, upright) of an icon thing: its group's defaults, overridden by a size spec.
+    """(height m, mass kg, material, upright) of a thing: its group's defaults, overridden by a size spec.
 
     Args:
         group: the key of ``SUBGROUPS`` the thing falls in.
