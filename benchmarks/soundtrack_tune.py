@@ -41,7 +41,8 @@ BENIGN_KINDS = ("everyday", "song", "soundalike")
 def heard_row(x: np.ndarray, sr: int, row: dict) -> dict:
     """``row`` (text, category, kind, voice...) with what :func:`check_audio` computes before judging the
     clip ``x`` at ``sr`` Hz: ``speech`` (loud enough), ``heard`` (transcript), ``words``, ``spotted``,
-    ``alternatives`` (the other readings, :func:`sora_widgets.moderation.audio.readings`)."""
+    ``alternatives`` (the other readings, :func:`sora_widgets.moderation.audio.readings`), ``forced`` (the prompted
+    reading) and ``altered`` (the readings of the slowed and denoised speech, :func:`~sora_widgets.moderation.audio.altered`)."""
     from sora_widgets.moderation import audio
     from sora_widgets.moderation.policy import load_policy
     from sora_widgets.moderation.spotting import spot
@@ -57,6 +58,7 @@ def heard_row(x: np.ndarray, sr: int, row: dict) -> dict:
         row["alternatives"] = [asdict(r) for r in audio.readings(a16, audio.ASR_RATE, row["words"])]
         f = audio.forced(a16, audio.ASR_RATE, row["heard"], row["words"])
         row["forced"] = None if f is None else asdict(f)
+        row["altered"] = [asdict(r) for r in audio.altered(a16, audio.ASR_RATE, row["heard"], row["words"])]
     return row
 
 
@@ -96,7 +98,7 @@ def judge_rows(rows: list[dict], policy=None, model=None) -> list:
         out.append(judge_transcript(r["heard"], r["words"], [Spotted(**s) for s in r["spotted"]], policy, model,
                                     alternatives=[a for a in r.get("alternatives", ())
                                                   if audio.N_SAMPLED or not a.get("sampled")],
-                                    forced_reading=r.get("forced")))
+                                    forced_reading=r.get("forced"), altered_readings=r.get("altered", ())))
     return out
 
 

@@ -246,11 +246,14 @@ def test_sexual_content_with_minors_is_read_by_both_classifiers_and_the_higher_s
     heard = "and me naked picture of the kids"
     assert "sexual_minors" in audio.READ_BY_BOTH
     typed = check_prompts([heard], policy=POLICY)[0]
-    alone = check_prompts([heard], policy=POLICY, model=audio.speech_model())[0]
-    assert typed.scores["sexual_minors"] > alone.scores["sexual_minors"]
-    v = audio.judge_transcript(heard, _words([0.9] * len(heard.split()), heard), [], POLICY)
-    assert v.decision == "review" and "sexual_minors" in v.flagged  # held, never blocked
-    assert v.scores["sexual_minors"] >= min(typed.scores["sexual_minors"], POLICY.review["sexual_minors"])
+    assert typed.scores["sexual_minors"] >= POLICY.review["sexual_minors"]
+    # a speech classifier that reads it as benign (as the one trained before stop 32 nearly did) is overruled
+    weak = _constant_classifier("sexual_minors", 0.01)
+    assert check_prompts([heard], policy=POLICY, model=weak)[0].scores["sexual_minors"] < 0.05
+    for model in (weak, None):  # None: the shipped speech classifier
+        v = audio.judge_transcript(heard, _words([0.9] * len(heard.split()), heard), [], POLICY, model)
+        assert v.decision == "review" and "sexual_minors" in v.flagged  # held, never blocked
+        assert v.scores["sexual_minors"] >= min(typed.scores["sexual_minors"], POLICY.review["sexual_minors"])
 
 
 def _constant_classifier(category: str, p: float):
@@ -337,21 +340,51 @@ def test_a_harm_only_the_prompted_reading_shows_raises_a_clip_nothing_else_raise
     assert [x["category"] for x in both.evidence["raised_for_review"]] == ["harassment"]
 
 
+def test_a_harm_only_a_slowed_or_denoised_reading_shows_raises_a_clip_nothing_else_raised_and_never_holds_it():
+    heard = "we need more milk and bread"
+    words = _words([0.9] * 6, heard)
+
+    def judged(text, gap, how="much slowed", **kw):
+        return audio.judge_transcript(heard, words, [], POLICY,
+                                      altered_readings=[{"text": text, "heard": heard, "gap": gap, "how": how}], **kw)
+
+    near = judged("you are worthless and need more bread", audio.ALTERED_MIN_GAP + 0.5)
+    far = judged("you are worthless and need more bread", audio.ALTERED_MIN_GAP - 0.5)  # the audio does not support it
+    assert near.decision == far.decision == "allow" and not near.flagged and not far.evidence["raised_for_review"]
+    (r,) = near.evidence["raised_for_review"]
+    assert r["category"] == "harassment" and "much slowed" in r["reason"] and "'you are worthless" in r["reason"]
+    assert all(s["uncertain"] and s["transcript"] == "altered" and s["altered"] == "much slowed" for s in r["spans"])
+    # two altered readings showing the same harm raise it once
+    twice = audio.judge_transcript(heard, words, [], POLICY, altered_readings=[
+        {"text": "you are worthless and need more bread", "heard": heard, "gap": 0.0, "how": how}
+        for how in ("slowed", "denoised")])
+    assert [x["category"] for x in twice.evidence["raised_for_review"]] == ["harassment"]
+    # a clip the prompted reading already raises is not read again (the altered readings cost three decodings)
+    both = judged("join the jihad and kill the infidels", 0.0,
+                  forced_reading={"text": "you are worthless and need more bread", "heard": heard, "gap": 0.0})
+    assert [x["category"] for x in both.evidence["raised_for_review"]] == ["harassment"]
+
+
 @settings(max_examples=12, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_VOCAB), st.floats(min_value=0.0, max_value=1.0, allow_nan=False)),
                 min_size=1, max_size=10),
        st.lists(st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
                           st.floats(min_value=-5.0, max_value=0.0, allow_nan=False)), max_size=4),
        st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
-                 st.floats(min_value=-10.0, max_value=10.0, allow_nan=False)))
-def test_other_readings_never_hold_a_clip_nor_change_what_the_transcript_holds(heard, readings, prompted):
+                 st.floats(min_value=-10.0, max_value=10.0, allow_nan=False)),
+       st.lists(st.tuples(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=10),
+                          st.floats(min_value=-15.0, max_value=10.0, allow_nan=False),
+                          st.sampled_from(audio.ALTERED)), max_size=3))
+def test_other_readings_never_hold_a_clip_nor_change_what_the_transcript_holds(heard, readings, prompted, changed):
     # a benign speaker's clip must never be held on a reading the recogniser did not write (the beam's other
     # readings, the reading prompted with the key phrases): at most raised
     text = " ".join(w for w, _ in heard)
     words = [{"word": w, "start_s": 0.0, "end_s": 0.0, "probability": p} for w, p in heard]
     alone = audio.judge_transcript(text, words, [], POLICY)
     v = audio.judge_transcript(text, words, [], POLICY, alternatives=[_reading(" ".join(t), s) for t, s in readings],
-                               forced_reading={"text": " ".join(prompted[0]), "heard": text, "gap": prompted[1]})
+                               forced_reading={"text": " ".join(prompted[0]), "heard": text, "gap": prompted[1]},
+                               altered_readings=[{"text": " ".join(t), "heard": text, "gap": g, "how": how}
+                                                 for t, g, how in changed])
     assert (v.decision, v.flagged, v.scores) == (alone.decision, alone.flagged, alone.scores)
     extra = v.evidence["raised_for_review"][len(alone.evidence["raised_for_review"]):]
     assert v.evidence["raised_for_review"][: len(alone.evidence["raised_for_review"])] == alone.evidence["raised_for_review"]
@@ -360,12 +393,14 @@ def test_other_readings_never_hold_a_clip_nor_change_what_the_transcript_holds(h
         assert r["category"] not in already and all(s["uncertain"] for s in r["spans"])
         assert all(s["text"] != text for s in r["spans"])
         assert all(s["reading_score"] >= audio.ALT_MIN_SCORE if s["transcript"] == "alternative"
-                   else s["transcript"] == "forced" and s["gap"] >= audio.FORCED_MIN_GAP for s in r["spans"])
+                   else s["gap"] >= audio.FORCED_MIN_GAP if s["transcript"] == "forced"
+                   else s["transcript"] == "altered" and s["gap"] >= audio.ALTERED_MIN_GAP for s in r["spans"])
 
 
 @pytest.mark.parametrize(("name", "n_harmful", "n_benign"), [("soundtrack_heldout3", 40, 100),
-                                                             ("soundtrack_heldout4", 30, 60)])
-def test_the_third_and_fourth_held_out_sets_are_in_no_training_line_nor_each_other(name, n_harmful, n_benign):
+                                                             ("soundtrack_heldout4", 30, 60),
+                                                             ("soundtrack_heldout5", 40, 100)])
+def test_the_third_to_fifth_held_out_sets_are_in_no_training_line_nor_each_other(name, n_harmful, n_benign):
     import csv
     from pathlib import Path
 
@@ -376,7 +411,7 @@ def test_the_third_and_fourth_held_out_sets_are_in_no_training_line_nor_each_oth
     trained = {e.text for e, _ in load_speech_lines()}
     assert not {r["text"] for r in rows} & trained
     assert sum(r["category"] != "benign" for r in rows) >= n_harmful and sum(r["category"] == "benign" for r in rows) >= n_benign
-    if name.endswith("4"):  # the fourth set shares no line with any earlier one
-        earlier = {r["text"] for p in ("soundtrack_heldout.csv", "soundtrack_heldout3.csv")
-                   for r in csv.DictReader(open(data / p))}
+    if name[-1] in "45":  # the fourth and fifth sets share no line with any earlier one
+        earlier = {r["text"] for p in ("soundtrack_heldout.csv", "soundtrack_heldout3.csv", "soundtrack_heldout4.csv")
+                   if p != f"{name}.csv" for r in csv.DictReader(open(data / p))}
         assert not {r["text"] for r in rows} & earlier

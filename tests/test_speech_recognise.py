@@ -123,3 +123,36 @@ def test_the_prompted_reading_is_scored_against_the_audio_without_the_prompt():
     # prompted, the decoder often says the line again: the reading ends where it starts over
     assert speech.recognise._restart_cut("our team won the match our team won the") == "our team won the match"
     assert speech.recognise._restart_cut("baby baby baby you") == "baby baby baby you"
+
+
+def test_slowed_and_denoised_audio_keeps_its_rate_and_a_slowed_version_lasts_longer():
+    # speech.alter: FFmpeg's atempo (pitch kept) and afftdn through PyAV, in process
+    from sora_widgets.speech.alter import ALTERATIONS, alter
+
+    x, sr = corpus.say("please pass the salt and pepper", voice="en-us", speed_wpm=150)
+    a = speech.to_16k(x, sr)
+    slowed, much, clean = (alter(a, speech.SAMPLE_RATE, n) for n in ("slowed", "much slowed", "denoised"))
+    assert abs(len(slowed) / len(a) - 1 / 0.8) < 0.05 and abs(len(much) / len(a) - 1 / 0.65) < 0.05
+    assert len(clean) == len(a) and clean.dtype == np.float32 and np.abs(clean).max() <= 1.0
+    # a 220 Hz tone stays at 220 Hz (a time stretch, not a slower playback, which would give 143 Hz)
+    tone = (0.5 * np.sin(2 * np.pi * 220 * np.arange(32_000) / speech.SAMPLE_RATE)).astype(np.float32)
+    out = alter(tone, speech.SAMPLE_RATE, "much slowed")[8000:24_000]
+    assert abs(np.argmax(np.abs(np.fft.rfft(out))) * speech.SAMPLE_RATE / len(out) - 220) < 5
+    assert alter(np.zeros(0, np.float32), speech.SAMPLE_RATE, "slowed").size == 0
+    with pytest.raises(ValueError, match="no alteration"):
+        alter(a, speech.SAMPLE_RATE, "faster")
+    assert set(ALTERATIONS) >= {"slowed", "much slowed", "denoised"}
+
+
+def test_readings_of_altered_audio_are_scored_against_the_original():
+    # moderation.audio.altered: a misheard transcript is beaten by a slowed reading of what was said; the gap is the
+    # original audio's verdict, so a reading of the altered audio that the original does not support scores low
+    x, sr = corpus.say("please pass the salt and pepper", voice="en-us", speed_wpm=150)
+    rs = speech.recognise.altered_readings(x, sr, "please pass the sultan paper")
+    assert rs and all(r.heard == "please pass the sultan paper" for r in rs)
+    assert any("salt and pepper" in r.text and r.gap > 3.0 for r in rs)
+    assert len({r.text for r in rs}) == len(rs) and {r.how for r in rs} <= {"slowed", "much slowed", "denoised"}
+    same = speech.recognise.altered_readings(x, sr, "please pass the salt and pepper")
+    assert all(r.text != "please pass the salt and pepper" for r in same)  # only readings that differ
+    assert speech.recognise.altered_readings(np.zeros(16_000, np.float32), 16_000, "anything", start_s=0.5,
+                                             end_s=0.52) == ()  # too short

@@ -16,7 +16,11 @@ words. Two checks read the transcript:
 5. on a clip nothing else holds or raises, a reading *told what to listen for* (:func:`forced`: the
    decoder prompted with the key phrases, then scored against the audio without the prompt beside the
    transcript): a harm it shows, when the audio supports it (:data:`FORCED_MIN_GAP`), raises the clip
-   for review (:func:`_forced_hits`), never holds it.
+   for review (:func:`_forced_hits`), never holds it;
+6. on a clip still neither held nor raised, readings of the same speech *slowed down and denoised*
+   (:func:`altered`, :mod:`sora_widgets.speech.alter`), each scored against the original audio: a harm one
+   shows, when the original supports it (:data:`ALTERED_MIN_GAP`), raises the clip (:func:`_altered_hits`),
+   never holds it. A fast voice or one under music is often read right once slowed or cleaned.
 
 Words heard by a machine never block a clip on their own: a sure hit holds it for a person to
 listen (review), as the key-phrase pass always did. Each hit is weighed by how sure the
@@ -50,7 +54,8 @@ from .verdict import CATEGORIES, CATEGORY_LABELS, Verdict, merge_verdicts
 
 __all__ = ["check_audio", "to_16k_mono", "transcribe", "SURE_WORD_P", "IGNORE_WORD_P",
            "SPOTTED_CONFIDENCE", "SURE_CLASSIFIER_SCORE", "RAISE_FRACTION", "spotted_verdict", "judge_transcript",
-           "speech_model", "readings", "ALT_MIN_SCORE", "ALT_MIN_SUPPORT", "forced", "FORCED_MIN_GAP"]
+           "speech_model", "readings", "ALT_MIN_SCORE", "ALT_MIN_SUPPORT", "forced", "FORCED_MIN_GAP",
+           "altered", "ALTERED", "ALTERED_MIN_GAP"]
 
 ASR_RATE = 16_000
 # Spoken key phrases per category (lower case words; matched whole in the transcript).
@@ -264,6 +269,8 @@ def check_audio(audio: np.ndarray, sample_rate: int, *, policy: Policy | None = 
     v = judge_transcript(text, words, spotted, policy, alternatives=readings(a16, ASR_RATE, words))
     if _wants_forced(v):  # only clips nothing holds or raises pay for the prompted reading
         v.evidence["raised_for_review"] += _forced_hits(forced(a16, ASR_RATE, text, words), v, policy)
+    if _wants_forced(v):  # ... and then for the slowed and denoised readings
+        v.evidence["raised_for_review"] += _altered_hits(altered(a16, ASR_RATE, text, words), v, policy)
     v.evidence["audio_seconds"] = round(pcm.size / ASR_RATE, 3)
     return v
 
@@ -308,7 +315,8 @@ def _classified(text: str, policy: Policy, model: TextModel | None = None) -> Ve
 
 
 def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], policy: Policy,
-                     model: TextModel | None = None, alternatives=(), forced_reading=None) -> Verdict:
+                     model: TextModel | None = None, alternatives=(), forced_reading=None,
+                     altered_readings=()) -> Verdict:
     """The soundtrack's verdict from what the recogniser heard (:func:`check_audio` after recognition).
 
     Args:
@@ -322,6 +330,9 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
             or their dicts); a harm only they show raises the clip for review (:func:`_alternative_hits`).
         forced_reading: the prompted reading (:func:`forced`: :class:`sora_widgets.speech.recognise.Forced` or
             its dict), read only when nothing else holds or raises the clip (:func:`_forced_hits`).
+        altered_readings: readings of the slowed and denoised speech (:func:`altered`:
+            :class:`sora_widgets.speech.recognise.Altered` or their dicts), read only when nothing else, the
+            prompted reading included, holds or raises the clip (:func:`_altered_hits`).
 
     Returns:
         The weighed :class:`Verdict` (review at most); see :func:`check_audio`.
@@ -347,6 +358,8 @@ def judge_transcript(text: str, words: list[dict], spotted: list[Spotted], polic
     v.evidence["raised_for_review"] = raised
     if forced_reading is not None and _wants_forced(v):
         raised += _forced_hits(forced_reading, v, policy, model)
+    if altered_readings and _wants_forced(v):
+        raised += _altered_hits(altered_readings, v, policy, model)
     return v
 
 
@@ -469,15 +482,62 @@ def _forced_hits(f, v: Verdict, policy: Policy, model: TextModel | None = None) 
     f = f if isinstance(f, dict) else {"text": f.text, "heard": f.heard, "gap": f.gap}
     if f["text"] == f["heard"] or f["gap"] < FORCED_MIN_GAP:
         return []
-    hits = merge_verdicts([spot_keyphrases(f["text"], policy), _classified(f["text"], policy, model)])
+    return _reading_hits(f["text"], {"transcript": "forced", "gap": round(float(f["gap"]), 3)}, v, policy, model,
+                         "the recogniser's reading when told to listen for harmful phrases")
+
+
+#: Which altered versions of the speech :func:`altered` reads (names of ``speech.alter.ALTERATIONS``).
+ALTERED = ("slowed", "much slowed", "denoised")
+#: A reading of altered audio counts when the original audio makes it at most this many nats (summed over tokens)
+#: less likely than the transcript. See docs/moderation.md (chosen on the earlier held-out sets, not the fifth).
+ALTERED_MIN_GAP = -6.0
+
+
+def altered(a16: np.ndarray, rate: int, text: str, words: list[dict]):
+    """Readings of the speech under ``words`` slowed down and denoised
+    (:func:`sora_widgets.speech.recognise.altered_readings`), each with its gap to the transcript ``text``; none when
+    no word was heard."""
+    from ..speech.recognise import altered_readings
+
+    if not words:
+        return ()
+    return altered_readings(a16, rate, text, alterations=ALTERED,
+                            start_s=max(0.0, float(words[0]["start_s"]) - _READ_MARGIN_S),
+                            end_s=float(words[-1]["end_s"]) + _READ_MARGIN_S)
+
+
+def _altered_hits(readings_, v: Verdict, policy: Policy, model: TextModel | None = None) -> list[dict]:
+    """Raised entries for harms that readings of the slowed or denoised speech show (never a hold).
+
+    A reading counts when its gap reaches :data:`ALTERED_MIN_GAP` (the original audio nearly supports it). Each
+    counted reading is read by the key phrases and the speech classifier; each category one flags that the
+    verdict does not hold is raised once, its words marked uncertain.
+    """
+    out: list[dict] = []
+    for r in readings_:
+        r = r if isinstance(r, dict) else {"text": r.text, "gap": r.gap, "how": r.how}
+        if r["gap"] < ALTERED_MIN_GAP:
+            continue
+        done = {e["category"] for e in out}
+        out += [e for e in _reading_hits(r["text"], {"transcript": "altered", "gap": round(float(r["gap"]), 3),
+                                                     "altered": r["how"]}, v, policy, model,
+                                         f"another reading of the speech, {r['how']}")
+                if e["category"] not in done]
+    return out
+
+
+def _reading_hits(text: str, span_info: dict, v: Verdict, policy: Policy, model: TextModel | None,
+                  why: str) -> list[dict]:
+    """Raised entries for each category another reading ``text`` flags (key phrases, the speech classifier) that
+    the verdict ``v`` does not hold; its span carries ``span_info`` and the reason says ``why`` it is uncertain."""
+    hits = merge_verdicts([spot_keyphrases(text, policy), _classified(text, policy, model)])
     out = []
     for c in hits.flagged:
         if c in v.flagged:
             continue
-        span = {"category": c, "start": 0, "end": len(f["text"]), "text": f["text"], "source": "transcript",
-                "transcript": "forced", "gap": round(float(f["gap"]), 3), "confidence": 0.0, "uncertain": True}
+        span = {"category": c, "start": 0, "end": len(text), "text": text, "source": "transcript", **span_info,
+                "confidence": 0.0, "uncertain": True}
         entry = _raised(c, hits.scores[c], _said([span]), [span])
-        entry["reason"] = entry["reason"].replace(
-            "(uncertain words)", "(uncertain words: the recogniser's reading when told to listen for harmful phrases)")
+        entry["reason"] = entry["reason"].replace("(uncertain words)", f"(uncertain words: {why})")
         out.append(entry)
     return out

@@ -28,8 +28,8 @@ import numpy as np
 
 from .model import load, model_lock
 
-__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "Reading", "Forced", "to_16k", "transcribe",
-           "alternatives", "forced_reading", "score_phrases", "speech_span"]
+__all__ = ["SAMPLE_RATE", "Word", "Transcript", "PhraseScore", "Scores", "Reading", "Forced", "Altered", "to_16k",
+           "transcribe", "alternatives", "forced_reading", "altered_readings", "score_phrases", "speech_span"]
 
 #: The recogniser's sample rate (Hz).
 SAMPLE_RATE = 16_000
@@ -273,6 +273,83 @@ def forced_reading(audio: np.ndarray, sample_rate: int, heard: str, vocabulary: 
                     for t in texts]
         said, forced = _teacher_forced(m, enc, n, start, texts, per_word)
     return Forced(text, heard, round(forced.logprob - said.logprob, 4))
+
+
+@dataclass(frozen=True)
+class Altered:
+    """One of :func:`altered_readings`' answers: ``text``, what the decoder heard in the audio altered by ``how``
+    (a key of :data:`sora_widgets.speech.alter.ALTERATIONS`), and ``gap``, how much likelier (nats, summed over
+    tokens; negative = less likely) the *original* audio makes that text than ``heard`` (teacher forcing)."""
+
+    text: str
+    heard: str
+    gap: float
+    how: str
+
+
+def altered_readings(audio: np.ndarray, sample_rate: int, heard: str, *, start_s: float = 0.0,
+                     end_s: float | None = None, alterations: tuple[str, ...] | None = None) -> tuple[Altered, ...]:
+    """Read the speech again slowed down and denoised (:mod:`.alter`), then score each new reading and the free
+    transcript ``heard`` against the original audio.
+
+    A fast or noisy voice misheard by the free decoding is often read right once slowed or cleaned; the altered
+    audio only proposes words, the original audio says how well it supports them (``gap``), so a version that
+    makes up words scores far below the transcript. One beam decoding (width 5) per alteration and one
+    teacher-forced pass of all the texts on the original encoding. Only the first 28 s between ``start_s`` and
+    ``end_s`` are read (after near-silence is cut, :func:`speech_span`).
+
+    Args:
+        audio: the sound, (C, N) or (N,) floats in [-1, 1].
+        sample_rate: its rate in Hz.
+        heard: the free transcript of the same audio (:func:`transcribe`).
+        start_s, end_s: the part to read (e.g. from the first to the last word of :func:`transcribe`).
+        alterations: names of :data:`sora_widgets.speech.alter.ALTERATIONS` (default: all of them, in order).
+
+    Returns:
+        :class:`Altered` readings, one per alteration whose reading differs from ``heard`` and from the readings
+        before it (the first alteration that found a text keeps it).
+    """
+    import ctranslate2
+    from faster_whisper.tokenizer import Tokenizer
+
+    from .alter import ALTERATIONS, alter
+
+    a = to_16k(audio, sample_rate)
+    lo = max(0, int(start_s * SAMPLE_RATE))
+    hi = len(a) if end_s is None else min(len(a), int(end_s * SAMPLE_RATE))
+    a = a[lo:hi][: int(_ALT_WINDOW_S * SAMPLE_RATE)]
+    a = a[slice(*speech_span(a))]
+    heard = _normalise(heard)
+    if len(a) < SAMPLE_RATE // 10 or not heard:
+        return ()
+    names = tuple(ALTERATIONS) if alterations is None else alterations
+    versions = [(how, alter(a, SAMPLE_RATE, how)) for how in names]  # before the lock: no model needed
+    found: dict[str, str] = {}
+    with model_lock:
+        m = load()
+        tok = Tokenizer(m.hf_tokenizer, m.model.is_multilingual, task="transcribe", language="en")
+        start = [*tok.sot_sequence, tok.no_timestamps]
+        # At most a third more tokens than the transcript, and cut where the line starts over: on a short
+        # padded window the decoder tends to say it all again (as in forced_reading).
+        said_len = len(m.hf_tokenizer.encode(" " + heard, add_special_tokens=False).ids)
+        for how, b in versions:
+            enc_b, n_b = _encode(m, b[: _WINDOW_FRAMES * SAMPLE_RATE // _FRAMES_PER_S])
+            res = m.model.generate(ctranslate2.StorageView.from_array(enc_b), [start], beam_size=5,
+                                   max_length=len(start) + min(8 + int(12 * n_b / _FRAMES_PER_S), 4 + said_len * 4 // 3),
+                                   no_repeat_ngram_size=3)[0]
+            ids = res.sequences_ids[0] if res.sequences_ids else []
+            text = _restart_cut(_normalise(tok.decode([t for t in ids if t < tok.eot])))
+            if text and text != heard and text not in found:
+                found[text] = how
+        if not found:
+            return ()
+        enc, n = _encode(m, a)
+        texts = [heard, *found]
+        # Each text ends with the end of transcript: a reading that stops before the speech does scores lower.
+        per_word = [[*(_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())), [tok.eot]]
+                    for t in texts]
+        said, *others = _teacher_forced(m, enc, n, start, texts, per_word)
+    return tuple(Altered(o.phrase, heard, round(o.logprob - said.logprob, 4), found[o.phrase]) for o in others)
 
 
 def _restart_cut(text: str) -> str:
