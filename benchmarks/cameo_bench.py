@@ -301,28 +301,34 @@ def soundtrack_moderation(voices=SOUNDTRACK_VOICES, splits=("tune", "heldout")) 
             v = check_audio(x, sr)
             t_check += time.perf_counter() - t0
             t_audio += len(x) / sr
-            c = counts.setdefault(kind, {"allow": 0, "review": 0, "block": 0, "uncertain": 0, "spotted": 0})
+            c = counts.setdefault(kind, {"allow": 0, "review": 0, "block": 0, "uncertain": 0, "spotted": 0, "raised": 0})
             c[v.decision] += 1
             c["uncertain"] += any(s.get("uncertain") for s in v.spans)
             c["spotted"] += any(s.get("spotted") for s in v.spans)
-            if (category == "benign") != (v.decision == "allow") and len(shown) < 40:
-                shown.append(f"{kind:10s} {v.decision:6s} {voice}@{wpm} '{text}' heard '{v.evidence.get('transcript', '')}'")
+            # raised: the clip stays up and a person is asked to listen (issue 17 item 4's "at most raise")
+            raised = v.decision == "allow" and bool(v.evidence.get("raised_for_review"))
+            c["raised"] += raised
+            if (category == "benign") != (v.decision == "allow" and not raised) and len(shown) < 40:
+                why = [r["category"] for r in v.evidence.get("raised_for_review", [])] if raised else v.flagged
+                shown.append(f"{kind:10s} {'raised' if raised else v.decision:6s} {voice}@{wpm} '{text}' heard "
+                             f"'{v.evidence.get('transcript', '')}' {why}")
         print(f"soundtrack moderation, {split} split (decision counts per kind of line):")
         for kind, c in counts.items():
             n = c["allow"] + c["review"] + c["block"]
-            print(f"  {kind:10s} n={n:3d} allow {c['allow']:3d}  review {c['review']:3d} (uncertain {c['uncertain']},"
-                  f" spotted {c['spotted']})  block {c['block']:3d}")
+            print(f"  {kind:10s} n={n:3d} allow {c['allow']:3d} (raised {c['raised']})  review {c['review']:3d} "
+                  f"(uncertain {c['uncertain']}, spotted {c['spotted']})  block {c['block']:3d}")
         benign = [counts[k] for k in ("everyday", "song", "soundalike") if k in counts]
         n_b = sum(c["allow"] + c["review"] + c["block"] for c in benign)
         held = sum(c["review"] + c["block"] for c in benign)
         print(f"  {split}: benign held or blocked: {held}/{n_b} ({100 * held / n_b:.1f}%), blocked "
-              f"{sum(c['block'] for c in benign)}/{n_b}")
+              f"{sum(c['block'] for c in benign)}/{n_b}, raised (not held) {sum(c['raised'] for c in benign)}/{n_b}")
         for kind in ("keyphrase", "prompt"):
             if kind in counts:
                 c = counts[kind]
                 n = c["allow"] + c["review"] + c["block"]
-                print(f"  {split}: harmful {kind} lines caught (review or block): {c['review'] + c['block']}/{n} "
-                      f"({100 * (c['review'] + c['block']) / n:.1f}%)")
+                caught = c["review"] + c["block"] + c["raised"]
+                print(f"  {split}: harmful {kind} lines caught (held, blocked or raised): {caught}/{n} "
+                      f"({100 * caught / n:.1f}%); held or blocked {c['review'] + c['block']}/{n}")
         for s in shown:
             print("    wrong:", s)
     print(f"check time per second of audio: {t_check / t_audio:.2f}")

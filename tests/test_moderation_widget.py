@@ -118,3 +118,31 @@ def test_draw_boxes_and_highlight():
     assert (out[3, 2:12] == (255, 40, 40)).all() and (out[6, 6] == 0).all() and (f == 0).all()
     h = highlight("a <b> kill yourself", [{"start": 6, "end": 19, "category": "self_harm"}])
     assert h == "a &lt;b&gt; <mark class='sw-flag' title='promotion of self-harm or suicide'>kill yourself</mark>"
+
+
+@pytest.mark.slow  # claiming shows the clip: the first ClipPlayer compiles librosa's numba kernels
+def test_a_raised_case_says_the_clip_is_still_up_and_a_held_one_says_held(home):
+    # issue 17 item 4: unsure words raise a clip for review without holding it; the reviewer must not read "held"
+    from sora_widgets.moderation.service import raise_for_review
+
+    store, [held_case, _] = home
+    clip = Clip(np.full((6, 48, 48, 3), 90, np.uint8), np.zeros((1, 8000), np.float32), 12, 16_000, {"prompt": "y"})
+    clip_id = store.save_clip(clip, owner="alice", status="published")
+    raised = [{"category": "graphic_violence", "score": 0.57, "spans": [{"text": "peeled the skin", "uncertain": True}],
+               "reason": "raised for review as possible graphic violence or gore (score 0.57): the soundtrack may say "
+                         "'peeled the skin' (uncertain words: another reading of the speech, denoised)"}]
+    v = Verdict("allow", {"graphic_violence": 0.57}, evidence={"transcript": "i feel the skill", "raised_for_review": raised})
+    record_verdict(store, v, target_kind="clip", target_id=None, user="alice")
+    raised_case = raise_for_review(store, clip_id, v, user="alice")
+    q = ReviewQueue(store, "rev1")
+    q.refresh()
+    q.case_list.value = raised_case
+    q.claim_button.click()
+    assert q.case["case_id"] == raised_case and store.clip_info(clip_id)["status"] == "published"
+    assert "Why raised (the clip stays up" in q.case_header.value and "Why held" not in q.case_header.value
+    assert "another reading of the speech, denoised" in q.case_header.value
+    q.release_button.click()
+    q.case_list.value = held_case
+    q.claim_button.click()
+    assert q.case["case_id"] == held_case
+    assert "Why held:" in q.case_header.value and "Why raised" not in q.case_header.value

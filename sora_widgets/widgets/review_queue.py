@@ -292,10 +292,13 @@ class ReviewQueue(W.VBox):
         verdict = case.get("evidence") or {}
         ev = verdict.get("evidence") or {}
         appeal = (f"<br><b>Appeal by the author:</b> {escape(case['appeal_reason'])}" if case.get("appeal_reason") else "")
+        # A verdict that allowed the clip but raised unsure words (issue 17 item 4) did not hold it: it is still up.
+        why = ("Why raised (the clip stays up until you decide):" if verdict.get("decision") == "allow"
+               else "Why held:")
         self.case_header.value = (
             f"<h3 class='sw-case-id'>Case {escape(case['case_id'])} · {escape(CATEGORY_LABELS.get(case['category'], case['category'] or ''))}</h3>"
             f"clip {escape(str(case['clip_id']))} by @{escape(str(case['owner']))} · status {escape(case['status'])}"
-            f"<br><b>Why held:</b> {escape(case.get('reason') or '')}{appeal}"
+            f"<br><b>{why}</b> {escape(case.get('reason') or '')}{appeal}"
         )
         clip = None
         try:
