@@ -247,11 +247,7 @@ def forced_reading(audio: np.ndarray, sample_rate: int, heard: str, vocabulary: 
     import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
 
-    a = to_16k(audio, sample_rate)
-    lo = max(0, int(start_s * SAMPLE_RATE))
-    hi = len(a) if end_s is None else min(len(a), int(end_s * SAMPLE_RATE))
-    a = a[lo:hi][: int(_ALT_WINDOW_S * SAMPLE_RATE)]
-    a = a[slice(*speech_span(a))]
+    a = _speech_window(audio, sample_rate, start_s, end_s)
     heard = _normalise(heard)
     with model_lock:
         m = load()
@@ -267,11 +263,7 @@ def forced_reading(audio: np.ndarray, sample_rate: int, heard: str, vocabulary: 
                                no_repeat_ngram_size=3)[0]
         ids = res.sequences_ids[0] if res.sequences_ids else []
         text = _restart_cut(_normalise(tok.decode([t for t in ids if t < tok.eot])))
-        texts = [heard, text]
-        # Each text ends with the end of transcript: a reading that stops before the speech does scores lower.
-        per_word = [[*(_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())), [tok.eot]]
-                    for t in texts]
-        said, forced = _teacher_forced(m, enc, n, start, texts, per_word)
+        said, forced = _score_texts(m, tok, enc, n, start, [heard, text])
     return Forced(text, heard, round(forced.logprob - said.logprob, 4))
 
 
@@ -314,11 +306,7 @@ def altered_readings(audio: np.ndarray, sample_rate: int, heard: str, *, start_s
 
     from .alter import ALTERATIONS, alter
 
-    a = to_16k(audio, sample_rate)
-    lo = max(0, int(start_s * SAMPLE_RATE))
-    hi = len(a) if end_s is None else min(len(a), int(end_s * SAMPLE_RATE))
-    a = a[lo:hi][: int(_ALT_WINDOW_S * SAMPLE_RATE)]
-    a = a[slice(*speech_span(a))]
+    a = _speech_window(audio, sample_rate, start_s, end_s)
     heard = _normalise(heard)
     if len(a) < SAMPLE_RATE // 10 or not heard:
         return ()
@@ -344,12 +332,26 @@ def altered_readings(audio: np.ndarray, sample_rate: int, heard: str, *, start_s
         if not found:
             return ()
         enc, n = _encode(m, a)
-        texts = [heard, *found]
-        # Each text ends with the end of transcript: a reading that stops before the speech does scores lower.
-        per_word = [[*(_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())), [tok.eot]]
-                    for t in texts]
-        said, *others = _teacher_forced(m, enc, n, start, texts, per_word)
+        said, *others = _score_texts(m, tok, enc, n, start, [heard, *found])
     return tuple(Altered(o.phrase, heard, round(o.logprob - said.logprob, 4), found[o.phrase]) for o in others)
+
+
+def _speech_window(audio: np.ndarray, sample_rate: int, start_s: float, end_s: float | None) -> np.ndarray:
+    """The 16 kHz mono samples between ``start_s`` and ``end_s`` (at most :data:`_ALT_WINDOW_S` of them), near-silence
+    before and after cut (:func:`speech_span`): what :func:`forced_reading` and :func:`altered_readings` read."""
+    a = to_16k(audio, sample_rate)
+    lo = max(0, int(start_s * SAMPLE_RATE))
+    hi = len(a) if end_s is None else min(len(a), int(end_s * SAMPLE_RATE))
+    a = a[lo:hi][: int(_ALT_WINDOW_S * SAMPLE_RATE)]
+    return a[slice(*speech_span(a))]
+
+
+def _score_texts(m, tok, enc: np.ndarray, n: int, start: list[int], texts: list[str]) -> tuple[PhraseScore, ...]:
+    """Each whole text scored against the encoded audio (:func:`_teacher_forced`), each ending with the end of
+    transcript: a reading that stops before the speech does scores lower."""
+    per_word = [[*(_word_tokens(m.hf_tokenizer, w, first=i == 0) for i, w in enumerate(t.split())), [tok.eot]]
+                for t in texts]
+    return _teacher_forced(m, enc, n, start, texts, per_word)
 
 
 def _restart_cut(text: str) -> str:
