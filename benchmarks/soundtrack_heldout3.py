@@ -142,11 +142,18 @@ def build(fortunes: Path, out: Path = CSV_PATH, *, files=FILES, counts=COUNTS, e
     print(f"wrote {len(rows)} lines to {out} ({', '.join(f'{k} {len(v)} in the pool' for k, v in pools.items())})")
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["build"]:
-        build(Path(sys.argv[2]))
-    elif sys.argv[1:2] == ["hear"]:  # hear OUT [START [STOP]]: as soundtrack_heldout.py hear, on this set
-        ho.hear(Path(sys.argv[2]), CSV_PATH, start=int(sys.argv[3]) if len(sys.argv) > 3 else 0,
-                stop=int(sys.argv[4]) if len(sys.argv) > 4 else None, seed_offset=SEED_OFFSET)
+
+def main(argv: list[str], doc: str, *, csv_path: Path = CSV_PATH, seed_offset: int = SEED_OFFSET, **build_kwargs) -> None:
+    """The command line of this set and of the later ones built the same way (``soundtrack_heldout4.py``, ``5``):
+    ``build FORTUNES_DIR`` (``build_kwargs`` are :func:`build`'s keywords) or ``hear OUT [START [STOP]]``."""
+    if argv[1:2] == ["build"]:
+        build(Path(argv[2]), csv_path, **build_kwargs)
+    elif argv[1:2] == ["hear"]:  # hear OUT [START [STOP]]: as soundtrack_heldout.py hear, on this set
+        ho.hear(Path(argv[2]), csv_path, start=int(argv[3]) if len(argv) > 3 else 0,
+                stop=int(argv[4]) if len(argv) > 4 else None, seed_offset=seed_offset)
     else:
-        raise SystemExit(__doc__)
+        raise SystemExit(doc)
+
+
+if __name__ == "__main__":
+    main(sys.argv, __doc__)

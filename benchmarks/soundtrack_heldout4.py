@@ -23,7 +23,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import soundtrack_heldout as ho  # noqa: E402
 import soundtrack_heldout3 as h3  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,11 +76,5 @@ SEED_OFFSET = 40_000
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["build"]:
-        h3.build(Path(sys.argv[2]), CSV_PATH, files=FILES, counts=COUNTS, excluded=EXCLUDED, harmful=HARMFUL,
-                 voices=VOICES, speeds=SPEEDS, pitches=PITCHES, seed=SEED, also_known=(h3.CSV_PATH,))
-    elif sys.argv[1:2] == ["hear"]:  # hear OUT [START [STOP]]: as soundtrack_heldout.py hear, on this set
-        ho.hear(Path(sys.argv[2]), CSV_PATH, start=int(sys.argv[3]) if len(sys.argv) > 3 else 0,
-                stop=int(sys.argv[4]) if len(sys.argv) > 4 else None, seed_offset=SEED_OFFSET)
-    else:
-        raise SystemExit(__doc__)
+    h3.main(sys.argv, __doc__, csv_path=CSV_PATH, seed_offset=SEED_OFFSET, files=FILES, counts=COUNTS, excluded=EXCLUDED,
+            harmful=HARMFUL, voices=VOICES, speeds=SPEEDS, pitches=PITCHES, seed=SEED, also_known=(h3.CSV_PATH,))
