@@ -66,9 +66,12 @@ def warm_up_generate(*, engine: str | None):
         _step(lambda: ClipPlayer.media_traits(clip))  # MP4 encoder, waveform, spectrogram (numpy)
         # The provenance marks every generated clip gets (generate_checked): their patterns, font and
         # fingerprint were ~1.8 s of CPU in a first Generate. A copy is marked: nothing is registered.
-        from ..provenance.stamp import mark
+        # Package first, then the module (as publishing._provenance does): "from ..provenance.stamp import" takes the
+        # module's import lock before the package's, the reverse of a Generate on another thread, and the two met
+        # in Python's import locks ("cannot import name 'CLIP_ASSERTION' from partially initialized module").
+        from ..provenance import stamp
 
-        _step(lambda: mark(clip, creator=WARM_CREATOR))
+        _step(lambda: stamp.mark(clip, creator=WARM_CREATOR))
         _warm_clips[engine] = clip
         return clip
 
