@@ -5,8 +5,8 @@ the real migrations, so every index the product has is there), then measures:
 
 - ``social.feed.page`` (personalised, popular, following): p50/p95 latency of one page for random
   viewers, end to end (file lock, open, allowance, ranking, session rows, counters, commit, close);
-- the ranking query alone on an open connection, at 1/10 of the events and at all of them (after
-  ``refresh_stats``): what the store's growth costs the ranking;
+- ranking alone on the store (an open connection: ``candidates.sql``, then ``social.ranking``), at 1/10 of the
+  events and at all of them (after ``refresh_stats``): what the store's growth costs the ranking;
 - a baseline, named "pandas": load every visible candidate clip with its live-aggregated event counts
   into pandas and rank there (the same score), as a ratio to the feed's ranking, in the same run;
 - with ``--before REV``: the same pages through ``social.feed`` as it was at git revision ``REV``
@@ -156,8 +156,9 @@ def make_small(store, small_home: str, *, keep: int) -> None:
 
 
 def ranking_ms(store, viewer: str, *, personal: bool, reps: int, text: str | None = None) -> list[float]:
-    """The ranking query alone (ranked.sql on an open read connection), in ms, ``reps`` times; ``text``: another
-    version of ranked.sql to time instead (e.g. read with ``git show``)."""
+    """Ranking alone on the store (an open read connection: candidates.sql, then social.ranking), in ms, ``reps``
+    times; ``text``: a version of ranked.sql (which ranked in SQL, before social.ranking) to time instead (e.g.
+    read with ``git show``)."""
     params = {**viewer_params(store, viewer), "served": [], "locale": "", "tau_s": FRESHNESS_TAU_S,
               "since": dt.datetime.now() - dt.timedelta(days=feed.CANDIDATE_DAYS),
               "since_new": dt.datetime.now() - dt.timedelta(days=1),
@@ -168,7 +169,8 @@ def ranking_ms(store, viewer: str, *, personal: bool, reps: int, text: str | Non
         for _ in range(reps):
             t = time.perf_counter()
             if text is None:
-                _sql.run(con, "ranked.sql", params, visible=visible_clip_sql(), **feed.STORE_SOURCES).fetchall()
+                feed._ranked(_sql.run(con, "candidates.sql", params, visible=visible_clip_sql(),
+                                      pool=feed._pool_sql(feed.STORE_SOURCES)).fetchall(), params)
             else:
                 # before the candidates carried their columns, ranked.sql read its sources from these two tables
                 sources = feed.STORE_SOURCES if "{clip_rows}" in text else {"hot_rows": "clip_stats", "new_rows": "clips"}

@@ -35,8 +35,8 @@ personalisation off: the page is then "popular"; a daily limit may stop the feed
 with teen protections the page is a transaction that also counts what it served with
 ``social.limits.record_served``, so no client can get past the daily limit.
 
-The SQL lives in ``social/sql/`` (``ranked.sql``, ``following.sql``); ranking reads the
-per-clip counters of ``clip_stats`` (kept in step by ``social.graph``, rebuilt by
+The SQL lives in ``social/sql/`` (``candidates.sql``, ``candidate_pool.sql``, ``following.sql``); the
+formula that ranks the candidates is ``social.ranking``. Ranking reads the per-clip counters of ``clip_stats`` (kept in step by ``social.graph``, rebuilt by
 :func:`refresh_stats`), so a page does not grow with the number of events.
 """
 
@@ -54,7 +54,7 @@ from dataclasses import dataclass, field, replace
 
 from ..access import visible_clip_sql
 from ..store import NotFound, Store, normalise_handle
-from . import _sql, feed_snapshot
+from . import _sql, feed_snapshot, ranking
 from ._people import account_row
 from .accounts import band_of
 from .graph import COMPLETE_FRACTION, FRESHNESS_TAU_S
@@ -172,29 +172,56 @@ def page(
     # An adult's page only reads (one read-only open, shared with other readers). A teen's page also
     # counts what it served: a transaction, so two pages at once cannot both pass the daily limit.
     with store.read() as con:
-        params = _viewer(store, con, h)
+        params = _viewer(store, con, h, ahead=_reads_ahead(store, h, mode, session))
         if not params["viewer_teen"]:
             return _serve(store, con, h, params, mode, session, size, locale, now, count=False)
     with store.transaction() as con:
-        params = _viewer(store, con, h)
+        params = _viewer(store, con, h, ahead=_reads_ahead(store, h, mode, session))
         return _serve(store, con, h, params, mode, session, size, locale, now, count=params["viewer_teen"])
 
 
-def _viewer(store: Store, con, h: str) -> dict:
+@dataclass(frozen=True)
+class _Ahead:
+    """The live reads a warm page will need (see :func:`_live_reads`), made with the viewer's row: the copy they
+    were read against (``taken_at``), which of them (``events``, ``follows``), and, once read, their ``values``."""
+
+    taken_at: dt.datetime
+    events: bool
+    follows: bool
+    values: tuple = ()
+
+
+def _reads_ahead(store: Store, h: str, mode: str, session: _Session | None) -> _Ahead | None:
+    """What the page's warm ranking will read live, so the viewer's statement can read it too (one round trip
+    through a store service less); None for a page served again from its cursor (no ranking)."""
+    if session is not None and session.number < len(session.pages):
+        return None
+    snap = feed_snapshot.current(store, window_days=CANDIDATE_DAYS + 1)
+    first = session is None or not session.pages
+    events = mode == "personalised" and (first or _events_reuse(snap, h) is None)
+    return _Ahead(snap.taken_at, events, mode != "popular")
+
+
+def _viewer(store: Store, con, h: str, *, ahead: _Ahead | None = None) -> dict:
     """The viewer's visibility parameters (``access.viewer_params``), after checking the account exists and is not
     disabled, and the store's clock (``"clock"``), in one query: through a store service each statement is a round
     trip, and a page used to make five for these (account state, role, age twice, the clock).
 
     The same statement as ``_people.account_state`` (``_people.account_row``) and the same teen rule as
     ``viewer_params`` (``accounts.band_of`` of the stored birthdate, as ``accounts.is_minor``; an existing account
-    always has a role, so only the band decides).
+    always has a role, so only the band decides). With ``ahead``, the same statement also makes the warm page's
+    live reads; they come back under ``"ahead"``.
     """
-    row = account_row(con, h)
+    also = _live_columns(events=ahead.events, follows=ahead.follows) if ahead else ()
+    row = account_row(con, h, also=also, params={"taken": ahead.taken_at} if ahead else None)
     if row is None:
         raise NotFound(f"there is no user @{h}")
     if row[0]:
         raise PermissionError(f"@{h}'s account is disabled")
-    return {"viewer": h, "viewer_teen": band_of(row[1], bool(row[2])) == "teen", "clock": row[3]}
+    out = {"viewer": h, "viewer_teen": band_of(row[1], bool(row[2])) == "teen", "clock": row[3]}
+    if ahead:
+        out["ahead"] = replace(ahead, values=tuple(row[4:]))
+    return out
 
 
 def _serve(store: Store, con, h: str, params: dict, mode: str, session: _Session | None, size: int,
@@ -331,13 +358,36 @@ def _rank(con, mode: str, params: dict, want: int, last_owner: str | None) -> li
     """The next ``want`` rows of the session in ``mode`` ranked on the store (fewer at the end of what there is)."""
     visible = visible_clip_sql("$viewer", "c")
     if mode == "following":
-        return _sql.run(con, "following.sql", {**params, "limit": want}, visible=visible).fetchall()
-    rows = _sql.run(con, "ranked.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
-                                        "limit": _RANKED_ROWS}, visible=visible, **STORE_SOURCES).fetchall()
-    return _interleave(rows, want, last_owner)
+        return _sql.run(con, "following.sql", {**params, "limit": want}, visible=visible, clips="clips").fetchall()
+    rows = _sql.run(con, "candidates.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL},
+                    visible=visible, pool=_pool_sql(STORE_SOURCES)).fetchall()
+    return _interleave(_ranked(rows, params), want, last_owner)
 
 
-#: Where ranked.sql's candidate rows come from on the store: each clip with its ``clip_stats.hot`` (the columns
+def _pool_sql(sources: dict[str, str]) -> str:
+    """candidates.sql's pool as ``candidate_pool.sql`` reads it from tables, ``sources`` filled in (fixed
+    table names or subqueries, never input)."""
+    return _sql.load("candidate_pool.sql").format(**sources)
+
+
+def _ranked(rows: list[tuple], params: dict) -> list[tuple]:
+    """``candidates.sql``'s rows ranked by ``social.ranking.rank``: the best :data:`_RANKED_ROWS` as
+    ``(clip_id, owner, prompt, parent_id, media_hash, thumb_hash, created_at, score, reason)``."""
+    import numpy as np
+
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
+    c = ranking.Candidates(
+        clip_id=list(cols[0]), owner=list(cols[1]),
+        created_s=np.array(cols[6], dtype="datetime64[us]").astype(np.int64) / 1e6,  # as feed_snapshot.micros
+        hot=np.array([np.nan if h is None else h for h in cols[7]], dtype=float),
+        followed=np.array(cols[8], dtype=bool), remix_of_liked=np.array(cols[9], dtype=bool),
+        liked_author_n=np.array(cols[10], dtype=np.int64), less_n=np.array(cols[11], dtype=np.int64),
+        remixes_today=np.array(cols[12], dtype=np.int64))
+    return [(*rows[i][:7], score, reason) for i, score, reason in
+            ranking.rank(c, now=params["now"], tau_s=params["tau_s"], locale=params["locale"], limit=_RANKED_ROWS)]
+
+
+#: Where ranked_pool.sql's candidate rows come from on the store: each clip with its ``clip_stats.hot`` (the columns
 #: scoring and the visibility rule read), and its "hottest" and "newest" sources read the window of those rows.
 #: The warm path reads the snapshot's ``clip_rows`` (the same join, made once per copy) and its short head lists
 #: of it when they suffice (see _rank_warm, _ranked_on_snapshot).
@@ -350,9 +400,9 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
                last_owner: str | None, *, first: bool) -> list[tuple] | None:
     """The next ``want`` rows ranked on the snapshot; None when it cannot fill the page (then the store ranks).
 
-    The same ``ranked.sql``/``following.sql`` run on the snapshot's copy of the global tables, with the
-    viewer's events and follows and the clips created since the snapshot read live from ``con``. The SQL's
-    visibility fragment is left out there because the rows it returns are then checked, live, against
+    The same candidates (``candidates.sql``, or the same rows found by key) and ``following.sql`` on the
+    snapshot's copy of the global tables, with the viewer's events and follows and the clips created since
+    the snapshot read live from ``con``. The visibility fragment is left out there because the rows it returns are then checked, live, against
     ``access.visible_clip_sql`` on ``con``: the rule is applied once, on the store's current state.
 
     The viewer's events come from their one row of ``feed_viewer_events`` (migration 013: kept in step
@@ -367,7 +417,13 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     if events is None and mode != "personalised":
         events = _empty("feed_viewer_events")
     fetch = events is None
-    events, follows, newer = _live_reads(con, snap, params, events=fetch, follows=mode != "popular", got_events=events)
+    ahead = params.pop("ahead", None)
+    if ahead is not None and (ahead.taken_at, ahead.events, ahead.follows) == (snap.taken_at, fetch, mode != "popular"):
+        events, follows, newer = _live_tables(con, snap, params, ahead.values, events=fetch, follows=mode != "popular",
+                                              got_events=events)
+    else:  # the page's viewer read could not make them (another copy since, or personalisation turned off)
+        events, follows, newer = _live_reads(con, snap, params, events=fetch, follows=mode != "popular",
+                                             got_events=events)
     if fetch:
         _events_keep(snap, params["viewer"], events)
     # The hottest and newest candidates come from the snapshot's short head lists when they give the same
@@ -375,8 +431,8 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     excluded = set(params["served"])
     if mode == "personalised":
         excluded.update(e["clip_id"] for row in events.column("events").to_pylist() for e in row)
-    heads = snap.top_lists_suffice(since=params["since"], since_new=params["since_new"], now=params["now"],
-                                   excluded=excluded, pool=CANDIDATE_POOL)
+    heads = mode == "following" or snap.top_lists_suffice(
+        since=params["since"], since_new=params["since_new"], now=params["now"], excluded=excluded, pool=CANDIDATE_POOL)
     rows = _ranked_on_snapshot(snap, mode, params, events, follows, newer, heads=heads)
     # The rule, live, on the best-ranked rows first: a short id list whose oldest clip is recent lets the
     # store skip most row groups of ``clips``. All rows are checked only when that head cannot make the
@@ -384,28 +440,43 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     # row, where a row further down might have come between).
     head = rows[:want + _CHECK_HEAD_SPARE]
     chosen = _pick(mode, _check_live(con, head, params), want, last_owner)
-    if len(head) < len(rows) and (len(chosen) < want or _twice_in_a_row(chosen, last_owner)):
+    # (The following feed is chronological: the same creator twice in a row is its order, not a reason to look further.)
+    if len(head) < len(rows) and (len(chosen) < want or (mode != "following" and _twice_in_a_row(chosen, last_owner))):
         chosen = _pick(mode, _check_live(con, rows, params), want, last_owner)
     return chosen if len(chosen) == want else None
+
+
+def _live_columns(*, events: bool, follows: bool) -> tuple[str, ...]:
+    """The live reads of a warm page as columns of one statement (parameters ``$account_handle``, the viewer, and
+    ``$taken``, the copy's time): the viewer's events row (``events``), their followees (``follows``) and whether
+    any clip was created since the copy."""
+    return ("(SELECT events FROM feed_viewer_events WHERE handle = $account_handle)" if events else "NULL",
+            "(SELECT list(followee) FROM follows WHERE follower = $account_handle)" if follows else "NULL",
+            "EXISTS (SELECT 1 FROM clips WHERE created_at > $taken)")
 
 
 def _live_reads(con, snap: feed_snapshot.Snapshot, params: dict, *, events: bool, follows: bool, got_events):
     """What a warm page reads live from the store, in one statement (a round trip through a store service):
     the viewer's events row (``events``; else ``got_events`` is kept), their follows (``follows``; else none)
-    and the clips created since the snapshot (a second statement only when there are some).
+    and the clips created since the snapshot (a second statement only when there are some). The page's viewer
+    statement usually made these reads already (:func:`_reads_ahead`); then only :func:`_live_tables` runs.
 
     Returns ``(events, follows, newer)`` as Arrow tables in the shapes of ``feed_viewer_events``, ``follows``
     and :data:`feed_snapshot.CLIP_COLUMNS`.
     """
+    row = con.execute(f"SELECT {', '.join(_live_columns(events=events, follows=follows))}",
+                      {"taken": snap.taken_at, **({"account_handle": params["viewer"]} if events or follows else {})},
+                      ).fetchone()
+    return _live_tables(con, snap, params, row, events=events, follows=follows, got_events=got_events)
+
+
+def _live_tables(con, snap: feed_snapshot.Snapshot, params: dict, row: tuple, *, events: bool, follows: bool,
+                 got_events):
+    """:func:`_live_reads`' tables from the values of :func:`_live_columns` (``row``), reading the clips created
+    since the snapshot (up to the session's time) when there are some."""
     import pyarrow as pa
 
     viewer = params["viewer"]
-    row = con.execute(
-        f"""SELECT {"(SELECT events FROM feed_viewer_events WHERE handle = $viewer)" if events else "NULL"},
-                   {"(SELECT list(followee) FROM follows WHERE follower = $viewer)" if follows else "NULL"},
-                   EXISTS (SELECT 1 FROM clips WHERE created_at > $taken AND created_at <= $now)""",
-        {"taken": snap.taken_at, "now": params["now"], **({"viewer": viewer} if events or follows else {})},
-    ).fetchone()
     if events:
         empty = _empty("feed_viewer_events")
         got_events = (pa.table({"handle": [viewer], "events": pa.array([row[0]], empty.schema.field("events").type)},
@@ -413,36 +484,54 @@ def _live_reads(con, snap: feed_snapshot.Snapshot, params: dict, *, events: bool
     followees = row[1] or []
     follow_rows = pa.table({"follower": pa.array([viewer] * len(followees), pa.string()),
                             "followee": pa.array(followees, pa.string())}) if follows else _empty("follows")
+    newer = None
     if row[2]:
         src = con.cursor()  # its own cursor: Arrow results come from a relation (``sql``), which needs a clean one
         newer = src.sql(f"SELECT {feed_snapshot.CLIP_COLUMNS} FROM clips WHERE created_at > $taken AND created_at <= $now",
                         params={"taken": snap.taken_at, "now": params["now"]}).to_arrow_table()
         src.close()
-    else:
-        newer = None
+        if not newer.num_rows:
+            newer = None
     return got_events, follow_rows, newer
 
 
 def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, follows, newer, *,
                         heads: bool) -> list[tuple]:
-    """``ranked.sql`` (or ``following.sql``) run on the snapshot, unchecked.
+    """The next rows of the session ranked on the snapshot, unchecked: ``(clip_id, owner, prompt, parent_id,
+    media_hash, thumb_hash, created_at, score, reason)``, best first (following: newest first).
 
     Args:
         snap: the snapshot.
         mode: one of :data:`MODES`.
-        params: the SQL's parameters (see ranked.sql).
+        params: the SQL's parameters (see candidates.sql), with ``tau_s``.
         events, follows: Arrow tables in the shape of ``feed_viewer_events`` and ``follows``: the viewer's.
         newer: Arrow table of the clips created since the snapshot (:data:`feed_snapshot.CLIP_COLUMNS`), or None
             when there are none.
-        heads: the hottest and newest sources read the snapshot's short head lists (only where
-            ``Snapshot.top_lists_suffice``), else the full tables.
+        heads: the candidates are found by key (:func:`_warm_pool`: the short head lists, the owner and
+            parent indexes; for the ranked modes only where ``Snapshot.top_lists_suffice``) and their facts
+            by :func:`_warm_candidates`, else read from the copy's full tables by ``candidates.sql``
+            (following: ``following.sql`` over the followed authors' clips, or over the copy's clips). Both
+            give the same page.
     """
+    if heads and mode != "following":
+        pool, cands = _warm_candidates(snap, mode, params, events, follows, newer)
+        top = ranking.rank(cands, now=params["now"], tau_s=params["tau_s"], locale=params["locale"],
+                           limit=_RANKED_ROWS)
+        if not top:
+            return []
+        picked = pool.take([i for i, _, _ in top]).select(
+            ["clip_id", "owner", "prompt", "parent_id", "media_hash", "thumb_hash", "created_at"]).to_pylist()
+        return [(*r.values(), score, reason) for r, (_, score, reason) in zip(picked, top, strict=True)]
     cur = snap.con.cursor()  # this thread's own cursor on the process's one in-memory connection
     try:
-        cur.register("feed_viewer_events", events)  # connection-local views, under the names the SQL reads
-        cur.register("follows", follows)
-        # Candidates carry their columns (ranked.sql): the copy's clip_rows and its head lists of it; with no clip
-        # since the copy, the copy's own tables (binding a view over a union costs each page).
+        cur.register("follows", follows)  # connection-local views, under the names the SQL reads
+        if heads:  # following: its SQL reads the followed authors' clips, found by key, as its ``clips``
+            cur.register("_pool", _warm_pool(snap, mode, params, events, follows, newer))
+            return _sql.run(cur, "following.sql", {**params, "limit": _RANKED_ROWS}, visible="true",
+                            clips="_pool").fetchall()
+        cur.register("feed_viewer_events", events)
+        # Candidates carry their columns (candidate_pool.sql): the copy's clip_rows; with no clip since the copy,
+        # the copy's own tables (binding a view over a union costs each page).
         sources = {"clip_rows": "clip_rows", "hot_rows": "in_window", "new_rows": "in_window", "cand_rows": "in_window"}
         if newer is not None and newer.num_rows:
             cur.register("_newer", newer)
@@ -450,19 +539,144 @@ def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, e
             cur.execute("CREATE TEMP VIEW _clip_rows AS SELECT * FROM memory.main.clip_rows "
                         "UNION ALL SELECT *, NULL::DOUBLE AS hot FROM _newer")
             sources["clip_rows"] = "_clip_rows"
-        if heads:
-            newest = "new_top"
-            if sources["clip_rows"] == "_clip_rows":
-                cur.execute("CREATE TEMP VIEW _newest AS SELECT * FROM memory.main.new_top "
-                            "UNION ALL SELECT *, NULL::DOUBLE AS hot FROM _newer")
-                newest = "_newest"
-            sources.update(hot_rows="hot_top", new_rows=newest,
-                           cand_rows=f"(SELECT * FROM hot_top UNION ALL SELECT * FROM {newest})")
-        name = "following.sql" if mode == "following" else "ranked.sql"
-        return _sql.run(cur, name, {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL,
-                                    "limit": _RANKED_ROWS}, visible="true", **sources).fetchall()
+        if mode == "following":
+            return _sql.run(cur, "following.sql", {**params, "limit": _RANKED_ROWS}, visible="true",
+                            clips="clips").fetchall()
+        rows = _sql.run(cur, "candidates.sql", {**params, "personal": mode == "personalised", "pool": CANDIDATE_POOL},
+                        visible="true", pool=_pool_sql(sources)).fetchall()
+        return _ranked(rows, params)
     finally:
         cur.close()
+
+
+def _warm_candidates(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, follows, newer):
+    """``candidates.sql``'s rows on the copy, without a query: the pool found by key (:func:`_warm_pool`), the
+    same filters (not excluded, not the viewer's own, the session's locale) and the same facts per clip.
+
+    Returns:
+        ``(pool, candidates)``: the kept rows (Arrow, the copy's ``clip_rows`` shape) and their
+        ``ranking.Candidates``, in the same order.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    personal = mode == "personalised"
+    seen = [e for row in events.column("events").to_pylist() for e in row] if personal else []
+    excluded = set(params["served"]) | {e["clip_id"] for e in seen}
+    followees = set(follows.column("followee").to_pylist()) if personal else set()
+    liked = {e["clip_id"] for e in seen if e["kind"] == "like"}
+    liked_n: dict[str, int] = {}
+    less_n: dict[str, int] = {}
+    for e in seen:
+        if e["kind"] == "like":
+            liked_n[e["owner"]] = liked_n.get(e["owner"], 0) + 1
+        elif e["kind"] == "see_less":
+            less_n[e["owner"]] = less_n.get(e["owner"], 0) + 1
+    locale_owners = snap.handles_of(params["locale"]) if params["locale"] else None
+    pool = _warm_pool(snap, mode, params, events, follows, newer)
+    ids, owners = pool.column("clip_id").to_pylist(), pool.column("owner").to_pylist()
+    keep = [i for i, (c, o) in enumerate(zip(ids, owners, strict=True))
+            if c not in excluded and o != params["viewer"] and (locale_owners is None or o in locale_owners)]
+    pool = pool.take(pa.array(keep, pa.int64()))
+    ids, owners = [ids[i] for i in keep], [owners[i] for i in keep]
+    parents = pool.column("parent_id").to_pylist()
+    # Remixes in the day before the session's time, per candidate (the copy's edges, by parent).
+    now_us = int(np.datetime64(params["now"], "us").astype(np.int64))
+    edges = snap.edges_by_parent.rows(ids)
+    made = snap.edges.column("created_us").to_numpy()[edges]
+    edges = edges[(made > now_us - 86_400_000_000) & (made <= now_us)]
+    remixed: dict[str, int] = {}
+    for parent in snap.edges.column("parent_id").take(pa.array(edges, pa.int64())).to_pylist():
+        remixed[parent] = remixed.get(parent, 0) + 1
+    hot = pool.column("hot").to_numpy(zero_copy_only=False)
+    return pool, ranking.Candidates(
+        clip_id=ids, owner=owners,
+        created_s=feed_snapshot.micros(pool.column("created_at")) / 1e6,
+        hot=np.asarray(hot, dtype=float),
+        followed=np.array([o in followees for o in owners], dtype=bool),
+        remix_of_liked=np.array([p in liked for p in parents], dtype=bool),
+        liked_author_n=np.array([liked_n.get(o, 0) for o in owners], dtype=np.int64),
+        less_n=np.array([less_n.get(o, 0) for o in owners], dtype=np.int64),
+        remixes_today=np.array([remixed.get(c, 0) for c in ids], dtype=np.int64))
+
+
+def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, follows, newer):
+    """The candidates ``candidate_pool.sql`` would read on the copy (for ``following``: the followed authors'
+    clips of the window), found by key: an Arrow table in the shape of the copy's ``clip_rows``, each clip once.
+
+    - the hottest: the first ``CANDIDATE_POOL`` clips of the hot list (``Snapshot.hot_rows``) created in
+      ``($since, $now]`` and not excluded (served, and for the personalised feed seen);
+    - the newest: the same over the clips created since the copy (newest first), then the newest list,
+      created in ``($since_new, $now]``;
+    - personalised: the clips in ``($since, $now]`` of the people the viewer follows (owner index, and the
+      clips since the copy), and those whose remix edge from a clip the viewer liked was made in that window
+      (the copy's edges by parent, then the clips by parent);
+    - following: only the followed authors' clips.
+
+    The caller makes sure the head lists suffice (``Snapshot.top_lists_suffice``).
+
+    Args:
+        snap: the snapshot.
+        mode: one of :data:`MODES`.
+        params: ``now``, ``since``, ``since_new``, ``served`` (see candidates.sql).
+        events, follows: the viewer's (Arrow, as for :func:`_ranked_on_snapshot`).
+        newer: the clips created since the copy, or None.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    us = {k: int(np.datetime64(params[k], "us").astype(np.int64)) for k in ("now", "since", "since_new")}
+    seen = [e for row in events.column("events").to_pylist() for e in row] if mode == "personalised" else []
+    excluded = pa.array(sorted(set(params["served"]) | {e["clip_id"] for e in seen}), pa.string())
+    followees = pa.array(sorted(set(follows.column("followee").to_pylist())) if mode != "popular" else [], pa.string())
+    rows = snap.rows
+    if newer is not None and newer.num_rows:
+        newer = newer.append_column("hot", pa.nulls(newer.num_rows, pa.float64())).cast(rows.schema)
+        newer = newer.sort_by([("created_at", "descending"), ("clip_id", "descending")])
+    else:
+        newer = rows.slice(0, 0)
+    newer_us = feed_snapshot.micros(newer.column("created_at"))
+
+    def take(table, found) -> pa.Table:  # row numbers as int64 (an empty Python list would have no type)
+        return table.take(pa.array(np.asarray(found, dtype=np.int64)))
+
+    def head(table, created, lo: int) -> np.ndarray:  # the source's first CANDIDATE_POOL rows that pass
+        ok = (created > lo) & (created <= us["now"])
+        if len(excluded):
+            ok &= ~pc.is_in(table.column("clip_id"), value_set=excluded).to_numpy(zero_copy_only=False)
+        return np.flatnonzero(ok)[:CANDIDATE_POOL]
+
+    def in_window(found: np.ndarray, created: np.ndarray) -> np.ndarray:
+        return found[(created[found] > us["since"]) & (created[found] <= us["now"])]
+
+    parts = []
+    if mode != "following":
+        parts.append(take(snap.hot_rows, head(snap.hot_rows, snap.hot_us, us["since"])))
+        newest = pa.concat_tables([newer, snap.new_rows]) if newer.num_rows else snap.new_rows
+        parts.append(take(newest, head(newest, np.concatenate([newer_us, snap.new_us]), us["since_new"])))
+    if len(followees):
+        parts.append(take(rows, in_window(snap.by_owner.rows(followees.to_pylist()), snap.created_us)))
+        if newer.num_rows:
+            mine = pc.is_in(newer.column("owner"), value_set=followees).to_numpy(zero_copy_only=False)
+            parts.append(take(newer, in_window(np.flatnonzero(mine), newer_us)))
+    liked = {e["clip_id"] for e in seen if e["kind"] == "like"}
+    if liked:
+        made = in_window(snap.edges_by_parent.rows(liked), snap.edges.column("created_us").to_numpy())
+        children = set(take(snap.edges, made).column("child_id").to_pylist())
+        remixes = in_window(snap.by_parent.rows(liked), snap.created_us)
+        parts.append(take(rows, [i for i, c in zip(remixes, take(rows, remixes).column("clip_id").to_pylist(),
+                                                   strict=True) if c in children]))
+    if not parts:
+        return rows.slice(0, 0)
+    pool = pa.concat_tables(parts)
+    ids = pool.column("clip_id").to_pylist()
+    keep, met = [], set()
+    for i, clip_id in enumerate(ids):  # each clip once (a hot clip of a followed author is in two sources)
+        if clip_id not in met:
+            met.add(clip_id)
+            keep.append(i)
+    return take(pool, keep) if len(keep) < len(ids) else pool
 
 
 #: Ranked rows beyond the page's size whose visibility a warm page checks first (see _rank_warm; all of them

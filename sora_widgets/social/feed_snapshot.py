@@ -29,15 +29,18 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._threads import start_background
 from ..store import Store
 from ..store.store import DUCKDB_CONFIG
 
-__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "Snapshot", "current", "forget"]
+__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "KeyIndex", "Snapshot", "current", "forget"]
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +63,42 @@ CLIP_COLUMNS = ("clip_id, owner, NULL::VARCHAR AS prompt, parent_id, NULL::VARCH
 TOP_ROWS = 5000
 
 
+class KeyIndex:
+    """The rows of a column's each value, for lookups by key without a scan: on a million-clip store a
+    DuckDB semi-join over the copy's week of ``clip_rows`` (~250 k rows) costs ~10 ms a page, while the
+    few hundred rows of the people one follows are a dictionary look-up and an Arrow ``take`` away.
+
+    Args:
+        column: the column (Arrow, strings; nulls are not indexed).
+    """
+
+    def __init__(self, column: pa.ChunkedArray | pa.Array):
+        encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        self._code = {k: i for i, k in enumerate(encoded.dictionary.to_pylist())}
+        self._order = np.argsort(codes, kind="stable")  # row numbers grouped by value, in row order within one
+        self._start = np.searchsorted(codes[self._order], np.arange(len(self._code) + 1))
+
+    def rows(self, keys) -> np.ndarray:
+        """The row numbers (ascending) whose value is one of ``keys`` (unknown keys give nothing)."""
+        parts = [self._order[self._start[c]:self._start[c + 1]] for c in {self._code.get(k) for k in keys}
+                 if c is not None]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One copy: ``con`` (an in-memory DuckDB; take a ``con.cursor()`` per use), ``taken_at`` (the
     store's clock when read), ``since`` (the oldest creation time it holds, exclusive), ``taken_mono``
-    (``time.monotonic()`` when read, for its age) and ``store_key`` (the store's database file)."""
+    (``time.monotonic()`` when read, for its age) and ``store_key`` (the store's database file).
+
+    For the page's key lookups (``social.feed._warm_pool``) it also holds, as Arrow tables in the shape of
+    ``clip_rows``: ``rows`` (``clip_rows`` in creation order), ``hot_rows`` and ``new_rows`` (the short head
+    lists, in the order of ``hot_top``/``new_top``); ``created_us`` (``rows``' creation times, microseconds
+    since the epoch; ``hot_us``/``new_us`` the same for the head lists) and the indexes ``by_owner`` and
+    ``by_parent`` of ``rows``; ``edges`` (the copy's ``remix_edges``: ``child_id``, ``parent_id``,
+    ``created_us``) and their index ``edges_by_parent``.
+    """
 
     con: duckdb.DuckDBPyConnection
     taken_at: dt.datetime
@@ -73,6 +107,29 @@ class Snapshot:
     store_key: str
     hot_top: tuple[tuple[str, dt.datetime], ...] = ()
     new_top: tuple[tuple[str, dt.datetime], ...] = ()
+    rows: pa.Table | None = None
+    hot_rows: pa.Table | None = None
+    new_rows: pa.Table | None = None
+    created_us: np.ndarray | None = None
+    by_owner: KeyIndex | None = None
+    by_parent: KeyIndex | None = None
+    edges: pa.Table | None = None
+    edges_by_parent: KeyIndex | None = None
+    hot_us: np.ndarray | None = None
+    new_us: np.ndarray | None = None
+    _locales: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def handles_of(self, locale: str) -> frozenset[str]:
+        """The handles of the copy's users of ``locale`` (read once per copy and locale)."""
+        got = self._locales.get(locale)
+        if got is None:
+            cur = self.con.cursor()
+            try:
+                got = frozenset(r[0] for r in cur.execute("SELECT handle FROM users WHERE locale = ?", [locale]).fetchall())
+            finally:
+                cur.close()
+            self._locales[locale] = got
+        return got
 
     def covers(self, since: dt.datetime) -> bool:
         """Does it hold every clip created after ``since`` (up to ``taken_at``)?"""
@@ -198,7 +255,23 @@ def _take(store: Store, window_days: int) -> Snapshot:
     # mostly waits for a core (personalised ranking on the copy at load 15: CPU p50 38 vs 40-51 ms, wall p95
     # 320-440 vs 560-740 ms with two).
     con.execute("SET threads = 1")
-    hot_top = tuple(con.execute("SELECT clip_id, created_at FROM hot_top ORDER BY hot DESC, clip_id").fetchall())
-    new_top = tuple(con.execute("SELECT clip_id, created_at FROM new_top ORDER BY created_at DESC, clip_id DESC")
-                    .fetchall())
-    return Snapshot(con, taken_at, since, mono, str(store.db_path), hot_top, new_top)
+    hot_rows = con.sql("SELECT * FROM hot_top ORDER BY hot DESC, clip_id").to_arrow_table()
+    new_rows = con.sql("SELECT * FROM new_top ORDER BY created_at DESC, clip_id DESC").to_arrow_table()
+    hot_top = tuple(zip(hot_rows.column("clip_id").to_pylist(), hot_rows.column("created_at").to_pylist(), strict=True))
+    new_top = tuple(zip(new_rows.column("clip_id").to_pylist(), new_rows.column("created_at").to_pylist(), strict=True))
+    # One chunk each: a ``take`` over DuckDB's many small batches costs ~1 ms a call, over one chunk microseconds.
+    hot_rows, new_rows = hot_rows.combine_chunks(), new_rows.combine_chunks()
+    rows = con.sql("SELECT * FROM clip_rows ORDER BY created_at").to_arrow_table().combine_chunks()
+    edges = edges.combine_chunks().select(["child_id", "parent_id"]).append_column("created_us", pa.array(micros(edges.column("created_at"))))
+    return Snapshot(con, taken_at, since, mono, str(store.db_path), hot_top, new_top, rows=rows, hot_rows=hot_rows,
+                    new_rows=new_rows, created_us=micros(rows.column("created_at")),
+                    by_owner=KeyIndex(rows.column("owner")), by_parent=KeyIndex(rows.column("parent_id")),
+                    edges=edges, edges_by_parent=KeyIndex(edges.column("parent_id")),
+                    hot_us=micros(hot_rows.column("created_at")), new_us=micros(new_rows.column("created_at")))
+
+
+def micros(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An Arrow timestamp column (naive, the store's clock) as int64 microseconds since the epoch."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
