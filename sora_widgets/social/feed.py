@@ -175,8 +175,11 @@ def page(
         params = _viewer(store, con, h, ahead=_reads_ahead(store, h, mode, session))
         if not params["viewer_teen"]:
             return _serve(store, con, h, params, mode, session, size, locale, now, count=False)
+    ahead = params.get("ahead")  # the ranking facts just read stay good; the account is read again, in the transaction
     with store.transaction() as con:
-        params = _viewer(store, con, h, ahead=_reads_ahead(store, h, mode, session))
+        params = _viewer(store, con, h)
+        if ahead is not None:
+            params["ahead"] = ahead
         return _serve(store, con, h, params, mode, session, size, locale, now, count=params["viewer_teen"])
 
 

@@ -88,17 +88,19 @@ def rank(c: Candidates, *, now: dt.datetime, tau_s: float, locale: str, limit: i
              * (1.0 + 0.3 * np.minimum(c.liked_author_n, 3))     # authors you liked before
              * np.power(0.3, np.minimum(c.less_n, 3)))           # "see less" of this author
     # Author diversity: the k-th best clip of an author (by score, then clip id) weighs 0.5 ** (k - 1).
-    by_author = sorted(range(n), key=lambda i: (c.owner[i], -score[i], c.clip_id[i]))
+    # (numpy's lexsort sorts by its last key first; strings compare by code point, as Python's do.)
+    owner, clip_id = np.array(c.owner, dtype=str), np.array(c.clip_id, dtype=str)
+    by_author = np.lexsort((clip_id, -score, owner))
+    sorted_owner = owner[by_author]
+    starts = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]]
+    place = np.arange(n)
+    k = place - np.maximum.accumulate(np.where(starts, place, 0))  # 0 for an author's best clip, 1 next...
     weight = np.empty(n)
-    k, prev = 0, None
-    for i in by_author:
-        k = k + 1 if c.owner[i] == prev else 0
-        prev = c.owner[i]
-        weight[i] = 0.5 ** k
+    weight[by_author] = np.power(0.5, k)
     ranked = score * weight
-    best = sorted(range(n), key=lambda i: (-ranked[i], c.clip_id[i]))[:limit]
+    best = np.lexsort((clip_id, -ranked))[:limit]
     day_ago_s = now_s - 86400.0
-    return [(i, float(ranked[i]), _reason(c, i, locale, day_ago_s)) for i in best]
+    return [(int(i), float(ranked[i]), _reason(c, int(i), locale, day_ago_s)) for i in best]
 
 
 def _reason(c: Candidates, i: int, locale: str, day_ago_s: float) -> str:
