@@ -260,7 +260,7 @@ def _serve(store: Store, con, h: str, params: dict, mode: str, session: _Session
         here = _encode(session)
         full = len(items) == want and len(session.pages) < MAX_PAGES
     if count and limits:
-        limits.record_served(store, h, len(items), con=con, now=now)
+        limits.record_served(store, h, len(items), con=con, now=now, minor=params["viewer_teen"])
     nxt = _encode(replace(session, number=number + 1)) if full and items else None
     return FeedPage(items, nxt, None, mode, here, prev)
 
@@ -794,7 +794,7 @@ def open_shared(store: Store, viewer: str, clip_id: str, *, now: dt.datetime | N
         if row is None:
             return None
         if params["viewer_teen"] and limits:
-            limits.record_served(store, h, 1, con=con, now=now)
+            limits.record_served(store, h, 1, con=con, now=now, minor=params["viewer_teen"])
     return FeedItem(clip_id=row[0], owner=row[1], prompt=row[2], reason=SHARED_REASON, score=0.0, parent_id=row[3],
                     media_hash=row[4], thumb_hash=row[5], created_at=row[6])
 

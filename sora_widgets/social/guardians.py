@@ -389,7 +389,7 @@ def _stricter_limit(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def settings_for(store: Store, teen: str) -> dict[str, Any]:
+def settings_for(store: Store, teen: str, *, minor: bool | None = None) -> dict[str, Any]:
     """The settings that apply to ``teen`` now: what every service enforces.
 
     Args:
@@ -398,13 +398,16 @@ def settings_for(store: Store, teen: str) -> dict[str, Any]:
             guardian gets :data:`TEEN_DEFAULTS`; with guardians, the stricter value of each
             setting across them (DMs: off < followed_back < on; limits: the smaller; quiet hours:
             the first guardian's that set any).
+        minor: whether teen protections apply to ``teen``, when the caller just read it with
+            ``accounts.band_of`` in the same transaction (``social.feed`` does, with the account);
+            None reads it (``accounts.is_minor``). Through a store service each read is a round trip.
 
     Returns a dict: ``dms``, ``personalised``, ``daily_limit_clips``, ``daily_limit_minutes``,
     ``quiet_hours`` (``(start, end)`` "HH:MM" or None), ``minor`` (bool), ``guardians`` (handles).
     """
     t = normalise_handle(teen)
     with store.read() as con:  # one connection for the age and the links
-        if not is_minor(store, t):
+        if not (is_minor(store, t) if minor is None else minor):
             return {**ADULT_SETTINGS, "minor": False, "guardians": []}
         rows = con.execute("SELECT guardian, settings FROM guardian_links WHERE teen = ? ORDER BY created_at",
                            [t]).fetchall()

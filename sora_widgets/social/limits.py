@@ -85,12 +85,13 @@ def feed_allowance(store: Store, viewer: str, *, now: dt.datetime | None = None,
         now: the current time (default: the server's clock; tests step days with it).
         minor: whether teen protections apply to ``viewer``, when the caller read it already
             (``social.feed`` does, with the account): False skips reading the age again and takes the
-            adults' settings (``guardians.ADULT_SETTINGS``); None reads it (``guardians.settings_for``).
+            adults' settings (``guardians.ADULT_SETTINGS``), True reads only the guardians' settings
+            (``guardians.settings_for(minor=True)``); None reads both.
     """
     now = _now(now)
     viewer = normalise_handle(viewer)
     with store.read() as con:  # one connection for the settings and the counters (each open costs ~16 ms)
-        s = ADULT_SETTINGS if minor is False else settings_for(store, viewer)
+        s = ADULT_SETTINGS if minor is False else settings_for(store, viewer, minor=minor)
         limited = s["daily_limit_clips"] is not None or s["daily_limit_minutes"] is not None
         # The counters only matter under a limit (each read is a round trip through a store service).
         clips, active, _ = _usage(con, viewer, now.date()) if limited else (0, 0.0, None)
@@ -113,7 +114,7 @@ def feed_allowance(store: Store, viewer: str, *, now: dt.datetime | None = None,
 
 
 def record_served(store: Store, viewer: str, n: int, *, con: duckdb.DuckDBPyConnection | None = None,
-                  now: dt.datetime | None = None) -> None:
+                  now: dt.datetime | None = None, minor: bool | None = None) -> None:
     """Count ``n`` clips served to ``viewer`` now (teens only: adults have no limit).
 
     Args:
@@ -122,6 +123,8 @@ def record_served(store: Store, viewer: str, n: int, *, con: duckdb.DuckDBPyConn
         n: how many clips the page held (0 still marks the time, for the gap count).
         con: the feed's open transaction (the count commits with the page).
         now: the current time (default: the server's clock).
+        minor: whether teen protections apply to ``viewer``, when the caller read it in the same
+            transaction (``social.feed`` does, with the account); None reads it.
     """
     if n < 0:
         raise ValueError(f"n must be 0 or more; got {n}")
@@ -130,13 +133,15 @@ def record_served(store: Store, viewer: str, n: int, *, con: duckdb.DuckDBPyConn
     with contextlib.ExitStack() as stack:
         if con is None:
             con = stack.enter_context(store.transaction())
-        if not settings_for(store, viewer)["minor"]:
+        if not (settings_for(store, viewer)["minor"] if minor is None else minor):
             return  # adults have no limit; a teen is counted even without one, so a limit set later sees the day
         day = now.date()
         clips, active, last = _usage(con, viewer, day)
         if last is not None:
             gap = (now - last).total_seconds()
             active += min(max(gap, 0.0), SCROLL_BREAK_S) if gap <= SCROLL_BREAK_S else 0.0
-        con.execute("DELETE FROM feed_usage WHERE handle = ? AND day = ?", [viewer, day])
-        con.execute("INSERT INTO feed_usage (handle, day, clips_served, active_s, last_served_at) VALUES (?, ?, ?, ?, ?)",
+        # One statement (a round trip through a store service), the day's row replaced.
+        con.execute("INSERT INTO feed_usage (handle, day, clips_served, active_s, last_served_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (handle, day) DO UPDATE SET clips_served = excluded.clips_served, "
+                    "active_s = excluded.active_s, last_served_at = excluded.last_served_at",
                     [viewer, day, clips + int(n), active, now])
