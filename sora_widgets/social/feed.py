@@ -36,8 +36,9 @@ with teen protections the page is a transaction that also counts what it served 
 ``social.limits.record_served``, so no client can get past the daily limit.
 
 The SQL lives in ``social/sql/`` (``candidates.sql``, ``candidate_pool.sql``, ``following.sql``); the
-formula that ranks the candidates is ``social.ranking``. Ranking reads the per-clip counters of ``clip_stats`` (kept in step by ``social.graph``, rebuilt by
-:func:`refresh_stats`), so a page does not grow with the number of events.
+formula that ranks the candidates is ``social.ranking``. Ranking reads the per-clip counters of
+``clip_stats`` (kept in step by ``social.graph``, rebuilt by :func:`refresh_stats`), so a page does not
+grow with the number of events.
 """
 
 from __future__ import annotations
@@ -390,7 +391,7 @@ def _ranked(rows: list[tuple], params: dict) -> list[tuple]:
             ranking.rank(c, now=params["now"], tau_s=params["tau_s"], locale=params["locale"], limit=_RANKED_ROWS)]
 
 
-#: Where ranked_pool.sql's candidate rows come from on the store: each clip with its ``clip_stats.hot`` (the columns
+#: Where candidate_pool.sql's candidate rows come from on the store: each clip with its ``clip_stats.hot`` (the columns
 #: scoring and the visibility rule read), and its "hottest" and "newest" sources read the window of those rows.
 #: The warm path reads the snapshot's ``clip_rows`` (the same join, made once per copy) and its short head lists
 #: of it when they suffice (see _rank_warm, _ranked_on_snapshot).
@@ -405,8 +406,9 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
 
     The same candidates (``candidates.sql``, or the same rows found by key) and ``following.sql`` on the
     snapshot's copy of the global tables, with the viewer's events and follows and the clips created since
-    the snapshot read live from ``con``. The visibility fragment is left out there because the rows it returns are then checked, live, against
-    ``access.visible_clip_sql`` on ``con``: the rule is applied once, on the store's current state.
+    the snapshot read live from ``con``. The visibility fragment is left out there because the rows it
+    returns are then checked, live, against ``access.visible_clip_sql`` on ``con``: the rule is applied
+    once, on the store's current state.
 
     The viewer's events come from their one row of ``feed_viewer_events`` (migration 013: kept in step
     with ``feed_events`` on write), read on the first page of a session; later pages of the same session
@@ -433,7 +435,7 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     # pool as the full tables would (nearly always: only a long session or a heavy viewer uses them up).
     excluded = set(params["served"])
     if mode == "personalised":
-        excluded.update(e["clip_id"] for row in events.column("events").to_pylist() for e in row)
+        excluded.update(e["clip_id"] for e in _seen(events))
     heads = mode == "following" or snap.top_lists_suffice(
         since=params["since"], since_new=params["since_new"], now=params["now"], excluded=excluded, pool=CANDIDATE_POOL)
     rows = _ranked_on_snapshot(snap, mode, params, events, follows, newer, heads=heads)
@@ -443,8 +445,9 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     # row, where a row further down might have come between).
     head = rows[:want + _CHECK_HEAD_SPARE]
     chosen = _pick(mode, _check_live(con, head, params), want, last_owner)
-    # (The following feed is chronological: the same creator twice in a row is its order, not a reason to look further.)
-    if len(head) < len(rows) and (len(chosen) < want or (mode != "following" and _twice_in_a_row(chosen, last_owner))):
+    # (The following feed is chronological: the same creator twice in a row is its order, no reason to look on.)
+    twice = mode != "following" and _twice_in_a_row(chosen, last_owner)
+    if len(head) < len(rows) and (len(chosen) < want or twice):
         chosen = _pick(mode, _check_live(con, rows, params), want, last_owner)
     return chosen if len(chosen) == want else None
 
@@ -529,7 +532,7 @@ def _ranked_on_snapshot(snap: feed_snapshot.Snapshot, mode: str, params: dict, e
     try:
         cur.register("follows", follows)  # connection-local views, under the names the SQL reads
         if heads:  # following: its SQL reads the followed authors' clips, found by key, as its ``clips``
-            cur.register("_pool", _warm_pool(snap, mode, params, events, follows, newer))
+            cur.register("_pool", _warm_pool(snap, mode, params, [], _followees(follows), newer))
             return _sql.run(cur, "following.sql", {**params, "limit": _RANKED_ROWS}, visible="true",
                             clips="_pool").fetchall()
         cur.register("feed_viewer_events", events)
@@ -564,9 +567,9 @@ def _warm_candidates(snap: feed_snapshot.Snapshot, mode: str, params: dict, even
     import pyarrow as pa
 
     personal = mode == "personalised"
-    seen = [e for row in events.column("events").to_pylist() for e in row] if personal else []
+    seen = _seen(events) if personal else []
     excluded = set(params["served"]) | {e["clip_id"] for e in seen}
-    followees = set(follows.column("followee").to_pylist()) if personal else set()
+    followees = _followees(follows) if personal else set()
     liked = {e["clip_id"] for e in seen if e["kind"] == "like"}
     liked_n: dict[str, int] = {}
     less_n: dict[str, int] = {}
@@ -576,7 +579,7 @@ def _warm_candidates(snap: feed_snapshot.Snapshot, mode: str, params: dict, even
         elif e["kind"] == "see_less":
             less_n[e["owner"]] = less_n.get(e["owner"], 0) + 1
     locale_owners = snap.handles_of(params["locale"]) if params["locale"] else None
-    pool = _warm_pool(snap, mode, params, events, follows, newer)
+    pool = _warm_pool(snap, mode, params, seen, followees, newer)
     ids, owners = pool.column("clip_id").to_pylist(), pool.column("owner").to_pylist()
     keep = [i for i, (c, o) in enumerate(zip(ids, owners, strict=True))
             if c not in excluded and o != params["viewer"] and (locale_owners is None or o in locale_owners)]
@@ -603,7 +606,17 @@ def _warm_candidates(snap: feed_snapshot.Snapshot, mode: str, params: dict, even
         remixes_today=np.array([remixed.get(c, 0) for c in ids], dtype=np.int64))
 
 
-def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, follows, newer):
+def _seen(events) -> list[dict]:
+    """The viewer's events (``clip_id``, ``kind``, ``owner`` dicts) from their ``feed_viewer_events`` row (Arrow)."""
+    return [e for row in events.column("events").to_pylist() for e in row]
+
+
+def _followees(follows) -> set[str]:
+    """Whom the viewer follows, from their ``follows`` rows (Arrow)."""
+    return set(follows.column("followee").to_pylist())
+
+
+def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, seen: list[dict], followees: set[str], newer):
     """The candidates ``candidate_pool.sql`` would read on the copy (for ``following``: the followed authors'
     clips of the window), found by key: an Arrow table in the shape of the copy's ``clip_rows``, each clip once.
 
@@ -622,7 +635,9 @@ def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, fo
         snap: the snapshot.
         mode: one of :data:`MODES`.
         params: ``now``, ``since``, ``since_new``, ``served`` (see candidates.sql).
-        events, follows: the viewer's (Arrow, as for :func:`_ranked_on_snapshot`).
+        seen: the viewer's events (:func:`_seen`; personalised only, else empty): seen clips are left out, and
+            liked ones bring their remixes.
+        followees: whom the viewer follows (:func:`_followees`; not read for popular).
         newer: the clips created since the copy, or None.
     """
     import numpy as np
@@ -630,9 +645,8 @@ def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, events, fo
     import pyarrow.compute as pc
 
     us = {k: int(np.datetime64(params[k], "us").astype(np.int64)) for k in ("now", "since", "since_new")}
-    seen = [e for row in events.column("events").to_pylist() for e in row] if mode == "personalised" else []
     excluded = pa.array(sorted(set(params["served"]) | {e["clip_id"] for e in seen}), pa.string())
-    followees = pa.array(sorted(set(follows.column("followee").to_pylist())) if mode != "popular" else [], pa.string())
+    followees = pa.array(sorted(followees) if mode != "popular" else [], pa.string())
     rows = snap.rows
     if newer is not None and newer.num_rows:
         newer = newer.append_column("hot", pa.nulls(newer.num_rows, pa.float64())).cast(rows.schema)
