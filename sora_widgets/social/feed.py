@@ -201,9 +201,15 @@ def _reads_ahead(store: Store, h: str, mode: str, session: _Session | None) -> _
     if session is not None and session.number < len(session.pages):
         return None
     snap = feed_snapshot.current(store, window_days=CANDIDATE_DAYS + 1)
-    first = session is None or not session.pages
-    events = mode == "personalised" and (first or _events_reuse(snap, h) is None)
-    return _Ahead(snap.taken_at, events, mode != "popular")
+    events, follows = _live_needs(snap, h, mode, first=session is None or not session.pages)
+    return _Ahead(snap.taken_at, events, follows)
+
+
+def _live_needs(snap: feed_snapshot.Snapshot, viewer: str, mode: str, *, first: bool) -> tuple[bool, bool]:
+    """Which live reads a warm page of ``mode`` needs: the viewer's events row (personalised only, and not when an
+    earlier page of the session read it less than :data:`EVENTS_REUSE_S` ago) and their follows (not popular)."""
+    events = mode == "personalised" and (first or _events_reuse(snap, viewer) is None)
+    return events, mode != "popular"
 
 
 def _viewer(store: Store, con, h: str, *, ahead: _Ahead | None = None) -> dict:
@@ -418,16 +424,16 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     # Only the personalised feed reads the viewer's events (seen clips, liked authors), and only the
     # personalised and following feeds their follows: the other modes get empty tables made here (no
     # round trip to the store service for a read whose answer is known).
-    events = None if first or mode != "personalised" else _events_reuse(snap, params["viewer"])
-    if events is None and mode != "personalised":
-        events = _empty("feed_viewer_events")
-    fetch = events is None
+    fetch, follows_needed = _live_needs(snap, params["viewer"], mode, first=first)
+    events = (_empty("feed_viewer_events") if mode != "personalised"
+              else None if fetch else _events_reuse(snap, params["viewer"]))
+    fetch = events is None  # (a reused row that expired since _live_needs looked is read again)
     ahead = params.pop("ahead", None)
-    if ahead is not None and (ahead.taken_at, ahead.events, ahead.follows) == (snap.taken_at, fetch, mode != "popular"):
-        events, follows, newer = _live_tables(con, snap, params, ahead.values, events=fetch, follows=mode != "popular",
+    if ahead is not None and (ahead.taken_at, ahead.events, ahead.follows) == (snap.taken_at, fetch, follows_needed):
+        events, follows, newer = _live_tables(con, snap, params, ahead.values, events=fetch, follows=follows_needed,
                                               got_events=events)
     else:  # the page's viewer read could not make them (another copy since, or personalisation turned off)
-        events, follows, newer = _live_reads(con, snap, params, events=fetch, follows=mode != "popular",
+        events, follows, newer = _live_reads(con, snap, params, events=fetch, follows=follows_needed,
                                              got_events=events)
     if fetch:
         _events_keep(snap, params["viewer"], events)
@@ -587,7 +593,7 @@ def _warm_candidates(snap: feed_snapshot.Snapshot, mode: str, params: dict, even
     ids, owners = [ids[i] for i in keep], [owners[i] for i in keep]
     parents = pool.column("parent_id").to_pylist()
     # Remixes in the day before the session's time, per candidate (the copy's edges, by parent).
-    now_us = int(np.datetime64(params["now"], "us").astype(np.int64))
+    now_us = feed_snapshot.micro(params["now"])
     edges = snap.edges_by_parent.rows(ids)
     made = snap.edges.column("created_us").to_numpy()[edges]
     edges = edges[(made > now_us - 86_400_000_000) & (made <= now_us)]
@@ -644,7 +650,7 @@ def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, seen: list
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    us = {k: int(np.datetime64(params[k], "us").astype(np.int64)) for k in ("now", "since", "since_new")}
+    us = {k: feed_snapshot.micro(params[k]) for k in ("now", "since", "since_new")}
     excluded = pa.array(sorted(set(params["served"]) | {e["clip_id"] for e in seen}), pa.string())
     followees = pa.array(sorted(followees) if mode != "popular" else [], pa.string())
     rows = snap.rows
@@ -659,10 +665,7 @@ def _warm_pool(snap: feed_snapshot.Snapshot, mode: str, params: dict, seen: list
         return table.take(pa.array(np.asarray(found, dtype=np.int64)))
 
     def head(table, created, lo: int) -> np.ndarray:  # the source's first CANDIDATE_POOL rows that pass
-        ok = (created > lo) & (created <= us["now"])
-        if len(excluded):
-            ok &= ~pc.is_in(table.column("clip_id"), value_set=excluded).to_numpy(zero_copy_only=False)
-        return np.flatnonzero(ok)[:CANDIDATE_POOL]
+        return feed_snapshot.passing(table, created, lo=lo, now=us["now"], excluded=excluded)[:CANDIDATE_POOL]
 
     def in_window(found: np.ndarray, created: np.ndarray) -> np.ndarray:
         return found[(created[found] > us["since"]) & (created[found] <= us["now"])]

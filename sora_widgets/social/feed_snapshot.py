@@ -40,7 +40,8 @@ from .._threads import start_background
 from ..store import Store
 from ..store.store import DUCKDB_CONFIG
 
-__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "KeyIndex", "Snapshot", "current", "forget"]
+__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "KeyIndex", "Snapshot", "current", "forget",
+           "micro", "micros", "passing"]
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ MAX_STORES = 4
 #: million-clip store's copy is a few times smaller in each process.
 CLIP_COLUMNS = ("clip_id, owner, NULL::VARCHAR AS prompt, parent_id, NULL::VARCHAR AS media_hash, "
                 "NULL::VARCHAR AS thumb_hash, created_at, status")
-#: Rows of the two short candidate lists a snapshot keeps besides its tables: ``hot_top`` (the hottest
-#: ``clip_rows``, those with a hot score) and ``new_top`` (the newest ``clip_rows``), with every column
+#: Rows of the two short candidate lists a snapshot keeps besides its tables: ``hot_rows`` (the hottest
+#: ``clip_rows``, those with a hot score) and ``new_rows`` (the newest ``clip_rows``), with every column
 #: ranking reads. The ranked feed's "hottest" and "newest" sources read these few thousand rows instead of
 #: a week of the million-clip store (a top-N over ~250 k rows per page), whenever they hold enough rows
 #: for the session (:meth:`Snapshot.top_lists_suffice`); a session that used them up reads the full tables.
@@ -94,7 +95,7 @@ class Snapshot:
 
     For the page's key lookups (``social.feed._warm_pool``) it also holds, as Arrow tables in the shape of
     ``clip_rows``: ``rows`` (``clip_rows`` in creation order), ``hot_rows`` and ``new_rows`` (the short head
-    lists, in the order of ``hot_top``/``new_top``); ``created_us`` (``rows``' creation times, microseconds
+    lists: hot first, and newest first); ``created_us`` (``rows``' creation times, microseconds
     since the epoch; ``hot_us``/``new_us`` the same for the head lists) and the indexes ``by_owner`` and
     ``by_parent`` of ``rows``; ``edges`` (the copy's ``remix_edges``: ``child_id``, ``parent_id``,
     ``created_us``) and their index ``edges_by_parent``.
@@ -105,8 +106,6 @@ class Snapshot:
     since: dt.datetime
     taken_mono: float
     store_key: str
-    hot_top: tuple[tuple[str, dt.datetime], ...] = ()
-    new_top: tuple[tuple[str, dt.datetime], ...] = ()
     rows: pa.Table | None = None
     hot_rows: pa.Table | None = None
     new_rows: pa.Table | None = None
@@ -137,7 +136,7 @@ class Snapshot:
 
     def top_lists_suffice(self, *, since: dt.datetime, since_new: dt.datetime, now: dt.datetime,
                           excluded: set[str], pool: int) -> bool:
-        """May the "hottest" and "newest" sources of ``ranked.sql`` read ``hot_top``/``new_top`` instead of
+        """May the "hottest" and "newest" sources read the short head lists (``hot_rows``/``new_rows``) instead of
         the full tables and give exactly the same candidates?
 
         Each list is the head of its full table in the source's own order (hot, newest first), so the
@@ -151,18 +150,29 @@ class Snapshot:
             excluded: the clip ids the session leaves out (served, and for the personalised feed seen).
             pool: the candidates each source gives (``social.feed.CANDIDATE_POOL``).
         """
-        def enough(rows, lo):
-            if len(rows) < TOP_ROWS:
-                return True  # the list is the whole table
-            n = 0
-            for clip_id, created_at in rows:
-                if lo < created_at <= now and clip_id not in excluded:
-                    n += 1
-                    if n >= pool:
-                        return True
-            return False
+        left_out = pa.array(sorted(excluded), pa.string())
 
-        return enough(self.hot_top, since) and enough(self.new_top, since_new)
+        def enough(table: pa.Table, created: np.ndarray, lo: dt.datetime) -> bool:
+            return (table.num_rows < TOP_ROWS  # the list is the whole table
+                    or len(passing(table, created, lo=micro(lo), now=micro(now), excluded=left_out)) >= pool)
+
+        return enough(self.hot_rows, self.hot_us, since) and enough(self.new_rows, self.new_us, since_new)
+
+
+def passing(table: pa.Table, created_us: np.ndarray, *, lo: int, now: int, excluded: pa.Array) -> np.ndarray:
+    """The row numbers, in order, of ``table``'s rows created in ``(lo, now]`` (microseconds, :func:`micro`) whose
+    ``clip_id`` is not in ``excluded``: a candidate source's filter over a head list.
+
+    Args:
+        table: a table with a ``clip_id`` column.
+        created_us: its rows' creation times (:func:`micros`).
+        lo, now: the bounds, exclusive and inclusive.
+        excluded: the clip ids left out (Arrow strings).
+    """
+    ok = (created_us > lo) & (created_us <= now)
+    if len(excluded):
+        ok &= ~pc.is_in(table.column("clip_id"), value_set=excluded).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(ok)
 
 
 _lock = threading.Lock()
@@ -242,34 +252,35 @@ def _take(store: Store, window_days: int) -> Snapshot:
         con.register("_src", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _src")
         con.unregister("_src")
-    # ranked.sql's candidate rows: each clip with its hot score (the join its store path makes per page, made
-    # once here), in creation order; then the short candidate lists (see TOP_ROWS) of those rows, in their
-    # source's order, and the same rows' ids and times in Python for Snapshot.top_lists_suffice.
+    # candidate_pool.sql's candidate rows: each clip with its hot score (the join its store path makes per page,
+    # made once here), in creation order.
     con.execute("CREATE TABLE clip_rows AS SELECT c.*, s.hot FROM clips c LEFT JOIN _stats s ON s.clip_id = c.clip_id "
                 "ORDER BY c.created_at")
     con.execute("DROP TABLE _stats")
-    con.execute(f"CREATE TABLE hot_top AS SELECT * FROM clip_rows WHERE hot IS NOT NULL "
-                f"ORDER BY hot DESC, clip_id LIMIT {TOP_ROWS}")
-    con.execute(f"CREATE TABLE new_top AS SELECT * FROM clip_rows ORDER BY created_at DESC, clip_id DESC LIMIT {TOP_ROWS}")
     # One thread per query: a page's queries read a few thousand rows, and on a shared machine a second thread
     # mostly waits for a core (personalised ranking on the copy at load 15: CPU p50 38 vs 40-51 ms, wall p95
     # 320-440 vs 560-740 ms with two).
     con.execute("SET threads = 1")
-    hot_rows = con.sql("SELECT * FROM hot_top ORDER BY hot DESC, clip_id").to_arrow_table()
-    new_rows = con.sql("SELECT * FROM new_top ORDER BY created_at DESC, clip_id DESC").to_arrow_table()
-    hot_top = tuple(zip(hot_rows.column("clip_id").to_pylist(), hot_rows.column("created_at").to_pylist(), strict=True))
-    new_top = tuple(zip(new_rows.column("clip_id").to_pylist(), new_rows.column("created_at").to_pylist(), strict=True))
+    # The short candidate lists (see TOP_ROWS), in their source's order.
+    hot_rows = con.sql(f"SELECT * FROM clip_rows WHERE hot IS NOT NULL ORDER BY hot DESC, clip_id LIMIT {TOP_ROWS}"
+                       ).to_arrow_table()
+    new_rows = con.sql(f"SELECT * FROM clip_rows ORDER BY created_at DESC, clip_id DESC LIMIT {TOP_ROWS}").to_arrow_table()
     # One chunk each: a ``take`` over DuckDB's many small batches costs ~1 ms a call, over one chunk microseconds.
     hot_rows, new_rows = hot_rows.combine_chunks(), new_rows.combine_chunks()
     # clip_rows was made in creation order and a scan keeps insertion order (DuckDB's preserve_insertion_order):
     # no second sort of the week.
     rows = con.sql("SELECT * FROM clip_rows").to_arrow_table().combine_chunks()
     edges = edges.combine_chunks().select(["child_id", "parent_id"]).append_column("created_us", pa.array(micros(edges.column("created_at"))))
-    return Snapshot(con, taken_at, since, mono, str(store.db_path), hot_top, new_top, rows=rows, hot_rows=hot_rows,
+    return Snapshot(con, taken_at, since, mono, str(store.db_path), rows=rows, hot_rows=hot_rows,
                     new_rows=new_rows, created_us=micros(rows.column("created_at")),
                     by_owner=KeyIndex(rows.column("owner")), by_parent=KeyIndex(rows.column("parent_id")),
                     edges=edges, edges_by_parent=KeyIndex(edges.column("parent_id")),
                     hot_us=micros(hot_rows.column("created_at")), new_us=micros(new_rows.column("created_at")))
+
+
+def micro(t: dt.datetime) -> int:
+    """A naive time (the store's clock) as microseconds since the epoch, as :func:`micros` gives a column."""
+    return int(np.datetime64(t, "us").astype(np.int64))
 
 
 def micros(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
