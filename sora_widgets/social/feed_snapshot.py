@@ -142,7 +142,9 @@ class Snapshot:
         Each list is the head of its full table in the source's own order (hot, newest first), so the
         rows of the head that pass the source's filter are the head of the rows of the full table that
         pass it. The first ``pool`` passing rows are therefore the same whenever the head holds at least
-        ``pool`` of them, or the head is the whole table.
+        ``pool`` of them, or the head is the whole table. The newest list also suffices when its oldest row is
+        already at or before the source's lower bound: every row after the head is older still, so none of them
+        passes (a store where nothing was made in the last day has no newest candidate to miss).
 
         Args:
             since, since_new: the lower bounds (exclusive) of the hottest and the newest sources.
@@ -152,11 +154,13 @@ class Snapshot:
         """
         left_out = pa.array(sorted(excluded), pa.string())
 
-        def enough(table: pa.Table, created: np.ndarray, lo: dt.datetime) -> bool:
+        def enough(table: pa.Table, created: np.ndarray, lo: dt.datetime, *, by_time: bool) -> bool:
             return (table.num_rows < TOP_ROWS  # the list is the whole table
+                    or (by_time and created[-1] <= micro(lo))  # newest first: the rest is older than the window
                     or len(passing(table, created, lo=micro(lo), now=micro(now), excluded=left_out)) >= pool)
 
-        return enough(self.hot_rows, self.hot_us, since) and enough(self.new_rows, self.new_us, since_new)
+        return (enough(self.hot_rows, self.hot_us, since, by_time=False)
+                and enough(self.new_rows, self.new_us, since_new, by_time=True))
 
 
 def passing(table: pa.Table, created_us: np.ndarray, *, lo: int, now: int, excluded: pa.Array) -> np.ndarray:
