@@ -347,7 +347,7 @@ def _new_page(store: Store, con, session: _Session, want: int, params: dict) -> 
     since, since_new = as_of - dt.timedelta(days=CANDIDATE_DAYS), as_of - dt.timedelta(days=1)
     ranking = {**params, "since": since, "since_new": since_new, "served": served}
     snap = feed_snapshot.current(store, window_days=CANDIDATE_DAYS + 1)
-    chosen = (_rank_warm(con, snap, session.mode, ranking, want, last, first=not session.pages)
+    chosen = (_rank_warm(store, con, snap, session.mode, ranking, want, last, first=not session.pages)
               if snap.covers(since) else None)
     if chosen is None:
         # Further back only when the window runs out. The following feed is newest first, so its page over all
@@ -406,9 +406,11 @@ STORE_SOURCES = {"clip_rows": "(SELECT c.clip_id, c.owner, c.prompt, c.parent_id
                  "hot_rows": "clip_stats", "new_rows": "clips", "cand_rows": "in_window"}
 
 
-def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want: int,
+def _rank_warm(store: Store, con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want: int,
                last_owner: str | None, *, first: bool) -> list[tuple] | None:
     """The next ``want`` rows ranked on the snapshot; None when it cannot fill the page (then the store ranks).
+    The following tab looks past the window through the process's archive when one is ready
+    (:func:`_following_past_window`); its page may then be short: the end of the feed.
 
     The same candidates (``candidates.sql``, or the same rows found by key) and ``following.sql`` on the
     snapshot's copy of the global tables, with the viewer's events and follows and the clips created since
@@ -445,17 +447,56 @@ def _rank_warm(con, snap: feed_snapshot.Snapshot, mode: str, params: dict, want:
     heads = mode == "following" or snap.top_lists_suffice(
         since=params["since"], since_new=params["since_new"], now=params["now"], excluded=excluded, pool=CANDIDATE_POOL)
     rows = _ranked_on_snapshot(snap, mode, params, events, follows, newer, heads=heads)
-    # The rule, live, on the best-ranked rows first: a short id list whose oldest clip is recent lets the
-    # store skip most row groups of ``clips``. All rows are checked only when that head cannot make the
-    # page exactly as all of them would (too few pass, or the interleave had to put a creator twice in a
-    # row, where a row further down might have come between).
+    chosen = _checked(con, mode, rows, params, want, last_owner)
+    if mode == "following" and len(chosen) < want:
+        return _following_past_window(store, con, snap, params, follows, newer, want)
+    return chosen if len(chosen) == want else None
+
+
+def _checked(con, mode: str, rows: list[tuple], params: dict, want: int, last_owner: str | None) -> list[tuple]:
+    """The page's rows out of ``rows`` (ranked on the snapshot, unchecked) that the viewer may see on the store now.
+
+    The rule, live, on the best-ranked rows first: a short id list whose oldest clip is recent lets the store skip
+    most row groups of ``clips``. All rows are checked only when that head cannot make the page exactly as all
+    of them would (too few pass, or the interleave had to put a creator twice in a row, where a row further down
+    might have come between).
+    """
     head = rows[:want + _CHECK_HEAD_SPARE]
     chosen = _pick(mode, _check_live(con, head, params), want, last_owner)
     # (The following feed is chronological: the same creator twice in a row is its order, no reason to look on.)
     twice = mode != "following" and _twice_in_a_row(chosen, last_owner)
     if len(head) < len(rows) and (len(chosen) < want or twice):
         chosen = _pick(mode, _check_live(con, rows, params), want, last_owner)
-    return chosen if len(chosen) == want else None
+    return chosen
+
+
+def _following_past_window(store: Store, con, snap: feed_snapshot.Snapshot, params: dict, follows, newer,
+                           want: int) -> list[tuple] | None:
+    """The following page over all time, by key: ``following.sql`` (on the copy) over the followed authors'
+    clips of the copy (all it holds, past its window) and of the archive (:func:`feed_snapshot.archive`) before
+    the copy's start; None while no archive meets the copy (the store then gives the page), or when more rows
+    than one look ranks might be needed (:data:`_RANKED_ROWS`).
+
+    A page shorter than ``want`` is the end of the feed: every followed clip the viewer may see was served.
+    """
+    import pyarrow as pa
+
+    arch = feed_snapshot.archive(store, snap)
+    if arch is None or arch.bound < snap.since:  # none yet, or read after this copy: the two do not meet
+        return None
+    followees = _followees(follows)
+    parts = [_warm_pool(snap, "following", {**params, "since": snap.since}, [], followees, newer),
+             arch.clips_of(followees, upto=snap.since, shape=snap.rows.schema)]
+    cur = snap.con.cursor()
+    try:
+        cur.register("follows", follows)
+        cur.register("_pool", pa.concat_tables(parts))
+        rows = _sql.run(cur, "following.sql", {**params, "since": _EPOCH, "limit": _RANKED_ROWS}, visible="true",
+                        clips="_pool").fetchall()
+    finally:
+        cur.close()
+    chosen = _checked(con, "following", rows, params, want, None)
+    return chosen if len(chosen) == want or len(rows) < _RANKED_ROWS else None
 
 
 def _live_columns(*, events: bool, follows: bool) -> tuple[str, ...]:

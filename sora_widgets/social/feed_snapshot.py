@@ -40,13 +40,16 @@ from .._threads import start_background
 from ..store import Store
 from ..store.store import DUCKDB_CONFIG
 
-__all__ = ["CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "KeyIndex", "Snapshot", "current", "forget",
-           "micro", "micros", "passing"]
+__all__ = ["ARCHIVE_REFRESH_S", "CLIP_COLUMNS", "MAX_STORES", "REFRESH_S", "TOP_ROWS", "Archive", "KeyIndex",
+           "Snapshot", "archive", "current", "forget", "micro", "micros", "passing"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds after which a page asks for a fresh snapshot (taken in the background).
 REFRESH_S = 30.0
+#: Seconds after which the following tab's :class:`Archive` is taken again (in the background); a copy reaches
+#: back to the archive, so it holds at most this much more than its window.
+ARCHIVE_REFRESH_S = 3600.0
 #: Stores one process keeps a copy of at most (a server has one; a test session makes many): the least
 #: recently taken is dropped first.
 MAX_STORES = 4
@@ -91,7 +94,8 @@ class KeyIndex:
 class Snapshot:
     """One copy: ``con`` (an in-memory DuckDB; take a ``con.cursor()`` per use), ``taken_at`` (the
     store's clock when read), ``since`` (the oldest creation time it holds, exclusive), ``taken_mono``
-    (``time.monotonic()`` when read, for its age) and ``store_key`` (the store's database file).
+    (``time.monotonic()`` when read, for its age), ``store_key`` (the store's database file) and ``window_days``
+    (the days it was asked to hold before ``taken_at``; ``since`` is earlier when it reached back to an :class:`Archive`).
 
     For the page's key lookups (``social.feed._warm_pool``) it also holds, as Arrow tables in the shape of
     ``clip_rows``: ``rows`` (``clip_rows`` in creation order), ``hot_rows`` and ``new_rows`` (the short head
@@ -116,6 +120,7 @@ class Snapshot:
     edges_by_parent: KeyIndex | None = None
     hot_us: np.ndarray | None = None
     new_us: np.ndarray | None = None
+    window_days: int = 0
     _locales: dict = field(default_factory=dict, compare=False, repr=False)
 
     def handles_of(self, locale: str) -> frozenset[str]:
@@ -181,7 +186,7 @@ def passing(table: pa.Table, created_us: np.ndarray, *, lo: int, now: int, exclu
 
 _lock = threading.Lock()
 _snapshots: dict[tuple[str, int], Snapshot] = {}
-_refreshing: set[tuple[str, int]] = set()
+_refreshing: set[tuple] = set()  # snapshot keys, and ("archive", store) for archives
 
 
 def current(store: Store, *, window_days: int) -> Snapshot:
@@ -214,6 +219,7 @@ def forget(store: Store) -> None:
     with _lock:
         for key in [k for k in _snapshots if k[0] == str(store.db_path)]:
             del _snapshots[key]
+        _archives.pop(str(store.db_path), None)
 
 
 def _refresh(store: Store, key: tuple[str, int]) -> None:
@@ -240,6 +246,9 @@ def _take(store: Store, window_days: int) -> Snapshot:
         taken_at = con.execute("SELECT current_timestamp::TIMESTAMP").fetchall()[0][0]
         src = con.cursor()  # Arrow results come from relations (``sql``), which need a cursor without a pending result
         since = taken_at - dt.timedelta(days=window_days)
+        arch = _archives.get(str(store.db_path))
+        if arch is not None and arch.bound < since:  # reach back to the archive: the two meet (see Archive)
+            since = arch.bound
         w = {"since": since, "taken": taken_at}
         clips = src.sql(f"SELECT {CLIP_COLUMNS} FROM clips WHERE created_at > $since AND created_at <= $taken",
                         params=w).to_arrow_table()
@@ -279,7 +288,97 @@ def _take(store: Store, window_days: int) -> Snapshot:
                     new_rows=new_rows, created_us=micros(rows.column("created_at")),
                     by_owner=KeyIndex(rows.column("owner")), by_parent=KeyIndex(rows.column("parent_id")),
                     edges=edges, edges_by_parent=KeyIndex(edges.column("parent_id")),
-                    hot_us=micros(hot_rows.column("created_at")), new_us=micros(new_rows.column("created_at")))
+                    hot_us=micros(hot_rows.column("created_at")), new_us=micros(new_rows.column("created_at")),
+                    window_days=window_days)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Every clip created at or before ``bound``, by owner: the following tab's pages past a copy's window.
+
+    The following tab is every followed author's clips, newest first, over all time. A copy holds a week; a
+    viewer whose followed authors made fewer clips than a page in that week used to get the page from the
+    store, whose ``owner IN (...)`` scan of a million clips cost 40-60 ms (DuckDB reads no index for it). A
+    clip's owner and creation time never change (its status does, and every clip a page shows is checked on
+    the store), so these rows stay true: the archive is read once (and again after :data:`ARCHIVE_REFRESH_S`),
+    off the read path, and a page looks its authors up by key. A copy taken while an archive exists reaches
+    back to the archive's bound (at most :data:`ARCHIVE_REFRESH_S` more than its window), so the two meet.
+
+    ``rows`` holds ``clip_id``, ``owner``, ``parent_id`` and ``created_at`` (Arrow), ``created_us`` their creation
+    times (:func:`micros`), ``by_owner`` the index; ``taken_mono`` is ``time.monotonic()`` when read. About 45 MB
+    per process at a million clips, only in processes that paged past a window.
+    """
+
+    bound: dt.datetime
+    rows: pa.Table
+    created_us: np.ndarray
+    by_owner: KeyIndex
+    taken_mono: float
+
+    def clips_of(self, owners, *, upto: dt.datetime, shape: pa.Schema) -> pa.Table:
+        """The clips of ``owners`` created at or before ``upto`` (and ``bound``), in the table shape ``shape``
+        (a copy's ``clip_rows``: the columns the archive does not keep are null)."""
+        found = self.by_owner.rows(owners)
+        found = found[self.created_us[found] <= micro(upto)]
+        picked = self.rows.take(pa.array(found, pa.int64()))
+        return pa.table({f.name: picked.column(f.name) if f.name in picked.column_names else pa.nulls(len(found), f.type)
+                         for f in shape}, schema=shape)
+
+
+_archives: dict[str, Archive] = {}
+
+
+def archive(store: Store, snap: Snapshot) -> Archive | None:
+    """This process's :class:`Archive` of ``store``, or None while none is ready: the first call (and one after
+    :data:`ARCHIVE_REFRESH_S`) starts a background thread that reads it, bounded where ``snap``'s window starts
+    (``window_days`` before it was taken), and the page goes on without it.
+
+    Args:
+        store: the store.
+        snap: the copy the page ranks on.
+    """
+    got = _archives.get(snap.store_key)
+    if got is None or time.monotonic() - got.taken_mono > ARCHIVE_REFRESH_S:
+        key = ("archive", snap.store_key)
+        with _lock:
+            start = key not in _refreshing
+            _refreshing.add(key)
+        if start:
+            bound = snap.taken_at - dt.timedelta(days=snap.window_days)
+            start_background(_archive_in_background, name="feed-archive", args=(store, bound, key))
+    return got
+
+
+def take_archive(store: Store, bound: dt.datetime) -> Archive:
+    """Read every clip created at or before ``bound`` into a new :class:`Archive` and make it this process's
+    (what :func:`archive` does in the background; tests and a warm-up may call it directly).
+
+    Args:
+        store: the store.
+        bound: the newest creation time it holds (naive, the store's clock).
+    """
+    with store.read() as con:
+        src = con.cursor()
+        rows = src.sql("SELECT clip_id, owner, parent_id, created_at FROM clips WHERE created_at <= $bound",
+                       params={"bound": bound}).to_arrow_table().combine_chunks()
+        src.close()
+    got = Archive(bound, rows, micros(rows.column("created_at")), KeyIndex(rows.column("owner")), time.monotonic())
+    with _lock:
+        _archives.pop(str(store.db_path), None)
+        _archives[str(store.db_path)] = got  # insertion order: the first key is the least recently taken
+        while len(_archives) > MAX_STORES:
+            del _archives[next(iter(_archives))]
+    return got
+
+
+def _archive_in_background(store: Store, bound: dt.datetime, key: tuple[str, str]) -> None:
+    try:
+        take_archive(store, bound)
+    except Exception:  # noqa: BLE001 - pages go on without it (the store serves them); the next one retries
+        log.warning("feed archive failed for %s", key[1], exc_info=True)
+    finally:
+        with _lock:
+            _refreshing.discard(key)
 
 
 def micro(t: dt.datetime) -> int:
