@@ -293,6 +293,56 @@ def direct_vs_service(store, viewers: list[str], mode: str, block: int) -> dict[
     return out
 
 
+def following_deep(store, viewers: list[str], pages: int) -> None:
+    """Each viewer's following session, pages 3..``pages`` (past the copy's week for most viewers), through a store
+    service, with this process's archive (``feed_snapshot.Archive``, taken first) and with the store alone past the
+    copy's window (``archive`` answering None), alternately viewer by viewer: wall ms per page, p50/p95; and what the
+    archive holds and costs to take."""
+    from unittest import mock
+
+    from sora_widgets.social import feed_snapshot
+
+    proc = spawn(store.home)
+    try:
+        feed.page(store, viewers[0], mode="following")  # the copy
+        snap = feed_snapshot.current(store, window_days=feed.CANDIDATE_DAYS + 1)
+        t, rss = time.perf_counter(), _rss_mb()
+        arch = feed_snapshot.take_archive(store, snap.taken_at - dt.timedelta(days=snap.window_days))
+        took, grew = time.perf_counter() - t, _rss_mb() - rss
+        feed_snapshot.forget(store)
+        feed_snapshot.take_archive(store, arch.bound)  # a copy taken after it reaches back to it
+        feed.page(store, viewers[0], mode="following")
+        out: dict[str, list[float]] = {"archive": [], "store": []}
+        for v in viewers:
+            for how in ("archive", "store"):
+                patch = (mock.patch.object(feed_snapshot, "archive", lambda store, snap: None) if how == "store"
+                         else contextlib.nullcontext())
+                with patch:
+                    cursor = feed.page(store, v, mode="following").next_cursor
+                    for number in range(2, pages + 1):
+                        if cursor is None:
+                            break
+                        t = time.perf_counter()
+                        cursor = feed.page(store, v, mode="following", cursor=cursor).next_cursor
+                        if number >= 3:  # from page 3 on most viewers are past the copy's week
+                            out[how].append((time.perf_counter() - t) * 1000)
+    finally:
+        stop(proc)
+    print(f"\nfollowing, pages 3..{pages} through a store service, archive vs store alone, alternating "
+          f"({len(out['archive'])} pages each), load {' '.join(open('/proc/loadavg').read().split()[:3])}:")
+    a, b = out["archive"], out["store"]
+    if a and b:
+        print(f"  archive p50 {pct(a, 50):6.1f} / p95 {pct(a, 95):6.1f} ms   store p50 {pct(b, 50):6.1f} / p95 "
+              f"{pct(b, 95):6.1f} ms   p95 ratio x{pct(b, 95) / pct(a, 95):.1f}")
+    print(f"  archive: {arch.rows.num_rows:,} clips, read and indexed in {took:.2f} s; this process's resident memory "
+          f"grew {grew:.0f} MB")
+
+
+def _rss_mb() -> float:
+    """This process's resident memory, MB (from /proc)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
 def _proc_cpu_ms(pid: int) -> float:
     """User + system CPU of process ``pid`` so far, ms (from /proc, in clock ticks)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -315,6 +365,9 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=10, help="--service: viewers per alternating block")
     ap.add_argument("--skip-direct", action="store_true",
                     help="--service: skip the direct-vs-service blocks (only --before runs through a service)")
+    ap.add_argument("--following-deep", type=int, metavar="N", default=0,
+                    help="through a store service: each viewer's following pages 3..N with the process's archive and "
+                         "with the store alone past the copy's window, alternately")
     ap.add_argument("--growth", metavar="SMALL_HOME",
                     help="on a reused store: the ranking query and the pandas baseline on SMALL_HOME (a store of the "
                          "same clips and users with fewer events) and on --home, alternately in one run")
@@ -380,6 +433,8 @@ def main() -> None:
                     print(f"  {mode:<13} CPU per page, mean, both processes: direct {sum(direct) / len(direct):.0f} ms, "
                           f"service {(both + sum(r['service_process_cpu'])) / n_service:.0f} ms (client "
                           f"{both / n_service:.0f} + service process {sum(r['service_process_cpu']) / n_service:.0f})")
+        if args.following_deep:
+            following_deep(store, viewers, args.following_deep)
         print(f"\nfeed.page(size=20) end to end, {len(viewers)} viewers each, {events:,} events:")
         for mode in feed.MODES:
             page_ms(store, viewers[:3], mode)  # warm the OS cache

@@ -305,8 +305,8 @@ class Archive:
     back to the archive's bound (at most :data:`ARCHIVE_REFRESH_S` more than its window), so the two meet.
 
     ``rows`` holds ``clip_id``, ``owner``, ``parent_id`` and ``created_at`` (Arrow), ``created_us`` their creation
-    times (:func:`micros`), ``by_owner`` the index; ``taken_mono`` is ``time.monotonic()`` when read. About 45 MB
-    per process at a million clips, only in processes that paged past a window.
+    times (:func:`micros`), ``by_owner`` the index; ``taken_mono`` is ``time.monotonic()`` when read. About 50-60 MB
+    of resident memory per process at a million clips, only in processes that paged past a window.
     """
 
     bound: dt.datetime
