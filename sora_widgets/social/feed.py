@@ -484,7 +484,7 @@ def _following_past_window(store: Store, con, snap: feed_snapshot.Snapshot, para
     import pyarrow as pa
 
     arch = feed_snapshot.archive(store, snap)
-    if arch is None or arch.bound < snap.since:  # none yet, or read after this copy: the two do not meet
+    if arch is None or arch.bound < snap.since:  # none yet, or a copy taken before it (a gap between the two)
         return None
     followees = _followees(follows)
     parts = [_warm_pool(snap, "following", {**params, "since": snap.since}, [], followees, newer),

@@ -247,7 +247,9 @@ def _take(store: Store, window_days: int) -> Snapshot:
         src = con.cursor()  # Arrow results come from relations (``sql``), which need a cursor without a pending result
         since = taken_at - dt.timedelta(days=window_days)
         arch = _archives.get(str(store.db_path))
-        if arch is not None and arch.bound < since:  # reach back to the archive: the two meet (see Archive)
+        # Reach back to the archive, so the two meet (see Archive); not further than two of its refreshes (an archive
+        # that failed to refresh for long would make each copy grow).
+        if arch is not None and since - dt.timedelta(seconds=2 * ARCHIVE_REFRESH_S) <= arch.bound < since:
             since = arch.bound
         w = {"since": since, "taken": taken_at}
         clips = src.sql(f"SELECT {CLIP_COLUMNS} FROM clips WHERE created_at > $since AND created_at <= $taken",
