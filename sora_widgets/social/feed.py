@@ -447,9 +447,8 @@ def _rank_warm(store: Store, con, snap: feed_snapshot.Snapshot, mode: str, param
     heads = mode == "following" or snap.top_lists_suffice(
         since=params["since"], since_new=params["since_new"], now=params["now"], excluded=excluded, pool=CANDIDATE_POOL)
     rows = _ranked_on_snapshot(snap, mode, params, events, follows, newer, heads=heads)
-    if mode == "following" and len(rows) < want:  # the window cannot fill the page whatever passes the check
-        return _following_past_window(store, con, snap, params, follows, newer, want)
-    chosen = _checked(con, mode, rows, params, want, last_owner)
+    # (A following window with fewer rows than the page cannot fill it whatever passes the check: not checked.)
+    chosen = [] if mode == "following" and len(rows) < want else _checked(con, mode, rows, params, want, last_owner)
     if mode == "following" and len(chosen) < want:
         return _following_past_window(store, con, snap, params, follows, newer, want)
     return chosen if len(chosen) == want else None

@@ -202,14 +202,10 @@ def current(store: Store, *, window_days: int) -> Snapshot:
     snap = _snapshots.get(key)
     if snap is None:
         snap = _take(store, window_days)
-        _keep(key, snap)
+        _keep(_snapshots, key, snap)
         return snap
     if time.monotonic() - snap.taken_mono > REFRESH_S:
-        with _lock:
-            start = key not in _refreshing
-            _refreshing.add(key)
-        if start:
-            start_background(_refresh, name="feed-snapshot", args=(store, key))
+        _start_once(key, "feed-snapshot", lambda: _keep(_snapshots, key, _take(store, window_days)))
     return snap
 
 
@@ -222,22 +218,35 @@ def forget(store: Store) -> None:
         _archives.pop(str(store.db_path), None)
 
 
-def _refresh(store: Store, key: tuple[str, int]) -> None:
-    try:
-        _keep(key, _take(store, key[1]))
-    except Exception:  # noqa: BLE001 - a failed refresh keeps the old snapshot; the next page retries
-        log.warning("feed snapshot refresh failed for %s", key[0], exc_info=True)
-    finally:
-        with _lock:
-            _refreshing.discard(key)
-
-
-def _keep(key: tuple[str, int], snap: Snapshot) -> None:
+def _start_once(key: tuple, name: str, work) -> None:
+    """Run ``work()`` on a background thread called ``name``, unless one for ``key`` is still running. A failure is
+    logged and keeps what was there (the old snapshot, or no archive: the store serves those pages); the next page
+    that finds it stale tries again."""
     with _lock:
-        _snapshots.pop(key, None)
-        _snapshots[key] = snap  # dicts keep insertion order: the first key is the least recently taken
-        while len(_snapshots) > MAX_STORES:
-            del _snapshots[next(iter(_snapshots))]
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.warning("%s failed for %s", name, key, exc_info=True)
+        finally:
+            with _lock:
+                _refreshing.discard(key)
+
+    start_background(run, name=name)
+
+
+def _keep(into: dict, key, value) -> None:
+    """Make ``value`` the newest of ``into`` (snapshots or archives), dropping the least recently taken past
+    :data:`MAX_STORES`."""
+    with _lock:
+        into.pop(key, None)
+        into[key] = value  # dicts keep insertion order: the first key is the least recently taken
+        while len(into) > MAX_STORES:
+            del into[next(iter(into))]
 
 
 def _take(store: Store, window_days: int) -> Snapshot:
@@ -304,7 +313,7 @@ class Archive:
     clip's owner and creation time never change (its status does, and every clip a page shows is checked on
     the store), so these rows stay true: the archive is read once (and again after :data:`ARCHIVE_REFRESH_S`),
     off the read path, and a page looks its authors up by key. A copy taken while an archive exists reaches
-    back to the archive's bound (at most :data:`ARCHIVE_REFRESH_S` more than its window), so the two meet.
+    back to the archive's bound (at most twice :data:`ARCHIVE_REFRESH_S` more than its window), so the two meet.
 
     ``rows`` holds ``clip_id``, ``owner``, ``parent_id`` and ``created_at`` (Arrow), ``created_us`` their creation
     times (:func:`micros`), ``by_owner`` the index; ``taken_mono`` is ``time.monotonic()`` when read. About 50-60 MB
@@ -341,13 +350,8 @@ def archive(store: Store, snap: Snapshot) -> Archive | None:
     """
     got = _archives.get(snap.store_key)
     if got is None or time.monotonic() - got.taken_mono > ARCHIVE_REFRESH_S:
-        key = ("archive", snap.store_key)
-        with _lock:
-            start = key not in _refreshing
-            _refreshing.add(key)
-        if start:
-            bound = snap.taken_at - dt.timedelta(days=snap.window_days)
-            start_background(_archive_in_background, name="feed-archive", args=(store, bound, key))
+        bound = snap.taken_at - dt.timedelta(days=snap.window_days)
+        _start_once(("archive", snap.store_key), "feed-archive", lambda: take_archive(store, bound))
     return got
 
 
@@ -365,22 +369,8 @@ def take_archive(store: Store, bound: dt.datetime) -> Archive:
                        params={"bound": bound}).to_arrow_table().combine_chunks()
         src.close()
     got = Archive(bound, rows, micros(rows.column("created_at")), KeyIndex(rows.column("owner")), time.monotonic())
-    with _lock:
-        _archives.pop(str(store.db_path), None)
-        _archives[str(store.db_path)] = got  # insertion order: the first key is the least recently taken
-        while len(_archives) > MAX_STORES:
-            del _archives[next(iter(_archives))]
+    _keep(_archives, str(store.db_path), got)
     return got
-
-
-def _archive_in_background(store: Store, bound: dt.datetime, key: tuple[str, str]) -> None:
-    try:
-        take_archive(store, bound)
-    except Exception:  # noqa: BLE001 - pages go on without it (the store serves them); the next one retries
-        log.warning("feed archive failed for %s", key[1], exc_info=True)
-    finally:
-        with _lock:
-            _refreshing.discard(key)
 
 
 def micro(t: dt.datetime) -> int:
