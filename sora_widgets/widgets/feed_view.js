@@ -120,8 +120,11 @@ function render({ model, el }) {
     } else {
       video.pause();
       video.style.display = "none";
-      img.style.display = "block";
-      img.src = got.url;
+      // A clip with neither video nor picture (a record without media) comes as "image/none" with no bytes:
+      // the frame stays dark under its caption instead of showing a broken-image icon.
+      const picture = got.mime !== "image/none";
+      img.style.display = picture ? "block" : "none";
+      if (picture) img.src = got.url;
     }
     want(model.get("next_clip_id"));
   };
