@@ -42,15 +42,17 @@ def make_creator(home: Path, handle: str) -> str:
 
 
 @contextlib.contextmanager
-def studio_server(home: Path) -> Iterator[object]:
+def studio_server(home: Path, *, store_service: bool = True) -> Iterator[object]:
     """A fresh (cold: no page served yet) Voila server with logins on the dashboards, store in ``home``.
 
+    Served as ``make studio`` / ``sora-widgets studio`` serve it: with the home's store service (one
+    long-lived DuckDB for the server and every kernel) unless ``store_service`` is False.
     Its log goes to ``home/voila.log`` (``wait_for_warm_kernel`` reads it).
     """
     from sora_widgets.serve import dashboards_dir, start_voila
 
     with start_voila(dashboards_dir(), env={"SORA_WIDGETS_HOME": str(home)}, timeout_s=120,
-                     log_path=home / "voila.log") as server:
+                     log_path=home / "voila.log", store_service=store_service) as server:
         yield server
 
 
@@ -62,6 +64,22 @@ def wait_for_warm_kernel(server, timeout_s: float = 180.0) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+#: Seconds a new tab is left alone before it opens the Studio. Chromium builds its own interface for a new
+#: window as the tab opens: a chromium trace (2026-12-04) showed the omnibox popup's WebUI
+#: (chrome://omnibox-popup.top-chrome, ~400 files) taking ~1.2 s of a core in the tab's first second, half
+#: the 2-core machine while the page loaded. A user's browser is already open and idle when they go to the
+#: Studio, so a benchmark opens its tab, lets that finish, then navigates (--disable-features flags cut that
+#: work only by half).
+TAB_SETTLE_S = 3.0
+
+
+def open_tab(context):
+    """A new tab of ``context``, once Chromium's own start-up work for it is done (:data:`TAB_SETTLE_S`)."""
+    page = context.new_page()
+    page.wait_for_timeout(TAB_SETTLE_S * 1000)
+    return page
 
 
 def launch(playwright):

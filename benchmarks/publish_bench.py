@@ -32,6 +32,7 @@ from _studio_page import (  # noqa: E402
     launch,
     logged_in_context,
     make_creator,
+    open_tab,
     set_seed,
     studio_server,
 )
@@ -96,7 +97,7 @@ def browser_publish(runs: int) -> tuple[list[float], list[float], list[str]]:
     with studio_server(home) as server, sync_playwright() as p:
         browser = launch(p)
         context = logged_in_context(browser, server, handle)
-        page = context.new_page()
+        page = open_tab(context)
         page.goto(server.url(STUDIO))
         page.wait_for_selector("button.sw-generate:not([disabled])", timeout=120_000)
         page.get_by_label("Prompt", exact=True).fill(PROMPT)

@@ -42,6 +42,7 @@ from _studio_page import (  # noqa: E402
     launch,
     logged_in_context,
     make_creator,
+    open_tab,
     set_seed,
     studio_server,
     wait_for_warm_kernel,
@@ -67,7 +68,7 @@ def page_load_to_first_clip(context, url: str) -> tuple[dict, object]:
 
     ``load_to_playable`` is reading (c): the page's ``load`` event -> its first playable video, in seconds.
     """
-    page = context.new_page()
+    page = open_tab(context)
     page.add_init_script("(" + FIRST_PLAYABLE_JS + ")()")
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit")
@@ -89,7 +90,7 @@ def page_load_to_first_clip(context, url: str) -> tuple[dict, object]:
 
 def interactive_after_load(context, url: str) -> float:
     """Seconds from navigation until the seed dice answers (widgets talk to the kernel)."""
-    page = context.new_page()
+    page = open_tab(context)
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit")
     page.wait_for_selector(".sw-dice", timeout=120_000)

@@ -32,6 +32,7 @@ from _studio_page import (  # noqa: E402
     launch,
     logged_in_context,
     make_creator,
+    open_tab,
     studio_server,
     wait_for_warm_kernel,
 )
@@ -52,7 +53,7 @@ MILESTONES_JS = """() => {
 
 
 def one_page(context, url: str) -> dict:
-    page = context.new_page()
+    page = open_tab(context)
     frames: list[tuple[float, str, int, str]] = []  # (t, direction, bytes, msg_type)
     ws_open: list[float] = []
     t0 = time.perf_counter()

@@ -132,6 +132,10 @@ def test_two_people_sign_up_and_use_the_studio_at_once(voila, browser, tmp_home,
             pages[h].locator(".sw-published").wait_for(timeout=120_000)
             drafts[h] = pages[h].locator(".sw-published").get_attribute("data-clip-id")
         pages["bert"].screenshot(path=str(artifacts_dir / "auth-two-people-bert.png"), full_page=True)
+        # The server did its one-time page work as it started (auth/server_warm_up.py), not on these pages.
+        log = server.log_path.read_text(errors="replace")
+        warm = re.search(r"server warm-up: (\d+) page templates compiled, \d+ notebooks read, (\d+) static files", log)
+        assert warm and int(warm.group(1)) >= 8 and int(warm.group(2)) > 0, log[-3000:]
     finally:
         for c in ctxs.values():
             c.close()

@@ -57,17 +57,23 @@ def auth_config(home: str | os.PathLike) -> Config:
 
 
 def voila_class():
-    """Voila's application class with the kernel websocket that speaks only v1 (``kernel_socket.py``).
+    """Voila's application class with the kernel websocket that speaks only v1 (``kernel_socket.py``), whose
+    pages share compiled templates and which does its one-time page work as it starts (``server_warm_up.py``).
 
     A subclass, so every ``c.Voila.*`` setting above still applies to it.
     """
     from voila.app import Voila
 
     from .kernel_socket import replace_kernel_socket
+    from .server_warm_up import start_server_warm_up, use_page_exporter
+
+    use_page_exporter()
 
     class SoraVoila(Voila):
         def init_handlers(self):
-            return replace_kernel_socket(super().init_handlers())
+            handlers = replace_kernel_socket(super().init_handlers())
+            start_server_warm_up(self)  # the application exists now; the event loop starts next
+            return handlers
 
     return SoraVoila
 
