@@ -77,6 +77,8 @@ DEFAULT_SAMPLE_RATE = 48_000
 #: Encoder settings of the one MP4 a clip is shown and stored as (``Clip.encoded``).
 DEFAULT_CRF = 18
 DEFAULT_AUDIO_BITRATE = 192_000
+#: FFmpeg's AAC encoder's search method (its ``aac_coder`` option); see :func:`_encode_mp4`.
+AAC_CODER = "fast"
 
 
 @dataclass(frozen=True)
@@ -455,6 +457,10 @@ def _encode_mp4(clip: Clip, fh: str, *, crf: int, audio_bitrate: int) -> None:
             aud = np.zeros((clip.channels, max(1, int(clip.duration * clip.sample_rate))), np.float32)
         as_ = out.add_stream("aac", rate=clip.sample_rate, layout=layout)
         as_.bit_rate = audio_bitrate
+        # FFmpeg's "fast" AAC coder: 3.4x faster than its default "twoloop" search (0.045 vs 0.155 s for 4 s of
+        # stereo on 2 cores, the longest part of a 4 s clip's encode) with a waveform SNR of 33.8 dB against
+        # 29.1 at 192 kb/s (benchmarks/media_bench.py --audio-coders).
+        as_.options = {"aac_coder": AAC_CODER}
         # AAC encoding costs about as much as H.264 here, so the two run side by side
         # (PyAV releases the GIL while encoding) and packets are muxed afterwards.
         audio_packets: list = []

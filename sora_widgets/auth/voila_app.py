@@ -35,9 +35,12 @@ def auth_config(home: str | os.PathLike) -> Config:
       metadata declares (``page_extensions.py``);
     - ``Voila.tornado_settings["static_immutable_cache"]``: content-hashed widget scripts are cached
       for a year (Voila sends them ``no-cache``), so a returning visitor fetches none of them again;
-    - ``VoilaExecutor.iopub_timeout``: :data:`IOPUB_TIMEOUT_S`, so a busy server keeps a cell's late output.
+    - ``VoilaExecutor.iopub_timeout``: :data:`IOPUB_TIMEOUT_S`, so a busy server keeps a cell's late output;
+    - ``ServerKernelManager.client_factory``: :class:`kernel_client.ReadyKernelClient`, so a page's cells start
+      as soon as its kernel has answered (jupyter_client's client waits another 0.2 s of silence).
     """
     from .hook import prelaunch_hook
+    from .kernel_client import ReadyKernelClient
     from .kernels import KernelOwnerAuthorizer, OwnedKernelManager
     from .keys import cookie_secret
     from .page_extensions import immutable_static_paths, page_config_hook
@@ -52,6 +55,7 @@ def auth_config(home: str | os.PathLike) -> Config:
     c.VoilaConfiguration.page_config_hook = page_config_hook
     c.Voila.tornado_settings = {"static_immutable_cache": immutable_static_paths()}
     c.VoilaExecutor.iopub_timeout = IOPUB_TIMEOUT_S
+    c.ServerKernelManager.client_factory = ReadyKernelClient
     c.SoraIdentityProvider.home = str(home)
     return c
 
