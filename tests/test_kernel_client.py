@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from jupyter_client.manager import AsyncKernelManager
+from own_loop import run_on_own_loop
 
 from sora_widgets.auth.kernel_client import ReadyKernelClient
 from sora_widgets.auth.voila_app import auth_config
@@ -39,7 +40,7 @@ def test_a_ready_client_runs_code_and_sees_only_its_own_output():
         # Ready again at once on a kernel that is already up.
         await client.wait_for_ready(timeout=60)
 
-    asyncio.run(_with_kernel(body))
+    run_on_own_loop(_with_kernel(body))
 
 
 def test_a_dead_kernel_is_reported_not_waited_for():
@@ -50,7 +51,7 @@ def test_a_dead_kernel_is_reported_not_waited_for():
         with pytest.raises(RuntimeError):
             await client.wait_for_ready(timeout=5)
 
-    asyncio.run(_with_kernel(body))
+    run_on_own_loop(_with_kernel(body))
 
 
 def test_the_server_hands_its_pages_this_client(tmp_path):

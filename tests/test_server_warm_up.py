@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import voila.notebook_renderer
+from own_loop import run_on_own_loop
 from voila.paths import collect_static_paths, collect_template_paths
 
 from sora_widgets.auth.server_warm_up import (
@@ -73,11 +74,11 @@ def test_an_edited_template_is_compiled_again_not_served_stale(tmp_path, compile
     folder.mkdir()
     (folder / "page.j2").write_text("version one: {{ x }}")
     first = _lab_exporter([str(folder)])
-    assert first.environment.get_template("page.j2").render(x=1) == "version one: 1"
+    assert run_on_own_loop(first.environment.get_template("page.j2").render_async(x=1)) == "version one: 1"
     (folder / "page.j2").write_text("version two: {{ x }}")
     compiles.clear()
     second = _lab_exporter([str(folder)])
-    assert second.environment.get_template("page.j2").render(x=2) == "version two: 2"
+    assert run_on_own_loop(second.environment.get_template("page.j2").render_async(x=2)) == "version two: 2"
     assert compiles == ["page.j2"]
 
 
