@@ -112,6 +112,10 @@ class ClipPlayer(anywidget.AnyWidget):
         """
         lo, hi = audio_features.waveform_envelope(clip.audio, WAVEFORM_BINS)
         has_audio = bool(clip.audio.size) and bool(np.any(clip.audio))
+        # The audio pictures before the bytes: in the Studio the pre-screen's thread is encoding the clip now,
+        # so these are made beside it instead of after it.
+        spectrogram = audio_features.spectrogram_png(clip.audio, clip.sample_rate)
+        events = clip_events(clip)
         return {
             # The memoised encoding: the store saves these very bytes later (encode once).
             "video": clip.encoded().data,
@@ -124,8 +128,8 @@ class ClipPlayer(anywidget.AnyWidget):
             "audio_duration": clip.audio.shape[1] / float(clip.sample_rate),
             "waveform_min": [round(float(v), 4) for v in lo],
             "waveform_max": [round(float(v), 4) for v in hi],
-            "spectrogram_png": audio_features.spectrogram_png(clip.audio, clip.sample_rate),
-            "events": clip_events(clip),
+            "spectrogram_png": spectrogram,
+            "events": events,
         }
 
     @property
