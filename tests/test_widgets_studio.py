@@ -340,37 +340,6 @@ def test_output_moderation_starts_when_the_clip_is_ready_and_publish_only_saves(
     assert s.publish_panel.progress.layout.display == "none"  # nothing left to show progress for
 
 
-def test_the_prescreen_checks_once_the_take_is_in_the_player_or_after_a_bounded_wait(store, square_clip,
-                                                                                     monkeypatch):
-    from sora_widgets.widgets import studio_publish
-    from sora_widgets.widgets.studio_history import HistoryEntry
-
-    started = []
-    monkeypatch.setattr(studio_publish.publishing, "prescreen",
-                        lambda *a, **k: started.append(time.perf_counter()))
-    panel = studio_publish.PublishPanel(store, "ana")
-    # Shown: the check starts at once, the clip already encoded (the player's bytes).
-    panel.prescreen(square_clip)
-    time.sleep(0.3)
-    assert started == [] and square_clip.encoded_if_ready() is not None
-    shown_at = time.perf_counter()
-    panel.show(HistoryEntry(square_clip, {}, time.time()))
-    assert wait_until(lambda: started, 5) and started[0] - shown_at < 0.5
-    # Another clip's take shown does not release it; without its own, it waits HOLD_UNTIL_SHOWN_S at most.
-    monkeypatch.setattr(studio_publish, "HOLD_UNTIL_SHOWN_S", 0.6)
-    other = square_clip.with_meta(title="another take")
-    t0 = time.perf_counter()
-    panel.prescreen(other)
-    panel.show(HistoryEntry(square_clip, {}, time.time()))
-    assert wait_until(lambda: len(started) == 2, 5)
-    assert 0.5 < started[1] - t0 < 3.0
-    # Cancelled while it waits: it stops waiting and checks nothing.
-    monkeypatch.setattr(studio_publish, "HOLD_UNTIL_SHOWN_S", 30.0)
-    panel.prescreen(square_clip.with_meta(title="a third"))
-    panel.cancel_prescreen()
-    assert panel.prescreen_job.join(5) and panel.prescreen_job.state == "cancelled" and len(started) == 2
-
-
 def test_generating_again_cancels_the_previous_prescreen(store, test_engines, monkeypatch):
     from sora_widgets.moderation import service
 

@@ -10,10 +10,9 @@ code of that dashboard runs for them (the services check roles again anyway).
 
 The hook also tells the browser, in a ``Link`` header sent at once, which scripts the page
 will ask for before its first widget (``page_extensions.preload_urls``: voila.js, the extensions'
-entry files, then the ~85 webpack chunks those load in waves): the page asks for voila.js only after
-its first cell (``voila_template/index.html.j2``; Voila's own page after the last) and for the rest only
-once it has loaded, so without it the browser fetches nothing while the kernel runs the cells, and
-then fetches the chunks wave after wave from a busy server. The headers go out before the kernel is taken (a flush): were the kernel then
+entry files, then the ~85 webpack chunks those load in waves): Voila writes ``<script src=voila.js>``
+only after the last cell has run, so without it the browser fetches nothing while the kernel
+runs the cells, and then fetches the chunks wave after wave from a busy server. The headers go out before the kernel is taken (a flush): were the kernel then
 to fail to start, the browser gets a cut-off page rather than Voila's error page. A page the kernel
 limits will refuse is the one foreseeable failure: the flush waits for ``has_room`` (kernels.py), so that
 page still answers 429 "Too many open pages" (two requests racing for the last slot aside).

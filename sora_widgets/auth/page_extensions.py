@@ -205,9 +205,9 @@ def preload_urls(metadata: Mapping[str, Any], base_url: str = "/",
                  extensions: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """The scripts a dashboard's page will ask for before its first widget, so the browser fetches them while the cells run.
 
-    Voila's page asks for ``voila.js`` only once its first cell has run (our page template; Voila's own
-    writes it after the last cell), and voila.js asks for each extension's ``remoteEntry`` only once the
-    page has loaded; until then the browser would fetch nothing. These are those files' URLs, exactly as the page will ask for them: ``voila.js``, then the
+    Voila writes ``<script src=".../voila.js">`` only after the last cell has run, and voila.js asks
+    for each extension's ``remoteEntry`` only once it has started; until then the browser fetches
+    nothing. These are those files' URLs, exactly as the page will ask for them: ``voila.js``, then the
     entry file of each extension the page keeps (:func:`with_needs` of what it declares, less the
     widget manager Voila drops for the installed ipywidgets), then the webpack chunks the running code
     asks for next, in waves, each wave once the previous one has run (about 85 files: 60 of Voila's own,

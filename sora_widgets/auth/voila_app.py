@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from traitlets.config import Config
 
-__all__ = ["IOPUB_TIMEOUT_S", "PAGE_TEMPLATE_BASE", "auth_config", "main", "page_template_dir", "voila_class"]
+__all__ = ["IOPUB_TIMEOUT_S", "auth_config", "main", "voila_class"]
 
 #: Seconds Voila's cell runner waits, after a cell's reply, for the rest of its output (nbclient's
 #: ``iopub_timeout``, default 4). Past it the output still to come is dropped with only a log warning
@@ -61,24 +60,9 @@ def auth_config(home: str | os.PathLike) -> Config:
     return c
 
 
-#: The Voila template our page template (``voila_template/index.html.j2``) extends; other templates are served as
-#: Voila ships them.
-PAGE_TEMPLATE_BASE = "lab"
-
-
-def page_template_dir() -> Path:
-    """The folder of our page template, first on Voila's template path when it serves :data:`PAGE_TEMPLATE_BASE`.
-
-    Its ``index.html.j2`` extends Voila's lab page and starts voila.js before the dashboard's cells run
-    instead of after them (the file says why).
-    """
-    return Path(__file__).resolve().parent / "voila_template"
-
-
 def voila_class():
     """Voila's application class with the kernel websocket that speaks only v1 (``kernel_socket.py``), whose
-    pages share compiled templates and which does its one-time page work as it starts (``server_warm_up.py``),
-    and whose lab pages start voila.js while the cells run (:func:`page_template_dir`).
+    pages share compiled templates and which does its one-time page work as it starts (``server_warm_up.py``).
 
     A subclass, so every ``c.Voila.*`` setting above still applies to it.
     """
@@ -90,11 +74,6 @@ def voila_class():
     use_page_exporter()
 
     class SoraVoila(Voila):
-        def setup_template_dirs(self):
-            super().setup_template_dirs()
-            if self.voila_configuration.template == PAGE_TEMPLATE_BASE:
-                self.template_paths = [str(page_template_dir()), *self.template_paths]
-
         def init_handlers(self):
             handlers = replace_kernel_socket(super().init_handlers())
             start_server_warm_up(self)  # the application exists now; the event loop starts next

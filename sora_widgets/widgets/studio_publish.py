@@ -13,14 +13,12 @@ signed with C2PA (:func:`sora_widgets.provenance.export`, which checks who may h
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
 
 from .. import publishing
-from ..engines import Cancelled
 from ..media import Clip
 from ..store import Store
 from ._messages import html_escape, readable_error
@@ -33,11 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Niceness added to the pre-screen's thread (0-19 scale): background work yields to what the user watches.
 PRESCREEN_NICE = 10
-#: Seconds a pre-screen waits, once the clip is encoded, for the take to be in the player before it checks.
-#: The checks need the GIL part of the time; started beside the player's last steps (its audio pictures,
-#: the widget's 130 kB state, the kernel sending it) they made the first take reach the page ~0.1 s later
-#: on 2 cores (2026-12-04, the Studio in chromium). A panel used without a player waits this long at most.
-HOLD_UNTIL_SHOWN_S = 1.0
 #: What the progress label says while moderation checks the clip (the steps are the checks).
 CHECKING = "checking the clip"
 
@@ -78,8 +71,6 @@ class PublishPanel(W.VBox):
         self._downloads: dict[str, str] = {}  # clip id -> its link
         self.entry: HistoryEntry | None = None
         self.prescreen_job: BackgroundJob | None = None
-        # The clip the running pre-screen checks, and the event that lets it start checking (see prescreen()).
-        self._prescreened: tuple[Clip, threading.Event] | None = None
         self.publish_job: BackgroundJob | None = None
         self._published = W.CallbackDispatcher()
         self._failed = W.CallbackDispatcher()
@@ -102,9 +93,6 @@ class PublishPanel(W.VBox):
     def show(self, entry: HistoryEntry | None) -> None:
         """Offer Publish / Save draft for ``entry`` (disabled once it is saved)."""
         self.entry = entry
-        waiting = self._prescreened
-        if waiting is not None and entry is not None and entry.clip is waiting[0]:
-            waiting[1].set()  # the take is in the player: its pre-screen may check now
         saving = self.publish_job is not None and self.publish_job.running
         saved = entry is None or entry.clip_id is not None
         self.publish_button.disabled = self.draft_button.disabled = saved or saving
@@ -121,22 +109,16 @@ class PublishPanel(W.VBox):
         """Start output moderation of ``clip`` in the background (a previous one is cancelled).
 
         Called as soon as the clip exists, before the player's media are made: the job encodes the
-        clip first (the player waits for those bytes), waits until :meth:`show` is given the take (at
-        most :data:`HOLD_UNTIL_SHOWN_S`), then checks it at low priority (a new take the user starts gets
-        the CPU first). Encoding and checking side by side made the video reach the page about a second
-        later on 2 cores (both need the GIL part of the time, and a low-priority thread holding it
-        stalls the others), for a few tenths sooner at Publish.
+        clip first (the player waits for those bytes), then checks it at low priority (a new take
+        the user starts gets the CPU first). Encoding and checking side by side made the video
+        reach the page about a second later on 2 cores (both need the GIL part of the time, and a
+        low-priority thread holding it stalls the others), for a few tenths sooner at Publish.
         """
         self.cancel_prescreen()
         store, user = self.store, self.user
-        shown = threading.Event()
-        self._prescreened = (clip, shown)
 
         def job(_on_progress, cancel):
             _encode_quietly(clip)  # the one encode, shared with the player and the store
-            shown.wait(HOLD_UNTIL_SHOWN_S)
-            if cancel.is_set():
-                raise Cancelled("pre-screen cancelled before it checked")
             lower_thread_priority(PRESCREEN_NICE)
             return publishing.prescreen(store, clip, user=user, cancel=cancel)
 
@@ -149,9 +131,6 @@ class PublishPanel(W.VBox):
         """Stop a running pre-screen (the user is generating again; its verdict would not be used)."""
         if self.prescreen_job is not None and self.prescreen_job.running:
             self.prescreen_job.cancel()
-        if self._prescreened is not None:
-            self._prescreened[1].set()  # a job still holding stops waiting (and sees its cancel)
-            self._prescreened = None
 
     # ------------------------------------------------------------ publishing
     def publish(self, status: str = "published", *, wait: bool = False) -> BackgroundJob | None:
