@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 import time
 
 import psutil
 import pytest
 from conftest import make_account
+from own_loop import LoopThread
 from test_auth_browser import Http, is_login_page
 from test_kernel_pool import login_without_a_page
 
@@ -65,30 +65,6 @@ def open_page(http: Http, path: str = CHEAP) -> tuple[int, str, str | None]:
         if http.get(f"api/kernels/{kid}")[1] == 200:
             return status, body, kid
     raise AssertionError(f"no kernel of this user named in the page:\n{body[-1500:]}")
-
-
-class LoopThread:
-    """An event loop on a thread of its own, for the websockets: earlier browser tests leave Playwright's sync
-    loop running on the test's thread, where ``run_until_complete`` would refuse to start another."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="ws-loop", daemon=True)
-        self.thread.start()
-
-    def run_until_complete(self, coro, timeout_s: float = 60.0):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout_s)
-
-    def call(self, fn) -> None:
-        async def run():
-            fn()
-
-        self.run_until_complete(run())
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 def connect(loop, http: Http, kernel_id: str, protocols: list[str] | None = None):
